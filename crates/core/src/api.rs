@@ -1,0 +1,331 @@
+//! The types the app's UI sees: command arguments and results, progress updates and errors.
+//! The TypeScript bindings in `ui/src/lib/ipc/bindings.ts` are generated from these
+//! (`cargo xtask bindings`); a test fails when the committed file has drifted.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What kind of thing a title is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TitleKind {
+    /// A feature film.
+    Film,
+    /// A TV episode.
+    Episode,
+    /// A music video.
+    MusicVideo,
+    /// A PC game (a download, not a video).
+    Game,
+    /// A video published by a viewer.
+    CommunityVideo,
+}
+
+impl TitleKind {
+    /// Parses the store's kind string.
+    pub fn parse(s: &str) -> TitleKind {
+        match s {
+            "film" => TitleKind::Film,
+            "episode" => TitleKind::Episode,
+            "music_video" => TitleKind::MusicVideo,
+            "game" => TitleKind::Game,
+            _ => TitleKind::CommunityVideo,
+        }
+    }
+}
+
+/// How a title is offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferKind {
+    /// Rental.
+    Rent,
+    /// Purchase.
+    Buy,
+    /// Free and DRM-free.
+    Free,
+}
+
+/// Price and kind of an offer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Offer {
+    /// Rent, buy or free.
+    pub kind: OfferKind,
+    /// Price in cents.
+    #[ts(type = "number")]
+    pub price_cents: i64,
+    /// Currency code.
+    pub currency: String,
+}
+
+/// Series, season and episode.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SeriesInfo {
+    /// Series name.
+    pub series: String,
+    /// Season number.
+    pub season: u32,
+    /// Episode number.
+    pub episode: u32,
+}
+
+/// A title of the catalog as the UI shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct Title {
+    /// Stable id.
+    pub id: String,
+    /// Kind.
+    pub kind: TitleKind,
+    /// Display name.
+    pub name: String,
+    /// About the title.
+    pub synopsis: String,
+    /// Release year.
+    pub year: i32,
+    /// Running time, seconds.
+    pub runtime_s: u32,
+    /// Genre.
+    pub genre: String,
+    /// Studio or creator.
+    pub studio: String,
+    /// Artist, for music videos.
+    pub artist: Option<String>,
+    /// A new release.
+    pub new_release: bool,
+    /// Poster image URL.
+    pub poster_url: String,
+    /// Wide backdrop URL.
+    pub backdrop_url: Option<String>,
+    /// Series info, for episodes.
+    pub series: Option<SeriesInfo>,
+    /// The offer.
+    pub offer: Offer,
+    /// Video width.
+    pub width: u32,
+    /// Video height.
+    pub height: u32,
+    /// Download size in bytes.
+    #[ts(type = "number")]
+    pub size_bytes: u64,
+    /// Licence for sharing, for free titles.
+    pub licence_to_share: Option<String>,
+}
+
+/// The wallet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Wallet {
+    /// Balance in cents.
+    #[ts(type = "number")]
+    pub balance_cents: i64,
+    /// Currency code.
+    pub currency: String,
+}
+
+/// Where a licence stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenceStatus {
+    /// A rental not watched yet.
+    NotStarted,
+    /// A rental being watched.
+    Running,
+    /// A rental that ended.
+    Expired,
+    /// A purchase.
+    Owned,
+    /// A free title.
+    Free,
+}
+
+/// A licence's state for the library.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LicenceState {
+    /// Rent, buy or free.
+    pub kind: OfferKind,
+    /// Status now.
+    pub status: LicenceStatus,
+    /// A rental must start before this (unix ms).
+    #[ts(type = "number | null")]
+    pub start_by_ms: Option<i64>,
+    /// A started rental ends at this (unix ms).
+    #[ts(type = "number | null")]
+    pub ends_at_ms: Option<i64>,
+}
+
+/// State of a title's download.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DownloadState {
+    /// Waiting to start.
+    Queued,
+    /// Downloading.
+    Downloading,
+    /// Complete and seeding to others.
+    Seeding,
+    /// Paused.
+    Paused,
+    /// Failed.
+    Error,
+}
+
+/// Progress of one title's download.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct DownloadProgress {
+    /// The title.
+    pub title_id: String,
+    /// State.
+    pub state: DownloadState,
+    /// Verified bytes on disk.
+    #[ts(type = "number")]
+    pub downloaded_bytes: u64,
+    /// Total size.
+    #[ts(type = "number")]
+    pub total_bytes: u64,
+    /// Download speed.
+    #[ts(type = "number")]
+    pub down_bytes_per_s: u64,
+    /// Upload speed.
+    #[ts(type = "number")]
+    pub up_bytes_per_s: u64,
+    /// Connected peers.
+    pub peers: u32,
+    /// What went wrong, in words.
+    pub error: Option<String>,
+}
+
+/// A title in the library.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct LibraryEntry {
+    /// The title.
+    pub title: Title,
+    /// When it was rented, bought or added (unix ms).
+    #[ts(type = "number")]
+    pub acquired_at_ms: i64,
+    /// The licence.
+    pub licence: LicenceState,
+    /// The download.
+    pub download: DownloadProgress,
+    /// Where playback stopped, seconds.
+    pub position_s: f64,
+}
+
+/// The result of renting, buying or getting a free title.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct AcquireResult {
+    /// The library entry.
+    pub entry: LibraryEntry,
+    /// What was charged now (0 if it was already in the library).
+    #[ts(type = "number")]
+    pub charged_cents: i64,
+    /// The wallet after the order.
+    pub wallet: Wallet,
+}
+
+/// Where the window plays a title from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct PlaybackSource {
+    /// The title.
+    pub title_id: String,
+    /// `http://127.0.0.1:PORT/TOKEN/play/ID`.
+    pub url: String,
+    /// MIME type.
+    pub mime: String,
+    /// Resume position, seconds.
+    pub position_s: f64,
+}
+
+/// Stable error kinds the UI may branch on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The store does not know the title.
+    UnknownTitle,
+    /// The wallet cannot pay.
+    InsufficientFunds,
+    /// A licence failed to verify.
+    LicenceInvalid,
+    /// A licence of another computer.
+    LicenceOtherDevice,
+    /// A rental that ended.
+    LicenceExpired,
+    /// The store cannot be reached.
+    StoreUnreachable,
+    /// The title is not in the library.
+    NotInLibrary,
+    /// The download failed.
+    DownloadFailed,
+    /// Playback failed.
+    Playback,
+    /// Anything else.
+    Internal,
+}
+
+/// An error as the UI gets it: a kind to branch on and a sentence for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct AppError {
+    /// Stable kind.
+    pub kind: ErrorKind,
+    /// What happened and what to do next.
+    pub message: String,
+}
+
+/// The TypeScript declarations of every UI-facing type, as committed in the UI.
+pub fn typescript_bindings() -> String {
+    let decls = [
+        TitleKind::decl(),
+        OfferKind::decl(),
+        Offer::decl(),
+        SeriesInfo::decl(),
+        Title::decl(),
+        Wallet::decl(),
+        LicenceStatus::decl(),
+        LicenceState::decl(),
+        DownloadState::decl(),
+        DownloadProgress::decl(),
+        LibraryEntry::decl(),
+        AcquireResult::decl(),
+        PlaybackSource::decl(),
+        ErrorKind::decl(),
+        AppError::decl(),
+    ];
+    let mut out = String::from(
+        "// Generated by `cargo xtask bindings` from the Rust types in crates/core/src/api.rs. Do not edit.\n",
+    );
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(&d);
+        out.push('\n');
+    }
+    out
+}
+
+/// Where the generated bindings live in the repository.
+pub const BINDINGS_PATH: &str = "ui/src/lib/ipc/bindings.ts";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn committed_typescript_bindings_are_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(BINDINGS_PATH);
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == typescript_bindings(),
+            "{} has drifted from crates/core/src/api.rs: run `cargo xtask bindings` and commit it",
+            path.display()
+        );
+    }
+
+    #[test]
+    fn errors_serialise_as_the_ui_expects() {
+        let e = AppError {
+            kind: ErrorKind::InsufficientFunds,
+            message: "x".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"kind":"insufficient_funds","message":"x"}"#
+        );
+    }
+}

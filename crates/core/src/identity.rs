@@ -1,0 +1,97 @@
+//! This computer's identity: the app-specific device id (a keyed hash of the OS machine id,
+//! never the raw id) and the device key pair, whose secret is sealed at rest under a key derived
+//! from the machine id, so a profile copied to another computer cannot open it.
+
+use std::path::Path;
+
+use marquee_licence::{DeviceError, DeviceId, DeviceKeys};
+
+use crate::error::{Error, Result};
+
+/// Where the machine id comes from.
+#[derive(Clone)]
+pub enum MachineIdSource {
+    /// The operating system's machine id (`machine-uid`).
+    Os,
+    /// A given id: lets one test run several "computers" in one process.
+    Fixed(String),
+}
+
+impl std::fmt::Debug for MachineIdSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The raw machine id never reaches a log.
+        match self {
+            MachineIdSource::Os => f.write_str("Os"),
+            MachineIdSource::Fixed(_) => f.write_str("Fixed(<redacted>)"),
+        }
+    }
+}
+
+impl MachineIdSource {
+    fn read(&self) -> Result<String> {
+        match self {
+            MachineIdSource::Fixed(id) => Ok(id.clone()),
+            // machine-uid's error is not Send: turn it into text at once.
+            MachineIdSource::Os => machine_uid::get().map_err(|e| {
+                Error::Internal(anyhow::anyhow!("cannot read this computer's id: {e}"))
+            }),
+        }
+    }
+}
+
+/// The identity of this install on this computer.
+pub struct Identity {
+    /// App-specific device id.
+    pub device_id: DeviceId,
+    /// The device key pair.
+    pub keys: DeviceKeys,
+}
+
+/// File name of the sealed device key in the profile.
+const DEVICE_KEY_FILE: &str = "device.key";
+
+impl Identity {
+    /// Loads the sealed device key from the profile, or creates one on first start.
+    pub fn load_or_create(profile: &Path, source: &MachineIdSource) -> Result<Identity> {
+        let machine_id = source.read()?;
+        let device_id = marquee_licence::device::app_specific_id(&machine_id)?;
+        let path = profile.join(DEVICE_KEY_FILE);
+        let keys = match std::fs::read(&path) {
+            Ok(sealed) => DeviceKeys::unseal(&sealed, &machine_id)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let keys = DeviceKeys::generate();
+                let sealed = keys.seal(&machine_id);
+                let tmp = path.with_extension("key.part");
+                std::fs::write(&tmp, sealed).map_err(anyhow::Error::from)?;
+                std::fs::rename(&tmp, &path).map_err(anyhow::Error::from)?;
+                keys
+            }
+            Err(e) => return Err(Error::Internal(anyhow::Error::from(e).context("reading the device key"))),
+        };
+        Ok(Identity { device_id, keys })
+    }
+}
+
+/// True when the error means the profile was made on another computer.
+pub fn is_other_computer(e: &Error) -> bool {
+    matches!(e, Error::Device(DeviceError::OtherComputer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profile_copied_to_another_computer_does_not_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = MachineIdSource::Fixed("4f6c3b1a9e2d4c7b8a1f0e3d2c5b6a79".into());
+        let first = Identity::load_or_create(dir.path(), &a).unwrap();
+        let again = Identity::load_or_create(dir.path(), &a).unwrap();
+        assert_eq!(first.device_id, again.device_id);
+        assert_eq!(first.keys.public_key(), again.keys.public_key());
+
+        let b = MachineIdSource::Fixed("9a8b7c6d5e4f40312233445566778899".into());
+        let err = Identity::load_or_create(dir.path(), &b).err().unwrap();
+        assert!(is_other_computer(&err), "{err}");
+    }
+}

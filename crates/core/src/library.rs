@@ -1,0 +1,214 @@
+//! The local library in SQLite (sqlx, with migrations): titles rented, bought or got, their
+//! licences, download state and playback position.
+
+use std::path::Path;
+
+use anyhow::Context;
+use marquee_store::api::FeedTitle;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{Row, SqlitePool};
+
+use crate::error::Result;
+
+/// One row of the library.
+#[derive(Clone, Debug)]
+pub struct LibraryRow {
+    /// The store's feed entry.
+    pub title: FeedTitle,
+    /// Unix seconds.
+    pub acquired_at: i64,
+    /// Torrent file bytes.
+    pub torrent: Vec<u8>,
+    /// Resume position.
+    pub position_s: f64,
+    /// First frame time, unix seconds.
+    pub first_frame_at: Option<i64>,
+    /// The signed licence, for paid titles.
+    pub licence: Option<Vec<u8>>,
+}
+
+/// The library database.
+#[derive(Clone)]
+pub struct Library {
+    db: SqlitePool,
+}
+
+impl Library {
+    /// Opens (creating and migrating) the library at `path`.
+    pub async fn open(path: &Path) -> Result<Library> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        let db = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await
+            .with_context(|| format!("opening the library at {}", path.display()))?;
+        sqlx::migrate!("./migrations")
+            .run(&db)
+            .await
+            .context("migrating the library")?;
+        Ok(Library { db })
+    }
+
+    /// Adds a title with its licence (or replaces both): one transaction, so a library row
+    /// never exists without the licence it needs.
+    pub async fn add(
+        &self,
+        title: &FeedTitle,
+        order_id: &str,
+        torrent: &[u8],
+        licence: Option<&[u8]>,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "INSERT INTO library (title_id, title_json, offer, acquired_at, order_id, info_hash, torrent, encrypted)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (title_id) DO UPDATE SET title_json = excluded.title_json, offer = excluded.offer,
+                acquired_at = excluded.acquired_at, order_id = excluded.order_id, info_hash = excluded.info_hash,
+                torrent = excluded.torrent, encrypted = excluded.encrypted, first_frame_at = NULL",
+        )
+        .bind(&title.id)
+        .bind(serde_json::to_string(title).context("title json")?)
+        .bind(serde_json::to_value(title.offer).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+        .bind(now)
+        .bind(order_id)
+        .bind(&title.info_hash)
+        .bind(torrent)
+        .bind(title.encrypted as i64)
+        .execute(&mut *tx)
+        .await?;
+        match licence {
+            Some(bytes) => {
+                sqlx::query(
+                    "INSERT INTO licences (title_id, bytes, received_at) VALUES (?, ?, ?)
+                     ON CONFLICT (title_id) DO UPDATE SET bytes = excluded.bytes, received_at = excluded.received_at",
+                )
+                .bind(&title.id)
+                .bind(bytes)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM licences WHERE title_id = ?")
+                    .bind(&title.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    fn row(r: sqlx::sqlite::SqliteRow) -> Result<LibraryRow> {
+        let json: String = r.get("title_json");
+        Ok(LibraryRow {
+            title: serde_json::from_str(&json).context("a library title does not parse")?,
+            acquired_at: r.get("acquired_at"),
+            torrent: r.get("torrent"),
+            position_s: r.get("position_s"),
+            first_frame_at: r.get("first_frame_at"),
+            licence: r.get("licence"),
+        })
+    }
+
+    const SELECT: &'static str = "SELECT l.title_json, l.acquired_at, l.torrent, l.position_s, l.first_frame_at, c.bytes AS licence
+           FROM library l LEFT JOIN licences c ON c.title_id = l.title_id";
+
+    /// Every title, most recent first.
+    pub async fn list(&self) -> Result<Vec<LibraryRow>> {
+        sqlx::query(&format!("{} ORDER BY l.acquired_at DESC, l.title_id", Self::SELECT))
+            .fetch_all(&self.db)
+            .await?
+            .into_iter()
+            .map(Self::row)
+            .collect()
+    }
+
+    /// One title.
+    pub async fn get(&self, title_id: &str) -> Result<Option<LibraryRow>> {
+        sqlx::query(&format!("{} WHERE l.title_id = ?", Self::SELECT))
+            .bind(title_id)
+            .fetch_optional(&self.db)
+            .await?
+            .map(Self::row)
+            .transpose()
+    }
+
+    /// Records the playback position, and the first frame if this is the first.
+    pub async fn report_playback(
+        &self,
+        title_id: &str,
+        position_s: f64,
+        first_frame_at: Option<i64>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE library SET position_s = ?, first_frame_at = COALESCE(first_frame_at, ?) WHERE title_id = ?",
+        )
+        .bind(position_s)
+        .bind(first_frame_at)
+        .bind(title_id)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks a title's download complete.
+    pub async fn mark_completed(&self, title_id: &str) -> Result<()> {
+        sqlx::query("UPDATE library SET completed = 1 WHERE title_id = ?")
+            .bind(title_id)
+            .execute(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores the last verified catalog feed.
+    pub async fn cache_feed(&self, store_key: &str, feed: &str, signature: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO catalog_cache (id, store_key, feed, signature) VALUES (1, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET store_key = excluded.store_key, feed = excluded.feed, signature = excluded.signature",
+        )
+        .bind(store_key)
+        .bind(feed)
+        .bind(signature)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// The cached feed: (store key, feed JSON, signature).
+    pub async fn cached_feed(&self) -> Result<Option<(String, String, String)>> {
+        Ok(
+            sqlx::query("SELECT store_key, feed, signature FROM catalog_cache WHERE id = 1")
+                .fetch_optional(&self.db)
+                .await?
+                .map(|r| (r.get(0), r.get(1), r.get(2))),
+        )
+    }
+
+    /// A setting.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.db)
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    /// Sets a setting.
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,143 @@
+//! The app's client of the store's HTTP API.
+
+use std::time::Duration;
+
+use marquee_store::api::*;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// A signed-in client of one store.
+#[derive(Clone)]
+pub struct StoreClient {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl StoreClient {
+    /// A client of the store at `base` (e.g. `http://127.0.0.1:8640`), not signed in yet.
+    pub fn new(base: &str) -> Result<StoreClient> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| Error::Internal(e.into()))?;
+        Ok(StoreClient {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            token: None,
+        })
+    }
+
+    /// The store's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends a request (with the session token) and returns the body of a successful answer;
+    /// error answers become [`Error`]s by their stable code.
+    async fn send_raw(&self, req: reqwest::RequestBuilder) -> Result<bytes::Bytes> {
+        let req = match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| Error::StoreUnreachable(e.to_string()))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::StoreUnreachable(e.to_string()))?;
+        if status.is_success() {
+            return Ok(bytes);
+        }
+        let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or(ErrorBody {
+            code: "http_error".into(),
+            message: format!("HTTP {status}"),
+        });
+        Err(match body.code.as_str() {
+            "unknown_title" => Error::UnknownTitle(body.message),
+            "insufficient_funds" => Error::InsufficientFunds(body.message),
+            _ => Error::Store {
+                code: body.code,
+                message: body.message,
+            },
+        })
+    }
+
+    async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<T> {
+        let bytes = self.send_raw(req).await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Internal(anyhow::anyhow!("the store sent a malformed answer: {e}")))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.send(self.http.get(format!("{}{path}", self.base))).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        self.send(self.http.post(format!("{}{path}", self.base)).json(body))
+            .await
+    }
+
+    /// Who the store is.
+    pub async fn store_info(&self) -> Result<StoreInfo> {
+        self.get("/api/v1/store").await
+    }
+
+    /// Signs in; later calls carry the session token.
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Result<()> {
+        let s: SessionResponse = self
+            .post(
+                "/api/v1/sessions",
+                &SessionRequest {
+                    email: email.to_owned(),
+                    password: password.to_owned(),
+                },
+            )
+            .await?;
+        self.token = Some(s.token);
+        Ok(())
+    }
+
+    /// Registers this computer's device id and public key.
+    pub async fn register_device(&self, device_id: &str, public_key: &[u8; 32]) -> Result<()> {
+        let body = DeviceRequest {
+            device_id: device_id.to_owned(),
+            public_key: hex::encode(public_key),
+        };
+        self.send_raw(self.http.post(format!("{}/api/v1/devices", self.base)).json(&body))
+            .await
+            .map(drop)
+    }
+
+    /// The signed catalog feed.
+    pub async fn catalog(&self) -> Result<SignedFeed> {
+        self.get("/api/v1/catalog").await
+    }
+
+    /// The wallet.
+    pub async fn wallet(&self) -> Result<WalletResponse> {
+        self.get("/api/v1/wallet").await
+    }
+
+    /// Places (or retries) an order.
+    pub async fn order(&self, req: &OrderRequest) -> Result<OrderResponse> {
+        self.post("/api/v1/orders", req).await
+    }
+
+    /// Peers and the tracker of a title.
+    pub async fn peers(&self, title_id: &str) -> Result<PeersResponse> {
+        self.get(&format!("/api/v1/titles/{title_id}/peers")).await
+    }
+
+    /// The torrent file of a title.
+    pub async fn torrent(&self, title_id: &str) -> Result<Vec<u8>> {
+        let url = format!("{}/api/v1/titles/{title_id}/torrent", self.base);
+        Ok(self.send_raw(self.http.get(url)).await?.to_vec())
+    }
+}

@@ -1,0 +1,223 @@
+//! The wire types of the store's HTTP API, shared by the server and the app's store client, so
+//! both sides of the contract are the same Rust types.
+
+use serde::{Deserialize, Serialize};
+
+/// The path prefix of every API route.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// `GET /api/v1/store`: who this store is.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoreInfo {
+    /// Display name of the store.
+    pub name: String,
+    /// The store's Ed25519 public key (hex): it signs the catalog feed and every licence.
+    pub public_key: String,
+    /// The store's clock, unix seconds.
+    pub time: i64,
+}
+
+/// `POST /api/v1/sessions`: sign in.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SessionRequest {
+    /// Account e-mail.
+    pub email: String,
+    /// Account password.
+    pub password: String,
+}
+
+/// A signed-in session.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SessionResponse {
+    /// Bearer token for the `Authorization` header.
+    pub token: String,
+    /// When the token stops working, unix seconds.
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for SessionResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is a secret: never let it reach a log through `{:?}`.
+        f.debug_struct("SessionResponse")
+            .field("token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// `POST /api/v1/devices`: register this computer for the signed-in account.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeviceRequest {
+    /// The app-specific device id (hex), derived from the machine id by a keyed hash.
+    pub device_id: String,
+    /// The device's X25519 public key (hex); content keys are wrapped for it.
+    pub public_key: String,
+}
+
+/// The catalog feed as sent: the feed's JSON text and the store's signature over its bytes, so
+/// a cached copy can be verified offline without any canonical-JSON rules.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignedFeed {
+    /// JSON of a [`CatalogFeed`].
+    pub feed: String,
+    /// Ed25519 signature (hex) over `b"marquee feed v1" || feed`.
+    pub signature: String,
+}
+
+/// Domain separation for feed signatures.
+pub const FEED_SIGNATURE_CONTEXT: &[u8] = b"marquee feed v1";
+
+/// The catalog.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CatalogFeed {
+    /// Increases whenever the catalog changes.
+    pub version: i64,
+    /// When the feed was made, unix seconds.
+    pub generated_at: i64,
+    /// Every title on sale or free.
+    pub titles: Vec<FeedTitle>,
+}
+
+/// How a title is offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferKind {
+    /// A rental: a time window to start and a window once started.
+    Rent,
+    /// A purchase: plays for good on the licensed computer.
+    Buy,
+    /// Free and DRM-free: the torrent holds the clear file.
+    Free,
+}
+
+/// One title in the feed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeedTitle {
+    /// Stable id (a slug).
+    pub id: String,
+    /// film, episode, music_video, game or community_video.
+    pub kind: String,
+    /// Display name.
+    pub name: String,
+    /// A few sentences about the title.
+    pub synopsis: String,
+    /// Release year.
+    pub year: i32,
+    /// Running time in seconds (0 for games).
+    pub runtime_s: u32,
+    /// Genre.
+    pub genre: String,
+    /// Studio or creator.
+    pub studio: String,
+    /// Performing artist, for music videos.
+    pub artist: Option<String>,
+    /// A new release (rents at the higher price).
+    pub new_release: bool,
+    /// How it is offered.
+    pub offer: OfferKind,
+    /// Price in cents (0 when free).
+    pub price_cents: i64,
+    /// Currency of the price.
+    pub currency: String,
+    /// Series, season and episode, for episodes.
+    pub series: Option<SeriesRef>,
+    /// Poster path on the store (relative to the store URL).
+    pub poster_path: String,
+    /// Wide backdrop path on the store, if any.
+    pub backdrop_path: Option<String>,
+    /// Video width in pixels (0 for games).
+    pub width: u32,
+    /// Video height in pixels (0 for games).
+    pub height: u32,
+    /// MIME type of the clear media.
+    pub mime: String,
+    /// Size of what the torrent holds, in bytes.
+    pub size_bytes: u64,
+    /// The torrent's info hash (hex).
+    pub info_hash: String,
+    /// True when the torrent holds the encrypted container.
+    pub encrypted: bool,
+    /// The container's key commitment (hex), for encrypted titles.
+    pub key_commitment: Option<String>,
+    /// The licence others get, for free titles ("CC BY 4.0").
+    pub licence_to_share: Option<String>,
+    /// Rental rules, for rentals.
+    pub rental: Option<RentalTerms>,
+}
+
+/// Series, season and episode numbers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriesRef {
+    /// Series name.
+    pub series: String,
+    /// Season number.
+    pub season: u32,
+    /// Episode number.
+    pub episode: u32,
+}
+
+/// Rental windows of a title.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RentalTerms {
+    /// Time to start watching after renting, seconds.
+    pub start_within_s: u64,
+    /// Time to finish once the first frame played, seconds.
+    pub play_window_s: u64,
+}
+
+/// `GET /api/v1/wallet`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletResponse {
+    /// Balance in cents.
+    pub balance_cents: i64,
+    /// Currency of the balance.
+    pub currency: String,
+}
+
+/// `POST /api/v1/orders`: rent, buy or get a free title.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRequest {
+    /// Chosen by the client once per intent; a retry with the same id never charges twice.
+    pub client_order_id: String,
+    /// The title.
+    pub title_id: String,
+    /// The device the licence is for (hex app-specific id).
+    pub device_id: String,
+}
+
+/// The answer to an order (the same answer for every retry of one order id).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OrderResponse {
+    /// Store's order id.
+    pub order_id: String,
+    /// The title.
+    pub title_id: String,
+    /// What this order charged (0 for free titles and re-issued purchases).
+    pub charged_cents: i64,
+    /// Balance after the order.
+    pub balance_cents: i64,
+    /// Currency.
+    pub currency: String,
+    /// The signed licence (base64), for paid titles.
+    pub licence: Option<String>,
+    /// Peers known to have the title (the store's seeder first).
+    pub peers: Vec<String>,
+}
+
+/// The body of every error answer: a stable code and a sentence for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable snake_case code.
+    pub code: String,
+    /// A sentence a person understands.
+    pub message: String,
+}
+
+/// `GET /api/v1/titles/{id}/peers`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PeersResponse {
+    /// Addresses of peers that have (part of) the title.
+    pub peers: Vec<String>,
+    /// Tracker announce URL for the title.
+    pub announce_url: String,
+}

@@ -1,0 +1,224 @@
+//! Packaging: a studio's video becomes an encrypted container (paid titles) or stays clear
+//! (free titles), gets a torrent, is registered in the catalog and seeded.
+
+use std::io::{BufReader, BufWriter};
+use std::path::Path;
+
+use anyhow::Context;
+use librqbit::{AddTorrent, AddTorrentOptions, CreateTorrentOptions};
+use marquee_licence::container::{self, ContentKey};
+use serde::Deserialize;
+
+use crate::api::{FeedTitle, OfferKind, RentalTerms, SeriesRef};
+use crate::{db, State};
+
+/// One entry of a demo `catalog.json`.
+#[derive(Debug, Deserialize)]
+pub struct CatalogEntry {
+    /// Stable id.
+    pub id: String,
+    /// film, episode, music_video, game.
+    pub kind: String,
+    /// Display name.
+    pub name: String,
+    /// About the title.
+    pub synopsis: String,
+    /// Release year.
+    pub year: i32,
+    /// Running time, seconds.
+    pub runtime_s: u32,
+    /// Genre.
+    pub genre: String,
+    /// Studio.
+    pub studio: String,
+    /// New release.
+    pub new_release: bool,
+    /// rent, buy or free.
+    pub offer: OfferKind,
+    /// Price in cents.
+    pub price_cents: i64,
+    /// Series info for episodes.
+    pub series: Option<SeriesRef>,
+    /// Artist for music videos.
+    pub artist: Option<String>,
+    /// Media file name in the media folder.
+    pub media: String,
+    /// MIME type of the media.
+    pub mime: String,
+    /// Poster file name.
+    pub poster: String,
+    /// Backdrop file name.
+    pub backdrop: Option<String>,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Licence for sharing, for free titles.
+    pub licence_to_share: Option<String>,
+}
+
+/// Piece size for our torrents: small pieces let playback start after a few hundred KiB.
+fn piece_length(size: u64) -> u32 {
+    match size {
+        0..=67_108_864 => 256 * 1024,
+        0..=1_073_741_824 => 1024 * 1024,
+        _ => 4 * 1024 * 1024,
+    }
+}
+
+/// Packages every title of a demo folder that is not packaged yet.
+pub(crate) async fn load_demo(state: &State, demo: &Path, packages: &Path) -> anyhow::Result<()> {
+    let catalog_path = demo.join("catalog.json");
+    let entries: Vec<CatalogEntry> = serde_json::from_slice(
+        &std::fs::read(&catalog_path)
+            .with_context(|| format!("reading {}", catalog_path.display()))?,
+    )
+    .with_context(|| format!("parsing {}", catalog_path.display()))?;
+    let media_dir = demo.join("media");
+    let existing = db::all_titles(&state.db).await?;
+    for entry in &entries {
+        let packaged = existing
+            .iter()
+            .any(|t| t.id == entry.id && Path::new(&t.package_path).exists());
+        if packaged {
+            continue;
+        }
+        let media = media_dir.join(&entry.media);
+        package(state, entry, &media, packages)
+            .await
+            .with_context(|| format!("packaging {}", entry.id))?;
+    }
+    Ok(())
+}
+
+async fn package(
+    state: &State,
+    entry: &CatalogEntry,
+    media: &Path,
+    packages: &Path,
+) -> anyhow::Result<()> {
+    let encrypted = entry.offer != OfferKind::Free;
+    let (package_path, key, commitment) = if encrypted {
+        let out = packages.join(format!("{}.mqc", entry.id));
+        let key = ContentKey::generate();
+        let header = {
+            let (media, out, key) = (media.to_path_buf(), out.clone(), key.clone());
+            tokio::task::spawn_blocking(move || encrypt_file(&key, &media, &out)).await??
+        };
+        (out, Some(*key.as_bytes()), Some(header.key_commitment))
+    } else {
+        // Free titles are seeded in the clear, from our own copy: seeding opens files
+        // read-write, and the studio's original must never be touched.
+        let name = media.file_name().context("media has no file name")?;
+        let out = packages.join(name);
+        tokio::fs::copy(media, &out)
+            .await
+            .with_context(|| format!("copying {}", media.display()))?;
+        (out, None, None)
+    };
+    let size = std::fs::metadata(&package_path)?.len();
+    let torrent = librqbit::create_torrent(
+        &package_path,
+        CreateTorrentOptions {
+            name: None,
+            trackers: vec![],
+            piece_length: Some(piece_length(size)),
+        },
+        &librqbit::spawn_utils::BlockingSpawner::new(1),
+    )
+    .await
+    .context("making the torrent")?;
+    let torrent_bytes = torrent.as_bytes()?;
+    let feed = FeedTitle {
+        id: entry.id.clone(),
+        kind: entry.kind.clone(),
+        name: entry.name.clone(),
+        synopsis: entry.synopsis.clone(),
+        year: entry.year,
+        runtime_s: entry.runtime_s,
+        genre: entry.genre.clone(),
+        studio: entry.studio.clone(),
+        artist: entry.artist.clone(),
+        new_release: entry.new_release,
+        offer: entry.offer,
+        price_cents: if entry.offer == OfferKind::Free {
+            0
+        } else {
+            entry.price_cents
+        },
+        currency: crate::CURRENCY.to_owned(),
+        series: entry.series.clone(),
+        poster_path: format!("/media/{}", entry.poster),
+        backdrop_path: entry.backdrop.as_ref().map(|b| format!("/media/{b}")),
+        width: entry.width,
+        height: entry.height,
+        mime: entry.mime.clone(),
+        size_bytes: size,
+        info_hash: torrent.info_hash().as_string(),
+        encrypted,
+        key_commitment: commitment.map(hex::encode),
+        licence_to_share: entry.licence_to_share.clone(),
+        rental: (entry.offer == OfferKind::Rent).then(|| {
+            let rules = marquee_licence::RentalRules::default();
+            RentalTerms {
+                start_within_s: rules.start_within_s,
+                play_window_s: rules.play_window_s,
+            }
+        }),
+    };
+    db::upsert_title(
+        &state.db,
+        db::NewTitle {
+            feed: &feed,
+            media_path: &media.to_string_lossy(),
+            package_path: &package_path.to_string_lossy(),
+            content_key: key.as_ref(),
+            key_commitment: commitment.as_ref(),
+            torrent: &torrent_bytes,
+        },
+    )
+    .await?;
+    tracing::info!(title = %entry.id, size, encrypted, "packaged");
+    Ok(())
+}
+
+fn encrypt_file(key: &ContentKey, media: &Path, out: &Path) -> anyhow::Result<container::Header> {
+    let input = std::fs::File::open(media).with_context(|| format!("opening {}", media.display()))?;
+    let len = input.metadata()?.len();
+    // Write to a temporary name first: a crash mid-way must not leave a file that looks packaged.
+    let tmp = out.with_extension("mqc.part");
+    let output = std::fs::File::create(&tmp)?;
+    let mut writer = BufWriter::with_capacity(1 << 20, output);
+    let header = container::encrypt(key, len, BufReader::with_capacity(1 << 20, input), &mut writer)?;
+    let output = writer.into_inner().map_err(|e| e.into_error())?;
+    output.sync_all()?;
+    std::fs::rename(&tmp, out)?;
+    Ok(header)
+}
+
+/// Adds every packaged title to the seeder and lists the seeder on the tracker.
+pub(crate) async fn seed_all(state: &State, packages: &Path) -> anyhow::Result<()> {
+    for t in db::all_titles(&state.db).await? {
+        if !Path::new(&t.package_path).exists() {
+            tracing::warn!(title = %t.id, "package missing; not seeding");
+            continue;
+        }
+        let added = state
+            .seeder
+            .add_torrent(
+                AddTorrent::from_bytes(t.torrent.clone()),
+                Some(AddTorrentOptions {
+                    overwrite: true,
+                    output_folder: Some(packages.to_string_lossy().into_owned()),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .with_context(|| format!("seeding {}", t.id))?;
+        drop(added);
+        let mut ih = [0u8; 20];
+        hex::decode_to_slice(&t.info_hash, &mut ih).context("bad info hash")?;
+        state.tracker.add_peer(ih, state.seeder_addr);
+    }
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! Reads `tauri.conf.json` (top level, beside this package's Cargo.toml), declares the app's
+//! commands so each must be granted by a capability, and resolves the capabilities kept in
+//! `src-tauri/capabilities/`.
+
+/// Every command the UI may call; each gets an `allow-<name>` permission.
+const COMMANDS: &[&str] = &[
+    "catalog_list",
+    "wallet_get",
+    "library_list",
+    "title_acquire",
+    "playback_open",
+    "playback_report",
+    "downloads_watch",
+];
+
+fn main() {
+    println!("cargo:rerun-if-changed=src-tauri/capabilities");
+    println!("cargo:rerun-if-changed=ui/dist");
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .capabilities_path_pattern("src-tauri/capabilities/**/*.json")
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build failed");
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import type { DownloadProgress } from "../ipc/bindings";
+import { downloadFraction, downloadText, isComplete } from "./download";
+
+const p = (over: Partial<DownloadProgress>): DownloadProgress => ({
+  title_id: "t",
+  state: "downloading",
+  downloaded_bytes: 34,
+  total_bytes: 100,
+  down_bytes_per_s: 2_100_000,
+  up_bytes_per_s: 0,
+  peers: 1,
+  error: null,
+  ...over,
+});
+
+describe("downloadText", () => {
+  it("describes a running download", () => {
+    expect(downloadText(p({}))).toBe("Downloading 34% · 2.1 MB/s · 1 peer");
+    expect(downloadText(p({ peers: 3, downloaded_bytes: 999, total_bytes: 1000 }))).toBe(
+      "Downloading 99% · 2.1 MB/s · 3 peers",
+    );
+    expect(downloadText(p({ peers: 0 }))).toBe("Downloading 34% · 2.1 MB/s · looking for peers");
+  });
+  it("describes a finished download", () => {
+    expect(downloadText(p({ state: "seeding", peers: 2 }))).toBe("Downloaded · seeding to 2 peers");
+    expect(downloadText(p({ state: "seeding", peers: 0 }))).toBe("Downloaded");
+    expect(downloadText(p({ downloaded_bytes: 100, peers: 0 }))).toBe("Downloaded");
+    expect(downloadText(p({ state: "seeding", peers: 1 }))).toBe("Downloaded · seeding to 1 peer");
+  });
+  it("describes waiting, paused and failed downloads", () => {
+    expect(downloadText(p({ state: "queued" }))).toBe("Waiting to download");
+    expect(downloadText(p({ state: "paused" }))).toBe("Paused at 34%");
+    expect(downloadText(p({ state: "error", error: "The disk is full." }))).toBe(
+      "Download stopped: The disk is full.",
+    );
+  });
+});
+
+describe("downloadFraction / isComplete", () => {
+  it("handles unknown sizes and seeding", () => {
+    expect(downloadFraction(p({ total_bytes: 0 }))).toBe(0);
+    expect(downloadFraction(p({ state: "seeding", downloaded_bytes: 0 }))).toBe(1);
+    expect(downloadFraction(p({ downloaded_bytes: 150 }))).toBe(1);
+    expect(isComplete(p({}))).toBe(false);
+    expect(isComplete(p({ state: "seeding" }))).toBe(true);
+  });
+});

@@ -1,0 +1,35 @@
+/** Download progress in words and numbers. */
+import { formatSpeed } from "../format";
+import type { DownloadProgress } from "../ipc/bindings";
+
+/** Fraction downloaded, 0..1. */
+export function downloadFraction(p: DownloadProgress): number {
+  if (p.state === "seeding") return 1;
+  if (p.total_bytes <= 0) return 0;
+  return Math.min(1, Math.max(0, p.downloaded_bytes / p.total_bytes));
+}
+
+export function isComplete(p: DownloadProgress): boolean {
+  return p.state === "seeding" || (p.total_bytes > 0 && p.downloaded_bytes >= p.total_bytes);
+}
+
+function peers(n: number): string {
+  return `${n} peer${n === 1 ? "" : "s"}`;
+}
+
+/**
+ * One line under a progress bar: "Downloading 34% · 2.1 MB/s · 1 peer",
+ * "Downloaded · seeding to 2 peers".
+ */
+export function downloadText(p: DownloadProgress): string {
+  const pct = Math.floor(downloadFraction(p) * 100);
+  if (p.state === "queued") return "Waiting to download";
+  if (p.state === "paused") return `Paused at ${pct}%`;
+  if (p.state === "error") return p.error ? `Download stopped: ${p.error}` : "Download stopped";
+  // A finished download that has not switched to seeding yet reads as downloaded.
+  if (p.state === "downloading" && !isComplete(p)) {
+    const who = p.peers > 0 ? peers(p.peers) : "looking for peers";
+    return [`Downloading ${pct}%`, formatSpeed(p.down_bytes_per_s), who].join(" · ");
+  }
+  return p.peers > 0 ? `Downloaded · seeding to ${peers(p.peers)}` : "Downloaded";
+}

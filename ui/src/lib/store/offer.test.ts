@@ -1,0 +1,121 @@
+import { describe, expect, it } from "vitest";
+import type { LibraryEntry, LicenceState, Offer, Title } from "../ipc/bindings";
+import { episodeLabel, libraryBadge, priceChip, primaryAction, qualityBadge, shareBadge } from "./offer";
+
+const NOW = 1_700_000_000_000;
+
+function title(over: Partial<Title> = {}): Title {
+  return {
+    id: "t1",
+    kind: "film",
+    name: "Night Train",
+    synopsis: "",
+    year: 2024,
+    runtime_s: 92,
+    genre: "Drama",
+    studio: "Studio",
+    artist: null,
+    new_release: true,
+    poster_url: "",
+    backdrop_url: null,
+    series: null,
+    offer: { kind: "rent", price_cents: 400, currency: "EUR" },
+    width: 1280,
+    height: 720,
+    size_bytes: 1,
+    licence_to_share: null,
+    ...over,
+  };
+}
+
+function entry(t: Title, licence: Partial<LicenceState>, position_s = 0): LibraryEntry {
+  return {
+    title: t,
+    acquired_at_ms: NOW,
+    licence: { kind: t.offer.kind, status: "owned", start_by_ms: null, ends_at_ms: null, ...licence },
+    download: {
+      title_id: t.id,
+      state: "downloading",
+      downloaded_bytes: 0,
+      total_bytes: 1,
+      down_bytes_per_s: 0,
+      up_bytes_per_s: 0,
+      peers: 0,
+      error: null,
+    },
+    position_s,
+  };
+}
+
+const offer = (kind: Offer["kind"], price_cents: number): Offer => ({ kind, price_cents, currency: "EUR" });
+
+describe("priceChip", () => {
+  it("labels each offer", () => {
+    expect(priceChip(offer("rent", 400))).toBe("Rent 4.00");
+    expect(priceChip(offer("buy", 200))).toBe("Buy 2.00");
+    expect(priceChip(offer("free", 0))).toBe("Free");
+  });
+});
+
+describe("primaryAction", () => {
+  it("offers to rent, buy or watch free", () => {
+    expect(primaryAction(title(), undefined, NOW)).toEqual({ kind: "acquire", label: "Rent & watch · 4.00" });
+    expect(primaryAction(title({ kind: "episode", offer: offer("buy", 200) }), undefined, NOW)).toEqual({
+      kind: "acquire",
+      label: "Buy & watch · 2.00",
+    });
+    expect(primaryAction(title({ kind: "game", offer: offer("buy", 500) }), undefined, NOW)).toEqual({
+      kind: "acquire",
+      label: "Buy & download · 5.00",
+    });
+    expect(primaryAction(title({ offer: offer("free", 0) }), undefined, NOW)).toEqual({
+      kind: "acquire",
+      label: "Watch free",
+    });
+  });
+
+  it("plays what is already licensed without a new order", () => {
+    const t = title();
+    expect(primaryAction(t, entry(t, { status: "owned" }), NOW)).toEqual({ kind: "watch", label: "Watch" });
+    expect(primaryAction(t, entry(t, { status: "running", ends_at_ms: NOW + 1000 }, 42.6), NOW)).toEqual({
+      kind: "watch",
+      label: "Resume from 0:42",
+    });
+    expect(primaryAction(t, entry(t, { status: "not_started", start_by_ms: NOW + 1000 }), NOW).kind).toBe("watch");
+  });
+
+  it("offers a new rental once the old one ended", () => {
+    const t = title();
+    expect(primaryAction(t, entry(t, { status: "expired", ends_at_ms: NOW - 1 }), NOW)).toEqual({
+      kind: "acquire",
+      label: "Rent again · 4.00",
+    });
+    expect(primaryAction(t, entry(t, { status: "running", ends_at_ms: NOW - 1 }), NOW).kind).toBe("acquire");
+  });
+
+  it("has nothing to play for an owned game", () => {
+    const g = title({ kind: "game", offer: offer("buy", 500) });
+    expect(primaryAction(g, entry(g, { status: "owned" }), NOW)).toEqual({ kind: "none", label: "In your library" });
+  });
+});
+
+describe("badges", () => {
+  it("marks owned and rented cards", () => {
+    const t = title();
+    expect(libraryBadge(undefined, NOW)).toBeNull();
+    expect(libraryBadge(entry(t, { status: "owned" }), NOW)).toBe("Owned");
+    expect(libraryBadge(entry(t, { status: "running", ends_at_ms: NOW + 1 }), NOW)).toBe("Rented");
+    expect(libraryBadge(entry(t, { status: "expired" }), NOW)).toBeNull();
+  });
+  it("derives HD from the height", () => {
+    expect(qualityBadge(720)).toBe("HD");
+    expect(qualityBadge(1080)).toBe("HD");
+    expect(qualityBadge(480)).toBe("SD");
+  });
+  it("labels episodes and shareable titles", () => {
+    expect(episodeLabel(title({ series: { series: "Harbour", season: 1, episode: 2 } }))).toBe("S1 · E2");
+    expect(episodeLabel(title())).toBeNull();
+    expect(shareBadge(title({ offer: offer("free", 0), licence_to_share: "CC BY 4.0" }))).toBe("DRM-free · CC BY 4.0");
+    expect(shareBadge(title())).toBeNull();
+  });
+});

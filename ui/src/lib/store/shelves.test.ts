@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import type { Title } from "../ipc/bindings";
+import { buildShelves, groupSeries, pickHero } from "./shelves";
+
+function title(id: string, over: Partial<Title> = {}): Title {
+  return {
+    id,
+    kind: "film",
+    name: id,
+    synopsis: "",
+    year: 2024,
+    runtime_s: 60,
+    genre: "",
+    studio: "",
+    artist: null,
+    new_release: false,
+    poster_url: "",
+    backdrop_url: null,
+    series: null,
+    offer: { kind: "rent", price_cents: 300, currency: "EUR" },
+    width: 640,
+    height: 360,
+    size_bytes: 1,
+    licence_to_share: null,
+    ...over,
+  };
+}
+
+const ep = (id: string, series: string, season: number, episode: number) =>
+  title(id, { kind: "episode", series: { series, season, episode } });
+
+describe("pickHero", () => {
+  it("prefers the first new-release film", () => {
+    const titles = [
+      title("old"),
+      title("new-ep", { kind: "episode", new_release: true }),
+      title("new-film", { new_release: true }),
+    ];
+    expect(pickHero(titles)?.id).toBe("new-film");
+  });
+  it("falls back to the first film, then anything", () => {
+    expect(pickHero([title("g", { kind: "game" }), title("f")])?.id).toBe("f");
+    expect(pickHero([title("g", { kind: "game" })])?.id).toBe("g");
+    expect(pickHero([])).toBeNull();
+  });
+});
+
+describe("groupSeries", () => {
+  it("groups episodes by series in season and episode order", () => {
+    const groups = groupSeries([ep("b2", "B", 1, 2), ep("a1", "A", 2, 1), ep("b1", "B", 1, 1), ep("a0", "A", 1, 3)]);
+    expect(groups.map((g) => [g.series, g.episodes.map((e) => e.id)])).toEqual([
+      ["B", ["b1", "b2"]],
+      ["A", ["a0", "a1"]],
+    ]);
+  });
+});
+
+describe("buildShelves", () => {
+  it("builds the storefront shelves and drops empty ones", () => {
+    const titles = [
+      title("f1", { new_release: true }),
+      title("f2"),
+      ep("e1", "Harbour", 1, 1),
+      title("mv", { kind: "music_video" }),
+      title("free", { offer: { kind: "free", price_cents: 0, currency: "EUR" }, kind: "community_video" }),
+    ];
+    const shelves = buildShelves(titles);
+    expect(shelves.map((s) => s.label)).toEqual(["New releases", "Films", "TV", "Music videos", "Free to share"]);
+    const ids = (label: string) => {
+      const s = shelves.find((x) => x.label === label)!;
+      return s.layout === "posters" ? s.titles.map((t) => t.id) : s.groups.flatMap((g) => g.episodes.map((e) => e.id));
+    };
+    expect(ids("New releases")).toEqual(["f1"]);
+    expect(ids("Films")).toEqual(["f1", "f2"]);
+    expect(ids("TV")).toEqual(["e1"]);
+    expect(ids("Free to share")).toEqual(["free"]);
+  });
+});

@@ -1,0 +1,58 @@
+/** How the storefront groups the catalog into a hero and shelves. */
+import type { Title } from "../ipc/bindings";
+
+export type SeriesGroup = { series: string; episodes: Title[] };
+
+export type Shelf =
+  | { id: string; label: string; layout: "posters"; titles: Title[] }
+  | { id: "tv"; label: string; layout: "series"; groups: SeriesGroup[] };
+
+/** The hero: the first new-release film, else the first film, else the first title. */
+export function pickHero(titles: Title[]): Title | null {
+  return (
+    titles.find((t) => t.kind === "film" && t.new_release) ??
+    titles.find((t) => t.kind === "film") ??
+    titles[0] ??
+    null
+  );
+}
+
+/** Episodes grouped by series (in catalog order of first appearance), sorted by season and episode. */
+export function groupSeries(titles: Title[]): SeriesGroup[] {
+  const groups = new Map<string, Title[]>();
+  for (const t of titles) {
+    if (t.kind !== "episode") continue;
+    const name = t.series?.series ?? t.name;
+    const list = groups.get(name) ?? [];
+    list.push(t);
+    groups.set(name, list);
+  }
+  return [...groups].map(([series, episodes]) => ({
+    series,
+    episodes: [...episodes].sort(
+      (a, b) =>
+        (a.series?.season ?? 0) - (b.series?.season ?? 0) ||
+        (a.series?.episode ?? 0) - (b.series?.episode ?? 0),
+    ),
+  }));
+}
+
+/** The shelves in storefront order; empty shelves are left out. */
+export function buildShelves(titles: Title[]): Shelf[] {
+  const of = (kind: Title["kind"]) => titles.filter((t) => t.kind === kind);
+  const shelves: Shelf[] = [
+    { id: "new", label: "New releases", layout: "posters", titles: titles.filter((t) => t.new_release) },
+    { id: "films", label: "Films", layout: "posters", titles: of("film") },
+    { id: "tv", label: "TV", layout: "series", groups: groupSeries(titles) },
+    { id: "music", label: "Music videos", layout: "posters", titles: of("music_video") },
+    { id: "games", label: "Games", layout: "posters", titles: of("game") },
+    {
+      id: "community",
+      label: "From the community",
+      layout: "posters",
+      titles: of("community_video").filter((t) => t.offer.kind !== "free"),
+    },
+    { id: "free", label: "Free to share", layout: "posters", titles: titles.filter((t) => t.offer.kind === "free") },
+  ];
+  return shelves.filter((s) => (s.layout === "series" ? s.groups.length > 0 : s.titles.length > 0));
+}
