@@ -66,7 +66,11 @@ impl Identity {
                 std::fs::rename(&tmp, &path).map_err(anyhow::Error::from)?;
                 keys
             }
-            Err(e) => return Err(Error::Internal(anyhow::Error::from(e).context("reading the device key"))),
+            Err(e) => {
+                return Err(Error::Internal(
+                    anyhow::Error::from(e).context("reading the device key"),
+                ))
+            }
         };
         Ok(Identity { device_id, keys })
     }

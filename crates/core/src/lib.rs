@@ -25,13 +25,15 @@ use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use librqbit::ManagedTorrent;
 use marquee_licence::container::{Header, Opener, HEADER_LEN};
 use marquee_licence::{Licence, SignedLicence, Validity};
-use marquee_store::api::{CatalogFeed, FeedTitle, OrderRequest, SignedFeed, FEED_SIGNATURE_CONTEXT};
+use marquee_store::api::{
+    CatalogFeed, FeedTitle, OrderRequest, SignedFeed, FEED_SIGNATURE_CONTEXT,
+};
 use tokio::io::AsyncReadExt;
 
 use api::*;
 pub use error::{Error, Result};
-pub use identity::MachineIdSource;
 use identity::Identity;
+pub use identity::MachineIdSource;
 use library::{Library, LibraryRow};
 use playback::{OpenTitle, PlaybackServer};
 use store_client::StoreClient;
@@ -135,7 +137,8 @@ impl Core {
             .register_device(&identity.device_id.to_hex(), &identity.keys.public_key())
             .await?;
 
-        let torrents = Torrents::start(&config.data_dir.join("downloads"), config.peer_listen).await?;
+        let torrents =
+            Torrents::start(&config.data_dir.join("downloads"), config.peer_listen).await?;
         let playback = PlaybackServer::start().await?;
         let core = Core {
             inner: Arc::new(Inner {
@@ -283,7 +286,11 @@ impl Core {
     /// Rents, buys or gets a free title, then starts its download. A title already in the
     /// library with a licence that still plays is not ordered again; a retry with the same
     /// `client_order_id` is never charged twice by the store.
-    pub async fn title_acquire(&self, title_id: &str, client_order_id: &str) -> Result<AcquireResult> {
+    pub async fn title_acquire(
+        &self,
+        title_id: &str,
+        client_order_id: &str,
+    ) -> Result<AcquireResult> {
         let _one_at_a_time = self.inner.acquire_lock.lock().await;
         if let Some(row) = self.inner.library.get(title_id).await? {
             let playable = match &row.licence {
@@ -330,7 +337,13 @@ impl Core {
         let torrent = self.inner.store.torrent(title_id).await?;
         self.inner
             .library
-            .add(&title, &order.order_id, &torrent, licence.as_deref(), time::now_s())
+            .add(
+                &title,
+                &order.order_id,
+                &torrent,
+                licence.as_deref(),
+                time::now_s(),
+            )
             .await?;
         let row = self
             .inner
@@ -365,7 +378,9 @@ impl Core {
             .check_device(&self.inner.identity.device_id)
             .map_err(Error::from_licence)?;
         if title.key_commitment.as_deref() != Some(hex::encode(licence.key_commitment).as_str()) {
-            return Err(Error::LicenceInvalid("it is for another version of this title".into()));
+            return Err(Error::LicenceInvalid(
+                "it is for another version of this title".into(),
+            ));
         }
         Ok(licence)
     }
@@ -376,7 +391,13 @@ impl Core {
         row: &LibraryRow,
         peers: Option<Vec<SocketAddr>>,
     ) -> Result<Arc<ManagedTorrent>> {
-        if let Some(h) = self.inner.handles.read().expect("handles").get(&row.title.id) {
+        if let Some(h) = self
+            .inner
+            .handles
+            .read()
+            .expect("handles")
+            .get(&row.title.id)
+        {
             return Ok(h.clone());
         }
         let (peers, trackers) = match peers {
@@ -505,7 +526,9 @@ impl Core {
             .await?
             .ok_or_else(|| Error::NotInLibrary(title_id.to_owned()))?;
         if TitleKind::parse(&row.title.kind) == TitleKind::Game {
-            return Err(Error::Playback("games are downloaded, not played in the window".into()));
+            return Err(Error::Playback(
+                "games are downloaded, not played in the window".into(),
+            ));
         }
         let handle = self.ensure_torrent(&row, None).await?;
         let (opener, plaintext_len, licence) = match &row.licence {
@@ -518,8 +541,8 @@ impl Core {
                 let key = licence
                     .unwrap_key(&self.inner.identity.keys, &header.nonce_prefix)
                     .map_err(Error::from_licence)?;
-                let opener = Opener::new(&key, header)
-                    .map_err(|e| Error::Playback(e.to_string()))?;
+                let opener =
+                    Opener::new(&key, header).map_err(|e| Error::Playback(e.to_string()))?;
                 (Some(opener), header.plaintext_len, Some(licence))
             }
             None if row.title.encrypted => {
@@ -548,7 +571,12 @@ impl Core {
 
     /// Saves the playback position; the first report with `first_frame` starts the rental
     /// window.
-    pub async fn playback_report(&self, title_id: &str, position_s: f64, first_frame: bool) -> Result<()> {
+    pub async fn playback_report(
+        &self,
+        title_id: &str,
+        position_s: f64,
+        first_frame: bool,
+    ) -> Result<()> {
         let now = time::now_s();
         let first = first_frame.then_some(now);
         self.inner
@@ -591,7 +619,9 @@ async fn pin_store_key(
         .map_err(|_| Error::Internal(anyhow::anyhow!("the store sent an invalid key")))?;
     if let Some(store) = embedded {
         if store.public_key() != key {
-            return Err(Error::Internal(anyhow::anyhow!("the demo store answered with another key")));
+            return Err(Error::Internal(anyhow::anyhow!(
+                "the demo store answered with another key"
+            )));
         }
         return Ok(key);
     }

@@ -122,12 +122,15 @@ impl Library {
 
     /// Every title, most recent first.
     pub async fn list(&self) -> Result<Vec<LibraryRow>> {
-        sqlx::query(&format!("{} ORDER BY l.acquired_at DESC, l.title_id", Self::SELECT))
-            .fetch_all(&self.db)
-            .await?
-            .into_iter()
-            .map(Self::row)
-            .collect()
+        sqlx::query(&format!(
+            "{} ORDER BY l.acquired_at DESC, l.title_id",
+            Self::SELECT
+        ))
+        .fetch_all(&self.db)
+        .await?
+        .into_iter()
+        .map(Self::row)
+        .collect()
     }
 
     /// One title.

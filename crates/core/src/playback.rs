@@ -136,7 +136,10 @@ const APP_ORIGINS: [&str; 3] = [
 
 fn cors(headers: &HeaderMap, resp: &mut Response) {
     if let Some(origin) = headers.get(header::ORIGIN) {
-        if APP_ORIGINS.iter().any(|o| origin.as_bytes() == o.as_bytes()) {
+        if APP_ORIGINS
+            .iter()
+            .any(|o| origin.as_bytes() == o.as_bytes())
+        {
             let h = resp.headers_mut();
             h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
             h.insert(header::VARY, HeaderValue::from_static("Origin"));
@@ -149,19 +152,27 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 }
 
 /// Checks the token (in constant time) and the Host header.
-fn authorised(shared: &Shared, token: &str, headers: &HeaderMap) -> Result<(), Response> {
+fn authorised(
+    shared: &Shared,
+    token: &str,
+    headers: &HeaderMap,
+) -> Result<(), (StatusCode, &'static str)> {
     let expected = shared.server.token.as_bytes();
     let given = token.as_bytes();
     let same = given.len() == expected.len()
-        && given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
     if !same {
-        return Err(refuse(StatusCode::NOT_FOUND, "not found"));
+        return Err((StatusCode::NOT_FOUND, "not found"));
     }
     let host_ok = headers
         .get(header::HOST)
         .is_some_and(|h| h.as_bytes() == shared.host.as_bytes());
     if !host_ok {
-        return Err(refuse(StatusCode::FORBIDDEN, "wrong host"));
+        return Err((StatusCode::FORBIDDEN, "wrong host"));
     }
     Ok(())
 }
@@ -171,8 +182,8 @@ async fn preflight(
     Path((token, _title)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = authorised(&shared, &token, &headers) {
-        return r;
+    if let Err((status, why)) = authorised(&shared, &token, &headers) {
+        return refuse(status, why);
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     cors(&headers, &mut resp);
@@ -243,8 +254,8 @@ async fn play(
     method: Method,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = authorised(&shared, &token, &headers) {
-        return r;
+    if let Err((status, why)) = authorised(&shared, &token, &headers) {
+        return refuse(status, why);
     }
     let Some(title) = shared.server.get(&title_id) else {
         return refuse(StatusCode::NOT_FOUND, "this title is not open for playback");
@@ -277,7 +288,9 @@ async fn play(
         Body::empty()
     } else {
         match title.torrent.clone().stream(0).await {
-            Ok(file) => Body::from_stream(plaintext_stream(title.clone(), Box::pin(file), start, end)),
+            Ok(file) => {
+                Body::from_stream(plaintext_stream(title.clone(), Box::pin(file), start, end))
+            }
             Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &format!("{e:#}")),
         }
     };
@@ -286,7 +299,8 @@ async fn play(
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&title.mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        HeaderValue::from_str(&title.mime)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
@@ -377,17 +391,32 @@ mod tests {
     fn ranges() {
         use RangeRequest::*;
         assert_eq!(parse_range(None, 100), Full);
-        assert_eq!(parse_range(Some("bytes=0-1"), 100), Partial { start: 0, end: 1 });
-        assert_eq!(parse_range(Some("bytes=10-"), 100), Partial { start: 10, end: 99 });
-        assert_eq!(parse_range(Some("bytes=-10"), 100), Partial { start: 90, end: 99 });
-        assert_eq!(parse_range(Some("bytes=90-200"), 100), Partial { start: 90, end: 99 });
+        assert_eq!(
+            parse_range(Some("bytes=0-1"), 100),
+            Partial { start: 0, end: 1 }
+        );
+        assert_eq!(
+            parse_range(Some("bytes=10-"), 100),
+            Partial { start: 10, end: 99 }
+        );
+        assert_eq!(
+            parse_range(Some("bytes=-10"), 100),
+            Partial { start: 90, end: 99 }
+        );
+        assert_eq!(
+            parse_range(Some("bytes=90-200"), 100),
+            Partial { start: 90, end: 99 }
+        );
         assert_eq!(parse_range(Some("bytes=100-"), 100), Unsatisfiable);
         assert_eq!(parse_range(Some("bytes=5-2"), 100), Unsatisfiable);
         assert_eq!(parse_range(Some("items=0-1"), 100), Unsatisfiable);
         let big = 100 * 1024 * 1024;
         assert_eq!(
             parse_range(Some("bytes=0-"), big),
-            Partial { start: 0, end: MAX_OPEN_RANGE - 1 }
+            Partial {
+                start: 0,
+                end: MAX_OPEN_RANGE - 1
+            }
         );
     }
 }

@@ -76,7 +76,8 @@ impl StoreClient {
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        self.send(self.http.get(format!("{}{path}", self.base))).await
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
@@ -110,9 +111,13 @@ impl StoreClient {
             device_id: device_id.to_owned(),
             public_key: hex::encode(public_key),
         };
-        self.send_raw(self.http.post(format!("{}/api/v1/devices", self.base)).json(&body))
-            .await
-            .map(drop)
+        self.send_raw(
+            self.http
+                .post(format!("{}/api/v1/devices", self.base))
+                .json(&body),
+        )
+        .await
+        .map(drop)
     }
 
     /// The signed catalog feed.

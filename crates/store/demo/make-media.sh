@@ -108,29 +108,36 @@ encode() {
 }
 
 # Hash helpers for geq (deterministic pseudo-random per cell).
-fr() { echo "(($1)-floor($1))"; }                       # fractional part
+fr() { echo "(($1)-floor($1))"; }                          # fractional part
 hash2() { fr "sin(($1)*12.9898+($2)*78.233)*43758.5453"; } # [0,1)
 
+# still name WxH "geq args" — render a static RGBA layer once (geq is slow);
+# graphs then loop it with movie=...:loop=0.
+still() {
+  ffmpeg -hide_banner -loglevel error -y -f lavfi -i "color=black:s=$2:r=1" \
+    -vf "format=rgba,geq=$3" -frames:v 1 "$TMP/$1.png"
+}
+layer() { echo "movie=$TMP/$1.png:loop=0,setpts=N/($FPS*TB),format=rgba"; }
+
 # ------------------------------------------------------------- titles ------
-# Neon Harbor — a neon city skyline at night over black water.
+# Neon Harbor — a neon city skyline at night over dark water.
 if want neon-harbor; then
   H=500
-  B="max(150+210*abs(sin(floor(X/53)*12.9898+0.7)),70+130*abs(sin(floor((X+17)/31)*78.233+2.1)))"
+  B="max(120+170*abs(sin(floor(X/53)*12.9898+0.7)),60+110*abs(sin(floor((X+17)/31)*78.233+2.1)))"
   IN="gt(Y,$H-($B))*lt(Y,$H)"
   HS=$(hash2 "floor(X/9)" "floor(Y/13)")
-  WIN="lt(mod(X,9),4)*lt(mod(Y,13),6)*gt($HS,0.70)*gt(Y,$H-($B)+8)"
-  CYAN="gt($HS,0.93)"
+  WIN="lt(mod(X,9),4)*lt(mod(Y,13),6)*gt($HS,0.80)*gt(Y,$H-($B)+8)"
+  PINK="gt($HS,0.95)"
+  still city 1280x720 "r='$IN*(10+$WIN*(245))':g='$IN*(6+$WIN*(190-150*$PINK))':b='$IN*(22+$WIN*(100+80*$PINK))':a='255*$IN'"
   neon_v="
   gradients=s=1280x720:r=$FPS:c0=0x07021a:c1=0x3a0b5e:c2=0xd81b60:c3=0x00b8d4:n=4:type=radial:speed=0.02:seed=11,format=gbrp[g];
   life=s=256x144:r=$FPS:ratio=0.06:seed=5:death_color=black:life_color=0xff4fd8:mold=25:mold_color=0x1a0830,scale=1280x720:flags=bicubic,gblur=sigma=10,format=gbrp[l];
   [g][l]blend=all_mode=screen,format=rgba[sky];
-  color=black:s=1280x720:d=1:r=$FPS,format=rgba,
-    geq=r='$IN*(10+$WIN*(245-200*$CYAN))':g='$IN*(6+$WIN*(190+40*$CYAN))':b='$IN*(22+$WIN*(110+140*$CYAN))':a='255*$IN',
-    loop=-1:1:0[city];
-  [sky][city]overlay=format=auto,format=rgb24,split[top][m];
-  [m]crop=1280:220:0:$((H-220)),vflip,gblur=sigma=9:sigmaV=1.5,colorchannelmixer=rr=0.45:gg=0.45:bb=0.6[refl];
+  $(layer city)[city];
+  [sky][city]overlay=format=auto:shortest=1,format=rgb24,split[top][m];
+  [m]crop=1280:220:0:$((H-220)),vflip,gblur=sigma=9:sigmaV=1.5,colorchannelmixer=rr=0.6:gg=0.55:bb=0.75[refl];
   [top][refl]overlay=0:$H,vignette=PI/4.5[bg]"
-  encode neon-harbor 1280x720 34 "$neon_v" \
-    "$(pad 4 "110 130.81 164.81 196|87.31 130.81 174.61 220|98 146.83 196 246.94|82.41 123.47 164.81 207.65" 1.003)|$(pad 4 "110 130.81 164.81 196|87.31 130.81 174.61 220|98 146.83 196 246.94|82.41 123.47 164.81 207.65" 0.997)" \
+  P="110 130.81 164.81 196|87.31 130.81 174.61 220|98 146.83 196 246.94|82.41 123.47 164.81 207.65"
+  encode neon-harbor 1280x720 34 "$neon_v" "$(pad 4 "$P" 1.003)|$(pad 4 "$P" 0.997)" \
     "Neon Harbor" "HALCYON PICTURES PRESENTS" 450k 64k
 fi

@@ -64,9 +64,7 @@ impl StoreError {
             StoreError::InsufficientFunds { .. } => StatusCode::PAYMENT_REQUIRED,
             StoreError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             StoreError::OrderConflict(_) => StatusCode::CONFLICT,
-            StoreError::UnknownDevice | StoreError::DeviceOfAnotherAccount => {
-                StatusCode::FORBIDDEN
-            }
+            StoreError::UnknownDevice | StoreError::DeviceOfAnotherAccount => StatusCode::FORBIDDEN,
             StoreError::BadRequest(_) => StatusCode::BAD_REQUEST,
             StoreError::Database(_) | StoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

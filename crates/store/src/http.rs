@@ -111,7 +111,10 @@ async fn catalog(State(s): St) -> Json<SignedFeed> {
     Json((*feed).clone())
 }
 
-async fn wallet(State(s): St, Account(account): Account) -> Result<Json<WalletResponse>, StoreError> {
+async fn wallet(
+    State(s): St,
+    Account(account): Account,
+) -> Result<Json<WalletResponse>, StoreError> {
     let (balance_cents, currency) = db::wallet(&s.db, account).await?;
     Ok(Json(WalletResponse {
         balance_cents,
@@ -305,7 +308,10 @@ async fn media(State(s): St, Path(file): Path<String>) -> Result<Response, Store
         && file
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-    let dir = s.media_dir.as_ref().ok_or(StoreError::UnknownTitle(file.clone()))?;
+    let dir = s
+        .media_dir
+        .as_ref()
+        .ok_or(StoreError::UnknownTitle(file.clone()))?;
     if !plain {
         return Err(StoreError::BadRequest("bad media name".into()));
     }

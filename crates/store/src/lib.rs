@@ -190,6 +190,16 @@ impl Store {
         self.state.seeder_addr
     }
 
+    /// Creates an account with a starting balance, unless the e-mail is taken.
+    pub async fn create_account(
+        &self,
+        email: &str,
+        password: &str,
+        balance_cents: i64,
+    ) -> anyhow::Result<()> {
+        db::ensure_account(&self.state.db, email, password, balance_cents).await
+    }
+
     /// Stops the HTTP API and the seeder.
     pub async fn shutdown(&self) {
         self.shutdown.cancel();

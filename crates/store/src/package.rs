@@ -61,7 +61,7 @@ pub struct CatalogEntry {
 fn piece_length(size: u64) -> u32 {
     match size {
         0..=67_108_864 => 256 * 1024,
-        0..=1_073_741_824 => 1024 * 1024,
+        67_108_865..=1_073_741_824 => 1024 * 1024,
         _ => 4 * 1024 * 1024,
     }
 }
@@ -183,13 +183,19 @@ async fn package(
 }
 
 fn encrypt_file(key: &ContentKey, media: &Path, out: &Path) -> anyhow::Result<container::Header> {
-    let input = std::fs::File::open(media).with_context(|| format!("opening {}", media.display()))?;
+    let input =
+        std::fs::File::open(media).with_context(|| format!("opening {}", media.display()))?;
     let len = input.metadata()?.len();
     // Write to a temporary name first: a crash mid-way must not leave a file that looks packaged.
     let tmp = out.with_extension("mqc.part");
     let output = std::fs::File::create(&tmp)?;
     let mut writer = BufWriter::with_capacity(1 << 20, output);
-    let header = container::encrypt(key, len, BufReader::with_capacity(1 << 20, input), &mut writer)?;
+    let header = container::encrypt(
+        key,
+        len,
+        BufReader::with_capacity(1 << 20, input),
+        &mut writer,
+    )?;
     let output = writer.into_inner().map_err(|e| e.into_error())?;
     output.sync_all()?;
     std::fs::rename(&tmp, out)?;

@@ -55,7 +55,10 @@ impl Tracker {
     /// Adds a peer that is known without an announce (the store's own seeder).
     pub fn add_peer(&self, info_hash: [u8; 20], peer: SocketAddr) {
         let mut swarms = self.swarms.lock().expect("tracker lock");
-        swarms.entry(info_hash).or_default().insert(peer, Instant::now());
+        swarms
+            .entry(info_hash)
+            .or_default()
+            .insert(peer, Instant::now());
     }
 
     /// The current peers of a swarm.
@@ -187,17 +190,41 @@ mod tests {
         let t = Tracker::default();
         let ih = [7u8; 20];
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        let first = t.announce(ip, &Announce { info_hash: ih, port: 1000, stopped: false });
+        let first = t.announce(
+            ip,
+            &Announce {
+                info_hash: ih,
+                port: 1000,
+                stopped: false,
+            },
+        );
         assert!(first.is_empty());
-        let second = t.announce(ip, &Announce { info_hash: ih, port: 2000, stopped: false });
+        let second = t.announce(
+            ip,
+            &Announce {
+                info_hash: ih,
+                port: 2000,
+                stopped: false,
+            },
+        );
         assert_eq!(second, vec!["127.0.0.1:1000".parse().unwrap()]);
-        t.announce(ip, &Announce { info_hash: ih, port: 1000, stopped: true });
+        t.announce(
+            ip,
+            &Announce {
+                info_hash: ih,
+                port: 1000,
+                stopped: true,
+            },
+        );
         assert_eq!(t.peers(&ih), vec!["127.0.0.1:2000".parse().unwrap()]);
     }
 
     #[test]
     fn compact_encoding_matches_bep23() {
         let body = encode_response(&["127.0.0.1:6881".parse().unwrap()]);
-        assert_eq!(body, b"d8:intervali60e5:peers6:\x7f\x00\x00\x01\x1a\xe1e".to_vec());
+        assert_eq!(
+            body,
+            b"d8:intervali60e5:peers6:\x7f\x00\x00\x01\x1a\xe1e".to_vec()
+        );
     }
 }

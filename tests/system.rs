@@ -1,0 +1,227 @@
+//! Whole-system tests without a window: a real store server (HTTP API, tracker, seeder) and real
+//! app cores on loopback, each core with its own profile and device identity, its own librqbit
+//! session, and its own playback server.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use marquee_core::api::ErrorKind;
+use marquee_core::{Core, CoreConfig, MachineIdSource, StoreSource};
+use marquee_store::api::OrderRequest;
+use marquee_store::{Store, StoreConfig};
+
+/// Distinct, well-formed machine ids: two "computers" in one process.
+const MACHINE_A: &str = "5b2f7c1e9a8d4e6fb3c2a1d0e9f8a7b6";
+const MACHINE_B: &str = "c4d3e2f1a0b94c8d9e7f6a5b4c3d2e1f";
+const MIB: u64 = 1024 * 1024;
+
+fn demo_dir() -> PathBuf {
+    marquee_store::bundled_demo_dir()
+}
+
+async fn start_store(dir: &Path) -> Store {
+    Store::start(StoreConfig::loopback(dir.join("store"), Some(demo_dir())))
+        .await
+        .expect("store starts")
+}
+
+fn config(profile: &Path, store: &Store, machine: &str) -> CoreConfig {
+    let mut c = CoreConfig::demo(profile, demo_dir());
+    c.store = StoreSource::Remote { url: store.url() };
+    c.machine_id = MachineIdSource::Fixed(machine.to_owned());
+    c
+}
+
+async fn get(url: &str, range: Option<(u64, u64)>, host: Option<&str>) -> reqwest::Response {
+    let mut req = reqwest::Client::new().get(url);
+    if let Some((a, b)) = range {
+        req = req.header("Range", format!("bytes={a}-{b}"));
+    }
+    if let Some(h) = host {
+        req = req.header("Host", h);
+    }
+    req.send().await.expect("playback server answers")
+}
+
+/// Client A rents a film and streams two 1 MiB ranges (the start and the middle) through the
+/// playback server while the title downloads: byte-identical to the studio's original. Client B,
+/// on another computer, given A's library (with A's licence) and A's downloaded container,
+/// cannot decrypt anything and is told the licence belongs to another computer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rent_stream_and_refuse_on_another_computer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let original = std::fs::read(demo_dir().join("media/neon-harbor.webm")).unwrap();
+    let len = original.len() as u64;
+    assert!(
+        len > 2 * MIB,
+        "the demo film is large enough for two ranges"
+    );
+
+    let a_profile = dir.path().join("a");
+    let a = Core::open(config(&a_profile, &store, MACHINE_A))
+        .await
+        .unwrap();
+    assert_eq!(a.wallet_get().await.unwrap().balance_cents, 2000);
+
+    // Bad input first: nothing is charged.
+    let e = a
+        .title_acquire("no-such-title", "order-0")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::UnknownTitle, "{e}");
+    let e = a.playback_open("neon-harbor").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotInLibrary, "{e}");
+    assert_eq!(a.wallet_get().await.unwrap().balance_cents, 2000);
+
+    let rented = a.title_acquire("neon-harbor", "order-1").await.unwrap();
+    assert_eq!(rented.charged_cents, 400);
+    assert_eq!(rented.wallet.balance_cents, 1600);
+    // Renting again while the licence is good costs nothing, whatever the order id.
+    let again = a.title_acquire("neon-harbor", "order-2").await.unwrap();
+    assert_eq!(again.charged_cents, 0);
+    assert_eq!(a.wallet_get().await.unwrap().balance_cents, 1600);
+
+    let source = a.playback_open("neon-harbor").await.unwrap();
+    assert!(
+        source.url.starts_with("http://127.0.0.1:"),
+        "{}",
+        source.url
+    );
+    assert_eq!(source.mime, "video/webm");
+
+    let middle = len / 2;
+    for (start, end) in [(0, MIB - 1), (middle, middle + MIB - 1)] {
+        let resp = get(&source.url, Some((start, end)), None).await;
+        assert_eq!(resp.status(), 206);
+        assert_eq!(
+            resp.headers()["content-range"].to_str().unwrap(),
+            format!("bytes {start}-{end}/{len}")
+        );
+        let body = resp.bytes().await.unwrap();
+        assert!(
+            body[..] == original[start as usize..=end as usize],
+            "range {start}-{end} decrypts to the original bytes"
+        );
+    }
+    // macOS WebKit's probe.
+    let probe = get(&source.url, Some((0, 1)), None).await;
+    assert_eq!(probe.status(), 206);
+    assert_eq!(probe.bytes().await.unwrap()[..], original[..2]);
+
+    // The playback server refuses a wrong token and a foreign Host (DNS rebinding).
+    let wrong_token = source.url.replacen("/play/", "x/play/", 1);
+    assert_eq!(get(&wrong_token, Some((0, 1)), None).await.status(), 404);
+    let rebinding = get(&source.url, Some((0, 1)), Some("evil.example:80")).await;
+    assert_eq!(rebinding.status(), 403);
+
+    // Let the whole container arrive, so B gets all of it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while !a
+        .downloads()
+        .iter()
+        .all(|d| d.downloaded_bytes == d.total_bytes)
+    {
+        assert!(tokio::time::Instant::now() < deadline, "download finishes");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    a.shutdown().await;
+    drop(a);
+
+    // B: another computer with A's library database (licence included) and A's container,
+    // but its own device key (a copied device key would not open there, see below).
+    let b_profile = dir.path().join("b");
+    std::fs::create_dir_all(&b_profile).unwrap();
+    copy_dir(&a_profile.join("downloads"), &b_profile.join("downloads"));
+    for f in ["library.db", "library.db-wal", "library.db-shm"] {
+        if a_profile.join(f).exists() {
+            std::fs::copy(a_profile.join(f), b_profile.join(f)).unwrap();
+        }
+    }
+    let b = Core::open(config(&b_profile, &store, MACHINE_B))
+        .await
+        .unwrap();
+    let e = b.playback_open("neon-harbor").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LicenceOtherDevice, "{e}");
+    assert!(
+        e.to_string().contains("licensed to another computer"),
+        "{e}"
+    );
+    b.shutdown().await;
+
+    // A's whole profile, device key included, copied to B's computer: the key does not open.
+    let e = match Core::open(config(&a_profile, &store, MACHINE_B)).await {
+        Err(e) => e,
+        Ok(_) => panic!("a copied profile must not open on another computer"),
+    };
+    assert!(e.to_string().contains("another computer"), "{e}");
+    store.shutdown().await;
+}
+
+/// The store charges once per client order id, refuses the same id with another body, and
+/// refuses an order the wallet cannot pay without charging anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_are_idempotent_and_never_overdraw() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    store
+        .create_account("poor@marquee.local", "secret", 250)
+        .await
+        .unwrap();
+    let mut cfg = config(&dir.path().join("p"), &store, MACHINE_A);
+    cfg.email = "poor@marquee.local".into();
+    cfg.password = "secret".into();
+    let core = Core::open(cfg).await.unwrap();
+
+    let e = core.title_acquire("neon-harbor", "o-1").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InsufficientFunds, "{e}");
+    assert!(e.to_string().contains("2.50"), "{e}");
+    assert_eq!(core.wallet_get().await.unwrap().balance_cents, 250);
+    assert!(core.library_list().await.unwrap().is_empty());
+
+    // Straight to the store's API: a retried order id is charged once.
+    let mut client = marquee_core::store_client::StoreClient::new(&store.url()).unwrap();
+    client
+        .sign_in("poor@marquee.local", "secret")
+        .await
+        .unwrap();
+    let order = OrderRequest {
+        client_order_id: "retry-me".into(),
+        title_id: "orbital-s01e01".into(),
+        device_id: core.device_id().to_hex(),
+    };
+    let first = client.order(&order).await.unwrap();
+    let retry = client.order(&order).await.unwrap();
+    assert_eq!(first.order_id, retry.order_id);
+    assert_eq!(first.charged_cents, 200);
+    assert_eq!(retry.balance_cents, 50);
+    assert_eq!(first.licence, retry.licence);
+    let conflict = OrderRequest {
+        title_id: "orbital-s01e02".into(),
+        ..order
+    };
+    let e = client.order(&conflict).await.unwrap_err();
+    assert!(e.to_string().contains("already used"), "{e}");
+    assert_eq!(client.wallet().await.unwrap().balance_cents, 50);
+
+    // Free titles need no money and no licence.
+    let free = core.title_acquire("open-skies", "o-2").await.unwrap();
+    assert_eq!(free.charged_cents, 0);
+    let src = core.playback_open("open-skies").await.unwrap();
+    let resp = get(&src.url, Some((0, 1023)), None).await;
+    assert_eq!(resp.status(), 206);
+    let original = std::fs::read(demo_dir().join("media/open-skies.webm")).unwrap();
+    assert_eq!(resp.bytes().await.unwrap()[..], original[..1024]);
+    core.shutdown().await;
+    store.shutdown().await;
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
