@@ -260,6 +260,22 @@ pub enum ErrorKind {
     Internal,
 }
 
+impl ErrorKind {
+    /// Every kind, so the UI can tell a backend error from anything else a call may reject with.
+    pub const ALL: [ErrorKind; 10] = [
+        ErrorKind::UnknownTitle,
+        ErrorKind::InsufficientFunds,
+        ErrorKind::LicenceInvalid,
+        ErrorKind::LicenceOtherDevice,
+        ErrorKind::LicenceExpired,
+        ErrorKind::StoreUnreachable,
+        ErrorKind::NotInLibrary,
+        ErrorKind::DownloadFailed,
+        ErrorKind::Playback,
+        ErrorKind::Internal,
+    ];
+}
+
 /// An error as the UI gets it: a kind to branch on and a sentence for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AppError {
@@ -296,6 +312,14 @@ pub fn typescript_bindings() -> String {
         out.push_str(&d);
         out.push('\n');
     }
+    let kinds: Vec<String> = ErrorKind::ALL
+        .iter()
+        .map(|k| serde_json::to_string(k).expect("a kind serialises"))
+        .collect();
+    out.push_str(&format!(
+        "export const ERROR_KINDS: readonly ErrorKind[] = [{}];\n",
+        kinds.join(", ")
+    ));
     out
 }
 

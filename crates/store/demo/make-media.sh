@@ -92,13 +92,13 @@ encode() {
   format=yuv420p[v];
   aevalsrc=exprs='$aexpr':s=48000:d=$dur,highpass=f=35,lowpass=f=7000,
   aecho=0.8:0.6:90|170:0.25|0.18,afade=t=in:st=0:d=1.5,afade=t=out:st=$fo:d=1.5,
-  alimiter=limit=0.9[a]"
+  alimiter=limit=0.9,asetnsamples=n=960:p=0[a]"
   if [[ -n "${PREVIEW:-}" ]]; then   # dev aid: PREVIEW=<sec> renders one PNG frame
-    ffmpeg -hide_banner -loglevel error -y -filter_complex "$vgraph;$text" \
-      -map '[v]' -ss "$PREVIEW" -frames:v 1 -update 1 "$PREVIEW_DIR/$slug.png" -map '[a]' -t 1 -f null -
+    ffmpeg -hide_banner -loglevel ${LOGLEVEL:-error} -y -filter_complex "$vgraph;$text;[a]anullsink" \
+      -map '[v]' -ss "$PREVIEW" -frames:v 1 -update 1 "$PREVIEW_DIR/$slug.png"
     return
   fi
-  ffmpeg -hide_banner -loglevel error -y -filter_complex "$vgraph;$text" \
+  ffmpeg -hide_banner -loglevel ${LOGLEVEL:-error} -y -filter_complex "$vgraph;$text" \
     -map '[v]' -map '[a]' -t "$dur" -r $FPS \
     -c:v libvpx-vp9 -b:v "$vb" -g 48 -keyint_min 48 \
     -deadline good -cpu-used 5 -row-mt 1 -tile-columns 1 -threads 2 \
@@ -141,3 +141,184 @@ if want neon-harbor; then
   encode neon-harbor 1280x720 34 "$neon_v" "$(pad 4 "$P" 1.003)|$(pad 4 "$P" 0.997)" \
     "Neon Harbor" "HALCYON PICTURES PRESENTS" 450k 64k
 fi
+
+# Midnight Circuit — night-race light trails streaking past a dark city.
+if want midnight-circuit; then
+  # streak texture: sparse random dashes, horizontally stretched
+  HB="(40+70*abs(sin(floor(X/41)*12.9898+1.1))+25*abs(sin(floor(X/17)*7.13)))"
+  SK="gt(Y,330-$HB)*lt(Y,332)"
+  HS=$(hash2 "floor(X/7)" "floor(Y/9)")
+  LW="lt(mod(X,7),3)*lt(mod(Y,9),4)*gt($HS,0.86)*gt(Y,336-$HB)"
+  still skyline 1280x720 "r='$SK*(8+$LW*230)':g='$SK*(10+$LW*150)':b='$SK*(20+$LW*80)':a='255*$SK'"
+  mc_v="
+  gradients=s=1280x720:r=$FPS:c0=0x02030a:c1=0x1a2a5a:c2=0x4a1030:n=3:speed=0.005:seed=3,format=gbrp[g];
+  nullsrc=s=40x720:r=$FPS,geq=lum='255*gt(random(1)*between(Y,330,600),0.992)':cb=128:cr=128,format=gray,
+    scale=1280x720:flags=bilinear,gblur=sigma=2:sigmaV=0.7,lagfun=decay=0.9,scroll=h=0.018,
+    format=gbrp,colorchannelmixer=rr=1:gr=0.35:br=0.15:rg=0:gg=0.25:bg=0.1:rb=0:gb=0.1:bb=0.1[red];
+  nullsrc=s=40x720:r=$FPS,geq=lum='255*gt(random(2)*between(Y,420,700),0.993)':cb=128:cr=128,format=gray,
+    scale=1280x720:flags=bilinear,gblur=sigma=2:sigmaV=0.7,scroll=h=-0.03,
+    format=gbrp,colorchannelmixer=rr=1:gr=0.95:br=0.7:rg=0:gg=0.9:bg=0.6:rb=0:gb=0.8:bb=0.9[white];
+  [red][white]blend=all_mode=screen,split[tr][glow0];[glow0]gblur=sigma=14[glow];
+  [tr][glow]blend=all_mode=screen[lights];
+  [g][lights]blend=all_mode=screen,eq=brightness=0.03:contrast=1.25:saturation=1.4,format=rgba[road];
+  $(layer skyline)[sk];[road][sk]overlay=format=auto:shortest=1,vignette=PI/4[bg]"
+  P="98 116.54 146.83 174.61|87.31 103.83 130.81 155.56|77.78 98 116.54 155.56|92.5 116.54 138.59 185"
+  encode midnight-circuit 1280x720 36 "$mc_v" "$(pad 3 "$P" 1.004)|$(pad 3 "$P" 0.996)" \
+    "Midnight Circuit" "REDLINE FILMWORKS PRESENTS" 450k 64k
+fi
+
+# The Quiet Orchard — rows of trees against a slow golden-hour sky.
+if want the-quiet-orchard; then
+  CX="(floor(X/120)*120+60)"
+  R="(46+10*sin(floor(X/120)*3.7))"
+  CAN="lt(hypot(X-$CX,Y-300),$R)+lt(hypot(X-$CX+22,Y-322),$R*0.75)+lt(hypot(X-$CX-24,Y-325),$R*0.7)"
+  TRUNK="lt(abs(X-$CX),5)*between(Y,320,420)"
+  GROUND="gt(Y,405+6*sin(X/90))"
+  T="gt($CAN+$TRUNK+$GROUND,0)"
+  still orchard 854x480 "r='22*$T':g='28*$T':b='14*$T':a='255*$T'"
+  qo_v="
+  gradients=s=854x480:r=$FPS:c0=0xf6d68a:c1=0xe89a3c:c2=0x8a4b2a:c3=0x3d2a4a:n=4:x0=427:y0=0:x1=427:y1=420:speed=0.00001,format=gbrp[sky];
+  life=s=214x120:r=$FPS:ratio=0.05:seed=9:death_color=black:life_color=0xfff0b0:mold=40:mold_color=0x302010,scale=854x480,gblur=sigma=7,format=gbrp[bokeh];
+  [sky][bokeh]blend=all_mode=screen:all_opacity=0.55,format=rgba[s2];
+  $(layer orchard)[trees];
+  [s2][trees]overlay=format=auto:shortest=1,zoompan=z='1+0.0004*on':d=1:s=854x480:fps=$FPS,vignette=PI/4,format=gbrp[bg]"
+  P="130.81 164.81 196 246.94|110 130.81 164.81 196|87.31 130.81 174.61 220|98 123.47 146.83 196"
+  encode the-quiet-orchard 854x480 35 "$qo_v" "$(pad 5 "$P" 1.002)|$(pad 5 "$P" 0.998)" \
+    "The Quiet Orchard" "FERNWOOD FILMS PRESENTS" 280k 64k
+fi
+
+# Orbital — deep-space fractal zooms, one palette per episode.
+orbital() { # slug x y colour-mix episode-label
+  or_v="
+  mandelbrot=s=640x360:r=$FPS:maxiter=220:start_x=$2:start_y=$3:start_scale=2.5:end_scale=0.01:end_pts=900:outer=normalized_iteration_count,
+  scale=1280x720:flags=bicubic,format=gbrp,colorchannelmixer=$4,eq=saturation=1.15:gamma=0.9,vignette=PI/3.5[bg]"
+  P="73.42 110 146.83 174.61|65.41 98 130.81 164.81|58.27 87.31 116.54 146.83|61.74 92.5 123.47 185"
+  encode "$1" 1280x720 "$6" "$or_v" "$(pad 4.5 "$P" 1.003)|$(pad 4.5 "$P" 0.997)" \
+    "Orbital" "$5" 450k 64k
+}
+if want orbital-s01e01; then
+  orbital orbital-s01e01 -0.743643887037158 0.131825904205312 \
+    "rr=0.25:rg=0.1:rb=0.1:gr=0.2:gg=0.6:gb=0.3:br=0.3:bg=0.5:bb=1" "SEASON 1 · EPISODE 1 · FIRST LIGHT" 33
+fi
+if want orbital-s01e02; then
+  orbital orbital-s01e02 -0.1010963638456221 0.9562865108091415 \
+    "rr=1:rg=0.3:rb=0.1:gr=0.3:gg=0.5:gb=0.1:br=0.4:bg=0.2:bb=0.7" "SEASON 1 · EPISODE 2 · DEAD RECKONING" 35
+fi
+
+# Glass Rain — Lumen Drive music video: falling automaton "rain" pulsing to
+# a 120 BPM beat over a rotating spiral gradient.
+if want glass-rain; then
+  gr_v="
+  gradients=s=1280x720:r=$FPS:c0=0x0a0018:c1=0x3a0080:c2=0x0088cc:c3=0xc0206a:n=4:type=spiral:speed=0.03:seed=4,format=gbrp,
+    hue=h=40*t[g];
+  cellauto=s=256x144:r=$FPS:rule=18:random_fill_ratio=0.03:seed=2:scroll=1,vflip,
+    scale=1280x720:flags=neighbor,gblur=sigma=1.5,lagfun=decay=0.93,format=gbrp,
+    colorchannelmixer=rr=0.6:gg=0.85:bb=1[rain];
+  [g][rain]blend=all_mode=screen:all_opacity=0.7,eq=brightness='0.10*exp(-mod(t,0.5)*7)':eval=frame,vignette=PI/4[bg]"
+  # 120 BPM: kick on the beat, hat on the off-beat, bass 8ths, 16th arpeggio,
+  # pad; chords change every bar (2 s): Fm - Db - Ab - Eb.
+  c="mod(floor(t/2),4)"
+  sel() { echo "if(eq($c,0),$1,if(eq($c,1),$2,if(eq($c,2),$3,$4)))"; }
+  ROOT=$(sel 87.31 69.30 103.83 77.78)
+  N1=$(sel 349.23 277.18 415.30 311.13); N2=$(sel 415.30 349.23 523.25 392.00); N3=$(sel 523.25 415.30 622.25 466.16)
+  K="mod(t,0.5)"
+  KICK="0.55*exp(-$K*9)*sin(2*PI*(48*$K+3.3*(1-exp(-$K*30))))"
+  HAT="0.05*(random(0)*2-1)*exp(-mod(t+0.25,0.5)*60)"
+  BASS="0.20*exp(-mod(t,0.25)*6)*(sin(2*PI*$ROOT*t)+0.3*sin(4*PI*$ROOT*t))"
+  s16="mod(floor(t*8),4)"
+  ARPF="if(eq($s16,0),$N1,if(eq($s16,1),$N2,if(eq($s16,2),$N3,$N2)))"
+  ARP="0.09*exp(-mod(t,0.125)*18)*(sin(2*PI*$ARPF*t)+0.25*sin(4*PI*$ARPF*t))"
+  PADG="0.035*(sin(2*PI*$N1/2*t)+sin(2*PI*$N2/2*t)+sin(2*PI*$N3/2*t))"
+  MIX="$KICK+$HAT+$BASS+$ARP+$PADG"
+  encode glass-rain 1280x720 34 "$gr_v" "$MIX|$MIX" "Glass Rain" "LUMEN DRIVE" 500k 96k
+fi
+
+# Open Skies — free CC BY short: a drifting sunset sky with a glowing sun.
+if want open-skies; then
+  still sun 1280x720 "r='255':g='225':b='170':a='min(255,255*min(1,max(0,1.15-hypot(X-820,Y-470)/70))+110*exp(-hypot(X-820,Y-470)/140))'"
+  os_v="
+  gradients=s=1280x720:r=$FPS:c0=0x0d1b4c:c1=0x3b4a9a:c2=0xc85a7c:c3=0xff9a4d:c4=0xffd27a:n=5:x0=640:y0=0:x1=640:y1=700:speed=0.00001,format=rgba[sky];
+  $(layer sun)[sun];
+  [sky][sun]overlay=format=auto:shortest=1,format=gbrp[s2];
+  life=s=320x60:r=6:ratio=0.25:seed=12:death_color=black:life_color=white:mold=60:mold_color=0x202020,
+    scale=1280x240:flags=bicubic,fps=$FPS,scroll=h=0.0008,pad=1280:720:0:60,gblur=sigma=16,format=gbrp[clouds];
+  [s2][clouds]blend=all_mode=screen:all_opacity=0.6,vignette=PI/5[bg]"
+  P="130.81 196 261.63 329.63|146.83 220 293.66 349.23|110 164.81 220 261.63|174.61 261.63 349.23 440"
+  encode open-skies 1280x720 32 "$os_v" "$(pad 4 "$P" 1.002)|$(pad 4 "$P" 0.998)" \
+    "Open Skies" "A MARQUEE ORIGINAL · CC BY 4.0" 450k 64k
+fi
+
+# Paper Boats — free CC BY short: paper boats bobbing across a rippling pond.
+if want paper-boats; then
+  # a folded paper boat sprite (hull trapezoid + two sail triangles)
+  HULL="between(Y,60,84)*lt(abs(X-80),72-(Y-60)*1.3)"
+  SAIL1="between(Y,10,60)*lt(abs(X-80),(Y-10)*0.55)"
+  SAIL2="between(Y,34,60)*lt(abs(X-45),(Y-34)*0.5)+between(Y,34,60)*lt(abs(X-115),(Y-34)*0.5)"
+  SH="(1-0.18*lt(X,80)*$SAIL1-0.1*gt(Y,72))"
+  still boat 160x90 "r='250*$SH':g='246*$SH':b='236*$SH':a='255*gt($HULL+$SAIL1+$SAIL2,0)'"
+  pb_v="
+  nullsrc=s=214x120:r=$FPS,geq=lum='128+55*sin(X/7+T*1.3)*sin(Y/5-T*0.9)+35*sin((X+2*Y)/11-T*1.7)':cb=128:cr=128,
+    scale=854x480:flags=bicubic,format=gbrp,
+    colorchannelmixer=rr=0.25:rg=0:rb=0:ra=0:gr=0:gg=0.55:gb=0:br=0:bg=0:bb=0.65,
+    eq=brightness=0.16:saturation=1.3:gamma=1.1[water];
+  $(layer boat),split[b1][b2];
+  [b2]scale=100:56[b2s];
+  [water][b1]overlay=x='-160+mod(t*34,1014)':y='250+8*sin(t*1.7)':shortest=1[w1];
+  [w1][b2s]overlay=x='854-mod(t*22+300,954)':y='150+6*sin(t*2.1+1)',vignette=PI/4.5[bg]"
+  P="174.61 220 261.63 329.63|196 246.94 293.66 369.99|164.81 207.65 246.94 329.63|146.83 220 261.63 349.23"
+  encode paper-boats 854x480 33 "$pb_v" "$(pad 4 "$P" 1.002)|$(pad 4 "$P" 0.998)" \
+    "Paper Boats" "A MARQUEE ORIGINAL · CC BY 4.0" 300k 64k
+fi
+
+# ------------------------------------------------------ posters/backdrops --
+# slug | frame time | crop x-offset (px, from centre) | top label | tagline |
+# footer | accent colour
+POSTERS="
+neon-harbor|14|0|HALCYON PICTURES|The city never sleeps. Neither does the tide.|NEW RELEASE · ONLY ON MARQUEE|#ff4fa3
+midnight-circuit|16|-120|REDLINE FILMWORKS|One night. One road. No brakes.|NEW RELEASE · ONLY ON MARQUEE|#ff7a2f
+the-quiet-orchard|12|0|FERNWOOD FILMS|Some harvests take a lifetime.|A FERNWOOD FILMS PRODUCTION|#f2c14e
+orbital-s01e01|14|0|ORBITAL · SEASON 1|Episode 1 — First Light|A DEEPFIELD TELEVISION SERIES|#4fc3f7
+orbital-s01e02|14|-60|ORBITAL · SEASON 1|Episode 2 — Dead Reckoning|A DEEPFIELD TELEVISION SERIES|#ffb74d
+glass-rain|11|0|LUMEN DRIVE|The new single, out now.|MUSIC VIDEO · NIGHTGLASS RECORDS|#b388ff
+open-skies|12|120|A MARQUEE ORIGINAL|Free to watch. Free to share.|CREATIVE COMMONS · CC BY 4.0|#ffb36b
+paper-boats|9|0|A MARQUEE ORIGINAL|Small things, carried far.|CREATIVE COMMONS · CC BY 4.0|#7fdbda
+"
+SERIFI="$FONTDIR/DejaVuSerif-Italic.ttf"
+BG='#0b0b12'
+
+# poster_art in.png out.jpg "TITLE" label tagline footer accent
+poster_art() {
+  local in=$1 out=$2 title=$3 label=$4 tag=$5 foot=$6 acc=$7
+  convert "$in" -resize 480x720^ -gravity center -extent 480x720 \
+    -modulate 95,110 \
+    \( -size 480x470 gradient:none-"$BG" \) -gravity south -compose over -composite \
+    \( -size 480x150 gradient:"#0b0b12d0"-none \) -gravity north -compose over -composite \
+    \( -size 480x60 xc:"$BG" \) -gravity south -compose over -composite \
+    -font "$CONDB" -pointsize 15 -kerning 4 -fill '#ffffffd8' -gravity north -annotate +0+30 "$label" \
+    -fill "$acc" -draw "rectangle 222,56 258,58" \
+    \( -background none -fill white -font "$SERIFB" -size 430x190 -gravity center caption:"$title" \
+       \( +clone -background black -shadow 70x8+0+4 \) +swap -background none -layers merge +repage \) \
+    -gravity south -geometry +0+150 -compose over -composite \
+    \( -background none -fill '#e4e2ee' -font "$SERIFI" -pointsize 19 -size 420x -gravity center caption:"$tag" \) \
+    -gravity south -geometry +0+98 -compose over -composite \
+    -fill "$acc" -draw "rectangle 200,668 280,669" \
+    -font "$CONDB" -pointsize 12 -kerning 3 -fill '#ffffffa0' -gravity south -annotate +0+26 "$foot" \
+    -strip -interlace Plane -sampling-factor 4:2:0 -quality 85 "$out"
+}
+
+while IFS='|' read -r slug at off label tag foot acc; do
+  [[ -z "$slug" || ! -f "$OUT/$slug.webm" ]] && continue
+  title=$(ffprobe -v error -show_entries format_tags=title -of csv=p=0 "$OUT/$slug.webm")
+  echo ">> $slug.jpg / $slug-backdrop.jpg"
+  ffmpeg -hide_banner -loglevel error -y -ss "$at" -i "$OUT/$slug.webm" -frames:v 1 \
+    -vf "scale=1280:720:flags=lanczos,crop=480:720:400+($off):0" "$TMP/p.png"
+  poster_art "$TMP/p.png" "$OUT/$slug.jpg" "$title" "$label" "$tag" "$foot" "$acc"
+  # backdrop: wide crop that drops the lower-third, darkened to the left and
+  # bottom so the storefront can set text over it
+  ffmpeg -hide_banner -loglevel error -y -ss "$at" -i "$OUT/$slug.webm" -frames:v 1 \
+    -vf "scale=1280:720:flags=lanczos,crop=1280:540:0:70" "$TMP/b.png"
+  convert "$TMP/b.png" \
+    \( -size 540x760 gradient:"${BG}f0"-none -rotate 90 \) -gravity west -compose over -composite \
+    \( -size 1280x200 gradient:none-"$BG" \) -gravity south -compose over -composite \
+    -strip -interlace Plane -quality 85 "$OUT/$slug-backdrop.jpg"
+done <<<"$POSTERS"

@@ -222,3 +222,4 @@ kind: ErrorKind,
  * What happened and what to do next.
  */
 message: string, };
+export const ERROR_KINDS: readonly ErrorKind[] = ["unknown_title", "insufficient_funds", "licence_invalid", "licence_other_device", "licence_expired", "store_unreachable", "not_in_library", "download_failed", "playback", "internal"];

@@ -3,11 +3,11 @@
  * components never call `invoke` themselves. Types come from the generated `bindings.ts`.
  */
 import { Channel, invoke } from "@tauri-apps/api/core";
+import { ERROR_KINDS } from "./bindings";
 import type {
   AcquireResult,
   AppError,
   DownloadProgress,
-  ErrorKind,
   LibraryEntry,
   PlaybackSource,
   Title,
@@ -15,19 +15,6 @@ import type {
 } from "./bindings";
 
 export type * from "./bindings";
-
-const ERROR_KINDS: readonly ErrorKind[] = [
-  "unknown_title",
-  "insufficient_funds",
-  "licence_invalid",
-  "licence_other_device",
-  "licence_expired",
-  "store_unreachable",
-  "not_in_library",
-  "download_failed",
-  "playback",
-  "internal",
-];
 
 /** True for a value shaped like the backend's `{kind, message}` error. */
 export function isAppError(value: unknown): value is AppError {
