@@ -243,14 +243,17 @@ async fn rent_and_watch_in_the_window() {
         .click()
         .await
         .unwrap();
-    let acquire = c
-        .wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css("[data-testid=acquire]"))
-        .await
-        .unwrap();
-    let label = acquire.text().await.unwrap();
+    // The detail sheet fades in: wait for its button to be there and labelled.
+    let label = poll(
+        &c,
+        "the detail sheet's button",
+        "const b = document.querySelector('[data-testid=acquire]'); return b && b.textContent.trim() ? b.textContent.trim() : null;",
+        Duration::from_secs(10),
+    )
+    .await;
+    let label = label.as_str().unwrap_or_default();
     assert!(label.contains("Rent & watch"), "button says {label:?}");
+    let acquire = c.find(Locator::Css("[data-testid=acquire]")).await.unwrap();
 
     // Time from the click to the first decoded frame, measured in the page: a frame callback
     // (or the first `playing` with time advancing) on the <video> as soon as it appears.

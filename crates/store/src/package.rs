@@ -84,6 +84,11 @@ pub(crate) async fn load_demo(state: &State, demo: &Path, packages: &Path) -> an
             continue;
         }
         let media = media_dir.join(&entry.media);
+        if !media.is_file() {
+            // A title without its media is not offered: nothing could be delivered.
+            tracing::warn!(title = %entry.id, media = %media.display(), "media missing; not on sale");
+            continue;
+        }
         package(state, entry, &media, packages)
             .await
             .with_context(|| format!("packaging {}", entry.id))?;
