@@ -115,6 +115,28 @@ async fn rent_stream_and_refuse_on_another_computer() {
     let rebinding = get(&source.url, Some((0, 1)), Some("evil.example:80")).await;
     assert_eq!(rebinding.status(), 403);
 
+    // A game is a download: bought, fetched encrypted, and installed decrypted for this PC.
+    let game = a.title_acquire("pixel-drift", "order-3").await.unwrap();
+    assert_eq!(game.charged_cents, 500);
+    assert_eq!(game.wallet.balance_cents, 1100);
+    let e = a.playback_open("pixel-drift").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Playback, "{e}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let installed = loop {
+        let lib = a.library_list().await.unwrap();
+        let entry = lib.iter().find(|e| e.title.id == "pixel-drift").unwrap();
+        if let Some(p) = &entry.local_path {
+            break PathBuf::from(p);
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the game installs");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        std::fs::read(&installed).unwrap()
+            == std::fs::read(demo_dir().join("media/pixel-drift.zip")).unwrap(),
+        "the installed game is the studio's zip"
+    );
+
     // Let the whole container arrive, so B gets all of it.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     while !a

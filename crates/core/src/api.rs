@@ -207,6 +207,8 @@ pub struct LibraryEntry {
     pub download: DownloadProgress,
     /// Where playback stopped, seconds.
     pub position_s: f64,
+    /// For games: the installed (decrypted) file, once the download is complete.
+    pub local_path: Option<String>,
 }
 
 /// The result of renting, buying or getting a free title.

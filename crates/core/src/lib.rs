@@ -94,6 +94,7 @@ pub struct Core {
 }
 
 struct Inner {
+    data_dir: PathBuf,
     library: Library,
     identity: Identity,
     store: StoreClient,
@@ -142,6 +143,7 @@ impl Core {
         let playback = PlaybackServer::start().await?;
         let core = Core {
             inner: Arc::new(Inner {
+                data_dir: config.data_dir.clone(),
                 library,
                 identity,
                 store,
@@ -421,7 +423,89 @@ impl Core {
             .write()
             .expect("handles")
             .insert(row.title.id.clone(), handle.clone());
+        if TitleKind::parse(&row.title.kind) == TitleKind::Game {
+            let (core, row, handle) = (self.clone(), row.clone(), handle.clone());
+            tokio::spawn(async move {
+                if let Err(e) = core.install_game(&row, &handle).await {
+                    tracing::warn!(title = %row.title.id, error = %e, "installing the game");
+                }
+            });
+        }
         Ok(handle)
+    }
+
+    /// Where a game is installed: the clear download, decrypted with this computer's licence.
+    fn game_path(&self, title_id: &str) -> PathBuf {
+        self.inner
+            .data_dir
+            .join("games")
+            .join(title_id)
+            .join(format!("{title_id}.zip"))
+    }
+
+    /// Once a game's download completes, decrypts it (verifying every chunk) into the games
+    /// folder, so the player gets a file they can open.
+    async fn install_game(
+        &self,
+        row: &LibraryRow,
+        handle: &Arc<ManagedTorrent>,
+    ) -> Result<PathBuf> {
+        handle
+            .wait_until_completed()
+            .await
+            .map_err(|e| Error::Download(format!("{e:#}")))?;
+        let out = self.game_path(&row.title.id);
+        if out.exists() {
+            return Ok(out);
+        }
+        let name = handle
+            .name()
+            .ok_or_else(|| Error::Download("the torrent has no name".into()))?;
+        let download = self.inner.data_dir.join("downloads").join(name);
+        let licence = match &row.licence {
+            Some(bytes) => Some(self.verified_licence(&row.title, bytes)?),
+            None => None,
+        };
+        let keys = self.inner.identity.keys.clone();
+        let target = out.clone();
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            let dir = target.parent().expect("a games folder");
+            std::fs::create_dir_all(dir).map_err(anyhow::Error::from)?;
+            let part = target.with_extension("part");
+            match licence {
+                Some(licence) => {
+                    let mut input = std::io::BufReader::new(
+                        std::fs::File::open(&download).map_err(anyhow::Error::from)?,
+                    );
+                    let mut head = [0u8; HEADER_LEN];
+                    std::io::Read::read_exact(&mut input, &mut head)
+                        .map_err(anyhow::Error::from)?;
+                    let header =
+                        Header::parse(&head).map_err(|e| Error::Playback(e.to_string()))?;
+                    let key = licence
+                        .unwrap_key(&keys, &header.nonce_prefix)
+                        .map_err(Error::from_licence)?;
+                    let input = std::io::Read::chain(&head[..], input);
+                    let output = std::fs::File::create(&part).map_err(anyhow::Error::from)?;
+                    marquee_licence::container::decrypt(
+                        &key,
+                        input,
+                        std::io::BufWriter::new(output),
+                    )
+                    .map_err(|e| Error::Download(e.to_string()))?;
+                }
+                None => {
+                    std::fs::copy(&download, &part).map_err(anyhow::Error::from)?;
+                }
+            }
+            std::fs::rename(&part, &target).map_err(anyhow::Error::from)?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::Internal(e.into()))??;
+        self.inner.library.mark_completed(&row.title.id).await?;
+        tracing::info!(title = %row.title.id, path = %out.display(), "game installed");
+        Ok(out)
     }
 
     fn entry(&self, row: &LibraryRow) -> LibraryEntry {
@@ -450,6 +534,9 @@ impl Core {
                 },
             },
             position_s: row.position_s,
+            local_path: Some(self.game_path(&row.title.id))
+                .filter(|p| p.exists())
+                .map(|p| p.to_string_lossy().into_owned()),
         }
     }
 

@@ -13,8 +13,9 @@
 #       open-skies (1280x720), paper-boats (854x480)  free CC BY 4.0 shorts
 #   * a 480x720 poster <slug>.jpg and a 1280x540 hero backdrop
 #     <slug>-backdrop.jpg for every title (frame of the video + gradient + type)
-#   * pixel-drift.zip — a real, playable HTML5 canvas game (deterministic zip:
-#     fixed mtimes, zip -X) and its poster pixel-drift.jpg
+#   * pixel-drift.zip — a real, playable HTML5 canvas game zipped from the
+#     sources in ./pixel-drift/ (deterministic zip: fixed mtimes, zip -X -D)
+#     and its poster pixel-drift.jpg (drawn with ImageMagick)
 #   and finally verifies every video with ffprobe (vp9 + opus, >= 30 s, size).
 #
 # The app never needs ffmpeg at run time: the outputs in media/ are committed
@@ -26,7 +27,10 @@
 # (apt-get install zip), DejaVu fonts (/usr/share/fonts/truetype/dejavu).
 #
 # Usage: crates/store/demo/make-media.sh            # everything
-#        ONLY="neon-harbor glass-rain" make-media.sh # just some titles (+checks)
+#        ONLY="neon-harbor glass-rain" make-media.sh # re-encode just these videos
+#        ONLY=none make-media.sh                    # only posters, zip and checks
+#        PREVIEW=8 PREVIEW_DIR=/tmp make-media.sh   # dev aid: one PNG per video at 8 s
+# Takes ~7 min on 2 busy cores. Exits non-zero if any check fails.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -94,11 +98,11 @@ encode() {
   aecho=0.8:0.6:90|170:0.25|0.18,afade=t=in:st=0:d=1.5,afade=t=out:st=$fo:d=1.5,
   alimiter=limit=0.9,asetnsamples=n=960:p=0[a]"
   if [[ -n "${PREVIEW:-}" ]]; then   # dev aid: PREVIEW=<sec> renders one PNG frame
-    ffmpeg -hide_banner -loglevel ${LOGLEVEL:-error} -y -filter_complex "$vgraph;$text;[a]anullsink" \
+    ffmpeg -nostdin -hide_banner -loglevel ${LOGLEVEL:-error} -y -filter_complex "$vgraph;$text;[a]anullsink" \
       -map '[v]' -ss "$PREVIEW" -frames:v 1 -update 1 "$PREVIEW_DIR/$slug.png"
     return
   fi
-  ffmpeg -hide_banner -loglevel ${LOGLEVEL:-error} -y -filter_complex "$vgraph;$text" \
+  ffmpeg -nostdin -hide_banner -loglevel ${LOGLEVEL:-error} -y -filter_complex "$vgraph;$text" \
     -map '[v]' -map '[a]' -t "$dur" -r $FPS \
     -c:v libvpx-vp9 -b:v "$vb" -g 48 -keyint_min 48 \
     -deadline good -cpu-used 5 -row-mt 1 -tile-columns 1 -threads 2 \
@@ -114,7 +118,7 @@ hash2() { fr "sin(($1)*12.9898+($2)*78.233)*43758.5453"; } # [0,1)
 # still name WxH "geq args" — render a static RGBA layer once (geq is slow);
 # graphs then loop it with movie=...:loop=0.
 still() {
-  ffmpeg -hide_banner -loglevel error -y -f lavfi -i "color=black:s=$2:r=1" \
+  ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "color=black:s=$2:r=1" \
     -vf "format=rgba,geq=$3" -frames:v 1 "$TMP/$1.png"
 }
 layer() { echo "movie=$TMP/$1.png:loop=0,setpts=N/($FPS*TB),format=rgba"; }
@@ -139,7 +143,7 @@ if want neon-harbor; then
   [top][refl]overlay=0:$H,vignette=PI/4.5[bg]"
   P="110 130.81 164.81 196|87.31 130.81 174.61 220|98 146.83 196 246.94|82.41 123.47 164.81 207.65"
   encode neon-harbor 1280x720 34 "$neon_v" "$(pad 4 "$P" 1.003)|$(pad 4 "$P" 0.997)" \
-    "Neon Harbor" "HALCYON PICTURES PRESENTS" 450k 64k
+    "Neon Harbor" "HALCYON PICTURES PRESENTS" 340k 64k
 fi
 
 # Midnight Circuit — night-race light trails streaking past a dark city.
@@ -230,7 +234,7 @@ if want glass-rain; then
   ARP="0.09*exp(-mod(t,0.125)*18)*(sin(2*PI*$ARPF*t)+0.25*sin(4*PI*$ARPF*t))"
   PADG="0.035*(sin(2*PI*$N1/2*t)+sin(2*PI*$N2/2*t)+sin(2*PI*$N3/2*t))"
   MIX="$KICK+$HAT+$BASS+$ARP+$PADG"
-  encode glass-rain 1280x720 34 "$gr_v" "$MIX|$MIX" "Glass Rain" "LUMEN DRIVE" 500k 96k
+  encode glass-rain 1280x720 34 "$gr_v" "$MIX|$MIX" "Glass Rain" "LUMEN DRIVE" 380k 96k
 fi
 
 # Open Skies — free CC BY short: a drifting sunset sky with a glowing sun.
@@ -281,7 +285,7 @@ orbital-s01e01|14|0|ORBITAL · SEASON 1|Episode 1 — First Light|A DEEPFIELD TE
 orbital-s01e02|14|-60|ORBITAL · SEASON 1|Episode 2 — Dead Reckoning|A DEEPFIELD TELEVISION SERIES|#ffb74d
 glass-rain|11|0|LUMEN DRIVE|The new single, out now.|MUSIC VIDEO · NIGHTGLASS RECORDS|#b388ff
 open-skies|12|120|A MARQUEE ORIGINAL|Free to watch. Free to share.|CREATIVE COMMONS · CC BY 4.0|#ffb36b
-paper-boats|9|0|A MARQUEE ORIGINAL|Small things, carried far.|CREATIVE COMMONS · CC BY 4.0|#7fdbda
+paper-boats|6|0|A MARQUEE ORIGINAL|Small things, carried far.|CREATIVE COMMONS · CC BY 4.0|#7fdbda
 "
 SERIFI="$FONTDIR/DejaVuSerif-Italic.ttf"
 BG='#0b0b12'
@@ -291,15 +295,15 @@ poster_art() {
   local in=$1 out=$2 title=$3 label=$4 tag=$5 foot=$6 acc=$7
   convert "$in" -resize 480x720^ -gravity center -extent 480x720 \
     -modulate 95,110 \
-    \( -size 480x470 gradient:none-"$BG" \) -gravity south -compose over -composite \
-    \( -size 480x150 gradient:"#0b0b12d0"-none \) -gravity north -compose over -composite \
-    \( -size 480x60 xc:"$BG" \) -gravity south -compose over -composite \
+    \( -size 480x440 gradient:none-"$BG" \) -gravity south -geometry +0+50 -compose over -composite \
+    \( -size 480x150 gradient:"#0b0b12d0"-none \) -gravity north -geometry +0+0 -compose over -composite \
+    \( -size 480x50 xc:"$BG" \) -gravity south -geometry +0+0 -compose over -composite \
     -font "$CONDB" -pointsize 15 -kerning 4 -fill '#ffffffd8' -gravity north -annotate +0+30 "$label" \
     -fill "$acc" -draw "rectangle 222,56 258,58" \
-    \( -background none -fill white -font "$SERIFB" -size 430x190 -gravity center caption:"$title" \
+    \( -background none -fill white -font "$SERIFB" +pointsize -kerning 0 -size 430x190 -gravity center caption:"$title" \
        \( +clone -background black -shadow 70x8+0+4 \) +swap -background none -layers merge +repage \) \
     -gravity south -geometry +0+150 -compose over -composite \
-    \( -background none -fill '#e4e2ee' -font "$SERIFI" -pointsize 19 -size 420x -gravity center caption:"$tag" \) \
+    \( -background none -fill '#e4e2ee' -font "$SERIFI" -kerning 0 -pointsize 18 -size 440x -gravity center caption:"$tag" \) \
     -gravity south -geometry +0+98 -compose over -composite \
     -fill "$acc" -draw "rectangle 200,668 280,669" \
     -font "$CONDB" -pointsize 12 -kerning 3 -fill '#ffffffa0' -gravity south -annotate +0+26 "$foot" \
@@ -310,15 +314,87 @@ while IFS='|' read -r slug at off label tag foot acc; do
   [[ -z "$slug" || ! -f "$OUT/$slug.webm" ]] && continue
   title=$(ffprobe -v error -show_entries format_tags=title -of csv=p=0 "$OUT/$slug.webm")
   echo ">> $slug.jpg / $slug-backdrop.jpg"
-  ffmpeg -hide_banner -loglevel error -y -ss "$at" -i "$OUT/$slug.webm" -frames:v 1 \
+  ffmpeg -nostdin -hide_banner -loglevel error -y -ss "$at" -i "$OUT/$slug.webm" -frames:v 1 \
     -vf "scale=1280:720:flags=lanczos,crop=480:720:400+($off):0" "$TMP/p.png"
   poster_art "$TMP/p.png" "$OUT/$slug.jpg" "$title" "$label" "$tag" "$foot" "$acc"
   # backdrop: wide crop that drops the lower-third, darkened to the left and
   # bottom so the storefront can set text over it
-  ffmpeg -hide_banner -loglevel error -y -ss "$at" -i "$OUT/$slug.webm" -frames:v 1 \
+  ffmpeg -nostdin -hide_banner -loglevel error -y -ss "$at" -i "$OUT/$slug.webm" -frames:v 1 \
     -vf "scale=1280:720:flags=lanczos,crop=1280:540:0:70" "$TMP/b.png"
   convert "$TMP/b.png" \
-    \( -size 540x760 gradient:"${BG}f0"-none -rotate 90 \) -gravity west -compose over -composite \
+    \( -size 540x760 gradient:"${BG}f0"-none -rotate -90 \) -gravity west -compose over -composite \
     \( -size 1280x200 gradient:none-"$BG" \) -gravity south -compose over -composite \
     -strip -interlace Plane -quality 85 "$OUT/$slug-backdrop.jpg"
 done <<<"$POSTERS"
+
+# ------------------------------------------------------------- the game ----
+# pixel-drift/ (next to this script) holds the game's source; the zip is made
+# deterministic: sorted explicit file list, fixed mtimes/modes, no extra
+# attributes (-X), no directory entries (-D).
+echo ">> pixel-drift.zip / pixel-drift.jpg"
+rm -rf "$TMP/zip" && mkdir -p "$TMP/zip/pixel-drift"
+cp "$HERE/pixel-drift/index.html" "$HERE/pixel-drift/README.txt" "$TMP/zip/pixel-drift/"
+chmod 644 "$TMP/zip/pixel-drift/"*
+TZ=UTC touch -d '2026-01-01 00:00:00' "$TMP/zip/pixel-drift/"* "$TMP/zip/pixel-drift"
+rm -f "$OUT/pixel-drift.zip"
+(cd "$TMP/zip" && TZ=UTC zip -q -X -D -9 "$OUT/pixel-drift.zip" pixel-drift/README.txt pixel-drift/index.html)
+
+# poster: neon road, pixel cars, big arcade type
+PD="$TMP/pd.png"
+convert -size 480x720 gradient:'#2a0f4a'-'#07040f' \
+  -fill '#2b2b36' -draw "polygon 150,0 330,0 470,720 10,720" \
+  -fill '#ff2a6d' -draw "polygon 146,0 152,0 14,720 4,720" -draw "polygon 328,0 334,0 476,720 466,720" \
+  -fill '#d8d8e0' \
+  -draw "polygon 198,40 202,40 196,90 190,90" -draw "polygon 186,160 192,160 183,240 175,240" \
+  -draw "polygon 170,320 178,320 165,430 155,430" -draw "polygon 150,520 160,520 143,660 131,660" \
+  -draw "polygon 278,40 282,40 290,90 284,90" -draw "polygon 288,160 294,160 305,240 297,240" \
+  -draw "polygon 302,320 310,320 325,430 315,430" -draw "polygon 320,520 330,520 349,660 337,660" \
+  -fill '#4fc3f7' -draw "rectangle 212,120 236,160" -fill '#22223a' -draw "rectangle 215,126 233,132" \
+  -fill '#ffd54f' -draw "rectangle 300,300 332,350" -fill '#22223a' -draw "rectangle 304,308 328,316" \
+  -fill '#9ccc65' -draw "rectangle 128,400 164,456" -fill '#22223a' -draw "rectangle 132,410 160,420" \
+  -fill '#f5f5f5' -draw "rectangle 214,470 266,570" -draw "rectangle 208,482 272,558" \
+  -fill '#4fc3f7' -draw "rectangle 220,490 260,506" -draw "rectangle 220,542 260,552" \
+  -fill '#111111' -draw "rectangle 202,490 208,510" -draw "rectangle 272,490 278,510" \
+  -draw "rectangle 202,536 208,556" -draw "rectangle 272,536 278,556" \
+  -fill '#fff59d' -draw "rectangle 220,464 230,470" -draw "rectangle 250,464 260,470" \
+  "$PD"
+convert "$PD" \
+  \( -size 480x300 gradient:'#07040fe8'-none \) -gravity north -compose over -composite \
+  \( -size 480x160 gradient:none-'#07040f' \) -gravity south -compose over -composite \
+  -font "$CONDB" -pointsize 15 -kerning 4 -fill '#ffffffd8' -gravity north -annotate +0+30 "TINYBYTE GAMES" \
+  -fill '#ff2a6d' -draw "rectangle 222,56 258,58" \
+  \( -background none -font "$FONTDIR/DejaVuSansMono-Bold.ttf" -pointsize 92 -kerning 2 \
+     -fill '#ff2a6d' label:"PIXEL" \( +clone -background '#ff2a6d' -shadow 80x10+0+0 \) +swap -background none -layers merge +repage \) \
+  -gravity north -geometry +0+78 -compose over -composite \
+  \( -background none -font "$FONTDIR/DejaVuSansMono-Bold.ttf" -pointsize 92 -kerning 2 \
+     -fill '#4fc3f7' label:"DRIFT" \( +clone -background '#4fc3f7' -shadow 80x10+0+0 \) +swap -background none -layers merge +repage \) \
+  -gravity north -geometry +0+170 -compose over -composite \
+  -font "$SERIFI" -pointsize 19 -kerning 0 -fill '#e4e2ee' -gravity south -annotate +0+64 "Dodge the traffic. Beat your best." \
+  -fill '#ff2a6d' -draw "rectangle 200,668 280,669" \
+  -font "$CONDB" -pointsize 12 -kerning 3 -fill '#ffffffa0' -gravity south -annotate +0+26 "PC GAME · PLAYS IN ANY BROWSER" \
+  -strip -interlace Plane -quality 85 "$OUT/pixel-drift.jpg"
+
+# ------------------------------------------------------------- checks -----
+# Every video must be VP9 + Opus, >= 30 s, and the stated resolution.
+echo ">> checking"
+fail=0
+for spec in neon-harbor:1280x720 midnight-circuit:1280x720 the-quiet-orchard:854x480 \
+            orbital-s01e01:1280x720 orbital-s01e02:1280x720 glass-rain:1280x720 \
+            open-skies:1280x720 paper-boats:854x480; do
+  slug=${spec%%:*} res=${spec#*:} f="$OUT/${spec%%:*}.webm"
+  if [[ ! -f "$f" ]]; then echo "FAIL $slug: missing"; fail=1; continue; fi
+  v=$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name,width,height -of csv=p=0 "$f")
+  a=$(ffprobe -v error -select_streams a:0 -show_entries stream=codec_name -of csv=p=0 "$f")
+  d=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$f")
+  ok=1
+  [[ "$v" == "vp9,${res%x*},${res#*x}" ]] || ok=0
+  [[ "$a" == "opus" ]] || ok=0
+  awk "BEGIN{exit !($d >= 30)}" || ok=0
+  for img in "$OUT/$slug.jpg" "$OUT/$slug-backdrop.jpg"; do [[ -s "$img" ]] || ok=0; done
+  if ((ok)); then status=ok; else status=FAIL; fail=1; fi
+  printf '%-4s %-18s %-14s %-5s %8.3fs %6s\n' "$status" "$slug" "$v" "$a" "$d" "$(du -h "$f" | cut -f1)"
+done
+unzip -tq "$OUT/pixel-drift.zip" >/dev/null || { echo "FAIL pixel-drift.zip"; fail=1; }
+[[ -s "$OUT/pixel-drift.jpg" ]] || { echo "FAIL pixel-drift.jpg"; fail=1; }
+echo "media/ total: $(du -sh "$OUT" | cut -f1)"
+exit $fail

@@ -181,7 +181,11 @@ download: DownloadProgress,
 /**
  * Where playback stopped, seconds.
  */
-position_s: number, };
+position_s: number, 
+/**
+ * For games: the installed (decrypted) file, once the download is complete.
+ */
+local_path: string | null, };
 export type AcquireResult = { 
 /**
  * The library entry.

@@ -49,6 +49,11 @@ export const library = {
         let unknown = false;
         for (const p of list) {
           next[p.title_id] = p;
+          // A game installs once its download completes: list again to learn where.
+          const entry = entries.find((e) => e.title.id === p.title_id);
+          if (entry?.title.kind === "game" && entry.local_path === null && p.state === "seeding") {
+            unknown = true;
+          }
           if (loaded && !refreshedFor.has(p.title_id) && !entries.some((e) => e.title.id === p.title_id)) {
             refreshedFor.add(p.title_id);
             unknown = true;

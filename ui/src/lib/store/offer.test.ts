@@ -44,6 +44,7 @@ function entry(t: Title, licence: Partial<LicenceState>, position_s = 0): Librar
       error: null,
     },
     position_s,
+    local_path: null,
   };
 }
 
