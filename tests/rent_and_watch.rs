@@ -237,6 +237,17 @@ async fn rent_and_watch_in_the_window() {
     )
     .await;
     let before = wallet_cents(&c).await;
+    // The storefront as a person first sees it, once its posters have loaded.
+    poll(
+        &c,
+        "the posters",
+        "const seen = [...document.images].filter(i => i.getBoundingClientRect().top < innerHeight); \
+         return seen.length > 0 && seen.every(i => i.complete && i.naturalWidth > 0);",
+        Duration::from_secs(30),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    std::fs::write(out.join("store.png"), c.screenshot().await.unwrap()).unwrap();
     c.find(Locator::Css(&card))
         .await
         .unwrap()
