@@ -180,7 +180,7 @@ fn cargo_bin(name: &str) -> PathBuf {
 
 fn npm(ui: &Path) -> Command {
     let mut c = Command::new("npm");
-    c.current_dir(ui).args(["--no-audit", "--no-fund"]);
+    c.current_dir(ui);
     c
 }
 
@@ -193,7 +193,7 @@ fn build_ui(root: &Path) -> Result<()> {
         _ => false,
     };
     if !fresh {
-        sh(npm(&ui).arg("ci"))?;
+        sh(npm(&ui).args(["ci", "--no-audit", "--no-fund"]))?;
     }
     sh(npm(&ui).args(["run", "build"]))
 }
