@@ -193,7 +193,9 @@ fn build_ui(root: &Path) -> Result<()> {
         _ => false,
     };
     if !fresh {
-        sh(npm(&ui).args(["ci", "--no-audit", "--no-fund"]))?;
+        // Not `npm ci`: npm 11 writes lock files without other platforms' optional packages
+        // (rollup's native builds) and `npm ci` then refuses them; `--no-save` keeps the lock.
+        sh(npm(&ui).args(["install", "--no-audit", "--no-fund", "--no-save"]))?;
     }
     sh(npm(&ui).args(["run", "build"]))
 }
