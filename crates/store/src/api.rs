@@ -74,9 +74,37 @@ pub struct CatalogFeed {
     pub version: i64,
     /// When the feed was made, unix seconds.
     pub generated_at: i64,
-    /// Every title on sale or free.
+    /// The titles of this answer: the whole catalog, one page of it, or (with `since`) only
+    /// the titles changed after that version.
     pub titles: Vec<FeedTitle>,
+    /// When the answer is one page: the `after` cursor of the next page; `None` on the last.
+    #[serde(default)]
+    pub next_after: Option<String>,
+    /// For an incremental answer (`?since=`): the version it starts after.
+    #[serde(default)]
+    pub since: Option<i64>,
+    /// The number of titles the whole answer spans (all pages), so a client can show progress.
+    #[serde(default)]
+    pub total: Option<u64>,
 }
+
+/// `GET /api/v1/catalog` query: every parameter is optional; without any the whole catalog is
+/// sent at once, as before paging existed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogQuery {
+    /// At most this many titles (1 to [`MAX_CATALOG_PAGE`]).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The `next_after` cursor of the previous page.
+    #[serde(default)]
+    pub after: Option<String>,
+    /// Only titles changed after this catalog version.
+    #[serde(default)]
+    pub since: Option<i64>,
+}
+
+/// The largest page of the catalog feed.
+pub const MAX_CATALOG_PAGE: u32 = 5000;
 
 /// How a title is offered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +171,20 @@ pub struct FeedTitle {
     pub licence_to_share: Option<String>,
     /// Rental rules, for rentals.
     pub rental: Option<RentalTerms>,
+    /// The catalog version this title last changed in (see [`CatalogFeed::version`]).
+    #[serde(default)]
+    pub version: i64,
+    /// False for titles the store lists but cannot deliver (no real video yet): the client shows
+    /// them without a rent or buy button, and the store refuses orders for them.
+    #[serde(default = "yes")]
+    pub for_sale: bool,
+    /// `sd` or `hd` when the title is one variant of a film or episode offered in both.
+    #[serde(default)]
+    pub variant: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Series, season and episode numbers.
@@ -220,4 +262,137 @@ pub struct PeersResponse {
     pub peers: Vec<String>,
     /// Tracker announce URL for the title.
     pub announce_url: String,
+}
+
+/// Domain separation for signed times.
+pub const TIME_SIGNATURE_CONTEXT: &[u8] = b"marquee time v1";
+
+/// `GET /api/v1/time`: the store's clock, signed, so a client can trust it offline as a
+/// high-water mark against a clock turned back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedTime {
+    /// Unix seconds.
+    pub time: i64,
+    /// Ed25519 signature (hex) over `b"marquee time v1" || time.to_be_bytes()`.
+    pub signature: String,
+}
+
+/// `POST /api/v1/licences/{licence_id}/first-frame`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstFrameReport {
+    /// When the first frame played, unix seconds (trusted time on the client).
+    pub at: i64,
+}
+
+/// `GET /api/v1/licences/status?device_id=<hex>`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenceStatusResponse {
+    /// Hex ids of this account's licences for that device that are revoked.
+    pub revoked: Vec<String>,
+    /// The store's signed time at the answer.
+    pub time: SignedTime,
+}
+
+/// A licence, re-issued (`renew`) or issued for another device (`move`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenceResponse {
+    /// The signed licence, base64.
+    pub licence: String,
+}
+
+/// `POST /api/v1/licences/{licence_id}/move`: move a purchase to another computer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveRequest {
+    /// The device (hex app-specific id) of the same account that gets the purchase.
+    pub device_id: String,
+}
+
+/// One registered computer in `GET /api/v1/devices`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// The app-specific device id (hex).
+    pub device_id: String,
+    /// The device's X25519 public key (hex).
+    pub public_key: String,
+    /// When it was first registered, unix seconds.
+    pub registered_at: i64,
+    /// False once deactivated: its licences stay, new orders for it are refused.
+    pub active: bool,
+}
+
+/// `GET /api/v1/devices`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceList {
+    /// The account's computers, oldest first.
+    pub devices: Vec<DeviceInfo>,
+    /// How many active computers an account may have.
+    pub limit: u32,
+}
+
+/// `POST /api/v1/accounts`: sign up. The answer (201) is a [`SessionResponse`].
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SignUpRequest {
+    /// E-mail address, the account's name.
+    pub email: String,
+    /// At least 8 characters.
+    pub password: String,
+}
+
+impl std::fmt::Debug for SignUpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Passwords never reach a log.
+        f.debug_struct("SignUpRequest")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The shortest password sign-up accepts.
+pub const MIN_PASSWORD_LEN: usize = 8;
+
+/// One order in the purchase history: a receipt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The store's order id.
+    pub order_id: String,
+    /// The client's order id.
+    pub client_order_id: String,
+    /// The title.
+    pub title_id: String,
+    /// The title's display name.
+    pub title_name: String,
+    /// rent, buy or free.
+    pub offer: OfferKind,
+    /// What was charged, in cents.
+    pub amount_cents: i64,
+    /// Currency of the amount.
+    pub currency: String,
+    /// When, unix seconds.
+    pub created_at: i64,
+    /// The device the licence was issued for.
+    pub device_id: String,
+    /// The licence the order issued (hex), for paid titles.
+    pub licence_id: Option<String>,
+}
+
+/// `GET /api/v1/orders`: the purchase history, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderHistory {
+    /// Receipts, newest first.
+    pub orders: Vec<Receipt>,
+}
+
+/// `POST /api/v1/vouchers/redeem`. The answer is the [`WalletResponse`] after redeeming.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct RedeemRequest {
+    /// The voucher code as printed (dashes and case do not matter).
+    pub code: String,
+}
+
+impl std::fmt::Debug for RedeemRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A voucher code is money: never logged.
+        f.write_str("RedeemRequest { code: <redacted> }")
+    }
 }

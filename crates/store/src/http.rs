@@ -6,10 +6,11 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, MethodRouter};
 use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use marquee_licence::licence::{wrap_content_key, Licence, LicenceKind};
 use marquee_licence::{ContentKey, DeviceId, RentalRules};
@@ -19,27 +20,77 @@ use sha2::{Digest, Sha256};
 
 use crate::api::*;
 use crate::error::{format_cents, StoreError};
-use crate::{db, tracker};
+use crate::{catalog, db, tracker};
 
 type St = State<Arc<crate::State>>;
 
 /// Requests larger than this are refused before they are read.
-const MAX_BODY: usize = 64 * 1024;
+pub(crate) const MAX_BODY: usize = 64 * 1024;
+
+/// Every route: (method, path in axum's syntax, handler). The router is built from this table
+/// and [`routes`] lists it, so the OpenAPI test sees exactly what is served.
+fn table() -> Vec<(&'static str, &'static str, MethodRouter<Arc<crate::State>>)> {
+    vec![
+        ("GET", "/api/v1/store", get(store_info)),
+        ("GET", "/api/v1/time", get(time)),
+        ("POST", "/api/v1/accounts", post(sign_up)),
+        ("POST", "/api/v1/sessions", post(sign_in)),
+        ("GET", "/api/v1/devices", get(list_devices)),
+        ("POST", "/api/v1/devices", post(register_device)),
+        (
+            "DELETE",
+            "/api/v1/devices/{device_id}",
+            delete(deactivate_device),
+        ),
+        ("GET", "/api/v1/catalog", get(catalog)),
+        ("GET", "/api/v1/wallet", get(wallet)),
+        ("POST", "/api/v1/vouchers/redeem", post(redeem_voucher)),
+        ("GET", "/api/v1/orders", get(order_history)),
+        ("POST", "/api/v1/orders", post(order)),
+        ("GET", "/api/v1/licences/status", get(licence_status)),
+        (
+            "POST",
+            "/api/v1/licences/{licence_id}/first-frame",
+            post(first_frame),
+        ),
+        ("POST", "/api/v1/licences/{licence_id}/revoke", post(revoke)),
+        ("POST", "/api/v1/licences/{licence_id}/renew", post(renew)),
+        (
+            "POST",
+            "/api/v1/licences/{licence_id}/move",
+            post(move_licence),
+        ),
+        ("GET", "/api/v1/titles/{id}/torrent", get(torrent)),
+        ("GET", "/api/v1/titles/{id}/peers", get(peers)),
+        ("GET", "/announce", get(announce)),
+        ("GET", "/media/{file}", get(media)),
+    ]
+}
+
+/// Every route the store serves, as (method, path) with `{name}` path parameters.
+pub fn routes() -> Vec<(&'static str, &'static str)> {
+    table().into_iter().map(|(m, p, _)| (m, p)).collect()
+}
 
 pub(crate) fn router(state: Arc<crate::State>) -> Router {
-    Router::new()
-        .route("/api/v1/store", get(store_info))
-        .route("/api/v1/sessions", post(sign_in))
-        .route("/api/v1/devices", post(register_device))
-        .route("/api/v1/catalog", get(catalog))
-        .route("/api/v1/wallet", get(wallet))
-        .route("/api/v1/orders", post(order))
-        .route("/api/v1/titles/{id}/torrent", get(torrent))
-        .route("/api/v1/titles/{id}/peers", get(peers))
-        .route("/announce", get(announce))
-        .route("/media/{file}", get(media))
+    // Routing the same path twice merges the two method routers.
+    table()
+        .into_iter()
+        .fold(Router::new(), |r, (_, path, handler)| {
+            r.route(path, handler)
+        })
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> StoreError {
+    StoreError::NotFound(uri.path().to_owned())
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> StoreError {
+    StoreError::MethodNotAllowed(format!("{method} {}", uri.path()))
 }
 
 /// JSON bodies with our error format instead of axum's plain-text rejections.
@@ -48,12 +99,29 @@ struct JsonBody<T>(T);
 impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for JsonBody<T> {
     type Rejection = StoreError;
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, StoreError> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| StoreError::BadRequest(e.body_text()))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                StoreError::PayloadTooLarge(MAX_BODY)
+            } else {
+                StoreError::BadRequest(e.body_text())
+            }
+        })?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)
-            .map_err(|e| StoreError::BadRequest(format!("malformed JSON: {e}")))
+            .map_err(|e| StoreError::MalformedJson(e.to_string()))
+    }
+}
+
+/// Query strings with our error format.
+struct QueryParams<T>(T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = StoreError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, StoreError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| QueryParams(q.0))
+            .map_err(|e| StoreError::BadRequest(e.body_text()))
     }
 }
 
@@ -84,12 +152,65 @@ async fn store_info(State(s): St) -> Json<StoreInfo> {
     })
 }
 
+async fn time(State(s): St) -> Json<SignedTime> {
+    Json(s.signed_time())
+}
+
+/// A plausible e-mail: something@something.tld, no spaces, not absurdly long.
+fn plausible_email(email: &str) -> bool {
+    let Some((user, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !user.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+}
+
+async fn sign_up(
+    State(s): St,
+    JsonBody(req): JsonBody<SignUpRequest>,
+) -> Result<(StatusCode, Json<SessionResponse>), StoreError> {
+    let email = req.email.trim().to_lowercase();
+    if !plausible_email(&email) {
+        return Err(StoreError::InvalidCredentials(
+            "please give an e-mail address such as name@example.com".into(),
+        ));
+    }
+    if req.password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(StoreError::InvalidCredentials(format!(
+            "please choose a password of at least {MIN_PASSWORD_LEN} characters"
+        )));
+    }
+    let account = db::create_account(&s.db, &email, &req.password, 0).await?;
+    let (token, expires_at) = db::open_session(&s.db, account, s.session_ttl_s).await?;
+    tracing::info!(account, "account created");
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionResponse { token, expires_at }),
+    ))
+}
+
 async fn sign_in(
     State(s): St,
     JsonBody(req): JsonBody<SessionRequest>,
 ) -> Result<Json<SessionResponse>, StoreError> {
-    let (token, expires_at) = db::sign_in(&s.db, &req.email, &req.password).await?;
+    // Accounts made by sign-up are stored in lower case; older ones as given.
+    let mut signed = db::sign_in(&s.db, &req.email, &req.password, s.session_ttl_s).await;
+    let lower = req.email.trim().to_lowercase();
+    if signed.is_err() && lower != req.email {
+        signed = db::sign_in(&s.db, &lower, &req.password, s.session_ttl_s).await;
+    }
+    let (token, expires_at) = signed?;
     Ok(Json(SessionResponse { token, expires_at }))
+}
+
+fn check_device_id(device_id: &str) -> Result<DeviceId, StoreError> {
+    DeviceId::from_hex(device_id)
+        .map_err(|_| StoreError::BadRequest("device_id must be 64 hex digits".into()))
 }
 
 async fn register_device(
@@ -97,18 +218,59 @@ async fn register_device(
     Account(account): Account,
     JsonBody(req): JsonBody<DeviceRequest>,
 ) -> Result<StatusCode, StoreError> {
-    DeviceId::from_hex(&req.device_id)
-        .map_err(|_| StoreError::BadRequest("device_id must be 64 hex digits".into()))?;
+    check_device_id(&req.device_id)?;
     let mut key = [0u8; 32];
     hex::decode_to_slice(&req.public_key, &mut key)
         .map_err(|_| StoreError::BadRequest("public_key must be 64 hex digits".into()))?;
-    db::register_device(&s.db, account, &req.device_id, &key).await?;
+    db::register_device(&s.db, account, &req.device_id, &key, s.device_limit).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn catalog(State(s): St) -> Json<SignedFeed> {
-    let feed = s.feed.read().expect("feed lock").clone();
-    Json((*feed).clone())
+async fn list_devices(
+    State(s): St,
+    Account(account): Account,
+) -> Result<Json<DeviceList>, StoreError> {
+    Ok(Json(DeviceList {
+        devices: db::list_devices(&s.db, account).await?,
+        limit: s.device_limit,
+    }))
+}
+
+async fn deactivate_device(
+    State(s): St,
+    Account(account): Account,
+    Path(device_id): Path<String>,
+) -> Result<StatusCode, StoreError> {
+    db::deactivate_device(&s.db, account, &device_id).await?;
+    tracing::info!(account, "device deactivated");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn catalog(
+    State(s): St,
+    headers: HeaderMap,
+    QueryParams(q): QueryParams<CatalogQuery>,
+) -> Result<Response, StoreError> {
+    let snapshot = s.catalog();
+    let etag = snapshot.etag(&q);
+    let revalidated = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| catalog::matches_etag(v, &etag));
+    let cache = [
+        (header::ETAG, etag),
+        // Clients may keep the feed but must ask again (cheaply, with If-None-Match) each time.
+        (header::CACHE_CONTROL, "no-cache".to_owned()),
+    ];
+    if revalidated {
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
+    }
+    let state = s.clone();
+    // The whole feed at 100,000 titles takes a while to serialise: off the async workers.
+    let feed = tokio::task::spawn_blocking(move || snapshot.answer(&q, catalog::signer(&state)))
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))??;
+    Ok((cache, Json(&*feed)).into_response())
 }
 
 async fn wallet(
@@ -122,6 +284,28 @@ async fn wallet(
     }))
 }
 
+async fn redeem_voucher(
+    State(s): St,
+    Account(account): Account,
+    JsonBody(req): JsonBody<RedeemRequest>,
+) -> Result<Json<WalletResponse>, StoreError> {
+    let balance_cents = db::redeem_voucher(&s.db, account, &req.code).await?;
+    tracing::info!(account, "voucher redeemed");
+    Ok(Json(WalletResponse {
+        balance_cents,
+        currency: crate::CURRENCY.to_owned(),
+    }))
+}
+
+async fn order_history(
+    State(s): St,
+    Account(account): Account,
+) -> Result<Json<OrderHistory>, StoreError> {
+    Ok(Json(OrderHistory {
+        orders: db::order_history(&s.db, account).await?,
+    }))
+}
+
 fn request_hash(req: &OrderRequest) -> String {
     let mut h = Sha256::new();
     for part in [&req.client_order_id, &req.title_id, &req.device_id] {
@@ -129,6 +313,76 @@ fn request_hash(req: &OrderRequest) -> String {
         h.update(part.as_bytes());
     }
     hex::encode(h.finalize())
+}
+
+/// The answer to a retry of an order: the same answer, no second charge.
+async fn replay(
+    s: &crate::State,
+    account: i64,
+    existing: db::OrderRecord,
+    hash: &str,
+    client_order_id: &str,
+) -> Result<Json<OrderResponse>, StoreError> {
+    if existing.request_hash != hash {
+        return Err(StoreError::OrderConflict(client_order_id.to_owned()));
+    }
+    let (balance_cents, currency) = db::wallet(&s.db, account).await?;
+    Ok(Json(OrderResponse {
+        order_id: existing.id,
+        title_id: existing.title_id.clone(),
+        charged_cents: existing.charged_cents,
+        balance_cents,
+        currency,
+        licence: existing.licence.map(|l| B64.encode(l)),
+        peers: peers_of(s, &existing.title_id).await,
+    }))
+}
+
+fn licence_kind(offer: OfferKind) -> LicenceKind {
+    match offer {
+        OfferKind::Rent => LicenceKind::Rent,
+        OfferKind::Buy => LicenceKind::Buy,
+        OfferKind::Free => LicenceKind::Free,
+    }
+}
+
+/// Signs a licence of `title` for a device.
+fn issue_licence(
+    s: &crate::State,
+    title: &db::TitleRecord,
+    device_id: DeviceId,
+    device_public: [u8; 32],
+    kind: LicenceKind,
+    licence_id: [u8; 16],
+    issued_at: i64,
+) -> Result<Vec<u8>, StoreError> {
+    let key: [u8; 32] = title
+        .content_key
+        .as_deref()
+        .and_then(|k| k.try_into().ok())
+        .ok_or_else(|| StoreError::Internal("title has no content key".into()))?;
+    let commitment: [u8; 32] = title
+        .key_commitment
+        .as_deref()
+        .and_then(|k| k.try_into().ok())
+        .ok_or_else(|| StoreError::Internal("title has no key commitment".into()))?;
+    let licence = Licence {
+        licence_id,
+        title_id: title.id.clone(),
+        device_id,
+        device_public_key: device_public,
+        kind,
+        issued_at,
+        rules: (kind == LicenceKind::Rent).then(RentalRules::default),
+        key_commitment: commitment,
+        wrapped_key: wrap_content_key(
+            &ContentKey::from_bytes(key),
+            &device_public,
+            &licence_id,
+            &title.id,
+        ),
+    };
+    Ok(licence.sign(&s.signing_key).into_bytes())
 }
 
 async fn order(
@@ -142,31 +396,22 @@ async fn order(
         ));
     }
     let hash = request_hash(&req);
-    let _one_at_a_time = s.order_lock.lock().await;
+    let lock = s.order_lock(account);
+    let _one_at_a_time = lock.lock().await;
 
     if let Some(existing) = db::find_order(&s.db, account, &req.client_order_id).await? {
-        if existing.request_hash != hash {
-            return Err(StoreError::OrderConflict(req.client_order_id));
-        }
-        // A retry: the same answer, no second charge.
-        let (balance_cents, currency) = db::wallet(&s.db, account).await?;
-        return Ok(Json(OrderResponse {
-            order_id: existing.id,
-            title_id: existing.title_id.clone(),
-            charged_cents: existing.charged_cents,
-            balance_cents,
-            currency,
-            licence: existing
-                .licence
-                .map(|l| base64::engine::general_purpose::STANDARD.encode(l)),
-            peers: peers_of(&s, &existing.title_id).await,
-        }));
+        return replay(&s, account, existing, &hash, &req.client_order_id).await;
     }
 
     let title = db::title(&s.db, &req.title_id).await?;
-    let device_public = db::device_key(&s.db, account, &req.device_id).await?;
-    let device_id = DeviceId::from_hex(&req.device_id)
-        .map_err(|_| StoreError::BadRequest("device_id must be 64 hex digits".into()))?;
+    if !title.for_sale {
+        return Err(StoreError::NotForSale(title.id));
+    }
+    let device_id = check_device_id(&req.device_id)?;
+    let device = db::device(&s.db, account, &req.device_id).await?;
+    if !device.active {
+        return Err(StoreError::DeviceInactive);
+    }
     let price = match title.offer {
         OfferKind::Free => 0,
         OfferKind::Buy if db::has_bought(&s.db, account, &title.id).await? => 0,
@@ -181,53 +426,31 @@ async fn order(
     }
 
     let order_id = uuid::Uuid::new_v4().to_string();
+    let kind = licence_kind(title.offer);
+    let issued_at = crate::now();
     let licence = if title.encrypted {
-        let kind = match title.offer {
-            OfferKind::Rent => LicenceKind::Rent,
-            OfferKind::Buy => LicenceKind::Buy,
-            OfferKind::Free => LicenceKind::Free,
-        };
-        let key: [u8; 32] = title
-            .content_key
-            .as_deref()
-            .and_then(|k| k.try_into().ok())
-            .ok_or_else(|| StoreError::Internal("title has no content key".into()))?;
-        let commitment: [u8; 32] = title
-            .key_commitment
-            .as_deref()
-            .and_then(|k| k.try_into().ok())
-            .ok_or_else(|| StoreError::Internal("title has no key commitment".into()))?;
         let mut licence_id = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut licence_id);
-        let licence = Licence {
-            licence_id,
-            title_id: title.id.clone(),
+        let bytes = issue_licence(
+            &s,
+            &title,
             device_id,
-            device_public_key: device_public,
+            device.public_key,
             kind,
-            issued_at: crate::now(),
-            rules: (kind == LicenceKind::Rent).then(RentalRules::default),
-            key_commitment: commitment,
-            wrapped_key: wrap_content_key(
-                &ContentKey::from_bytes(key),
-                &device_public,
-                &licence_id,
-                &title.id,
-            ),
-        };
-        let signed = licence.sign(&s.signing_key);
-        Some((
-            hex::encode(licence_id),
-            kind.as_str(),
-            signed.as_bytes().to_vec(),
-        ))
+            licence_id,
+            issued_at,
+        )?;
+        Some(db::NewLicence {
+            id: hex::encode(licence_id),
+            kind: kind.as_str(),
+            issued_at,
+            bytes,
+        })
     } else {
         None
     };
-    let licence_b64 = licence
-        .as_ref()
-        .map(|(_, _, b)| base64::engine::general_purpose::STANDARD.encode(b));
-    let balance_cents = db::place_order(
+    let licence_b64 = licence.as_ref().map(|l| B64.encode(&l.bytes));
+    let placed = db::place_order(
         &s.db,
         db::NewOrder {
             id: &order_id,
@@ -241,6 +464,22 @@ async fn order(
         },
     )
     .await?;
+    let balance_cents = match placed {
+        db::Placed::Done(balance) => balance,
+        db::Placed::InsufficientFunds(balance) => {
+            return Err(StoreError::InsufficientFunds {
+                balance: format_cents(balance),
+                price: format_cents(price),
+            })
+        }
+        // Another store process on the same database took this order id first.
+        db::Placed::Duplicate => {
+            let existing = db::find_order(&s.db, account, &req.client_order_id)
+                .await?
+                .ok_or_else(|| StoreError::Internal("a duplicate order vanished".into()))?;
+            return replay(&s, account, existing, &hash, &req.client_order_id).await;
+        }
+    };
     tracing::info!(order = %order_id, title = %title.id, charged = price, "order placed");
     Ok(Json(OrderResponse {
         order_id,
@@ -250,6 +489,160 @@ async fn order(
         currency,
         licence: licence_b64,
         peers: peers_of(&s, &title.id).await,
+    }))
+}
+
+/// Licence ids are the hex of 16 bytes.
+fn check_licence_id(licence_id: &str) -> Result<(), StoreError> {
+    let mut raw = [0u8; 16];
+    hex::decode_to_slice(licence_id, &mut raw)
+        .map_err(|_| StoreError::UnknownLicence(licence_id.to_owned()))
+}
+
+async fn first_frame(
+    State(s): St,
+    Account(account): Account,
+    Path(licence_id): Path<String>,
+    JsonBody(report): JsonBody<FirstFrameReport>,
+) -> Result<StatusCode, StoreError> {
+    check_licence_id(&licence_id)?;
+    let licence = db::licence_of(&s.db, account, &licence_id).await?;
+    // A first frame cannot precede the licence nor lie in the future: clamp, so a wrong client
+    // clock can only shorten a rental's window, never lengthen it.
+    let at = report.at.clamp(licence.issued_at, crate::now());
+    db::set_first_frame(&s.db, &licence.id, at).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(serde::Deserialize)]
+struct StatusQuery {
+    device_id: String,
+}
+
+async fn licence_status(
+    State(s): St,
+    Account(account): Account,
+    QueryParams(q): QueryParams<StatusQuery>,
+) -> Result<Json<LicenceStatusResponse>, StoreError> {
+    check_device_id(&q.device_id)?;
+    Ok(Json(LicenceStatusResponse {
+        revoked: db::revoked_on_device(&s.db, account, &q.device_id).await?,
+        time: s.signed_time(),
+    }))
+}
+
+async fn revoke(
+    State(s): St,
+    Account(account): Account,
+    Path(licence_id): Path<String>,
+) -> Result<StatusCode, StoreError> {
+    check_licence_id(&licence_id)?;
+    let licence = db::licence_of(&s.db, account, &licence_id).await?;
+    db::revoke(&s.db, &licence.id).await?;
+    tracing::info!(licence = %licence.id, "licence revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn raw_licence_id(licence_id: &str) -> Result<[u8; 16], StoreError> {
+    let mut raw = [0u8; 16];
+    hex::decode_to_slice(licence_id, &mut raw)
+        .map_err(|_| StoreError::UnknownLicence(licence_id.to_owned()))?;
+    Ok(raw)
+}
+
+async fn renew(
+    State(s): St,
+    Account(account): Account,
+    Path(licence_id): Path<String>,
+) -> Result<Json<LicenceResponse>, StoreError> {
+    let raw = raw_licence_id(&licence_id)?;
+    let licence = db::licence_of(&s.db, account, &licence_id).await?;
+    if licence.revoked {
+        return Err(StoreError::LicenceRevoked(licence_id));
+    }
+    let kind = LicenceKind::parse(&licence.kind)
+        .ok_or_else(|| StoreError::Internal("stored licence kind".into()))?;
+    let title = db::title(&s.db, &licence.title_id).await?;
+    // The device's current key: a profile re-created on the same computer has a new one.
+    let device = db::device(&s.db, account, &licence.device_id).await?;
+    let device_id = check_device_id(&licence.device_id)?;
+    // A rental keeps its issue time, so renewing never extends its window.
+    let issued_at = if kind == LicenceKind::Rent {
+        licence.issued_at
+    } else {
+        crate::now()
+    };
+    let bytes = issue_licence(
+        &s,
+        &title,
+        device_id,
+        device.public_key,
+        kind,
+        raw,
+        issued_at,
+    )?;
+    db::replace_licence(&s.db, &licence.id, issued_at, bytes.clone()).await?;
+    tracing::info!(licence = %licence.id, "licence renewed");
+    Ok(Json(LicenceResponse {
+        licence: B64.encode(bytes),
+    }))
+}
+
+async fn move_licence(
+    State(s): St,
+    Account(account): Account,
+    Path(licence_id): Path<String>,
+    JsonBody(req): JsonBody<MoveRequest>,
+) -> Result<Json<LicenceResponse>, StoreError> {
+    check_licence_id(&licence_id)?;
+    let licence = db::licence_of(&s.db, account, &licence_id).await?;
+    if licence.kind != LicenceKind::Buy.as_str() {
+        return Err(StoreError::NotMovable);
+    }
+    if licence.revoked {
+        return Err(StoreError::LicenceRevoked(licence_id));
+    }
+    let target_id = check_device_id(&req.device_id)?;
+    if req.device_id == licence.device_id {
+        return Err(StoreError::BadRequest(
+            "the purchase is already on that computer".into(),
+        ));
+    }
+    let target = db::device(&s.db, account, &req.device_id).await?;
+    if !target.active {
+        return Err(StoreError::DeviceInactive);
+    }
+    let title = db::title(&s.db, &licence.title_id).await?;
+    let mut new_id = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut new_id);
+    let issued_at = crate::now();
+    let bytes = issue_licence(
+        &s,
+        &title,
+        target_id,
+        target.public_key,
+        LicenceKind::Buy,
+        new_id,
+        issued_at,
+    )?;
+    let moved = db::move_licence(
+        &s.db,
+        &licence,
+        db::NewLicence {
+            id: hex::encode(new_id),
+            kind: LicenceKind::Buy.as_str(),
+            issued_at,
+            bytes: bytes.clone(),
+        },
+        &req.device_id,
+    )
+    .await?;
+    if !moved {
+        return Err(StoreError::LicenceRevoked(licence_id));
+    }
+    tracing::info!(from = %licence.id, to = %hex::encode(new_id), "purchase moved");
+    Ok(Json(LicenceResponse {
+        licence: B64.encode(bytes),
     }))
 }
 
@@ -308,10 +701,6 @@ async fn media(State(s): St, Path(file): Path<String>) -> Result<Response, Store
         && file
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-    let dir = s
-        .media_dir
-        .as_ref()
-        .ok_or(StoreError::UnknownTitle(file.clone()))?;
     if !plain {
         return Err(StoreError::BadRequest("bad media name".into()));
     }
@@ -321,15 +710,17 @@ async fn media(State(s): St, Path(file): Path<String>) -> Result<Response, Store
         Some("webp") => "image/webp",
         _ => return Err(StoreError::BadRequest("not an image".into())),
     };
-    let bytes = tokio::fs::read(dir.join(&file))
-        .await
-        .map_err(|_| StoreError::UnknownTitle(file.clone()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, mime),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        bytes,
-    )
-        .into_response())
+    for dir in &s.media_dirs {
+        if let Ok(bytes) = tokio::fs::read(dir.join(&file)).await {
+            return Ok((
+                [
+                    (header::CONTENT_TYPE, mime),
+                    (header::CACHE_CONTROL, "public, max-age=86400"),
+                ],
+                bytes,
+            )
+                .into_response());
+        }
+    }
+    Err(StoreError::NotFound(format!("/media/{file}")))
 }

@@ -1,29 +1,57 @@
 //! The Marquee store: catalog feed, accounts, wallet, orders, licence issuing, packaging of
 //! studio titles into encrypted torrents, a tracker and a seeding node.
 //!
-//! It runs as its own binary (`marquee-store`) and in-process as the app's embedded demo store:
-//! both call [`Store::start`].
+//! It runs as its own binary (`marquee-store`, see [`cli`]) and in-process as the app's
+//! embedded demo store: both call [`Store::start`]. The HTTP API is described in
+//! `crates/store/openapi.json`; its bodies are the types of [`api`].
+//!
+//! # Database: SQLite or PostgreSQL
+//!
+//! The store talks to its database through sqlx's `Any` driver, and every query keeps to the
+//! SQL that SQLite and PostgreSQL share (`$1` placeholders, 0/1 integer flags, `RETURNING`,
+//! `ON CONFLICT`), so the database is a matter of configuration:
+//!
+//! - by default, the SQLite file `store.db` in the data folder;
+//! - for PostgreSQL, give a URL: `--database-url postgres://USER:PASSWORD@HOST/DB`, or
+//!   `MARQUEE_STORE_DATABASE_URL`, or `database_url = "..."` in the `--config` file, or
+//!   [`StoreConfig::database_url`] in-process. The schema is created on first start
+//!   (`migrations_pg/`; SQLite's is `migrations/`; a schema change is written in both).
+//!
+//! Several store processes may share one PostgreSQL database: a duplicate order id is caught by
+//! the database's unique key, a charge only happens if the balance covers it, and both are in
+//! the order's transaction. `tests/postgres.rs` runs the store against a PostgreSQL server it
+//! starts itself.
+//!
+//! # New titles while serving
+//!
+//! `marquee-store package` writes the packaged title into the database of the data folder; a
+//! running `serve` on the same database checks the catalog version every few seconds
+//! (`--rescan`), lists what changed in the feed and seeds the new titles.
 
 pub mod api;
+mod catalog;
+pub mod cli;
 mod db;
 pub mod error;
+pub mod generate;
 mod http;
 pub mod package;
 pub mod tracker;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use anyhow::Context;
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use librqbit::{ListenerOptions, Session, SessionOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::SqlitePool;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 pub use error::StoreError;
+pub use http::routes;
 
 /// The e-mail of the account the demo store creates.
 pub const DEMO_EMAIL: &str = "demo@marquee.local";
@@ -33,12 +61,19 @@ pub const DEMO_PASSWORD: &str = "demo";
 pub const DEMO_BALANCE_CENTS: i64 = 2000;
 /// The store's currency.
 pub const CURRENCY: &str = "USD";
+/// How many active computers an account may have unless configured otherwise.
+pub const DEFAULT_DEVICE_LIMIT: u32 = 5;
+/// How long a sign-in lasts unless configured otherwise: 30 days.
+pub const DEFAULT_SESSION_TTL_S: i64 = 30 * 24 * 3600;
 
 /// How to start a store.
 #[derive(Clone, Debug)]
 pub struct StoreConfig {
-    /// Where the store keeps its database and packaged titles.
+    /// Where the store keeps its database (when `database_url` is not set) and packaged titles.
     pub data_dir: PathBuf,
+    /// The database: `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`. `None` is the SQLite
+    /// file `store.db` in `data_dir`.
+    pub database_url: Option<String>,
     /// Address of the HTTP API (port 0 picks a free one).
     pub http_addr: SocketAddr,
     /// Address the seeder listens on for peers (port 0 picks a free one).
@@ -48,6 +83,13 @@ pub struct StoreConfig {
     pub demo_dir: Option<PathBuf>,
     /// Display name.
     pub name: String,
+    /// How many active computers one account may have.
+    pub device_limit: u32,
+    /// How long a session token works, seconds.
+    pub session_ttl_s: i64,
+    /// How often the store looks in its database for titles packaged by another process
+    /// (`marquee-store package`) to list and seed; `None` never looks.
+    pub rescan_interval: Option<Duration>,
 }
 
 impl StoreConfig {
@@ -55,11 +97,25 @@ impl StoreConfig {
     pub fn loopback(data_dir: impl Into<PathBuf>, demo_dir: Option<PathBuf>) -> Self {
         StoreConfig {
             data_dir: data_dir.into(),
+            database_url: None,
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             peer_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             demo_dir,
             name: "Marquee Demo Store".to_owned(),
+            device_limit: DEFAULT_DEVICE_LIMIT,
+            session_ttl_s: DEFAULT_SESSION_TTL_S,
+            rescan_interval: None,
         }
+    }
+
+    /// The database URL this configuration uses.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("store.db").display()
+            )
+        })
     }
 }
 
@@ -68,20 +124,57 @@ pub fn bundled_demo_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("demo")
 }
 
+/// The books of a store, which must always agree: what orders charged is what the ledger
+/// took, no order is charged twice, every balance is the sum of its ledger, and every paid
+/// order issued exactly one licence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Audit {
+    /// Orders recorded.
+    pub orders: u64,
+    /// The sum of what orders say they charged, cents.
+    pub charged_cents: i64,
+    /// The sum the ledger took for orders, cents.
+    pub ledger_order_cents: i64,
+    /// Orders with more than one ledger charge.
+    pub orders_charged_twice: u64,
+    /// Accounts whose balance is not the sum of their ledger.
+    pub balances_off: u64,
+    /// Orders of encrypted titles without exactly one licence of their own.
+    pub paid_orders_without_one_licence: u64,
+}
+
+impl Audit {
+    /// True when the books agree.
+    pub fn is_clean(&self) -> bool {
+        self.charged_cents == self.ledger_order_cents
+            && self.orders_charged_twice == 0
+            && self.balances_off == 0
+            && self.paid_orders_without_one_licence == 0
+    }
+}
+
 /// The shared state of a running store.
 pub(crate) struct State {
     pub(crate) name: String,
-    pub(crate) db: SqlitePool,
+    pub(crate) db: db::Db,
     pub(crate) signing_key: SigningKey,
     pub(crate) seeder: Arc<Session>,
     pub(crate) seeder_addr: SocketAddr,
+    pub(crate) packages: PathBuf,
     pub(crate) tracker: tracker::Tracker,
-    pub(crate) feed: RwLock<Arc<api::SignedFeed>>,
-    pub(crate) media_dir: Option<PathBuf>,
+    pub(crate) catalog: RwLock<Arc<catalog::Snapshot>>,
+    /// Folders `/media/{file}` serves posters and backdrops from, first match wins.
+    pub(crate) media_dirs: Vec<PathBuf>,
     pub(crate) base_url: String,
-    /// Orders are processed one at a time: the check of the order id, the balance and the
-    /// charge must not interleave between two retries of the same order.
-    pub(crate) order_lock: Mutex<()>,
+    pub(crate) device_limit: u32,
+    pub(crate) session_ttl_s: i64,
+    /// Orders of one account are processed one at a time: the check of the order id, the
+    /// balance and the charge must not interleave between two retries of the same order.
+    /// (The database's unique order id and conditional charge hold even without it, e.g. with
+    /// several store processes on one PostgreSQL; the lock saves wasted work.)
+    pub(crate) order_locks: std::sync::Mutex<HashMap<i64, Arc<Mutex<()>>>>,
+    /// Catalog refreshes (and the seeding that follows them) run one at a time.
+    pub(crate) refresh_lock: Mutex<i64>,
 }
 
 /// A running store. Dropping it does not stop it; call [`Store::shutdown`].
@@ -98,7 +191,7 @@ impl Store {
     pub async fn start(config: StoreConfig) -> anyhow::Result<Store> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
-        let db = open_db(&config.data_dir.join("store.db")).await?;
+        let db = db::open(&config.database_url()).await?;
         let signing_key = db::signing_key(&db).await?;
 
         let packages = config.data_dir.join("packages");
@@ -129,31 +222,49 @@ impl Store {
         let http_addr = listener.local_addr()?;
         let base_url = format!("http://{http_addr}");
 
-        let media_dir = config.demo_dir.as_ref().map(|d| d.join("media"));
+        let mut media_dirs = vec![config.data_dir.join("media")];
+        media_dirs.extend(config.demo_dir.as_ref().map(|d| d.join("media")));
         let state = Arc::new(State {
             name: config.name.clone(),
             db,
             signing_key,
             seeder,
             seeder_addr,
+            packages: packages.clone(),
             tracker: tracker::Tracker::default(),
-            feed: RwLock::new(Arc::new(api::SignedFeed {
-                feed: String::new(),
-                signature: String::new(),
-            })),
-            media_dir,
+            catalog: RwLock::new(Arc::new(catalog::Snapshot::empty())),
+            media_dirs,
             base_url: base_url.clone(),
-            order_lock: Mutex::new(()),
+            device_limit: config.device_limit,
+            session_ttl_s: config.session_ttl_s,
+            order_locks: std::sync::Mutex::new(HashMap::new()),
+            refresh_lock: Mutex::new(0),
         });
 
         if let Some(demo) = &config.demo_dir {
-            package::load_demo(&state, demo, &packages).await?;
+            package::load_demo(&state.db, demo, &packages).await?;
             db::ensure_account(&state.db, DEMO_EMAIL, DEMO_PASSWORD, DEMO_BALANCE_CENTS).await?;
         }
-        package::seed_all(&state, &packages).await?;
-        state.refresh_feed().await?;
+        state.refresh_catalog().await?;
 
         let shutdown = CancellationToken::new();
+        if let Some(every) = config.rescan_interval {
+            let (state, stop) = (state.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        _ = tick.tick() => {
+                            if let Err(e) = state.refresh_catalog().await {
+                                tracing::warn!(error = %format!("{e:#}"), "catalog rescan failed");
+                            }
+                        }
+                    }
+                }
+            });
+        }
         let app = http::router(state.clone());
         let stop = shutdown.clone();
         tokio::spawn(async move {
@@ -200,6 +311,17 @@ impl Store {
         db::ensure_account(&self.state.db, email, password, balance_cents).await
     }
 
+    /// Checks the books (see [`Audit`]).
+    pub async fn audit(&self) -> anyhow::Result<Audit> {
+        db::audit(&self.state.db).await
+    }
+
+    /// Picks up titles another process registered in the database now, instead of at the next
+    /// rescan.
+    pub async fn refresh_catalog(&self) -> anyhow::Result<()> {
+        self.state.refresh_catalog().await
+    }
+
     /// Stops the HTTP API and the seeder.
     pub async fn shutdown(&self) {
         self.shutdown.cancel();
@@ -215,46 +337,52 @@ impl State {
         hex::encode(self.signing_key.sign(&msg).to_bytes())
     }
 
-    /// Rebuilds and re-signs the catalog feed.
-    pub(crate) async fn refresh_feed(&self) -> anyhow::Result<()> {
-        let titles = db::feed_titles(&self.db).await?;
+    /// The store's clock, signed.
+    pub(crate) fn signed_time(&self) -> api::SignedTime {
+        let time = now();
+        api::SignedTime {
+            time,
+            signature: self.sign(api::TIME_SIGNATURE_CONTEXT, &time.to_be_bytes()),
+        }
+    }
+
+    /// The current catalog snapshot.
+    pub(crate) fn catalog(&self) -> Arc<catalog::Snapshot> {
+        self.catalog.read().expect("catalog lock").clone()
+    }
+
+    /// Applies the titles changed since the last refresh to the catalog snapshot and seeds the
+    /// new deliverable ones. Cheap when nothing changed: one query of the catalog version.
+    pub(crate) async fn refresh_catalog(&self) -> anyhow::Result<()> {
+        let mut seeded_up_to = self.refresh_lock.lock().await;
+        let current = self.catalog();
         let version = db::catalog_version(&self.db).await?;
-        let feed = api::CatalogFeed {
-            version,
-            generated_at: now(),
-            titles,
-        };
-        let json = serde_json::to_string(&feed)?;
-        let signature = self.sign(api::FEED_SIGNATURE_CONTEXT, json.as_bytes());
-        *self.feed.write().expect("feed lock") = Arc::new(api::SignedFeed {
-            feed: json,
-            signature,
-        });
+        if version == current.version && *seeded_up_to == version && version != 0 {
+            return Ok(());
+        }
+        let changed = db::feed_titles_since(&self.db, current.version).await?;
+        if !changed.is_empty() || current.version == 0 {
+            let next = Arc::new(current.apply(changed, now()));
+            *self.catalog.write().expect("catalog lock") = next;
+        }
+        package::seed_since(self, *seeded_up_to).await?;
+        *seeded_up_to = version;
         Ok(())
     }
 
     pub(crate) fn announce_url(&self) -> String {
         format!("{}/announce", self.base_url)
     }
-}
 
-async fn open_db(path: &Path) -> anyhow::Result<SqlitePool> {
-    let opts = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .foreign_keys(true)
-        .busy_timeout(std::time::Duration::from_secs(10));
-    let db = SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_with(opts)
-        .await
-        .with_context(|| format!("opening {}", path.display()))?;
-    sqlx::migrate!("./migrations")
-        .run(&db)
-        .await
-        .context("migrating the store database")?;
-    Ok(db)
+    /// The lock that serialises one account's orders.
+    pub(crate) fn order_lock(&self, account: i64) -> Arc<Mutex<()>> {
+        self.order_locks
+            .lock()
+            .expect("order locks")
+            .entry(account)
+            .or_default()
+            .clone()
+    }
 }
 
 /// Unix seconds now.

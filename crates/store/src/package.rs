@@ -10,7 +10,8 @@ use marquee_licence::container::{self, ContentKey};
 use serde::Deserialize;
 
 use crate::api::{FeedTitle, OfferKind, RentalTerms, SeriesRef};
-use crate::{db, State};
+use crate::db::{self, Db};
+use crate::State;
 
 /// One entry of a demo `catalog.json`.
 #[derive(Debug, Deserialize)]
@@ -67,7 +68,7 @@ fn piece_length(size: u64) -> u32 {
 }
 
 /// Packages every title of a demo folder that is not packaged yet.
-pub(crate) async fn load_demo(state: &State, demo: &Path, packages: &Path) -> anyhow::Result<()> {
+pub(crate) async fn load_demo(db: &Db, demo: &Path, packages: &Path) -> anyhow::Result<()> {
     let catalog_path = demo.join("catalog.json");
     let entries: Vec<CatalogEntry> = serde_json::from_slice(
         &std::fs::read(&catalog_path)
@@ -75,11 +76,11 @@ pub(crate) async fn load_demo(state: &State, demo: &Path, packages: &Path) -> an
     )
     .with_context(|| format!("parsing {}", catalog_path.display()))?;
     let media_dir = demo.join("media");
-    let existing = db::all_titles(&state.db).await?;
+    let existing = db::packaged_titles(db).await?;
     for entry in &entries {
         let packaged = existing
             .iter()
-            .any(|t| t.id == entry.id && Path::new(&t.package_path).exists());
+            .any(|(id, path)| *id == entry.id && Path::new(path).exists());
         if packaged {
             continue;
         }
@@ -89,19 +90,21 @@ pub(crate) async fn load_demo(state: &State, demo: &Path, packages: &Path) -> an
             tracing::warn!(title = %entry.id, media = %media.display(), "media missing; not on sale");
             continue;
         }
-        package(state, entry, &media, packages)
+        package(db, entry, &media, packages)
             .await
             .with_context(|| format!("packaging {}", entry.id))?;
     }
     Ok(())
 }
 
-async fn package(
-    state: &State,
+/// Packages one video: encrypts it into the container (paid titles) or copies it (free
+/// titles) into `packages`, makes its torrent and registers the title. Returns the feed entry.
+pub(crate) async fn package(
+    db: &Db,
     entry: &CatalogEntry,
     media: &Path,
     packages: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<FeedTitle> {
     let encrypted = entry.offer != OfferKind::Free;
     let (package_path, key, commitment) = if encrypted {
         let out = packages.join(format!("{}.mqc", entry.id));
@@ -170,21 +173,24 @@ async fn package(
                 play_window_s: rules.play_window_s,
             }
         }),
+        version: 0,
+        for_sale: true,
+        variant: None,
     };
-    db::upsert_title(
-        &state.db,
-        db::NewTitle {
+    db::upsert_titles(
+        db,
+        &[db::NewTitle {
             feed: &feed,
             media_path: &media.to_string_lossy(),
             package_path: &package_path.to_string_lossy(),
             content_key: key.as_ref(),
             key_commitment: commitment.as_ref(),
             torrent: &torrent_bytes,
-        },
+        }],
     )
     .await?;
     tracing::info!(title = %entry.id, size, encrypted, "packaged");
-    Ok(())
+    Ok(feed)
 }
 
 fn encrypt_file(key: &ContentKey, media: &Path, out: &Path) -> anyhow::Result<container::Header> {
@@ -207,9 +213,10 @@ fn encrypt_file(key: &ContentKey, media: &Path, out: &Path) -> anyhow::Result<co
     Ok(header)
 }
 
-/// Adds every packaged title to the seeder and lists the seeder on the tracker.
-pub(crate) async fn seed_all(state: &State, packages: &Path) -> anyhow::Result<()> {
-    for t in db::all_titles(&state.db).await? {
+/// Adds every deliverable title changed after catalog version `since` to the seeder and lists
+/// the seeder on the tracker.
+pub(crate) async fn seed_since(state: &State, since: i64) -> anyhow::Result<()> {
+    for t in db::deliverable_titles_since(&state.db, since).await? {
         if !Path::new(&t.package_path).exists() {
             tracing::warn!(title = %t.id, "package missing; not seeding");
             continue;
@@ -220,7 +227,7 @@ pub(crate) async fn seed_all(state: &State, packages: &Path) -> anyhow::Result<(
                 AddTorrent::from_bytes(t.torrent.clone()),
                 Some(AddTorrentOptions {
                     overwrite: true,
-                    output_folder: Some(packages.to_string_lossy().into_owned()),
+                    output_folder: Some(state.packages.to_string_lossy().into_owned()),
                     ..Default::default()
                 }),
             )
@@ -230,6 +237,7 @@ pub(crate) async fn seed_all(state: &State, packages: &Path) -> anyhow::Result<(
         let mut ih = [0u8; 20];
         hex::decode_to_slice(&t.info_hash, &mut ih).context("bad info hash")?;
         state.tracker.add_peer(ih, state.seeder_addr);
+        tracing::debug!(title = %t.id, version = t.seq, "seeding");
     }
     Ok(())
 }

@@ -1,0 +1,718 @@
+//! The `marquee-store` command line: parsing, configuration (file, environment, flags) and
+//! the sub-commands. `main.rs` only calls [`run`].
+//!
+//! Every setting can come from three places; the first that has it wins:
+//! 1. a flag (`--listen 0.0.0.0:8640`),
+//! 2. an environment variable (`MARQUEE_STORE_LISTEN=0.0.0.0:8640`),
+//! 3. the TOML file named by `--config` / `MARQUEE_STORE_CONFIG` (`listen = "0.0.0.0:8640"`).
+//!
+//! ```toml
+//! # marquee-store.toml
+//! data_dir = "/var/lib/marquee-store"
+//! database_url = "postgres://marquee:secret@localhost/marquee"   # default: SQLite in data_dir
+//! listen = "0.0.0.0:8640"
+//! peer_listen = "0.0.0.0:6881"
+//! public_url = "https://store.example.com"  # unused by the server; for your notes
+//! name = "Example Store"
+//! device_limit = 5
+//! session_ttl_s = 2592000
+//! rescan_interval_s = 5
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use rand::Rng;
+use serde::Deserialize;
+
+use crate::api::OfferKind;
+use crate::error::parse_cents;
+use crate::package::CatalogEntry;
+use crate::{db, Store, StoreConfig};
+
+/// The Marquee store server: catalog feed, accounts, wallet, orders, licences, packaging,
+/// an HTTP tracker and a seeder.
+///
+/// Settings come from flags, then MARQUEE_STORE_* environment variables, then the TOML file
+/// given with --config (in that order of precedence).
+///
+/// A first store in three commands:
+///
+///   marquee-store package film.webm --title "My Film" --kind film --price 3.00
+///
+///   marquee-store voucher create --value 10.00
+///
+///   marquee-store serve --listen 0.0.0.0:8640
+#[derive(Debug, Parser)]
+#[command(name = "marquee-store", version, verbatim_doc_comment)]
+pub struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Settings every sub-command shares.
+#[derive(Debug, Args)]
+struct Common {
+    /// A TOML configuration file.
+    #[arg(long, global = true, env = "MARQUEE_STORE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where the store keeps its database (unless --database-url) and packaged titles
+    /// [default: ./store-data].
+    #[arg(
+        long = "data",
+        global = true,
+        env = "MARQUEE_STORE_DATA_DIR",
+        value_name = "DIR"
+    )]
+    data_dir: Option<PathBuf>,
+    /// The database: sqlite://PATH or postgres://USER:PASSWORD@HOST/DB
+    /// [default: SQLite file store.db in the data folder].
+    #[arg(
+        long,
+        global = true,
+        env = "MARQUEE_STORE_DATABASE_URL",
+        value_name = "URL"
+    )]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API, the tracker and the seeder until Ctrl-C.
+    ///
+    /// Titles that `marquee-store package` registers in the same database while the server runs
+    /// are listed and seeded within --rescan seconds.
+    Serve(ServeArgs),
+    /// Package a video: encrypt it (paid titles), make its torrent and register the title.
+    ///
+    /// A running `serve` on the same data folder lists and seeds it within its rescan interval;
+    /// otherwise the next `serve` does.
+    Package(PackageArgs),
+    /// Run a seeding-only node: fetch the store's torrents from its seeder and keep seeding
+    /// them, announcing to the store's tracker so that viewers find this node too.
+    Seed(SeedArgs),
+    /// Wallet vouchers.
+    #[command(subcommand)]
+    Voucher(VoucherCommand),
+    /// The catalog.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address of the HTTP API [default: 127.0.0.1:8640].
+    #[arg(long, env = "MARQUEE_STORE_LISTEN", value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// Address the seeder accepts peers on [default: 127.0.0.1:0, a free port].
+    #[arg(long, env = "MARQUEE_STORE_PEER_LISTEN", value_name = "ADDR")]
+    peer_listen: Option<SocketAddr>,
+    /// Package and sell the demo catalog in DIR (catalog.json and media/), and create the demo
+    /// account.
+    #[arg(long = "demo", env = "MARQUEE_STORE_DEMO_DIR", value_name = "DIR")]
+    demo_dir: Option<PathBuf>,
+    /// The store's display name [default: Marquee Store].
+    #[arg(long, env = "MARQUEE_STORE_NAME")]
+    name: Option<String>,
+    /// How many active computers an account may have [default: 5].
+    #[arg(long, env = "MARQUEE_STORE_DEVICE_LIMIT", value_name = "N")]
+    device_limit: Option<u32>,
+    /// How long a sign-in lasts, seconds [default: 2592000, 30 days].
+    #[arg(
+        long = "session-ttl",
+        env = "MARQUEE_STORE_SESSION_TTL_S",
+        value_name = "SECONDS"
+    )]
+    session_ttl_s: Option<i64>,
+    /// How often to look for newly packaged titles, seconds; 0 never [default: 5].
+    #[arg(
+        long = "rescan",
+        env = "MARQUEE_STORE_RESCAN_INTERVAL_S",
+        value_name = "SECONDS"
+    )]
+    rescan_interval_s: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+struct PackageArgs {
+    /// The video file (WebM or MP4 with its index at the front, so it streams).
+    video: PathBuf,
+    /// Display name.
+    #[arg(long)]
+    title: String,
+    /// film, episode, music_video, game or community_video.
+    #[arg(long)]
+    kind: String,
+    /// Price, e.g. 4.00 (0 for a free title).
+    #[arg(long)]
+    price: String,
+    /// rent, buy or free [default: free for price 0, rent for films, buy otherwise].
+    #[arg(long)]
+    offer: Option<String>,
+    /// Stable id [default: made from the title, e.g. "my-film"].
+    #[arg(long)]
+    id: Option<String>,
+    /// Poster image (JPEG, PNG or WebP), copied into the store's media folder.
+    #[arg(long)]
+    poster: Option<PathBuf>,
+    /// A few sentences about the title.
+    #[arg(long, default_value = "")]
+    synopsis: String,
+    /// Release year [default: this year].
+    #[arg(long)]
+    year: Option<i32>,
+    /// Genre.
+    #[arg(long, default_value = "")]
+    genre: String,
+    /// Studio or creator.
+    #[arg(long, default_value = "")]
+    studio: String,
+    /// Performing artist, for music videos.
+    #[arg(long)]
+    artist: Option<String>,
+    /// Running time, seconds.
+    #[arg(long, default_value_t = 0)]
+    runtime: u32,
+    /// Video width in pixels.
+    #[arg(long, default_value_t = 1280)]
+    width: u32,
+    /// Video height in pixels.
+    #[arg(long, default_value_t = 720)]
+    height: u32,
+    /// Mark as a new release.
+    #[arg(long)]
+    new_release: bool,
+    /// The licence others get, for free titles ("CC BY 4.0").
+    #[arg(long)]
+    licence_to_share: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct SeedArgs {
+    /// The store to seed for, e.g. http://store.example.com:8640
+    #[arg(long, env = "MARQUEE_STORE_URL", value_name = "URL")]
+    store: String,
+    /// Address to accept peers on [default: 0.0.0.0:0, a free port].
+    #[arg(long, env = "MARQUEE_STORE_PEER_LISTEN", value_name = "ADDR")]
+    peer_listen: Option<SocketAddr>,
+    /// Seed only these title ids (comma-separated) [default: every title for sale].
+    #[arg(long, value_delimiter = ',')]
+    titles: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum VoucherCommand {
+    /// Create vouchers and print their codes (the store keeps only a hash of each).
+    Create {
+        /// What each voucher adds to a wallet, e.g. 10.00
+        #[arg(long)]
+        value: String,
+        /// How many.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Add a synthetic catalog (films, series, music videos, games; SD and HD) for scale tests.
+    /// Its titles have no video, so they are listed as not for sale.
+    Generate {
+        /// How many titles.
+        #[arg(long, default_value_t = 5000)]
+        count: usize,
+    },
+}
+
+/// The configuration file's settings; all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    listen: Option<SocketAddr>,
+    peer_listen: Option<SocketAddr>,
+    demo_dir: Option<PathBuf>,
+    name: Option<String>,
+    device_limit: Option<u32>,
+    session_ttl_s: Option<i64>,
+    rescan_interval_s: Option<u64>,
+    public_url: Option<String>,
+}
+
+fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// Flags and environment first (clap resolved those), then the file, then the default.
+fn store_config(common: &Common, serve: Option<&ServeArgs>) -> anyhow::Result<StoreConfig> {
+    let file = read_file_config(common.config.as_deref())?;
+    let data_dir = common
+        .data_dir
+        .clone()
+        .or(file.data_dir)
+        .unwrap_or_else(|| PathBuf::from("store-data"));
+    let mut c = StoreConfig::loopback(data_dir, None);
+    c.database_url = common.database_url.clone().or(file.database_url);
+    c.http_addr = serve
+        .and_then(|s| s.listen)
+        .or(file.listen)
+        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8640)));
+    if let Some(peer) = serve.and_then(|s| s.peer_listen).or(file.peer_listen) {
+        c.peer_addr = peer;
+    }
+    c.demo_dir = serve.and_then(|s| s.demo_dir.clone()).or(file.demo_dir);
+    c.name = serve
+        .and_then(|s| s.name.clone())
+        .or(file.name)
+        .unwrap_or_else(|| "Marquee Store".to_owned());
+    c.device_limit = serve
+        .and_then(|s| s.device_limit)
+        .or(file.device_limit)
+        .unwrap_or(crate::DEFAULT_DEVICE_LIMIT);
+    c.session_ttl_s = serve
+        .and_then(|s| s.session_ttl_s)
+        .or(file.session_ttl_s)
+        .unwrap_or(crate::DEFAULT_SESSION_TTL_S);
+    let rescan = serve
+        .and_then(|s| s.rescan_interval_s)
+        .or(file.rescan_interval_s)
+        .unwrap_or(5);
+    c.rescan_interval = (rescan > 0).then(|| Duration::from_secs(rescan));
+    if c.device_limit == 0 {
+        bail!("device_limit must be at least 1");
+    }
+    if c.session_ttl_s <= 0 {
+        bail!("session_ttl_s must be positive");
+    }
+    let _ = file.public_url;
+    Ok(c)
+}
+
+/// Runs one command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Serve(args) => serve(store_config(&cli.common, Some(args))?).await,
+        Command::Package(args) => package(&store_config(&cli.common, None)?, args).await,
+        Command::Seed(args) => seed(&store_config(&cli.common, None)?, args).await,
+        Command::Voucher(VoucherCommand::Create { value, count }) => {
+            let cents = parse_cents(value)
+                .filter(|c| *c > 0)
+                .with_context(|| format!("--value {value:?} is not an amount such as 10.00"))?;
+            let codes = create_vouchers(&store_config(&cli.common, None)?, cents, *count).await?;
+            // The codes go to standard output only, never to the log.
+            for code in codes {
+                println!("{code}");
+            }
+            Ok(())
+        }
+        Command::Catalog(CatalogCommand::Generate { count }) => {
+            let config = store_config(&cli.common, None)?;
+            let started = std::time::Instant::now();
+            let version = generate_catalog(&config, *count).await?;
+            println!(
+                "added {count} synthetic titles in {:.1} s; catalog version {version}",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: StoreConfig) -> anyhow::Result<()> {
+    let store = Store::start(config).await?;
+    // Tests and scripts read this line to learn the address when --listen used port 0.
+    println!("marquee-store listening on {}", store.url());
+    tokio::signal::ctrl_c().await?;
+    store.shutdown().await;
+    Ok(())
+}
+
+/// An id made from a display name: "The Quiet Orchard!" becomes "the-quiet-orchard".
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+fn mime_of(path: &Path) -> anyhow::Result<&'static str> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    Ok(match ext.as_deref() {
+        Some("webm") => "video/webm",
+        Some("mp4" | "m4v") => "video/mp4",
+        Some("mkv") => "video/x-matroska",
+        Some("zip") => "application/zip",
+        _ => bail!(
+            "{} is not a video Marquee can stream: use a .webm or .mp4 file",
+            path.display()
+        ),
+    })
+}
+
+async fn package(config: &StoreConfig, args: &PackageArgs) -> anyhow::Result<()> {
+    if !args.video.is_file() {
+        bail!("{} is not a file", args.video.display());
+    }
+    let mime = mime_of(&args.video)?;
+    let price = parse_cents(&args.price)
+        .with_context(|| format!("--price {:?} is not an amount such as 4.00", args.price))?;
+    let offer = match args.offer.as_deref() {
+        Some("rent") => OfferKind::Rent,
+        Some("buy") => OfferKind::Buy,
+        Some("free") => OfferKind::Free,
+        Some(other) => bail!("--offer must be rent, buy or free, not {other:?}"),
+        None if price == 0 => OfferKind::Free,
+        None if args.kind == "film" => OfferKind::Rent,
+        None => OfferKind::Buy,
+    };
+    if offer != OfferKind::Free && price == 0 {
+        bail!("a {} title needs a --price above 0", db::offer_str(offer));
+    }
+    let known_kinds = ["film", "episode", "music_video", "game", "community_video"];
+    if !known_kinds.contains(&args.kind.as_str()) {
+        bail!("--kind must be one of {}", known_kinds.join(", "));
+    }
+    let id = args.id.clone().unwrap_or_else(|| slug(&args.title));
+    if id.is_empty() || id.len() > 200 {
+        bail!("the title id must be 1 to 200 characters; give one with --id");
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let media_dir = config.data_dir.join("media");
+    std::fs::create_dir_all(&media_dir)?;
+    let poster = match &args.poster {
+        Some(p) => {
+            let ext = p
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .filter(|e| ["jpg", "jpeg", "png", "webp"].contains(&e.as_str()))
+                .with_context(|| format!("{} is not a JPEG, PNG or WebP", p.display()))?;
+            let name = format!("{id}.{ext}");
+            std::fs::copy(p, media_dir.join(&name))
+                .with_context(|| format!("copying {}", p.display()))?;
+            name
+        }
+        None => String::new(),
+    };
+    let entry = CatalogEntry {
+        id: id.clone(),
+        kind: args.kind.clone(),
+        name: args.title.clone(),
+        synopsis: args.synopsis.clone(),
+        year: args.year.unwrap_or(2026),
+        runtime_s: args.runtime,
+        genre: args.genre.clone(),
+        studio: args.studio.clone(),
+        new_release: args.new_release,
+        offer,
+        price_cents: price,
+        series: None,
+        artist: args.artist.clone(),
+        media: String::new(),
+        mime: mime.to_owned(),
+        poster,
+        backdrop: None,
+        width: args.width,
+        height: args.height,
+        licence_to_share: args.licence_to_share.clone(),
+    };
+    let db = db::open(&config.database_url()).await?;
+    let packages = config.data_dir.join("packages");
+    std::fs::create_dir_all(&packages)?;
+    let feed = crate::package::package(&db, &entry, &args.video, &packages).await?;
+    println!(
+        "packaged {id}: {} bytes, info hash {}, {}",
+        feed.size_bytes,
+        feed.info_hash,
+        if feed.encrypted {
+            "encrypted"
+        } else {
+            "clear (free)"
+        }
+    );
+    Ok(())
+}
+
+/// The characters of voucher codes: no 0/O, 1/I/L, so a code read aloud or typed is unambiguous.
+const VOUCHER_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+fn new_voucher_code() -> String {
+    let mut rng = rand::rngs::OsRng;
+    // 16 characters of a 31-letter alphabet: about 79 bits, not guessable.
+    (0..4)
+        .map(|_| {
+            (0..4)
+                .map(|_| VOUCHER_ALPHABET[rng.gen_range(0..VOUCHER_ALPHABET.len())] as char)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Creates `count` vouchers worth `value_cents` each; returns their codes (not kept anywhere).
+pub async fn create_vouchers(
+    config: &StoreConfig,
+    value_cents: i64,
+    count: u32,
+) -> anyhow::Result<Vec<String>> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let db = db::open(&config.database_url()).await?;
+    let codes: Vec<String> = (0..count).map(|_| new_voucher_code()).collect();
+    db::create_vouchers(&db, &codes, value_cents).await?;
+    Ok(codes)
+}
+
+/// Adds `count` synthetic titles (see [`crate::generate`]); returns the catalog version.
+pub async fn generate_catalog(config: &StoreConfig, count: usize) -> anyhow::Result<i64> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let db = db::open(&config.database_url()).await?;
+    let titles = crate::generate::synthetic_catalog(count);
+    let mut version = 0;
+    // One transaction per batch: fast, and a crash leaves whole batches.
+    for chunk in titles.chunks(5000) {
+        let rows: Vec<db::NewTitle<'_>> = chunk
+            .iter()
+            .map(|feed| db::NewTitle {
+                feed,
+                media_path: "",
+                package_path: "",
+                content_key: None,
+                key_commitment: None,
+                torrent: &[],
+            })
+            .collect();
+        version = db::upsert_titles(&db, &rows).await?;
+    }
+    Ok(version)
+}
+
+async fn seed(config: &StoreConfig, args: &SeedArgs) -> anyhow::Result<()> {
+    use librqbit::{AddTorrent, AddTorrentOptions, ListenerOptions, Session, SessionOptions};
+
+    let base = args.store.trim_end_matches('/');
+    let http = reqwest_free_get(base);
+    let signed: crate::api::SignedFeed = serde_json::from_slice(&http("/api/v1/catalog").await?)
+        .context("the store's catalog does not parse")?;
+    let feed: crate::api::CatalogFeed = serde_json::from_str(&signed.feed)?;
+    let info: crate::api::StoreInfo = serde_json::from_slice(&http("/api/v1/store").await?)?;
+    verify_feed(&info.public_key, &signed)?;
+
+    let out = config.data_dir.join("seed");
+    std::fs::create_dir_all(&out)?;
+    let session = Session::new_with_opts(
+        out.clone(),
+        SessionOptions {
+            dht: None,
+            persistence: None,
+            fastresume: false,
+            disable_local_service_discovery: true,
+            listen: Some(ListenerOptions {
+                listen_addr: args
+                    .peer_listen
+                    .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0))),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    )
+    .await
+    .context("starting the seeder")?;
+    let announce = format!("{base}/announce");
+    let mut seeding = 0;
+    for t in feed
+        .titles
+        .iter()
+        .filter(|t| t.for_sale && !t.info_hash.is_empty())
+    {
+        if !args.titles.is_empty() && !args.titles.contains(&t.id) {
+            continue;
+        }
+        let torrent = http(&format!("/api/v1/titles/{}/torrent", t.id)).await?;
+        let peers: crate::api::PeersResponse =
+            serde_json::from_slice(&http(&format!("/api/v1/titles/{}/peers", t.id)).await?)?;
+        session
+            .add_torrent(
+                AddTorrent::from_bytes(torrent),
+                Some(AddTorrentOptions {
+                    output_folder: Some(out.to_string_lossy().into_owned()),
+                    overwrite: true,
+                    trackers: Some(vec![announce.clone()]),
+                    initial_peers: Some(
+                        peers.peers.iter().filter_map(|p| p.parse().ok()).collect(),
+                    ),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .with_context(|| format!("adding {}", t.id))?;
+        seeding += 1;
+    }
+    println!(
+        "seeding {seeding} titles for {base} from {} (peers: {:?})",
+        out.display(),
+        session.listen_addr()
+    );
+    tokio::signal::ctrl_c().await?;
+    session.stop().await;
+    Ok(())
+}
+
+fn verify_feed(public_key_hex: &str, signed: &crate::api::SignedFeed) -> anyhow::Result<()> {
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(public_key_hex, &mut key).context("the store's key")?;
+    let mut sig = [0u8; 64];
+    hex::decode_to_slice(&signed.signature, &mut sig).context("the feed's signature")?;
+    let mut msg = crate::api::FEED_SIGNATURE_CONTEXT.to_vec();
+    msg.extend_from_slice(signed.feed.as_bytes());
+    VerifyingKey::from_bytes(&key)?
+        .verify(&msg, &Signature::from_bytes(&sig))
+        .context("the store's catalog is not signed by the store")
+}
+
+/// A minimal HTTP/1.1 GET over a TCP stream: the seeding node needs three small requests, and
+/// the crate carries no HTTP client outside its tests.
+fn reqwest_free_get(
+    base: &str,
+) -> impl Fn(&str) -> futures::future::BoxFuture<'static, anyhow::Result<Vec<u8>>> {
+    let base = base.to_owned();
+    move |path: &str| {
+        let url = format!("{base}{path}");
+        Box::pin(async move { http_get(&url).await })
+    }
+}
+
+async fn http_get(url: &str) -> anyhow::Result<Vec<u8>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url
+        .strip_prefix("http://")
+        .with_context(|| format!("{url}: only http:// store URLs are supported by `seed`"))?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut stream = tokio::net::TcpStream::connect(host)
+        .await
+        .with_context(|| format!("connecting to {host}"))?;
+    let req = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(req.as_bytes()).await?;
+    let mut buf = Vec::new();
+    stream.read_to_end(&mut buf).await?;
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("a malformed HTTP answer")?;
+    let head = String::from_utf8_lossy(&buf[..split]).to_string();
+    let status = head.split_whitespace().nth(1).unwrap_or("");
+    if status != "200" {
+        bail!("GET {url}: HTTP {status}");
+    }
+    let body = buf[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return dechunk(&body);
+    }
+    Ok(body)
+}
+
+fn dechunk(mut body: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = body
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .context("bad chunk")?;
+        let size = usize::from_str_radix(std::str::from_utf8(&body[..line_end])?.trim(), 16)?;
+        body = &body[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        out.extend_from_slice(body.get(..size).context("short chunk")?);
+        body = body.get(size + 2..).context("short chunk")?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_beat_environment_beat_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("store.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:1111\"\nname = \"From file\"\ndevice_limit = 3\n",
+        )
+        .unwrap();
+        let cli = Cli::try_parse_from([
+            "marquee-store",
+            "--config",
+            file.to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:2222",
+        ])
+        .unwrap();
+        let Command::Serve(args) = &cli.command else {
+            panic!()
+        };
+        let c = store_config(&cli.common, Some(args)).unwrap();
+        assert_eq!(c.http_addr.port(), 2222, "the flag wins over the file");
+        assert_eq!(c.name, "From file");
+        // No other test reads this variable.
+        std::env::set_var("MARQUEE_STORE_NAME", "From env");
+        let cli_env =
+            Cli::try_parse_from(["marquee-store", "--config", file.to_str().unwrap(), "serve"])
+                .unwrap();
+        std::env::remove_var("MARQUEE_STORE_NAME");
+        let Command::Serve(env_args) = &cli_env.command else {
+            panic!()
+        };
+        let c_env = store_config(&cli_env.common, Some(env_args)).unwrap();
+        assert_eq!(c_env.name, "From env", "the environment wins over the file");
+        assert_eq!(c_env.http_addr.port(), 1111);
+        assert_eq!(c.device_limit, 3);
+        assert_eq!(c.rescan_interval, Some(Duration::from_secs(5)));
+
+        std::fs::write(&file, "listen = \"127.0.0.1:1111\"\nunknown = 1\n").unwrap();
+        let e = store_config(&cli.common, Some(args)).unwrap_err();
+        assert!(format!("{e:#}").contains("unknown"), "{e:#}");
+    }
+
+    #[test]
+    fn slugs_and_codes() {
+        assert_eq!(slug("The Quiet Orchard!"), "the-quiet-orchard");
+        assert_eq!(slug("  Ça va? 2 "), "a-va-2");
+        let code = new_voucher_code();
+        assert_eq!(code.len(), 19);
+        assert_eq!(
+            db::voucher_hash(&code),
+            db::voucher_hash(&code.to_lowercase().replace('-', ""))
+        );
+    }
+}

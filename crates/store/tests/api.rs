@@ -1,0 +1,922 @@
+//! The store's HTTP API end to end: a real store on 127.0.0.1:0 with the demo catalog, spoken
+//! to over HTTP with reqwest, as the app and any other client would.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine;
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use marquee_licence::licence::{LicenceKind, SignedLicence};
+use marquee_store::api::*;
+use marquee_store::{Store, StoreConfig};
+use rand::RngCore;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+// ---- helpers ----
+
+async fn start(dir: &Path, tune: impl FnOnce(&mut StoreConfig)) -> Store {
+    let mut config =
+        StoreConfig::loopback(dir.join("store"), Some(marquee_store::bundled_demo_dir()));
+    tune(&mut config);
+    Store::start(config).await.expect("store starts")
+}
+
+/// A client of the store, signed in or not.
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    fn new(store: &Store) -> Client {
+        Client {
+            http: reqwest::Client::new(),
+            base: store.url(),
+            token: None,
+        }
+    }
+
+    async fn signed_in(store: &Store, email: &str, password: &str) -> Client {
+        let mut c = Client::new(store);
+        let (status, body) = c
+            .call(
+                "POST",
+                "/api/v1/sessions",
+                Some(json!({"email": email, "password": password})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        c.token = Some(body["token"].as_str().unwrap().to_owned());
+        c
+    }
+
+    fn request(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
+        let url = format!("{}{path}", self.base);
+        let req = self.http.request(method.parse().unwrap(), url);
+        match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    /// Sends a call and returns the status and the JSON body (`null` when empty).
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.request(method, path);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let bytes = resp.bytes().await.unwrap();
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {bytes:?}"))
+        };
+        (status, value)
+    }
+
+    /// Registers a fresh random device; returns its id.
+    async fn new_device(&self) -> String {
+        let id = random_hex(32);
+        let (status, body) = self.register(&id).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        id
+    }
+
+    async fn register(&self, device_id: &str) -> (StatusCode, Value) {
+        self.call(
+            "POST",
+            "/api/v1/devices",
+            Some(json!({"device_id": device_id, "public_key": random_hex(32)})),
+        )
+        .await
+    }
+
+    async fn order(&self, order_id: &str, title: &str, device: &str) -> (StatusCode, Value) {
+        self.call(
+            "POST",
+            "/api/v1/orders",
+            Some(json!({"client_order_id": order_id, "title_id": title, "device_id": device})),
+        )
+        .await
+    }
+
+    async fn balance(&self) -> i64 {
+        let (status, body) = self.call("GET", "/api/v1/wallet", None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["balance_cents"].as_i64().unwrap()
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// Asserts an error answer: its status and its stable code.
+fn assert_error(got: &(StatusCode, Value), status: StatusCode, code: &str) {
+    assert_eq!(got.0, status, "{}", got.1);
+    assert_eq!(got.1["code"], code, "{}", got.1);
+    assert!(
+        got.1["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{}",
+        got.1
+    );
+}
+
+fn licence_of(store: &Store, body: &Value) -> marquee_licence::licence::Licence {
+    let b64 = body["licence"].as_str().expect("a licence");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    SignedLicence::from_bytes(bytes)
+        .unwrap()
+        .verify(&store.public_key())
+        .expect("signed by the store")
+}
+
+fn verify(store: &Store, context: &[u8], msg: &[u8], signature_hex: &str) {
+    let mut sig = [0u8; 64];
+    hex::decode_to_slice(signature_hex, &mut sig).unwrap();
+    let mut bytes = context.to_vec();
+    bytes.extend_from_slice(msg);
+    VerifyingKey::from_bytes(store.public_key().as_bytes())
+        .unwrap()
+        .verify(&bytes, &Signature::from_bytes(&sig))
+        .expect("a valid store signature");
+}
+
+async fn rich_account(store: &Store, email: &str) -> Client {
+    store
+        .create_account(email, "long enough", 10_000)
+        .await
+        .unwrap();
+    Client::signed_in(store, email, "long enough").await
+}
+
+// ---- licence protection: signed time, first frame, status, revoke, renew, move ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn licences_renew_revoke_move_and_report_first_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start(dir.path(), |_| {}).await;
+    let a = rich_account(&store, "a@example.com").await;
+    let pc1 = a.new_device().await;
+    let pc2 = a.new_device().await;
+
+    let (status, t) = Client::new(&store).call("GET", "/api/v1/time", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let time = t["time"].as_i64().unwrap();
+    verify(
+        &store,
+        TIME_SIGNATURE_CONTEXT,
+        &time.to_be_bytes(),
+        t["signature"].as_str().unwrap(),
+    );
+
+    // A rental: renew keeps its issue time; it cannot move.
+    let (status, rent) = a.order("r-1", "neon-harbor", &pc1).await;
+    assert_eq!(status, StatusCode::OK, "{rent}");
+    let rental = licence_of(&store, &rent);
+    assert_eq!(rental.kind, LicenceKind::Rent);
+    let rid = hex::encode(rental.licence_id);
+    let ff = format!("/api/v1/licences/{rid}/first-frame");
+    let (status, _) = a.call("POST", &ff, Some(json!({"at": time}))).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // A second report is accepted and ignored: the first frame never moves.
+    let (status, _) = a.call("POST", &ff, Some(json!({"at": time + 999}))).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, renewed) = a
+        .call("POST", &format!("/api/v1/licences/{rid}/renew"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{renewed}");
+    let renewed = licence_of(&store, &renewed);
+    assert_eq!(renewed.licence_id, rental.licence_id);
+    assert_eq!(
+        renewed.issued_at, rental.issued_at,
+        "a rental window never grows"
+    );
+    assert_eq!(renewed.kind, LicenceKind::Rent);
+    let moved = a
+        .call(
+            "POST",
+            &format!("/api/v1/licences/{rid}/move"),
+            Some(json!({"device_id": pc2})),
+        )
+        .await;
+    assert_error(&moved, StatusCode::CONFLICT, "not_movable");
+
+    // Another account sees none of it.
+    let b = rich_account(&store, "b@example.com").await;
+    let theirs = b.call("POST", &ff, Some(json!({"at": time}))).await;
+    assert_error(&theirs, StatusCode::NOT_FOUND, "unknown_licence");
+    let theirs = b
+        .call("POST", &format!("/api/v1/licences/{rid}/revoke"), None)
+        .await;
+    assert_error(&theirs, StatusCode::NOT_FOUND, "unknown_licence");
+
+    // Revoked: listed in the status of that device, and no longer renewable.
+    let (status, _) = a
+        .call("POST", &format!("/api/v1/licences/{rid}/revoke"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, st) = a
+        .call(
+            "GET",
+            &format!("/api/v1/licences/status?device_id={pc1}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{st}");
+    let st: LicenceStatusResponse = serde_json::from_value(st).unwrap();
+    assert_eq!(st.revoked, vec![rid.clone()]);
+    verify(
+        &store,
+        TIME_SIGNATURE_CONTEXT,
+        &st.time.time.to_be_bytes(),
+        &st.time.signature,
+    );
+    let again = a
+        .call("POST", &format!("/api/v1/licences/{rid}/renew"), None)
+        .await;
+    assert_error(&again, StatusCode::CONFLICT, "licence_revoked");
+
+    // A purchase moves to the other computer in one step; the old licence is revoked.
+    let (status, buy) = a.order("b-1", "orbital-s01e01", &pc1).await;
+    assert_eq!(status, StatusCode::OK, "{buy}");
+    let bought = licence_of(&store, &buy);
+    let bid = hex::encode(bought.licence_id);
+    let (status, moved) = a
+        .call(
+            "POST",
+            &format!("/api/v1/licences/{bid}/move"),
+            Some(json!({"device_id": pc2})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    let moved = licence_of(&store, &moved);
+    assert_eq!(moved.device_id.to_hex(), pc2);
+    assert_eq!(moved.title_id, "orbital-s01e01");
+    assert_eq!(moved.kind, LicenceKind::Buy);
+    assert_ne!(moved.licence_id, bought.licence_id);
+    let (_, st) = a
+        .call(
+            "GET",
+            &format!("/api/v1/licences/status?device_id={pc1}"),
+            None,
+        )
+        .await;
+    assert!(st["revoked"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from(bid.clone())));
+    let twice = a
+        .call(
+            "POST",
+            &format!("/api/v1/licences/{bid}/move"),
+            Some(json!({"device_id": pc2})),
+        )
+        .await;
+    assert_error(&twice, StatusCode::CONFLICT, "licence_revoked");
+    // The moved purchase renews on its new computer.
+    let (status, renewed) = a
+        .call(
+            "POST",
+            &format!("/api/v1/licences/{}/renew", hex::encode(moved.licence_id)),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{renewed}");
+    assert_eq!(licence_of(&store, &renewed).device_id.to_hex(), pc2);
+
+    // Re-sending the first order still answers what it answered.
+    let (status, replay) = a.order("b-1", "orbital-s01e01", &pc1).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(replay["order_id"], buy["order_id"]);
+    assert!(store.audit().await.unwrap().is_clean());
+    store.shutdown().await;
+}
+
+// ---- devices ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_limit_deactivation_and_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start(dir.path(), |c| c.device_limit = 2).await;
+    let a = rich_account(&store, "devices@example.com").await;
+    let first = a.new_device().await;
+    let second = a.new_device().await;
+    let third = random_hex(32);
+    let full = a.register(&third).await;
+    assert_error(&full, StatusCode::CONFLICT, "device_limit");
+    assert!(
+        full.1["message"].as_str().unwrap().contains("deactivate"),
+        "{}",
+        full.1
+    );
+    // Re-registering a known computer needs no new slot.
+    assert_eq!(a.register(&first).await.0, StatusCode::NO_CONTENT);
+
+    let (status, list) = a.call("GET", "/api/v1/devices", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let list: DeviceList = serde_json::from_value(list).unwrap();
+    assert_eq!(list.limit, 2);
+    assert_eq!(list.devices.len(), 2);
+    assert!(list.devices.iter().all(|d| d.active));
+
+    let (status, _) = a
+        .call("DELETE", &format!("/api/v1/devices/{second}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let refused = a.order("d-1", "neon-harbor", &second).await;
+    assert_error(&refused, StatusCode::FORBIDDEN, "device_inactive");
+    assert_eq!(a.register(&third).await.0, StatusCode::NO_CONTENT);
+    let (_, list) = a.call("GET", "/api/v1/devices", None).await;
+    let list: DeviceList = serde_json::from_value(list).unwrap();
+    assert_eq!(list.devices.iter().filter(|d| d.active).count(), 2);
+    assert!(list
+        .devices
+        .iter()
+        .any(|d| d.device_id == second && !d.active));
+
+    let other = rich_account(&store, "other@example.com").await;
+    let theirs = other
+        .call("DELETE", &format!("/api/v1/devices/{first}"), None)
+        .await;
+    assert_error(&theirs, StatusCode::FORBIDDEN, "unknown_device");
+    store.shutdown().await;
+}
+
+// ---- accounts, sessions, history, vouchers ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_history_and_vouchers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start(dir.path(), |_| {}).await;
+    let anon = Client::new(&store);
+    let (status, session) = anon
+        .call(
+            "POST",
+            "/api/v1/accounts",
+            Some(json!({"email": "New@Example.com", "password": "correct horse"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    assert!(session["expires_at"].as_i64().unwrap() > 0);
+    let taken = anon
+        .call(
+            "POST",
+            "/api/v1/accounts",
+            Some(json!({"email": "new@example.com", "password": "correct horse"})),
+        )
+        .await;
+    assert_error(&taken, StatusCode::CONFLICT, "email_taken");
+    let short = anon
+        .call(
+            "POST",
+            "/api/v1/accounts",
+            Some(json!({"email": "short@example.com", "password": "1234567"})),
+        )
+        .await;
+    assert_error(&short, StatusCode::BAD_REQUEST, "invalid_credentials");
+    let not_email = anon
+        .call(
+            "POST",
+            "/api/v1/accounts",
+            Some(json!({"email": "nobody", "password": "12345678"})),
+        )
+        .await;
+    assert_error(&not_email, StatusCode::BAD_REQUEST, "invalid_credentials");
+
+    let c = Client::signed_in(&store, "new@example.com", "correct horse").await;
+    assert_eq!(c.balance().await, 0);
+    let device = c.new_device().await;
+    let broke = c.order("h-0", "the-quiet-orchard", &device).await;
+    assert_error(&broke, StatusCode::PAYMENT_REQUIRED, "insufficient_funds");
+
+    // Vouchers: made by the CLI's function on the same data folder, redeemed once.
+    let config = StoreConfig::loopback(dir.path().join("store"), None);
+    let codes = marquee_store::cli::create_vouchers(&config, 1000, 2)
+        .await
+        .unwrap();
+    assert_eq!(codes.len(), 2);
+    let redeem = |code: String| {
+        let c = &c;
+        async move {
+            c.call(
+                "POST",
+                "/api/v1/vouchers/redeem",
+                Some(json!({ "code": code })),
+            )
+            .await
+        }
+    };
+    let (status, wallet) = redeem(codes[0].to_lowercase()).await;
+    assert_eq!(status, StatusCode::OK, "{wallet}");
+    assert_eq!(wallet["balance_cents"], 1000);
+    assert_error(
+        &redeem(codes[0].clone()).await,
+        StatusCode::CONFLICT,
+        "voucher_used",
+    );
+    assert_error(
+        &redeem("AAAA-BBBB-CCCC-DDDD".into()).await,
+        StatusCode::NOT_FOUND,
+        "unknown_voucher",
+    );
+    assert_eq!(c.balance().await, 1000);
+
+    let (status, _) = c.order("h-1", "the-quiet-orchard", &device).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = c.order("h-2", "open-skies", &device).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, history) = c.call("GET", "/api/v1/orders", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let history: OrderHistory = serde_json::from_value(history).unwrap();
+    assert_eq!(history.orders.len(), 2, "the refused order left no trace");
+    let rental = history
+        .orders
+        .iter()
+        .find(|r| r.client_order_id == "h-1")
+        .unwrap();
+    assert_eq!(rental.title_name, "The Quiet Orchard");
+    assert_eq!(rental.amount_cents, 300);
+    assert_eq!(rental.offer, OfferKind::Rent);
+    assert!(rental.licence_id.is_some());
+    let free = history
+        .orders
+        .iter()
+        .find(|r| r.client_order_id == "h-2")
+        .unwrap();
+    assert_eq!((free.amount_cents, free.licence_id.as_deref()), (0, None));
+    assert_eq!(c.balance().await, 700);
+    assert!(store.audit().await.unwrap().is_clean());
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start(dir.path(), |c| c.session_ttl_s = 1).await;
+    let c = rich_account(&store, "brief@example.com").await;
+    assert_eq!(c.balance().await, 10_000);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let expired = c.call("GET", "/api/v1/wallet", None).await;
+    assert_error(&expired, StatusCode::UNAUTHORIZED, "session_expired");
+    let mut forged = Client::new(&store);
+    forged.token = Some(random_hex(32));
+    assert_error(
+        &forged.call("GET", "/api/v1/wallet", None).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    assert_error(
+        &Client::new(&store)
+            .call("GET", "/api/v1/wallet", None)
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    store.shutdown().await;
+}
+
+// ---- bad input: a clear 4xx with a stable code, and nothing half-written ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_stable_codes_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start(dir.path(), |_| {}).await;
+    store
+        .create_account("poor@example.com", "long enough", 250)
+        .await
+        .unwrap();
+    let c = Client::signed_in(&store, "poor@example.com", "long enough").await;
+    let device = c.new_device().await;
+
+    // Malformed JSON, and JSON of the wrong shape.
+    let resp = c
+        .request("POST", "/api/v1/orders")
+        .header("content-type", "application/json")
+        .body("{\"client_order_id\": ")
+        .send()
+        .await
+        .unwrap();
+    let got = (resp.status(), resp.json::<Value>().await.unwrap());
+    assert_error(&got, StatusCode::BAD_REQUEST, "malformed_json");
+    let wrong = c
+        .call("POST", "/api/v1/orders", Some(json!({"title_id": 5})))
+        .await;
+    assert_error(&wrong, StatusCode::BAD_REQUEST, "malformed_json");
+
+    // An oversized request: refused with our JSON body.
+    let resp = c
+        .request("POST", "/api/v1/orders")
+        .header("content-type", "application/json")
+        .body(vec![b' '; 200 * 1024])
+        .send()
+        .await
+        .unwrap();
+    let got = (resp.status(), resp.json::<Value>().await.unwrap());
+    assert_error(&got, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+
+    assert_error(
+        &c.order("x-1", "no-such-title", &device).await,
+        StatusCode::NOT_FOUND,
+        "unknown_title",
+    );
+    let poor = c.order("x-2", "neon-harbor", &device).await;
+    assert_error(&poor, StatusCode::PAYMENT_REQUIRED, "insufficient_funds");
+    assert!(poor.1["message"].as_str().unwrap().contains("2.50"));
+    assert_eq!(c.balance().await, 250);
+
+    let (status, first) = c.order("x-3", "orbital-s01e01", &device).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let conflict = c.order("x-3", "orbital-s01e02", &device).await;
+    assert_error(&conflict, StatusCode::CONFLICT, "order_conflict");
+    assert_eq!(c.balance().await, 50);
+
+    let unknown_device = c.order("x-4", "open-skies", &random_hex(32)).await;
+    assert_error(&unknown_device, StatusCode::FORBIDDEN, "unknown_device");
+    assert_error(
+        &c.order("", "open-skies", &device).await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_error(
+        &c.call("GET", "/api/v1/nothing-here", None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_error(
+        &c.call("PUT", "/api/v1/orders", None).await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    );
+    assert_error(
+        &c.call("GET", "/api/v1/catalog?limit=0", None).await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_error(
+        &c.call("GET", "/api/v1/licences/status", None).await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_error(
+        &c.call("POST", "/api/v1/licences/zz/revoke", None).await,
+        StatusCode::NOT_FOUND,
+        "unknown_licence",
+    );
+
+    // Titles listed without a video are never sold.
+    let config = StoreConfig::loopback(dir.path().join("store"), None);
+    marquee_store::cli::generate_catalog(&config, 20)
+        .await
+        .unwrap();
+    store.refresh_catalog().await.unwrap();
+    let not_for_sale = c.order("x-5", "gen-film-000001-sd", &device).await;
+    assert_error(&not_for_sale, StatusCode::CONFLICT, "not_for_sale");
+
+    let (_, history) = c.call("GET", "/api/v1/orders", None).await;
+    assert_eq!(history["orders"].as_array().unwrap().len(), 1);
+    let audit = store.audit().await.unwrap();
+    assert!(audit.is_clean(), "{audit:?}");
+    assert_eq!(audit.orders, 1);
+    store.shutdown().await;
+}
+
+// ---- the catalog feed: paging, ETag, incremental ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_pages_revalidates_and_sends_only_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start(dir.path(), |c| {
+        c.rescan_interval = Some(Duration::from_millis(200))
+    })
+    .await;
+    let c = Client::new(&store);
+    let get_feed = |path: String| {
+        let c = &c;
+        let store = &store;
+        async move {
+            let (status, body) = c.call("GET", &path, None).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let signed: SignedFeed = serde_json::from_value(body).unwrap();
+            verify(
+                store,
+                FEED_SIGNATURE_CONTEXT,
+                signed.feed.as_bytes(),
+                &signed.signature,
+            );
+            serde_json::from_str::<CatalogFeed>(&signed.feed).unwrap()
+        }
+    };
+    let whole = get_feed("/api/v1/catalog".into()).await;
+    let count = whole.titles.len();
+    assert!(count >= 8, "the demo catalog");
+    assert!(whole.next_after.is_none());
+    assert!(whole.titles.iter().all(|t| t.for_sale && t.version > 0));
+
+    let mut walked = vec![];
+    let mut path = "/api/v1/catalog?limit=3".to_owned();
+    loop {
+        let page = get_feed(path.clone()).await;
+        assert_eq!(page.total, Some(count as u64));
+        walked.extend(page.titles.into_iter().map(|t| t.id));
+        match page.next_after {
+            Some(after) => path = format!("/api/v1/catalog?limit=3&after={after}"),
+            None => break,
+        }
+    }
+    let ids: Vec<_> = whole.titles.iter().map(|t| t.id.clone()).collect();
+    assert_eq!(walked, ids);
+
+    // ETag revalidation.
+    let resp = c
+        .request("GET", "/api/v1/catalog?limit=3")
+        .send()
+        .await
+        .unwrap();
+    let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"'), "a strong ETag: {etag}");
+    let resp = c
+        .request("GET", "/api/v1/catalog?limit=3")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+    assert!(resp.bytes().await.unwrap().is_empty());
+    let resp = c
+        .request("GET", "/api/v1/catalog?limit=4")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "another query, another tag");
+
+    // Nothing changed since the current version.
+    let none = get_feed(format!("/api/v1/catalog?since={}", whole.version)).await;
+    assert!(none.titles.is_empty());
+    assert_eq!(none.since, Some(whole.version));
+
+    // Another process adds titles; the running store picks them up by itself.
+    let config = StoreConfig::loopback(dir.path().join("store"), None);
+    marquee_store::cli::generate_catalog(&config, 30)
+        .await
+        .unwrap();
+    let mut changed = None;
+    for _ in 0..50 {
+        let feed = get_feed(format!("/api/v1/catalog?since={}", whole.version)).await;
+        if !feed.titles.is_empty() {
+            changed = Some(feed);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let changed = changed.expect("the rescan lists new titles");
+    assert_eq!(changed.titles.len(), 30);
+    assert!(changed
+        .titles
+        .iter()
+        .all(|t| !t.for_sale && t.version > whole.version));
+    let resp = c
+        .request("GET", "/api/v1/catalog?limit=3")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "a changed catalog, a new tag"
+    );
+    store.shutdown().await;
+}
+
+// ---- the OpenAPI document ----
+
+/// Resolves a `$ref` in the document.
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let name = r.trim_start_matches("#/components/schemas/");
+            doc["components"]["schemas"]
+                .get(name)
+                .unwrap_or_else(|| panic!("{r} is not defined"))
+        }
+        None => schema,
+    }
+}
+
+/// A light JSON Schema check: types, required properties, enums, nullable; recursive.
+fn check(doc: &Value, schema: &Value, value: &Value, at: &str) {
+    if value.is_null() && schema["nullable"] == true {
+        return;
+    }
+    if let Some(all) = schema["allOf"].as_array() {
+        for s in all {
+            check(doc, s, value, at);
+        }
+        return;
+    }
+    let schema = resolve(doc, schema);
+    if let Some(choices) = schema["enum"].as_array() {
+        assert!(
+            choices.contains(value),
+            "{at}: {value} is not one of {choices:?}"
+        );
+    }
+    match schema["type"].as_str() {
+        Some("object") => {
+            let obj = value
+                .as_object()
+                .unwrap_or_else(|| panic!("{at}: not an object: {value}"));
+            for req in schema["required"].as_array().into_iter().flatten() {
+                let req = req.as_str().unwrap();
+                assert!(obj.contains_key(req), "{at}: missing {req} in {value}");
+            }
+            let props = schema["properties"].as_object();
+            for (k, v) in obj {
+                let prop = props
+                    .and_then(|p| p.get(k))
+                    .unwrap_or_else(|| panic!("{at}: {k} is not documented"));
+                check(doc, prop, v, &format!("{at}.{k}"));
+            }
+        }
+        Some("array") => {
+            for (i, item) in value
+                .as_array()
+                .unwrap_or_else(|| panic!("{at}: not an array"))
+                .iter()
+                .enumerate()
+            {
+                check(doc, &schema["items"], item, &format!("{at}[{i}]"));
+            }
+        }
+        Some("string") => assert!(value.is_string(), "{at}: not a string: {value}"),
+        Some("integer") => assert!(value.is_i64() || value.is_u64(), "{at}: not an integer"),
+        Some("boolean") => assert!(value.is_boolean(), "{at}: not a boolean"),
+        Some(other) => panic!("{at}: unexpected schema type {other}"),
+        None => {}
+    }
+}
+
+fn openapi() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).expect("openapi.json parses")
+}
+
+/// The schema of one answer in the document.
+fn response_schema<'a>(doc: &'a Value, method: &str, path: &str, status: u16) -> &'a Value {
+    let op = &doc["paths"][path][method.to_lowercase()];
+    let resp = &op["responses"][status.to_string()];
+    assert!(
+        !resp.is_null(),
+        "{method} {path} does not document {status}"
+    );
+    &resp["content"]["application/json"]["schema"]
+}
+
+#[test]
+fn openapi_documents_exactly_the_served_routes() {
+    let doc = openapi();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| *k != "parameters")
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let served: BTreeSet<(String, String)> = marquee_store::routes()
+        .into_iter()
+        .map(|(m, p)| (m.to_owned(), p.to_owned()))
+        .collect();
+    let undocumented: Vec<_> = served.difference(&documented).collect();
+    let unserved: Vec<_> = documented.difference(&served).collect();
+    assert!(
+        undocumented.is_empty(),
+        "served but not documented: {undocumented:?}"
+    );
+    assert!(
+        unserved.is_empty(),
+        "documented but not served: {unserved:?}"
+    );
+    // Every error answer uses the one error schema, and every code is listed.
+    let codes = &doc["components"]["schemas"]["ErrorBody"]["properties"]["code"]["enum"];
+    assert!(codes.as_array().unwrap().len() >= 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_match_the_openapi_schemas() {
+    let doc = openapi();
+    let dir = tempfile::tempdir().unwrap();
+    let store = start(dir.path(), |_| {}).await;
+    let c = rich_account(&store, "schema@example.com").await;
+    let device = c.new_device().await;
+    let mut seen: HashMap<String, Value> = HashMap::new();
+    let calls: Vec<(&str, String, Option<Value>, u16, &str)> = vec![
+        ("GET", "/api/v1/store".into(), None, 200, "/api/v1/store"),
+        ("GET", "/api/v1/time".into(), None, 200, "/api/v1/time"),
+        (
+            "GET",
+            "/api/v1/catalog?limit=2".into(),
+            None,
+            200,
+            "/api/v1/catalog",
+        ),
+        ("GET", "/api/v1/wallet".into(), None, 200, "/api/v1/wallet"),
+        (
+            "GET",
+            "/api/v1/devices".into(),
+            None,
+            200,
+            "/api/v1/devices",
+        ),
+        (
+            "POST",
+            "/api/v1/orders".into(),
+            Some(
+                json!({"client_order_id": "s-1", "title_id": "orbital-s01e01", "device_id": device}),
+            ),
+            200,
+            "/api/v1/orders",
+        ),
+        ("GET", "/api/v1/orders".into(), None, 200, "/api/v1/orders"),
+        (
+            "GET",
+            format!("/api/v1/licences/status?device_id={device}"),
+            None,
+            200,
+            "/api/v1/licences/status",
+        ),
+        (
+            "GET",
+            "/api/v1/titles/neon-harbor/peers".into(),
+            None,
+            200,
+            "/api/v1/titles/{id}/peers",
+        ),
+        (
+            "POST",
+            "/api/v1/orders".into(),
+            Some(json!({"client_order_id": "s-2", "title_id": "nope", "device_id": device})),
+            404,
+            "/api/v1/orders",
+        ),
+        (
+            "POST",
+            "/api/v1/vouchers/redeem".into(),
+            Some(json!({"code": "NOPE"})),
+            404,
+            "/api/v1/vouchers/redeem",
+        ),
+        (
+            "POST",
+            "/api/v1/accounts".into(),
+            Some(json!({"email": "x@example.com", "password": "short"})),
+            400,
+            "/api/v1/accounts",
+        ),
+    ];
+    for (method, path, body, status, documented) in calls {
+        let (got, value) = c.call(method, &path, body).await;
+        assert_eq!(got.as_u16(), status, "{method} {path}: {value}");
+        let schema = response_schema(&doc, method, documented, status);
+        check(&doc, schema, &value, &format!("{method} {path}"));
+        if status >= 400 {
+            let code = &value["code"];
+            let codes = doc["components"]["schemas"]["ErrorBody"]["properties"]["code"]["enum"]
+                .as_array()
+                .unwrap();
+            assert!(
+                codes.contains(code),
+                "{code} is not a documented error code"
+            );
+        }
+        seen.insert(path, value);
+    }
+    // The feed inside the envelope matches its schema too.
+    let page: Value =
+        serde_json::from_str(seen["/api/v1/catalog?limit=2"]["feed"].as_str().unwrap()).unwrap();
+    check(
+        &doc,
+        &json!({"$ref": "#/components/schemas/CatalogFeed"}),
+        &page,
+        "feed",
+    );
+    store.shutdown().await;
+}
