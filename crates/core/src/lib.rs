@@ -9,6 +9,7 @@ pub mod error;
 pub mod identity;
 pub mod library;
 pub mod playback;
+pub mod probe;
 pub mod store_client;
 pub mod time;
 pub mod torrent;
