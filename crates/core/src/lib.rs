@@ -10,6 +10,7 @@ pub mod identity;
 pub mod library;
 pub mod playback;
 pub mod probe;
+pub mod publish;
 pub mod store_client;
 pub mod time;
 pub mod torrent;
