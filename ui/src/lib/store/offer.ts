@@ -98,3 +98,26 @@ export function shareBadge(title: Title): string | null {
   if (title.offer.kind !== "free") return null;
   return title.licence_to_share ? `DRM-free · ${title.licence_to_share}` : "DRM-free";
 }
+
+/** "Community · Free" for a free community title, "Community" for another one, else null. */
+export function communityBadge(title: Title): string | null {
+  if (title.kind !== "community_video") return null;
+  return title.offer.kind === "free" ? "Community · Free" : "Community";
+}
+
+/** Where a library title came from, when it is not the store: a badge, else null. */
+export function originBadge(title: Title): string | null {
+  switch (title.origin) {
+    case "published":
+      return "Published by you";
+    case "external":
+      return "Not from the store";
+    case "store":
+      return null;
+  }
+}
+
+/** Free titles can be shared outside the store: magnet link, `.torrent`, the file itself. */
+export function isShareable(title: Title): boolean {
+  return title.offer.kind === "free";
+}
