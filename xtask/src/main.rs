@@ -44,13 +44,15 @@ fn main() -> Result<()> {
         Some("test") => test(&root),
         Some("bindings") => bindings(),
         Some("bench") => bench(&root),
+        Some("fuzz") => fuzz(&root, &args[1..], false),
         Some("setup") => setup(&root, false),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run | test | bench | bindings | setup>\n\
+                "usage: cargo xtask <run | test | bench | fuzz | bindings | setup>\n\
                  \n  run       install what is missing, build the UI and the app, start Marquee\
                  \n  test      the same set-up, then fmt, clippy, UI checks and every test (end-to-end included)\
                  \n  bench     run the benchmarks; figures go to target/bench/*.json\
+                 \n  fuzz      [--seconds N] [target..]: run the cargo-fuzz targets, N s each (default 300)\
                  \n  bindings  regenerate ui/src/lib/ipc/bindings.ts from the Rust types\
                  \n  setup     only install what is missing and build the UI"
             );
@@ -257,6 +259,7 @@ fn test(root: &Path) -> Result<()> {
                 .env("MARQUEE_TAURI_DRIVER", tauri_driver_path()))
         },
     )?;
+    step("fuzz smoke (about 30 s per target)", || fuzz_smoke(root))?;
     eprintln!(
         "\nall checks passed in {:.0} s",
         started.elapsed().as_secs_f64()
@@ -288,4 +291,180 @@ fn bindings() -> Result<()> {
 fn bench(root: &Path) -> Result<()> {
     std::fs::create_dir_all(target_dir(root).join("bench"))?;
     sh(Command::new(env!("CARGO")).args(["bench", "--workspace"]))
+}
+
+/// `cargo test`'s fuzz smoke: every cargo-fuzz target for about 30 s. Skipped, with a line
+/// saying why, when cargo-fuzz cannot be installed; a crash fails the test run.
+fn fuzz_smoke(root: &Path) -> Result<()> {
+    fuzz(root, &["--seconds".to_string(), "30".to_string()], true)
+}
+
+/// `cargo xtask fuzz [--seconds N] [target..]`: runs the cargo-fuzz targets of
+/// `crates/licence/fuzz` (all of them by default) for N seconds each (default 300), after
+/// installing cargo-fuzz if it is missing and writing the seed corpora. The stable toolchain
+/// runs cargo-fuzz's nightly flags (`-Zsanitizer=address`) with `RUSTC_BOOTSTRAP=1`. The build,
+/// corpora and logs live in `target/fuzz`; crashing inputs in `crates/licence/fuzz/artifacts`.
+///
+/// With `smoke`, libFuzzer's output goes to `target/fuzz/logs/<target>.log` instead of the
+/// terminal, and a missing cargo-fuzz that cannot be installed skips instead of failing.
+fn fuzz(root: &Path, args: &[String], smoke: bool) -> Result<()> {
+    const TARGETS: &[&str] = &["licence_parse", "container_read"];
+    let fuzz_dir = root.join("crates/licence/fuzz");
+    let out = target_dir(root).join("fuzz");
+
+    let mut seconds: u64 = 300;
+    let mut targets: Vec<&str> = Vec::new();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let value = match arg.strip_prefix("--seconds") {
+            Some("") => rest.next().map(String::as_str),
+            Some(v) if v.starts_with('=') => Some(&v[1..]),
+            _ => None,
+        };
+        if arg.starts_with("--seconds") {
+            seconds = value
+                .and_then(|v| v.parse().ok())
+                .filter(|&s| s > 0)
+                .context("--seconds needs a whole number of seconds above 0")?;
+        } else if let Some(&t) = TARGETS.iter().find(|t| **t == arg.as_str()) {
+            targets.push(t);
+        } else {
+            bail!(
+                "unknown fuzz argument `{arg}`: use [--seconds N] [{}]",
+                TARGETS.join(" | ")
+            );
+        }
+    }
+    if targets.is_empty() {
+        targets = TARGETS.to_vec();
+    }
+
+    // cargo-fuzz: part of the project's set-up (Linux and macOS; libFuzzer on Windows is not).
+    if smoke && cfg!(windows) {
+        eprintln!("fuzz smoke: skipped: cargo-fuzz needs Linux or macOS");
+        return Ok(());
+    }
+    let cargo_fuzz = if cargo_bin("cargo-fuzz").exists() {
+        cargo_bin("cargo-fuzz")
+    } else if have("cargo-fuzz") {
+        PathBuf::from("cargo-fuzz")
+    } else {
+        let mut install = Command::new(env!("CARGO"));
+        install.args(["install", "cargo-fuzz", "--locked"]);
+        match sh(&mut install) {
+            Ok(()) => cargo_bin("cargo-fuzz"),
+            Err(e) if smoke => {
+                eprintln!(
+                    "fuzz smoke: skipped: cargo-fuzz is missing and could not be installed ({e:#})"
+                );
+                return Ok(());
+            }
+            Err(e) => return Err(e.context("installing cargo-fuzz")),
+        }
+    };
+    let cargo_fuzz_cmd = |sub: &str| {
+        let mut c = Command::new(&cargo_fuzz);
+        c.arg("fuzz")
+            .arg(sub)
+            .arg("--fuzz-dir")
+            .arg(&fuzz_dir)
+            .arg("--target-dir")
+            .arg(&out)
+            .env("RUSTC_BOOTSTRAP", "1");
+        c
+    };
+
+    // One instrumented build of every bin of the fuzz crate: the targets and `make-corpus`,
+    // which writes the seeds (valid licences and containers under the fixed test keys).
+    sh(&mut cargo_fuzz_cmd("build"))?;
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let version = Command::new(rustc).arg("-vV").output()?;
+    let host = String::from_utf8_lossy(&version.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .context("`rustc -vV` printed no host")?;
+    let corpora = out.join("corpus");
+    sh(Command::new(out.join(&host).join("release").join(exe("make-corpus"))).arg(&corpora))?;
+
+    let logs = out.join("logs");
+    std::fs::create_dir_all(&logs)?;
+    let mut failures = Vec::new();
+    for target in &targets {
+        let log_path = logs.join(format!("{target}.log"));
+        let mut cmd = cargo_fuzz_cmd("run");
+        cmd.arg(target)
+            .arg(corpora.join(target))
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            // No input may take this long; a hang is reported like a crash.
+            .arg("-timeout=30")
+            .arg("-print_final_stats=1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        eprintln!("$ {}  (log: {})", display(&cmd), log_path.display());
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("could not start {}", display(&cmd)))?;
+        let mut log = std::fs::File::create(&log_path)?;
+        let (mut runs, mut secs, mut artifact) = (None::<u64>, None::<u64>, None::<String>);
+        // What explains a crash: the panic message or the sanitizer's report, without the
+        // stack traces (they are in the log).
+        let (mut notable, mut panic_lines) = (Vec::new(), 0u32);
+        let stderr = std::io::BufReader::new(child.stderr.take().expect("piped"));
+        for line in std::io::BufRead::lines(stderr) {
+            let line = line?;
+            std::io::Write::write_all(&mut log, format!("{line}\n").as_bytes())?;
+            if !smoke {
+                eprintln!("{line}");
+            }
+            // libFuzzer's last words: "Done 123456 runs in 30 second(s)", or on a crash
+            // "Test unit written to <path>"; progress lines start with "#<runs>".
+            if let Some(done) = line.strip_prefix("Done ") {
+                let mut words = done.split_whitespace();
+                runs = words.next().and_then(|n| n.parse().ok());
+                secs = words.nth(2).and_then(|n| n.parse().ok());
+            } else if let Some(path) = line.split("Test unit written to ").nth(1) {
+                artifact = Some(path.trim().to_string());
+            } else if let Some(n) = line.strip_prefix('#') {
+                if let Some(n) = n.split_whitespace().next().and_then(|n| n.parse().ok()) {
+                    runs = Some(n);
+                }
+            }
+            if line.contains("panicked at") {
+                panic_lines = 4;
+            }
+            if line.starts_with("stack backtrace") {
+                panic_lines = 0;
+            }
+            if panic_lines > 0 || line.contains("ERROR: ") || line.starts_with("SUMMARY: ") {
+                panic_lines = panic_lines.saturating_sub(1);
+                notable.push(line);
+            }
+        }
+        let status = child.wait()?;
+        let runs_text = runs.map_or("an unknown number of".to_string(), |n| n.to_string());
+        if status.success() {
+            eprintln!(
+                "fuzz{}: {target} {runs_text} runs in {} s, no crash",
+                if smoke { " smoke" } else { "" },
+                secs.unwrap_or(seconds)
+            );
+        } else {
+            for line in notable.iter().take(20) {
+                eprintln!("    {line}");
+            }
+            let found = artifact.unwrap_or_else(|| format!("see {}", log_path.display()));
+            eprintln!("fuzz: {target} FAILED after {runs_text} runs ({status}): {found}");
+            eprintln!(
+                "  reproduce: RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir crates/licence/fuzz \
+                 --target-dir {} {target} {found}",
+                out.display()
+            );
+            failures.push(*target);
+        }
+    }
+    if !failures.is_empty() {
+        bail!("fuzzing found a crash in {}", failures.join(", "));
+    }
+    Ok(())
 }
