@@ -11,6 +11,17 @@ const COMMANDS: &[&str] = &[
     "playback_open",
     "playback_report",
     "downloads_watch",
+    "drops_pending",
+    "publish_pick",
+    "publish_prepare",
+    "publish_cancel",
+    "publish_discard",
+    "publish_submit",
+    "title_share",
+    "title_save_torrent",
+    "title_export",
+    "magnet_open",
+    "torrent_import",
 ];
 
 fn main() {

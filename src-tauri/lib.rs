@@ -4,18 +4,26 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::sync::Mutex;
+
 use marquee_core::api::{
-    AcquireResult, AppError, DownloadProgress, ErrorKind, LibraryEntry, PlaybackSource, Title,
-    Wallet,
+    AcquireResult, AppError, DownloadProgress, DroppedFile, ErrorKind, LibraryEntry,
+    PlaybackSource, PublishDraft, PublishForm, PublishProgress, ShareLinks, Title, Wallet,
 };
 use marquee_core::{Core, CoreConfig, StoreSource};
 use tauri::ipc::Channel;
-use tauri::{Manager, Runtime, State};
+use tauri::{DragDropEvent, Emitter, Manager, Runtime, State, WindowEvent};
+use tauri_plugin_dialog::DialogExt;
 use tokio::sync::watch;
 
-/// The core, once it has opened (or why it could not).
+/// The event that tells the page files were dropped (or opened with the app).
+pub const FILES_DROPPED: &str = "files-dropped";
+
+/// The core, once it has opened (or why it could not), and files that arrived before the page
+/// was listening.
 pub struct AppState {
     core: watch::Receiver<Option<Result<Core, AppError>>>,
+    pending: Mutex<Vec<DroppedFile>>,
 }
 
 impl AppState {
@@ -111,6 +119,157 @@ async fn downloads_watch(
     Ok(())
 }
 
+/// Files dropped or opened before the page listened for [`FILES_DROPPED`]; taken once.
+#[tauri::command]
+fn drops_pending(state: State<'_, AppState>) -> Vec<DroppedFile> {
+    std::mem::take(&mut *state.pending.lock().expect("pending drops"))
+}
+
+/// Lets the person pick videos or torrent files with the system's file dialog; the paths stay
+/// on the Rust side.
+#[tauri::command]
+async fn publish_pick<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<Vec<DroppedFile>, AppError> {
+    let core = state.core().await?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .add_filter("Videos and torrents", &["webm", "mp4", "m4v", "torrent"])
+        .pick_files(move |picked| {
+            let _ = tx.send(picked);
+        });
+    let picked = rx.await.map_err(|_| internal("the file dialog closed"))?;
+    Ok(picked
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|f| f.into_path().ok())
+        .map(|p| core.drop_register(p))
+        .collect())
+}
+
+/// Checks, copies and starts seeding a dropped video; progress goes to `on_progress`.
+#[tauri::command]
+async fn publish_prepare(
+    state: State<'_, AppState>,
+    drop_id: String,
+    on_progress: Channel<PublishProgress>,
+) -> Result<PublishDraft, AppError> {
+    let core = state.core().await?;
+    Ok(core
+        .publish_prepare(&drop_id, move |p| {
+            let _ = on_progress.send(p);
+        })
+        .await?)
+}
+
+/// Cancels preparing a dropped video.
+#[tauri::command]
+async fn publish_cancel(state: State<'_, AppState>, drop_id: String) -> Result<(), AppError> {
+    state.core().await?.publish_cancel(&drop_id);
+    Ok(())
+}
+
+/// Drops a draft and its copy.
+#[tauri::command]
+async fn publish_discard(state: State<'_, AppState>, draft_id: String) -> Result<(), AppError> {
+    Ok(state.core().await?.publish_discard(&draft_id).await?)
+}
+
+/// Publishes a draft to the community shelf.
+#[tauri::command]
+async fn publish_submit(
+    state: State<'_, AppState>,
+    draft_id: String,
+    form: PublishForm,
+) -> Result<LibraryEntry, AppError> {
+    Ok(state.core().await?.publish_submit(&draft_id, form).await?)
+}
+
+/// A magnet link for a free title.
+#[tauri::command]
+async fn title_share(state: State<'_, AppState>, title_id: String) -> Result<ShareLinks, AppError> {
+    Ok(state.core().await?.share_links(&title_id).await?)
+}
+
+/// Asks where to save, then writes a free title's `.torrent` there.
+#[tauri::command]
+async fn title_save_torrent<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    title_id: String,
+) -> Result<Option<String>, AppError> {
+    let core = state.core().await?;
+    let bytes = core.torrent_file(&title_id).await?;
+    let Some(path) = save_dialog(&app, &format!("{title_id}.torrent")).await? else {
+        return Ok(None);
+    };
+    std::fs::write(&path, bytes).map_err(|e| internal(&format!("saving the torrent: {e}")))?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// Asks where to save, then copies a free title's file there.
+#[tauri::command]
+async fn title_export<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    title_id: String,
+) -> Result<Option<String>, AppError> {
+    let core = state.core().await?;
+    let Some(path) = save_dialog(&app, &title_id).await? else {
+        return Ok(None);
+    };
+    core.title_export(&title_id, &path).await?;
+    Ok(Some(path.display().to_string()))
+}
+
+async fn save_dialog<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    name: &str,
+) -> Result<Option<PathBuf>, AppError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog().file().set_file_name(name).save_file(move |p| {
+        let _ = tx.send(p);
+    });
+    let picked = rx.await.map_err(|_| internal("the file dialog closed"))?;
+    Ok(picked.and_then(|p| p.into_path().ok()))
+}
+
+/// Adds a magnet link (pasted) as a free title not from the store.
+#[tauri::command]
+async fn magnet_open(state: State<'_, AppState>, link: String) -> Result<LibraryEntry, AppError> {
+    Ok(state.core().await?.magnet_open(&link).await?)
+}
+
+/// Adds a dropped `.torrent` file as a free title not from the store.
+#[tauri::command]
+async fn torrent_import(
+    state: State<'_, AppState>,
+    drop_id: String,
+) -> Result<LibraryEntry, AppError> {
+    Ok(state.core().await?.torrent_import(&drop_id).await?)
+}
+
+/// Registers dropped or opened files with the core and tells the page about them by id.
+fn files_arrived<R: Runtime>(app: &tauri::AppHandle<R>, paths: Vec<PathBuf>) {
+    if paths.is_empty() {
+        return;
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<AppState>();
+        let Ok(core) = state.core().await else { return };
+        let files: Vec<DroppedFile> = paths.into_iter().map(|p| core.drop_register(p)).collect();
+        state
+            .pending
+            .lock()
+            .expect("pending drops")
+            .extend(files.iter().cloned());
+        let _ = app.emit(FILES_DROPPED, files);
+    });
+}
+
 /// Where the demo catalog is: bundled as a resource in installers, the source tree otherwise.
 fn demo_dir<R: Runtime>(app: &tauri::AppHandle<R>) -> PathBuf {
     app.path()
@@ -141,9 +300,21 @@ fn config<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<CoreConfig, AppError>
 /// Builds the app on a builder (tests pass a mock builder).
 pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let (tx, rx) = watch::channel(None);
-            app.manage(AppState { core: rx });
+            app.manage(AppState {
+                core: rx,
+                pending: Mutex::default(),
+            });
+            // Files given on the command line (file associations, "Open with Marquee") take
+            // the same path as files dropped on the window.
+            let opened: Vec<PathBuf> = std::env::args_os()
+                .skip(1)
+                .map(PathBuf::from)
+                .filter(|p| p.is_file())
+                .collect();
+            files_arrived(app.handle(), opened);
             let handle = app.handle().clone();
             // Opening the core starts the demo store and packages its titles: never block the
             // window on it; commands wait for it instead.
@@ -159,6 +330,12 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             });
             Ok(())
         })
+        .on_window_event(|window, event| {
+            // Paths come from the OS drop event on the Rust side; the page only ever sees ids.
+            if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                files_arrived(window.app_handle(), paths.clone());
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             catalog_list,
             wallet_get,
@@ -166,7 +343,18 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             title_acquire,
             playback_open,
             playback_report,
-            downloads_watch
+            downloads_watch,
+            drops_pending,
+            publish_pick,
+            publish_prepare,
+            publish_cancel,
+            publish_discard,
+            publish_submit,
+            title_share,
+            title_save_torrent,
+            title_export,
+            magnet_open,
+            torrent_import
         ])
 }
 

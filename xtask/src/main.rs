@@ -30,6 +30,9 @@ const APT_PACKAGES: &[&str] = &[
     "gstreamer1.0-plugins-bad",
     "gstreamer1.0-libav",
     "gstreamer1.0-gl",
+    // Standard BitTorrent clients for the interoperability tests.
+    "aria2",
+    "transmission-cli",
 ];
 
 fn main() -> Result<()> {

@@ -69,6 +69,18 @@ pub struct SeriesInfo {
     pub episode: u32,
 }
 
+/// Where a title comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TitleOrigin {
+    /// The store's catalog (studio titles and the community shelf).
+    Store,
+    /// Published from this computer.
+    Published,
+    /// Added from a magnet link or a `.torrent` file: not from the store.
+    External,
+}
+
 /// A title of the catalog as the UI shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 pub struct Title {
@@ -109,6 +121,12 @@ pub struct Title {
     pub size_bytes: u64,
     /// Licence for sharing, for free titles.
     pub licence_to_share: Option<String>,
+    /// Where it comes from.
+    pub origin: TitleOrigin,
+    /// For community titles: who published it.
+    pub publisher: Option<String>,
+    /// False for titles listed without a real video yet: shown, not offered.
+    pub for_sale: bool,
 }
 
 /// The wallet.
@@ -236,6 +254,104 @@ pub struct PlaybackSource {
     pub position_s: f64,
 }
 
+/// A file dropped on the window (or picked): the page refers to it by `drop_id` only, never by
+/// path.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct DroppedFile {
+    /// Opaque id of the file for later commands.
+    pub drop_id: String,
+    /// The file's name, for display.
+    pub name: String,
+    /// Its size.
+    #[ts(type = "number")]
+    pub size_bytes: u64,
+    /// `video` (to publish) or `torrent` (to add).
+    pub kind: DroppedKind,
+}
+
+/// What a dropped file is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DroppedKind {
+    /// A video to publish.
+    Video,
+    /// A `.torrent` file to add.
+    Torrent,
+}
+
+/// Progress of preparing a file for publishing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct PublishProgress {
+    /// The dropped file.
+    pub drop_id: String,
+    /// `copying` then `hashing` (making the torrent).
+    pub stage: PublishStage,
+    /// Bytes done.
+    #[ts(type = "number")]
+    pub done_bytes: u64,
+    /// Bytes in all.
+    #[ts(type = "number")]
+    pub total_bytes: u64,
+}
+
+/// Stages of preparing a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PublishStage {
+    /// Checking and copying into the data folder.
+    Copying,
+    /// Hashing the copy's pieces for the torrent.
+    Hashing,
+}
+
+/// A checked, copied file ready to be described and published.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct PublishDraft {
+    /// Id for `publish_submit`.
+    pub draft_id: String,
+    /// A title to start from (the file name).
+    pub suggested_name: String,
+    /// `video/webm` or `video/mp4`.
+    pub mime: String,
+    /// Video codec.
+    pub video_codec: String,
+    /// Audio codec.
+    pub audio_codec: Option<String>,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+    /// Duration, seconds.
+    pub duration_s: Option<f64>,
+    /// Size.
+    #[ts(type = "number")]
+    pub size_bytes: u64,
+    /// A URL the publish sheet's `<video>` can play the copy from (to choose a poster frame).
+    pub preview_url: String,
+}
+
+/// What the publish sheet sends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct PublishForm {
+    /// Title.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Language (BCP 47, e.g. "en").
+    pub language: String,
+    /// The licence others get, e.g. "CC BY 4.0".
+    pub licence_to_share: String,
+    /// The poster frame as a `data:image/jpeg;base64,…` URL, chosen from the video.
+    pub poster_data_url: Option<String>,
+}
+
+/// Ways to share a free title outside the store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct ShareLinks {
+    /// A magnet link with the store's tracker.
+    pub magnet: String,
+}
+
 /// Stable error kinds the UI may branch on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -258,13 +374,17 @@ pub enum ErrorKind {
     DownloadFailed,
     /// Playback failed.
     Playback,
+    /// A file could not be published or added.
+    PublishRefused,
+    /// The person cancelled.
+    Cancelled,
     /// Anything else.
     Internal,
 }
 
 impl ErrorKind {
     /// Every kind, so the UI can tell a backend error from anything else a call may reject with.
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 12] = [
         ErrorKind::UnknownTitle,
         ErrorKind::InsufficientFunds,
         ErrorKind::LicenceInvalid,
@@ -274,6 +394,8 @@ impl ErrorKind {
         ErrorKind::NotInLibrary,
         ErrorKind::DownloadFailed,
         ErrorKind::Playback,
+        ErrorKind::PublishRefused,
+        ErrorKind::Cancelled,
         ErrorKind::Internal,
     ];
 }
@@ -305,6 +427,14 @@ pub fn typescript_bindings() -> String {
         PlaybackSource::decl(),
         ErrorKind::decl(),
         AppError::decl(),
+        TitleOrigin::decl(),
+        DroppedFile::decl(),
+        DroppedKind::decl(),
+        PublishProgress::decl(),
+        PublishStage::decl(),
+        PublishDraft::decl(),
+        PublishForm::decl(),
+        ShareLinks::decl(),
     ];
     let mut out = String::from(
         "// Generated by `cargo xtask bindings` from the Rust types in crates/core/src/api.rs. Do not edit.\n",

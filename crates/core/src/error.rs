@@ -43,6 +43,12 @@ pub enum Error {
     /// Playback failed.
     #[error("This title cannot play right now: {0}")]
     Playback(String),
+    /// A file that cannot be published or added.
+    #[error("{0}")]
+    Publish(#[from] crate::publish::PublishError),
+    /// A magnet link or torrent file that cannot be added.
+    #[error("This cannot be added: {0}")]
+    BadTorrent(String),
     /// This computer's identity cannot be used.
     #[error("{0}")]
     Device(#[from] DeviceError),
@@ -67,6 +73,8 @@ impl Error {
             Error::NotInLibrary(_) => ErrorKind::NotInLibrary,
             Error::Download(_) => ErrorKind::DownloadFailed,
             Error::Playback(_) => ErrorKind::Playback,
+            Error::Publish(crate::publish::PublishError::Cancelled) => ErrorKind::Cancelled,
+            Error::Publish(_) | Error::BadTorrent(_) => ErrorKind::PublishRefused,
             Error::Store { .. } | Error::Device(_) | Error::Internal(_) => ErrorKind::Internal,
         }
     }

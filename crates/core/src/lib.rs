@@ -9,6 +9,9 @@ pub mod error;
 pub mod identity;
 pub mod library;
 pub mod playback;
+pub mod probe;
+pub mod publish;
+mod share;
 pub mod store_client;
 pub mod time;
 pub mod torrent;
@@ -104,6 +107,8 @@ struct Inner {
     playback: PlaybackServer,
     handles: RwLock<HashMap<String, Arc<ManagedTorrent>>>,
     feed: RwLock<Option<Arc<CatalogFeed>>>,
+    /// Dropped files and publish drafts.
+    drops: share::Drops,
     /// One acquisition at a time: a double click must not add a title twice.
     acquire_lock: tokio::sync::Mutex<()>,
 }
@@ -135,7 +140,11 @@ impl Core {
         let store_key = pin_store_key(&library, &info.public_key, embedded.as_ref()).await?;
         store.sign_in(&config.email, &config.password).await?;
         store
-            .register_device(&identity.device_id.to_hex(), &identity.keys.public_key())
+            .register_device(
+                &identity.device_id.to_hex(),
+                &identity.keys.public_key(),
+                &identity.keys.publisher_key().verifying_key().to_bytes(),
+            )
             .await?;
 
         let torrents =
@@ -153,6 +162,7 @@ impl Core {
                 playback,
                 handles: RwLock::default(),
                 feed: RwLock::default(),
+                drops: share::Drops::default(),
                 acquire_lock: tokio::sync::Mutex::new(()),
             }),
         };
@@ -201,7 +211,13 @@ impl Core {
     /// store cannot be reached.
     pub async fn catalog_list(&self) -> Result<Vec<Title>> {
         let feed = self.refresh_feed().await?;
-        Ok(feed.titles.iter().map(|t| self.title_view(t)).collect())
+        // Hidden titles are the operator's tombstones: never shown.
+        Ok(feed
+            .titles
+            .iter()
+            .filter(|t| !t.hidden)
+            .map(|t| self.title_view(t))
+            .collect())
     }
 
     async fn refresh_feed(&self) -> Result<Arc<CatalogFeed>> {
@@ -245,6 +261,10 @@ impl Core {
     }
 
     fn title_view(&self, t: &FeedTitle) -> Title {
+        self.title_view_from(t, TitleOrigin::Store)
+    }
+
+    fn title_view_from(&self, t: &FeedTitle, origin: TitleOrigin) -> Title {
         let base = self.inner.store.base();
         Title {
             id: t.id.clone(),
@@ -257,7 +277,12 @@ impl Core {
             studio: t.studio.clone(),
             artist: t.artist.clone(),
             new_release: t.new_release,
-            poster_url: format!("{base}{}", t.poster_path),
+            // Titles from outside the store have no poster; the UI draws one.
+            poster_url: if t.poster_path.is_empty() {
+                String::new()
+            } else {
+                format!("{base}{}", t.poster_path)
+            },
             backdrop_url: t.backdrop_path.as_ref().map(|p| format!("{base}{p}")),
             series: t.series.as_ref().map(|s| SeriesInfo {
                 series: s.series.clone(),
@@ -273,6 +298,9 @@ impl Core {
             height: t.height,
             size_bytes: t.size_bytes,
             licence_to_share: t.licence_to_share.clone(),
+            origin,
+            publisher: t.publisher.clone(),
+            for_sale: t.for_sale,
         }
     }
 
@@ -344,6 +372,7 @@ impl Core {
                 &order.order_id,
                 &torrent,
                 licence.as_deref(),
+                TitleOrigin::Store,
                 time::now_s(),
             )
             .await?;
@@ -413,11 +442,26 @@ impl Core {
                 Err(_) => (vec![], vec![]),
             },
         };
-        let handle = self
-            .inner
-            .torrents
-            .add(&row.torrent, &row.title.info_hash, peers, trackers)
-            .await?;
+        let handle = match row.origin {
+            TitleOrigin::Store => {
+                self.inner
+                    .torrents
+                    .add(&row.torrent, &row.title.info_hash, peers, trackers)
+                    .await?
+            }
+            TitleOrigin::Published | TitleOrigin::External => {
+                let folder = self.origin_folder(row.origin);
+                self.inner
+                    .torrents
+                    .add_source(
+                        librqbit::AddTorrent::from_bytes(row.torrent.clone()),
+                        &folder,
+                        peers,
+                        trackers,
+                    )
+                    .await?
+            }
+        };
         self.inner
             .handles
             .write()
@@ -517,7 +561,7 @@ impl Core {
             .get(&row.title.id)
             .cloned();
         LibraryEntry {
-            title: self.title_view(&row.title),
+            title: self.title_view_from(&row.title, row.origin),
             acquired_at_ms: row.acquired_at * 1000,
             licence: self.licence_state(row),
             download: match handle {

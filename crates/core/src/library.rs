@@ -8,6 +8,7 @@ use marquee_store::api::FeedTitle;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
 
+use crate::api::TitleOrigin;
 use crate::error::Result;
 
 /// One row of the library.
@@ -25,6 +26,8 @@ pub struct LibraryRow {
     pub first_frame_at: Option<i64>,
     /// The signed licence, for paid titles.
     pub licence: Option<Vec<u8>>,
+    /// Where it comes from.
+    pub origin: TitleOrigin,
 }
 
 /// The library database.
@@ -62,15 +65,17 @@ impl Library {
         order_id: &str,
         torrent: &[u8],
         licence: Option<&[u8]>,
+        origin: TitleOrigin,
         now: i64,
     ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         sqlx::query(
-            "INSERT INTO library (title_id, title_json, offer, acquired_at, order_id, info_hash, torrent, encrypted)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            "INSERT INTO library (title_id, title_json, offer, acquired_at, order_id, info_hash, torrent, encrypted, origin)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (title_id) DO UPDATE SET title_json = excluded.title_json, offer = excluded.offer,
                 acquired_at = excluded.acquired_at, order_id = excluded.order_id, info_hash = excluded.info_hash,
-                torrent = excluded.torrent, encrypted = excluded.encrypted, first_frame_at = NULL",
+                torrent = excluded.torrent, encrypted = excluded.encrypted, origin = excluded.origin,
+                first_frame_at = NULL",
         )
         .bind(&title.id)
         .bind(serde_json::to_string(title).context("title json")?)
@@ -80,6 +85,7 @@ impl Library {
         .bind(&title.info_hash)
         .bind(torrent)
         .bind(title.encrypted as i64)
+        .bind(origin_str(origin))
         .execute(&mut *tx)
         .await?;
         match licence {
@@ -114,11 +120,26 @@ impl Library {
             position_s: r.get("position_s"),
             first_frame_at: r.get("first_frame_at"),
             licence: r.get("licence"),
+            origin: match r.get::<String, _>("origin").as_str() {
+                "published" => TitleOrigin::Published,
+                "external" => TitleOrigin::External,
+                _ => TitleOrigin::Store,
+            },
         })
     }
 
-    const SELECT: &'static str = "SELECT l.title_json, l.acquired_at, l.torrent, l.position_s, l.first_frame_at, c.bytes AS licence
+    const SELECT: &'static str = "SELECT l.title_json, l.acquired_at, l.torrent, l.position_s, l.first_frame_at, l.origin, c.bytes AS licence
            FROM library l LEFT JOIN licences c ON c.title_id = l.title_id";
+
+    /// The title with this info hash, if any.
+    pub async fn by_info_hash(&self, info_hash: &str) -> Result<Option<LibraryRow>> {
+        sqlx::query(&format!("{} WHERE l.info_hash = ?", Self::SELECT))
+            .bind(info_hash)
+            .fetch_optional(&self.db)
+            .await?
+            .map(Self::row)
+            .transpose()
+    }
 
     /// Every title, most recent first.
     pub async fn list(&self) -> Result<Vec<LibraryRow>> {
@@ -213,5 +234,13 @@ impl Library {
         .execute(&self.db)
         .await?;
         Ok(())
+    }
+}
+
+fn origin_str(o: TitleOrigin) -> &'static str {
+    match o {
+        TitleOrigin::Store => "store",
+        TitleOrigin::Published => "published",
+        TitleOrigin::External => "external",
     }
 }

@@ -106,10 +106,16 @@ impl StoreClient {
     }
 
     /// Registers this computer's device id and public key.
-    pub async fn register_device(&self, device_id: &str, public_key: &[u8; 32]) -> Result<()> {
+    pub async fn register_device(
+        &self,
+        device_id: &str,
+        public_key: &[u8; 32],
+        publisher_key: &[u8; 32],
+    ) -> Result<()> {
         let body = DeviceRequest {
             device_id: device_id.to_owned(),
             public_key: hex::encode(public_key),
+            publisher_key: Some(hex::encode(publisher_key)),
         };
         self.send_raw(
             self.http
@@ -138,6 +144,25 @@ impl StoreClient {
     /// Peers and the tracker of a title.
     pub async fn peers(&self, title_id: &str) -> Result<PeersResponse> {
         self.get(&format!("/api/v1/titles/{title_id}/peers")).await
+    }
+
+    /// Publishes a video to the community shelf, signed with the device's publishing key.
+    pub async fn community_publish(
+        &self,
+        payload: &CommunityPayload,
+        device_id: &str,
+        key: &ed25519_dalek::SigningKey,
+    ) -> Result<FeedTitle> {
+        use ed25519_dalek::Signer;
+        let payload = serde_json::to_string(payload).map_err(|e| Error::Internal(e.into()))?;
+        let mut msg = PUBLISH_SIGNATURE_CONTEXT.to_vec();
+        msg.extend_from_slice(payload.as_bytes());
+        let req = CommunityRequest {
+            device_id: device_id.to_owned(),
+            signature: hex::encode(key.sign(&msg).to_bytes()),
+            payload,
+        };
+        self.post("/api/v1/community", &req).await
     }
 
     /// The torrent file of a title.

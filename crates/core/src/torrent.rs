@@ -55,7 +55,8 @@ impl Torrents {
         self.session.listen_addr()
     }
 
-    /// Adds (or resumes: existing pieces are checked, not fetched again) a torrent.
+    /// Adds (or resumes: existing pieces are checked, not fetched again) a torrent of the
+    /// store, refusing one whose info hash is not the one the signed catalog names.
     pub async fn add(
         &self,
         torrent: &[u8],
@@ -63,23 +64,14 @@ impl Torrents {
         peers: Vec<SocketAddr>,
         trackers: Vec<String>,
     ) -> Result<Arc<ManagedTorrent>> {
-        let resp = self
-            .session
-            .add_torrent(
+        let handle = self
+            .add_source(
                 AddTorrent::from_bytes(torrent.to_vec()),
-                Some(AddTorrentOptions {
-                    overwrite: true,
-                    output_folder: Some(self.downloads.to_string_lossy().into_owned()),
-                    initial_peers: Some(peers),
-                    trackers: Some(trackers),
-                    ..Default::default()
-                }),
+                &self.downloads,
+                peers,
+                trackers,
             )
-            .await
-            .map_err(|e| Error::Download(format!("{e:#}")))?;
-        let handle = resp
-            .into_handle()
-            .ok_or_else(|| Error::Download("the torrent was not added".into()))?;
+            .await?;
         if handle.info_hash().as_string() != expected_info_hash {
             // The store sent a torrent that is not the one its signed feed names.
             let _ = self.session.delete(handle.id().into(), false).await;
@@ -88,6 +80,37 @@ impl Torrents {
             ));
         }
         Ok(handle)
+    }
+
+    /// Adds a torrent (bytes or a magnet link) whose files live in `folder`.
+    pub async fn add_source(
+        &self,
+        source: AddTorrent<'_>,
+        folder: &Path,
+        peers: Vec<SocketAddr>,
+        trackers: Vec<String>,
+    ) -> Result<Arc<ManagedTorrent>> {
+        let resp = self
+            .session
+            .add_torrent(
+                source,
+                Some(AddTorrentOptions {
+                    overwrite: true,
+                    output_folder: Some(folder.to_string_lossy().into_owned()),
+                    initial_peers: Some(peers),
+                    trackers: Some(trackers),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(|e| Error::Download(format!("{e:#}")))?;
+        resp.into_handle()
+            .ok_or_else(|| Error::Download("the torrent was not added".into()))
+    }
+
+    /// Removes a torrent from the session, optionally with its files.
+    pub async fn remove(&self, handle: &ManagedTorrent, delete_files: bool) {
+        let _ = self.session.delete(handle.id().into(), delete_files).await;
     }
 
     /// Stops the session.

@@ -20,6 +20,8 @@ pub const DEVICE_ID_KEY: &[u8] = b"marquee device id v1";
 pub const SEAL_SALT: &[u8] = b"marquee device seal v1";
 /// HKDF info of the key that seals the device secret at rest.
 pub const SEAL_INFO: &[u8] = b"device x25519 secret";
+/// HKDF salt of [`DeviceKeys::publisher_key`].
+pub const PUBLISHER_SALT: &[u8] = b"marquee publisher key v1";
 /// First byte of [`DeviceKeys::seal`]'s output.
 pub const SEAL_VERSION: u8 = 1;
 /// Length of [`DeviceKeys::seal`]'s output: version (1) + nonce (12) + secret (32) + tag (16).
@@ -172,6 +174,18 @@ impl DeviceKeys {
         &self.secret
     }
 
+    /// The device's Ed25519 publishing key: what the device signs with when it publishes a
+    /// video, so nobody else can publish in its creator's name. Derived from the sealed secret
+    /// (`HKDF-SHA256(ikm = X25519 secret, salt = "marquee publisher key v1")`), so it needs no
+    /// storage of its own and is exactly as bound to this computer as the device key.
+    pub fn publisher_key(&self) -> ed25519_dalek::SigningKey {
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(PUBLISHER_SALT), self.secret.as_bytes());
+        let mut seed = [0u8; 32];
+        hk.expand(b"ed25519 seed", &mut seed)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        ed25519_dalek::SigningKey::from_bytes(&seed)
+    }
+
     /// Seals the secret for storage on disk: AES-256-GCM under
     /// `HKDF-SHA256(ikm = trimmed machine id, salt = "marquee device seal v1", info = "device
     /// x25519 secret")`, with the version byte as associated data. Output ([`SEALED_LEN`] bytes):
@@ -287,6 +301,30 @@ mod tests {
 
     const MACHINE_A: &str = "4c4c4544003957108052b4c04f4d3532";
     const MACHINE_B: &str = "9f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+    #[test]
+    fn publisher_key_is_stable_per_device_and_differs_between_devices() {
+        use ed25519_dalek::{Signer, Verifier};
+        let a = DeviceKeys::from_secret_bytes([7; 32]);
+        let again = DeviceKeys::unseal(&a.seal(MACHINE_A), MACHINE_A).unwrap();
+        assert_eq!(
+            a.publisher_key().to_bytes(),
+            again.publisher_key().to_bytes()
+        );
+        let b = DeviceKeys::from_secret_bytes([8; 32]);
+        assert_ne!(a.publisher_key().to_bytes(), b.publisher_key().to_bytes());
+        let sig = a.publisher_key().sign(b"my film");
+        assert!(a
+            .publisher_key()
+            .verifying_key()
+            .verify(b"my film", &sig)
+            .is_ok());
+        assert!(b
+            .publisher_key()
+            .verifying_key()
+            .verify(b"my film", &sig)
+            .is_err());
+    }
 
     #[test]
     fn app_specific_id_is_deterministic_and_hides_the_machine_id() {

@@ -52,6 +52,10 @@ pub struct DeviceRequest {
     pub device_id: String,
     /// The device's X25519 public key (hex); content keys are wrapped for it.
     pub public_key: String,
+    /// The device's Ed25519 publishing key (hex): community titles it publishes are signed
+    /// with it.
+    #[serde(default)]
+    pub publisher_key: Option<String>,
 }
 
 /// The catalog feed as sent: the feed's JSON text and the store's signature over its bytes, so
@@ -181,6 +185,13 @@ pub struct FeedTitle {
     /// `sd` or `hd` when the title is one variant of a film or episode offered in both.
     #[serde(default)]
     pub variant: Option<String>,
+    /// For community titles: the publishing account's display name.
+    #[serde(default)]
+    pub publisher: Option<String>,
+    /// Hidden by the store's operator (moderation): a tombstone, so clients that fetch only
+    /// changes drop it too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
 }
 
 fn yes() -> bool {
@@ -395,4 +406,52 @@ impl std::fmt::Debug for RedeemRequest {
         // A voucher code is money: never logged.
         f.write_str("RedeemRequest { code: <redacted> }")
     }
+}
+
+/// `POST /api/v1/community`: publish a viewer's video to the community shelf. `payload` is the
+/// JSON of a [`CommunityPayload`]; `signature` is the publishing device's Ed25519 signature (hex)
+/// over `b"marquee publish v1" || payload`, checked against the key the device registered, so
+/// nobody can publish in another creator's name.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CommunityRequest {
+    /// The publishing device (hex app-specific id).
+    pub device_id: String,
+    /// JSON of a [`CommunityPayload`].
+    pub payload: String,
+    /// Signature (hex).
+    pub signature: String,
+}
+
+/// Domain separation for community publishing signatures.
+pub const PUBLISH_SIGNATURE_CONTEXT: &[u8] = b"marquee publish v1";
+
+/// What a viewer publishes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CommunityPayload {
+    /// Title.
+    pub name: String,
+    /// Description.
+    pub synopsis: String,
+    /// Language (BCP 47).
+    pub language: String,
+    /// The licence others get.
+    pub licence_to_share: String,
+    /// `video/webm` or `video/mp4`.
+    pub mime: String,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+    /// Running time, seconds.
+    pub runtime_s: u32,
+    /// Size of the file.
+    pub size_bytes: u64,
+    /// The torrent's info hash (hex).
+    pub info_hash: String,
+    /// The torrent file (base64).
+    pub torrent: String,
+    /// Poster image, JPEG or PNG (base64).
+    pub poster: Option<String>,
+    /// When it was published, unix seconds.
+    pub published_at: i64,
 }

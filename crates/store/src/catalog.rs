@@ -193,6 +193,8 @@ mod tests {
             version,
             for_sale: true,
             variant: None,
+            publisher: None,
+            hidden: false,
         }
     }
 

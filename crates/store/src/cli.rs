@@ -296,6 +296,10 @@ fn store_config(common: &Common, serve: Option<&ServeArgs>) -> anyhow::Result<St
         bail!("session_ttl_s must be positive");
     }
     let _ = file.public_url;
+    // A secret: from the environment only, never a flag (flags show in process lists).
+    c.operator_token = std::env::var("MARQUEE_STORE_OPERATOR_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty());
     Ok(c)
 }
 

@@ -257,6 +257,7 @@ pub(crate) async fn register_device(
     account: i64,
     device_id: &str,
     public_key: &[u8; 32],
+    publisher_key: Option<&[u8; 32]>,
     limit: u32,
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
@@ -286,19 +287,23 @@ pub(crate) async fn register_device(
     }
     if existing.is_some() {
         // A new key for a known device: the profile was re-created on the same computer.
-        sqlx::query("UPDATE devices SET public_key = $1, active = 1 WHERE device_id = $2")
-            .bind(public_key.to_vec())
-            .bind(device_id)
+        sqlx::query(
+            "UPDATE devices SET public_key = $1, publisher_key = $2, active = 1 WHERE device_id = $3",
+        )
+        .bind(public_key.to_vec())
+        .bind(publisher_key.map(|k| k.to_vec()))
+        .bind(device_id)
             .execute(&mut *tx)
             .await?;
     } else {
         sqlx::query(
-            "INSERT INTO devices (device_id, account_id, public_key, registered_at, active) VALUES ($1, $2, $3, $4, 1)",
+            "INSERT INTO devices (device_id, account_id, public_key, registered_at, active, publisher_key) VALUES ($1, $2, $3, $4, 1, $5)",
         )
         .bind(device_id)
         .bind(account)
         .bind(public_key.to_vec())
         .bind(crate::now())
+        .bind(publisher_key.map(|k| k.to_vec()))
         .execute(&mut *tx)
         .await?;
     }

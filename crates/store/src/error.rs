@@ -80,6 +80,15 @@ pub enum StoreError {
     /// The voucher was redeemed before.
     #[error("this voucher was already redeemed")]
     VoucherUsed,
+    /// The same video is already on the shelf.
+    #[error("this video is already published as “{0}”")]
+    Duplicate(String),
+    /// A publishing request not signed by the device's registered publishing key.
+    #[error("this request is not signed by the publishing computer")]
+    BadSignature,
+    /// Only the store's operator may do this.
+    #[error("only the store's operator can do that")]
+    OperatorOnly,
     /// Database failure.
     #[error("store database error")]
     Database(#[from] sqlx::Error),
@@ -114,6 +123,9 @@ impl StoreError {
             StoreError::InvalidCredentials(_) => "invalid_credentials",
             StoreError::UnknownVoucher => "unknown_voucher",
             StoreError::VoucherUsed => "voucher_used",
+            StoreError::Duplicate(_) => "duplicate",
+            StoreError::BadSignature => "bad_signature",
+            StoreError::OperatorOnly => "operator_only",
             StoreError::Database(_) | StoreError::Internal(_) => "internal",
         }
     }
@@ -140,7 +152,9 @@ impl StoreError {
             | StoreError::DeviceLimit(_)
             | StoreError::NotForSale(_)
             | StoreError::EmailTaken
-            | StoreError::VoucherUsed => StatusCode::CONFLICT,
+            | StoreError::VoucherUsed
+            | StoreError::Duplicate(_) => StatusCode::CONFLICT,
+            StoreError::BadSignature | StoreError::OperatorOnly => StatusCode::FORBIDDEN,
             StoreError::DeviceInactive => StatusCode::FORBIDDEN,
             StoreError::Database(_) | StoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

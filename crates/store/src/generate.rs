@@ -135,6 +135,8 @@ fn base(id: String, kind: &str, name: String, rng: &mut Rng) -> FeedTitle {
         version: 0,
         for_sale: false,
         variant: None,
+        publisher: None,
+        hidden: false,
     }
 }
 

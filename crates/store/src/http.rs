@@ -33,6 +33,12 @@ fn table() -> Vec<(&'static str, &'static str, MethodRouter<Arc<crate::State>>)>
     vec![
         ("GET", "/api/v1/store", get(store_info)),
         ("GET", "/api/v1/time", get(time)),
+        ("POST", "/api/v1/community", post(crate::community::publish)),
+        (
+            "POST",
+            "/api/v1/titles/{id}/hide",
+            post(crate::community::hide),
+        ),
         ("POST", "/api/v1/accounts", post(sign_up)),
         ("POST", "/api/v1/sessions", post(sign_in)),
         ("GET", "/api/v1/devices", get(list_devices)),
@@ -94,7 +100,7 @@ async fn method_not_allowed(method: Method, uri: Uri) -> StoreError {
 }
 
 /// JSON bodies with our error format instead of axum's plain-text rejections.
-struct JsonBody<T>(T);
+pub(crate) struct JsonBody<T>(pub(crate) T);
 
 impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for JsonBody<T> {
     type Rejection = StoreError;
@@ -126,7 +132,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
 }
 
 /// The signed-in account of a request (`Authorization: Bearer <token>`).
-struct Account(i64);
+pub(crate) struct Account(pub(crate) i64);
 
 impl FromRequestParts<Arc<crate::State>> for Account {
     type Rejection = StoreError;
@@ -208,7 +214,7 @@ async fn sign_in(
     Ok(Json(SessionResponse { token, expires_at }))
 }
 
-fn check_device_id(device_id: &str) -> Result<DeviceId, StoreError> {
+pub(crate) fn check_device_id(device_id: &str) -> Result<DeviceId, StoreError> {
     DeviceId::from_hex(device_id)
         .map_err(|_| StoreError::BadRequest("device_id must be 64 hex digits".into()))
 }
@@ -222,7 +228,28 @@ async fn register_device(
     let mut key = [0u8; 32];
     hex::decode_to_slice(&req.public_key, &mut key)
         .map_err(|_| StoreError::BadRequest("public_key must be 64 hex digits".into()))?;
-    db::register_device(&s.db, account, &req.device_id, &key, s.device_limit).await?;
+    let publisher_key = match &req.publisher_key {
+        Some(h) => {
+            let mut k = [0u8; 32];
+            hex::decode_to_slice(h, &mut k).map_err(|_| {
+                StoreError::BadRequest("publisher_key must be 64 hex digits".into())
+            })?;
+            ed25519_dalek::VerifyingKey::from_bytes(&k).map_err(|_| {
+                StoreError::BadRequest("publisher_key is not an Ed25519 key".into())
+            })?;
+            Some(k)
+        }
+        None => None,
+    };
+    db::register_device(
+        &s.db,
+        account,
+        &req.device_id,
+        &key,
+        publisher_key.as_ref(),
+        s.device_limit,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

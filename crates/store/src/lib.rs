@@ -31,6 +31,7 @@
 pub mod api;
 mod catalog;
 pub mod cli;
+mod community;
 mod db;
 pub mod error;
 pub mod generate;
@@ -90,6 +91,9 @@ pub struct StoreConfig {
     /// How often the store looks in its database for titles packaged by another process
     /// (`marquee-store package`) to list and seed; `None` never looks.
     pub rescan_interval: Option<Duration>,
+    /// The operator's bearer token for moderation (`POST /api/v1/titles/{id}/hide`); `None`
+    /// turns moderation over HTTP off.
+    pub operator_token: Option<String>,
 }
 
 impl StoreConfig {
@@ -105,6 +109,7 @@ impl StoreConfig {
             device_limit: DEFAULT_DEVICE_LIMIT,
             session_ttl_s: DEFAULT_SESSION_TTL_S,
             rescan_interval: None,
+            operator_token: None,
         }
     }
 
@@ -167,6 +172,8 @@ pub(crate) struct State {
     pub(crate) media_dirs: Vec<PathBuf>,
     pub(crate) base_url: String,
     pub(crate) device_limit: u32,
+    pub(crate) operator_token: Option<String>,
+    pub(crate) media_dir: PathBuf,
     pub(crate) session_ttl_s: i64,
     /// Orders of one account are processed one at a time: the check of the order id, the
     /// balance and the charge must not interleave between two retries of the same order.
@@ -236,6 +243,8 @@ impl Store {
             media_dirs,
             base_url: base_url.clone(),
             device_limit: config.device_limit,
+            operator_token: config.operator_token.clone(),
+            media_dir: config.data_dir.join("media"),
             session_ttl_s: config.session_ttl_s,
             order_locks: std::sync::Mutex::new(HashMap::new()),
             refresh_lock: Mutex::new(0),

@@ -176,6 +176,8 @@ pub(crate) async fn package(
         version: 0,
         for_sale: true,
         variant: None,
+        publisher: None,
+        hidden: false,
     };
     db::upsert_titles(
         db,
@@ -217,6 +219,10 @@ fn encrypt_file(key: &ContentKey, media: &Path, out: &Path) -> anyhow::Result<co
 /// the seeder on the tracker.
 pub(crate) async fn seed_since(state: &State, since: i64) -> anyhow::Result<()> {
     for t in db::deliverable_titles_since(&state.db, since).await? {
+        if t.package_path.is_empty() {
+            // A community title: its publisher seeds it; the store only lists and tracks it.
+            continue;
+        }
         if !Path::new(&t.package_path).exists() {
             tracing::warn!(title = %t.id, "package missing; not seeding");
             continue;

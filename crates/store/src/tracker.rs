@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 const PEER_TTL: Duration = Duration::from_secs(30 * 60);
 /// The re-announce interval we ask clients for.
 pub const ANNOUNCE_INTERVAL_S: u64 = 60;
+/// The interval while a swarm has no other peer: a viewer who announced before the first
+/// seeder should hear of it within seconds, not a minute later.
+pub const LONELY_INTERVAL_S: u64 = 5;
 /// At most this many peers in one answer.
 const MAX_PEERS: usize = 50;
 
@@ -133,6 +136,11 @@ fn percent_decode(s: &str) -> Result<Vec<u8>, String> {
 /// Bencodes a successful announce answer with a compact (BEP 23) IPv4 peer list and, for IPv6
 /// peers, BEP 7's `peers6`.
 pub fn encode_response(peers: &[SocketAddr]) -> Vec<u8> {
+    let interval = if peers.is_empty() {
+        LONELY_INTERVAL_S
+    } else {
+        ANNOUNCE_INTERVAL_S
+    };
     let mut v4 = Vec::new();
     let mut v6 = Vec::new();
     for p in peers {
@@ -154,7 +162,7 @@ pub fn encode_response(peers: &[SocketAddr]) -> Vec<u8> {
         }
     }
     let mut out = Vec::new();
-    out.extend_from_slice(format!("d8:intervali{ANNOUNCE_INTERVAL_S}e5:peers").as_bytes());
+    out.extend_from_slice(format!("d8:intervali{interval}e5:peers").as_bytes());
     out.extend_from_slice(format!("{}:", v4.len()).as_bytes());
     out.extend_from_slice(&v4);
     if !v6.is_empty() {

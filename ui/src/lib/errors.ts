@@ -21,6 +21,10 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Download failed";
     case "playback":
       return "Can't play this title";
+    case "publish_refused":
+      return "Can't publish this file";
+    case "cancelled":
+      return "Cancelled";
     case "internal":
       return "Something went wrong";
   }

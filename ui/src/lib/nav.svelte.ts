@@ -1,4 +1,6 @@
 /** Which screen is showing. One window: a tab (Store or Library), a detail sheet, the player. */
+import { tick } from "svelte";
+
 export type Tab = "store" | "library";
 
 let tab = $state<Tab>("store");
@@ -19,5 +21,12 @@ export const nav = {
   },
   closeDetail(): void {
     detailId = null;
+  },
+  /** Shows the Store and scrolls a shelf (`shelf-{id}`) into view once it is on screen. */
+  async revealShelf(id: string): Promise<void> {
+    detailId = null;
+    tab = "store";
+    await tick();
+    document.querySelector(`[data-testid="shelf-${CSS.escape(id)}"]`)?.scrollIntoView({ behavior: "smooth", block: "start" });
   },
 };

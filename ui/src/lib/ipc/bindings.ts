@@ -99,7 +99,19 @@ size_bytes: number,
 /**
  * Licence for sharing, for free titles.
  */
-licence_to_share: string | null, };
+licence_to_share: string | null, 
+/**
+ * Where it comes from.
+ */
+origin: TitleOrigin, 
+/**
+ * For community titles: who published it.
+ */
+publisher: string | null, 
+/**
+ * False for titles listed without a real video yet: shown, not offered.
+ */
+for_sale: boolean, };
 export type Wallet = { 
 /**
  * Balance in cents.
@@ -216,7 +228,7 @@ mime: string,
  * Resume position, seconds.
  */
 position_s: number, };
-export type ErrorKind = "unknown_title" | "insufficient_funds" | "licence_invalid" | "licence_other_device" | "licence_expired" | "store_unreachable" | "not_in_library" | "download_failed" | "playback" | "internal";
+export type ErrorKind = "unknown_title" | "insufficient_funds" | "licence_invalid" | "licence_other_device" | "licence_expired" | "store_unreachable" | "not_in_library" | "download_failed" | "playback" | "publish_refused" | "cancelled" | "internal";
 export type AppError = { 
 /**
  * Stable kind.
@@ -226,4 +238,108 @@ kind: ErrorKind,
  * What happened and what to do next.
  */
 message: string, };
-export const ERROR_KINDS: readonly ErrorKind[] = ["unknown_title", "insufficient_funds", "licence_invalid", "licence_other_device", "licence_expired", "store_unreachable", "not_in_library", "download_failed", "playback", "internal"];
+export type TitleOrigin = "store" | "published" | "external";
+export type DroppedFile = { 
+/**
+ * Opaque id of the file for later commands.
+ */
+drop_id: string, 
+/**
+ * The file's name, for display.
+ */
+name: string, 
+/**
+ * Its size.
+ */
+size_bytes: number, 
+/**
+ * `video` (to publish) or `torrent` (to add).
+ */
+kind: DroppedKind, };
+export type DroppedKind = "video" | "torrent";
+export type PublishProgress = { 
+/**
+ * The dropped file.
+ */
+drop_id: string, 
+/**
+ * `copying` then `hashing` (making the torrent).
+ */
+stage: PublishStage, 
+/**
+ * Bytes done.
+ */
+done_bytes: number, 
+/**
+ * Bytes in all.
+ */
+total_bytes: number, };
+export type PublishStage = "copying" | "hashing";
+export type PublishDraft = { 
+/**
+ * Id for `publish_submit`.
+ */
+draft_id: string, 
+/**
+ * A title to start from (the file name).
+ */
+suggested_name: string, 
+/**
+ * `video/webm` or `video/mp4`.
+ */
+mime: string, 
+/**
+ * Video codec.
+ */
+video_codec: string, 
+/**
+ * Audio codec.
+ */
+audio_codec: string | null, 
+/**
+ * Width.
+ */
+width: number, 
+/**
+ * Height.
+ */
+height: number, 
+/**
+ * Duration, seconds.
+ */
+duration_s: number | null, 
+/**
+ * Size.
+ */
+size_bytes: number, 
+/**
+ * A URL the publish sheet's `<video>` can play the copy from (to choose a poster frame).
+ */
+preview_url: string, };
+export type PublishForm = { 
+/**
+ * Title.
+ */
+name: string, 
+/**
+ * Description.
+ */
+description: string, 
+/**
+ * Language (BCP 47, e.g. "en").
+ */
+language: string, 
+/**
+ * The licence others get, e.g. "CC BY 4.0".
+ */
+licence_to_share: string, 
+/**
+ * The poster frame as a `data:image/jpeg;base64,…` URL, chosen from the video.
+ */
+poster_data_url: string | null, };
+export type ShareLinks = { 
+/**
+ * A magnet link with the store's tracker.
+ */
+magnet: string, };
+export const ERROR_KINDS: readonly ErrorKind[] = ["unknown_title", "insufficient_funds", "licence_invalid", "licence_other_device", "licence_expired", "store_unreachable", "not_in_library", "download_failed", "playback", "publish_refused", "cancelled", "internal"];

@@ -8,10 +8,21 @@ vi.mock("@tauri-apps/api/core", () => ({
   },
 }));
 
+const listen = vi.fn();
+vi.mock("@tauri-apps/api/event", () => ({
+  listen: (...args: unknown[]) => listen(...args),
+}));
+
+const onDragDropEvent = vi.fn();
+vi.mock("@tauri-apps/api/webview", () => ({
+  getCurrentWebview: () => ({ onDragDropEvent: (...args: unknown[]) => onDragDropEvent(...args) }),
+}));
+
 const ipc = await import("./index");
 
 beforeEach(() => {
   invoke.mockReset();
+  listen.mockReset();
 });
 
 describe("ipc", () => {
@@ -52,5 +63,64 @@ describe("ipc", () => {
     expect(ipc.toAppError({ kind: "made_up", message: "x" }).kind).toBe("internal");
     expect(ipc.toAppError(new Error("boom"))).toEqual({ kind: "internal", message: "boom" });
     expect(ipc.toAppError(null).message).toMatch(/Try again/);
+  });
+
+  it("wraps the publishing and sharing commands", async () => {
+    invoke.mockResolvedValue(undefined);
+    const form = { name: "N", description: "", language: "en", licence_to_share: "CC BY 4.0", poster_data_url: null };
+    await ipc.dropsPending();
+    await ipc.publishPick();
+    await ipc.publishCancel("d1");
+    await ipc.publishDiscard("draft-1");
+    await ipc.publishSubmit("draft-1", form);
+    await ipc.titleShare("t1");
+    await ipc.titleSaveTorrent("t1");
+    await ipc.titleExport("t1");
+    await ipc.magnetOpen("magnet:?xt=urn:btih:abc");
+    await ipc.torrentImport("d2");
+    expect(invoke.mock.calls).toEqual([
+      ["drops_pending", undefined],
+      ["publish_pick", undefined],
+      ["publish_cancel", { dropId: "d1" }],
+      ["publish_discard", { draftId: "draft-1" }],
+      ["publish_submit", { draftId: "draft-1", form }],
+      ["title_share", { titleId: "t1" }],
+      ["title_save_torrent", { titleId: "t1" }],
+      ["title_export", { titleId: "t1" }],
+      ["magnet_open", { link: "magnet:?xt=urn:btih:abc" }],
+      ["torrent_import", { dropId: "d2" }],
+    ]);
+  });
+
+  it("forwards publish progress from its channel", async () => {
+    invoke.mockResolvedValue({ draft_id: "draft-1" });
+    const seen: unknown[] = [];
+    const draft = await ipc.publishPrepare("d1", (p) => seen.push(p));
+    expect(draft).toEqual({ draft_id: "draft-1" });
+    const [name, args] = invoke.mock.calls[0];
+    expect(name).toBe("publish_prepare");
+    expect(args.dropId).toBe("d1");
+    args.onProgress.onmessage({ stage: "copying" });
+    expect(seen).toEqual([{ stage: "copying" }]);
+  });
+
+  it("listens for dropped files by event name and hands over the payload", async () => {
+    const unlisten = () => {};
+    listen.mockResolvedValue(unlisten);
+    const seen: unknown[] = [];
+    expect(await ipc.onFilesDropped((files) => seen.push(files))).toBe(unlisten);
+    const [name, handler] = listen.mock.calls[0];
+    expect(name).toBe("files-dropped");
+    handler({ payload: [{ drop_id: "d1" }] });
+    expect(seen).toEqual([[{ drop_id: "d1" }]]);
+  });
+
+  it("reports drag hover from the webview's drag-and-drop events, without paths", async () => {
+    onDragDropEvent.mockResolvedValue(() => {});
+    const seen: boolean[] = [];
+    await ipc.onDragHover((over) => seen.push(over));
+    const [handler] = onDragDropEvent.mock.calls[0];
+    for (const type of ["enter", "over", "leave", "enter", "drop"]) handler({ payload: { type, paths: ["/x"] } });
+    expect(seen).toEqual([true, true, false, true, false]);
   });
 });

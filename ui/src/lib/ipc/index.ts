@@ -3,13 +3,20 @@
  * components never call `invoke` themselves. Types come from the generated `bindings.ts`.
  */
 import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { ERROR_KINDS } from "./bindings";
 import type {
   AcquireResult,
   AppError,
   DownloadProgress,
+  DroppedFile,
   LibraryEntry,
   PlaybackSource,
+  PublishDraft,
+  PublishForm,
+  PublishProgress,
+  ShareLinks,
   Title,
   Wallet,
 } from "./bindings";
@@ -98,4 +105,87 @@ export function downloadsWatch(onProgress: (list: DownloadProgress[]) => void): 
   const channel = new Channel<DownloadProgress[]>();
   channel.onmessage = onProgress;
   return call<void>("downloads_watch", { onProgress: channel });
+}
+
+/** The event the shell emits when files are dropped on the window (paths stay in Rust). */
+export const FILES_DROPPED = "files-dropped";
+
+/** Subscribes to files dropped on the window; resolves to the function that unsubscribes. */
+export function onFilesDropped(handler: (files: DroppedFile[]) => void): Promise<UnlistenFn> {
+  return listen<DroppedFile[]>(FILES_DROPPED, (event) => handler(event.payload));
+}
+
+/**
+ * Tells whether files are being dragged over the window, for the drop overlay only: the
+ * paths in Tauri's drag-and-drop event are ignored; dropped files arrive by `onFilesDropped`.
+ */
+export function onDragHover(handler: (over: boolean) => void): Promise<UnlistenFn> {
+  return getCurrentWebview().onDragDropEvent((event) => {
+    const type = event.payload.type;
+    handler(type === "enter" || type === "over");
+  });
+}
+
+/**
+ * Files dropped or opened ("Open with Marquee") before the page listened. Call once at
+ * start-up, after `onFilesDropped`; the same file may arrive both ways (dedupe by `drop_id`).
+ */
+export function dropsPending(): Promise<DroppedFile[]> {
+  return call<DroppedFile[]>("drops_pending");
+}
+
+/** Opens the system file dialog for videos and `.torrent` files; empty when cancelled. */
+export function publishPick(): Promise<DroppedFile[]> {
+  return call<DroppedFile[]>("publish_pick");
+}
+
+/**
+ * Checks a dropped video, copies it into the app's data folder, makes its torrent and starts
+ * seeding it. Progress: `copying` with bytes, then `hashing`. Rejects with `cancelled` after
+ * `publishCancel`, `publish_refused` for a file that cannot be published.
+ */
+export function publishPrepare(dropId: string, onProgress: (p: PublishProgress) => void): Promise<PublishDraft> {
+  const channel = new Channel<PublishProgress>();
+  channel.onmessage = onProgress;
+  return call<PublishDraft>("publish_prepare", { dropId, onProgress: channel });
+}
+
+/** Stops preparing a dropped video (effective while copying). */
+export function publishCancel(dropId: string): Promise<void> {
+  return call<void>("publish_cancel", { dropId });
+}
+
+/** Throws a draft away: stops seeding it and deletes the copy (never the original). */
+export function publishDiscard(draftId: string): Promise<void> {
+  return call<void>("publish_discard", { draftId });
+}
+
+/** Publishes a draft to the community shelf; the title lands in the library, seeding. */
+export function publishSubmit(draftId: string, form: PublishForm): Promise<LibraryEntry> {
+  return call<LibraryEntry>("publish_submit", { draftId, form });
+}
+
+/** A magnet link for a free title in the library. */
+export function titleShare(titleId: string): Promise<ShareLinks> {
+  return call<ShareLinks>("title_share", { titleId });
+}
+
+/** Asks where to save a free title's `.torrent`; the saved path, or null if cancelled. */
+export function titleSaveTorrent(titleId: string): Promise<string | null> {
+  return call<string | null>("title_save_torrent", { titleId });
+}
+
+/** Asks where to export a free title's file; the saved path, or null if cancelled. */
+export function titleExport(titleId: string): Promise<string | null> {
+  return call<string | null>("title_export", { titleId });
+}
+
+/** Adds a magnet link as a free title not from the store. */
+export function magnetOpen(link: string): Promise<LibraryEntry> {
+  return call<LibraryEntry>("magnet_open", { link });
+}
+
+/** Adds a dropped `.torrent` file as a free title not from the store. */
+export function torrentImport(dropId: string): Promise<LibraryEntry> {
+  return call<LibraryEntry>("torrent_import", { dropId });
 }

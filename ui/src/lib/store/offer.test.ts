@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { LibraryEntry, LicenceState, Offer, Title } from "../ipc/bindings";
-import { episodeLabel, libraryBadge, priceChip, primaryAction, qualityBadge, shareBadge } from "./offer";
+import {
+  communityBadge,
+  episodeLabel,
+  isShareable,
+  libraryBadge,
+  originBadge,
+  priceChip,
+  primaryAction,
+  qualityBadge,
+  shareBadge,
+} from "./offer";
 
 const NOW = 1_700_000_000_000;
 
@@ -24,6 +34,9 @@ function title(over: Partial<Title> = {}): Title {
     height: 720,
     size_bytes: 1,
     licence_to_share: null,
+    origin: "store",
+    publisher: null,
+    for_sale: true,
     ...over,
   };
 }
@@ -118,5 +131,30 @@ describe("badges", () => {
     expect(episodeLabel(title())).toBeNull();
     expect(shareBadge(title({ offer: offer("free", 0), licence_to_share: "CC BY 4.0" }))).toBe("DRM-free · CC BY 4.0");
     expect(shareBadge(title())).toBeNull();
+  });
+});
+
+describe("community and origin labels", () => {
+  const free: Offer = { kind: "free", price_cents: 0, currency: "EUR" };
+  it("marks community titles, free ones as such", () => {
+    expect(communityBadge(title({ kind: "community_video", offer: free }))).toBe("Community · Free");
+    expect(communityBadge(title({ kind: "community_video" }))).toBe("Community");
+    expect(communityBadge(title({ offer: free }))).toBeNull();
+  });
+  it("names where a library title came from", () => {
+    expect(originBadge(title({ origin: "published" }))).toBe("Published by you");
+    expect(originBadge(title({ origin: "external" }))).toBe("Not from the store");
+    expect(originBadge(title({ origin: "store" }))).toBeNull();
+  });
+  it("shares free titles only", () => {
+    expect(isShareable(title({ offer: free }))).toBe(true);
+    expect(isShareable(title())).toBe(false);
+  });
+});
+
+describe("titles not for sale", () => {
+  it("are listed without an order button", () => {
+    const t = { ...title({ offer: offer("rent", 400) }), for_sale: false };
+    expect(primaryAction(t, undefined, NOW)).toEqual({ kind: "none", label: "Coming soon" });
   });
 });

@@ -52,6 +52,7 @@ export function primaryAction(title: Title, entry: LibraryEntry | undefined, now
     const pos = entry.position_s;
     return { kind: "watch", label: pos >= 1 ? `Resume from ${formatClock(pos)}` : "Watch" };
   }
+  if (!title.for_sale) return { kind: "none", label: "Coming soon" };
   if (!isVideo(title)) {
     return title.offer.kind === "free"
       ? { kind: "acquire", label: "Download free" }
@@ -97,4 +98,27 @@ export function kindLabel(title: Title): string {
 export function shareBadge(title: Title): string | null {
   if (title.offer.kind !== "free") return null;
   return title.licence_to_share ? `DRM-free · ${title.licence_to_share}` : "DRM-free";
+}
+
+/** "Community · Free" for a free community title, "Community" for another one, else null. */
+export function communityBadge(title: Title): string | null {
+  if (title.kind !== "community_video") return null;
+  return title.offer.kind === "free" ? "Community · Free" : "Community";
+}
+
+/** Where a library title came from, when it is not the store: a badge, else null. */
+export function originBadge(title: Title): string | null {
+  switch (title.origin) {
+    case "published":
+      return "Published by you";
+    case "external":
+      return "Not from the store";
+    case "store":
+      return null;
+  }
+}
+
+/** Free titles can be shared outside the store: magnet link, `.torrent`, the file itself. */
+export function isShareable(title: Title): boolean {
+  return title.offer.kind === "free";
 }

@@ -22,6 +22,9 @@ function title(id: string, over: Partial<Title> = {}): Title {
     height: 360,
     size_bytes: 1,
     licence_to_share: null,
+    origin: "store",
+    publisher: null,
+    for_sale: true,
     ...over,
   };
 }
@@ -65,7 +68,7 @@ describe("buildShelves", () => {
       title("free", { offer: { kind: "free", price_cents: 0, currency: "EUR" }, kind: "community_video" }),
     ];
     const shelves = buildShelves(titles);
-    expect(shelves.map((s) => s.label)).toEqual(["New releases", "Films", "TV", "Music videos", "Free to share"]);
+    expect(shelves.map((s) => s.label)).toEqual(["New releases", "Films", "TV", "Music videos", "From the community"]);
     const ids = (label: string) => {
       const s = shelves.find((x) => x.label === label)!;
       return s.layout === "posters" ? s.titles.map((t) => t.id) : s.groups.flatMap((g) => g.episodes.map((e) => e.id));
@@ -73,6 +76,28 @@ describe("buildShelves", () => {
     expect(ids("New releases")).toEqual(["f1"]);
     expect(ids("Films")).toEqual(["f1", "f2"]);
     expect(ids("TV")).toEqual(["e1"]);
-    expect(ids("Free to share")).toEqual(["free"]);
+    expect(ids("From the community")).toEqual(["free"]);
+  });
+
+  it("puts free community titles on the community shelf only", () => {
+    const free = { kind: "free" as const, price_cents: 0, currency: "EUR" };
+    const titles = [
+      title("studio-free", { offer: free }),
+      title("c-free", { kind: "community_video", offer: free, origin: "published", publisher: "ana" }),
+      title("c-paid", { kind: "community_video", offer: { kind: "buy", price_cents: 200, currency: "EUR" } }),
+    ];
+    const shelves = buildShelves(titles);
+    const ids = (id: string) => {
+      const s = shelves.find((x) => x.id === id);
+      return s && s.layout === "posters" ? s.titles.map((t) => t.id) : null;
+    };
+    expect(ids("community")).toEqual(["c-free", "c-paid"]);
+    expect(ids("free")).toEqual(["studio-free"]);
+  });
+
+  it("leaves out the free shelf when only community titles are free", () => {
+    const free = { kind: "free" as const, price_cents: 0, currency: "EUR" };
+    const shelves = buildShelves([title("c", { kind: "community_video", offer: free })]);
+    expect(shelves.map((s) => s.id)).toEqual(["community"]);
   });
 });

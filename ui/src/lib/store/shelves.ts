@@ -46,13 +46,15 @@ export function buildShelves(titles: Title[]): Shelf[] {
     { id: "tv", label: "TV", layout: "series", groups: groupSeries(titles) },
     { id: "music", label: "Music videos", layout: "posters", titles: of("music_video") },
     { id: "games", label: "Games", layout: "posters", titles: of("game") },
+    // Community titles belong on their own shelf even when free (they usually are), and are
+    // not repeated on "Free to share", which is for the store's own free titles.
+    { id: "community", label: "From the community", layout: "posters", titles: of("community_video") },
     {
-      id: "community",
-      label: "From the community",
+      id: "free",
+      label: "Free to share",
       layout: "posters",
-      titles: of("community_video").filter((t) => t.offer.kind !== "free"),
+      titles: titles.filter((t) => t.offer.kind === "free" && t.kind !== "community_video"),
     },
-    { id: "free", label: "Free to share", layout: "posters", titles: titles.filter((t) => t.offer.kind === "free") },
   ];
   return shelves.filter((s) => (s.layout === "series" ? s.groups.length > 0 : s.titles.length > 0));
 }

@@ -1,0 +1,567 @@
+//! Publishing a viewer's videos to the community shelf, and sharing free titles outside the
+//! store: magnet links, `.torrent` files, exported files, and titles added from them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use librqbit::{AddTorrent, ManagedTorrent};
+use marquee_store::api::{FeedTitle, OfferKind as StoreOffer};
+
+use crate::api::*;
+use crate::error::{Error, Result};
+use crate::playback::OpenTitle;
+use crate::publish::{self, PublishError};
+use crate::{time, Core};
+
+/// Files handed to the core by the shell (drag and drop, file picker), known to the page only
+/// by id; and drafts being published.
+#[derive(Default)]
+pub(crate) struct Drops {
+    files: Mutex<HashMap<String, PathBuf>>,
+    cancels: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    drafts: Mutex<HashMap<String, Draft>>,
+}
+
+struct Draft {
+    prepared: publish::PreparedFile,
+    torrent: Vec<u8>,
+    info_hash: String,
+    handle: Arc<ManagedTorrent>,
+}
+
+/// Upper bound of a poster image.
+const MAX_POSTER_BYTES: usize = 4 * 1024 * 1024;
+/// How long a magnet link may take to find its metadata.
+const MAGNET_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn piece_length(size: u64) -> u32 {
+    // The same rule as the store's: small pieces start playback sooner.
+    if size <= 64 << 20 {
+        256 * 1024
+    } else if size <= 1 << 30 {
+        1024 * 1024
+    } else {
+        4 * 1024 * 1024
+    }
+}
+
+impl Core {
+    pub(crate) fn origin_folder(&self, origin: TitleOrigin) -> PathBuf {
+        match origin {
+            TitleOrigin::Published => self.inner.data_dir.join("published"),
+            _ => self.inner.data_dir.join("downloads"),
+        }
+    }
+
+    /// Registers a file the shell received from a drop or the file picker. Only the shell calls
+    /// this: the page never hands the core a path.
+    pub fn drop_register(&self, path: PathBuf) -> DroppedFile {
+        let drop_id = uuid::Uuid::new_v4().to_string();
+        let name = publish::display_name(&path);
+        let size_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let kind = match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("torrent") => DroppedKind::Torrent,
+            _ => DroppedKind::Video,
+        };
+        self.inner
+            .drops
+            .files
+            .lock()
+            .expect("drops")
+            .insert(drop_id.clone(), path);
+        DroppedFile {
+            drop_id,
+            name,
+            size_bytes,
+            kind,
+        }
+    }
+
+    fn dropped_path(&self, drop_id: &str) -> Result<PathBuf> {
+        self.inner
+            .drops
+            .files
+            .lock()
+            .expect("drops")
+            .get(drop_id)
+            .cloned()
+            .ok_or_else(|| {
+                Error::BadTorrent("that file is no longer available; drop it again".into())
+            })
+    }
+
+    /// Cancels preparing a dropped file.
+    pub fn publish_cancel(&self, drop_id: &str) {
+        if let Some(c) = self.inner.drops.cancels.lock().expect("drops").get(drop_id) {
+            c.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Checks a dropped video, copies it into the data folder (the original is only read),
+    /// makes its torrent and starts seeding it, and opens it for the sheet's preview.
+    pub async fn publish_prepare(
+        &self,
+        drop_id: &str,
+        progress: impl Fn(PublishProgress) + Send + Sync + 'static,
+    ) -> Result<PublishDraft> {
+        let source = self.dropped_path(drop_id)?;
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.inner
+            .drops
+            .cancels
+            .lock()
+            .expect("drops")
+            .insert(drop_id.to_owned(), cancel.clone());
+        let dir = self.origin_folder(TitleOrigin::Published);
+        let progress = Arc::new(progress);
+        let report = progress.clone();
+        let id = drop_id.to_owned();
+        let prepared = tokio::task::spawn_blocking(move || {
+            publish::prepare(&source, &dir, &cancel, |done, total| {
+                report(PublishProgress {
+                    drop_id: id.clone(),
+                    stage: PublishStage::Copying,
+                    done_bytes: done,
+                    total_bytes: total,
+                })
+            })
+        })
+        .await
+        .map_err(|e| Error::Internal(e.into()));
+        self.inner
+            .drops
+            .cancels
+            .lock()
+            .expect("drops")
+            .remove(drop_id);
+        let prepared = prepared??;
+
+        progress(PublishProgress {
+            drop_id: drop_id.to_owned(),
+            stage: PublishStage::Hashing,
+            done_bytes: 0,
+            total_bytes: prepared.size,
+        });
+        let torrent = librqbit::create_torrent(
+            &prepared.path,
+            librqbit::CreateTorrentOptions {
+                name: None,
+                trackers: vec![self.announce_url()],
+                piece_length: Some(piece_length(prepared.size)),
+            },
+            &librqbit::spawn_utils::BlockingSpawner::new(1),
+        )
+        .await
+        .map_err(|e| Error::Download(format!("{e:#}")))?;
+        let info_hash = torrent.info_hash().as_string();
+        let torrent_bytes = torrent
+            .as_bytes()
+            .map_err(|e| Error::Internal(e.context("encoding the torrent")))?
+            .to_vec();
+        progress(PublishProgress {
+            drop_id: drop_id.to_owned(),
+            stage: PublishStage::Hashing,
+            done_bytes: prepared.size,
+            total_bytes: prepared.size,
+        });
+
+        if let Some(existing) = self.published_as(&info_hash).await? {
+            return Err(PublishError::Duplicate {
+                name: publish::display_name(&prepared.path),
+                existing,
+            }
+            .into());
+        }
+
+        let handle = self
+            .inner
+            .torrents
+            .add_source(
+                AddTorrent::from_bytes(torrent_bytes.clone()),
+                &self.origin_folder(TitleOrigin::Published),
+                vec![],
+                vec![self.announce_url()],
+            )
+            .await?;
+        let draft_id = uuid::Uuid::new_v4().to_string();
+        self.inner.playback.open(
+            &preview_id(&draft_id),
+            OpenTitle {
+                torrent: handle.clone(),
+                mime: prepared.media.mime.to_owned(),
+                opener: None,
+                plaintext_len: prepared.size,
+                licence: None,
+                first_frame_at: AtomicI64::new(0),
+            },
+        );
+        let draft = PublishDraft {
+            draft_id: draft_id.clone(),
+            suggested_name: prepared.suggested_name.clone(),
+            mime: prepared.media.mime.to_owned(),
+            video_codec: prepared.media.video_codec.clone(),
+            audio_codec: prepared.media.audio_codec.clone(),
+            width: prepared.media.width,
+            height: prepared.media.height,
+            duration_s: prepared.media.duration_s,
+            size_bytes: prepared.size,
+            preview_url: self.inner.playback.url(&preview_id(&draft_id)),
+        };
+        self.inner.drops.drafts.lock().expect("drops").insert(
+            draft_id,
+            Draft {
+                prepared,
+                torrent: torrent_bytes,
+                info_hash,
+                handle,
+            },
+        );
+        Ok(draft)
+    }
+
+    /// The name of a title already carrying this content, in the library or the catalog.
+    async fn published_as(&self, info_hash: &str) -> Result<Option<String>> {
+        if let Some(row) = self.inner.library.by_info_hash(info_hash).await? {
+            return Ok(Some(row.title.name));
+        }
+        let feed = self.inner.feed.read().expect("feed lock").clone();
+        Ok(feed.and_then(|f| {
+            f.titles
+                .iter()
+                .find(|t| t.info_hash == info_hash)
+                .map(|t| t.name.clone())
+        }))
+    }
+
+    /// Drops a draft: stops seeding it and deletes its copy (the original is untouched).
+    pub async fn publish_discard(&self, draft_id: &str) -> Result<()> {
+        let draft = self
+            .inner
+            .drops
+            .drafts
+            .lock()
+            .expect("drops")
+            .remove(draft_id);
+        if let Some(d) = draft {
+            let shared = self
+                .inner
+                .library
+                .by_info_hash(&d.info_hash)
+                .await?
+                .is_some();
+            if !shared {
+                self.inner.torrents.remove(&d.handle, true).await;
+                let _ = std::fs::remove_file(&d.prepared.path);
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes a draft to the store's community shelf, signed by this device's publishing
+    /// key, and keeps seeding it.
+    pub async fn publish_submit(&self, draft_id: &str, form: PublishForm) -> Result<LibraryEntry> {
+        let name = form.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(PublishError::NotPlayable {
+                name: name.to_owned(),
+                reason: "a title needs a name of 1 to 200 characters".into(),
+            }
+            .into());
+        }
+        let poster = match &form.poster_data_url {
+            Some(url) => Some(decode_poster(url)?),
+            None => None,
+        };
+        let (torrent, info_hash, prepared, handle) = {
+            let drafts = self.inner.drops.drafts.lock().expect("drops");
+            let d = drafts.get(draft_id).ok_or_else(|| {
+                Error::BadTorrent("this draft is gone; drop the file again".into())
+            })?;
+            (
+                d.torrent.clone(),
+                d.info_hash.clone(),
+                d.prepared.clone(),
+                d.handle.clone(),
+            )
+        };
+        let payload = marquee_store::api::CommunityPayload {
+            name: name.to_owned(),
+            synopsis: form.description.trim().to_owned(),
+            language: form.language.trim().to_owned(),
+            licence_to_share: form.licence_to_share.trim().to_owned(),
+            mime: prepared.media.mime.to_owned(),
+            width: prepared.media.width,
+            height: prepared.media.height,
+            runtime_s: prepared.media.duration_s.unwrap_or(0.0).round() as u32,
+            size_bytes: prepared.size,
+            info_hash: info_hash.clone(),
+            torrent: base64::engine::general_purpose::STANDARD.encode(&torrent),
+            poster: poster.map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
+            published_at: time::now_s(),
+        };
+        let title = self
+            .inner
+            .store
+            .community_publish(
+                &payload,
+                &self.inner.identity.device_id.to_hex(),
+                &self.inner.identity.keys.publisher_key(),
+            )
+            .await?;
+        self.inner
+            .library
+            .add(
+                &title,
+                "published",
+                &torrent,
+                None,
+                TitleOrigin::Published,
+                time::now_s(),
+            )
+            .await?;
+        self.inner
+            .handles
+            .write()
+            .expect("handles")
+            .insert(title.id.clone(), handle);
+        self.inner
+            .drops
+            .drafts
+            .lock()
+            .expect("drops")
+            .remove(draft_id);
+        self.refresh_feed().await.ok();
+        let row = self
+            .inner
+            .library
+            .get(&title.id)
+            .await?
+            .ok_or_else(|| Error::NotInLibrary(title.id.clone()))?;
+        Ok(self.entry(&row))
+    }
+
+    fn announce_url(&self) -> String {
+        format!("{}/announce", self.inner.store.base())
+    }
+
+    /// A magnet link for a free title (paid titles are not shared this way).
+    pub async fn share_links(&self, title_id: &str) -> Result<ShareLinks> {
+        let row = self.free_row(title_id).await?;
+        let id: librqbit::dht::Id20 = row
+            .title
+            .info_hash
+            .parse()
+            .map_err(|_| Error::BadTorrent("the title's info hash is malformed".into()))?;
+        let mut magnet =
+            librqbit::Magnet::from_id20(id, vec![self.announce_url()], None).to_string();
+        magnet.push_str("&dn=");
+        magnet.push_str(&url_encode(&row.title.name));
+        Ok(ShareLinks { magnet })
+    }
+
+    /// The `.torrent` file of a free title.
+    pub async fn torrent_file(&self, title_id: &str) -> Result<Vec<u8>> {
+        Ok(self.free_row(title_id).await?.torrent)
+    }
+
+    /// Copies a free title's downloaded file to `dest`.
+    pub async fn title_export(&self, title_id: &str, dest: &Path) -> Result<()> {
+        let row = self.free_row(title_id).await?;
+        let handle = self.ensure_torrent(&row, None).await?;
+        let name = handle
+            .name()
+            .ok_or_else(|| Error::Download("the torrent has no name".into()))?;
+        if !handle.stats().finished {
+            return Err(Error::Download("the download is not complete yet".into()));
+        }
+        let src = self.origin_folder(row.origin).join(name);
+        tokio::fs::copy(&src, dest)
+            .await
+            .map_err(|e| Error::Internal(anyhow::Error::from(e).context("exporting")))?;
+        Ok(())
+    }
+
+    async fn free_row(&self, title_id: &str) -> Result<crate::library::LibraryRow> {
+        let row = self
+            .inner
+            .library
+            .get(title_id)
+            .await?
+            .ok_or_else(|| Error::NotInLibrary(title_id.to_owned()))?;
+        if row.title.encrypted || row.title.offer != StoreOffer::Free {
+            return Err(Error::BadTorrent(
+                "only free, DRM-free titles can be shared outside the store".into(),
+            ));
+        }
+        Ok(row)
+    }
+
+    /// Adds a `.torrent` file the shell received (drop or file association) as a free title
+    /// that is not from the store.
+    pub async fn torrent_import(&self, drop_id: &str) -> Result<LibraryEntry> {
+        let path = self.dropped_path(drop_id)?;
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|e| Error::BadTorrent(format!("the file could not be read ({e})")))?;
+        if bytes.len() > 16 << 20 {
+            return Err(Error::BadTorrent(
+                "this is too large to be a torrent file".into(),
+            ));
+        }
+        self.import(AddTorrent::from_bytes(bytes)).await
+    }
+
+    /// Adds a magnet link as a free title that is not from the store.
+    pub async fn magnet_open(&self, link: &str) -> Result<LibraryEntry> {
+        let link = link.trim();
+        librqbit::Magnet::parse(link)
+            .map_err(|_| Error::BadTorrent("this is not a magnet link".into()))?;
+        self.import(AddTorrent::from_url(link.to_owned())).await
+    }
+
+    async fn import(&self, source: AddTorrent<'_>) -> Result<LibraryEntry> {
+        let folder = self.origin_folder(TitleOrigin::External);
+        let handle = tokio::time::timeout(
+            MAGNET_TIMEOUT,
+            self.inner
+                .torrents
+                .add_source(source, &folder, vec![], vec![self.announce_url()]),
+        )
+        .await
+        .map_err(|_| {
+            Error::BadTorrent("no peer sent this torrent's details within a minute".into())
+        })?
+        .map_err(|e| Error::BadTorrent(e.to_string()))?;
+        let meta = handle
+            .metadata
+            .load_full()
+            .ok_or_else(|| Error::BadTorrent("the torrent has no details".into()))?;
+        let info_hash = handle.info_hash().as_string();
+        if let Some(row) = self.inner.library.by_info_hash(&info_hash).await? {
+            return Ok(self.entry(&row));
+        }
+        let file = meta
+            .file_infos
+            .iter()
+            .max_by_key(|f| f.len)
+            .ok_or_else(|| Error::BadTorrent("the torrent holds no files".into()))?;
+        let file_name = file.relative_filename.to_string_lossy().into_owned();
+        let name = handle
+            .name()
+            .map(|n| publish::suggested_name(Path::new(&n)))
+            .unwrap_or_else(|| publish::suggested_name(Path::new(&file_name)));
+        let title = FeedTitle {
+            id: format!("ext-{}", &info_hash[..16]),
+            kind: "community_video".into(),
+            name,
+            synopsis: "Added from a magnet link or torrent file: not from the store.".into(),
+            year: 0,
+            runtime_s: 0,
+            genre: String::new(),
+            studio: String::new(),
+            artist: None,
+            new_release: false,
+            offer: StoreOffer::Free,
+            price_cents: 0,
+            currency: String::new(),
+            series: None,
+            poster_path: String::new(),
+            backdrop_path: None,
+            width: 0,
+            height: 0,
+            mime: mime_of(&file_name).to_owned(),
+            size_bytes: meta.file_infos.iter().map(|f| f.len).sum(),
+            info_hash: info_hash.clone(),
+            encrypted: false,
+            key_commitment: None,
+            licence_to_share: None,
+            rental: None,
+            version: 0,
+            for_sale: true,
+            variant: None,
+            publisher: None,
+            hidden: false,
+        };
+        self.inner
+            .library
+            .add(
+                &title,
+                "external",
+                &meta.torrent_bytes,
+                None,
+                TitleOrigin::External,
+                time::now_s(),
+            )
+            .await?;
+        self.inner
+            .handles
+            .write()
+            .expect("handles")
+            .insert(title.id.clone(), handle);
+        let row = self
+            .inner
+            .library
+            .get(&title.id)
+            .await?
+            .ok_or_else(|| Error::NotInLibrary(title.id.clone()))?;
+        Ok(self.entry(&row))
+    }
+}
+
+fn preview_id(draft_id: &str) -> String {
+    format!("draft-{draft_id}")
+}
+
+fn mime_of(name: &str) -> &'static str {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".webm") {
+        "video/webm"
+    } else if lower.ends_with(".mp4") || lower.ends_with(".m4v") {
+        "video/mp4"
+    } else if lower.ends_with(".mkv") {
+        "video/x-matroska"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Decodes the poster frame the sheet sends as a JPEG or PNG data URL.
+fn decode_poster(url: &str) -> Result<Vec<u8>> {
+    let refuse = |why: &str| {
+        Error::from(PublishError::NotPlayable {
+            name: "the poster".into(),
+            reason: why.to_owned(),
+        })
+    };
+    let b64 = url
+        .strip_prefix("data:image/jpeg;base64,")
+        .or_else(|| url.strip_prefix("data:image/png;base64,"))
+        .ok_or_else(|| refuse("it must be a JPEG or PNG image"))?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|_| refuse("it is not valid base64"))?;
+    if bytes.len() > MAX_POSTER_BYTES {
+        return Err(refuse("it is larger than 4 MB"));
+    }
+    let jpeg = bytes.starts_with(&[0xFF, 0xD8, 0xFF]);
+    let png = bytes.starts_with(b"\x89PNG\r\n\x1a\n");
+    if !jpeg && !png {
+        return Err(refuse("it is not a JPEG or PNG image"));
+    }
+    Ok(bytes)
+}

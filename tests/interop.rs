@@ -1,0 +1,166 @@
+//! Interoperability with standard BitTorrent clients from Debian (aria2c, transmission-create),
+//! on loopback, through the store's tracker: a free title Marquee seeds downloads byte-exact in
+//! aria2c, and a torrent made and seeded by the standard tools downloads byte-exact in Marquee.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use marquee_core::api::{DownloadState, TitleOrigin};
+use marquee_core::{Core, CoreConfig, MachineIdSource, StoreSource};
+use marquee_store::{Store, StoreConfig};
+
+const MACHINE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+/// A child process stopped when the test ends.
+struct Kill(Child);
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn tool(name: &str) -> PathBuf {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    found.unwrap_or_else(|| panic!("{name} is not installed; `cargo xtask test` installs it"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// aria2c with everything that could reach beyond loopback turned off.
+fn aria2c(dir: &Path, torrent: &Path, announce: &str, seed: bool) -> Command {
+    let mut c = Command::new(tool("aria2c"));
+    c.arg(format!("--dir={}", dir.display()))
+        .args([
+            "--enable-dht=false",
+            "--enable-dht6=false",
+            "--bt-enable-lpd=false",
+            "--enable-peer-exchange=false",
+            "--disable-ipv6=true",
+            "--interface=127.0.0.1",
+            "--console-log-level=warn",
+            "--summary-interval=0",
+            "--allow-overwrite=true",
+            "--follow-torrent=false",
+            "--bt-stop-timeout=120",
+        ])
+        .arg(format!("--listen-port={}", free_port()))
+        .arg(format!("--bt-tracker={announce}"));
+    if seed {
+        // Check the existing file, then seed it until the test ends.
+        c.args(["--check-integrity=true", "--seed-ratio=0.0"]);
+    } else {
+        c.args(["--seed-time=0"]);
+    }
+    c.arg(torrent);
+    c
+}
+
+async fn start_store(dir: &Path) -> Store {
+    Store::start(StoreConfig::loopback(
+        dir.join("store"),
+        Some(marquee_store::bundled_demo_dir()),
+    ))
+    .await
+    .unwrap()
+}
+
+async fn open_core(dir: &Path, store: &Store) -> Core {
+    let mut c = CoreConfig::demo(dir.join("profile"), marquee_store::bundled_demo_dir());
+    c.store = StoreSource::Remote { url: store.url() };
+    c.machine_id = MachineIdSource::Fixed(MACHINE.into());
+    Core::open(c).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aria2c_downloads_a_free_title_from_the_store_byte_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let client = marquee_core::store_client::StoreClient::new(&store.url()).unwrap();
+    let torrent = dir.path().join("open-skies.torrent");
+    std::fs::write(&torrent, client.torrent("open-skies").await.unwrap()).unwrap();
+    let out = dir.path().join("aria2");
+    let status = aria2c(&out, &torrent, &format!("{}/announce", store.url()), false)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "aria2c finished: {status}");
+    let original =
+        std::fs::read(marquee_store::bundled_demo_dir().join("media/open-skies.webm")).unwrap();
+    let got = std::fs::read(out.join("open-skies.webm")).unwrap();
+    assert!(got == original, "aria2c's copy is byte-identical");
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn marquee_downloads_a_torrent_made_and_seeded_by_standard_tools() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let announce = format!("{}/announce", store.url());
+
+    // A file made elsewhere: 3 MiB of varied bytes, not a store title.
+    let seed_dir = dir.path().join("seed");
+    std::fs::create_dir_all(&seed_dir).unwrap();
+    let content: Vec<u8> = (0..3 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let file = seed_dir.join("home-movie.webm");
+    std::fs::write(&file, &content).unwrap();
+    let torrent = dir.path().join("home-movie.torrent");
+    let made = Command::new(tool("transmission-create"))
+        .arg("-o")
+        .arg(&torrent)
+        .args(["-t", &announce, "-s", "256"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(made.success(), "transmission-create made the torrent");
+    let _seeder = Kill(
+        aria2c(&seed_dir, &torrent, &announce, true)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+
+    let core = open_core(dir.path(), &store).await;
+    let dropped = core.drop_register(torrent.clone());
+    let entry = core.torrent_import(&dropped.drop_id).await.unwrap();
+    assert_eq!(entry.title.origin, TitleOrigin::External);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let d = core
+            .downloads()
+            .into_iter()
+            .find(|d| d.title_id == entry.title.id)
+            .unwrap();
+        if d.state == DownloadState::Seeding {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Marquee finished the download: {d:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let exported = dir.path().join("exported.webm");
+    core.title_export(&entry.title.id, &exported).await.unwrap();
+    assert!(
+        std::fs::read(&exported).unwrap() == content,
+        "byte-identical"
+    );
+    core.shutdown().await;
+    store.shutdown().await;
+}

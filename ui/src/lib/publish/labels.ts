@@ -1,0 +1,79 @@
+/** Words and choices for the publish sheet. */
+import { formatBytes, formatRuntime } from "../format";
+import type { PublishDraft, PublishForm, PublishProgress } from "../ipc/bindings";
+
+/** Languages offered for a published video (BCP 47 codes). */
+export const LANGUAGES: readonly { code: string; label: string }[] = [
+  { code: "en", label: "English" },
+  { code: "es", label: "Spanish" },
+  { code: "fr", label: "French" },
+  { code: "de", label: "German" },
+  { code: "it", label: "Italian" },
+  { code: "pt", label: "Portuguese" },
+  { code: "nl", label: "Dutch" },
+  { code: "pl", label: "Polish" },
+  { code: "sv", label: "Swedish" },
+  { code: "ru", label: "Russian" },
+  { code: "ar", label: "Arabic" },
+  { code: "hi", label: "Hindi" },
+  { code: "ja", label: "Japanese" },
+  { code: "ko", label: "Korean" },
+  { code: "zh", label: "Chinese" },
+];
+
+/** Licences others get for a published video; the first is the default. */
+export const LICENCES: readonly string[] = ["CC BY 4.0", "CC BY-SA 4.0", "CC0 1.0"];
+
+/** The form as it first shows for a draft. */
+export function initialForm(draft: PublishDraft): PublishForm {
+  return {
+    name: draft.suggested_name,
+    description: "",
+    language: "en",
+    licence_to_share: LICENCES[0],
+    poster_data_url: null,
+  };
+}
+
+/** What the form sends: trimmed text. Null when the title is missing. */
+export function cleanForm(form: PublishForm): PublishForm | null {
+  const name = form.name.trim();
+  if (name === "") return null;
+  return { ...form, name, description: form.description.trim() };
+}
+
+/** How far preparing has got, 0 to 1; null while making the torrent (no byte count). */
+export function progressFraction(p: PublishProgress | null): number | null {
+  if (p === null) return 0;
+  if (p.stage === "hashing") return null;
+  if (p.total_bytes <= 0) return 0;
+  return Math.max(0, Math.min(1, p.done_bytes / p.total_bytes));
+}
+
+/** "Checking the video…", "Copying 42 %", "Preparing torrent…". */
+export function progressText(p: PublishProgress | null): string {
+  if (p === null) return "Checking the video…";
+  if (p.stage === "hashing") return "Preparing torrent…";
+  return `Copying ${Math.floor((progressFraction(p) ?? 0) * 100)} %`;
+}
+
+/** The facts under the preview: codecs, resolution, size, duration. */
+export function draftFacts(draft: PublishDraft): string[] {
+  const facts = [
+    draft.audio_codec ? `${draft.video_codec} · ${draft.audio_codec}` : draft.video_codec,
+    `${draft.width}×${draft.height}`,
+    formatBytes(draft.size_bytes),
+  ];
+  if (draft.duration_s !== null && draft.duration_s > 0) facts.push(formatRuntime(draft.duration_s));
+  return facts;
+}
+
+/** "“Name” is published and seeding". */
+export function publishedText(name: string): string {
+  return `“${name}” is published and seeding`;
+}
+
+/** "Added “Name” — not from the store". */
+export function importedText(name: string): string {
+  return `Added “${name}” — not from the store`;
+}

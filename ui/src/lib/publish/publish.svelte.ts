@@ -1,0 +1,95 @@
+/**
+ * Files handed to Marquee (dropped on the window, picked, or opened with it): videos open the
+ * publish sheet one after another, `.torrent` files are added to the library.
+ */
+import {
+  dropsPending,
+  onFilesDropped,
+  publishPick,
+  torrentImport,
+  type DroppedFile,
+  type LibraryEntry,
+} from "../ipc";
+import { library } from "../library/library.svelte";
+import { nav } from "../nav.svelte";
+import { notice } from "../notice.svelte";
+import { catalog } from "../store/catalog.svelte";
+import { toast } from "../toast.svelte";
+import { importedText, publishedText } from "./labels";
+import { DropQueue } from "./queue";
+
+const queue = new DropQueue();
+let current = $state<DroppedFile | null>(null);
+let waiting = $state(0);
+let picking = $state(false);
+
+function sync(): void {
+  current = queue.current;
+  waiting = queue.waiting;
+}
+
+async function importTorrent(file: DroppedFile): Promise<void> {
+  try {
+    const entry = await torrentImport(file.drop_id);
+    library.upsert(entry);
+    toast.show(importedText(entry.title.name));
+  } catch (e) {
+    notice.show(e);
+  }
+}
+
+export const publishing = {
+  /** The video whose publish sheet is open. */
+  get current(): DroppedFile | null {
+    return current;
+  },
+  /** Videos waiting for their sheet. */
+  get waiting(): number {
+    return waiting;
+  },
+  /** True while the system file dialog is open. */
+  get picking(): boolean {
+    return picking;
+  },
+  receive(files: DroppedFile[]): void {
+    const torrents = queue.add(files);
+    sync();
+    for (const t of torrents) void importTorrent(t);
+  },
+  /** Listens for dropped files, then takes those that came before. Returns a stop function. */
+  async start(): Promise<() => void> {
+    try {
+      const stop = await onFilesDropped((files) => publishing.receive(files));
+      publishing.receive(await dropsPending());
+      return stop;
+    } catch (e) {
+      notice.show(e);
+      return () => {};
+    }
+  },
+  /** The "Publish" button: the system file dialog, then the same path as a drop. */
+  async pick(): Promise<void> {
+    if (picking) return;
+    picking = true;
+    try {
+      publishing.receive(await publishPick());
+    } catch (e) {
+      notice.show(e);
+    } finally {
+      picking = false;
+    }
+  },
+  /** The current sheet is done (discarded, cancelled or refused): on to the next video. */
+  done(): void {
+    queue.next();
+    sync();
+  },
+  /** A video was published: show it on the community shelf. */
+  async published(entry: LibraryEntry): Promise<void> {
+    library.upsert(entry);
+    publishing.done();
+    toast.show(publishedText(entry.title.name));
+    await Promise.all([catalog.load(), library.refresh()]);
+    await nav.revealShelf("community");
+  },
+};
