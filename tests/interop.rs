@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use marquee_core::api::{DownloadState, TitleOrigin};
+use base64::Engine;
+use marquee_core::api::{DownloadState, ErrorKind, PublishForm, TitleKind, TitleOrigin};
 use marquee_core::{Core, CoreConfig, MachineIdSource, StoreSource};
 use marquee_store::{Store, StoreConfig};
 
 const MACHINE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+const OTHER_MACHINE: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
 
 /// A child process stopped when the test ends.
 struct Kill(Child);
@@ -78,10 +80,125 @@ async fn start_store(dir: &Path) -> Store {
 }
 
 async fn open_core(dir: &Path, store: &Store) -> Core {
-    let mut c = CoreConfig::demo(dir.join("profile"), marquee_store::bundled_demo_dir());
+    open_core_as(&dir.join("profile"), store, MACHINE).await
+}
+
+async fn open_core_as(profile: &Path, store: &Store, machine: &str) -> Core {
+    let mut c = CoreConfig::demo(profile, marquee_store::bundled_demo_dir());
     c.store = StoreSource::Remote { url: store.url() };
-    c.machine_id = MachineIdSource::Fixed(MACHINE.into());
+    c.machine_id = MachineIdSource::Fixed(machine.into());
     Core::open(c).await.unwrap()
+}
+
+async fn wait_seeding(core: &Core, title_id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let d = core
+            .downloads()
+            .into_iter()
+            .find(|d| d.title_id == title_id);
+        if d.as_ref()
+            .is_some_and(|d| d.state == DownloadState::Seeding)
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{title_id} finished downloading: {d:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A viewer publishes a video; it is listed on the community shelf, signed by their device;
+/// another viewer and aria2c download it from them through the store's tracker, byte-exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_video_reaches_another_viewer_and_aria2c() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let original =
+        std::fs::read(marquee_store::bundled_demo_dir().join("media/paper-boats.webm")).unwrap();
+    let mine = dir.path().join("My_Summer_Film.webm");
+    std::fs::write(&mine, &original).unwrap();
+
+    let a = open_core_as(&dir.path().join("a"), &store, MACHINE).await;
+    let dropped = a.drop_register(mine.clone());
+    let draft = a.publish_prepare(&dropped.drop_id, |_| {}).await.unwrap();
+    assert_eq!(draft.suggested_name, "My Summer Film");
+    assert_eq!(draft.video_codec, "VP9");
+    let poster =
+        std::fs::read(marquee_store::bundled_demo_dir().join("media/paper-boats.jpg")).unwrap();
+    let form = PublishForm {
+        name: "My Summer Film".into(),
+        description: "Boats on the lake.".into(),
+        language: "en".into(),
+        licence_to_share: "CC BY 4.0".into(),
+        poster_data_url: Some(format!(
+            "data:image/jpeg;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&poster)
+        )),
+    };
+    let published = a.publish_submit(&draft.draft_id, form).await.unwrap();
+    assert_eq!(published.title.origin, TitleOrigin::Published);
+    assert_eq!(published.title.kind, TitleKind::CommunityVideo);
+    // The original was only read.
+    assert_eq!(std::fs::read(&mine).unwrap(), original);
+
+    // Publishing the same video again is refused by name.
+    let again = a.drop_register(mine.clone());
+    let e = a.publish_prepare(&again.drop_id, |_| {}).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PublishRefused, "{e}");
+    assert!(
+        e.to_string()
+            .contains("already published as “My Summer Film”"),
+        "{e}"
+    );
+
+    // Another viewer sees it beside the studio titles, marked as community and free.
+    let b = open_core_as(&dir.path().join("b"), &store, OTHER_MACHINE).await;
+    let listed = b
+        .catalog_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "My Summer Film")
+        .expect("on the community shelf");
+    assert_eq!(listed.kind, TitleKind::CommunityVideo);
+    assert_eq!(listed.offer.price_cents, 0);
+    assert_eq!(listed.publisher.as_deref(), Some("demo"));
+    assert!(!listed.poster_url.is_empty());
+    let got = b.title_acquire(&listed.id, "community-1").await.unwrap();
+    assert_eq!(got.charged_cents, 0);
+    wait_seeding(&b, &listed.id).await;
+    let exported = dir.path().join("b-copy.webm");
+    b.title_export(&listed.id, &exported).await.unwrap();
+    assert!(
+        std::fs::read(&exported).unwrap() == original,
+        "B's copy is byte-identical"
+    );
+
+    // And a standard client gets it from the viewers, not from the store (which has no copy).
+    let client = marquee_core::store_client::StoreClient::new(&store.url()).unwrap();
+    let torrent = dir.path().join("community.torrent");
+    std::fs::write(&torrent, client.torrent(&listed.id).await.unwrap()).unwrap();
+    let out = dir.path().join("aria2");
+    let status = aria2c(&out, &torrent, &format!("{}/announce", store.url()), false)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "aria2c finished: {status}");
+    let file = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.path().extension().is_some_and(|x| x == "webm"))
+        .expect("aria2c wrote the video");
+    assert!(
+        std::fs::read(file.path()).unwrap() == original,
+        "aria2c's copy is byte-identical"
+    );
+    a.shutdown().await;
+    b.shutdown().await;
+    store.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,6 +25,14 @@ impl Torrents {
     /// Starts a session that listens for peers on `listen` (port 0 picks a free one).
     pub async fn start(downloads: &Path, listen: SocketAddr) -> Result<Torrents> {
         std::fs::create_dir_all(downloads).context("creating the downloads folder")?;
+        // librqbit announces no port for a loopback listener (it assumes nobody could reach it)
+        // and trackers then list a wrong one; so pick the port first and announce it.
+        let listen = if listen.port() == 0 {
+            let probe = std::net::TcpListener::bind(listen).context("finding a free port")?;
+            probe.local_addr().context("finding a free port")?
+        } else {
+            listen
+        };
         let session = Session::new_with_opts(
             downloads.to_path_buf(),
             SessionOptions {
@@ -34,6 +42,7 @@ impl Torrents {
                 disable_local_service_discovery: true,
                 listen: Some(ListenerOptions {
                     listen_addr: listen,
+                    announce_port: Some(listen.port()),
                     ..Default::default()
                 }),
                 // Every open playback response holds a stream permit from this pool, shared with
