@@ -7,217 +7,16 @@
 //! Writes `target/e2e/rent-and-watch.json` (with `click_to_first_frame_ms`) and a screenshot
 //! `target/e2e/rent-and-watch.png`.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{json, Value};
+use common::*;
+use fantoccini::Locator;
+use serde_json::json;
 
 const TITLE: &str = "neon-harbor";
 const PRICE_CENTS: i64 = 400;
-
-/// A child process that is stopped when the test ends, pass or fail.
-struct Guard {
-    child: Child,
-    name: &'static str,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        // SIGTERM, not SIGKILL: tauri-driver then stops its WebKitWebDriver too; a killed one
-        // leaves WebKitWebDriver running and the next run talks to the stale one.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!("{} did not stop on SIGTERM; killing it", self.name);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
-/// Starts Xvfb on a free display number.
-fn start_xvfb() -> (Guard, String) {
-    for n in 90..140 {
-        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-            || Path::new(&format!("/tmp/.X{n}-lock")).exists()
-        {
-            continue;
-        }
-        let display = format!(":{n}");
-        let child = Command::new("Xvfb")
-            .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb is installed (cargo xtask test installs it)");
-        let guard = Guard {
-            child,
-            name: "Xvfb",
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-            assert!(Instant::now() < deadline, "Xvfb did not start on {display}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        return (guard, display);
-    }
-    panic!("no free X display");
-}
-
-fn tauri_driver() -> PathBuf {
-    std::env::var_os("MARQUEE_TAURI_DRIVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("tauri-driver"))
-}
-
-/// Starts tauri-driver for one app profile and connects a WebDriver session; the app starts.
-async fn launch(display: &str, profile: &Path) -> (Guard, Client) {
-    let port = free_port();
-    let native_port = free_port();
-    let child = Command::new(tauri_driver())
-        .args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native_port.to_string(),
-        ])
-        .env("DISPLAY", display)
-        .env("MARQUEE_DATA_DIR", profile)
-        .env("RUST_LOG", "info,librqbit=warn,librqbit_core=warn")
-        .spawn()
-        .expect("tauri-driver is installed (cargo xtask test installs it)");
-    let driver = Guard {
-        child,
-        name: "tauri-driver",
-    };
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("wry"));
-    caps.insert(
-        "tauri:options".into(),
-        json!({ "application": env!("CARGO_BIN_EXE_marquee") }),
-    );
-    let url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let client = loop {
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector)
-            .capabilities(caps.clone())
-            .connect(&url)
-            .await
-        {
-            Ok(c) => break c,
-            Err(e) if Instant::now() < deadline => {
-                eprintln!("waiting for tauri-driver: {e}");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            Err(e) => panic!("no WebDriver session: {e}"),
-        }
-    };
-    (driver, client)
-}
-
-/// Runs `script` until it returns something other than null/false, or fails after `timeout`.
-async fn poll(c: &Client, what: &str, script: &str, timeout: Duration) -> Value {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let v = c.execute(script, vec![]).await.expect("script runs");
-        if !(v.is_null() || v == Value::Bool(false)) {
-            return v;
-        }
-        if Instant::now() > deadline {
-            let shot = c.screenshot().await.unwrap_or_default();
-            let path = target_dir().join("e2e/failure.png");
-            let _ = std::fs::write(&path, shot);
-            let err = c
-                .execute(
-                    "const e = document.querySelector('[data-testid=error]'); return e ? e.innerText : null;",
-                    vec![],
-                )
-                .await
-                .unwrap_or(Value::Null);
-            panic!(
-                "timed out after {timeout:?} waiting for {what}; error shown: {err}; screenshot: {}",
-                path.display()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn wallet_cents(c: &Client) -> i64 {
-    poll(
-        c,
-        "the wallet balance",
-        "const w = document.querySelector('[data-testid=wallet-balance]'); \
-         return w && w.dataset.balanceCents !== undefined && w.dataset.balanceCents !== '' ? Number(w.dataset.balanceCents) : null;",
-        Duration::from_secs(120),
-    )
-    .await
-    .as_i64()
-    .expect("a number")
-}
-
-/// Waits until the player's video has played past 2 s, then draws the current frame to a canvas
-/// and returns how many distinct colours and how many non-dark pixels it holds.
-async fn assert_plays(c: &Client) -> Value {
-    poll(
-        c,
-        "currentTime > 2 s",
-        "const v = document.querySelector('[data-testid=player]'); return v && v.currentTime > 2 ? v.currentTime : null;",
-        Duration::from_secs(120),
-    )
-    .await;
-    let frame = c
-        .execute(
-            "const v = document.querySelector('[data-testid=player]');
-             const w = 160, h = 90;
-             const canvas = document.createElement('canvas');
-             canvas.width = w; canvas.height = h;
-             const ctx = canvas.getContext('2d');
-             ctx.drawImage(v, 0, 0, w, h);
-             const d = ctx.getImageData(0, 0, w, h).data;
-             const colours = new Set();
-             let bright = 0;
-             for (let i = 0; i < d.length; i += 4) {
-               colours.add((d[i] >> 4) << 8 | (d[i+1] >> 4) << 4 | (d[i+2] >> 4));
-               if (d[i] + d[i+1] + d[i+2] > 60) bright++;
-             }
-             return { colours: colours.size, bright, pixels: w * h, width: v.videoWidth, height: v.videoHeight };",
-            vec![],
-        )
-        .await
-        .expect("the frame can be drawn");
-    let colours = frame["colours"].as_u64().unwrap();
-    let bright = frame["bright"].as_u64().unwrap();
-    assert!(
-        colours >= 8 && bright > 100,
-        "the frame drawn to a canvas is not blank: {frame}"
-    );
-    frame
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rent_and_watch_in_the_window() {
@@ -227,7 +26,7 @@ async fn rent_and_watch_in_the_window() {
     let (_xvfb, display) = start_xvfb();
 
     // First run: rent and watch.
-    let (driver, c) = launch(&display, profile.path()).await;
+    let (driver, c) = launch(&display, profile.path(), &[]).await;
     let card = format!("[data-testid=title-card-{TITLE}]");
     poll(
         &c,
@@ -329,7 +128,7 @@ async fn rent_and_watch_in_the_window() {
     drop(driver);
 
     // Second run, same profile: the library is intact and the rental plays with no new charge.
-    let (driver, c) = launch(&display, profile.path()).await;
+    let (driver, c) = launch(&display, profile.path(), &[]).await;
     let again = wallet_cents(&c).await;
     assert_eq!(again, after, "the restart charged nothing");
     c.wait()
