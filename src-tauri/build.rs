@@ -22,6 +22,8 @@ const COMMANDS: &[&str] = &[
     "title_export",
     "magnet_open",
     "torrent_import",
+    "licence_move",
+    "device_reactivate",
 ];
 
 fn main() {

@@ -22,14 +22,14 @@ pub const FILES_DROPPED: &str = "files-dropped";
 /// The core, once it has opened (or why it could not), and files that arrived before the page
 /// was listening.
 pub struct AppState {
-    core: watch::Receiver<Option<Result<Core, AppError>>>,
+    core: watch::Sender<Option<Result<Core, AppError>>>,
     pending: Mutex<Vec<DroppedFile>>,
 }
 
 impl AppState {
     /// Waits for the core to open.
     async fn core(&self) -> Result<Core, AppError> {
-        let mut rx = self.core.clone();
+        let mut rx = self.core.subscribe();
         let ready = rx
             .wait_for(Option::is_some)
             .await
@@ -117,6 +117,30 @@ async fn downloads_watch(
         }
     });
     Ok(())
+}
+
+/// Moves a purchase licensed to another computer of the account to this one.
+#[tauri::command]
+async fn licence_move(
+    state: State<'_, AppState>,
+    title_id: String,
+) -> Result<LibraryEntry, AppError> {
+    Ok(state.core().await?.licence_move(&title_id).await?)
+}
+
+/// Registers this computer as a new device when the profile was made on another one: the old
+/// device key is kept aside, the library stays, and the core opens again.
+#[tauri::command]
+async fn device_reactivate<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<(), AppError> {
+    let config = config(&app)?;
+    marquee_core::identity::set_aside_device_key(&config.data_dir)?;
+    state.core.send_replace(None);
+    let opened = Core::open(config).await.map_err(AppError::from);
+    state.core.send_replace(Some(opened.clone()));
+    opened.map(drop)
 }
 
 /// Files dropped or opened before the page listened for [`FILES_DROPPED`]; taken once.
@@ -302,9 +326,9 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
-            let (tx, rx) = watch::channel(None);
+            let (tx, _) = watch::channel(None);
             app.manage(AppState {
-                core: rx,
+                core: tx.clone(),
                 pending: Mutex::default(),
             });
             // Files given on the command line (file associations, "Open with Marquee") take
@@ -326,7 +350,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 if let Err(e) = &opened {
                     tracing::error!(error = %e.message, "the core did not open");
                 }
-                let _ = tx.send(Some(opened));
+                tx.send_replace(Some(opened));
             });
             Ok(())
         })
@@ -354,7 +378,9 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             title_save_torrent,
             title_export,
             magnet_open,
-            torrent_import
+            torrent_import,
+            licence_move,
+            device_reactivate
         ])
 }
 

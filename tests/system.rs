@@ -247,3 +247,131 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The store revokes a licence: the app honours it at its next check. A purchase made on one
+/// computer moves to another of the account's computers; the first one's licence is revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn revocation_and_moving_a_purchase() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let a_profile = dir.path().join("a");
+    let a = Core::open(config(&a_profile, &store, MACHINE_A))
+        .await
+        .unwrap();
+    a.title_acquire("orbital-s01e01", "buy-1").await.unwrap();
+    a.title_acquire("orbital-s01e02", "buy-2").await.unwrap();
+    a.playback_open("orbital-s01e01").await.unwrap();
+
+    // The store revokes episode 1's licence (as its owner may, through the API).
+    let mut client = marquee_core::store_client::StoreClient::new(&store.url()).unwrap();
+    client
+        .sign_in(marquee_store::DEMO_EMAIL, marquee_store::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let status = client
+        .licence_status(&a.device_id().to_hex())
+        .await
+        .unwrap();
+    assert!(status.revoked.is_empty());
+    let orders = reqwest::Client::new()
+        .get(format!("{}/api/v1/orders", store.url()))
+        .bearer_auth(session_token(&store).await)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let licence_id = orders["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["title_id"] == "orbital-s01e01")
+        .and_then(|o| o["licence_id"].as_str())
+        .expect("a receipt names its licence")
+        .to_owned();
+    let revoked = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/licences/{licence_id}/revoke",
+            store.url()
+        ))
+        .bearer_auth(session_token(&store).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    let e = a.playback_open("orbital-s01e01").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LicenceRevoked, "{e}");
+    let lib = a.library_list().await.unwrap();
+    let ep1 = lib.iter().find(|e| e.title.id == "orbital-s01e01").unwrap();
+    assert_eq!(
+        ep1.licence.status,
+        marquee_core::api::LicenceStatus::Revoked
+    );
+    a.shutdown().await;
+    drop(a);
+
+    // Another computer of the account, with the library copied over: episode 2 was bought on
+    // A, so it shows as licensed elsewhere, moves here without a charge, and plays.
+    let b_profile = dir.path().join("b");
+    std::fs::create_dir_all(&b_profile).unwrap();
+    for f in ["library.db", "library.db-wal", "library.db-shm"] {
+        if a_profile.join(f).exists() {
+            std::fs::copy(a_profile.join(f), b_profile.join(f)).unwrap();
+        }
+    }
+    let b = Core::open(config(&b_profile, &store, MACHINE_B))
+        .await
+        .unwrap();
+    let before = b.wallet_get().await.unwrap().balance_cents;
+    let ep2 = b
+        .library_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.title.id == "orbital-s01e02")
+        .unwrap();
+    assert_eq!(
+        ep2.licence.status,
+        marquee_core::api::LicenceStatus::OtherDevice
+    );
+    let e = b.playback_open("orbital-s01e02").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LicenceOtherDevice, "{e}");
+    let moved = b.licence_move("orbital-s01e02").await.unwrap();
+    assert_eq!(
+        moved.licence.status,
+        marquee_core::api::LicenceStatus::Owned
+    );
+    b.playback_open("orbital-s01e02").await.unwrap();
+    assert_eq!(
+        b.wallet_get().await.unwrap().balance_cents,
+        before,
+        "moving is free"
+    );
+    b.shutdown().await;
+
+    // Back on A: its licence for episode 2 was revoked by the move.
+    let a = Core::open(config(&a_profile, &store, MACHINE_A))
+        .await
+        .unwrap();
+    let e = a.playback_open("orbital-s01e02").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LicenceRevoked, "{e}");
+    a.shutdown().await;
+    store.shutdown().await;
+}
+
+async fn session_token(store: &Store) -> String {
+    let resp: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/sessions", store.url()))
+        .json(&serde_json::json!({
+            "email": marquee_store::DEMO_EMAIL,
+            "password": marquee_store::DEMO_PASSWORD,
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    resp["token"].as_str().unwrap().to_owned()
+}

@@ -149,6 +149,10 @@ pub enum LicenceStatus {
     Running,
     /// A rental that ended.
     Expired,
+    /// Withdrawn by the store.
+    Revoked,
+    /// Licensed to another computer (a purchase can be moved here).
+    OtherDevice,
     /// A purchase.
     Owned,
     /// A free title.
@@ -366,6 +370,12 @@ pub enum ErrorKind {
     LicenceOtherDevice,
     /// A rental that ended.
     LicenceExpired,
+    /// The store revoked the licence.
+    LicenceRevoked,
+    /// The computer's clock is behind the latest trusted time.
+    ClockBehind,
+    /// This profile was made on another computer: register this one to continue.
+    OtherComputer,
     /// The store cannot be reached.
     StoreUnreachable,
     /// The title is not in the library.
@@ -384,12 +394,15 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, so the UI can tell a backend error from anything else a call may reject with.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::UnknownTitle,
         ErrorKind::InsufficientFunds,
         ErrorKind::LicenceInvalid,
         ErrorKind::LicenceOtherDevice,
         ErrorKind::LicenceExpired,
+        ErrorKind::LicenceRevoked,
+        ErrorKind::ClockBehind,
+        ErrorKind::OtherComputer,
         ErrorKind::StoreUnreachable,
         ErrorKind::NotInLibrary,
         ErrorKind::DownloadFailed,

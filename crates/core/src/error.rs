@@ -29,11 +29,22 @@ pub enum Error {
     #[error("The licence for this title could not be verified ({0}). Get the title again from the store; you will not be charged twice.")]
     LicenceInvalid(String),
     /// A licence of another computer.
-    #[error("This title was licensed to another computer. Rent or buy it on this computer to watch it here.")]
+    #[error("This title was licensed to another computer. Move a purchase here, or rent it again on this computer.")]
     LicenceOtherDevice,
     /// A rental that ended or was never started in time.
     #[error("{0} Rent it again to watch it.")]
     LicenceExpired(String),
+    /// The local clock is behind the latest trusted time.
+    #[error("Your computer's clock is behind (it says {local}, but it was already {trusted}). Connect to the store to continue, or set the clock right.")]
+    ClockBehind {
+        /// What the clock says.
+        local: String,
+        /// The latest trusted time.
+        trusted: String,
+    },
+    /// The store revoked the licence.
+    #[error("The store withdrew this licence. Get the title again from the store to watch it.")]
+    LicenceRevoked,
     /// Not in the library.
     #[error("This title is not in your library yet. Rent, buy or get it from the Store first.")]
     NotInLibrary(String),
@@ -70,6 +81,9 @@ impl Error {
             Error::LicenceInvalid(_) => ErrorKind::LicenceInvalid,
             Error::LicenceOtherDevice => ErrorKind::LicenceOtherDevice,
             Error::LicenceExpired(_) => ErrorKind::LicenceExpired,
+            Error::ClockBehind { .. } => ErrorKind::ClockBehind,
+            Error::LicenceRevoked => ErrorKind::LicenceRevoked,
+            Error::Device(marquee_licence::DeviceError::OtherComputer) => ErrorKind::OtherComputer,
             Error::NotInLibrary(_) => ErrorKind::NotInLibrary,
             Error::Download(_) => ErrorKind::DownloadFailed,
             Error::Playback(_) => ErrorKind::Playback,

@@ -76,6 +76,18 @@ impl Identity {
     }
 }
 
+/// Sets aside a device key made on another computer (kept as `device.key.other-<time>`, never
+/// deleted), so the next start registers this computer as a new device. The library stays;
+/// purchases can then be moved here and rentals rented again.
+pub fn set_aside_device_key(profile: &Path) -> Result<()> {
+    let path = profile.join(DEVICE_KEY_FILE);
+    if path.exists() {
+        let aside = profile.join(format!("{DEVICE_KEY_FILE}.other-{}", crate::time::now_s()));
+        std::fs::rename(&path, aside).map_err(anyhow::Error::from)?;
+    }
+    Ok(())
+}
+
 /// True when the error means the profile was made on another computer.
 pub fn is_other_computer(e: &Error) -> bool {
     matches!(e, Error::Device(DeviceError::OtherComputer))
@@ -97,5 +109,19 @@ mod tests {
         let b = MachineIdSource::Fixed("9a8b7c6d5e4f40312233445566778899".into());
         let err = Identity::load_or_create(dir.path(), &b).err().unwrap();
         assert!(is_other_computer(&err), "{err}");
+
+        // Re-activation: the other computer's key is kept aside and a new one is made here.
+        set_aside_device_key(dir.path()).unwrap();
+        let here = Identity::load_or_create(dir.path(), &b).unwrap();
+        assert_ne!(here.device_id, first.device_id);
+        let kept = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .any(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("device.key.other-")
+            });
+        assert!(kept, "the old key is kept, not deleted");
     }
 }

@@ -5,9 +5,11 @@
 //! [`Core`] is the facade the desktop shell, the tests and any CLI call. It is cheap to clone.
 
 pub mod api;
+pub mod clock;
 pub mod error;
 pub mod identity;
 pub mod library;
+mod licences;
 pub mod playback;
 pub mod probe;
 pub mod publish;
@@ -98,6 +100,8 @@ pub struct Core {
 
 struct Inner {
     data_dir: PathBuf,
+    /// Trusted time for rental windows.
+    clock: Arc<clock::TrustedClock>,
     library: Library,
     identity: Identity,
     store: StoreClient,
@@ -147,12 +151,16 @@ impl Core {
             )
             .await?;
 
+        let clock = Arc::new(clock::TrustedClock::new(
+            Core::load_high_water(&library).await?,
+        ));
         let torrents =
             Torrents::start(&config.data_dir.join("downloads"), config.peer_listen).await?;
         let playback = PlaybackServer::start().await?;
         let core = Core {
             inner: Arc::new(Inner {
                 data_dir: config.data_dir.clone(),
+                clock,
                 library,
                 identity,
                 store,
@@ -166,6 +174,10 @@ impl Core {
                 acquire_lock: tokio::sync::Mutex::new(()),
             }),
         };
+        // Learn the store's time and revocations before the first playback; offline is fine.
+        if let Err(e) = core.licences_sync().await {
+            tracing::warn!(error = %e, "checking licences with the store");
+        }
         let resuming = core.clone();
         tokio::spawn(async move {
             if let Err(e) = resuming.resume_downloads().await {
@@ -323,12 +335,14 @@ impl Core {
     ) -> Result<AcquireResult> {
         let _one_at_a_time = self.inner.acquire_lock.lock().await;
         if let Some(row) = self.inner.library.get(title_id).await? {
+            let now = self.trusted_now().await?;
             let playable = match &row.licence {
                 None => true,
+                Some(_) if row.revoked => false,
                 Some(bytes) => self
                     .verified_licence(&row.title, bytes)
                     .and_then(|l| {
-                        l.check_time(time::now_s(), row.first_frame_at)
+                        l.check_time(now, row.first_frame_at)
                             .map_err(Error::from_licence)
                     })
                     .is_ok(),
@@ -596,18 +610,42 @@ impl Core {
             start_by_ms: None,
             ends_at_ms: None,
         };
+        if kind == OfferKind::Buy && row.licence.is_some() {
+            if row.revoked {
+                state.status = LicenceStatus::Revoked;
+            } else if let Some(Err(Error::LicenceOtherDevice)) = row
+                .licence
+                .as_deref()
+                .map(|b| self.verified_licence(&row.title, b))
+            {
+                state.status = LicenceStatus::OtherDevice;
+            }
+        }
         if kind != OfferKind::Rent {
             return state;
         }
-        let Some(licence) = row
+        if row.revoked {
+            state.status = LicenceStatus::Revoked;
+            return state;
+        }
+        let licence = match row
             .licence
             .as_deref()
-            .and_then(|b| self.verified_licence(&row.title, b).ok())
-        else {
-            state.status = LicenceStatus::Expired;
-            return state;
+            .map(|b| self.verified_licence(&row.title, b))
+        {
+            Some(Ok(l)) => l,
+            Some(Err(Error::LicenceOtherDevice)) => {
+                state.status = LicenceStatus::OtherDevice;
+                return state;
+            }
+            _ => {
+                state.status = LicenceStatus::Expired;
+                return state;
+            }
         };
-        match licence.check_time(time::now_s(), row.first_frame_at) {
+        // The listing never refuses: a clock set back shows the state at the trusted mark.
+        let now = time::now_s().max(self.inner.clock.high_water());
+        match licence.check_time(now, row.first_frame_at) {
             Ok(Validity::NotStarted { start_by }) => state.start_by_ms = Some(start_by * 1000),
             Ok(Validity::Running { ends_at }) => {
                 state.status = LicenceStatus::Running;
@@ -661,12 +699,30 @@ impl Core {
                 "games are downloaded, not played in the window".into(),
             ));
         }
+        if row.licence.is_some() {
+            // Honour revocations as soon as the store is reachable.
+            self.licences_sync().await.ok();
+        }
+        let row = self
+            .inner
+            .library
+            .get(title_id)
+            .await?
+            .ok_or_else(|| Error::NotInLibrary(title_id.to_owned()))?;
+        if row.revoked {
+            return Err(Error::LicenceRevoked);
+        }
+        let now = if row.licence.is_some() {
+            self.trusted_now().await?
+        } else {
+            time::now_s()
+        };
         let handle = self.ensure_torrent(&row, None).await?;
         let (opener, plaintext_len, licence) = match &row.licence {
             Some(bytes) => {
                 let licence = self.verified_licence(&row.title, bytes)?;
                 licence
-                    .check_time(time::now_s(), row.first_frame_at)
+                    .check_time(now, row.first_frame_at)
                     .map_err(Error::from_licence)?;
                 let header = read_header(&handle).await?;
                 let key = licence
@@ -690,6 +746,7 @@ impl Core {
                 plaintext_len,
                 licence,
                 first_frame_at: AtomicI64::new(row.first_frame_at.unwrap_or(0)),
+                clock: self.inner.clock.clone(),
             },
         );
         Ok(PlaybackSource {
@@ -708,7 +765,11 @@ impl Core {
         position_s: f64,
         first_frame: bool,
     ) -> Result<()> {
-        let now = time::now_s();
+        let now = self
+            .inner
+            .clock
+            .now(time::now_s())
+            .unwrap_or_else(|b| b.trusted);
         let first = first_frame.then_some(now);
         self.inner
             .library
@@ -716,6 +777,11 @@ impl Core {
             .await?;
         if first_frame {
             self.inner.playback.first_frame(title_id, now);
+            if let Some(row) = self.inner.library.get(title_id).await? {
+                if let Some(at) = row.first_frame_at.filter(|_| !row.first_frame_reported) {
+                    self.report_first_frame(&row, at);
+                }
+            }
         }
         Ok(())
     }

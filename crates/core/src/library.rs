@@ -28,6 +28,10 @@ pub struct LibraryRow {
     pub licence: Option<Vec<u8>>,
     /// Where it comes from.
     pub origin: TitleOrigin,
+    /// The store revoked its licence.
+    pub revoked: bool,
+    /// The first frame was reported to the store.
+    pub first_frame_reported: bool,
 }
 
 /// The library database.
@@ -75,7 +79,7 @@ impl Library {
              ON CONFLICT (title_id) DO UPDATE SET title_json = excluded.title_json, offer = excluded.offer,
                 acquired_at = excluded.acquired_at, order_id = excluded.order_id, info_hash = excluded.info_hash,
                 torrent = excluded.torrent, encrypted = excluded.encrypted, origin = excluded.origin,
-                first_frame_at = NULL",
+                first_frame_at = NULL, revoked = 0, first_frame_reported = 0",
         )
         .bind(&title.id)
         .bind(serde_json::to_string(title).context("title json")?)
@@ -120,6 +124,8 @@ impl Library {
             position_s: r.get("position_s"),
             first_frame_at: r.get("first_frame_at"),
             licence: r.get("licence"),
+            revoked: r.get::<i64, _>("revoked") != 0,
+            first_frame_reported: r.get::<i64, _>("first_frame_reported") != 0,
             origin: match r.get::<String, _>("origin").as_str() {
                 "published" => TitleOrigin::Published,
                 "external" => TitleOrigin::External,
@@ -128,7 +134,7 @@ impl Library {
         })
     }
 
-    const SELECT: &'static str = "SELECT l.title_json, l.acquired_at, l.torrent, l.position_s, l.first_frame_at, l.origin, c.bytes AS licence
+    const SELECT: &'static str = "SELECT l.title_json, l.acquired_at, l.torrent, l.position_s, l.first_frame_at, l.origin, l.revoked, l.first_frame_reported, c.bytes AS licence
            FROM library l LEFT JOIN licences c ON c.title_id = l.title_id";
 
     /// The title with this info hash, if any.
@@ -179,6 +185,41 @@ impl Library {
         .bind(title_id)
         .execute(&self.db)
         .await?;
+        Ok(())
+    }
+
+    /// Marks titles whose licence the store revoked.
+    pub async fn mark_revoked(&self, title_id: &str) -> Result<()> {
+        sqlx::query("UPDATE library SET revoked = 1 WHERE title_id = ?")
+            .bind(title_id)
+            .execute(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Records that the store knows the first frame.
+    pub async fn mark_first_frame_reported(&self, title_id: &str) -> Result<()> {
+        sqlx::query("UPDATE library SET first_frame_reported = 1 WHERE title_id = ?")
+            .bind(title_id)
+            .execute(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces a title's licence (a purchase moved to this computer).
+    pub async fn replace_licence(&self, title_id: &str, bytes: &[u8], now: i64) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        sqlx::query("UPDATE licences SET bytes = ?, received_at = ? WHERE title_id = ?")
+            .bind(bytes)
+            .bind(now)
+            .bind(title_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE library SET revoked = 0 WHERE title_id = ?")
+            .bind(title_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

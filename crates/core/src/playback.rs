@@ -51,6 +51,8 @@ pub struct OpenTitle {
     pub licence: Option<Licence>,
     /// The first frame time (unix seconds, 0 = not yet): the rental window starts there.
     pub first_frame_at: AtomicI64,
+    /// Trusted time for the licence check on every request.
+    pub clock: Arc<crate::clock::TrustedClock>,
 }
 
 /// The running server.
@@ -262,7 +264,11 @@ async fn play(
     };
     if let Some(licence) = &title.licence {
         let first = title.first_frame_at.load(Ordering::SeqCst);
-        if let Err(e) = licence.check_time(crate::time::now_s(), (first != 0).then_some(first)) {
+        let now = match title.clock.now(crate::time::now_s()) {
+            Ok(t) => t,
+            Err(_) => return refuse(StatusCode::FORBIDDEN, "the computer's clock is behind"),
+        };
+        if let Err(e) = licence.check_time(now, (first != 0).then_some(first)) {
             return refuse(StatusCode::FORBIDDEN, &e.to_string());
         }
     }

@@ -197,6 +197,7 @@ impl Core {
                 plaintext_len: prepared.size,
                 licence: None,
                 first_frame_at: AtomicI64::new(0),
+                clock: self.inner.clock.clone(),
             },
         );
         let draft = PublishDraft {

@@ -165,6 +165,36 @@ impl StoreClient {
         self.post("/api/v1/community", &req).await
     }
 
+    /// The store's signed time.
+    pub async fn time(&self) -> Result<SignedTime> {
+        self.get("/api/v1/time").await
+    }
+
+    /// Tells the store when a licence's first frame played (the rental window starts there).
+    pub async fn first_frame(&self, licence_id: &str, at: i64) -> Result<()> {
+        let url = format!("{}/api/v1/licences/{licence_id}/first-frame", self.base);
+        self.send_raw(self.http.post(url).json(&FirstFrameReport { at }))
+            .await
+            .map(drop)
+    }
+
+    /// Which of this device's licences the store revoked, with its signed time.
+    pub async fn licence_status(&self, device_id: &str) -> Result<LicenceStatusResponse> {
+        self.get(&format!("/api/v1/licences/status?device_id={device_id}"))
+            .await
+    }
+
+    /// Moves a purchase's licence to this device; the old device's licence is revoked.
+    pub async fn licence_move(&self, licence_id: &str, device_id: &str) -> Result<LicenceResponse> {
+        self.post(
+            &format!("/api/v1/licences/{licence_id}/move"),
+            &MoveRequest {
+                device_id: device_id.to_owned(),
+            },
+        )
+        .await
+    }
+
     /// The torrent file of a title.
     pub async fn torrent(&self, title_id: &str) -> Result<Vec<u8>> {
         let url = format!("{}/api/v1/titles/{title_id}/torrent", self.base);

@@ -13,6 +13,12 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Licensed to another computer";
     case "licence_expired":
       return "Rental ended";
+    case "licence_revoked":
+      return "Licence withdrawn";
+    case "clock_behind":
+      return "Your clock is behind";
+    case "other_computer":
+      return "This profile belongs to another computer";
     case "store_unreachable":
       return "Store unreachable";
     case "not_in_library":

@@ -134,12 +134,16 @@ export function licenceText(state: LicenceState, nowMs: number): string {
       const end = state.ends_at_ms ?? state.start_by_ms;
       return end === null ? "Rental ended" : `Rental ended on ${formatDateTime(end)}`;
     }
+    case "revoked":
+      return "Withdrawn by the store";
+    case "other_device":
+      return "Licensed to another computer";
   }
 }
 
 /** True when a licence no longer lets the title play at `nowMs`. */
 export function licenceEnded(state: LicenceState, nowMs: number): boolean {
-  if (state.status === "expired") return true;
+  if (state.status === "expired" || state.status === "revoked" || state.status === "other_device") return true;
   if (state.status === "running" && state.ends_at_ms !== null) return state.ends_at_ms <= nowMs;
   if (state.status === "not_started" && state.start_by_ms !== null) return state.start_by_ms <= nowMs;
   return false;

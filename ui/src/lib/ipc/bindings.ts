@@ -121,7 +121,7 @@ balance_cents: number,
  * Currency code.
  */
 currency: string, };
-export type LicenceStatus = "not_started" | "running" | "expired" | "owned" | "free";
+export type LicenceStatus = "not_started" | "running" | "expired" | "revoked" | "other_device" | "owned" | "free";
 export type LicenceState = { 
 /**
  * Rent, buy or free.
@@ -228,7 +228,7 @@ mime: string,
  * Resume position, seconds.
  */
 position_s: number, };
-export type ErrorKind = "unknown_title" | "insufficient_funds" | "licence_invalid" | "licence_other_device" | "licence_expired" | "store_unreachable" | "not_in_library" | "download_failed" | "playback" | "publish_refused" | "cancelled" | "internal";
+export type ErrorKind = "unknown_title" | "insufficient_funds" | "licence_invalid" | "licence_other_device" | "licence_expired" | "licence_revoked" | "clock_behind" | "other_computer" | "store_unreachable" | "not_in_library" | "download_failed" | "playback" | "publish_refused" | "cancelled" | "internal";
 export type AppError = { 
 /**
  * Stable kind.
@@ -342,4 +342,4 @@ export type ShareLinks = {
  * A magnet link with the store's tracker.
  */
 magnet: string, };
-export const ERROR_KINDS: readonly ErrorKind[] = ["unknown_title", "insufficient_funds", "licence_invalid", "licence_other_device", "licence_expired", "store_unreachable", "not_in_library", "download_failed", "playback", "publish_refused", "cancelled", "internal"];
+export const ERROR_KINDS: readonly ErrorKind[] = ["unknown_title", "insufficient_funds", "licence_invalid", "licence_other_device", "licence_expired", "licence_revoked", "clock_behind", "other_computer", "store_unreachable", "not_in_library", "download_failed", "playback", "publish_refused", "cancelled", "internal"];

@@ -189,3 +189,13 @@ export function magnetOpen(link: string): Promise<LibraryEntry> {
 export function torrentImport(dropId: string): Promise<LibraryEntry> {
   return call<LibraryEntry>("torrent_import", { dropId });
 }
+
+/** Moves a purchase licensed to another computer of the account to this one. */
+export function licenceMove(titleId: string): Promise<LibraryEntry> {
+  return call<LibraryEntry>("licence_move", { titleId });
+}
+
+/** Registers this computer as a new device when the profile was made on another one. */
+export function deviceReactivate(): Promise<void> {
+  return call<void>("device_reactivate");
+}

@@ -26,6 +26,8 @@ export function libraryBadge(entry: LibraryEntry | undefined, nowMs: number): st
     case "running":
       return licenceEnded(entry.licence, nowMs) ? null : "Rented";
     case "expired":
+    case "revoked":
+    case "other_device":
       return null;
   }
 }
@@ -46,6 +48,10 @@ export type PrimaryAction =
  */
 export function primaryAction(title: Title, entry: LibraryEntry | undefined, nowMs: number): PrimaryAction {
   const price = formatPrice(title.offer.price_cents, title.offer.currency);
+  if (entry?.licence.status === "other_device" && title.offer.kind === "buy") {
+    // A purchase made on another computer moves here from the Library, without a new charge.
+    return { kind: "none", label: "Licensed to another computer" };
+  }
   const usable = entry !== undefined && !licenceEnded(entry.licence, nowMs);
   if (usable) {
     if (!isVideo(title)) return { kind: "none", label: "In your library" };

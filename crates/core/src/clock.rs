@@ -1,0 +1,115 @@
+//! Trusted time for rental windows. The local clock can be set back to stretch a rental, so the
+//! core keeps a high-water mark of the latest time it has trusted (persisted in the library), fed
+//! by the store's signed time when online and by the local clock otherwise. A local clock more
+//! than [`TOLERANCE_S`] behind the mark refuses paid playback until the store confirms the time.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+/// How far behind the high-water mark the local clock may be (unix seconds, so time zones do
+/// not matter; this covers adjustments such as NTP corrections).
+pub const TOLERANCE_S: i64 = 10 * 60;
+
+/// The local clock is behind the latest trusted time.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ClockBehind {
+    /// The local clock, unix seconds.
+    pub local: i64,
+    /// The latest trusted time, unix seconds.
+    pub trusted: i64,
+}
+
+/// A monotonic view of trusted time.
+#[derive(Debug, Default)]
+pub struct TrustedClock {
+    /// Latest trusted time seen (unix seconds).
+    high_water: AtomicI64,
+    /// Store time minus local time, once the store confirmed the time this run.
+    offset: AtomicI64,
+    confirmed: AtomicBool,
+}
+
+impl TrustedClock {
+    /// Starts from a persisted high-water mark.
+    pub fn new(high_water: i64) -> TrustedClock {
+        TrustedClock {
+            high_water: AtomicI64::new(high_water),
+            offset: AtomicI64::new(0),
+            confirmed: AtomicBool::new(false),
+        }
+    }
+
+    /// Records the store's (already verified) time, read when the local clock said `local`.
+    /// The store's signed time is authoritative: it also resets a mark left too far ahead by a
+    /// clock that was once set forward, so an honest user is never locked out for good.
+    pub fn confirm(&self, store_time: i64, local: i64) {
+        self.offset.store(store_time - local, Ordering::SeqCst);
+        self.confirmed.store(true, Ordering::SeqCst);
+        self.high_water.store(store_time, Ordering::SeqCst);
+    }
+
+    /// True once the store confirmed the time in this run.
+    pub fn confirmed(&self) -> bool {
+        self.confirmed.load(Ordering::SeqCst)
+    }
+
+    /// The latest trusted time.
+    pub fn high_water(&self) -> i64 {
+        self.high_water.load(Ordering::SeqCst)
+    }
+
+    /// Trusted "now" given the local clock: the store's time when it confirmed it this run,
+    /// else the local clock, refused when it is behind the high-water mark.
+    pub fn now(&self, local: i64) -> Result<i64, ClockBehind> {
+        let t = if self.confirmed() {
+            local + self.offset.load(Ordering::SeqCst)
+        } else {
+            local
+        };
+        let trusted = self.high_water();
+        if t + TOLERANCE_S < trusted {
+            return Err(ClockBehind { local: t, trusted });
+        }
+        self.high_water.fetch_max(t, Ordering::SeqCst);
+        Ok(t.max(trusted))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mark_only_moves_forward_and_a_clock_set_back_is_refused() {
+        let c = TrustedClock::new(1_000_000);
+        assert_eq!(c.now(1_000_100), Ok(1_000_100));
+        assert_eq!(c.high_water(), 1_000_100);
+        // A little behind (an NTP correction): allowed, reported at the mark.
+        assert_eq!(c.now(1_000_100 - 60), Ok(1_000_100));
+        // Set back a day: refused, and the mark stays.
+        let back = 1_000_100 - 86_400;
+        assert_eq!(
+            c.now(back),
+            Err(ClockBehind {
+                local: back,
+                trusted: 1_000_100
+            })
+        );
+        assert_eq!(c.high_water(), 1_000_100);
+    }
+
+    #[test]
+    fn store_time_overrides_a_wrong_local_clock() {
+        let c = TrustedClock::new(2_000_000);
+        // The local clock is a day behind, but the store says the real time.
+        let local = 2_000_000 - 86_400;
+        assert!(c.now(local).is_err());
+        c.confirm(2_000_050, local);
+        assert_eq!(c.now(local), Ok(2_000_050));
+        assert_eq!(c.now(local + 10), Ok(2_000_060));
+        // A mark left ahead by a clock once set forward: the store's time puts it right.
+        let d = TrustedClock::new(3_000_000 + 86_400);
+        assert!(d.now(3_000_000).is_err());
+        d.confirm(3_000_000, 3_000_000);
+        assert_eq!(d.now(3_000_000), Ok(3_000_000));
+    }
+}
