@@ -5,6 +5,7 @@
 /// Every command the UI may call; each gets an `allow-<name>` permission.
 const COMMANDS: &[&str] = &[
     "catalog_list",
+    "catalog_search",
     "wallet_get",
     "library_list",
     "title_acquire",

@@ -51,6 +51,12 @@ async fn catalog_list(state: State<'_, AppState>) -> Result<Vec<Title>, AppError
     Ok(state.core().await?.catalog_list().await?)
 }
 
+/// Full-text search of the catalog.
+#[tauri::command]
+async fn catalog_search(state: State<'_, AppState>, query: String) -> Result<Vec<Title>, AppError> {
+    Ok(state.core().await?.catalog_search(&query).await?)
+}
+
 /// The wallet.
 #[tauri::command]
 async fn wallet_get(state: State<'_, AppState>) -> Result<Wallet, AppError> {
@@ -362,6 +368,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         })
         .invoke_handler(tauri::generate_handler![
             catalog_list,
+            catalog_search,
             wallet_get,
             library_list,
             title_acquire,

@@ -255,6 +255,22 @@ impl Core {
 
     fn set_feed(&self, feed: CatalogFeed) -> Arc<CatalogFeed> {
         let feed = Arc::new(feed);
+        let changed = self
+            .inner
+            .feed
+            .read()
+            .expect("feed lock")
+            .as_ref()
+            .is_none_or(|old| old.version != feed.version || old.titles.len() != feed.titles.len());
+        if changed {
+            // Re-index in the background: browsing must not wait for search.
+            let (library, indexed) = (self.inner.library.clone(), feed.clone());
+            tokio::spawn(async move {
+                if let Err(e) = library.index_catalog(&indexed.titles).await {
+                    tracing::warn!(error = %e, "indexing the catalog for search");
+                }
+            });
+        }
         *self.inner.feed.write().expect("feed lock") = Some(feed.clone());
         feed
     }
@@ -314,6 +330,22 @@ impl Core {
             publisher: t.publisher.clone(),
             for_sale: t.for_sale,
         }
+    }
+
+    /// Titles matching what the person typed, best first.
+    pub async fn catalog_search(&self, query: &str) -> Result<Vec<Title>> {
+        let feed = match self.inner.feed.read().expect("feed lock").clone() {
+            Some(f) => f,
+            None => self.refresh_feed().await?,
+        };
+        let ids = self.inner.library.search(query, 60).await?;
+        let by_id: HashMap<&str, &FeedTitle> =
+            feed.titles.iter().map(|t| (t.id.as_str(), t)).collect();
+        Ok(ids
+            .iter()
+            .filter_map(|id| by_id.get(id.as_str()))
+            .map(|t| self.title_view(t))
+            .collect())
     }
 
     /// The wallet.

@@ -256,6 +256,48 @@ impl Library {
         )
     }
 
+    /// Replaces the search index with these titles, in one transaction.
+    pub async fn index_catalog(&self, titles: &[FeedTitle]) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        sqlx::query("DELETE FROM catalog_fts")
+            .execute(&mut *tx)
+            .await?;
+        for t in titles.iter().filter(|t| !t.hidden) {
+            sqlx::query(
+                "INSERT INTO catalog_fts (title_id, name, series, studio, genre, synopsis) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&t.id)
+            .bind(&t.name)
+            .bind(t.series.as_ref().map(|s| s.series.as_str()).unwrap_or(""))
+            .bind(t.artist.as_deref().map_or(t.studio.clone(), |a| format!("{} {a}", t.studio)))
+            .bind(&t.genre)
+            .bind(&t.synopsis)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Title ids matching every word of `query` (as a prefix), best first: matches in the name
+    /// weigh most, then series and studio, then genre and synopsis.
+    pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<String>> {
+        let Some(expr) = fts_query(query) else {
+            return Ok(vec![]);
+        };
+        Ok(sqlx::query(
+            "SELECT title_id FROM catalog_fts WHERE catalog_fts MATCH ?
+             ORDER BY bm25(catalog_fts, 0.0, 10.0, 5.0, 4.0, 2.0, 1.0) LIMIT ?",
+        )
+        .bind(expr)
+        .bind(limit as i64)
+        .fetch_all(&self.db)
+        .await?
+        .into_iter()
+        .map(|r| r.get(0))
+        .collect())
+    }
+
     /// A setting.
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(sqlx::query("SELECT value FROM settings WHERE key = ?")
@@ -283,5 +325,54 @@ fn origin_str(o: TitleOrigin) -> &'static str {
         TitleOrigin::Store => "store",
         TitleOrigin::Published => "published",
         TitleOrigin::External => "external",
+    }
+}
+
+/// Turns what a person typed into an FTS5 query: each word quoted (so FTS5 syntax in the input
+/// is never interpreted) and matched as a prefix, all words required.
+pub fn fts_query(input: &str) -> Option<String> {
+    let words: Vec<String> = input
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(12)
+        .map(|w| format!("\"{}\"*", w.to_lowercase()))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" AND "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_input_never_reaches_fts5_as_syntax() {
+        assert_eq!(
+            fts_query("Neon harb").as_deref(),
+            Some("\"neon\"* AND \"harb\"*")
+        );
+        assert_eq!(
+            fts_query("a\" OR 1=1 --").as_deref(),
+            Some("\"a\"* AND \"or\"* AND \"1\"* AND \"1\"*")
+        );
+        assert_eq!(fts_query("  ... "), None);
+    }
+
+    #[tokio::test]
+    async fn finds_titles_by_words_of_name_series_and_synopsis() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = Library::open(&dir.path().join("l.db")).await.unwrap();
+        let mut titles = marquee_store::generate::synthetic_catalog(300);
+        titles[7].name = "Neon Harbor".into();
+        titles[8].synopsis = "A dock inspector in the neon district.".into();
+        lib.index_catalog(&titles).await.unwrap();
+        let hits = lib.search("neon harb", 10).await.unwrap();
+        assert_eq!(hits.first(), Some(&titles[7].id));
+        let hits = lib.search("neon", 10).await.unwrap();
+        assert!(hits.contains(&titles[7].id) && hits.contains(&titles[8].id));
+        assert_eq!(
+            hits[0], titles[7].id,
+            "a name match ranks above a synopsis match"
+        );
+        assert!(lib.search("zzzqqq", 10).await.unwrap().is_empty());
     }
 }

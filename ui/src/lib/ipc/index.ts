@@ -199,3 +199,8 @@ export function licenceMove(titleId: string): Promise<LibraryEntry> {
 export function deviceReactivate(): Promise<void> {
   return call<void>("device_reactivate");
 }
+
+/** Full-text search of the catalog, best matches first. */
+export function catalogSearch(query: string): Promise<Title[]> {
+  return call<Title[]>("catalog_search", { query });
+}
