@@ -334,7 +334,9 @@ impl Core {
 
     /// Titles matching what the person typed, best first.
     pub async fn catalog_search(&self, query: &str) -> Result<Vec<Title>> {
-        let feed = match self.inner.feed.read().expect("feed lock").clone() {
+        // Take the cached feed out of the lock before awaiting anything.
+        let cached = self.inner.feed.read().expect("feed lock").clone();
+        let feed = match cached {
             Some(f) => f,
             None => self.refresh_feed().await?,
         };
