@@ -18,15 +18,29 @@ use serde_json::json;
 const TITLE: &str = "neon-harbor";
 const PRICE_CENTS: i64 = 400;
 
+/// Against the demo store the app embeds (no store configured): what a new user gets.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rent_and_watch_in_the_window() {
+    rent_and_watch(None, "rent-and-watch").await;
+}
+
+/// Against `marquee-store serve` running as its own process, as a studio would run it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rent_and_watch_against_a_store_process() {
+    let data = tempfile::tempdir().unwrap();
+    let (_store, url) = start_store_process(data.path());
+    rent_and_watch(Some(&url), "rent-and-watch-remote-store").await;
+}
+
+async fn rent_and_watch(store_url: Option<&str>, name: &str) {
+    let _one = ONE_WINDOW.lock().await;
     let out = target_dir().join("e2e");
     std::fs::create_dir_all(&out).unwrap();
     let profile = tempfile::tempdir().unwrap();
     let (_xvfb, display) = start_xvfb();
 
     // First run: rent and watch.
-    let (driver, c) = launch(&display, profile.path(), &[]).await;
+    let (driver, c) = launch_with(&display, profile.path(), &[], store_url).await;
     let card = format!("[data-testid=title-card-{TITLE}]");
     poll(
         &c,
@@ -46,7 +60,9 @@ async fn rent_and_watch_in_the_window() {
     )
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    std::fs::write(out.join("store.png"), c.screenshot().await.unwrap()).unwrap();
+    if store_url.is_none() {
+        std::fs::write(out.join("store.png"), c.screenshot().await.unwrap()).unwrap();
+    }
     c.find(Locator::Css(&card))
         .await
         .unwrap()
@@ -128,7 +144,7 @@ async fn rent_and_watch_in_the_window() {
     drop(driver);
 
     // Second run, same profile: the library is intact and the rental plays with no new charge.
-    let (driver, c) = launch(&display, profile.path(), &[]).await;
+    let (driver, c) = launch_with(&display, profile.path(), &[], store_url).await;
     let again = wallet_cents(&c).await;
     assert_eq!(again, after, "the restart charged nothing");
     c.wait()
@@ -158,6 +174,7 @@ async fn rent_and_watch_in_the_window() {
 
     let report = json!({
         "title": TITLE,
+        "store": if store_url.is_some() { "marquee-store process" } else { "embedded demo store" },
         "click_to_first_frame_ms": first_frame_ms.round() as i64,
         "price_cents": PRICE_CENTS,
         "wallet_before_cents": before,
@@ -165,7 +182,7 @@ async fn rent_and_watch_in_the_window() {
         "frame": frame,
     });
     std::fs::write(
-        out.join("rent-and-watch.json"),
+        out.join(format!("{name}.json")),
         serde_json::to_string_pretty(&report).unwrap(),
     )
     .unwrap();

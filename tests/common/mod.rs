@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{json, Value};
 
+/// One window at a time per test binary: on two cores, parallel windows would only measure each
+/// other, and two Xvfb servers could race for one display number.
+pub static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A child process that is stopped when the test ends, pass or fail.
 pub struct Guard {
     child: Child,
@@ -86,6 +90,16 @@ pub fn tauri_driver() -> PathBuf {
 
 /// Starts tauri-driver for one app profile and connects a WebDriver session; the app starts.
 pub async fn launch(display: &str, profile: &Path, args: &[&Path]) -> (Guard, Client) {
+    launch_with(display, profile, args, None).await
+}
+
+/// Like [`launch`], pointing the app at a store URL instead of its embedded demo store.
+pub async fn launch_with(
+    display: &str,
+    profile: &Path,
+    args: &[&Path],
+    store_url: Option<&str>,
+) -> (Guard, Client) {
     let port = free_port();
     let native_port = free_port();
     let child = Command::new(tauri_driver())
@@ -97,6 +111,7 @@ pub async fn launch(display: &str, profile: &Path, args: &[&Path]) -> (Guard, Cl
         ])
         .env("DISPLAY", display)
         .env("MARQUEE_DATA_DIR", profile)
+        .envs(store_url.map(|u| ("MARQUEE_STORE_URL", u)))
         .env("RUST_LOG", "info,librqbit=warn,librqbit_core=warn")
         .spawn()
         .expect("tauri-driver is installed (cargo xtask test installs it)");
@@ -211,4 +226,46 @@ pub async fn assert_plays(c: &Client) -> Value {
         "the frame drawn to a canvas is not blank: {frame}"
     );
     frame
+}
+
+/// Starts `marquee-store serve` as its own process on a free port, selling the demo catalog;
+/// returns it and its URL.
+pub fn start_store_process(data: &Path) -> (Guard, String) {
+    use std::io::BufRead;
+    let bin = target_dir()
+        .join("debug")
+        .join(format!("marquee-store{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: `cargo build --workspace` builds it",
+        bin.display()
+    );
+    let mut child = Command::new(bin)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .arg("--demo")
+        .arg(marquee_store::bundled_demo_dir())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("marquee-store starts");
+    let stdout = child.stdout.take().expect("piped");
+    let guard = Guard {
+        child,
+        name: "marquee-store",
+    };
+    // It prints its address once the catalog is packaged and the API listens.
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("marquee-store printed its address")
+            .expect("readable output");
+        if let Some(url) = line.strip_prefix("marquee-store listening on ") {
+            break url.trim().to_owned();
+        }
+    };
+    // Keep draining its output so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (guard, url)
 }
