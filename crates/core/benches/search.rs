@@ -20,6 +20,8 @@ fn target_dir() -> PathBuf {
 }
 
 /// The reference: every word must prefix a word of the name, series, studio, genre or synopsis.
+/// Like the index, it looks at every title (a search must find all matches to rank them), then
+/// keeps the first 60.
 fn scan<'a>(titles: &'a [FeedTitle], query: &str) -> Vec<&'a str> {
     let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
     titles
@@ -39,8 +41,10 @@ fn scan<'a>(titles: &'a [FeedTitle], query: &str) -> Vec<&'a str> {
                 .iter()
                 .all(|w| tokens.iter().any(|tok| tok.starts_with(w.as_str())))
         })
-        .take(60)
         .map(|t| t.id.as_str())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .take(60)
         .collect()
 }
 
