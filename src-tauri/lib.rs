@@ -310,8 +310,9 @@ fn demo_dir<R: Runtime>(app: &tauri::AppHandle<R>) -> PathBuf {
         .unwrap_or_else(marquee_store::bundled_demo_dir)
 }
 
-/// The core's configuration: `MARQUEE_DATA_DIR` overrides the profile folder and
-/// `MARQUEE_STORE_URL` points the app at a store instead of the embedded demo store.
+/// The core's configuration: `MARQUEE_DATA_DIR` overrides the profile folder, and the store is
+/// the one named by `MARQUEE_STORE_URL`, else by `store_url` in the profile's `settings.json`,
+/// else the embedded demo store.
 fn config<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<CoreConfig, AppError> {
     let data_dir = match std::env::var_os("MARQUEE_DATA_DIR") {
         Some(d) => PathBuf::from(d),
@@ -320,11 +321,36 @@ fn config<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<CoreConfig, AppError>
             .app_data_dir()
             .map_err(|e| internal(&format!("no data folder: {e}")))?,
     };
+    let settings = read_settings(&data_dir.join("settings.json"))?;
     let mut config = CoreConfig::demo(data_dir, demo_dir(app));
-    if let Ok(url) = std::env::var("MARQUEE_STORE_URL") {
+    if let Some(url) = std::env::var("MARQUEE_STORE_URL")
+        .ok()
+        .or(settings.store_url)
+    {
         config.store = StoreSource::Remote { url };
     }
     Ok(config)
+}
+
+/// The profile's `settings.json`.
+#[derive(Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    /// The store to use instead of the embedded demo store.
+    store_url: Option<String>,
+}
+
+fn read_settings(path: &std::path::Path) -> Result<Settings, AppError> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            internal(&format!(
+                "{} is not valid: {e}. Fix or remove it and start Marquee again.",
+                path.display()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+        Err(e) => Err(internal(&format!("{} cannot be read: {e}", path.display()))),
+    }
 }
 
 /// Builds the app on a builder (tests pass a mock builder).

@@ -33,6 +33,8 @@ const APT_PACKAGES: &[&str] = &[
     // Standard BitTorrent clients for the interoperability tests.
     "aria2",
     "transmission-cli",
+    // The store's PostgreSQL test starts its own server from these binaries.
+    "postgresql",
 ];
 
 fn main() -> Result<()> {
