@@ -424,12 +424,7 @@ impl Core {
                 time::now_s(),
             )
             .await?;
-        let row = self
-            .inner
-            .library
-            .get(title_id)
-            .await?
-            .ok_or_else(|| Error::NotInLibrary(title_id.to_owned()))?;
+        let row = self.library_row(title_id).await?;
         let peers = order.peers.iter().filter_map(|p| p.parse().ok()).collect();
         self.ensure_torrent(&row, Some(peers)).await?;
         tracing::info!(title = %title_id, charged = order.charged_cents, "acquired");
@@ -695,6 +690,15 @@ impl Core {
         state
     }
 
+    /// A title of the library, or a "not in your library" error.
+    pub(crate) async fn library_row(&self, title_id: &str) -> Result<LibraryRow> {
+        self.inner
+            .library
+            .get(title_id)
+            .await?
+            .ok_or_else(|| Error::NotInLibrary(title_id.to_owned()))
+    }
+
     /// Every title in the library.
     pub async fn library_list(&self) -> Result<Vec<LibraryEntry>> {
         Ok(self
@@ -722,12 +726,7 @@ impl Core {
     /// rental window), reads the container header through the torrent (its first piece comes
     /// first), unwraps the content key and returns the URL the window plays.
     pub async fn playback_open(&self, title_id: &str) -> Result<PlaybackSource> {
-        let row = self
-            .inner
-            .library
-            .get(title_id)
-            .await?
-            .ok_or_else(|| Error::NotInLibrary(title_id.to_owned()))?;
+        let row = self.library_row(title_id).await?;
         if TitleKind::parse(&row.title.kind) == TitleKind::Game {
             return Err(Error::Playback(
                 "games are downloaded, not played in the window".into(),
@@ -737,12 +736,7 @@ impl Core {
             // Honour revocations as soon as the store is reachable.
             self.licences_sync().await.ok();
         }
-        let row = self
-            .inner
-            .library
-            .get(title_id)
-            .await?
-            .ok_or_else(|| Error::NotInLibrary(title_id.to_owned()))?;
+        let row = self.library_row(title_id).await?;
         if row.revoked {
             return Err(Error::LicenceRevoked);
         }

@@ -137,12 +137,7 @@ impl Core {
     /// Moves a purchase licensed to another computer of this account to this one: the store
     /// issues a licence for this device and revokes the other.
     pub async fn licence_move(&self, title_id: &str) -> Result<LibraryEntry> {
-        let row = self
-            .inner
-            .library
-            .get(title_id)
-            .await?
-            .ok_or_else(|| Error::NotInLibrary(title_id.to_owned()))?;
+        let row = self.library_row(title_id).await?;
         let old = row
             .licence
             .as_deref()
@@ -164,12 +159,7 @@ impl Core {
             .library
             .replace_licence(title_id, &bytes, time::now_s())
             .await?;
-        let row = self
-            .inner
-            .library
-            .get(title_id)
-            .await?
-            .ok_or_else(|| Error::NotInLibrary(title_id.to_owned()))?;
+        let row = self.library_row(title_id).await?;
         Ok(self.entry(&row))
     }
 }

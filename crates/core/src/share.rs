@@ -336,12 +336,7 @@ impl Core {
             .expect("drops")
             .remove(draft_id);
         self.refresh_feed().await.ok();
-        let row = self
-            .inner
-            .library
-            .get(&title.id)
-            .await?
-            .ok_or_else(|| Error::NotInLibrary(title.id.clone()))?;
+        let row = self.library_row(&title.id).await?;
         Ok(self.entry(&row))
     }
 
@@ -387,12 +382,7 @@ impl Core {
     }
 
     async fn free_row(&self, title_id: &str) -> Result<crate::library::LibraryRow> {
-        let row = self
-            .inner
-            .library
-            .get(title_id)
-            .await?
-            .ok_or_else(|| Error::NotInLibrary(title_id.to_owned()))?;
+        let row = self.library_row(title_id).await?;
         if row.title.encrypted || row.title.offer != StoreOffer::Free {
             return Err(Error::BadTorrent(
                 "only free, DRM-free titles can be shared outside the store".into(),
@@ -503,12 +493,7 @@ impl Core {
             .write()
             .expect("handles")
             .insert(title.id.clone(), handle);
-        let row = self
-            .inner
-            .library
-            .get(&title.id)
-            .await?
-            .ok_or_else(|| Error::NotInLibrary(title.id.clone()))?;
+        let row = self.library_row(&title.id).await?;
         Ok(self.entry(&row))
     }
 }

@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use librqbit::{
-    AddTorrent, AddTorrentOptions, ListenerOptions, ManagedTorrent, Session, SessionOptions,
-    TorrentStatsState,
+    AddTorrent, AddTorrentOptions, ManagedTorrent, Session, SessionOptions, TorrentStatsState,
 };
 
 use crate::api::{DownloadProgress, DownloadState};
@@ -25,30 +24,13 @@ impl Torrents {
     /// Starts a session that listens for peers on `listen` (port 0 picks a free one).
     pub async fn start(downloads: &Path, listen: SocketAddr) -> Result<Torrents> {
         std::fs::create_dir_all(downloads).context("creating the downloads folder")?;
-        // librqbit announces no port for a loopback listener (it assumes nobody could reach it)
-        // and trackers then list a wrong one; so pick the port first and announce it.
-        let listen = if listen.port() == 0 {
-            let probe = std::net::TcpListener::bind(listen).context("finding a free port")?;
-            probe.local_addr().context("finding a free port")?
-        } else {
-            listen
-        };
         let session = Session::new_with_opts(
             downloads.to_path_buf(),
             SessionOptions {
-                dht: None,
-                persistence: None,
-                fastresume: false,
-                disable_local_service_discovery: true,
-                listen: Some(ListenerOptions {
-                    listen_addr: listen,
-                    announce_port: Some(listen.port()),
-                    ..Default::default()
-                }),
                 // Every open playback response holds a stream permit from this pool, shared with
                 // hash checking; a <video> opens several range requests at once.
                 runtime_worker_threads: Some(16),
-                ..Default::default()
+                ..marquee_store::swarm::session_options(listen)?
             },
         )
         .await

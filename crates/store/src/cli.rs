@@ -510,7 +510,7 @@ pub async fn generate_catalog(config: &StoreConfig, count: usize) -> anyhow::Res
 }
 
 async fn seed(config: &StoreConfig, args: &SeedArgs) -> anyhow::Result<()> {
-    use librqbit::{AddTorrent, AddTorrentOptions, ListenerOptions, Session, SessionOptions};
+    use librqbit::{AddTorrent, AddTorrentOptions, Session};
 
     let base = args.store.trim_end_matches('/');
     let http = reqwest_free_get(base);
@@ -524,19 +524,10 @@ async fn seed(config: &StoreConfig, args: &SeedArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&out)?;
     let session = Session::new_with_opts(
         out.clone(),
-        SessionOptions {
-            dht: None,
-            persistence: None,
-            fastresume: false,
-            disable_local_service_discovery: true,
-            listen: Some(ListenerOptions {
-                listen_addr: args
-                    .peer_listen
-                    .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0))),
-                ..Default::default()
-            }),
-            ..Default::default()
-        },
+        crate::swarm::session_options(
+            args.peer_listen
+                .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0))),
+        )?,
     )
     .await
     .context("starting the seeder")?;

@@ -37,6 +37,7 @@ pub mod error;
 pub mod generate;
 mod http;
 pub mod package;
+pub mod swarm;
 pub mod tracker;
 
 use std::collections::HashMap;
@@ -47,7 +48,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
-use librqbit::{ListenerOptions, Session, SessionOptions};
+use librqbit::Session;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -203,22 +204,10 @@ impl Store {
 
         let packages = config.data_dir.join("packages");
         std::fs::create_dir_all(&packages)?;
-        let seeder = Session::new_with_opts(
-            packages.clone(),
-            SessionOptions {
-                dht: None,
-                persistence: None,
-                fastresume: false,
-                disable_local_service_discovery: true,
-                listen: Some(ListenerOptions {
-                    listen_addr: config.peer_addr,
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-        )
-        .await
-        .context("starting the store's seeder")?;
+        let seeder =
+            Session::new_with_opts(packages.clone(), swarm::session_options(config.peer_addr)?)
+                .await
+                .context("starting the store's seeder")?;
         let seeder_addr = seeder
             .listen_addr()
             .context("the seeder is not listening")?;
