@@ -23,7 +23,9 @@ pub const FILES_DROPPED: &str = "files-dropped";
 /// was listening.
 pub struct AppState {
     core: watch::Sender<Option<Result<Core, AppError>>>,
-    pending: Mutex<Vec<DroppedFile>>,
+    /// Files that arrived before the page first asked for them; `None` once it has (from then
+    /// on the page hears of files through the event alone).
+    pending: Mutex<Option<Vec<DroppedFile>>>,
 }
 
 impl AppState {
@@ -152,7 +154,12 @@ async fn device_reactivate<R: Runtime>(
 /// Files dropped or opened before the page listened for [`FILES_DROPPED`]; taken once.
 #[tauri::command]
 fn drops_pending(state: State<'_, AppState>) -> Vec<DroppedFile> {
-    std::mem::take(&mut *state.pending.lock().expect("pending drops"))
+    state
+        .pending
+        .lock()
+        .expect("pending drops")
+        .take()
+        .unwrap_or_default()
 }
 
 /// Lets the person pick videos or torrent files with the system's file dialog; the paths stay
@@ -291,11 +298,9 @@ fn files_arrived<R: Runtime>(app: &tauri::AppHandle<R>, paths: Vec<PathBuf>) {
         let state = app.state::<AppState>();
         let Ok(core) = state.core().await else { return };
         let files: Vec<DroppedFile> = paths.into_iter().map(|p| core.drop_register(p)).collect();
-        state
-            .pending
-            .lock()
-            .expect("pending drops")
-            .extend(files.iter().cloned());
+        if let Some(pending) = state.pending.lock().expect("pending drops").as_mut() {
+            pending.extend(files.iter().cloned());
+        }
         let _ = app.emit(FILES_DROPPED, files);
     });
 }
@@ -361,7 +366,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             let (tx, _) = watch::channel(None);
             app.manage(AppState {
                 core: tx.clone(),
-                pending: Mutex::default(),
+                pending: Mutex::new(Some(Vec::new())),
             });
             // Files given on the command line (file associations, "Open with Marquee") take
             // the same path as files dropped on the window.
