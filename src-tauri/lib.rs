@@ -239,7 +239,8 @@ async fn title_save_torrent<R: Runtime>(
 ) -> Result<Option<String>, AppError> {
     let core = state.core().await?;
     let bytes = core.torrent_file(&title_id).await?;
-    let Some(path) = save_dialog(&app, &format!("{title_id}.torrent")).await? else {
+    let (_, torrent_name) = core.export_names(&title_id).await?;
+    let Some(path) = save_dialog(&app, &torrent_name).await? else {
         return Ok(None);
     };
     std::fs::write(&path, bytes).map_err(|e| internal(&format!("saving the torrent: {e}")))?;
@@ -254,7 +255,8 @@ async fn title_export<R: Runtime>(
     title_id: String,
 ) -> Result<Option<String>, AppError> {
     let core = state.core().await?;
-    let Some(path) = save_dialog(&app, &title_id).await? else {
+    let (file_name, _) = core.export_names(&title_id).await?;
+    let Some(path) = save_dialog(&app, &file_name).await? else {
         return Ok(None);
     };
     core.title_export(&title_id, &path).await?;

@@ -141,6 +141,13 @@ async fn a_published_video_reaches_another_viewer_and_aria2c() {
     let published = a.publish_submit(&draft.draft_id, form).await.unwrap();
     assert_eq!(published.title.origin, TitleOrigin::Published);
     assert_eq!(published.title.kind, TitleKind::CommunityVideo);
+    assert_eq!(
+        a.export_names(&published.title.id).await.unwrap(),
+        (
+            "My Summer Film.webm".to_owned(),
+            "My Summer Film.torrent".to_owned()
+        )
+    );
     // The original was only read.
     assert_eq!(std::fs::read(&mine).unwrap(), original);
 

@@ -300,6 +300,9 @@ async fn revocation_and_moving_a_purchase() {
         .await
         .unwrap();
     assert_eq!(revoked.status(), 204);
+    // The app checks with the store at start, before a paid title opens (at most once a
+    // minute) and when asked; this is that next check.
+    a.licences_sync().await.unwrap();
     let e = a.playback_open("orbital-s01e01").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::LicenceRevoked, "{e}");
     let lib = a.library_list().await.unwrap();

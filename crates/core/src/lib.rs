@@ -102,6 +102,8 @@ struct Inner {
     data_dir: PathBuf,
     /// Trusted time for rental windows.
     clock: Arc<clock::TrustedClock>,
+    /// When the store last told us its time and revocations.
+    last_sync: std::sync::Mutex<Option<std::time::Instant>>,
     library: Library,
     identity: Identity,
     store: StoreClient,
@@ -161,6 +163,7 @@ impl Core {
             inner: Arc::new(Inner {
                 data_dir: config.data_dir.clone(),
                 clock,
+                last_sync: std::sync::Mutex::new(None),
                 library,
                 identity,
                 store,
@@ -734,7 +737,7 @@ impl Core {
         }
         if row.licence.is_some() {
             // Honour revocations as soon as the store is reachable.
-            self.licences_sync().await.ok();
+            self.licences_sync_recent().await.ok();
         }
         let row = self.library_row(title_id).await?;
         if row.revoked {

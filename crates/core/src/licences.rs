@@ -63,6 +63,21 @@ impl Core {
         Ok(())
     }
 
+    /// [`Core::licences_sync`], unless it ran in the last minute: playback asks before every
+    /// paid title opens, and must not pay a round trip each time.
+    pub(crate) async fn licences_sync_recent(&self) -> Result<()> {
+        let fresh = self
+            .inner
+            .last_sync
+            .lock()
+            .expect("sync lock")
+            .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(60));
+        if fresh {
+            return Ok(());
+        }
+        self.licences_sync().await
+    }
+
     /// Asks the store for its time and for revoked licences; marks revoked titles and reports
     /// first frames the store has not heard of. Quietly does nothing offline.
     pub async fn licences_sync(&self) -> Result<()> {
@@ -77,6 +92,7 @@ impl Core {
             Err(e) => return Err(e),
         };
         self.accept_store_time(&status.time)?;
+        *self.inner.last_sync.lock().expect("sync lock") = Some(std::time::Instant::now());
         self.trusted_now().await.ok();
         for row in self.inner.library.list().await? {
             let Some(licence) = row

@@ -359,6 +359,32 @@ impl Core {
         Ok(ShareLinks { magnet })
     }
 
+    /// File names to suggest when saving a free title: (video file, `.torrent` file), from its
+    /// name, with characters file systems refuse replaced.
+    pub async fn export_names(&self, title_id: &str) -> Result<(String, String)> {
+        let row = self.free_row(title_id).await?;
+        let base: String = row
+            .title
+            .name
+            .chars()
+            .map(|c| {
+                if "/\\:*?\"<>|".contains(c) || c.is_control() {
+                    '-'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let base = base.trim().trim_matches('.');
+        let base = if base.is_empty() { title_id } else { base };
+        let ext = match row.title.mime.as_str() {
+            "video/mp4" => "mp4",
+            "video/x-matroska" => "mkv",
+            _ => "webm",
+        };
+        Ok((format!("{base}.{ext}"), format!("{base}.torrent")))
+    }
+
     /// The `.torrent` file of a free title.
     pub async fn torrent_file(&self, title_id: &str) -> Result<Vec<u8>> {
         Ok(self.free_row(title_id).await?.torrent)
