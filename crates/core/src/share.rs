@@ -170,6 +170,11 @@ impl Core {
         });
 
         if let Some(existing) = self.published_as(&info_hash).await? {
+            // Someone else's title: our copy serves nothing. (Our own title shares the copy's
+            // name, since it is named by its content, so that copy stays.)
+            if self.inner.library.by_info_hash(&info_hash).await?.is_none() {
+                let _ = std::fs::remove_file(&prepared.path);
+            }
             return Err(PublishError::Duplicate {
                 name: publish::display_name(&prepared.path),
                 existing,
