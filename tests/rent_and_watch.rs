@@ -159,6 +159,16 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
         .at_most(Duration::from_secs(60))
         .for_element(Locator::Css(&format!("[data-testid=watch-{TITLE}]")))
         .await
+        .unwrap();
+    if store_url.is_none() {
+        // The library after a restart: the rental, its time left, the finished download.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        std::fs::write(out.join("library.png"), c.screenshot().await.unwrap()).unwrap();
+    }
+    c.wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css(&format!("[data-testid=watch-{TITLE}]")))
+        .await
         .unwrap()
         .click()
         .await
