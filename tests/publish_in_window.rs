@@ -125,15 +125,9 @@ async fn publish_a_dropped_video_and_play_it_from_the_community_shelf() {
     .click()
     .await
     .unwrap();
-    let label = poll(
-        &c,
-        "the detail sheet's button",
-        "const b = document.querySelector('[data-testid=acquire]'); return b && b.textContent.trim() ? b.textContent.trim() : null;",
-        Duration::from_secs(10),
-    )
-    .await;
+    let label = acquire_label(&c).await;
     assert!(
-        label.as_str().unwrap_or_default().contains("Watch"),
+        label.contains("Watch"),
         "published titles play without an order: {label}"
     );
     c.find(Locator::Css("[data-testid=acquire]"))

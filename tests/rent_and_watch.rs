@@ -69,15 +69,7 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
         .click()
         .await
         .unwrap();
-    // The detail sheet fades in: wait for its button to be there and labelled.
-    let label = poll(
-        &c,
-        "the detail sheet's button",
-        "const b = document.querySelector('[data-testid=acquire]'); return b && b.textContent.trim() ? b.textContent.trim() : null;",
-        Duration::from_secs(10),
-    )
-    .await;
-    let label = label.as_str().unwrap_or_default();
+    let label = acquire_label(&c).await;
     assert!(label.contains("Rent & watch"), "button says {label:?}");
     let acquire = c.find(Locator::Css("[data-testid=acquire]")).await.unwrap();
 

@@ -269,3 +269,17 @@ pub fn start_store_process(data: &Path) -> (Guard, String) {
     std::thread::spawn(move || for _ in lines {});
     (guard, url)
 }
+
+/// The label of the detail sheet's main button, once the sheet has faded in and labelled it.
+pub async fn acquire_label(c: &Client) -> String {
+    poll(
+        c,
+        "the detail sheet's button",
+        "const b = document.querySelector('[data-testid=acquire]'); return b && b.textContent.trim() ? b.textContent.trim() : null;",
+        Duration::from_secs(10),
+    )
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
