@@ -115,7 +115,12 @@ async fn wait_seeding(core: &Core, title_id: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_published_video_reaches_another_viewer_and_aria2c() {
     let dir = tempfile::tempdir().unwrap();
-    let store = start_store(dir.path()).await;
+    let mut config = StoreConfig::loopback(
+        dir.path().join("store"),
+        Some(marquee_store::bundled_demo_dir()),
+    );
+    config.operator_token = Some("operator-secret-for-this-test".into());
+    let store = Store::start(config).await.unwrap();
     let original =
         std::fs::read(marquee_store::bundled_demo_dir().join("media/paper-boats.webm")).unwrap();
     let mine = dir.path().join("My_Summer_Film.webm");
@@ -202,6 +207,29 @@ async fn a_published_video_reaches_another_viewer_and_aria2c() {
     assert!(
         std::fs::read(file.path()).unwrap() == original,
         "aria2c's copy is byte-identical"
+    );
+
+    // Moderation: only the operator may hide it; once hidden, no viewer is shown it.
+    let hide = format!("{}/api/v1/titles/{}/hide", store.url(), listed.id);
+    let http = reqwest::Client::new();
+    let refused = http
+        .post(&hide)
+        .bearer_auth("not-the-operator")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let hidden = http
+        .post(&hide)
+        .bearer_auth("operator-secret-for-this-test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hidden.status(), 204);
+    let shown = b.catalog_list().await.unwrap();
+    assert!(
+        !shown.iter().any(|t| t.id == listed.id),
+        "hidden titles are not shown"
     );
     a.shutdown().await;
     b.shutdown().await;

@@ -147,19 +147,7 @@ pub(crate) async fn publish(
         publisher: Some(publisher),
         hidden: false,
     };
-    db::upsert_titles(
-        &s.db,
-        &[db::NewTitle {
-            feed: &title,
-            media_path: "",
-            // Empty: the store holds no copy; the publisher seeds it.
-            package_path: "",
-            content_key: None,
-            key_commitment: None,
-            torrent: &torrent,
-        }],
-    )
-    .await?;
+    list(&s.db, &title, &torrent).await?;
     sqlx::query(
         "INSERT INTO community (title_id, account_id, device_id, payload, signature, hidden, created_at)
          VALUES ($1, $2, $3, $4, $5, 0, $6)",
@@ -200,7 +188,7 @@ pub(crate) async fn hide(
         return Err(StoreError::OperatorOnly);
     }
     let row = sqlx::query(
-        "SELECT t.meta_json FROM titles t JOIN community c ON c.title_id = t.id WHERE t.id = $1",
+        "SELECT t.meta_json, t.torrent FROM titles t JOIN community c ON c.title_id = t.id WHERE t.id = $1",
     )
     .bind(&id)
     .fetch_optional(&s.db)
@@ -210,23 +198,8 @@ pub(crate) async fn hide(
         .map_err(|e| StoreError::Internal(e.to_string()))?;
     title.hidden = true;
     title.for_sale = false;
-    let torrent: Vec<u8> = sqlx::query("SELECT torrent FROM titles WHERE id = $1")
-        .bind(&id)
-        .fetch_one(&s.db)
-        .await?
-        .get(0);
-    db::upsert_titles(
-        &s.db,
-        &[db::NewTitle {
-            feed: &title,
-            media_path: "",
-            package_path: "",
-            content_key: None,
-            key_commitment: None,
-            torrent: &torrent,
-        }],
-    )
-    .await?;
+    let torrent: Vec<u8> = row.get(1);
+    list(&s.db, &title, &torrent).await?;
     sqlx::query("UPDATE community SET hidden = 1 WHERE title_id = $1")
         .bind(&id)
         .execute(&s.db)
@@ -234,6 +207,24 @@ pub(crate) async fn hide(
     s.refresh_catalog().await?;
     tracing::info!(title = %id, "community title hidden by the operator");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lists (or re-lists) a community title. It has no package: the store holds no copy of the
+/// video; its publisher seeds it.
+async fn list(db: &Db, title: &FeedTitle, torrent: &[u8]) -> Result<(), StoreError> {
+    db::upsert_titles(
+        db,
+        &[db::NewTitle {
+            feed: title,
+            media_path: "",
+            package_path: "",
+            content_key: None,
+            key_commitment: None,
+            torrent,
+        }],
+    )
+    .await?;
+    Ok(())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
