@@ -10,7 +10,7 @@ use marquee_core::api::{
     AcquireResult, AppError, DownloadProgress, DroppedFile, ErrorKind, LibraryEntry,
     PlaybackSource, PublishDraft, PublishForm, PublishProgress, ShareLinks, Title, Wallet,
 };
-use marquee_core::{Core, CoreConfig, StoreSource};
+use marquee_core::{Core, CoreConfig};
 use tauri::ipc::Channel;
 use tauri::{DragDropEvent, Emitter, Manager, Runtime, State, WindowEvent};
 use tauri_plugin_dialog::DialogExt;
@@ -19,10 +19,12 @@ use tokio::sync::watch;
 /// The event that tells the page files were dropped (or opened with the app).
 pub const FILES_DROPPED: &str = "files-dropped";
 
-/// The core, once it has opened (or why it could not), and files that arrived before the page
-/// was listening.
+/// The core, once it has opened (or why it could not), the demo store this run started, and
+/// files that arrived before the page was listening.
 pub struct AppState {
     core: watch::Sender<Option<Result<Core, AppError>>>,
+    /// The embedded demo store, while it runs (never when another store is configured).
+    demo_store: tokio::sync::Mutex<Option<marquee_store::Store>>,
     /// Files that arrived before the page first asked for them; `None` once it has (from then
     /// on the page hears of files through the event alone).
     pending: Mutex<Option<Vec<DroppedFile>>>,
@@ -143,10 +145,10 @@ async fn device_reactivate<R: Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
 ) -> Result<(), AppError> {
-    let config = config(&app)?;
-    marquee_core::identity::set_aside_device_key(&config.data_dir)?;
+    let profile = profile(&app)?;
+    marquee_core::identity::set_aside_device_key(&profile.data_dir)?;
     state.core.send_replace(None);
-    let opened = Core::open(config).await.map_err(AppError::from);
+    let opened = open_core(&app, profile).await;
     state.core.send_replace(Some(opened.clone()));
     opened.map(drop)
 }
@@ -317,10 +319,17 @@ fn demo_dir<R: Runtime>(app: &tauri::AppHandle<R>) -> PathBuf {
         .unwrap_or_else(marquee_store::bundled_demo_dir)
 }
 
-/// The core's configuration: `MARQUEE_DATA_DIR` overrides the profile folder, and the store is
-/// the one named by `MARQUEE_STORE_URL`, else by `store_url` in the profile's `settings.json`,
-/// else the embedded demo store.
-fn config<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<CoreConfig, AppError> {
+/// Where this run's profile is and which store it uses.
+struct Profile {
+    data_dir: PathBuf,
+    /// `None`: the embedded demo store.
+    store_url: Option<String>,
+}
+
+/// `MARQUEE_DATA_DIR` overrides the profile folder, and the store is the one named by
+/// `MARQUEE_STORE_URL`, else by `store_url` in the profile's `settings.json`, else the embedded
+/// demo store.
+fn profile<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<Profile, AppError> {
     let data_dir = match std::env::var_os("MARQUEE_DATA_DIR") {
         Some(d) => PathBuf::from(d),
         None => app
@@ -329,14 +338,53 @@ fn config<R: Runtime>(app: &tauri::AppHandle<R>) -> Result<CoreConfig, AppError>
             .map_err(|e| internal(&format!("no data folder: {e}")))?,
     };
     let settings = read_settings(&data_dir.join("settings.json"))?;
-    let mut config = CoreConfig::demo(data_dir, demo_dir(app));
-    if let Some(url) = std::env::var("MARQUEE_STORE_URL")
+    let store_url = std::env::var("MARQUEE_STORE_URL")
         .ok()
-        .or(settings.store_url)
-    {
-        config.store = StoreSource::Remote { url };
+        .or(settings.store_url);
+    Ok(Profile {
+        data_dir,
+        store_url,
+    })
+}
+
+/// Opens the core on the profile's store. With no store configured, starts the embedded demo
+/// store on loopback first (once per run) and hands the core its URL and key; if the core then
+/// fails to open, the demo store is stopped rather than left running.
+async fn open_core<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    profile: Profile,
+) -> Result<Core, AppError> {
+    // Until accounts exist in the app, every store is signed in to with the demo account.
+    let (email, password) = (marquee_store::DEMO_EMAIL, marquee_store::DEMO_PASSWORD);
+    let state = app.state::<AppState>();
+    let mut demo = state.demo_store.lock().await;
+    let config = match profile.store_url {
+        Some(url) => CoreConfig::new(profile.data_dir, url, email, password),
+        None => {
+            let store = match demo.take() {
+                Some(store) => store,
+                None => marquee_store::Store::start(marquee_store::StoreConfig::loopback(
+                    profile.data_dir.join("demo-store"),
+                    Some(demo_dir(app)),
+                ))
+                .await
+                .map_err(|e| internal(&format!("the demo store did not start: {e:#}")))?,
+            };
+            let mut config = CoreConfig::new(profile.data_dir, store.url(), email, password);
+            config.trusted_store_key = Some(store.public_key());
+            *demo = Some(store);
+            config
+        }
+    };
+    match Core::open(config).await {
+        Ok(core) => Ok(core),
+        Err(e) => {
+            if let Some(store) = demo.take() {
+                store.shutdown().await;
+            }
+            Err(e.into())
+        }
     }
-    Ok(config)
 }
 
 /// The profile's `settings.json`.
@@ -368,6 +416,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             let (tx, _) = watch::channel(None);
             app.manage(AppState {
                 core: tx.clone(),
+                demo_store: tokio::sync::Mutex::new(None),
                 pending: Mutex::new(Some(Vec::new())),
             });
             // Files given on the command line (file associations, "Open with Marquee") take
@@ -382,8 +431,8 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             // Opening the core starts the demo store and packages its titles: never block the
             // window on it; commands wait for it instead.
             tauri::async_runtime::spawn(async move {
-                let opened = match config(&handle) {
-                    Ok(config) => Core::open(config).await.map_err(AppError::from),
+                let opened = match profile(&handle) {
+                    Ok(profile) => open_core(&handle, profile).await,
                     Err(e) => Err(e),
                 };
                 if let Err(e) = &opened {

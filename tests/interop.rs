@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use marquee_core::api::{DownloadState, ErrorKind, PublishForm, TitleKind, TitleOrigin};
-use marquee_core::{Core, CoreConfig, MachineIdSource, StoreSource};
+use marquee_core::{Core, CoreConfig, MachineIdSource};
 use marquee_store::{Store, StoreConfig};
 
 const MACHINE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -84,8 +84,12 @@ async fn open_core(dir: &Path, store: &Store) -> Core {
 }
 
 async fn open_core_as(profile: &Path, store: &Store, machine: &str) -> Core {
-    let mut c = CoreConfig::demo(profile, marquee_store::bundled_demo_dir());
-    c.store = StoreSource::Remote { url: store.url() };
+    let mut c = CoreConfig::new(
+        profile,
+        store.url(),
+        marquee_store::DEMO_EMAIL,
+        marquee_store::DEMO_PASSWORD,
+    );
     c.machine_id = MachineIdSource::Fixed(machine.into());
     Core::open(c).await.unwrap()
 }
@@ -190,7 +194,7 @@ async fn a_published_video_reaches_another_viewer_and_aria2c() {
     );
 
     // And a standard client gets it from the viewers, not from the store (which has no copy).
-    let client = marquee_core::store_client::StoreClient::new(&store.url()).unwrap();
+    let client = marquee_protocol::StoreClient::new(&store.url()).unwrap();
     let torrent = dir.path().join("community.torrent");
     std::fs::write(&torrent, client.torrent(&listed.id).await.unwrap()).unwrap();
     let out = dir.path().join("aria2");
@@ -240,7 +244,7 @@ async fn a_published_video_reaches_another_viewer_and_aria2c() {
 async fn aria2c_downloads_a_free_title_from_the_store_byte_exact() {
     let dir = tempfile::tempdir().unwrap();
     let store = start_store(dir.path()).await;
-    let client = marquee_core::store_client::StoreClient::new(&store.url()).unwrap();
+    let client = marquee_protocol::StoreClient::new(&store.url()).unwrap();
     let torrent = dir.path().join("open-skies.torrent");
     std::fs::write(&torrent, client.torrent("open-skies").await.unwrap()).unwrap();
     let out = dir.path().join("aria2");

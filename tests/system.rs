@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use marquee_core::api::ErrorKind;
-use marquee_core::{Core, CoreConfig, MachineIdSource, StoreSource};
+use marquee_core::{Core, CoreConfig, MachineIdSource};
 use marquee_store::api::OrderRequest;
 use marquee_store::{Store, StoreConfig};
 
@@ -26,8 +26,12 @@ async fn start_store(dir: &Path) -> Store {
 }
 
 fn config(profile: &Path, store: &Store, machine: &str) -> CoreConfig {
-    let mut c = CoreConfig::demo(profile, demo_dir());
-    c.store = StoreSource::Remote { url: store.url() };
+    let mut c = CoreConfig::new(
+        profile,
+        store.url(),
+        marquee_store::DEMO_EMAIL,
+        marquee_store::DEMO_PASSWORD,
+    );
     c.machine_id = MachineIdSource::Fixed(machine.to_owned());
     c
 }
@@ -202,7 +206,7 @@ async fn orders_are_idempotent_and_never_overdraw() {
     assert!(core.library_list().await.unwrap().is_empty());
 
     // Straight to the store's API: a retried order id is charged once.
-    let mut client = marquee_core::store_client::StoreClient::new(&store.url()).unwrap();
+    let mut client = marquee_protocol::StoreClient::new(&store.url()).unwrap();
     client
         .sign_in("poor@marquee.local", "secret")
         .await
@@ -263,7 +267,7 @@ async fn revocation_and_moving_a_purchase() {
     a.playback_open("orbital-s01e01").await.unwrap();
 
     // The store revokes episode 1's licence (as its owner may, through the API).
-    let mut client = marquee_core::store_client::StoreClient::new(&store.url()).unwrap();
+    let mut client = marquee_protocol::StoreClient::new(&store.url()).unwrap();
     client
         .sign_in(marquee_store::DEMO_EMAIL, marquee_store::DEMO_PASSWORD)
         .await

@@ -356,14 +356,51 @@ pub struct ShareLinks {
     pub magnet: String,
 }
 
-/// Stable error kinds the UI may branch on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
+/// Declares [`ErrorKind`] and its list from one table, so the list cannot miss a kind.
+macro_rules! error_kinds {
+    ($($(#[doc = $doc:literal])* $variant:ident,)*) => {
+        /// Stable error kinds the UI may branch on.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorKind {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl ErrorKind {
+            /// Every kind, so the UI can tell a backend error from anything else a call may
+            /// reject with.
+            pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$variant,)*];
+        }
+    };
+}
+
+error_kinds! {
     /// The store does not know the title.
     UnknownTitle,
     /// The wallet cannot pay.
     InsufficientFunds,
+    /// The store no longer accepts this sign-in: sign in again.
+    SignInRequired,
+    /// The account is on as many computers as it may be: deactivate one.
+    DeviceLimit,
+    /// This computer is not registered with the account (or was deactivated).
+    DeviceNotRegistered,
+    /// This computer is registered to another account.
+    DeviceOfAnotherAccount,
+    /// An order id was used for a different order.
+    OrderConflict,
+    /// The title is listed but not for sale yet.
+    NotForSale,
+    /// Only purchases move between computers.
+    NotMovable,
+    /// Sign-up with an e-mail that has an account.
+    EmailTaken,
+    /// An e-mail or password the store does not accept.
+    InvalidCredentials,
+    /// An unknown voucher code.
+    UnknownVoucher,
+    /// A voucher that was redeemed before.
+    VoucherUsed,
     /// A licence failed to verify.
     LicenceInvalid,
     /// A licence of another computer.
@@ -376,41 +413,36 @@ pub enum ErrorKind {
     ClockBehind,
     /// This profile was made on another computer: register this one to continue.
     OtherComputer,
+    /// This computer's identity cannot be used (an empty or shared machine id, a damaged key).
+    DeviceUnusable,
     /// The store cannot be reached.
     StoreUnreachable,
+    /// Another store answers at the address this profile first used.
+    StoreKeyChanged,
+    /// The catalog is not signed by the store.
+    CatalogUntrusted,
+    /// The store and this version of the app do not understand each other.
+    StoreIncompatible,
+    /// The store failed on its side.
+    StoreFailed,
     /// The title is not in the library.
     NotInLibrary,
     /// The download failed.
     DownloadFailed,
     /// Playback failed.
     Playback,
-    /// A file could not be published or added.
+    /// A file could not be published.
     PublishRefused,
+    /// A dropped file or draft is no longer held: drop it again.
+    FileGone,
+    /// Only free titles are shared outside the store.
+    NotShareable,
+    /// A magnet link or torrent file that cannot be added.
+    TorrentRefused,
     /// The person cancelled.
     Cancelled,
     /// Anything else.
     Internal,
-}
-
-impl ErrorKind {
-    /// Every kind, so the UI can tell a backend error from anything else a call may reject with.
-    pub const ALL: [ErrorKind; 15] = [
-        ErrorKind::UnknownTitle,
-        ErrorKind::InsufficientFunds,
-        ErrorKind::LicenceInvalid,
-        ErrorKind::LicenceOtherDevice,
-        ErrorKind::LicenceExpired,
-        ErrorKind::LicenceRevoked,
-        ErrorKind::ClockBehind,
-        ErrorKind::OtherComputer,
-        ErrorKind::StoreUnreachable,
-        ErrorKind::NotInLibrary,
-        ErrorKind::DownloadFailed,
-        ErrorKind::Playback,
-        ErrorKind::PublishRefused,
-        ErrorKind::Cancelled,
-        ErrorKind::Internal,
-    ];
 }
 
 /// An error as the UI gets it: a kind to branch on and a sentence for people.

@@ -1,7 +1,11 @@
-//! The core's error type: each variant maps to a stable [`ErrorKind`] and a sentence that says
-//! what happened and what to do next.
+//! The core's error type: each variant maps to a stable [`ErrorKind`] the UI branches on, and
+//! reads as a sentence that says what happened and what to do next. Every code the store can
+//! answer with maps to one variant ([`Error::from_store`] matches them exhaustively), so a new
+//! store code cannot reach a person as "something went wrong".
 
 use marquee_licence::{DeviceError, LicenceError};
+use marquee_protocol::api::ErrorCode;
+use marquee_protocol::ClientError;
 
 use crate::api::{AppError, ErrorKind};
 
@@ -14,17 +18,60 @@ pub enum Error {
     /// The wallet cannot pay (the store's sentence says how much).
     #[error("Not enough in your wallet: {0}. Nothing was charged.")]
     InsufficientFunds(String),
-    /// The store answered with an error we do not handle specially.
-    #[error("The store refused: {message}")]
-    Store {
-        /// The store's stable code.
-        code: String,
-        /// The store's sentence.
-        message: String,
-    },
+    /// The store no longer accepts this sign-in (wrong credentials, or a session that ended).
+    #[error("The store no longer recognises this sign-in. Restart Marquee to sign in again; nothing was charged.")]
+    SignInRequired(String),
+    /// The account has as many active computers as it may.
+    #[error("Your account is already in use on as many computers as it may be. Deactivate a computer you no longer use, then try again.")]
+    DeviceLimit(String),
+    /// This computer is not (or no longer) registered with the account.
+    #[error("This computer is not registered with your account any more. Restart Marquee to register it again.")]
+    DeviceNotRegistered(String),
+    /// This computer is registered to another account.
+    #[error("This computer is registered to another store account. Sign in with that account, or deactivate this computer there first.")]
+    DeviceOfAnotherAccount,
+    /// An order id reused for a different order.
+    #[error("This order was already placed for something else. Start the purchase again; nothing was charged twice.")]
+    OrderConflict,
+    /// The title is listed but not delivered yet.
+    #[error(
+        "This title is listed but not for sale yet. Look for it again later; nothing was charged."
+    )]
+    NotForSale(String),
+    /// Only purchases move between computers.
+    #[error("Only a purchase can move between computers. Rent this title again on this computer to watch it here.")]
+    NotMovable,
+    /// Sign-up with an e-mail that has an account.
+    #[error("An account with this e-mail already exists. Sign in instead.")]
+    EmailTaken,
+    /// An e-mail or password the store does not accept.
+    #[error("{0}")]
+    InvalidCredentials(String),
+    /// A voucher code nobody issued.
+    #[error("This voucher code is not known. Check it for typing mistakes.")]
+    UnknownVoucher,
+    /// A voucher redeemed before.
+    #[error("This voucher was already redeemed. Each code tops up a wallet once.")]
+    VoucherUsed,
     /// The store cannot be reached.
     #[error("Marquee cannot reach the store right now. Check your connection and try again; nothing was charged.")]
     StoreUnreachable(String),
+    /// Another store answers at the address this profile first used.
+    #[error("The store at this address is not the one this computer first used: its identity has changed. Marquee will not trust it; check the store address, or ask the store's operator.")]
+    StoreKeyChanged,
+    /// A catalog (or signed time) that does not carry the store's signature.
+    #[error("The store's catalog did not come signed by the store ({0}), so it is not shown. Try again later; if it keeps happening, something between you and the store is altering it.")]
+    CatalogUntrusted(String),
+    /// The store and this version of the app do not understand each other.
+    #[error(
+        "This version of Marquee and the store do not understand each other ({0}). Update Marquee."
+    )]
+    StoreIncompatible(String),
+    /// The store failed on its side.
+    #[error(
+        "The store had a problem on its side. Try again in a few minutes; nothing was charged."
+    )]
+    StoreFailed(String),
     /// A licence that does not verify or does not match the title.
     #[error("The licence for this title could not be verified ({0}). Get the title again from the store; you will not be charged twice.")]
     LicenceInvalid(String),
@@ -54,9 +101,18 @@ pub enum Error {
     /// Playback failed.
     #[error("This title cannot play right now: {0}")]
     Playback(String),
-    /// A file that cannot be published or added.
+    /// A file that cannot be published.
     #[error("{0}")]
     Publish(#[from] crate::publish::PublishError),
+    /// The store refused a publication (a duplicate, or a signature it does not accept).
+    #[error("The store did not publish this video: {0}.")]
+    PublishRefusedByStore(String),
+    /// A dropped file or draft the core no longer holds.
+    #[error("That file is no longer available to Marquee. Drop it on the window again.")]
+    FileGone,
+    /// Sharing a paid title outside the store.
+    #[error("Only free, DRM-free titles can be shared outside the store.")]
+    NotShareable,
     /// A magnet link or torrent file that cannot be added.
     #[error("This cannot be added: {0}")]
     BadTorrent(String),
@@ -77,19 +133,76 @@ impl Error {
         match self {
             Error::UnknownTitle(_) => ErrorKind::UnknownTitle,
             Error::InsufficientFunds(_) => ErrorKind::InsufficientFunds,
+            Error::SignInRequired(_) => ErrorKind::SignInRequired,
+            Error::DeviceLimit(_) => ErrorKind::DeviceLimit,
+            Error::DeviceNotRegistered(_) => ErrorKind::DeviceNotRegistered,
+            Error::DeviceOfAnotherAccount => ErrorKind::DeviceOfAnotherAccount,
+            Error::OrderConflict => ErrorKind::OrderConflict,
+            Error::NotForSale(_) => ErrorKind::NotForSale,
+            Error::NotMovable => ErrorKind::NotMovable,
+            Error::EmailTaken => ErrorKind::EmailTaken,
+            Error::InvalidCredentials(_) => ErrorKind::InvalidCredentials,
+            Error::UnknownVoucher => ErrorKind::UnknownVoucher,
+            Error::VoucherUsed => ErrorKind::VoucherUsed,
             Error::StoreUnreachable(_) => ErrorKind::StoreUnreachable,
+            Error::StoreKeyChanged => ErrorKind::StoreKeyChanged,
+            Error::CatalogUntrusted(_) => ErrorKind::CatalogUntrusted,
+            Error::StoreIncompatible(_) => ErrorKind::StoreIncompatible,
+            Error::StoreFailed(_) => ErrorKind::StoreFailed,
             Error::LicenceInvalid(_) => ErrorKind::LicenceInvalid,
             Error::LicenceOtherDevice => ErrorKind::LicenceOtherDevice,
             Error::LicenceExpired(_) => ErrorKind::LicenceExpired,
             Error::ClockBehind { .. } => ErrorKind::ClockBehind,
             Error::LicenceRevoked => ErrorKind::LicenceRevoked,
-            Error::Device(marquee_licence::DeviceError::OtherComputer) => ErrorKind::OtherComputer,
+            Error::Device(DeviceError::OtherComputer) => ErrorKind::OtherComputer,
             Error::NotInLibrary(_) => ErrorKind::NotInLibrary,
             Error::Download(_) => ErrorKind::DownloadFailed,
             Error::Playback(_) => ErrorKind::Playback,
             Error::Publish(crate::publish::PublishError::Cancelled) => ErrorKind::Cancelled,
-            Error::Publish(_) | Error::BadTorrent(_) => ErrorKind::PublishRefused,
-            Error::Store { .. } | Error::Device(_) | Error::Internal(_) => ErrorKind::Internal,
+            Error::Publish(_) | Error::PublishRefusedByStore(_) => ErrorKind::PublishRefused,
+            Error::FileGone => ErrorKind::FileGone,
+            Error::NotShareable => ErrorKind::NotShareable,
+            Error::BadTorrent(_) => ErrorKind::TorrentRefused,
+            Error::Device(_) => ErrorKind::DeviceUnusable,
+            Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// What a store's error answer means for the person. Exhaustive on purpose: a new code in
+    /// the wire crate does not compile until it says something here.
+    pub fn from_store(code: ErrorCode, message: String) -> Error {
+        match code {
+            ErrorCode::UnknownTitle => Error::UnknownTitle(message),
+            ErrorCode::InsufficientFunds => Error::InsufficientFunds(message),
+            ErrorCode::Unauthorized | ErrorCode::SessionExpired => Error::SignInRequired(message),
+            ErrorCode::DeviceLimit => Error::DeviceLimit(message),
+            ErrorCode::UnknownDevice | ErrorCode::DeviceInactive => {
+                Error::DeviceNotRegistered(message)
+            }
+            ErrorCode::DeviceOfAnotherAccount => Error::DeviceOfAnotherAccount,
+            ErrorCode::OrderConflict => Error::OrderConflict,
+            ErrorCode::NotForSale => Error::NotForSale(message),
+            ErrorCode::NotMovable => Error::NotMovable,
+            ErrorCode::EmailTaken => Error::EmailTaken,
+            ErrorCode::InvalidCredentials => Error::InvalidCredentials(sentence(&message)),
+            ErrorCode::UnknownVoucher => Error::UnknownVoucher,
+            ErrorCode::VoucherUsed => Error::VoucherUsed,
+            ErrorCode::UnknownLicence => {
+                Error::LicenceInvalid("the store has no record of it".into())
+            }
+            ErrorCode::LicenceRevoked => Error::LicenceRevoked,
+            ErrorCode::Duplicate | ErrorCode::BadSignature => Error::PublishRefusedByStore(message),
+            // The app never sends these on purpose: they mean the two sides disagree on the API.
+            ErrorCode::BadRequest
+            | ErrorCode::MalformedJson
+            | ErrorCode::PayloadTooLarge
+            | ErrorCode::NotFound
+            | ErrorCode::MethodNotAllowed
+            | ErrorCode::OperatorOnly
+            | ErrorCode::Unknown => {
+                Error::StoreIncompatible(format!("{}: {message}", code.as_str()))
+            }
+            ErrorCode::Internal => Error::StoreFailed(message),
         }
     }
 
@@ -106,6 +219,27 @@ impl Error {
                 crate::time::human_utc(deadline)
             )),
             other => Error::LicenceInvalid(other.to_string()),
+        }
+    }
+}
+
+/// The store's sentences start in lower case and carry no full stop (they are written to
+/// follow a colon): shown on their own, they become a sentence.
+fn sentence(s: &str) -> String {
+    let s = s.trim().trim_end_matches('.');
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), c.as_str()),
+        None => "The store did not accept this e-mail or password.".into(),
+    }
+}
+
+impl From<ClientError> for Error {
+    fn from(e: ClientError) -> Self {
+        match e {
+            ClientError::Unreachable(why) => Error::StoreUnreachable(why),
+            ClientError::Refused { code, message, .. } => Error::from_store(code, message),
+            ClientError::Malformed(why) => Error::StoreIncompatible(why),
         }
     }
 }
@@ -140,5 +274,52 @@ mod tests {
             e.to_string(),
             "This rental ended on 1 January 1970 at 00:00 UTC. Rent it again to watch it."
         );
+    }
+
+    #[test]
+    fn every_store_code_reaches_the_person_as_its_own_kind_with_a_sentence() {
+        for &code in ErrorCode::ALL.iter().chain([&ErrorCode::Unknown]) {
+            let e = Error::from_store(code, "detail from the store".into());
+            let kind = e.kind();
+            assert_ne!(
+                kind,
+                ErrorKind::Internal,
+                "{code:?} reaches the person as internal"
+            );
+            let sentence = e.to_string();
+            assert!(
+                sentence.starts_with(|c: char| c.is_uppercase()) && sentence.ends_with('.'),
+                "{code:?}: {sentence:?} is not a sentence"
+            );
+            assert!(
+                !sentence.contains("Something went wrong"),
+                "{code:?}: {sentence}"
+            );
+        }
+        // The codes the issue names, each with the next step a person can take.
+        let says = |code, step: &str| {
+            let e = Error::from_store(code, String::new());
+            assert!(e.to_string().contains(step), "{code:?}: {e}");
+        };
+        says(ErrorCode::SessionExpired, "sign in again");
+        says(ErrorCode::DeviceLimit, "Deactivate a computer");
+        says(ErrorCode::OrderConflict, "Start the purchase again");
+        says(ErrorCode::NotForSale, "not for sale yet");
+        says(ErrorCode::InsufficientFunds, "Nothing was charged");
+        assert_eq!(Error::StoreKeyChanged.kind(), ErrorKind::StoreKeyChanged);
+    }
+
+    #[test]
+    fn retrying_is_offered_only_where_it_can_help() {
+        // A refusal that retrying cannot change never says "try again" on its own.
+        for e in [
+            Error::from_store(ErrorCode::NotMovable, String::new()),
+            Error::from_store(ErrorCode::EmailTaken, String::new()),
+            Error::StoreKeyChanged,
+            Error::FileGone,
+            Error::NotShareable,
+        ] {
+            assert!(!e.to_string().contains("Try again"), "{e}");
+        }
     }
 }

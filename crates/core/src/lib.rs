@@ -14,7 +14,6 @@ pub mod playback;
 pub mod probe;
 pub mod publish;
 mod share;
-pub mod store_client;
 pub mod time;
 pub mod torrent;
 
@@ -26,13 +25,13 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use base64::Engine;
-use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use ed25519_dalek::VerifyingKey;
 use librqbit::ManagedTorrent;
 use marquee_licence::container::{Header, Opener, HEADER_LEN};
 use marquee_licence::{Licence, SignedLicence, Validity};
-use marquee_store::api::{
-    CatalogFeed, FeedTitle, OrderRequest, SignedFeed, FEED_SIGNATURE_CONTEXT,
-};
+use marquee_protocol::api::{CatalogFeed, FeedTitle, OrderRequest, SignedFeed};
+use marquee_protocol::sign::{public_key_from_hex, verify, SignatureContext};
+use marquee_protocol::StoreClient;
 use tokio::io::AsyncReadExt;
 
 use api::*;
@@ -41,31 +40,18 @@ use identity::Identity;
 pub use identity::MachineIdSource;
 use library::{Library, LibraryRow};
 use playback::{OpenTitle, PlaybackServer};
-use store_client::StoreClient;
 use torrent::Torrents;
-
-/// Where the store is.
-#[derive(Clone, Debug)]
-pub enum StoreSource {
-    /// Start the demo store in-process on loopback, selling the catalog in `demo_dir`.
-    Embedded {
-        /// Folder with `catalog.json` and `media/`.
-        demo_dir: PathBuf,
-    },
-    /// A store at a URL.
-    Remote {
-        /// Base URL, e.g. `http://127.0.0.1:8640`.
-        url: String,
-    },
-}
 
 /// How to open the core.
 #[derive(Clone, Debug)]
 pub struct CoreConfig {
     /// The profile folder: library, device key, downloads.
     pub data_dir: PathBuf,
-    /// The store.
-    pub store: StoreSource,
+    /// The store's base URL, e.g. `http://127.0.0.1:8640`.
+    pub store_url: String,
+    /// The store's public key when the caller knows it for certain (a store it started
+    /// itself); `None` trusts the key seen at the first contact and refuses any other later.
+    pub trusted_store_key: Option<VerifyingKey>,
     /// Where the machine id comes from.
     pub machine_id: MachineIdSource,
     /// The account to sign in with.
@@ -77,16 +63,21 @@ pub struct CoreConfig {
 }
 
 impl CoreConfig {
-    /// A profile in `data_dir` using the embedded demo store and its demo account.
-    pub fn demo(data_dir: impl Into<PathBuf>, demo_dir: impl Into<PathBuf>) -> CoreConfig {
+    /// A profile in `data_dir` for the store at `store_url`, signing in as `email`, with the
+    /// OS machine id and a torrent session on loopback.
+    pub fn new(
+        data_dir: impl Into<PathBuf>,
+        store_url: impl Into<String>,
+        email: impl Into<String>,
+        password: impl Into<String>,
+    ) -> CoreConfig {
         CoreConfig {
             data_dir: data_dir.into(),
-            store: StoreSource::Embedded {
-                demo_dir: demo_dir.into(),
-            },
+            store_url: store_url.into(),
+            trusted_store_key: None,
             machine_id: MachineIdSource::Os,
-            email: marquee_store::DEMO_EMAIL.to_owned(),
-            password: marquee_store::DEMO_PASSWORD.to_owned(),
+            email: email.into(),
+            password: password.into(),
             peer_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
     }
@@ -108,7 +99,6 @@ struct Inner {
     identity: Identity,
     store: StoreClient,
     store_key: VerifyingKey,
-    embedded: Option<marquee_store::Store>,
     torrents: Torrents,
     playback: PlaybackServer,
     handles: RwLock<HashMap<String, Arc<ManagedTorrent>>>,
@@ -120,30 +110,22 @@ struct Inner {
 }
 
 impl Core {
-    /// Opens the library, derives this computer's identity, starts (or connects to) the store,
-    /// signs in, registers the device, starts the torrent session and the playback server, and
-    /// resumes the library's downloads in the background.
+    /// Opens the library, derives this computer's identity, connects to the store and checks
+    /// its key, signs in, registers the device, starts the torrent session and the playback
+    /// server, and resumes the library's downloads in the background.
     pub async fn open(config: CoreConfig) -> Result<Core> {
         std::fs::create_dir_all(&config.data_dir).map_err(anyhow::Error::from)?;
         let library = Library::open(&config.data_dir.join("library.db")).await?;
         let identity = Identity::load_or_create(&config.data_dir, &config.machine_id)?;
 
-        let (embedded, url) = match &config.store {
-            StoreSource::Embedded { demo_dir } => {
-                let store = marquee_store::Store::start(marquee_store::StoreConfig::loopback(
-                    config.data_dir.join("demo-store"),
-                    Some(demo_dir.clone()),
-                ))
-                .await
-                .map_err(|e| Error::Internal(e.context("starting the demo store")))?;
-                let url = store.url();
-                (Some(store), url)
-            }
-            StoreSource::Remote { url } => (None, url.clone()),
-        };
-        let mut store = StoreClient::new(&url)?;
+        let mut store = StoreClient::new(&config.store_url)?;
         let info = store.store_info().await?;
-        let store_key = pin_store_key(&library, &info.public_key, embedded.as_ref()).await?;
+        let store_key = pin_store_key(
+            &library,
+            &info.public_key,
+            config.trusted_store_key.as_ref(),
+        )
+        .await?;
         store.sign_in(&config.email, &config.password).await?;
         store
             .register_device(
@@ -168,7 +150,6 @@ impl Core {
                 identity,
                 store,
                 store_key,
-                embedded,
                 torrents,
                 playback,
                 handles: RwLock::default(),
@@ -205,12 +186,9 @@ impl Core {
         self.inner.torrents.listen_addr()
     }
 
-    /// Stops the torrent session and the embedded store.
+    /// Stops the torrent session.
     pub async fn shutdown(&self) {
         self.inner.torrents.stop().await;
-        if let Some(store) = &self.inner.embedded {
-            store.shutdown().await;
-        }
     }
 
     async fn resume_downloads(&self) -> Result<()> {
@@ -246,11 +224,15 @@ impl Core {
                     .await?;
                 return Ok(self.set_feed(feed));
             }
-            Err(Error::StoreUnreachable(why)) => match self.inner.library.cached_feed().await? {
-                Some((key, feed, signature)) if key == key_hex => SignedFeed { feed, signature },
-                _ => return Err(Error::StoreUnreachable(why)),
-            },
-            Err(e) => return Err(e),
+            Err(marquee_protocol::ClientError::Unreachable(why)) => {
+                match self.inner.library.cached_feed().await? {
+                    Some((key, feed, signature)) if key == key_hex => {
+                        SignedFeed { feed, signature }
+                    }
+                    _ => return Err(Error::StoreUnreachable(why)),
+                }
+            }
+            Err(e) => return Err(e.into()),
         };
         let feed = verify_feed(&self.inner.store_key, &signed)?;
         Ok(self.set_feed(feed))
@@ -835,31 +817,24 @@ async fn read_header(handle: &Arc<ManagedTorrent>) -> Result<Header> {
     Header::parse(&buf).map_err(|e| Error::Playback(e.to_string()))
 }
 
-/// Checks the store's key: the embedded store's own key, or the key seen at the first contact
-/// with a remote store (a changed key means another store answers at that address).
+/// Checks the store's key: the key the caller trusts, or the key seen at the first contact
+/// with the store (a changed key means another store answers at that address).
 async fn pin_store_key(
     library: &Library,
     announced: &str,
-    embedded: Option<&marquee_store::Store>,
+    trusted: Option<&VerifyingKey>,
 ) -> Result<VerifyingKey> {
-    let mut raw = [0u8; 32];
-    hex::decode_to_slice(announced, &mut raw)
-        .map_err(|_| Error::Internal(anyhow::anyhow!("the store sent a malformed key")))?;
-    let key = VerifyingKey::from_bytes(&raw)
-        .map_err(|_| Error::Internal(anyhow::anyhow!("the store sent an invalid key")))?;
-    if let Some(store) = embedded {
-        if store.public_key() != key {
-            return Err(Error::Internal(anyhow::anyhow!(
-                "the demo store answered with another key"
-            )));
-        }
-        return Ok(key);
+    let key = public_key_from_hex(announced)
+        .map_err(|_| Error::StoreIncompatible("the store announced a malformed key".into()))?;
+    if let Some(trusted) = trusted {
+        return if *trusted == key {
+            Ok(key)
+        } else {
+            Err(Error::StoreKeyChanged)
+        };
     }
     match library.setting("store_key").await? {
-        Some(pinned) if pinned != announced => Err(Error::Store {
-            code: "store_key_changed".into(),
-            message: "the store's identity changed since this computer first used it".into(),
-        }),
+        Some(pinned) if pinned != announced => Err(Error::StoreKeyChanged),
         Some(_) => Ok(key),
         None => {
             library.set_setting("store_key", announced).await?;
@@ -870,21 +845,21 @@ async fn pin_store_key(
 
 /// Verifies a signed feed and parses it.
 pub fn verify_feed(key: &VerifyingKey, signed: &SignedFeed) -> Result<CatalogFeed> {
-    let mut sig = [0u8; 64];
-    hex::decode_to_slice(&signed.signature, &mut sig)
-        .map_err(|_| Error::Internal(anyhow::anyhow!("the catalog's signature is malformed")))?;
-    let mut msg = FEED_SIGNATURE_CONTEXT.to_vec();
-    msg.extend_from_slice(signed.feed.as_bytes());
-    key.verify(&msg, &Signature::from_bytes(&sig))
-        .map_err(|_| Error::Internal(anyhow::anyhow!("the catalog is not signed by the store")))?;
+    verify(
+        key,
+        SignatureContext::Feed,
+        signed.feed.as_bytes(),
+        &signed.signature,
+    )
+    .map_err(|e| Error::CatalogUntrusted(e.to_string()))?;
     serde_json::from_str(&signed.feed)
-        .map_err(|e| Error::Internal(anyhow::anyhow!("the catalog does not parse: {e}")))
+        .map_err(|e| Error::StoreIncompatible(format!("the catalog does not parse: {e}")))
 }
 
-fn offer_kind(o: marquee_store::api::OfferKind) -> OfferKind {
+fn offer_kind(o: marquee_protocol::api::OfferKind) -> OfferKind {
     match o {
-        marquee_store::api::OfferKind::Rent => OfferKind::Rent,
-        marquee_store::api::OfferKind::Buy => OfferKind::Buy,
-        marquee_store::api::OfferKind::Free => OfferKind::Free,
+        marquee_protocol::api::OfferKind::Rent => OfferKind::Rent,
+        marquee_protocol::api::OfferKind::Buy => OfferKind::Buy,
+        marquee_protocol::api::OfferKind::Free => OfferKind::Free,
     }
 }

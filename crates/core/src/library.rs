@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use marquee_store::api::FeedTitle;
+use marquee_protocol::api::FeedTitle;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
 

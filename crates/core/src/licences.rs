@@ -2,9 +2,9 @@
 //! the store, revocations honoured, and purchases moved to this computer.
 
 use base64::Engine;
-use ed25519_dalek::{Signature, Verifier};
 use marquee_licence::{Licence, SignedLicence};
-use marquee_store::api::{SignedTime, TIME_SIGNATURE_CONTEXT};
+use marquee_protocol::api::SignedTime;
+use marquee_protocol::sign::{verify, SignatureContext};
 
 use crate::api::LibraryEntry;
 use crate::error::{Error, Result};
@@ -48,17 +48,13 @@ impl Core {
 
     /// Verifies the store's signed time and lets it confirm the clock.
     fn accept_store_time(&self, t: &SignedTime) -> Result<()> {
-        let mut sig = [0u8; 64];
-        hex::decode_to_slice(&t.signature, &mut sig)
-            .map_err(|_| Error::Internal(anyhow::anyhow!("the store's time is malformed")))?;
-        let mut msg = TIME_SIGNATURE_CONTEXT.to_vec();
-        msg.extend_from_slice(&t.time.to_be_bytes());
-        self.inner
-            .store_key
-            .verify(&msg, &Signature::from_bytes(&sig))
-            .map_err(|_| {
-                Error::Internal(anyhow::anyhow!("the store's time is not signed by it"))
-            })?;
+        verify(
+            &self.inner.store_key,
+            SignatureContext::Time,
+            &t.time.to_be_bytes(),
+            &t.signature,
+        )
+        .map_err(|e| Error::CatalogUntrusted(format!("its clock reading: {e}")))?;
         self.inner.clock.confirm(t.time, time::now_s());
         Ok(())
     }
@@ -88,8 +84,8 @@ impl Core {
             .await
         {
             Ok(s) => s,
-            Err(Error::StoreUnreachable(_)) => return Ok(()),
-            Err(e) => return Err(e),
+            Err(marquee_protocol::ClientError::Unreachable(_)) => return Ok(()),
+            Err(e) => return Err(e.into()),
         };
         self.accept_store_time(&status.time)?;
         *self.inner.last_sync.lock().expect("sync lock") = Some(std::time::Instant::now());

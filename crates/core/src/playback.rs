@@ -13,17 +13,23 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use bytes::Bytes;
+use futures::TryStreamExt;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, Request, StatusCode};
 use librqbit::ManagedTorrent;
 use marquee_licence::container::Opener;
 use marquee_licence::Licence;
 use rand::RngCore;
+use subtle::ConstantTimeEq;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt};
+
+/// A response body: whole (errors, preflights) or streamed chunk by chunk (media).
+type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::io::Error>;
+/// A response of the playback server.
+type Response = hyper::Response<Body>;
 
 /// A seekable byte stream of the torrent's file (librqbit's `FileStream` is not exported).
 pub type FileReader = Pin<Box<dyn AsyncReadSeek + Send>>;
@@ -85,14 +91,7 @@ impl PlaybackServer {
             server: server.clone(),
             host: format!("127.0.0.1:{}", addr.port()).into(),
         };
-        let app = Router::new()
-            .route("/{token}/play/{title}", get(play).options(preflight))
-            .with_state(shared);
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!(error = %e, "playback server stopped");
-            }
-        });
+        tokio::spawn(serve(listener, shared));
         Ok(server)
     }
 
@@ -149,8 +148,70 @@ fn cors(headers: &HeaderMap, resp: &mut Response) {
     }
 }
 
+/// Accepts connections until the runtime ends; each is served as HTTP/1.1 (all a `<video>`
+/// element speaks to a loopback server).
+async fn serve(listener: tokio::net::TcpListener, shared: Shared) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors, say: the next accept may work.
+                tracing::warn!(error = %e, "playback server could not accept a connection");
+                continue;
+            }
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let shared = shared.clone();
+                async move { Ok::<_, std::convert::Infallible>(route(&shared, req).await) }
+            });
+            let io = hyper_util::rt::TokioIo::new(stream);
+            // A client that goes away mid-response is normal for media: nothing to report.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(io, service)
+                .await;
+        });
+    }
+}
+
+/// `/{token}/play/{title}`: GET and HEAD play, OPTIONS is the CORS preflight.
+async fn route<B>(shared: &Shared, req: Request<B>) -> Response {
+    let path = req.uri().path();
+    let mut parts = path.strip_prefix('/').unwrap_or_default().splitn(3, '/');
+    let (Some(token), Some("play"), Some(title_id)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return refuse(StatusCode::NOT_FOUND, "not found");
+    };
+    if title_id.is_empty() || title_id.contains('/') {
+        return refuse(StatusCode::NOT_FOUND, "not found");
+    }
+    match *req.method() {
+        Method::GET | Method::HEAD => {
+            play(shared, token, title_id, req.method(), req.headers()).await
+        }
+        Method::OPTIONS => preflight(shared, token, req.headers()),
+        _ => refuse(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD"),
+    }
+}
+
+fn whole(status: StatusCode, body: impl Into<Bytes>) -> Response {
+    let mut resp = hyper::Response::new(
+        Full::new(body.into())
+            .map_err(|e| match e {})
+            .boxed_unsync(),
+    );
+    *resp.status_mut() = status;
+    resp
+}
+
 fn refuse(status: StatusCode, message: &str) -> Response {
-    (status, message.to_owned()).into_response()
+    let mut resp = whole(status, message.to_owned());
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
 }
 
 /// Checks the token (in constant time) and the Host header.
@@ -159,14 +220,10 @@ fn authorised(
     token: &str,
     headers: &HeaderMap,
 ) -> Result<(), (StatusCode, &'static str)> {
-    let expected = shared.server.token.as_bytes();
-    let given = token.as_bytes();
-    let same = given.len() == expected.len()
-        && given
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
+    let same: bool = token
+        .as_bytes()
+        .ct_eq(shared.server.token.as_bytes())
+        .into();
     if !same {
         return Err((StatusCode::NOT_FOUND, "not found"));
     }
@@ -179,16 +236,12 @@ fn authorised(
     Ok(())
 }
 
-async fn preflight(
-    State(shared): State<Shared>,
-    Path((token, _title)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err((status, why)) = authorised(&shared, &token, &headers) {
+fn preflight(shared: &Shared, token: &str, headers: &HeaderMap) -> Response {
+    if let Err((status, why)) = authorised(shared, token, headers) {
         return refuse(status, why);
     }
-    let mut resp = StatusCode::NO_CONTENT.into_response();
-    cors(&headers, &mut resp);
+    let mut resp = whole(StatusCode::NO_CONTENT, Bytes::new());
+    cors(headers, &mut resp);
     let h = resp.headers_mut();
     h.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
@@ -251,15 +304,16 @@ pub fn parse_range(value: Option<&str>, len: u64) -> RangeRequest {
 }
 
 async fn play(
-    State(shared): State<Shared>,
-    Path((token, title_id)): Path<(String, String)>,
-    method: Method,
-    headers: HeaderMap,
+    shared: &Shared,
+    token: &str,
+    title_id: &str,
+    method: &Method,
+    headers: &HeaderMap,
 ) -> Response {
-    if let Err((status, why)) = authorised(&shared, &token, &headers) {
+    if let Err((status, why)) = authorised(shared, token, headers) {
         return refuse(status, why);
     }
-    let Some(title) = shared.server.get(&title_id) else {
+    let Some(title) = shared.server.get(title_id) else {
         return refuse(StatusCode::NOT_FOUND, "this title is not open for playback");
     };
     if let Some(licence) = &title.licence {
@@ -290,18 +344,20 @@ async fn play(
         }
     };
     let count = if len == 0 { 0 } else { end - start + 1 };
-    let body = if method == Method::HEAD || count == 0 {
-        Body::empty()
+    let mut resp = if *method == Method::HEAD || count == 0 {
+        whole(status, Bytes::new())
     } else {
         match title.torrent.clone().stream(0).await {
             Ok(file) => {
-                Body::from_stream(plaintext_stream(title.clone(), Box::pin(file), start, end))
+                let chunks =
+                    plaintext_stream(title.clone(), Box::pin(file), start, end).map_ok(Frame::data);
+                let mut resp = hyper::Response::new(StreamBody::new(chunks).boxed_unsync());
+                *resp.status_mut() = status;
+                resp
             }
             Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &format!("{e:#}")),
         }
     };
-    let mut resp = Response::new(body);
-    *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -317,7 +373,7 @@ async fn play(
             HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")).expect("header"),
         );
     }
-    cors(&headers, &mut resp);
+    cors(headers, &mut resp);
     resp
 }
 

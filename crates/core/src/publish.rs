@@ -39,6 +39,12 @@ pub enum PublishError {
         /// The probe's sentence.
         reason: String,
     },
+    /// The title's name is empty or too long.
+    #[error("a title needs a name of 1 to 200 characters")]
+    BadName,
+    /// The chosen poster frame is not an image Marquee accepts.
+    #[error("the poster cannot be used: {0}")]
+    BadPoster(&'static str),
     /// Already published.
     #[error("“{name}” is already published as “{existing}”")]
     Duplicate {

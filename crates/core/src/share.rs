@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use librqbit::{AddTorrent, ManagedTorrent};
-use marquee_store::api::{FeedTitle, OfferKind as StoreOffer};
+use marquee_protocol::api::{FeedTitle, OfferKind as StoreOffer};
 
 use crate::api::*;
 use crate::error::{Error, Result};
@@ -37,17 +37,6 @@ struct Draft {
 const MAX_POSTER_BYTES: usize = 4 * 1024 * 1024;
 /// How long a magnet link may take to find its metadata.
 const MAGNET_TIMEOUT: Duration = Duration::from_secs(60);
-
-fn piece_length(size: u64) -> u32 {
-    // The same rule as the store's: small pieces start playback sooner.
-    if size <= 64 << 20 {
-        256 * 1024
-    } else if size <= 1 << 30 {
-        1024 * 1024
-    } else {
-        4 * 1024 * 1024
-    }
-}
 
 impl Core {
     pub(crate) fn origin_folder(&self, origin: TitleOrigin) -> PathBuf {
@@ -89,9 +78,7 @@ impl Core {
             .expect("drops")
             .get(drop_id)
             .cloned()
-            .ok_or_else(|| {
-                Error::BadTorrent("that file is no longer available; drop it again".into())
-            })
+            .ok_or(Error::FileGone)
     }
 
     /// Cancels preparing a dropped file.
@@ -151,7 +138,7 @@ impl Core {
             librqbit::CreateTorrentOptions {
                 name: None,
                 trackers: vec![self.announce_url()],
-                piece_length: Some(piece_length(prepared.size)),
+                piece_length: Some(marquee_protocol::swarm::piece_length(prepared.size)),
             },
             &librqbit::spawn_utils::BlockingSpawner::new(1),
         )
@@ -272,11 +259,7 @@ impl Core {
     pub async fn publish_submit(&self, draft_id: &str, form: PublishForm) -> Result<LibraryEntry> {
         let name = form.name.trim();
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(PublishError::NotPlayable {
-                name: name.to_owned(),
-                reason: "a title needs a name of 1 to 200 characters".into(),
-            }
-            .into());
+            return Err(PublishError::BadName.into());
         }
         let poster = match &form.poster_data_url {
             Some(url) => Some(decode_poster(url)?),
@@ -284,9 +267,7 @@ impl Core {
         };
         let (torrent, info_hash, prepared, handle) = {
             let drafts = self.inner.drops.drafts.lock().expect("drops");
-            let d = drafts.get(draft_id).ok_or_else(|| {
-                Error::BadTorrent("this draft is gone; drop the file again".into())
-            })?;
+            let d = drafts.get(draft_id).ok_or(Error::FileGone)?;
             (
                 d.torrent.clone(),
                 d.info_hash.clone(),
@@ -294,7 +275,7 @@ impl Core {
                 d.handle.clone(),
             )
         };
-        let payload = marquee_store::api::CommunityPayload {
+        let payload = marquee_protocol::api::CommunityPayload {
             name: name.to_owned(),
             synopsis: form.description.trim().to_owned(),
             language: form.language.trim().to_owned(),
@@ -352,11 +333,11 @@ impl Core {
     /// A magnet link for a free title (paid titles are not shared this way).
     pub async fn share_links(&self, title_id: &str) -> Result<ShareLinks> {
         let row = self.free_row(title_id).await?;
-        let id: librqbit::dht::Id20 = row
-            .title
-            .info_hash
-            .parse()
-            .map_err(|_| Error::BadTorrent("the title's info hash is malformed".into()))?;
+        let id: librqbit::dht::Id20 = row.title.info_hash.parse().map_err(|_| {
+            Error::Internal(anyhow::anyhow!(
+                "the library holds a malformed info hash for {title_id}"
+            ))
+        })?;
         let mut magnet =
             librqbit::Magnet::from_id20(id, vec![self.announce_url()], None).to_string();
         magnet.push_str("&dn=");
@@ -415,9 +396,7 @@ impl Core {
     async fn free_row(&self, title_id: &str) -> Result<crate::library::LibraryRow> {
         let row = self.library_row(title_id).await?;
         if row.title.encrypted || row.title.offer != StoreOffer::Free {
-            return Err(Error::BadTorrent(
-                "only free, DRM-free titles can be shared outside the store".into(),
-            ));
+            return Err(Error::NotShareable);
         }
         Ok(row)
     }
@@ -495,7 +474,9 @@ impl Core {
             backdrop_path: None,
             width: 0,
             height: 0,
-            mime: mime_of(&file_name).to_owned(),
+            mime: marquee_protocol::api::mime_of(&file_name)
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
             size_bytes: meta.file_infos.iter().map(|f| f.len).sum(),
             info_hash: info_hash.clone(),
             encrypted: false,
@@ -533,19 +514,6 @@ fn preview_id(draft_id: &str) -> String {
     format!("draft-{draft_id}")
 }
 
-fn mime_of(name: &str) -> &'static str {
-    let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".webm") {
-        "video/webm"
-    } else if lower.ends_with(".mp4") || lower.ends_with(".m4v") {
-        "video/mp4"
-    } else if lower.ends_with(".mkv") {
-        "video/x-matroska"
-    } else {
-        "application/octet-stream"
-    }
-}
-
 fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -559,12 +527,7 @@ fn url_encode(s: &str) -> String {
 
 /// Decodes the poster frame the sheet sends as a JPEG or PNG data URL.
 fn decode_poster(url: &str) -> Result<Vec<u8>> {
-    let refuse = |why: &str| {
-        Error::from(PublishError::NotPlayable {
-            name: "the poster".into(),
-            reason: why.to_owned(),
-        })
-    };
+    let refuse = |why: &'static str| Error::from(PublishError::BadPoster(why));
     let b64 = url
         .strip_prefix("data:image/jpeg;base64,")
         .or_else(|| url.strip_prefix("data:image/png;base64,"))

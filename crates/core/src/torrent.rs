@@ -30,7 +30,7 @@ impl Torrents {
                 // Every open playback response holds a stream permit from this pool, shared with
                 // hash checking; a <video> opens several range requests at once.
                 runtime_worker_threads: Some(16),
-                ..marquee_store::swarm::session_options(listen)?
+                ..marquee_protocol::swarm::session_options(listen)?
             },
         )
         .await

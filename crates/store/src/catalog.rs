@@ -10,8 +10,9 @@ use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
-use crate::api::{CatalogQuery, FeedTitle, SignedFeed, FEED_SIGNATURE_CONTEXT, MAX_CATALOG_PAGE};
+use crate::api::{CatalogQuery, FeedTitle, SignedFeed, MAX_CATALOG_PAGE};
 use crate::error::StoreError;
+use marquee_protocol::sign::SignatureContext;
 
 /// One immutable state of the catalog.
 pub(crate) struct Snapshot {
@@ -147,7 +148,7 @@ impl Snapshot {
 
 /// Signs feed bytes with the store key.
 pub(crate) fn signer(state: &crate::State) -> impl Fn(&[u8]) -> String + '_ {
-    move |bytes| state.sign(FEED_SIGNATURE_CONTEXT, bytes)
+    move |bytes| state.sign(SignatureContext::Feed, bytes)
 }
 
 /// True when an `If-None-Match` header value names `etag` (or is `*`).
@@ -257,7 +258,10 @@ mod tests {
                 ..Default::default()
             },
         ] {
-            assert_eq!(snap.answer(&q, sign).unwrap_err().code(), "bad_request");
+            assert_eq!(
+                snap.answer(&q, sign).unwrap_err().code(),
+                crate::api::ErrorCode::BadRequest
+            );
         }
     }
 }

@@ -28,6 +28,9 @@ use clap::{Args, Parser, Subcommand};
 use rand::Rng;
 use serde::Deserialize;
 
+use marquee_protocol::sign::{public_key_from_hex, verify, SignatureContext};
+use marquee_protocol::StoreClient;
+
 use crate::api::OfferKind;
 use crate::error::parse_cents;
 use crate::package::CatalogEntry;
@@ -356,19 +359,15 @@ pub fn slug(name: &str) -> String {
 }
 
 fn mime_of(path: &Path) -> anyhow::Result<&'static str> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    Ok(match ext.as_deref() {
-        Some("webm") => "video/webm",
-        Some("mp4" | "m4v") => "video/mp4",
-        Some("mkv") => "video/x-matroska",
-        Some("zip") => "application/zip",
-        _ => bail!(
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    marquee_protocol::api::mime_of(&name).with_context(|| {
+        format!(
             "{} is not a video Marquee can stream: use a .webm or .mp4 file",
             path.display()
-        ),
+        )
     })
 }
 
@@ -512,19 +511,26 @@ pub async fn generate_catalog(config: &StoreConfig, count: usize) -> anyhow::Res
 async fn seed(config: &StoreConfig, args: &SeedArgs) -> anyhow::Result<()> {
     use librqbit::{AddTorrent, AddTorrentOptions, Session};
 
-    let base = args.store.trim_end_matches('/');
-    let http = reqwest_free_get(base);
-    let signed: crate::api::SignedFeed = serde_json::from_slice(&http("/api/v1/catalog").await?)
-        .context("the store's catalog does not parse")?;
-    let feed: crate::api::CatalogFeed = serde_json::from_str(&signed.feed)?;
-    let info: crate::api::StoreInfo = serde_json::from_slice(&http("/api/v1/store").await?)?;
-    verify_feed(&info.public_key, &signed)?;
+    let store = StoreClient::new(&args.store)?;
+    let base = store.base().to_owned();
+    let info = store.store_info().await?;
+    let signed = store.catalog().await?;
+    let key = public_key_from_hex(&info.public_key).context("the store's key")?;
+    verify(
+        &key,
+        SignatureContext::Feed,
+        signed.feed.as_bytes(),
+        &signed.signature,
+    )
+    .context("the store's catalog is not signed by the store")?;
+    let feed: crate::api::CatalogFeed =
+        serde_json::from_str(&signed.feed).context("the store's catalog does not parse")?;
 
     let out = config.data_dir.join("seed");
     std::fs::create_dir_all(&out)?;
     let session = Session::new_with_opts(
         out.clone(),
-        crate::swarm::session_options(
+        marquee_protocol::swarm::session_options(
             args.peer_listen
                 .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0))),
         )?,
@@ -541,9 +547,8 @@ async fn seed(config: &StoreConfig, args: &SeedArgs) -> anyhow::Result<()> {
         if !args.titles.is_empty() && !args.titles.contains(&t.id) {
             continue;
         }
-        let torrent = http(&format!("/api/v1/titles/{}/torrent", t.id)).await?;
-        let peers: crate::api::PeersResponse =
-            serde_json::from_slice(&http(&format!("/api/v1/titles/{}/peers", t.id)).await?)?;
+        let torrent = store.torrent(&t.id).await?;
+        let peers = store.peers(&t.id).await?;
         session
             .add_torrent(
                 AddTorrent::from_bytes(torrent),
@@ -569,80 +574,6 @@ async fn seed(config: &StoreConfig, args: &SeedArgs) -> anyhow::Result<()> {
     tokio::signal::ctrl_c().await?;
     session.stop().await;
     Ok(())
-}
-
-fn verify_feed(public_key_hex: &str, signed: &crate::api::SignedFeed) -> anyhow::Result<()> {
-    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
-    let mut key = [0u8; 32];
-    hex::decode_to_slice(public_key_hex, &mut key).context("the store's key")?;
-    let mut sig = [0u8; 64];
-    hex::decode_to_slice(&signed.signature, &mut sig).context("the feed's signature")?;
-    let mut msg = crate::api::FEED_SIGNATURE_CONTEXT.to_vec();
-    msg.extend_from_slice(signed.feed.as_bytes());
-    VerifyingKey::from_bytes(&key)?
-        .verify(&msg, &Signature::from_bytes(&sig))
-        .context("the store's catalog is not signed by the store")
-}
-
-/// A minimal HTTP/1.1 GET over a TCP stream: the seeding node needs three small requests, and
-/// the crate carries no HTTP client outside its tests.
-fn reqwest_free_get(
-    base: &str,
-) -> impl Fn(&str) -> futures::future::BoxFuture<'static, anyhow::Result<Vec<u8>>> {
-    let base = base.to_owned();
-    move |path: &str| {
-        let url = format!("{base}{path}");
-        Box::pin(async move { http_get(&url).await })
-    }
-}
-
-async fn http_get(url: &str) -> anyhow::Result<Vec<u8>> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url
-        .strip_prefix("http://")
-        .with_context(|| format!("{url}: only http:// store URLs are supported by `seed`"))?;
-    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let mut stream = tokio::net::TcpStream::connect(host)
-        .await
-        .with_context(|| format!("connecting to {host}"))?;
-    let req = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    stream.write_all(req.as_bytes()).await?;
-    let mut buf = Vec::new();
-    stream.read_to_end(&mut buf).await?;
-    let split = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .context("a malformed HTTP answer")?;
-    let head = String::from_utf8_lossy(&buf[..split]).to_string();
-    let status = head.split_whitespace().nth(1).unwrap_or("");
-    if status != "200" {
-        bail!("GET {url}: HTTP {status}");
-    }
-    let body = buf[split + 4..].to_vec();
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        return dechunk(&body);
-    }
-    Ok(body)
-}
-
-fn dechunk(mut body: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .context("bad chunk")?;
-        let size = usize::from_str_radix(std::str::from_utf8(&body[..line_end])?.trim(), 16)?;
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        out.extend_from_slice(body.get(..size).context("short chunk")?);
-        body = body.get(size + 2..).context("short chunk")?;
-    }
 }
 
 #[cfg(test)]

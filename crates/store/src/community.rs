@@ -12,12 +12,12 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use ed25519_dalek::VerifyingKey;
+use marquee_protocol::sign::{verify, SignatureContext};
 use sqlx::Row;
+use subtle::ConstantTimeEq;
 
-use crate::api::{
-    CommunityPayload, CommunityRequest, FeedTitle, OfferKind, PUBLISH_SIGNATURE_CONTEXT,
-};
+use crate::api::{CommunityPayload, CommunityRequest, FeedTitle, OfferKind};
 use crate::db::{self, Db};
 use crate::error::StoreError;
 use crate::http::{check_device_id, Account, JsonBody};
@@ -86,12 +86,13 @@ pub(crate) async fn publish(
 ) -> Result<(StatusCode, Json<FeedTitle>), StoreError> {
     check_device_id(&req.device_id)?;
     let key = publisher_key(&s.db, account, &req.device_id).await?;
-    let mut sig = [0u8; 64];
-    hex::decode_to_slice(&req.signature, &mut sig).map_err(|_| StoreError::BadSignature)?;
-    let mut msg = PUBLISH_SIGNATURE_CONTEXT.to_vec();
-    msg.extend_from_slice(req.payload.as_bytes());
-    key.verify(&msg, &Signature::from_bytes(&sig))
-        .map_err(|_| StoreError::BadSignature)?;
+    verify(
+        &key,
+        SignatureContext::Publish,
+        req.payload.as_bytes(),
+        &req.signature,
+    )
+    .map_err(|_| StoreError::BadSignature)?;
     let payload: CommunityPayload = serde_json::from_str(&req.payload)
         .map_err(|e| StoreError::MalformedJson(format!("the payload: {e}")))?;
     let (torrent, poster) = validate(&payload)?;
@@ -183,7 +184,7 @@ pub(crate) async fn hide(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let allowed = matches!((&s.operator_token, given), (Some(t), Some(g)) if constant_time_eq(t.as_bytes(), g.as_bytes()));
+    let allowed = matches!((&s.operator_token, given), (Some(t), Some(g)) if bool::from(t.as_bytes().ct_eq(g.as_bytes())));
     if !allowed {
         return Err(StoreError::OperatorOnly);
     }
@@ -225,10 +226,6 @@ async fn list(db: &Db, title: &FeedTitle, torrent: &[u8]) -> Result<(), StoreErr
     )
     .await?;
     Ok(())
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn publisher_key(db: &Db, account: i64, device_id: &str) -> Result<VerifyingKey, StoreError> {

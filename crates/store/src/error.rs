@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::api::ErrorBody;
+use crate::api::{ErrorBody, ErrorCode};
 
 /// Everything a store request or start-up can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -99,34 +99,34 @@ pub enum StoreError {
 
 impl StoreError {
     /// The stable code sent to clients.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            StoreError::UnknownTitle(_) => "unknown_title",
-            StoreError::InsufficientFunds { .. } => "insufficient_funds",
-            StoreError::Unauthorized(_) => "unauthorized",
-            StoreError::OrderConflict(_) => "order_conflict",
-            StoreError::UnknownDevice => "unknown_device",
-            StoreError::DeviceOfAnotherAccount => "device_of_another_account",
-            StoreError::BadRequest(_) => "bad_request",
-            StoreError::MalformedJson(_) => "malformed_json",
-            StoreError::PayloadTooLarge(_) => "payload_too_large",
-            StoreError::SessionExpired => "session_expired",
-            StoreError::NotFound(_) => "not_found",
-            StoreError::MethodNotAllowed(_) => "method_not_allowed",
-            StoreError::UnknownLicence(_) => "unknown_licence",
-            StoreError::LicenceRevoked(_) => "licence_revoked",
-            StoreError::NotMovable => "not_movable",
-            StoreError::DeviceLimit(_) => "device_limit",
-            StoreError::DeviceInactive => "device_inactive",
-            StoreError::NotForSale(_) => "not_for_sale",
-            StoreError::EmailTaken => "email_taken",
-            StoreError::InvalidCredentials(_) => "invalid_credentials",
-            StoreError::UnknownVoucher => "unknown_voucher",
-            StoreError::VoucherUsed => "voucher_used",
-            StoreError::Duplicate(_) => "duplicate",
-            StoreError::BadSignature => "bad_signature",
-            StoreError::OperatorOnly => "operator_only",
-            StoreError::Database(_) | StoreError::Internal(_) => "internal",
+            StoreError::UnknownTitle(_) => ErrorCode::UnknownTitle,
+            StoreError::InsufficientFunds { .. } => ErrorCode::InsufficientFunds,
+            StoreError::Unauthorized(_) => ErrorCode::Unauthorized,
+            StoreError::OrderConflict(_) => ErrorCode::OrderConflict,
+            StoreError::UnknownDevice => ErrorCode::UnknownDevice,
+            StoreError::DeviceOfAnotherAccount => ErrorCode::DeviceOfAnotherAccount,
+            StoreError::BadRequest(_) => ErrorCode::BadRequest,
+            StoreError::MalformedJson(_) => ErrorCode::MalformedJson,
+            StoreError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            StoreError::SessionExpired => ErrorCode::SessionExpired,
+            StoreError::NotFound(_) => ErrorCode::NotFound,
+            StoreError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
+            StoreError::UnknownLicence(_) => ErrorCode::UnknownLicence,
+            StoreError::LicenceRevoked(_) => ErrorCode::LicenceRevoked,
+            StoreError::NotMovable => ErrorCode::NotMovable,
+            StoreError::DeviceLimit(_) => ErrorCode::DeviceLimit,
+            StoreError::DeviceInactive => ErrorCode::DeviceInactive,
+            StoreError::NotForSale(_) => ErrorCode::NotForSale,
+            StoreError::EmailTaken => ErrorCode::EmailTaken,
+            StoreError::InvalidCredentials(_) => ErrorCode::InvalidCredentials,
+            StoreError::UnknownVoucher => ErrorCode::UnknownVoucher,
+            StoreError::VoucherUsed => ErrorCode::VoucherUsed,
+            StoreError::Duplicate(_) => ErrorCode::Duplicate,
+            StoreError::BadSignature => ErrorCode::BadSignature,
+            StoreError::OperatorOnly => ErrorCode::OperatorOnly,
+            StoreError::Database(_) | StoreError::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -173,7 +173,7 @@ impl IntoResponse for StoreError {
             tracing::error!(error = ?self, "store request failed");
         }
         let body = ErrorBody {
-            code: self.code().to_owned(),
+            code: self.code(),
             message: self.to_string(),
         };
         (self.status(), Json(body)).into_response()

@@ -28,7 +28,8 @@
 //! running `serve` on the same database checks the catalog version every few seconds
 //! (`--rescan`), lists what changed in the feed and seeds the new titles.
 
-pub mod api;
+/// The HTTP API's bodies and error codes: the wire crate's, shared with the app.
+pub use marquee_protocol::api;
 mod catalog;
 pub mod cli;
 mod community;
@@ -37,7 +38,6 @@ pub mod error;
 pub mod generate;
 mod http;
 pub mod package;
-pub mod swarm;
 pub mod tracker;
 
 use std::collections::HashMap;
@@ -47,8 +47,9 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
-use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use librqbit::Session;
+use marquee_protocol::sign::SignatureContext;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -204,10 +205,12 @@ impl Store {
 
         let packages = config.data_dir.join("packages");
         std::fs::create_dir_all(&packages)?;
-        let seeder =
-            Session::new_with_opts(packages.clone(), swarm::session_options(config.peer_addr)?)
-                .await
-                .context("starting the store's seeder")?;
+        let seeder = Session::new_with_opts(
+            packages.clone(),
+            marquee_protocol::swarm::session_options(config.peer_addr)?,
+        )
+        .await
+        .context("starting the store's seeder")?;
         let seeder_addr = seeder
             .listen_addr()
             .context("the seeder is not listening")?;
@@ -328,11 +331,8 @@ impl Store {
 }
 
 impl State {
-    pub(crate) fn sign(&self, context: &[u8], bytes: &[u8]) -> String {
-        let mut msg = Vec::with_capacity(context.len() + bytes.len());
-        msg.extend_from_slice(context);
-        msg.extend_from_slice(bytes);
-        hex::encode(self.signing_key.sign(&msg).to_bytes())
+    pub(crate) fn sign(&self, context: SignatureContext, bytes: &[u8]) -> String {
+        marquee_protocol::sign::sign(&self.signing_key, context, bytes)
     }
 
     /// The store's clock, signed.
@@ -340,7 +340,7 @@ impl State {
         let time = now();
         api::SignedTime {
             time,
-            signature: self.sign(api::TIME_SIGNATURE_CONTEXT, &time.to_be_bytes()),
+            signature: self.sign(SignatureContext::Time, &time.to_be_bytes()),
         }
     }
 

@@ -58,15 +58,6 @@ pub struct CatalogEntry {
     pub licence_to_share: Option<String>,
 }
 
-/// Piece size for our torrents: small pieces let playback start after a few hundred KiB.
-fn piece_length(size: u64) -> u32 {
-    match size {
-        0..=67_108_864 => 256 * 1024,
-        67_108_865..=1_073_741_824 => 1024 * 1024,
-        _ => 4 * 1024 * 1024,
-    }
-}
-
 /// Packages every title of a demo folder that is not packaged yet.
 pub(crate) async fn load_demo(db: &Db, demo: &Path, packages: &Path) -> anyhow::Result<()> {
     let catalog_path = demo.join("catalog.json");
@@ -130,7 +121,7 @@ pub(crate) async fn package(
         CreateTorrentOptions {
             name: None,
             trackers: vec![],
-            piece_length: Some(piece_length(size)),
+            piece_length: Some(marquee_protocol::swarm::piece_length(size)),
         },
         &librqbit::spawn_utils::BlockingSpawner::new(1),
     )

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine;
-use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use marquee_licence::licence::{LicenceKind, SignedLicence};
+use marquee_protocol::sign::SignatureContext;
 use marquee_store::api::*;
 use marquee_store::{Store, StoreConfig};
 use rand::RngCore;
@@ -141,14 +141,8 @@ fn licence_of(store: &Store, body: &Value) -> marquee_licence::licence::Licence 
         .expect("signed by the store")
 }
 
-fn verify(store: &Store, context: &[u8], msg: &[u8], signature_hex: &str) {
-    let mut sig = [0u8; 64];
-    hex::decode_to_slice(signature_hex, &mut sig).unwrap();
-    let mut bytes = context.to_vec();
-    bytes.extend_from_slice(msg);
-    VerifyingKey::from_bytes(store.public_key().as_bytes())
-        .unwrap()
-        .verify(&bytes, &Signature::from_bytes(&sig))
+fn verify(store: &Store, context: SignatureContext, msg: &[u8], signature_hex: &str) {
+    marquee_protocol::sign::verify(&store.public_key(), context, msg, signature_hex)
         .expect("a valid store signature");
 }
 
@@ -175,7 +169,7 @@ async fn licences_renew_revoke_move_and_report_first_frames() {
     let time = t["time"].as_i64().unwrap();
     verify(
         &store,
-        TIME_SIGNATURE_CONTEXT,
+        SignatureContext::Time,
         &time.to_be_bytes(),
         t["signature"].as_str().unwrap(),
     );
@@ -239,7 +233,7 @@ async fn licences_renew_revoke_move_and_report_first_frames() {
     assert_eq!(st.revoked, vec![rid.clone()]);
     verify(
         &store,
-        TIME_SIGNATURE_CONTEXT,
+        SignatureContext::Time,
         &st.time.time.to_be_bytes(),
         &st.time.signature,
     );
@@ -611,7 +605,7 @@ async fn catalog_pages_revalidates_and_sends_only_changes() {
             let signed: SignedFeed = serde_json::from_value(body).unwrap();
             verify(
                 store,
-                FEED_SIGNATURE_CONTEXT,
+                SignatureContext::Feed,
                 signed.feed.as_bytes(),
                 &signed.signature,
             );

@@ -7,6 +7,28 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Title not found";
     case "insufficient_funds":
       return "Not enough credit";
+    case "sign_in_required":
+      return "Sign in again";
+    case "device_limit":
+      return "Too many computers";
+    case "device_not_registered":
+      return "This computer is not registered";
+    case "device_of_another_account":
+      return "Registered to another account";
+    case "order_conflict":
+      return "Order already used";
+    case "not_for_sale":
+      return "Not for sale yet";
+    case "not_movable":
+      return "Rentals stay where they were rented";
+    case "email_taken":
+      return "E-mail already registered";
+    case "invalid_credentials":
+      return "Check your e-mail and password";
+    case "unknown_voucher":
+      return "Unknown voucher";
+    case "voucher_used":
+      return "Voucher already used";
     case "licence_invalid":
       return "Licence problem";
     case "licence_other_device":
@@ -19,8 +41,18 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Your clock is behind";
     case "other_computer":
       return "This profile belongs to another computer";
+    case "device_unusable":
+      return "This computer's identity cannot be used";
     case "store_unreachable":
       return "Store unreachable";
+    case "store_key_changed":
+      return "This is not the store you used before";
+    case "catalog_untrusted":
+      return "Catalog not signed by the store";
+    case "store_incompatible":
+      return "Update Marquee";
+    case "store_failed":
+      return "The store had a problem";
     case "not_in_library":
       return "Not in your library";
     case "download_failed":
@@ -29,6 +61,12 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Can't play this title";
     case "publish_refused":
       return "Can't publish this file";
+    case "file_gone":
+      return "Drop the file again";
+    case "not_shareable":
+      return "Only free titles can be shared";
+    case "torrent_refused":
+      return "Can't add this torrent";
     case "cancelled":
       return "Cancelled";
     case "internal":
@@ -38,5 +76,11 @@ export function errorHeadline(kind: ErrorKind): string {
 
 /** Whether pressing the same button again may help. */
 export function isRetryable(kind: ErrorKind): boolean {
-  return kind === "store_unreachable" || kind === "download_failed" || kind === "internal";
+  return (
+    kind === "store_unreachable" ||
+    kind === "store_failed" ||
+    kind === "catalog_untrusted" ||
+    kind === "download_failed" ||
+    kind === "internal"
+  );
 }

@@ -228,7 +228,7 @@ mime: string,
  * Resume position, seconds.
  */
 position_s: number, };
-export type ErrorKind = "unknown_title" | "insufficient_funds" | "licence_invalid" | "licence_other_device" | "licence_expired" | "licence_revoked" | "clock_behind" | "other_computer" | "store_unreachable" | "not_in_library" | "download_failed" | "playback" | "publish_refused" | "cancelled" | "internal";
+export type ErrorKind = "unknown_title" | "insufficient_funds" | "sign_in_required" | "device_limit" | "device_not_registered" | "device_of_another_account" | "order_conflict" | "not_for_sale" | "not_movable" | "email_taken" | "invalid_credentials" | "unknown_voucher" | "voucher_used" | "licence_invalid" | "licence_other_device" | "licence_expired" | "licence_revoked" | "clock_behind" | "other_computer" | "device_unusable" | "store_unreachable" | "store_key_changed" | "catalog_untrusted" | "store_incompatible" | "store_failed" | "not_in_library" | "download_failed" | "playback" | "publish_refused" | "file_gone" | "not_shareable" | "torrent_refused" | "cancelled" | "internal";
 export type AppError = { 
 /**
  * Stable kind.
@@ -342,4 +342,4 @@ export type ShareLinks = {
  * A magnet link with the store's tracker.
  */
 magnet: string, };
-export const ERROR_KINDS: readonly ErrorKind[] = ["unknown_title", "insufficient_funds", "licence_invalid", "licence_other_device", "licence_expired", "licence_revoked", "clock_behind", "other_computer", "store_unreachable", "not_in_library", "download_failed", "playback", "publish_refused", "cancelled", "internal"];
+export const ERROR_KINDS: readonly ErrorKind[] = ["unknown_title", "insufficient_funds", "sign_in_required", "device_limit", "device_not_registered", "device_of_another_account", "order_conflict", "not_for_sale", "not_movable", "email_taken", "invalid_credentials", "unknown_voucher", "voucher_used", "licence_invalid", "licence_other_device", "licence_expired", "licence_revoked", "clock_behind", "other_computer", "device_unusable", "store_unreachable", "store_key_changed", "catalog_untrusted", "store_incompatible", "store_failed", "not_in_library", "download_failed", "playback", "publish_refused", "file_gone", "not_shareable", "torrent_refused", "cancelled", "internal"];

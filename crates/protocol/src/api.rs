@@ -64,12 +64,9 @@ pub struct DeviceRequest {
 pub struct SignedFeed {
     /// JSON of a [`CatalogFeed`].
     pub feed: String,
-    /// Ed25519 signature (hex) over `b"marquee feed v1" || feed`.
+    /// Ed25519 signature (hex) over [`crate::sign::SignatureContext::Feed`] followed by `feed`.
     pub signature: String,
 }
-
-/// Domain separation for feed signatures.
-pub const FEED_SIGNATURE_CONTEXT: &[u8] = b"marquee feed v1";
 
 /// The catalog.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -257,11 +254,94 @@ pub struct OrderResponse {
     pub peers: Vec<String>,
 }
 
+/// Defines [`ErrorCode`] and its list from one table, so the list cannot miss a code.
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident => $code:literal,)*) => {
+        /// The stable code of every error answer of the store. Clients branch on these, never
+        /// on the sentence.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* #[serde(rename = $code)] $variant,)*
+            /// A code this version does not know: the store is newer than the app.
+            #[serde(other, rename = "unknown")]
+            Unknown,
+        }
+
+        impl ErrorCode {
+            /// Every code a store of this version sends.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as it travels.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                    ErrorCode::Unknown => "unknown",
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// No title with that id.
+    UnknownTitle => "unknown_title",
+    /// The wallet cannot pay.
+    InsufficientFunds => "insufficient_funds",
+    /// Missing or wrong credentials.
+    Unauthorized => "unauthorized",
+    /// An order id reused for a different order.
+    OrderConflict => "order_conflict",
+    /// The device is not registered to this account.
+    UnknownDevice => "unknown_device",
+    /// The device is registered to another account.
+    DeviceOfAnotherAccount => "device_of_another_account",
+    /// A malformed request.
+    BadRequest => "bad_request",
+    /// A body that is not the JSON the route expects.
+    MalformedJson => "malformed_json",
+    /// A body over the size limit.
+    PayloadTooLarge => "payload_too_large",
+    /// The session token expired.
+    SessionExpired => "session_expired",
+    /// No such route.
+    NotFound => "not_found",
+    /// The route exists, but not for this method.
+    MethodNotAllowed => "method_not_allowed",
+    /// No licence with that id belongs to the caller.
+    UnknownLicence => "unknown_licence",
+    /// The licence was revoked.
+    LicenceRevoked => "licence_revoked",
+    /// Only purchases move between computers.
+    NotMovable => "not_movable",
+    /// The account has as many active computers as it may.
+    DeviceLimit => "device_limit",
+    /// The device was deactivated.
+    DeviceInactive => "device_inactive",
+    /// The title is listed but cannot be delivered.
+    NotForSale => "not_for_sale",
+    /// Sign-up with an e-mail that has an account.
+    EmailTaken => "email_taken",
+    /// Sign-up with an unusable e-mail or password.
+    InvalidCredentials => "invalid_credentials",
+    /// No voucher with that code.
+    UnknownVoucher => "unknown_voucher",
+    /// The voucher was redeemed before.
+    VoucherUsed => "voucher_used",
+    /// The same video is already on the community shelf.
+    Duplicate => "duplicate",
+    /// A publishing request not signed by the device's registered publishing key.
+    BadSignature => "bad_signature",
+    /// Only the store's operator may do this.
+    OperatorOnly => "operator_only",
+    /// The store failed on its side.
+    Internal => "internal",
+}
+
 /// The body of every error answer: a stable code and a sentence for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// Stable snake_case code.
-    pub code: String,
+    pub code: ErrorCode,
     /// A sentence a person understands.
     pub message: String,
 }
@@ -275,16 +355,13 @@ pub struct PeersResponse {
     pub announce_url: String,
 }
 
-/// Domain separation for signed times.
-pub const TIME_SIGNATURE_CONTEXT: &[u8] = b"marquee time v1";
-
 /// `GET /api/v1/time`: the store's clock, signed, so a client can trust it offline as a
 /// high-water mark against a clock turned back.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedTime {
     /// Unix seconds.
     pub time: i64,
-    /// Ed25519 signature (hex) over `b"marquee time v1" || time.to_be_bytes()`.
+    /// Ed25519 signature (hex) over [`crate::sign::SignatureContext::Time`] followed by `time.to_be_bytes()`.
     pub signature: String,
 }
 
@@ -410,7 +487,7 @@ impl std::fmt::Debug for RedeemRequest {
 
 /// `POST /api/v1/community`: publish a viewer's video to the community shelf. `payload` is the
 /// JSON of a [`CommunityPayload`]; `signature` is the publishing device's Ed25519 signature (hex)
-/// over `b"marquee publish v1" || payload`, checked against the key the device registered, so
+/// over [`crate::sign::SignatureContext::Publish`] followed by `payload`, checked against the key the device registered, so
 /// nobody can publish in another creator's name.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CommunityRequest {
@@ -421,9 +498,6 @@ pub struct CommunityRequest {
     /// Signature (hex).
     pub signature: String,
 }
-
-/// Domain separation for community publishing signatures.
-pub const PUBLISH_SIGNATURE_CONTEXT: &[u8] = b"marquee publish v1";
 
 /// What a viewer publishes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -454,4 +528,18 @@ pub struct CommunityPayload {
     pub poster: Option<String>,
     /// When it was published, unix seconds.
     pub published_at: i64,
+}
+
+/// The MIME type a title's file is served with, from its name: the video formats the app plays
+/// and zip (games); `None` for anything else.
+pub fn mime_of(file_name: &str) -> Option<&'static str> {
+    let lower = file_name.to_ascii_lowercase();
+    let ext = lower.rsplit_once('.').map_or("", |(_, e)| e);
+    Some(match ext {
+        "webm" => "video/webm",
+        "mp4" | "m4v" => "video/mp4",
+        "mkv" => "video/x-matroska",
+        "zip" => "application/zip",
+        _ => return None,
+    })
 }

@@ -1,5 +1,5 @@
-//! The librqbit session settings every Marquee peer uses: the store's seeder, `marquee-store
-//! seed` and the app.
+//! The BitTorrent settings every Marquee peer shares (the store's seeder, `marquee-store seed`
+//! and the app), and how Marquee cuts content into pieces.
 
 use std::net::SocketAddr;
 
@@ -32,4 +32,29 @@ pub fn session_options(listen: SocketAddr) -> anyhow::Result<SessionOptions> {
         }),
         ..Default::default()
     })
+}
+
+/// The piece size of every torrent Marquee makes (studio titles packaged by the store, videos
+/// published by viewers): small pieces let playback start after a few hundred KiB, larger ones
+/// keep the piece list of a big file short.
+pub fn piece_length(size: u64) -> u32 {
+    match size {
+        0..=0x400_0000 => 256 * 1024,
+        0x400_0001..=0x4000_0000 => 1024 * 1024,
+        _ => 4 * 1024 * 1024,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_grow_with_the_file() {
+        assert_eq!(piece_length(0), 256 * 1024);
+        assert_eq!(piece_length(64 << 20), 256 * 1024);
+        assert_eq!(piece_length((64 << 20) + 1), 1024 * 1024);
+        assert_eq!(piece_length(1 << 30), 1024 * 1024);
+        assert_eq!(piece_length((1 << 30) + 1), 4 * 1024 * 1024);
+    }
 }

@@ -1,12 +1,38 @@
-//! The app's client of the store's HTTP API.
+//! The typed client of the store's HTTP API: the app signs in with it, and `marquee-store seed`
+//! reads the catalog with it. Error answers keep the store's stable [`ErrorCode`], so callers
+//! can tell a person what happened and what to do next.
 
 use std::time::Duration;
 
-use marquee_store::api::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::api::*;
+use crate::sign::{sign, SignatureContext};
+
+/// Why a call to the store failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// No answer: the network, DNS, a refused connection or a timeout.
+    #[error("the store cannot be reached: {0}")]
+    Unreachable(String),
+    /// The store answered with an error.
+    #[error("the store refused ({}): {message}", code.as_str())]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// The store's stable code.
+        code: ErrorCode,
+        /// The store's sentence.
+        message: String,
+    },
+    /// An answer that is not what this API version sends.
+    #[error("the store sent an answer this version of Marquee does not understand: {0}")]
+    Malformed(String),
+}
+
+/// Results of store calls.
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;
 
 /// A signed-in client of one store.
 #[derive(Clone)]
@@ -23,7 +49,8 @@ impl StoreClient {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30))
             .build()
-            .map_err(|e| Error::Internal(e.into()))?;
+            // Only fails when the TLS backend cannot start: nothing a retry changes.
+            .map_err(|e| ClientError::Unreachable(format!("no HTTP client: {e}")))?;
         Ok(StoreClient {
             http,
             base: base.trim_end_matches('/').to_owned(),
@@ -37,7 +64,7 @@ impl StoreClient {
     }
 
     /// Sends a request (with the session token) and returns the body of a successful answer;
-    /// error answers become [`Error`]s by their stable code.
+    /// error answers become [`ClientError::Refused`] with the store's code.
     async fn send_raw(&self, req: reqwest::RequestBuilder) -> Result<bytes::Bytes> {
         let req = match &self.token {
             Some(t) => req.bearer_auth(t),
@@ -46,33 +73,31 @@ impl StoreClient {
         let resp = req
             .send()
             .await
-            .map_err(|e| Error::StoreUnreachable(e.to_string()))?;
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
         let status = resp.status();
         let bytes = resp
             .bytes()
             .await
-            .map_err(|e| Error::StoreUnreachable(e.to_string()))?;
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
         if status.is_success() {
             return Ok(bytes);
         }
-        let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or(ErrorBody {
-            code: "http_error".into(),
-            message: format!("HTTP {status}"),
-        });
-        Err(match body.code.as_str() {
-            "unknown_title" => Error::UnknownTitle(body.message),
-            "insufficient_funds" => Error::InsufficientFunds(body.message),
-            _ => Error::Store {
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) => Err(ClientError::Refused {
+                status: status.as_u16(),
                 code: body.code,
                 message: body.message,
-            },
-        })
+            }),
+            // Not the store's error body: a proxy, or not a Marquee store at all.
+            Err(_) => Err(ClientError::Malformed(format!(
+                "HTTP {status} with no error code"
+            ))),
+        }
     }
 
     async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<T> {
         let bytes = self.send_raw(req).await?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| Error::Internal(anyhow::anyhow!("the store sent a malformed answer: {e}")))
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Malformed(e.to_string()))
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
@@ -126,7 +151,7 @@ impl StoreClient {
         .map(drop)
     }
 
-    /// The signed catalog feed.
+    /// The signed catalog feed (its first page, as large as the store serves).
     pub async fn catalog(&self) -> Result<SignedFeed> {
         self.get("/api/v1/catalog").await
     }
@@ -153,13 +178,10 @@ impl StoreClient {
         device_id: &str,
         key: &ed25519_dalek::SigningKey,
     ) -> Result<FeedTitle> {
-        use ed25519_dalek::Signer;
-        let payload = serde_json::to_string(payload).map_err(|e| Error::Internal(e.into()))?;
-        let mut msg = PUBLISH_SIGNATURE_CONTEXT.to_vec();
-        msg.extend_from_slice(payload.as_bytes());
+        let payload = serde_json::to_string(payload).expect("a payload serialises");
         let req = CommunityRequest {
             device_id: device_id.to_owned(),
-            signature: hex::encode(key.sign(&msg).to_bytes()),
+            signature: sign(key, SignatureContext::Publish, payload.as_bytes()),
             payload,
         };
         self.post("/api/v1/community", &req).await

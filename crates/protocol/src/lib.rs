@@ -1,0 +1,19 @@
+//! What the Marquee app and the Marquee store say to each other, in one place, so both sides of
+//! every contract are the same Rust code:
+//!
+//! - [`api`]: the bodies of the store's HTTP API (`/api/v1/...`) and its stable error codes;
+//! - [`sign`]: the signature contexts, with one way to sign and one way to verify;
+//! - [`swarm`]: the BitTorrent settings every Marquee peer shares (app, store seeder, seed node),
+//!   and how content is cut into pieces;
+//! - [`client`]: the typed client of the store's API, used by the app and by `marquee-store seed`.
+//!
+//! The app's core depends on this crate and on `marquee-licence`, never on the store server.
+
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod client;
+pub mod sign;
+pub mod swarm;
+
+pub use client::{ClientError, StoreClient};
