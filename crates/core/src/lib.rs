@@ -13,6 +13,7 @@ mod licences;
 pub mod playback;
 pub mod probe;
 pub mod publish;
+pub mod range;
 mod share;
 pub mod store_client;
 pub mod time;
