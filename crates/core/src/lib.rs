@@ -18,6 +18,7 @@ mod share;
 pub mod store_client;
 pub mod time;
 pub mod torrent;
+pub mod torrent_file;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
