@@ -454,6 +454,8 @@ struct Mp4Box {
     offset: u64,
     header: u64,
     len: u64,
+    /// Its size field is 0: "to the end of the file".
+    to_end: bool,
 }
 
 impl Mp4Box {
@@ -516,6 +518,7 @@ fn top_level_boxes<R: Read + Seek>(f: &mut R) -> Result<Vec<Mp4Box>, ProbeError>
             offset: pos,
             header,
             len,
+            to_end: size32 == 0,
         });
         pos = end;
     }
@@ -775,10 +778,22 @@ pub fn faststart_copy_from<R: Read + Seek>(
         .iter()
         .position(|b| &b.kind == b"ftyp")
         .map_or(0, |i| i + 1);
-    let at = match insert_at {
-        0 => 0,
-        i => boxes[i - 1].end(),
-    };
+    let at = insert_at
+        .checked_sub(1)
+        .and_then(|i| boxes.get(i))
+        .map_or(0, Mp4Box::end);
+    // A size of 0 means "to the end of the file": true of the last box, not of one that
+    // something follows, which would swallow it. A moved moov gets its real size
+    // (moov.len <= MAX_MOOV fits in 32 bits); any other box keeps its place, but moov may land
+    // after the last one (when ftyp is last; only a hostile file does that).
+    if let Some(size) = buf.get_mut(..4).filter(|_| moov.to_end) {
+        size.copy_from_slice(&(moov.len as u32).to_be_bytes());
+    }
+    if insert_at == boxes.len() && boxes.last().is_some_and(|b| b.to_end && &b.kind != b"moov") {
+        return Err(ProbeError::Damaged(
+            "its last box runs to the end of the file, so its movie header cannot follow it",
+        ));
+    }
     let shift = OffsetShift::new(&moov, at);
     patch_chunk_offsets(&mut buf, moov.header as usize, &shift)?;
     // One buffer for every box, no larger than the largest box needs.
@@ -1281,11 +1296,31 @@ mod tests {
         faststart_copy_from(&mut std::io::Cursor::new(&out), &mut again, |_| true).unwrap();
         assert_eq!(again, out);
 
-        // moov as a size-0 box (to the end of the file) is read the same.
+        // moov as a size-0 box (to the end of the file) is read the same, and moved with its
+        // real size: at the front, size 0 would swallow the media after it.
         let mut last = [ftyp.clone(), mdat.clone(), moov(chunk)].concat();
         let at = ftyp.len() + mdat.len();
         last[at..at + 4].copy_from_slice(&[0; 4]);
         assert!(probe_bytes(&last).unwrap().needs_faststart);
+        let mut moved_last = Vec::new();
+        faststart_copy_from(&mut std::io::Cursor::new(&last), &mut moved_last, |_| true).unwrap();
+        assert_eq!(moved_last, out);
+
+        // Found by the fuzzer: moov before an ftyp of size 0 that ends the file. Moved after
+        // it, moov would be swallowed; the copy is refused instead.
+        let mut ftyp_last = [moov(chunk), mdat.clone(), ftyp.clone()].concat();
+        let at = ftyp_last.len() - ftyp.len();
+        ftyp_last[at..at + 4].copy_from_slice(&[0; 4]);
+        let e = faststart_copy_from(
+            &mut std::io::Cursor::new(&ftyp_last),
+            &mut Vec::new(),
+            |_| true,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "this file looks damaged: its last box runs to the end of the file, so its movie header cannot follow it"
+        );
     }
 
     #[test]
@@ -1433,6 +1468,7 @@ mod tests {
             offset: 1 << 32,
             header: 8,
             len: 16,
+            to_end: false,
         };
         let e = patch_table(&mut table, &child, &OffsetShift::new(&moov, 0)).unwrap_err();
         assert_eq!(
