@@ -236,5 +236,18 @@ mod tests {
             Partial { start: 5, end: 9 }
         );
         assert_eq!(parse_range(Some("bytes=200-300, 0-1"), 100), Unsatisfiable);
+        // Found by the fuzzer (its own check was wrong, the answer right): leading zeros are
+        // digits, a last byte past u64::MAX is the end, and the open range after the comma does
+        // not count.
+        assert_eq!(
+            parse_range(
+                Some("bytes=092-184467440737095516158,-"),
+                281_457_796_841_471
+            ),
+            Partial {
+                start: 92,
+                end: 281_457_796_841_470
+            }
+        );
     }
 }
