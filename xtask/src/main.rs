@@ -261,7 +261,7 @@ fn test(root: &Path) -> Result<()> {
                 .env("MARQUEE_TAURI_DRIVER", tauri_driver_path()))
         },
     )?;
-    step("fuzz smoke (about 30 s per target)", || fuzz_smoke(root))?;
+    step("fuzz smoke (about 20 s per target)", || fuzz_smoke(root))?;
     eprintln!(
         "\nall checks passed in {:.0} s",
         started.elapsed().as_secs_f64()
@@ -295,27 +295,43 @@ fn bench(root: &Path) -> Result<()> {
     sh(Command::new(env!("CARGO")).args(["bench", "--workspace"]))
 }
 
-/// `cargo test`'s fuzz smoke: every cargo-fuzz target for about 30 s. Skipped, with a line
-/// saying why, when cargo-fuzz cannot be installed; a crash fails the test run.
+/// `cargo test`'s fuzz smoke: every cargo-fuzz target (five) for about 20 s. Skipped, with a
+/// line saying why, when cargo-fuzz cannot be installed; a crash fails the test run.
 fn fuzz_smoke(root: &Path) -> Result<()> {
-    fuzz(root, &["--seconds".to_string(), "30".to_string()], true)
+    fuzz(root, &["--seconds".to_string(), "20".to_string()], true)
 }
 
+/// The cargo-fuzz crates: (folder, the bin that writes its seed corpora). Both build into
+/// `target/fuzz`, so the corpus bins have different names.
+const FUZZ_CRATES: &[(&str, &str)] = &[
+    ("crates/licence/fuzz", "make-corpus"),
+    ("crates/core/fuzz", "make-corpus-core"),
+];
+
+/// Every fuzz target: (its crate's folder, its name).
+const FUZZ_TARGETS: &[(&str, &str)] = &[
+    ("crates/licence/fuzz", "licence_parse"),
+    ("crates/licence/fuzz", "container_read"),
+    ("crates/core/fuzz", "video_probe"),
+    ("crates/core/fuzz", "playback_range"),
+    ("crates/core/fuzz", "torrent_import"),
+];
+
 /// `cargo xtask fuzz [--seconds N] [target..]`: runs the cargo-fuzz targets of
-/// `crates/licence/fuzz` (all of them by default) for N seconds each (default 300), after
-/// installing cargo-fuzz if it is missing and writing the seed corpora. The stable toolchain
-/// runs cargo-fuzz's nightly flags (`-Zsanitizer=address`) with `RUSTC_BOOTSTRAP=1`. The build,
-/// corpora and logs live in `target/fuzz`; crashing inputs in `crates/licence/fuzz/artifacts`.
+/// `crates/licence/fuzz` and `crates/core/fuzz` (all of them by default) for N seconds each
+/// (default 300), after installing cargo-fuzz if it is missing and writing the seed corpora.
+/// The stable toolchain runs cargo-fuzz's nightly flags (`-Zsanitizer=address`) with
+/// `RUSTC_BOOTSTRAP=1`. The builds, corpora and logs live in `target/fuzz`; crashing inputs in
+/// `<fuzz crate>/artifacts`. A target with a libFuzzer dictionary at
+/// `<fuzz crate>/dicts/<target>.dict` runs with it.
 ///
 /// With `smoke`, libFuzzer's output goes to `target/fuzz/logs/<target>.log` instead of the
 /// terminal, and a missing cargo-fuzz that cannot be installed skips instead of failing.
 fn fuzz(root: &Path, args: &[String], smoke: bool) -> Result<()> {
-    const TARGETS: &[&str] = &["licence_parse", "container_read"];
-    let fuzz_dir = root.join("crates/licence/fuzz");
     let out = target_dir(root).join("fuzz");
 
     let mut seconds: u64 = 300;
-    let mut targets: Vec<&str> = Vec::new();
+    let mut targets: Vec<(&str, &str)> = Vec::new();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         let value = match arg.strip_prefix("--seconds") {
@@ -328,17 +344,18 @@ fn fuzz(root: &Path, args: &[String], smoke: bool) -> Result<()> {
                 .and_then(|v| v.parse().ok())
                 .filter(|&s| s > 0)
                 .context("--seconds needs a whole number of seconds above 0")?;
-        } else if let Some(&t) = TARGETS.iter().find(|t| **t == arg.as_str()) {
+        } else if let Some(&t) = FUZZ_TARGETS.iter().find(|(_, t)| *t == arg.as_str()) {
             targets.push(t);
         } else {
+            let names: Vec<&str> = FUZZ_TARGETS.iter().map(|(_, t)| *t).collect();
             bail!(
                 "unknown fuzz argument `{arg}`: use [--seconds N] [{}]",
-                TARGETS.join(" | ")
+                names.join(" | ")
             );
         }
     }
     if targets.is_empty() {
-        targets = TARGETS.to_vec();
+        targets = FUZZ_TARGETS.to_vec();
     }
 
     // cargo-fuzz: part of the project's set-up (Linux and macOS; libFuzzer on Windows is not).
@@ -364,21 +381,18 @@ fn fuzz(root: &Path, args: &[String], smoke: bool) -> Result<()> {
             Err(e) => return Err(e.context("installing cargo-fuzz")),
         }
     };
-    let cargo_fuzz_cmd = |sub: &str| {
+    let cargo_fuzz_cmd = |sub: &str, fuzz_dir: &str| {
         let mut c = Command::new(&cargo_fuzz);
         c.arg("fuzz")
             .arg(sub)
             .arg("--fuzz-dir")
-            .arg(&fuzz_dir)
+            .arg(root.join(fuzz_dir))
             .arg("--target-dir")
             .arg(&out)
             .env("RUSTC_BOOTSTRAP", "1");
         c
     };
 
-    // One instrumented build of every bin of the fuzz crate: the targets and `make-corpus`,
-    // which writes the seeds (valid licences and containers under the fixed test keys).
-    sh(&mut cargo_fuzz_cmd("build"))?;
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let version = Command::new(rustc).arg("-vV").output()?;
     let host = String::from_utf8_lossy(&version.stdout)
@@ -386,18 +400,33 @@ fn fuzz(root: &Path, args: &[String], smoke: bool) -> Result<()> {
         .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
         .context("`rustc -vV` printed no host")?;
     let corpora = out.join("corpus");
-    sh(Command::new(out.join(&host).join("release").join(exe("make-corpus"))).arg(&corpora))?;
+    // Per fuzz crate with a chosen target, one instrumented build of every bin: the targets and
+    // the corpus bin, which writes the seeds (valid licences and containers under the fixed
+    // test keys; the demo films' headers, MP4 fixtures, Range headers and hand-built torrents).
+    // The two crates share the target dir, so libFuzzer itself is built once.
+    for (fuzz_dir, corpus_bin) in FUZZ_CRATES {
+        if !targets.iter().any(|(dir, _)| dir == fuzz_dir) {
+            continue;
+        }
+        sh(&mut cargo_fuzz_cmd("build", fuzz_dir))?;
+        sh(Command::new(out.join(&host).join("release").join(exe(corpus_bin))).arg(&corpora))?;
+    }
 
     let logs = out.join("logs");
     std::fs::create_dir_all(&logs)?;
     let mut failures = Vec::new();
-    for target in &targets {
+    for (fuzz_dir, target) in &targets {
         let log_path = logs.join(format!("{target}.log"));
-        let mut cmd = cargo_fuzz_cmd("run");
-        cmd.arg(target)
-            .arg(corpora.join(target))
-            .arg("--")
-            .arg(format!("-max_total_time={seconds}"))
+        let mut cmd = cargo_fuzz_cmd("run", fuzz_dir);
+        cmd.arg(target).arg(corpora.join(target)).arg("--");
+        let dict = root
+            .join(fuzz_dir)
+            .join("dicts")
+            .join(format!("{target}.dict"));
+        if dict.exists() {
+            cmd.arg(format!("-dict={}", dict.display()));
+        }
+        cmd.arg(format!("-max_total_time={seconds}"))
             // No input may take this long; a hang is reported like a crash.
             .arg("-timeout=30")
             .arg("-print_final_stats=1")
@@ -458,7 +487,7 @@ fn fuzz(root: &Path, args: &[String], smoke: bool) -> Result<()> {
             let found = artifact.unwrap_or_else(|| format!("see {}", log_path.display()));
             eprintln!("fuzz: {target} FAILED after {runs_text} runs ({status}): {found}");
             eprintln!(
-                "  reproduce: RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir crates/licence/fuzz \
+                "  reproduce: RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir {fuzz_dir} \
                  --target-dir {} {target} {found}",
                 out.display()
             );

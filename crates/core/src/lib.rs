@@ -13,9 +13,11 @@ mod licences;
 pub mod playback;
 pub mod probe;
 pub mod publish;
+pub mod range;
 mod share;
 pub mod time;
 pub mod torrent;
+pub mod torrent_file;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -26,6 +26,8 @@ use rand::RngCore;
 use subtle::ConstantTimeEq;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt};
 
+use crate::range::{parse_range, RangeRequest};
+
 /// A response body: whole (errors, preflights) or streamed chunk by chunk (media).
 type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::io::Error>;
 /// A response of the playback server.
@@ -37,9 +39,6 @@ pub type FileReader = Pin<Box<dyn AsyncReadSeek + Send>>;
 pub trait AsyncReadSeek: AsyncRead + AsyncSeek {}
 impl<T: AsyncRead + AsyncSeek> AsyncReadSeek for T {}
 
-/// Open-ended ranges (`bytes=N-`) are answered with at most this much, so an abandoned response
-/// never holds a librqbit stream (and its permit) for the rest of the file.
-const MAX_OPEN_RANGE: u64 = 8 * 1024 * 1024;
 /// Block size for clear (free) titles.
 const CLEAR_BLOCK: u64 = 64 * 1024;
 
@@ -254,55 +253,6 @@ fn preflight(shared: &Shared, token: &str, headers: &HeaderMap) -> Response {
     resp
 }
 
-/// A parsed `Range` header, resolved against the length.
-#[derive(Debug, PartialEq, Eq)]
-pub enum RangeRequest {
-    /// No Range header: the whole file.
-    Full,
-    /// `bytes=start-end` (inclusive), already clamped.
-    Partial {
-        /// First byte.
-        start: u64,
-        /// Last byte, inclusive.
-        end: u64,
-    },
-    /// A range outside the file.
-    Unsatisfiable,
-}
-
-/// Parses a single-range `Range` header (multi-range requests get the first range).
-pub fn parse_range(value: Option<&str>, len: u64) -> RangeRequest {
-    let Some(v) = value else {
-        return RangeRequest::Full;
-    };
-    let Some(spec) = v.trim().strip_prefix("bytes=") else {
-        return RangeRequest::Unsatisfiable;
-    };
-    let first = spec.split(',').next().unwrap_or("").trim();
-    let Some((a, b)) = first.split_once('-') else {
-        return RangeRequest::Unsatisfiable;
-    };
-    let (start, end) = match (a.trim(), b.trim()) {
-        ("", "") => return RangeRequest::Unsatisfiable,
-        ("", suffix) => match suffix.parse::<u64>() {
-            Ok(0) | Err(_) => return RangeRequest::Unsatisfiable,
-            Ok(n) => (len.saturating_sub(n), len.saturating_sub(1)),
-        },
-        (s, "") => match s.parse::<u64>() {
-            Ok(s) => (s, (s + MAX_OPEN_RANGE).min(len).saturating_sub(1)),
-            Err(_) => return RangeRequest::Unsatisfiable,
-        },
-        (s, e) => match (s.parse::<u64>(), e.parse::<u64>()) {
-            (Ok(s), Ok(e)) if s <= e => (s, e.min(len.saturating_sub(1))),
-            _ => return RangeRequest::Unsatisfiable,
-        },
-    };
-    if len == 0 || start >= len {
-        return RangeRequest::Unsatisfiable;
-    }
-    RangeRequest::Partial { start, end }
-}
-
 async fn play(
     shared: &Shared,
     token: &str,
@@ -442,43 +392,5 @@ pub async fn read_at(
             file.read_exact(buf).await?;
             Ok(Bytes::copy_from_slice(buf))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges() {
-        use RangeRequest::*;
-        assert_eq!(parse_range(None, 100), Full);
-        assert_eq!(
-            parse_range(Some("bytes=0-1"), 100),
-            Partial { start: 0, end: 1 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=10-"), 100),
-            Partial { start: 10, end: 99 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=-10"), 100),
-            Partial { start: 90, end: 99 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=90-200"), 100),
-            Partial { start: 90, end: 99 }
-        );
-        assert_eq!(parse_range(Some("bytes=100-"), 100), Unsatisfiable);
-        assert_eq!(parse_range(Some("bytes=5-2"), 100), Unsatisfiable);
-        assert_eq!(parse_range(Some("items=0-1"), 100), Unsatisfiable);
-        let big = 100 * 1024 * 1024;
-        assert_eq!(
-            parse_range(Some("bytes=0-"), big),
-            Partial {
-                start: 0,
-                end: MAX_OPEN_RANGE - 1
-            }
-        );
     }
 }

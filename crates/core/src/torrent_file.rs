@@ -1,0 +1,1098 @@
+//! Reads a dropped `.torrent` file before librqbit sees it, and refuses, with a sentence, what
+//! librqbit would choke on (it panics on some malformed torrents, and divides by a piece length
+//! of zero) or what would be unsafe to write to disk: non-UTF-8 names, paths that climb out of
+//! the download folder, lengths that overflow, piece hashes that do not match the files.
+//!
+//! Pure on purpose: `std` and `sha1` only, so the fuzz crate builds this file on its own. The
+//! bencode reader is our own, small and careful: it never recurses deeper than
+//! [`MAX_DEPTH`], allocates nothing for a length before checking it against the input, and
+//! borrows every string from the input instead of copying it.
+
+use std::collections::HashSet;
+
+use sha1::{Digest, Sha1};
+
+/// Torrent files are small (the piece hashes of a 100 GB torrent with 4 MiB pieces take
+/// 500 KB); anything larger is not one.
+pub const MAX_TORRENT_FILE: usize = 16 << 20;
+
+/// The largest piece length accepted. Real torrents use 16 KiB to 64 MiB; librqbit keeps whole
+/// pieces in memory while it checks them.
+pub const MAX_PIECE_LENGTH: u64 = 256 << 20;
+
+/// How deeply lists and dictionaries may nest. A torrent needs four levels (the file, `info`,
+/// `files`, a file's `path`); the limit keeps a hostile file from exhausting the stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// What a torrent file shares, as the importer needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TorrentFile {
+    /// The torrent's name: the file's name (single-file torrents) or the folder's.
+    pub name: String,
+    /// True for a torrent of a folder (a `files` list), false for one file.
+    pub multi_file: bool,
+    /// The files in torrent order. A single-file torrent has one, whose path is `[name]`; a
+    /// folder's paths are relative to the folder `name`.
+    pub files: Vec<TorrentEntry>,
+    /// The sum of the files' lengths (padding files included, as in the piece layout).
+    pub total_size: u64,
+    /// Bytes per piece.
+    pub piece_length: u64,
+    /// Number of pieces (each has a 20-byte SHA-1 hash in the file).
+    pub piece_count: u64,
+    /// SHA-1 of the raw `info` dictionary, 40 lowercase hex digits: the torrent's identity.
+    pub info_hash: String,
+    /// Tracker URLs from `announce-list` and `announce`, in order, without repeats. URLs that
+    /// are not UTF-8 text are left out (trackers are hints; Marquee adds its own).
+    pub announce: Vec<String>,
+}
+
+/// One file of a torrent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TorrentEntry {
+    /// Its path, one component per element; each is non-empty UTF-8 with no separator and is
+    /// neither `.` nor `..`.
+    pub path: Vec<String>,
+    /// Its length in bytes.
+    pub length: u64,
+    /// A BEP 47 padding file (`attr` contains `p`): it aligns the next file to a piece and is
+    /// never written to disk.
+    pub padding: bool,
+}
+
+/// Why a torrent file is refused: each message completes "This cannot be added: ".
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TorrentFileError {
+    /// Larger than [`MAX_TORRENT_FILE`].
+    #[error(
+        "this is too large to be a torrent file ({size} bytes; torrent files are at most 16 MiB)"
+    )]
+    TooLarge {
+        /// The file's size in bytes.
+        size: usize,
+    },
+    /// Not bencoded data (or not a dictionary at the top).
+    #[error("this is not a torrent file: {why} (at byte {at})")]
+    NotBencode {
+        /// What is wrong.
+        why: &'static str,
+        /// Where, from the start of the file.
+        at: usize,
+    },
+    /// No `info` dictionary.
+    #[error("this torrent file has no info section, so it does not say what it shares")]
+    NoInfo,
+    /// A field that is missing, has the wrong type, or appears twice.
+    #[error("this torrent file is damaged: {0}")]
+    Malformed(String),
+    /// A name or path component that is not UTF-8.
+    #[error("this torrent gives {what} in an encoding other than UTF-8, which Marquee cannot save safely")]
+    NotUtf8 {
+        /// "its name" or "the path of file N".
+        what: String,
+    },
+    /// An empty name or path component.
+    #[error("in this torrent, {what} is empty or has an empty part")]
+    EmptyName {
+        /// "its name" or "the path of file N".
+        what: String,
+    },
+    /// `.`, `..` or a drive prefix (`C:`) in a name: writing it would leave the download folder.
+    #[error("this torrent names a file {name:?}, which would be written outside its folder")]
+    PathTraversal {
+        /// The offending path, components joined with `/`.
+        name: String,
+    },
+    /// A `/`, `\` or NUL inside one component of a path (an absolute name among them).
+    #[error("this torrent names a file {name:?} with a slash, backslash or NUL inside one part of its path, which Marquee does not accept")]
+    SeparatorInName {
+        /// The offending path, components joined with `/`.
+        name: String,
+    },
+    /// No files at all.
+    #[error("this torrent file lists no files")]
+    NoFiles,
+    /// The same path twice.
+    #[error("this torrent lists the file {0:?} twice")]
+    DuplicatePath(String),
+    /// The lengths do not fit in 64 bits.
+    #[error(
+        "the sizes of this torrent's files add up to more than 16 EiB, which no real torrent has"
+    )]
+    SizeOverflow,
+    /// Every file is empty.
+    #[error("this torrent shares nothing: all of its files are empty")]
+    NoData,
+    /// Zero or less, or above [`MAX_PIECE_LENGTH`].
+    #[error("this torrent's piece length of {0} bytes is not usable (it must be from 1 byte to 256 MiB)")]
+    PieceLength(i64),
+    /// `pieces` is not a whole number of 20-byte hashes.
+    #[error("this torrent's piece hashes are damaged: {0} bytes is not a whole number of 20-byte hashes")]
+    PiecesNotWhole(usize),
+    /// `pieces` does not match the total length.
+    #[error("this torrent has {have} piece hashes, but its files need {want}")]
+    PiecesMismatch {
+        /// Hashes in the file.
+        have: u64,
+        /// Pieces the total length needs.
+        want: u64,
+    },
+}
+
+type Result<T> = std::result::Result<T, TorrentFileError>;
+
+/// Reads a `.torrent` file: checks everything the import relies on and returns what it shares.
+pub fn inspect(bytes: &[u8]) -> Result<TorrentFile> {
+    if bytes.len() > MAX_TORRENT_FILE {
+        return Err(TorrentFileError::TooLarge { size: bytes.len() });
+    }
+    if bytes.first() != Some(&b'd') {
+        return Err(not_bencode(
+            if bytes.is_empty() {
+                "it is empty"
+            } else {
+                "it does not start with a bencoded dictionary"
+            },
+            0,
+        ));
+    }
+    // One pass over the whole file checks its syntax; everything below reads validated data.
+    let (top, end) = parse(bytes, 0, 0)?;
+    if end != bytes.len() {
+        return Err(not_bencode("there are extra bytes after its end", end));
+    }
+    let top = top
+        .dict()
+        .ok_or_else(|| not_bencode("it does not start with a bencoded dictionary", 0))?;
+    let info_value = top.get(b"info")?.ok_or(TorrentFileError::NoInfo)?;
+    let info = info_value.dict().ok_or(TorrentFileError::NoInfo)?;
+    let info_hash = hex(&Sha1::digest(info_value.raw));
+
+    let name = match info.get(b"name")? {
+        None => return Err(malformed("it does not name what it shares")),
+        Some(v) => v.bytes().ok_or_else(|| malformed("its name is not text"))?,
+    };
+    let name = component(name, "its name", || {
+        String::from_utf8_lossy(name).into_owned()
+    })?;
+
+    let (multi_file, files) = match (info.get(b"length")?, info.get(b"files")?) {
+        (Some(_), Some(_)) => {
+            return Err(malformed(
+                "it describes both a single file and a list of files",
+            ))
+        }
+        (None, None) => return Err(TorrentFileError::NoFiles),
+        (Some(length), None) => {
+            let length = length_of(length, "its length")?;
+            let padding = attr_padding(info.get(b"attr")?)?;
+            let entry = TorrentEntry {
+                path: vec![name.clone()],
+                length,
+                padding,
+            };
+            (false, vec![entry])
+        }
+        (None, Some(list)) => {
+            let list = list
+                .list()
+                .ok_or_else(|| malformed("its file list is not a list"))?;
+            let mut files = Vec::new();
+            for (i, file) in list.enumerate() {
+                files.push(file_entry(file?, i + 1)?);
+            }
+            if files.is_empty() {
+                return Err(TorrentFileError::NoFiles);
+            }
+            (true, files)
+        }
+    };
+
+    // Padding files legitimately share names (".pad/16384"); real files may not.
+    let mut seen = HashSet::new();
+    for file in files.iter().filter(|f| !f.padding) {
+        let joined = file.path.join("/");
+        if seen.contains(&joined) {
+            return Err(TorrentFileError::DuplicatePath(joined));
+        }
+        seen.insert(joined);
+    }
+    let total_size = files
+        .iter()
+        .try_fold(0u64, |sum, f| sum.checked_add(f.length))
+        .ok_or(TorrentFileError::SizeOverflow)?;
+    if total_size == 0 {
+        return Err(TorrentFileError::NoData);
+    }
+
+    let piece_length = match info.get(b"piece length")? {
+        None => return Err(malformed("it gives no piece length")),
+        Some(v) => number(v, "its piece length")?,
+    };
+    let piece_length = u64::try_from(piece_length)
+        .ok()
+        .filter(|p| (1..=MAX_PIECE_LENGTH).contains(p))
+        .ok_or(TorrentFileError::PieceLength(piece_length))?;
+    let pieces = match info.get(b"pieces")? {
+        None => return Err(malformed("it has no piece hashes")),
+        Some(v) => v
+            .bytes()
+            .ok_or_else(|| malformed("its piece hashes are not a string"))?,
+    };
+    if pieces.len() % 20 != 0 {
+        return Err(TorrentFileError::PiecesNotWhole(pieces.len()));
+    }
+    let piece_count = (pieces.len() / 20) as u64;
+    let want = total_size.div_ceil(piece_length);
+    if piece_count != want {
+        return Err(TorrentFileError::PiecesMismatch {
+            have: piece_count,
+            want,
+        });
+    }
+
+    Ok(TorrentFile {
+        name,
+        multi_file,
+        files,
+        total_size,
+        piece_length,
+        piece_count,
+        info_hash,
+        announce: trackers(&top)?,
+    })
+}
+
+/// One entry of a `files` list (numbered from 1 in messages).
+fn file_entry(value: Value<'_>, n: usize) -> Result<TorrentEntry> {
+    let file = value
+        .dict()
+        .ok_or_else(|| malformed(format!("file {n} in its list is not a dictionary")))?;
+    let length = match file.get(b"length")? {
+        Some(v) => length_of(v, &format!("the length of file {n}"))?,
+        None => return Err(malformed(format!("file {n} in its list has no length"))),
+    };
+    let parts = match file.get(b"path")? {
+        Some(v) => v
+            .list()
+            .ok_or_else(|| malformed(format!("the path of file {n} is not a list")))?,
+        None => return Err(malformed(format!("file {n} in its list has no path"))),
+    };
+    let raw: Vec<&[u8]> = parts
+        .map(|p| {
+            p?.bytes().ok_or_else(|| {
+                malformed(format!(
+                    "the path of file {n} holds something other than text"
+                ))
+            })
+        })
+        .collect::<Result<_>>()?;
+    let what = format!("the path of file {n}");
+    if raw.is_empty() {
+        return Err(TorrentFileError::EmptyName { what });
+    }
+    let shown = || {
+        raw.iter()
+            .map(|p| String::from_utf8_lossy(p))
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let path = raw
+        .iter()
+        .map(|p| component(p, &what, shown))
+        .collect::<Result<_>>()?;
+    Ok(TorrentEntry {
+        path,
+        length,
+        padding: attr_padding(file.get(b"attr")?)?,
+    })
+}
+
+/// Checks one name or path component and returns it as text. `shown` gives the whole path for
+/// the message.
+fn component(part: &[u8], what: &str, shown: impl Fn() -> String) -> Result<String> {
+    let text = std::str::from_utf8(part).map_err(|_| TorrentFileError::NotUtf8 {
+        what: what.to_owned(),
+    })?;
+    if text.is_empty() {
+        return Err(TorrentFileError::EmptyName {
+            what: what.to_owned(),
+        });
+    }
+    if text.contains(['/', '\\', '\0']) {
+        return Err(TorrentFileError::SeparatorInName { name: shown() });
+    }
+    // "C:" or "C:name" would be a drive-relative path on Windows, whatever the folder.
+    let drive = matches!(text.as_bytes(), [letter, b':', ..] if letter.is_ascii_alphabetic());
+    if text == "." || text == ".." || drive {
+        return Err(TorrentFileError::PathTraversal { name: shown() });
+    }
+    Ok(text.to_owned())
+}
+
+/// An integer that fits in 64 bits.
+fn number(value: Value<'_>, what: &str) -> Result<i64> {
+    match value.int() {
+        None => Err(malformed(format!("{what} is not a number"))),
+        Some(None) => Err(malformed(format!("{what} is out of range"))),
+        Some(Some(n)) => Ok(n),
+    }
+}
+
+/// A file length: a whole number of bytes, not negative.
+fn length_of(value: Value<'_>, what: &str) -> Result<u64> {
+    u64::try_from(number(value, what)?).map_err(|_| malformed(format!("{what} is negative")))
+}
+
+/// BEP 47 attributes: `p` marks a padding file.
+fn attr_padding(attr: Option<Value<'_>>) -> Result<bool> {
+    match attr {
+        None => Ok(false),
+        Some(v) => Ok(v
+            .bytes()
+            .ok_or_else(|| malformed("a file's attributes are not text"))?
+            .contains(&b'p')),
+    }
+}
+
+/// `announce-list` (a list of tiers, each a list of URLs) then `announce`, without repeats.
+fn trackers(top: &Dict<'_>) -> Result<Vec<String>> {
+    let mut urls: Vec<String> = Vec::new();
+    let mut add = |url: &[u8]| {
+        if let Ok(url) = std::str::from_utf8(url) {
+            if !url.is_empty() && !urls.iter().any(|u| u == url) {
+                urls.push(url.to_owned());
+            }
+        }
+    };
+    const BAD_LIST: &str = "its tracker list is not a list of lists of addresses";
+    if let Some(tiers) = top.get(b"announce-list")? {
+        for tier in tiers.list().ok_or_else(|| malformed(BAD_LIST))? {
+            for url in tier?.list().ok_or_else(|| malformed(BAD_LIST))? {
+                add(url?.bytes().ok_or_else(|| malformed(BAD_LIST))?);
+            }
+        }
+    }
+    if let Some(url) = top.get(b"announce")? {
+        add(url
+            .bytes()
+            .ok_or_else(|| malformed("its tracker address is not text"))?);
+    }
+    Ok(urls)
+}
+
+fn malformed(why: impl Into<String>) -> TorrentFileError {
+    TorrentFileError::Malformed(why.into())
+}
+
+fn not_bencode(why: &'static str, at: usize) -> TorrentFileError {
+    TorrentFileError::NotBencode { why, at }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
+}
+
+// ---- bencode ----------------------------------------------------------------------------------
+
+/// A bencoded value, borrowed from the input; `raw` is its whole encoding (the info hash is the
+/// SHA-1 of the raw `info` dictionary, so it must be hashed exactly as written).
+#[derive(Clone, Copy, Debug)]
+struct Value<'a> {
+    raw: &'a [u8],
+    kind: Kind<'a>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Kind<'a> {
+    /// The digits, with their sign.
+    Int(&'a [u8]),
+    Bytes(&'a [u8]),
+    List,
+    Dict,
+}
+
+impl<'a> Value<'a> {
+    /// An integer: `None` if this is something else, `Some(None)` if it does not fit in an i64.
+    fn int(&self) -> Option<Option<i64>> {
+        let Kind::Int(text) = self.kind else {
+            return None;
+        };
+        // Validated by `parse`: ASCII digits after an optional '-', so only the range can fail.
+        Some(std::str::from_utf8(text).ok().and_then(|t| t.parse().ok()))
+    }
+
+    fn bytes(&self) -> Option<&'a [u8]> {
+        match self.kind {
+            Kind::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The items of a list.
+    fn list(&self) -> Option<Items<'a>> {
+        matches!(self.kind, Kind::List).then(|| Items::inside(self.raw))
+    }
+
+    fn dict(&self) -> Option<Dict<'a>> {
+        matches!(self.kind, Kind::Dict).then_some(Dict { raw: self.raw })
+    }
+}
+
+/// The values between the `l`/`d` and the `e` of an encoding `parse` has validated.
+struct Items<'a> {
+    raw: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Items<'a> {
+    fn inside(raw: &'a [u8]) -> Items<'a> {
+        Items { raw, pos: 1 }
+    }
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = Result<Value<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // The last byte is the closing 'e'.
+        if self.pos + 1 >= self.raw.len() {
+            return None;
+        }
+        // Validated already (at full depth from the top), so depth 0 is within the limit.
+        match parse(self.raw, self.pos, 0) {
+            Ok((v, end)) => {
+                self.pos = end;
+                Some(Ok(v))
+            }
+            Err(e) => {
+                self.pos = self.raw.len();
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// A dictionary `parse` has validated: keys are strings, each followed by a value.
+struct Dict<'a> {
+    raw: &'a [u8],
+}
+
+impl<'a> Dict<'a> {
+    /// The value of `key`; refused when the key appears twice (librqbit would read one of them
+    /// and we the other).
+    fn get(&self, key: &[u8]) -> Result<Option<Value<'a>>> {
+        let mut items = Items::inside(self.raw);
+        let mut found = None;
+        while let Some(k) = items.next() {
+            let k = k?;
+            let v = items
+                .next()
+                .ok_or_else(|| malformed("a key has no value"))??;
+            if k.bytes() == Some(key) {
+                if found.is_some() {
+                    return Err(malformed(format!(
+                        "it gives “{}” twice in one section",
+                        String::from_utf8_lossy(key)
+                    )));
+                }
+                found = Some(v);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Parses (and validates, to its end) the value starting at `buf[pos]`; returns it and the
+/// position after it. Positions in errors are offsets of `buf`.
+fn parse(buf: &[u8], pos: usize, depth: usize) -> Result<(Value<'_>, usize)> {
+    let Some(&first) = buf.get(pos) else {
+        return Err(not_bencode("it ends where a value should start", pos));
+    };
+    let (kind, end) = match first {
+        b'i' => {
+            let body_start = pos + 1;
+            let close = find_byte(buf, body_start, b'e')
+                .ok_or_else(|| not_bencode("a number is not closed", pos))?;
+            let digits = &buf[body_start..close];
+            let unsigned = digits.strip_prefix(b"-").unwrap_or(digits);
+            let canonical = !unsigned.is_empty()
+                && unsigned.iter().all(u8::is_ascii_digit)
+                && (unsigned == b"0" || unsigned[0] != b'0')
+                && digits != b"-0";
+            if !canonical {
+                return Err(not_bencode("a number is malformed", pos));
+            }
+            (Kind::Int(digits), close + 1)
+        }
+        b'0'..=b'9' => {
+            let colon = find_byte(buf, pos, b':')
+                .ok_or_else(|| not_bencode("a string's length is not followed by ':'", pos))?;
+            let mut len = 0usize;
+            for &d in &buf[pos..colon] {
+                if !d.is_ascii_digit() {
+                    return Err(not_bencode("a string's length is not a number", pos));
+                }
+                // Checked: twenty digits would overflow; the length is compared with what is
+                // left of the input before anything is read or allocated.
+                len = len
+                    .checked_mul(10)
+                    .and_then(|l| l.checked_add(usize::from(d - b'0')))
+                    .ok_or_else(|| not_bencode("a string is longer than the file", pos))?;
+            }
+            let start = colon + 1;
+            let end = start
+                .checked_add(len)
+                .filter(|&end| end <= buf.len())
+                .ok_or_else(|| not_bencode("a string is longer than the file", pos))?;
+            (Kind::Bytes(&buf[start..end]), end)
+        }
+        b'l' | b'd' => {
+            if depth >= MAX_DEPTH {
+                return Err(not_bencode(
+                    "lists and dictionaries nest more than 64 levels deep",
+                    pos,
+                ));
+            }
+            let dict = first == b'd';
+            let mut at = pos + 1;
+            loop {
+                match buf.get(at) {
+                    None => return Err(not_bencode("a list or dictionary is not closed", pos)),
+                    Some(b'e') => break,
+                    Some(b) if dict && !b.is_ascii_digit() => {
+                        return Err(not_bencode("a dictionary key is not a string", at))
+                    }
+                    Some(_) => {}
+                }
+                let (_, next) = parse(buf, at, depth + 1)?;
+                at = next;
+                if dict {
+                    if buf.get(at) == Some(&b'e') {
+                        return Err(not_bencode("a dictionary key has no value", at));
+                    }
+                    let (_, next) = parse(buf, at, depth + 1)?;
+                    at = next;
+                }
+            }
+            (if dict { Kind::Dict } else { Kind::List }, at + 1)
+        }
+        _ => return Err(not_bencode("a value has an unknown type", pos)),
+    };
+    Ok((
+        Value {
+            raw: &buf[pos..end],
+            kind,
+        },
+        end,
+    ))
+}
+
+/// The position of the first `byte` at or after `from`.
+fn find_byte(buf: &[u8], from: usize, byte: u8) -> Option<usize> {
+    buf.get(from..)?
+        .iter()
+        .position(|&b| b == byte)
+        .map(|i| from + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bencoded value, built by hand.
+    enum B<'a> {
+        I(i64),
+        S(&'a [u8]),
+        L(Vec<B<'a>>),
+        /// Keys in the order given (the encoder does not sort, so tests can be non-canonical).
+        D(Vec<(&'a str, B<'a>)>),
+    }
+
+    fn enc(v: &B<'_>) -> Vec<u8> {
+        match v {
+            B::I(n) => format!("i{n}e").into_bytes(),
+            B::S(s) => [format!("{}:", s.len()).as_bytes(), s].concat(),
+            B::L(items) => [
+                &b"l"[..],
+                &items.iter().flat_map(enc).collect::<Vec<_>>(),
+                b"e",
+            ]
+            .concat(),
+            B::D(items) => {
+                let mut out = b"d".to_vec();
+                for (k, v) in items {
+                    out.extend(enc(&B::S(k.as_bytes())));
+                    out.extend(enc(v));
+                }
+                out.push(b'e');
+                out
+            }
+        }
+    }
+
+    fn s(text: &str) -> B<'_> {
+        B::S(text.as_bytes())
+    }
+
+    /// A multi-file info dictionary: (path, length) per file, 16 KiB pieces.
+    fn info_multi<'a>(files: &[(&[&'a str], i64)], pieces: &'a [u8]) -> B<'a> {
+        B::D(vec![
+            (
+                "files",
+                B::L(
+                    files
+                        .iter()
+                        .map(|(path, len)| {
+                            B::D(vec![
+                                ("length", B::I(*len)),
+                                ("path", B::L(path.iter().map(|p| s(p)).collect())),
+                            ])
+                        })
+                        .collect(),
+                ),
+            ),
+            ("name", s("Orbital S01")),
+            ("piece length", B::I(16384)),
+            ("pieces", B::S(pieces)),
+        ])
+    }
+
+    fn torrent(info: B<'_>) -> Vec<u8> {
+        enc(&B::D(vec![
+            ("announce", s("http://tracker.example/announce")),
+            (
+                "announce-list",
+                B::L(vec![
+                    B::L(vec![
+                        s("udp://a.example:6969"),
+                        s("http://tracker.example/announce"),
+                    ]),
+                    B::L(vec![B::S(b"\xff\xfe")]),
+                ]),
+            ),
+            ("info", info),
+        ]))
+    }
+
+    /// 20 * n bytes of piece hashes.
+    fn hashes(n: usize) -> Vec<u8> {
+        vec![0xAB; 20 * n]
+    }
+
+    fn refusal(bytes: &[u8]) -> (TorrentFileError, String) {
+        let e = inspect(bytes).unwrap_err();
+        let text = e.to_string();
+        (e, text)
+    }
+
+    #[test]
+    fn a_real_multi_file_torrent_is_read() {
+        // 20,000 + 16,384 + 1 bytes = 3 pieces of 16 KiB.
+        let pieces = hashes(3);
+        let info = info_multi(
+            &[
+                (&["Episode 1.webm"], 20_000),
+                (&["extras", "Trailer.webm"], 16_384),
+                (&["notes.txt"], 1),
+            ],
+            &pieces,
+        );
+        let info_bytes = enc(&info);
+        let bytes = torrent(info);
+        let t = inspect(&bytes).unwrap();
+        assert_eq!(t.name, "Orbital S01");
+        assert!(t.multi_file);
+        assert_eq!(
+            t.files,
+            vec![
+                TorrentEntry {
+                    path: vec!["Episode 1.webm".into()],
+                    length: 20_000,
+                    padding: false
+                },
+                TorrentEntry {
+                    path: vec!["extras".into(), "Trailer.webm".into()],
+                    length: 16_384,
+                    padding: false
+                },
+                TorrentEntry {
+                    path: vec!["notes.txt".into()],
+                    length: 1,
+                    padding: false
+                },
+            ]
+        );
+        assert_eq!(t.total_size, 36_385);
+        assert_eq!((t.piece_length, t.piece_count), (16_384, 3));
+        // The info hash is the SHA-1 of the info dictionary exactly as it is in the file.
+        assert_eq!(t.info_hash, hex(&Sha1::digest(&info_bytes)));
+        assert_eq!(t.info_hash.len(), 40);
+        // announce-list first, no repeats, the non-UTF-8 URL left out.
+        assert_eq!(
+            t.announce,
+            vec![
+                "udp://a.example:6969".to_owned(),
+                "http://tracker.example/announce".to_owned()
+            ]
+        );
+    }
+
+    #[test]
+    fn a_single_file_torrent_and_known_hash_are_read() {
+        // The SHA-1 of "abc", as a known vector for the hex encoding.
+        assert_eq!(
+            hex(&Sha1::digest(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        let pieces = hashes(1);
+        let info = B::D(vec![
+            ("length", B::I(5)),
+            ("name", s("clip.webm")),
+            ("piece length", B::I(262_144)),
+            ("pieces", B::S(&pieces)),
+        ]);
+        let bytes = enc(&B::D(vec![("info", info)]));
+        let t = inspect(&bytes).unwrap();
+        assert!(!t.multi_file);
+        assert_eq!(
+            t.files,
+            vec![TorrentEntry {
+                path: vec!["clip.webm".into()],
+                length: 5,
+                padding: false
+            }]
+        );
+        assert!(t.announce.is_empty());
+    }
+
+    #[test]
+    fn padding_files_may_share_a_name() {
+        let pieces = hashes(2);
+        let pad = |len| {
+            B::D(vec![
+                ("attr", s("p")),
+                ("length", B::I(len)),
+                ("path", B::L(vec![s(".pad"), s("100")])),
+            ])
+        };
+        let file = |name, len| B::D(vec![("length", B::I(len)), ("path", B::L(vec![s(name)]))]);
+        let info = B::D(vec![
+            (
+                "files",
+                B::L(vec![
+                    file("a", 16_284),
+                    pad(100),
+                    file("b", 16_284),
+                    pad(100),
+                ]),
+            ),
+            ("name", s("padded")),
+            ("piece length", B::I(16384)),
+            ("pieces", B::S(&pieces)),
+        ]);
+        let t = inspect(&torrent(info)).unwrap();
+        assert_eq!(t.files.iter().filter(|f| f.padding).count(), 2);
+        assert_eq!(t.total_size, 32_768);
+    }
+
+    #[test]
+    fn too_large_and_not_bencode_are_refused() {
+        let (e, text) = refusal(&vec![b'd'; MAX_TORRENT_FILE + 1]);
+        assert_eq!(
+            e,
+            TorrentFileError::TooLarge {
+                size: MAX_TORRENT_FILE + 1
+            }
+        );
+        assert_eq!(
+            text,
+            "this is too large to be a torrent file (16777217 bytes; torrent files are at most 16 MiB)"
+        );
+        for (bytes, why, at) in [
+            (&b""[..], "it is empty", 0),
+            (b"<html>", "it does not start with a bencoded dictionary", 0),
+            (b"d", "a list or dictionary is not closed", 0),
+            (b"d4:info", "it ends where a value should start", 7),
+            (b"d4:infoe", "a dictionary key has no value", 7),
+            (b"di1ei2ee", "a dictionary key is not a string", 1),
+            (b"d3:keyi03ee", "a number is malformed", 6),
+            (b"d3:keyi-0ee", "a number is malformed", 6),
+            (b"d3:keyi1x2ee", "a number is malformed", 6),
+            (b"d3:keyie", "a number is malformed", 6),
+            (b"d3:keyi12", "a number is not closed", 6),
+            (
+                b"d3:key99999999999999999999999:xe",
+                "a string is longer than the file",
+                6,
+            ),
+            (
+                b"d3:key18446744073709551615:xe",
+                "a string is longer than the file",
+                6,
+            ),
+            (b"d3:key5:abe", "a string is longer than the file", 6),
+            (b"d3:key5", "a string's length is not followed by ':'", 6),
+            (b"d3:keyxe", "a value has an unknown type", 6),
+            (b"de\n", "there are extra bytes after its end", 2),
+        ] {
+            let (e, text) = refusal(bytes);
+            assert_eq!(e, TorrentFileError::NotBencode { why, at }, "{bytes:?}");
+            assert_eq!(
+                text,
+                format!("this is not a torrent file: {why} (at byte {at})")
+            );
+        }
+        // Nesting: 64 levels are read, 65 are refused, a million do not exhaust the stack.
+        let nested = |levels: usize| {
+            [
+                b"d1:x".as_slice(),
+                &vec![b'l'; levels - 1],
+                &vec![b'e'; levels],
+            ]
+            .concat()
+        };
+        assert_eq!(refusal(&nested(64)).0, TorrentFileError::NoInfo);
+        assert_eq!(
+            refusal(&nested(65)).1,
+            "this is not a torrent file: lists and dictionaries nest more than 64 levels deep (at byte 67)"
+        );
+        assert!(matches!(
+            refusal(&nested(1_000_000)).0,
+            TorrentFileError::NotBencode { .. }
+        ));
+    }
+
+    #[test]
+    fn missing_info_and_files_are_refused() {
+        assert_eq!(
+            refusal(b"de").1,
+            "this torrent file has no info section, so it does not say what it shares"
+        );
+        assert_eq!(refusal(b"d4:infoi1ee").0, TorrentFileError::NoInfo);
+        let pieces = hashes(1);
+        let no_files = B::D(vec![
+            ("name", s("x")),
+            ("piece length", B::I(16384)),
+            ("pieces", B::S(&pieces)),
+        ]);
+        assert_eq!(
+            refusal(&torrent(no_files)).1,
+            "this torrent file lists no files"
+        );
+        let empty_list = info_multi(&[], &pieces);
+        assert_eq!(refusal(&torrent(empty_list)).0, TorrentFileError::NoFiles);
+        let both = B::D(vec![
+            ("files", B::L(vec![])),
+            ("length", B::I(1)),
+            ("name", s("x")),
+            ("piece length", B::I(16384)),
+            ("pieces", B::S(&pieces)),
+        ]);
+        assert_eq!(
+            refusal(&torrent(both)).1,
+            "this torrent file is damaged: it describes both a single file and a list of files"
+        );
+        let twice = b"d4:infod4:name1:a4:name1:bee";
+        assert_eq!(
+            refusal(twice).1,
+            "this torrent file is damaged: it gives “name” twice in one section"
+        );
+        let nameless = B::D(vec![
+            ("length", B::I(1)),
+            ("piece length", B::I(16384)),
+            ("pieces", B::S(&pieces)),
+        ]);
+        assert_eq!(
+            refusal(&torrent(nameless)).1,
+            "this torrent file is damaged: it does not name what it shares"
+        );
+    }
+
+    #[test]
+    fn unsafe_names_are_refused() {
+        let pieces = hashes(1);
+        let one = |path: &[&str]| refusal(&torrent(info_multi(&[(path, 1)], &pieces)));
+        assert_eq!(
+            one(&["..", "etc", "passwd"]).1,
+            "this torrent names a file \"../etc/passwd\", which would be written outside its folder"
+        );
+        assert!(matches!(
+            one(&["a", "."]).0,
+            TorrentFileError::PathTraversal { .. }
+        ));
+        assert!(matches!(
+            one(&["C:", "Windows"]).0,
+            TorrentFileError::PathTraversal { .. }
+        ));
+        assert!(matches!(
+            one(&["c:evil.exe"]).0,
+            TorrentFileError::PathTraversal { .. }
+        ));
+        assert_eq!(
+            one(&["/etc/passwd"]).1,
+            "this torrent names a file \"/etc/passwd\" with a slash, backslash or NUL inside one part of its path, which Marquee does not accept"
+        );
+        assert!(matches!(
+            one(&["a\\..\\..\\b"]).0,
+            TorrentFileError::SeparatorInName { .. }
+        ));
+        assert!(matches!(
+            one(&["nul\0byte"]).0,
+            TorrentFileError::SeparatorInName { .. }
+        ));
+        assert_eq!(
+            one(&["a", ""]).1,
+            "in this torrent, the path of file 1 is empty or has an empty part"
+        );
+        assert_eq!(
+            one(&[]).0,
+            TorrentFileError::EmptyName {
+                what: "the path of file 1".into()
+            }
+        );
+        // A colon elsewhere is an ordinary character on Linux and macOS.
+        assert!(inspect(&torrent(info_multi(
+            &[(&["Film: the sequel.webm"], 1)],
+            &pieces
+        )))
+        .is_ok());
+
+        // Not UTF-8: librqbit panics on such names.
+        let latin1 = B::D(vec![
+            (
+                "files",
+                B::L(vec![B::D(vec![
+                    ("length", B::I(1)),
+                    ("path", B::L(vec![B::S(b"caf\xe9.webm")])),
+                ])]),
+            ),
+            ("name", s("x")),
+            ("piece length", B::I(16384)),
+            ("pieces", B::S(&pieces)),
+        ]);
+        assert_eq!(
+            refusal(&torrent(latin1)).1,
+            "this torrent gives the path of file 1 in an encoding other than UTF-8, which Marquee cannot save safely"
+        );
+        for (name, expected) in [
+            (
+                &b"\xff"[..],
+                TorrentFileError::NotUtf8 {
+                    what: "its name".into(),
+                },
+            ),
+            (
+                b"",
+                TorrentFileError::EmptyName {
+                    what: "its name".into(),
+                },
+            ),
+            (b"..", TorrentFileError::PathTraversal { name: "..".into() }),
+            (
+                b"a/b",
+                TorrentFileError::SeparatorInName { name: "a/b".into() },
+            ),
+        ] {
+            let info = B::D(vec![
+                ("length", B::I(1)),
+                ("name", B::S(name)),
+                ("piece length", B::I(16384)),
+                ("pieces", B::S(&pieces)),
+            ]);
+            assert_eq!(refusal(&torrent(info)).0, expected, "{name:?}");
+        }
+        let dup = info_multi(&[(&["a"], 1), (&["a"], 1)], &pieces);
+        assert_eq!(
+            refusal(&torrent(dup)).1,
+            "this torrent lists the file \"a\" twice"
+        );
+    }
+
+    #[test]
+    fn bad_lengths_and_pieces_are_refused() {
+        let pieces = hashes(1);
+        let max = i64::MAX;
+        let overflow = info_multi(&[(&["a"], max), (&["b"], max), (&["c"], 2)], &pieces);
+        assert_eq!(
+            refusal(&torrent(overflow)).1,
+            "the sizes of this torrent's files add up to more than 16 EiB, which no real torrent has"
+        );
+        let negative = info_multi(&[(&["a"], -1)], &pieces);
+        assert_eq!(
+            refusal(&torrent(negative)).1,
+            "this torrent file is damaged: the length of file 1 is negative"
+        );
+        let huge = b"d4:infod5:filesld6:lengthi99999999999999999999e4:pathl1:aeee4:name1:x12:piece lengthi16384e6:pieces0:ee";
+        assert_eq!(
+            refusal(huge).1,
+            "this torrent file is damaged: the length of file 1 is out of range"
+        );
+        let empty = info_multi(&[(&["a"], 0), (&["b"], 0)], &[]);
+        assert_eq!(
+            refusal(&torrent(empty)).1,
+            "this torrent shares nothing: all of its files are empty"
+        );
+
+        let with_piece_length = |len: i64, pieces: &[u8]| {
+            let info = B::D(vec![
+                ("length", B::I(100)),
+                ("name", s("x")),
+                ("piece length", B::I(len)),
+                ("pieces", B::S(pieces)),
+            ]);
+            refusal(&torrent(info))
+        };
+        assert_eq!(
+            with_piece_length(0, &pieces).1,
+            "this torrent's piece length of 0 bytes is not usable (it must be from 1 byte to 256 MiB)"
+        );
+        assert_eq!(
+            with_piece_length(-5, &pieces).0,
+            TorrentFileError::PieceLength(-5)
+        );
+        assert_eq!(
+            with_piece_length(1 << 40, &pieces).0,
+            TorrentFileError::PieceLength(1 << 40)
+        );
+        assert_eq!(
+            with_piece_length(16384, &[0; 30]).1,
+            "this torrent's piece hashes are damaged: 30 bytes is not a whole number of 20-byte hashes"
+        );
+        assert_eq!(
+            with_piece_length(10, &hashes(3)).1,
+            "this torrent has 3 piece hashes, but its files need 10"
+        );
+        let no_pieces = B::D(vec![
+            ("length", B::I(1)),
+            ("name", s("x")),
+            ("piece length", B::I(1)),
+        ]);
+        assert_eq!(
+            refusal(&torrent(no_pieces)).1,
+            "this torrent file is damaged: it has no piece hashes"
+        );
+    }
+
+    #[test]
+    fn malformed_tracker_lists_are_refused() {
+        let pieces = hashes(1);
+        let info = enc(&info_multi(&[(&["a"], 1)], &pieces));
+        let bytes = [&b"d13:announce-listl3:urle4:info"[..], &info, b"e"].concat();
+        assert_eq!(
+            refusal(&bytes).1,
+            "this torrent file is damaged: its tracker list is not a list of lists of addresses"
+        );
+        let bytes = [&b"d8:announcei1e4:info"[..], &info, b"e"].concat();
+        assert_eq!(
+            refusal(&bytes).1,
+            "this torrent file is damaged: its tracker address is not text"
+        );
+    }
+}
