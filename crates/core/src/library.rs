@@ -1,11 +1,10 @@
-//! The local library in SQLite (sqlx, with migrations): titles rented, bought or got, their
-//! licences, download state and playback position.
+//! The profile's library: titles rented, bought, got, published or added from outside the
+//! store, their licences, download state and playback position.
 
 use std::path::Path;
 
 use anyhow::Context;
 use marquee_protocol::api::FeedTitle;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
 
 use crate::api::TitleOrigin;
@@ -41,24 +40,14 @@ pub struct Library {
 }
 
 impl Library {
-    /// Opens (creating and migrating) the library at `path`.
+    /// The library in the profile's database.
+    pub(crate) fn new(db: SqlitePool) -> Library {
+        Library { db }
+    }
+
+    /// Opens (creating and migrating) the profile database at `path` for its library alone.
     pub async fn open(path: &Path) -> Result<Library> {
-        let opts = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(10));
-        let db = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await
-            .with_context(|| format!("opening the library at {}", path.display()))?;
-        sqlx::migrate!("./migrations")
-            .run(&db)
-            .await
-            .context("migrating the library")?;
-        Ok(Library { db })
+        Ok(Library::new(crate::db::open(path).await?))
     }
 
     /// Adds a title with its licence (or replaces both): one transaction, so a library row
@@ -115,7 +104,7 @@ impl Library {
         Ok(())
     }
 
-    fn row(r: sqlx::sqlite::SqliteRow) -> Result<LibraryRow> {
+    fn from_sql(r: sqlx::sqlite::SqliteRow) -> Result<LibraryRow> {
         let json: String = r.get("title_json");
         Ok(LibraryRow {
             title: serde_json::from_str(&json).context("a library title does not parse")?,
@@ -143,7 +132,7 @@ impl Library {
             .bind(info_hash)
             .fetch_optional(&self.db)
             .await?
-            .map(Self::row)
+            .map(Self::from_sql)
             .transpose()
     }
 
@@ -156,7 +145,7 @@ impl Library {
         .fetch_all(&self.db)
         .await?
         .into_iter()
-        .map(Self::row)
+        .map(Self::from_sql)
         .collect()
     }
 
@@ -166,7 +155,7 @@ impl Library {
             .bind(title_id)
             .fetch_optional(&self.db)
             .await?
-            .map(Self::row)
+            .map(Self::from_sql)
             .transpose()
     }
 
@@ -232,91 +221,11 @@ impl Library {
         Ok(())
     }
 
-    /// Stores the last verified catalog feed.
-    pub async fn cache_feed(&self, store_key: &str, feed: &str, signature: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO catalog_cache (id, store_key, feed, signature) VALUES (1, ?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET store_key = excluded.store_key, feed = excluded.feed, signature = excluded.signature",
-        )
-        .bind(store_key)
-        .bind(feed)
-        .bind(signature)
-        .execute(&self.db)
-        .await?;
-        Ok(())
-    }
-
-    /// The cached feed: (store key, feed JSON, signature).
-    pub async fn cached_feed(&self) -> Result<Option<(String, String, String)>> {
-        Ok(
-            sqlx::query("SELECT store_key, feed, signature FROM catalog_cache WHERE id = 1")
-                .fetch_optional(&self.db)
-                .await?
-                .map(|r| (r.get(0), r.get(1), r.get(2))),
-        )
-    }
-
-    /// Replaces the search index with these titles, in one transaction.
-    pub async fn index_catalog(&self, titles: &[FeedTitle]) -> Result<()> {
-        let mut tx = self.db.begin().await?;
-        sqlx::query("DELETE FROM catalog_fts")
-            .execute(&mut *tx)
-            .await?;
-        for t in titles.iter().filter(|t| !t.hidden) {
-            sqlx::query(
-                "INSERT INTO catalog_fts (title_id, name, series, studio, genre, synopsis) VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&t.id)
-            .bind(&t.name)
-            .bind(t.series.as_ref().map(|s| s.series.as_str()).unwrap_or(""))
-            .bind(t.artist.as_deref().map_or(t.studio.clone(), |a| format!("{} {a}", t.studio)))
-            .bind(&t.genre)
-            .bind(&t.synopsis)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Title ids matching every word of `query` (as a prefix), best first: matches in the name
-    /// weigh most, then series and studio, then genre and synopsis.
-    pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<String>> {
-        let Some(expr) = fts_query(query) else {
-            return Ok(vec![]);
-        };
-        Ok(sqlx::query(
-            "SELECT title_id FROM catalog_fts WHERE catalog_fts MATCH ?
-             ORDER BY bm25(catalog_fts, 0.0, 10.0, 5.0, 4.0, 2.0, 1.0) LIMIT ?",
-        )
-        .bind(expr)
-        .bind(limit as i64)
-        .fetch_all(&self.db)
-        .await?
-        .into_iter()
-        .map(|r| r.get(0))
-        .collect())
-    }
-
-    /// A setting.
-    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(sqlx::query("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.db)
+    /// A title of the library, or a "not in your library" error.
+    pub(crate) async fn row(&self, title_id: &str) -> Result<LibraryRow> {
+        self.get(title_id)
             .await?
-            .map(|r| r.get(0)))
-    }
-
-    /// Sets a setting.
-    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(&self.db)
-        .await?;
-        Ok(())
+            .ok_or_else(|| crate::error::Error::NotInLibrary(title_id.to_owned()))
     }
 }
 
@@ -325,54 +234,5 @@ fn origin_str(o: TitleOrigin) -> &'static str {
         TitleOrigin::Store => "store",
         TitleOrigin::Published => "published",
         TitleOrigin::External => "external",
-    }
-}
-
-/// Turns what a person typed into an FTS5 query: each word quoted (so FTS5 syntax in the input
-/// is never interpreted) and matched as a prefix, all words required.
-pub fn fts_query(input: &str) -> Option<String> {
-    let words: Vec<String> = input
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(12)
-        .map(|w| format!("\"{}\"*", w.to_lowercase()))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" AND "))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn search_input_never_reaches_fts5_as_syntax() {
-        assert_eq!(
-            fts_query("Neon harb").as_deref(),
-            Some("\"neon\"* AND \"harb\"*")
-        );
-        assert_eq!(
-            fts_query("a\" OR 1=1 --").as_deref(),
-            Some("\"a\"* AND \"or\"* AND \"1\"* AND \"1\"*")
-        );
-        assert_eq!(fts_query("  ... "), None);
-    }
-
-    #[tokio::test]
-    async fn finds_titles_by_words_of_name_series_and_synopsis() {
-        let dir = tempfile::tempdir().unwrap();
-        let lib = Library::open(&dir.path().join("l.db")).await.unwrap();
-        let mut titles = marquee_store::generate::synthetic_catalog(300);
-        titles[7].name = "Neon Harbor".into();
-        titles[8].synopsis = "A dock inspector in the neon district.".into();
-        lib.index_catalog(&titles).await.unwrap();
-        let hits = lib.search("neon harb", 10).await.unwrap();
-        assert_eq!(hits.first(), Some(&titles[7].id));
-        let hits = lib.search("neon", 10).await.unwrap();
-        assert!(hits.contains(&titles[7].id) && hits.contains(&titles[8].id));
-        assert_eq!(
-            hits[0], titles[7].id,
-            "a name match ranks above a synopsis match"
-        );
-        assert!(lib.search("zzzqqq", 10).await.unwrap().is_empty());
     }
 }

@@ -58,7 +58,7 @@ pub struct OpenTitle {
     /// The first frame time (unix seconds, 0 = not yet): the rental window starts there.
     pub first_frame_at: AtomicI64,
     /// Trusted time for the licence check on every request.
-    pub clock: Arc<crate::clock::TrustedClock>,
+    pub clock: Arc<crate::licences::clock::TrustedClock>,
 }
 
 /// The running server.
