@@ -13,6 +13,7 @@ use sqlx::{Row, SqlitePool};
 
 use crate::api::{Offer, OfferKind, SeriesInfo, Title, TitleKind, TitleOrigin};
 use crate::error::{Error, Result};
+use crate::library::LibraryTitle;
 
 /// The verified catalog feed of one store, its offline copy and its search index.
 pub(crate) struct Catalog {
@@ -136,11 +137,6 @@ impl Catalog {
 
     /// A feed title as the storefront shows it.
     pub(crate) fn view(&self, t: &FeedTitle) -> Title {
-        self.view_from(t, TitleOrigin::Store)
-    }
-
-    /// A feed title as the UI shows it, from `origin`.
-    pub(crate) fn view_from(&self, t: &FeedTitle, origin: TitleOrigin) -> Title {
         let base = self.store.base();
         Title {
             id: t.id.clone(),
@@ -167,6 +163,44 @@ impl Catalog {
             }),
             offer: Offer {
                 kind: offer_kind(t.offer),
+                price_cents: t.price_cents,
+                currency: t.currency.clone(),
+            },
+            width: t.width,
+            height: t.height,
+            size_bytes: t.size_bytes,
+            licence_to_share: t.licence_to_share.clone(),
+            origin: TitleOrigin::Store,
+            publisher: t.publisher.clone(),
+            for_sale: t.for_sale,
+        }
+    }
+
+    /// A library title as the UI shows it: the same shape as a catalog title, with the
+    /// artwork on this store.
+    pub(crate) fn library_view(&self, t: &LibraryTitle, origin: TitleOrigin) -> Title {
+        let base = self.store.base();
+        Title {
+            id: t.id.clone(),
+            kind: TitleKind::parse(&t.kind),
+            name: t.name.clone(),
+            synopsis: t.synopsis.clone(),
+            year: t.year,
+            runtime_s: t.runtime_s,
+            genre: t.genre.clone(),
+            studio: t.studio.clone(),
+            artist: t.artist.clone(),
+            new_release: t.new_release,
+            // Titles from outside the store have no poster; the UI draws one.
+            poster_url: if t.poster_path.is_empty() {
+                String::new()
+            } else {
+                format!("{base}{}", t.poster_path)
+            },
+            backdrop_url: t.backdrop_path.as_ref().map(|p| format!("{base}{p}")),
+            series: t.series.clone(),
+            offer: Offer {
+                kind: t.offer,
                 price_cents: t.price_cents,
                 currency: t.currency.clone(),
             },

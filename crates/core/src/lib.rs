@@ -243,7 +243,7 @@ impl Core {
     /// A library title as the UI shows it: its view, licence, download and installed game.
     fn entry(&self, row: &LibraryRow) -> LibraryEntry {
         LibraryEntry {
-            title: self.catalog.view_from(&row.title, row.origin),
+            title: self.catalog.library_view(&row.title, row.origin),
             acquired_at_ms: row.acquired_at * 1000,
             licence: self.licences.state(row),
             download: self.torrents.progress_of(row),

@@ -7,14 +7,111 @@ use anyhow::Context;
 use marquee_protocol::api::FeedTitle;
 use sqlx::{Row, SqlitePool};
 
-use crate::api::TitleOrigin;
+use crate::api::{OfferKind, SeriesInfo, TitleOrigin};
+use crate::catalog::offer_kind;
 use crate::error::Result;
+
+/// What the library keeps of a title: the library's own record, so the store's wire type can
+/// change without breaking a profile. Made from the feed entry in one place
+/// ([`LibraryTitle::from`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LibraryTitle {
+    /// Title id.
+    pub id: String,
+    /// `film`, `episode`, `game`, `music_video`, `community_video`…
+    pub kind: String,
+    /// Display name.
+    pub name: String,
+    /// Synopsis.
+    pub synopsis: String,
+    /// Release year.
+    pub year: i32,
+    /// Running time in seconds.
+    pub runtime_s: u32,
+    /// Genre.
+    pub genre: String,
+    /// Studio.
+    pub studio: String,
+    /// Artist, for music videos.
+    pub artist: Option<String>,
+    /// Marked new when acquired.
+    pub new_release: bool,
+    /// Series, season and episode, for episodes.
+    pub series: Option<SeriesInfo>,
+    /// How it was offered.
+    pub offer: OfferKind,
+    /// The price when acquired.
+    pub price_cents: i64,
+    /// Its currency.
+    pub currency: String,
+    /// Poster path on the store (empty: none).
+    pub poster_path: String,
+    /// Backdrop path on the store.
+    pub backdrop_path: Option<String>,
+    /// Video width.
+    pub width: u32,
+    /// Video height.
+    pub height: u32,
+    /// Media type of the content.
+    pub mime: String,
+    /// Size of the torrent's content.
+    pub size_bytes: u64,
+    /// The torrent's info hash (hex), as the signed feed named it.
+    pub info_hash: String,
+    /// The content is a licensed container.
+    pub encrypted: bool,
+    /// Hex commitment to the content key, for encrypted titles.
+    pub key_commitment: Option<String>,
+    /// The licence free titles are shared under.
+    pub licence_to_share: Option<String>,
+    /// Publisher, for community titles.
+    pub publisher: Option<String>,
+    /// The store still sold it when acquired.
+    pub for_sale: bool,
+}
+
+impl From<&FeedTitle> for LibraryTitle {
+    fn from(t: &FeedTitle) -> LibraryTitle {
+        LibraryTitle {
+            id: t.id.clone(),
+            kind: t.kind.clone(),
+            name: t.name.clone(),
+            synopsis: t.synopsis.clone(),
+            year: t.year,
+            runtime_s: t.runtime_s,
+            genre: t.genre.clone(),
+            studio: t.studio.clone(),
+            artist: t.artist.clone(),
+            new_release: t.new_release,
+            series: t.series.as_ref().map(|s| SeriesInfo {
+                series: s.series.clone(),
+                season: s.season,
+                episode: s.episode,
+            }),
+            offer: offer_kind(t.offer),
+            price_cents: t.price_cents,
+            currency: t.currency.clone(),
+            poster_path: t.poster_path.clone(),
+            backdrop_path: t.backdrop_path.clone(),
+            width: t.width,
+            height: t.height,
+            mime: t.mime.clone(),
+            size_bytes: t.size_bytes,
+            info_hash: t.info_hash.clone(),
+            encrypted: t.encrypted,
+            key_commitment: t.key_commitment.clone(),
+            licence_to_share: t.licence_to_share.clone(),
+            publisher: t.publisher.clone(),
+            for_sale: t.for_sale,
+        }
+    }
+}
 
 /// One row of the library.
 #[derive(Clone, Debug)]
 pub struct LibraryRow {
-    /// The store's feed entry.
-    pub title: FeedTitle,
+    /// The title as acquired.
+    pub title: LibraryTitle,
     /// Unix seconds.
     pub acquired_at: i64,
     /// Torrent file bytes.
@@ -54,7 +151,7 @@ impl Library {
     /// never exists without the licence it needs.
     pub async fn add(
         &self,
-        title: &FeedTitle,
+        title: &LibraryTitle,
         order_id: &str,
         torrent: &[u8],
         licence: Option<&[u8]>,
@@ -63,22 +160,57 @@ impl Library {
     ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         sqlx::query(
-            "INSERT INTO library (title_id, title_json, offer, acquired_at, order_id, info_hash, torrent, encrypted, origin)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (title_id) DO UPDATE SET title_json = excluded.title_json, offer = excluded.offer,
+            "INSERT INTO library (title_id, offer, acquired_at, order_id, info_hash, torrent, encrypted, origin,
+                kind, name, synopsis, year, runtime_s, genre, studio, artist, new_release, price_cents, currency,
+                series, season, episode, poster_path, backdrop_path, width, height, mime, size_bytes,
+                key_commitment, licence_to_share, publisher, for_sale)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (title_id) DO UPDATE SET offer = excluded.offer,
                 acquired_at = excluded.acquired_at, order_id = excluded.order_id, info_hash = excluded.info_hash,
                 torrent = excluded.torrent, encrypted = excluded.encrypted, origin = excluded.origin,
+                kind = excluded.kind, name = excluded.name, synopsis = excluded.synopsis, year = excluded.year,
+                runtime_s = excluded.runtime_s, genre = excluded.genre, studio = excluded.studio,
+                artist = excluded.artist, new_release = excluded.new_release, price_cents = excluded.price_cents,
+                currency = excluded.currency, series = excluded.series, season = excluded.season,
+                episode = excluded.episode, poster_path = excluded.poster_path,
+                backdrop_path = excluded.backdrop_path, width = excluded.width, height = excluded.height,
+                mime = excluded.mime, size_bytes = excluded.size_bytes, key_commitment = excluded.key_commitment,
+                licence_to_share = excluded.licence_to_share, publisher = excluded.publisher,
+                for_sale = excluded.for_sale,
                 first_frame_at = NULL, revoked = 0, first_frame_reported = 0",
         )
         .bind(&title.id)
-        .bind(serde_json::to_string(title).context("title json")?)
-        .bind(serde_json::to_value(title.offer).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+        .bind(offer_str(title.offer))
         .bind(now)
         .bind(order_id)
         .bind(&title.info_hash)
         .bind(torrent)
-        .bind(title.encrypted as i64)
+        .bind(title.encrypted)
         .bind(origin_str(origin))
+        .bind(&title.kind)
+        .bind(&title.name)
+        .bind(&title.synopsis)
+        .bind(title.year)
+        .bind(title.runtime_s)
+        .bind(&title.genre)
+        .bind(&title.studio)
+        .bind(&title.artist)
+        .bind(title.new_release)
+        .bind(title.price_cents)
+        .bind(&title.currency)
+        .bind(title.series.as_ref().map(|s| s.series.as_str()))
+        .bind(title.series.as_ref().map(|s| s.season))
+        .bind(title.series.as_ref().map(|s| s.episode))
+        .bind(&title.poster_path)
+        .bind(&title.backdrop_path)
+        .bind(title.width)
+        .bind(title.height)
+        .bind(&title.mime)
+        .bind(i64::try_from(title.size_bytes).context("title size")?)
+        .bind(&title.key_commitment)
+        .bind(&title.licence_to_share)
+        .bind(&title.publisher)
+        .bind(title.for_sale)
         .execute(&mut *tx)
         .await?;
         match licence {
@@ -105,9 +237,45 @@ impl Library {
     }
 
     fn from_sql(r: sqlx::sqlite::SqliteRow) -> Result<LibraryRow> {
-        let json: String = r.get("title_json");
+        let series: Option<String> = r.get("series");
+        let title = LibraryTitle {
+            id: r.get("title_id"),
+            kind: r.get("kind"),
+            name: r.get("name"),
+            synopsis: r.get("synopsis"),
+            year: r.get("year"),
+            runtime_s: r.get("runtime_s"),
+            genre: r.get("genre"),
+            studio: r.get("studio"),
+            artist: r.get("artist"),
+            new_release: r.get("new_release"),
+            series: series.map(|series| SeriesInfo {
+                series,
+                season: r.get::<Option<u32>, _>("season").unwrap_or(0),
+                episode: r.get::<Option<u32>, _>("episode").unwrap_or(0),
+            }),
+            offer: match r.get::<String, _>("offer").as_str() {
+                "rent" => OfferKind::Rent,
+                "buy" => OfferKind::Buy,
+                _ => OfferKind::Free,
+            },
+            price_cents: r.get("price_cents"),
+            currency: r.get("currency"),
+            poster_path: r.get("poster_path"),
+            backdrop_path: r.get("backdrop_path"),
+            width: r.get("width"),
+            height: r.get("height"),
+            mime: r.get("mime"),
+            size_bytes: u64::try_from(r.get::<i64, _>("size_bytes")).unwrap_or(0),
+            info_hash: r.get("info_hash"),
+            encrypted: r.get("encrypted"),
+            key_commitment: r.get("key_commitment"),
+            licence_to_share: r.get("licence_to_share"),
+            publisher: r.get("publisher"),
+            for_sale: r.get("for_sale"),
+        };
         Ok(LibraryRow {
-            title: serde_json::from_str(&json).context("a library title does not parse")?,
+            title,
             acquired_at: r.get("acquired_at"),
             torrent: r.get("torrent"),
             position_s: r.get("position_s"),
@@ -123,7 +291,10 @@ impl Library {
         })
     }
 
-    const SELECT: &'static str = "SELECT l.title_json, l.acquired_at, l.torrent, l.position_s, l.first_frame_at, l.origin, l.revoked, l.first_frame_reported, c.bytes AS licence
+    const SELECT: &'static str = "SELECT l.title_id, l.kind, l.name, l.synopsis, l.year, l.runtime_s, l.genre,
+             l.studio, l.artist, l.new_release, l.series, l.season, l.episode, l.offer, l.price_cents, l.currency,
+             l.poster_path, l.backdrop_path, l.width, l.height, l.mime, l.size_bytes, l.info_hash, l.encrypted,
+             l.key_commitment, l.licence_to_share, l.publisher, l.for_sale, l.acquired_at, l.torrent, l.position_s, l.first_frame_at, l.origin, l.revoked, l.first_frame_reported, c.bytes AS licence
            FROM library l LEFT JOIN licences c ON c.title_id = l.title_id";
 
     /// The title with this info hash, if any.
@@ -229,10 +400,69 @@ impl Library {
     }
 }
 
+fn offer_str(o: OfferKind) -> &'static str {
+    match o {
+        OfferKind::Rent => "rent",
+        OfferKind::Buy => "buy",
+        OfferKind::Free => "free",
+    }
+}
+
 fn origin_str(o: TitleOrigin) -> &'static str {
     match o {
         TitleOrigin::Store => "store",
         TitleOrigin::Published => "published",
         TitleOrigin::External => "external",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A library made by the app at 8100c10 keeps every title field, its torrent, its licence
+    /// bytes and its state through migration 0005: each migrated title equals the one its old
+    /// JSON converts to.
+    #[tokio::test]
+    async fn a_library_from_8100c10_migrates_every_field() {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/profile-8100c10/library.db");
+        let dir = tempfile::tempdir().unwrap();
+        let (old_copy, new_copy) = (dir.path().join("old.db"), dir.path().join("new.db"));
+        std::fs::copy(&fixture, &old_copy).unwrap();
+        std::fs::copy(&fixture, &new_copy).unwrap();
+
+        // What the old rows held, read without migrating.
+        let old =
+            SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&old_copy))
+                .await
+                .unwrap();
+        type OldRow = (String, String, Vec<u8>, i64, String, Option<Vec<u8>>);
+        let rows: Vec<OldRow> = sqlx::query_as(
+            "SELECT l.title_id, l.title_json, l.torrent, l.acquired_at, l.origin, c.bytes
+             FROM library l LEFT JOIN licences c ON c.title_id = l.title_id",
+        )
+        .fetch_all(&old)
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), 2, "the fixture holds a free and a rented title");
+        assert_eq!(rows.iter().filter(|r| r.5.is_some()).count(), 1);
+
+        let library = Library::open(&new_copy).await.unwrap();
+        assert_eq!(library.list().await.unwrap().len(), rows.len());
+        for (id, json, torrent, acquired_at, origin, licence) in rows {
+            let feed: FeedTitle = serde_json::from_str(&json).unwrap();
+            let row = library.get(&id).await.unwrap().expect("the row survives");
+            assert_eq!(row.title, LibraryTitle::from(&feed), "{id}");
+            assert_eq!(row.torrent, torrent);
+            assert_eq!(row.acquired_at, acquired_at);
+            assert_eq!(origin_str(row.origin), origin);
+            assert_eq!(row.licence, licence, "the licence bytes of {id}");
+            assert!(!row.revoked && row.first_frame_at.is_none());
+        }
+        let rented = library.get("neon-harbor").await.unwrap().unwrap();
+        assert_eq!(rented.title.offer, OfferKind::Rent);
+        assert!(rented.title.encrypted && rented.title.key_commitment.is_some());
+        assert_eq!(rented.title.price_cents, 400);
     }
 }

@@ -12,7 +12,7 @@ use crate::api::{TitleOrigin, Wallet};
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::games::Games;
-use crate::library::{Library, LibraryRow};
+use crate::library::{Library, LibraryRow, LibraryTitle};
 use crate::licences::Licences;
 use crate::time;
 use crate::torrents::Torrents;
@@ -87,7 +87,7 @@ impl Orders {
             }
         }
 
-        let title = self.catalog.title(title_id).await?;
+        let title = LibraryTitle::from(&self.catalog.title(title_id).await?);
         let order = self
             .store
             .order(&OrderRequest {

@@ -9,16 +9,15 @@ use std::sync::Arc;
 use base64::Engine;
 use ed25519_dalek::VerifyingKey;
 use marquee_licence::{Licence, SignedLicence, Validity};
-use marquee_protocol::api::{FeedTitle, SignedTime};
+use marquee_protocol::api::SignedTime;
 use marquee_protocol::sign::{verify, SignatureContext};
 use marquee_protocol::StoreClient;
 
 use crate::api::{LicenceState, LicenceStatus, OfferKind};
-use crate::catalog::offer_kind;
 use crate::db::Settings;
 use crate::error::{Error, Result};
 use crate::identity::Identity;
-use crate::library::{Library, LibraryRow};
+use crate::library::{Library, LibraryRow, LibraryTitle};
 use crate::time;
 use clock::TrustedClock;
 
@@ -113,7 +112,7 @@ impl Licences {
 
     /// Verifies a licence's signature and that it is for this title, this computer and this
     /// container.
-    pub(crate) fn verified(&self, title: &FeedTitle, bytes: &[u8]) -> Result<Licence> {
+    pub(crate) fn verified(&self, title: &LibraryTitle, bytes: &[u8]) -> Result<Licence> {
         let licence = self.signed(bytes)?;
         if licence.title_id != title.id {
             return Err(Error::LicenceInvalid("it is for another title".into()));
@@ -150,7 +149,7 @@ impl Licences {
     /// The licence of a library title as the UI shows it. Never refuses: a clock set back
     /// shows the state at the trusted mark.
     pub(crate) fn state(&self, row: &LibraryRow) -> LicenceState {
-        let kind = offer_kind(row.title.offer);
+        let kind = row.title.offer;
         let mut state = LicenceState {
             kind,
             status: match kind {

@@ -9,13 +9,12 @@ use std::time::Duration;
 
 use base64::Engine;
 use librqbit::{AddTorrent, ManagedTorrent};
-use marquee_protocol::api::{FeedTitle, OfferKind as StoreOffer};
 
 use crate::api::*;
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::identity::Identity;
-use crate::library::{Library, LibraryRow};
+use crate::library::{Library, LibraryRow, LibraryTitle};
 use crate::licences::Licences;
 use crate::playback::{OpenTitle, Playback};
 use crate::time;
@@ -318,6 +317,7 @@ impl Publishing {
                 &self.identity.keys.publisher_key(),
             )
             .await?;
+        let title = LibraryTitle::from(&title);
         self.library
             .add(
                 &title,
@@ -403,7 +403,7 @@ impl Publishing {
 
     async fn free_row(&self, title_id: &str) -> Result<LibraryRow> {
         let row = self.library.row(title_id).await?;
-        if row.title.encrypted || row.title.offer != StoreOffer::Free {
+        if row.title.encrypted || row.title.offer != OfferKind::Free {
             return Err(Error::NotShareable);
         }
         Ok(row)
@@ -462,7 +462,7 @@ impl Publishing {
             .name()
             .map(|n| publish::suggested_name(Path::new(&n)))
             .unwrap_or_else(|| publish::suggested_name(Path::new(&file_name)));
-        let title = FeedTitle {
+        let title = LibraryTitle {
             id: format!("ext-{}", &info_hash[..16]),
             kind: "community_video".into(),
             name,
@@ -473,7 +473,7 @@ impl Publishing {
             studio: String::new(),
             artist: None,
             new_release: false,
-            offer: StoreOffer::Free,
+            offer: OfferKind::Free,
             price_cents: 0,
             currency: String::new(),
             series: None,
@@ -489,12 +489,8 @@ impl Publishing {
             encrypted: false,
             key_commitment: None,
             licence_to_share: None,
-            rental: None,
-            version: 0,
             for_sale: true,
-            variant: None,
             publisher: None,
-            hidden: false,
         };
         self.library
             .add(
