@@ -382,3 +382,45 @@ async fn session_token(store: &Store) -> String {
         .unwrap();
     resp["token"].as_str().unwrap().to_owned()
 }
+
+/// A profile made by the app at 8100c10 (its library kept the store's feed entries as JSON)
+/// opens after the library got its own title record, and its free title plays end to end
+/// against a fresh demo store: the free titles' torrents are deterministic, so the info hash
+/// the old library holds is the one the new store seeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_profile_from_8100c10_opens_and_plays() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let profile = dir.path().join("old");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/core/tests/fixtures/profile-8100c10");
+    copy_dir(&fixture, &profile);
+    // The machine id the fixture was made with: its device key is sealed under it.
+    let core = Core::open(config(&profile, &store, "fixture-machine-8100c10"))
+        .await
+        .unwrap();
+
+    let mut list = core.library_list().await.unwrap();
+    list.sort_by(|a, b| a.title.id.cmp(&b.title.id));
+    let ids: Vec<_> = list.iter().map(|e| e.title.id.as_str()).collect();
+    assert_eq!(ids, ["neon-harbor", "open-skies"]);
+    let free = &list[1];
+    assert_eq!(free.title.name, "Open Skies");
+    assert_eq!(free.title.licence_to_share.as_deref(), Some("CC BY 4.0"));
+    assert_eq!(free.licence.status, marquee_core::api::LicenceStatus::Free);
+    assert!(free.title.poster_url.ends_with("/media/open-skies.jpg"));
+    assert_eq!(list[0].licence.kind, marquee_core::api::OfferKind::Rent);
+
+    let src = core.playback_open("open-skies").await.unwrap();
+    assert_eq!(src.mime, "video/webm");
+    let original = std::fs::read(demo_dir().join("media/open-skies.webm")).unwrap();
+    let resp = get(&src.url, None, None).await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.bytes().await.unwrap()[..] == original[..],
+        "the whole film, byte for byte"
+    );
+    core.playback_report("open-skies", 3.0, true).await.unwrap();
+    core.shutdown().await;
+    store.shutdown().await;
+}

@@ -63,8 +63,9 @@ fn main() {
         .unwrap();
     let out = dir.path().join("published");
     let t = Instant::now();
-    let prepared = marquee_core::publish::prepare(&video, &out, &AtomicBool::new(false), |_, _| {})
-        .expect("the video is publishable");
+    let prepared =
+        marquee_core::publishing::file::prepare(&video, &out, &AtomicBool::new(false), |_, _| {})
+            .expect("the video is publishable");
     let copy_s = t.elapsed().as_secs_f64();
     let torrent = rt.block_on(async {
         librqbit::create_torrent(

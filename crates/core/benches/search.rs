@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use marquee_core::library::Library;
+use marquee_core::catalog::SearchIndex;
 use marquee_store::api::FeedTitle;
 
 fn target_dir() -> PathBuf {
@@ -62,7 +62,7 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let lib = rt
-        .block_on(Library::open(&dir.path().join("library.db")))
+        .block_on(SearchIndex::open(&dir.path().join("library.db")))
         .unwrap();
 
     let t = Instant::now();

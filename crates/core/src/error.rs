@@ -103,7 +103,7 @@ pub enum Error {
     Playback(String),
     /// A file that cannot be published.
     #[error("{0}")]
-    Publish(#[from] crate::publish::PublishError),
+    Publish(#[from] crate::publishing::PublishError),
     /// The store refused a publication (a duplicate, or a signature it does not accept).
     #[error("The store did not publish this video: {0}.")]
     PublishRefusedByStore(String),
@@ -158,7 +158,7 @@ impl Error {
             Error::NotInLibrary(_) => ErrorKind::NotInLibrary,
             Error::Download(_) => ErrorKind::DownloadFailed,
             Error::Playback(_) => ErrorKind::Playback,
-            Error::Publish(crate::publish::PublishError::Cancelled) => ErrorKind::Cancelled,
+            Error::Publish(crate::publishing::PublishError::Cancelled) => ErrorKind::Cancelled,
             Error::Publish(_) | Error::PublishRefusedByStore(_) => ErrorKind::PublishRefused,
             Error::FileGone => ErrorKind::FileGone,
             Error::NotShareable => ErrorKind::NotShareable,

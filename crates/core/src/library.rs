@@ -1,21 +1,117 @@
-//! The local library in SQLite (sqlx, with migrations): titles rented, bought or got, their
-//! licences, download state and playback position.
+//! The profile's library: titles rented, bought, got, published or added from outside the
+//! store, their licences, download state and playback position.
 
 use std::path::Path;
 
 use anyhow::Context;
 use marquee_protocol::api::FeedTitle;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
 
-use crate::api::TitleOrigin;
+use crate::api::{OfferKind, SeriesInfo, TitleOrigin};
+use crate::catalog::offer_kind;
 use crate::error::Result;
+
+/// What the library keeps of a title: the library's own record, so the store's wire type can
+/// change without breaking a profile. Made from the feed entry in one place
+/// ([`LibraryTitle::from`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LibraryTitle {
+    /// Title id.
+    pub id: String,
+    /// `film`, `episode`, `game`, `music_video`, `community_video`…
+    pub kind: String,
+    /// Display name.
+    pub name: String,
+    /// Synopsis.
+    pub synopsis: String,
+    /// Release year.
+    pub year: i32,
+    /// Running time in seconds.
+    pub runtime_s: u32,
+    /// Genre.
+    pub genre: String,
+    /// Studio.
+    pub studio: String,
+    /// Artist, for music videos.
+    pub artist: Option<String>,
+    /// Marked new when acquired.
+    pub new_release: bool,
+    /// Series, season and episode, for episodes.
+    pub series: Option<SeriesInfo>,
+    /// How it was offered.
+    pub offer: OfferKind,
+    /// The price when acquired.
+    pub price_cents: i64,
+    /// Its currency.
+    pub currency: String,
+    /// Poster path on the store (empty: none).
+    pub poster_path: String,
+    /// Backdrop path on the store.
+    pub backdrop_path: Option<String>,
+    /// Video width.
+    pub width: u32,
+    /// Video height.
+    pub height: u32,
+    /// Media type of the content.
+    pub mime: String,
+    /// Size of the torrent's content.
+    pub size_bytes: u64,
+    /// The torrent's info hash (hex), as the signed feed named it.
+    pub info_hash: String,
+    /// The content is a licensed container.
+    pub encrypted: bool,
+    /// Hex commitment to the content key, for encrypted titles.
+    pub key_commitment: Option<String>,
+    /// The licence free titles are shared under.
+    pub licence_to_share: Option<String>,
+    /// Publisher, for community titles.
+    pub publisher: Option<String>,
+    /// The store still sold it when acquired.
+    pub for_sale: bool,
+}
+
+impl From<&FeedTitle> for LibraryTitle {
+    fn from(t: &FeedTitle) -> LibraryTitle {
+        LibraryTitle {
+            id: t.id.clone(),
+            kind: t.kind.clone(),
+            name: t.name.clone(),
+            synopsis: t.synopsis.clone(),
+            year: t.year,
+            runtime_s: t.runtime_s,
+            genre: t.genre.clone(),
+            studio: t.studio.clone(),
+            artist: t.artist.clone(),
+            new_release: t.new_release,
+            series: t.series.as_ref().map(|s| SeriesInfo {
+                series: s.series.clone(),
+                season: s.season,
+                episode: s.episode,
+            }),
+            offer: offer_kind(t.offer),
+            price_cents: t.price_cents,
+            currency: t.currency.clone(),
+            poster_path: t.poster_path.clone(),
+            backdrop_path: t.backdrop_path.clone(),
+            width: t.width,
+            height: t.height,
+            mime: t.mime.clone(),
+            size_bytes: t.size_bytes,
+            info_hash: t.info_hash.clone(),
+            encrypted: t.encrypted,
+            key_commitment: t.key_commitment.clone(),
+            licence_to_share: t.licence_to_share.clone(),
+            publisher: t.publisher.clone(),
+            for_sale: t.for_sale,
+        }
+    }
+}
 
 /// One row of the library.
 #[derive(Clone, Debug)]
 pub struct LibraryRow {
-    /// The store's feed entry.
-    pub title: FeedTitle,
+    /// The title as acquired.
+    pub title: LibraryTitle,
     /// Unix seconds.
     pub acquired_at: i64,
     /// Torrent file bytes.
@@ -41,31 +137,21 @@ pub struct Library {
 }
 
 impl Library {
-    /// Opens (creating and migrating) the library at `path`.
+    /// The library in the profile's database.
+    pub(crate) fn new(db: SqlitePool) -> Library {
+        Library { db }
+    }
+
+    /// Opens (creating and migrating) the profile database at `path` for its library alone.
     pub async fn open(path: &Path) -> Result<Library> {
-        let opts = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(10));
-        let db = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await
-            .with_context(|| format!("opening the library at {}", path.display()))?;
-        sqlx::migrate!("./migrations")
-            .run(&db)
-            .await
-            .context("migrating the library")?;
-        Ok(Library { db })
+        Ok(Library::new(crate::db::open(path).await?))
     }
 
     /// Adds a title with its licence (or replaces both): one transaction, so a library row
     /// never exists without the licence it needs.
     pub async fn add(
         &self,
-        title: &FeedTitle,
+        title: &LibraryTitle,
         order_id: &str,
         torrent: &[u8],
         licence: Option<&[u8]>,
@@ -74,22 +160,57 @@ impl Library {
     ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         sqlx::query(
-            "INSERT INTO library (title_id, title_json, offer, acquired_at, order_id, info_hash, torrent, encrypted, origin)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (title_id) DO UPDATE SET title_json = excluded.title_json, offer = excluded.offer,
+            "INSERT INTO library (title_id, offer, acquired_at, order_id, info_hash, torrent, encrypted, origin,
+                kind, name, synopsis, year, runtime_s, genre, studio, artist, new_release, price_cents, currency,
+                series, season, episode, poster_path, backdrop_path, width, height, mime, size_bytes,
+                key_commitment, licence_to_share, publisher, for_sale)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (title_id) DO UPDATE SET offer = excluded.offer,
                 acquired_at = excluded.acquired_at, order_id = excluded.order_id, info_hash = excluded.info_hash,
                 torrent = excluded.torrent, encrypted = excluded.encrypted, origin = excluded.origin,
+                kind = excluded.kind, name = excluded.name, synopsis = excluded.synopsis, year = excluded.year,
+                runtime_s = excluded.runtime_s, genre = excluded.genre, studio = excluded.studio,
+                artist = excluded.artist, new_release = excluded.new_release, price_cents = excluded.price_cents,
+                currency = excluded.currency, series = excluded.series, season = excluded.season,
+                episode = excluded.episode, poster_path = excluded.poster_path,
+                backdrop_path = excluded.backdrop_path, width = excluded.width, height = excluded.height,
+                mime = excluded.mime, size_bytes = excluded.size_bytes, key_commitment = excluded.key_commitment,
+                licence_to_share = excluded.licence_to_share, publisher = excluded.publisher,
+                for_sale = excluded.for_sale,
                 first_frame_at = NULL, revoked = 0, first_frame_reported = 0",
         )
         .bind(&title.id)
-        .bind(serde_json::to_string(title).context("title json")?)
-        .bind(serde_json::to_value(title.offer).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+        .bind(offer_str(title.offer))
         .bind(now)
         .bind(order_id)
         .bind(&title.info_hash)
         .bind(torrent)
-        .bind(title.encrypted as i64)
+        .bind(title.encrypted)
         .bind(origin_str(origin))
+        .bind(&title.kind)
+        .bind(&title.name)
+        .bind(&title.synopsis)
+        .bind(title.year)
+        .bind(title.runtime_s)
+        .bind(&title.genre)
+        .bind(&title.studio)
+        .bind(&title.artist)
+        .bind(title.new_release)
+        .bind(title.price_cents)
+        .bind(&title.currency)
+        .bind(title.series.as_ref().map(|s| s.series.as_str()))
+        .bind(title.series.as_ref().map(|s| s.season))
+        .bind(title.series.as_ref().map(|s| s.episode))
+        .bind(&title.poster_path)
+        .bind(&title.backdrop_path)
+        .bind(title.width)
+        .bind(title.height)
+        .bind(&title.mime)
+        .bind(i64::try_from(title.size_bytes).context("title size")?)
+        .bind(&title.key_commitment)
+        .bind(&title.licence_to_share)
+        .bind(&title.publisher)
+        .bind(title.for_sale)
         .execute(&mut *tx)
         .await?;
         match licence {
@@ -115,10 +236,46 @@ impl Library {
         Ok(())
     }
 
-    fn row(r: sqlx::sqlite::SqliteRow) -> Result<LibraryRow> {
-        let json: String = r.get("title_json");
+    fn from_sql(r: sqlx::sqlite::SqliteRow) -> Result<LibraryRow> {
+        let series: Option<String> = r.get("series");
+        let title = LibraryTitle {
+            id: r.get("title_id"),
+            kind: r.get("kind"),
+            name: r.get("name"),
+            synopsis: r.get("synopsis"),
+            year: r.get("year"),
+            runtime_s: r.get("runtime_s"),
+            genre: r.get("genre"),
+            studio: r.get("studio"),
+            artist: r.get("artist"),
+            new_release: r.get("new_release"),
+            series: series.map(|series| SeriesInfo {
+                series,
+                season: r.get::<Option<u32>, _>("season").unwrap_or(0),
+                episode: r.get::<Option<u32>, _>("episode").unwrap_or(0),
+            }),
+            offer: match r.get::<String, _>("offer").as_str() {
+                "rent" => OfferKind::Rent,
+                "buy" => OfferKind::Buy,
+                _ => OfferKind::Free,
+            },
+            price_cents: r.get("price_cents"),
+            currency: r.get("currency"),
+            poster_path: r.get("poster_path"),
+            backdrop_path: r.get("backdrop_path"),
+            width: r.get("width"),
+            height: r.get("height"),
+            mime: r.get("mime"),
+            size_bytes: u64::try_from(r.get::<i64, _>("size_bytes")).unwrap_or(0),
+            info_hash: r.get("info_hash"),
+            encrypted: r.get("encrypted"),
+            key_commitment: r.get("key_commitment"),
+            licence_to_share: r.get("licence_to_share"),
+            publisher: r.get("publisher"),
+            for_sale: r.get("for_sale"),
+        };
         Ok(LibraryRow {
-            title: serde_json::from_str(&json).context("a library title does not parse")?,
+            title,
             acquired_at: r.get("acquired_at"),
             torrent: r.get("torrent"),
             position_s: r.get("position_s"),
@@ -134,7 +291,10 @@ impl Library {
         })
     }
 
-    const SELECT: &'static str = "SELECT l.title_json, l.acquired_at, l.torrent, l.position_s, l.first_frame_at, l.origin, l.revoked, l.first_frame_reported, c.bytes AS licence
+    const SELECT: &'static str = "SELECT l.title_id, l.kind, l.name, l.synopsis, l.year, l.runtime_s, l.genre,
+             l.studio, l.artist, l.new_release, l.series, l.season, l.episode, l.offer, l.price_cents, l.currency,
+             l.poster_path, l.backdrop_path, l.width, l.height, l.mime, l.size_bytes, l.info_hash, l.encrypted,
+             l.key_commitment, l.licence_to_share, l.publisher, l.for_sale, l.acquired_at, l.torrent, l.position_s, l.first_frame_at, l.origin, l.revoked, l.first_frame_reported, c.bytes AS licence
            FROM library l LEFT JOIN licences c ON c.title_id = l.title_id";
 
     /// The title with this info hash, if any.
@@ -143,7 +303,7 @@ impl Library {
             .bind(info_hash)
             .fetch_optional(&self.db)
             .await?
-            .map(Self::row)
+            .map(Self::from_sql)
             .transpose()
     }
 
@@ -156,7 +316,7 @@ impl Library {
         .fetch_all(&self.db)
         .await?
         .into_iter()
-        .map(Self::row)
+        .map(Self::from_sql)
         .collect()
     }
 
@@ -166,7 +326,7 @@ impl Library {
             .bind(title_id)
             .fetch_optional(&self.db)
             .await?
-            .map(Self::row)
+            .map(Self::from_sql)
             .transpose()
     }
 
@@ -232,91 +392,19 @@ impl Library {
         Ok(())
     }
 
-    /// Stores the last verified catalog feed.
-    pub async fn cache_feed(&self, store_key: &str, feed: &str, signature: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO catalog_cache (id, store_key, feed, signature) VALUES (1, ?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET store_key = excluded.store_key, feed = excluded.feed, signature = excluded.signature",
-        )
-        .bind(store_key)
-        .bind(feed)
-        .bind(signature)
-        .execute(&self.db)
-        .await?;
-        Ok(())
-    }
-
-    /// The cached feed: (store key, feed JSON, signature).
-    pub async fn cached_feed(&self) -> Result<Option<(String, String, String)>> {
-        Ok(
-            sqlx::query("SELECT store_key, feed, signature FROM catalog_cache WHERE id = 1")
-                .fetch_optional(&self.db)
-                .await?
-                .map(|r| (r.get(0), r.get(1), r.get(2))),
-        )
-    }
-
-    /// Replaces the search index with these titles, in one transaction.
-    pub async fn index_catalog(&self, titles: &[FeedTitle]) -> Result<()> {
-        let mut tx = self.db.begin().await?;
-        sqlx::query("DELETE FROM catalog_fts")
-            .execute(&mut *tx)
-            .await?;
-        for t in titles.iter().filter(|t| !t.hidden) {
-            sqlx::query(
-                "INSERT INTO catalog_fts (title_id, name, series, studio, genre, synopsis) VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&t.id)
-            .bind(&t.name)
-            .bind(t.series.as_ref().map(|s| s.series.as_str()).unwrap_or(""))
-            .bind(t.artist.as_deref().map_or(t.studio.clone(), |a| format!("{} {a}", t.studio)))
-            .bind(&t.genre)
-            .bind(&t.synopsis)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Title ids matching every word of `query` (as a prefix), best first: matches in the name
-    /// weigh most, then series and studio, then genre and synopsis.
-    pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<String>> {
-        let Some(expr) = fts_query(query) else {
-            return Ok(vec![]);
-        };
-        Ok(sqlx::query(
-            "SELECT title_id FROM catalog_fts WHERE catalog_fts MATCH ?
-             ORDER BY bm25(catalog_fts, 0.0, 10.0, 5.0, 4.0, 2.0, 1.0) LIMIT ?",
-        )
-        .bind(expr)
-        .bind(limit as i64)
-        .fetch_all(&self.db)
-        .await?
-        .into_iter()
-        .map(|r| r.get(0))
-        .collect())
-    }
-
-    /// A setting.
-    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(sqlx::query("SELECT value FROM settings WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.db)
+    /// A title of the library, or a "not in your library" error.
+    pub(crate) async fn row(&self, title_id: &str) -> Result<LibraryRow> {
+        self.get(title_id)
             .await?
-            .map(|r| r.get(0)))
+            .ok_or_else(|| crate::error::Error::NotInLibrary(title_id.to_owned()))
     }
+}
 
-    /// Sets a setting.
-    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(key)
-        .bind(value)
-        .execute(&self.db)
-        .await?;
-        Ok(())
+fn offer_str(o: OfferKind) -> &'static str {
+    match o {
+        OfferKind::Rent => "rent",
+        OfferKind::Buy => "buy",
+        OfferKind::Free => "free",
     }
 }
 
@@ -328,51 +416,53 @@ fn origin_str(o: TitleOrigin) -> &'static str {
     }
 }
 
-/// Turns what a person typed into an FTS5 query: each word quoted (so FTS5 syntax in the input
-/// is never interpreted) and matched as a prefix, all words required.
-pub fn fts_query(input: &str) -> Option<String> {
-    let words: Vec<String> = input
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(12)
-        .map(|w| format!("\"{}\"*", w.to_lowercase()))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" AND "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn search_input_never_reaches_fts5_as_syntax() {
-        assert_eq!(
-            fts_query("Neon harb").as_deref(),
-            Some("\"neon\"* AND \"harb\"*")
-        );
-        assert_eq!(
-            fts_query("a\" OR 1=1 --").as_deref(),
-            Some("\"a\"* AND \"or\"* AND \"1\"* AND \"1\"*")
-        );
-        assert_eq!(fts_query("  ... "), None);
-    }
-
+    /// A library made by the app at 8100c10 keeps every title field, its torrent, its licence
+    /// bytes and its state through migration 0005: each migrated title equals the one its old
+    /// JSON converts to.
     #[tokio::test]
-    async fn finds_titles_by_words_of_name_series_and_synopsis() {
+    async fn a_library_from_8100c10_migrates_every_field() {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/profile-8100c10/library.db");
         let dir = tempfile::tempdir().unwrap();
-        let lib = Library::open(&dir.path().join("l.db")).await.unwrap();
-        let mut titles = marquee_store::generate::synthetic_catalog(300);
-        titles[7].name = "Neon Harbor".into();
-        titles[8].synopsis = "A dock inspector in the neon district.".into();
-        lib.index_catalog(&titles).await.unwrap();
-        let hits = lib.search("neon harb", 10).await.unwrap();
-        assert_eq!(hits.first(), Some(&titles[7].id));
-        let hits = lib.search("neon", 10).await.unwrap();
-        assert!(hits.contains(&titles[7].id) && hits.contains(&titles[8].id));
-        assert_eq!(
-            hits[0], titles[7].id,
-            "a name match ranks above a synopsis match"
-        );
-        assert!(lib.search("zzzqqq", 10).await.unwrap().is_empty());
+        let (old_copy, new_copy) = (dir.path().join("old.db"), dir.path().join("new.db"));
+        std::fs::copy(&fixture, &old_copy).unwrap();
+        std::fs::copy(&fixture, &new_copy).unwrap();
+
+        // What the old rows held, read without migrating.
+        let old =
+            SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&old_copy))
+                .await
+                .unwrap();
+        type OldRow = (String, String, Vec<u8>, i64, String, Option<Vec<u8>>);
+        let rows: Vec<OldRow> = sqlx::query_as(
+            "SELECT l.title_id, l.title_json, l.torrent, l.acquired_at, l.origin, c.bytes
+             FROM library l LEFT JOIN licences c ON c.title_id = l.title_id",
+        )
+        .fetch_all(&old)
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), 2, "the fixture holds a free and a rented title");
+        assert_eq!(rows.iter().filter(|r| r.5.is_some()).count(), 1);
+
+        let library = Library::open(&new_copy).await.unwrap();
+        assert_eq!(library.list().await.unwrap().len(), rows.len());
+        for (id, json, torrent, acquired_at, origin, licence) in rows {
+            let feed: FeedTitle = serde_json::from_str(&json).unwrap();
+            let row = library.get(&id).await.unwrap().expect("the row survives");
+            assert_eq!(row.title, LibraryTitle::from(&feed), "{id}");
+            assert_eq!(row.torrent, torrent);
+            assert_eq!(row.acquired_at, acquired_at);
+            assert_eq!(origin_str(row.origin), origin);
+            assert_eq!(row.licence, licence, "the licence bytes of {id}");
+            assert!(!row.revoked && row.first_frame_at.is_none());
+        }
+        let rented = library.get("neon-harbor").await.unwrap().unwrap();
+        assert_eq!(rented.title.offer, OfferKind::Rent);
+        assert!(rented.title.encrypted && rented.title.key_commitment.is_some());
+        assert_eq!(rented.title.price_cents, 400);
     }
 }

@@ -20,11 +20,11 @@
 
 use std::io::Cursor;
 
-#[path = "../../src/probe.rs"]
+#[path = "../../src/publishing/probe.rs"]
 pub mod probe;
-#[path = "../../src/range.rs"]
+#[path = "../../src/playback/range.rs"]
 pub mod range;
-#[path = "../../src/torrent_file.rs"]
+#[path = "../../src/publishing/torrent_file.rs"]
 pub mod torrent_file;
 
 use range::{parse_range, RangeRequest, MAX_OPEN_RANGE};

@@ -9,18 +9,29 @@ use std::time::Duration;
 
 use base64::Engine;
 use librqbit::{AddTorrent, ManagedTorrent};
-use marquee_protocol::api::{FeedTitle, OfferKind as StoreOffer};
 
 use crate::api::*;
+use crate::catalog::Catalog;
 use crate::error::{Error, Result};
-use crate::playback::OpenTitle;
-use crate::publish::{self, PublishError};
-use crate::{time, Core};
+use crate::identity::Identity;
+use crate::library::{Library, LibraryRow, LibraryTitle};
+use crate::licences::Licences;
+use crate::playback::{OpenTitle, Playback};
+use crate::time;
+use crate::torrents::Torrents;
+use marquee_protocol::StoreClient;
+
+pub mod file;
+pub mod probe;
+pub mod torrent_file;
+
+use file as publish;
+pub use file::PublishError;
 
 /// Files handed to the core by the shell (drag and drop, file picker), known to the page only
 /// by id; and drafts being published.
 #[derive(Default)]
-pub(crate) struct Drops {
+struct Drops {
     files: Mutex<HashMap<String, PathBuf>>,
     cancels: Mutex<HashMap<String, Arc<AtomicBool>>>,
     drafts: Mutex<HashMap<String, Draft>>,
@@ -38,17 +49,48 @@ const MAX_POSTER_BYTES: usize = 4 * 1024 * 1024;
 /// How long a magnet link may take to find its metadata.
 const MAGNET_TIMEOUT: Duration = Duration::from_secs(60);
 
-impl Core {
-    pub(crate) fn origin_folder(&self, origin: TitleOrigin) -> PathBuf {
-        match origin {
-            TitleOrigin::Published => self.inner.data_dir.join("published"),
-            _ => self.inner.data_dir.join("downloads"),
+/// Publishing and sharing from this computer: dropped files, drafts, and the titles they
+/// become.
+pub(crate) struct Publishing {
+    drops: Drops,
+    store: StoreClient,
+    identity: Arc<Identity>,
+    catalog: Arc<Catalog>,
+    library: Library,
+    licences: Arc<Licences>,
+    torrents: Arc<Torrents>,
+    playback: Arc<Playback>,
+}
+
+impl Publishing {
+    pub(crate) fn new(
+        store: StoreClient,
+        identity: Arc<Identity>,
+        catalog: Arc<Catalog>,
+        library: Library,
+        licences: Arc<Licences>,
+        torrents: Arc<Torrents>,
+        playback: Arc<Playback>,
+    ) -> Publishing {
+        Publishing {
+            drops: Drops::default(),
+            store,
+            identity,
+            catalog,
+            library,
+            licences,
+            torrents,
+            playback,
         }
+    }
+
+    fn origin_folder(&self, origin: TitleOrigin) -> PathBuf {
+        self.torrents.folder(origin)
     }
 
     /// Registers a file the shell received from a drop or the file picker. Only the shell calls
     /// this: the page never hands the core a path.
-    pub fn drop_register(&self, path: PathBuf) -> DroppedFile {
+    pub(crate) fn drop_register(&self, path: PathBuf) -> DroppedFile {
         let drop_id = uuid::Uuid::new_v4().to_string();
         let name = publish::display_name(&path);
         let size_bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -56,8 +98,7 @@ impl Core {
             Some(e) if e.eq_ignore_ascii_case("torrent") => DroppedKind::Torrent,
             _ => DroppedKind::Video,
         };
-        self.inner
-            .drops
+        self.drops
             .files
             .lock()
             .expect("drops")
@@ -71,8 +112,7 @@ impl Core {
     }
 
     fn dropped_path(&self, drop_id: &str) -> Result<PathBuf> {
-        self.inner
-            .drops
+        self.drops
             .files
             .lock()
             .expect("drops")
@@ -82,23 +122,22 @@ impl Core {
     }
 
     /// Cancels preparing a dropped file.
-    pub fn publish_cancel(&self, drop_id: &str) {
-        if let Some(c) = self.inner.drops.cancels.lock().expect("drops").get(drop_id) {
+    pub(crate) fn publish_cancel(&self, drop_id: &str) {
+        if let Some(c) = self.drops.cancels.lock().expect("drops").get(drop_id) {
             c.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     }
 
     /// Checks a dropped video, copies it into the data folder (the original is only read),
     /// makes its torrent and starts seeding it, and opens it for the sheet's preview.
-    pub async fn publish_prepare(
+    pub(crate) async fn publish_prepare(
         &self,
         drop_id: &str,
         progress: impl Fn(PublishProgress) + Send + Sync + 'static,
     ) -> Result<PublishDraft> {
         let source = self.dropped_path(drop_id)?;
         let cancel = Arc::new(AtomicBool::new(false));
-        self.inner
-            .drops
+        self.drops
             .cancels
             .lock()
             .expect("drops")
@@ -119,12 +158,7 @@ impl Core {
         })
         .await
         .map_err(|e| Error::Internal(e.into()));
-        self.inner
-            .drops
-            .cancels
-            .lock()
-            .expect("drops")
-            .remove(drop_id);
+        self.drops.cancels.lock().expect("drops").remove(drop_id);
         let prepared = prepared??;
 
         progress(PublishProgress {
@@ -159,7 +193,7 @@ impl Core {
         if let Some(existing) = self.published_as(&info_hash).await? {
             // Someone else's title: our copy serves nothing. (Our own title shares the copy's
             // name, since it is named by its content, so that copy stays.)
-            if self.inner.library.by_info_hash(&info_hash).await?.is_none() {
+            if self.library.by_info_hash(&info_hash).await?.is_none() {
                 let _ = std::fs::remove_file(&prepared.path);
             }
             return Err(PublishError::Duplicate {
@@ -170,7 +204,6 @@ impl Core {
         }
 
         let handle = self
-            .inner
             .torrents
             .add_source(
                 AddTorrent::from_bytes(torrent_bytes.clone()),
@@ -180,7 +213,7 @@ impl Core {
             )
             .await?;
         let draft_id = uuid::Uuid::new_v4().to_string();
-        self.inner.playback.open(
+        self.playback.server().open(
             &preview_id(&draft_id),
             OpenTitle {
                 torrent: handle.clone(),
@@ -189,7 +222,7 @@ impl Core {
                 plaintext_len: prepared.size,
                 licence: None,
                 first_frame_at: AtomicI64::new(0),
-                clock: self.inner.clock.clone(),
+                clock: self.licences.clock(),
             },
         );
         let draft = PublishDraft {
@@ -202,9 +235,9 @@ impl Core {
             height: prepared.media.height,
             duration_s: prepared.media.duration_s,
             size_bytes: prepared.size,
-            preview_url: self.inner.playback.url(&preview_id(&draft_id)),
+            preview_url: self.playback.server().url(&preview_id(&draft_id)),
         };
-        self.inner.drops.drafts.lock().expect("drops").insert(
+        self.drops.drafts.lock().expect("drops").insert(
             draft_id,
             Draft {
                 prepared,
@@ -218,36 +251,19 @@ impl Core {
 
     /// The name of a title already carrying this content, in the library or the catalog.
     async fn published_as(&self, info_hash: &str) -> Result<Option<String>> {
-        if let Some(row) = self.inner.library.by_info_hash(info_hash).await? {
+        if let Some(row) = self.library.by_info_hash(info_hash).await? {
             return Ok(Some(row.title.name));
         }
-        let feed = self.inner.feed.read().expect("feed lock").clone();
-        Ok(feed.and_then(|f| {
-            f.titles
-                .iter()
-                .find(|t| t.info_hash == info_hash)
-                .map(|t| t.name.clone())
-        }))
+        Ok(self.catalog.name_by_info_hash(info_hash))
     }
 
     /// Drops a draft: stops seeding it and deletes its copy (the original is untouched).
-    pub async fn publish_discard(&self, draft_id: &str) -> Result<()> {
-        let draft = self
-            .inner
-            .drops
-            .drafts
-            .lock()
-            .expect("drops")
-            .remove(draft_id);
+    pub(crate) async fn publish_discard(&self, draft_id: &str) -> Result<()> {
+        let draft = self.drops.drafts.lock().expect("drops").remove(draft_id);
         if let Some(d) = draft {
-            let shared = self
-                .inner
-                .library
-                .by_info_hash(&d.info_hash)
-                .await?
-                .is_some();
+            let shared = self.library.by_info_hash(&d.info_hash).await?.is_some();
             if !shared {
-                self.inner.torrents.remove(&d.handle, true).await;
+                self.torrents.remove(&d.handle, true).await;
                 let _ = std::fs::remove_file(&d.prepared.path);
             }
         }
@@ -256,7 +272,11 @@ impl Core {
 
     /// Publishes a draft to the store's community shelf, signed by this device's publishing
     /// key, and keeps seeding it.
-    pub async fn publish_submit(&self, draft_id: &str, form: PublishForm) -> Result<LibraryEntry> {
+    pub(crate) async fn publish_submit(
+        &self,
+        draft_id: &str,
+        form: PublishForm,
+    ) -> Result<LibraryRow> {
         let name = form.name.trim();
         if name.is_empty() || name.chars().count() > 200 {
             return Err(PublishError::BadName.into());
@@ -266,7 +286,7 @@ impl Core {
             None => None,
         };
         let (torrent, info_hash, prepared, handle) = {
-            let drafts = self.inner.drops.drafts.lock().expect("drops");
+            let drafts = self.drops.drafts.lock().expect("drops");
             let d = drafts.get(draft_id).ok_or(Error::FileGone)?;
             (
                 d.torrent.clone(),
@@ -291,16 +311,15 @@ impl Core {
             published_at: time::now_s(),
         };
         let title = self
-            .inner
             .store
             .community_publish(
                 &payload,
-                &self.inner.identity.device_id.to_hex(),
-                &self.inner.identity.keys.publisher_key(),
+                &self.identity.device_id.to_hex(),
+                &self.identity.keys.publisher_key(),
             )
             .await?;
-        self.inner
-            .library
+        let title = LibraryTitle::from(&title);
+        self.library
             .add(
                 &title,
                 "published",
@@ -310,28 +329,18 @@ impl Core {
                 time::now_s(),
             )
             .await?;
-        self.inner
-            .handles
-            .write()
-            .expect("handles")
-            .insert(title.id.clone(), handle);
-        self.inner
-            .drops
-            .drafts
-            .lock()
-            .expect("drops")
-            .remove(draft_id);
-        self.refresh_feed().await.ok();
-        let row = self.library_row(&title.id).await?;
-        Ok(self.entry(&row))
+        self.torrents.insert(&title.id, handle);
+        self.drops.drafts.lock().expect("drops").remove(draft_id);
+        self.catalog.refresh().await.ok();
+        self.library.row(&title.id).await
     }
 
     fn announce_url(&self) -> String {
-        format!("{}/announce", self.inner.store.base())
+        self.torrents.announce_url()
     }
 
     /// A magnet link for a free title (paid titles are not shared this way).
-    pub async fn share_links(&self, title_id: &str) -> Result<ShareLinks> {
+    pub(crate) async fn share_links(&self, title_id: &str) -> Result<ShareLinks> {
         let row = self.free_row(title_id).await?;
         let id: librqbit::dht::Id20 = row.title.info_hash.parse().map_err(|_| {
             Error::Internal(anyhow::anyhow!(
@@ -347,7 +356,7 @@ impl Core {
 
     /// File names to suggest when saving a free title: (video file, `.torrent` file), from its
     /// name, with characters file systems refuse replaced.
-    pub async fn export_names(&self, title_id: &str) -> Result<(String, String)> {
+    pub(crate) async fn export_names(&self, title_id: &str) -> Result<(String, String)> {
         let row = self.free_row(title_id).await?;
         let base: String = row
             .title
@@ -372,14 +381,14 @@ impl Core {
     }
 
     /// The `.torrent` file of a free title.
-    pub async fn torrent_file(&self, title_id: &str) -> Result<Vec<u8>> {
+    pub(crate) async fn torrent_file(&self, title_id: &str) -> Result<Vec<u8>> {
         Ok(self.free_row(title_id).await?.torrent)
     }
 
     /// Copies a free title's downloaded file to `dest`.
-    pub async fn title_export(&self, title_id: &str, dest: &Path) -> Result<()> {
+    pub(crate) async fn title_export(&self, title_id: &str, dest: &Path) -> Result<()> {
         let row = self.free_row(title_id).await?;
-        let handle = self.ensure_torrent(&row, None).await?;
+        let (handle, _) = self.torrents.ensure(&row, None).await?;
         let name = handle
             .name()
             .ok_or_else(|| Error::Download("the torrent has no name".into()))?;
@@ -393,9 +402,9 @@ impl Core {
         Ok(())
     }
 
-    async fn free_row(&self, title_id: &str) -> Result<crate::library::LibraryRow> {
-        let row = self.library_row(title_id).await?;
-        if row.title.encrypted || row.title.offer != StoreOffer::Free {
+    async fn free_row(&self, title_id: &str) -> Result<LibraryRow> {
+        let row = self.library.row(title_id).await?;
+        if row.title.encrypted || row.title.offer != OfferKind::Free {
             return Err(Error::NotShareable);
         }
         Ok(row)
@@ -403,33 +412,42 @@ impl Core {
 
     /// Adds a `.torrent` file the shell received (drop or file association) as a free title
     /// that is not from the store.
-    pub async fn torrent_import(&self, drop_id: &str) -> Result<LibraryEntry> {
+    pub(crate) async fn torrent_import(&self, drop_id: &str) -> Result<LibraryRow> {
         let path = self.dropped_path(drop_id)?;
-        let bytes = tokio::fs::read(&path)
-            .await
-            .map_err(|e| Error::BadTorrent(format!("the file could not be read ({e})")))?;
-        if bytes.len() > 16 << 20 {
+        let unreadable = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::FileGone,
+            _ => Error::BadTorrent(format!("the file could not be read ({e})")),
+        };
+        // Size first: a large file dropped by mistake is refused without reading it.
+        let size = tokio::fs::metadata(&path).await.map_err(unreadable)?.len();
+        if size > torrent_file::MAX_TORRENT_FILE as u64 {
             return Err(Error::BadTorrent(
-                "this is too large to be a torrent file".into(),
+                torrent_file::TorrentFileError::TooLarge {
+                    size: usize::try_from(size).unwrap_or(usize::MAX),
+                }
+                .to_string(),
             ));
         }
+        let bytes = tokio::fs::read(&path).await.map_err(unreadable)?;
+        // librqbit trusts what it parses (it panics on names that are not UTF-8, say): only a
+        // torrent that passes our own checks reaches it.
+        torrent_file::inspect(&bytes).map_err(|e| Error::BadTorrent(e.to_string()))?;
         self.import(AddTorrent::from_bytes(bytes)).await
     }
 
     /// Adds a magnet link as a free title that is not from the store.
-    pub async fn magnet_open(&self, link: &str) -> Result<LibraryEntry> {
+    pub(crate) async fn magnet_open(&self, link: &str) -> Result<LibraryRow> {
         let link = link.trim();
         librqbit::Magnet::parse(link)
             .map_err(|_| Error::BadTorrent("this is not a magnet link".into()))?;
         self.import(AddTorrent::from_url(link.to_owned())).await
     }
 
-    async fn import(&self, source: AddTorrent<'_>) -> Result<LibraryEntry> {
+    async fn import(&self, source: AddTorrent<'_>) -> Result<LibraryRow> {
         let folder = self.origin_folder(TitleOrigin::External);
         let handle = tokio::time::timeout(
             MAGNET_TIMEOUT,
-            self.inner
-                .torrents
+            self.torrents
                 .add_source(source, &folder, vec![], vec![self.announce_url()]),
         )
         .await
@@ -442,8 +460,8 @@ impl Core {
             .load_full()
             .ok_or_else(|| Error::BadTorrent("the torrent has no details".into()))?;
         let info_hash = handle.info_hash().as_string();
-        if let Some(row) = self.inner.library.by_info_hash(&info_hash).await? {
-            return Ok(self.entry(&row));
+        if let Some(row) = self.library.by_info_hash(&info_hash).await? {
+            return Ok(row);
         }
         let file = meta
             .file_infos
@@ -455,7 +473,7 @@ impl Core {
             .name()
             .map(|n| publish::suggested_name(Path::new(&n)))
             .unwrap_or_else(|| publish::suggested_name(Path::new(&file_name)));
-        let title = FeedTitle {
+        let title = LibraryTitle {
             id: format!("ext-{}", &info_hash[..16]),
             kind: "community_video".into(),
             name,
@@ -466,7 +484,7 @@ impl Core {
             studio: String::new(),
             artist: None,
             new_release: false,
-            offer: StoreOffer::Free,
+            offer: OfferKind::Free,
             price_cents: 0,
             currency: String::new(),
             series: None,
@@ -482,15 +500,10 @@ impl Core {
             encrypted: false,
             key_commitment: None,
             licence_to_share: None,
-            rental: None,
-            version: 0,
             for_sale: true,
-            variant: None,
             publisher: None,
-            hidden: false,
         };
-        self.inner
-            .library
+        self.library
             .add(
                 &title,
                 "external",
@@ -500,13 +513,8 @@ impl Core {
                 time::now_s(),
             )
             .await?;
-        self.inner
-            .handles
-            .write()
-            .expect("handles")
-            .insert(title.id.clone(), handle);
-        let row = self.library_row(&title.id).await?;
-        Ok(self.entry(&row))
+        self.torrents.insert(&title.id, handle);
+        self.library.row(&title.id).await
     }
 }
 

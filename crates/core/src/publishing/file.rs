@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 
-use crate::probe::{self, MediaInfo};
+use super::probe::{self, MediaInfo};
 
 /// The largest file we publish.
 pub const MAX_PUBLISH_BYTES: u64 = 16 * 1024 * 1024 * 1024;

@@ -26,7 +26,7 @@ use rand::RngCore;
 use subtle::ConstantTimeEq;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt};
 
-use crate::range::{parse_range, RangeRequest};
+use super::range::{parse_range, RangeRequest};
 
 /// A response body: whole (errors, preflights) or streamed chunk by chunk (media).
 type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::io::Error>;
@@ -57,7 +57,7 @@ pub struct OpenTitle {
     /// The first frame time (unix seconds, 0 = not yet): the rental window starts there.
     pub first_frame_at: AtomicI64,
     /// Trusted time for the licence check on every request.
-    pub clock: Arc<crate::clock::TrustedClock>,
+    pub clock: Arc<crate::licences::clock::TrustedClock>,
 }
 
 /// The running server.

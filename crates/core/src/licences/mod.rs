@@ -1,0 +1,232 @@
+//! Licences: verifying a licence for this computer, this title and this container; the state
+//! the UI shows; moving a purchase to this computer; and the trusted clock rental windows run
+//! on.
+
+pub mod clock;
+
+use std::sync::Arc;
+
+use base64::Engine;
+use ed25519_dalek::VerifyingKey;
+use marquee_licence::{Licence, SignedLicence, Validity};
+use marquee_protocol::api::SignedTime;
+use marquee_protocol::sign::{verify, SignatureContext};
+use marquee_protocol::StoreClient;
+
+use crate::api::{LicenceState, LicenceStatus, OfferKind};
+use crate::db::Settings;
+use crate::error::{Error, Result};
+use crate::identity::Identity;
+use crate::library::{Library, LibraryRow, LibraryTitle};
+use crate::time;
+use clock::TrustedClock;
+
+/// The settings key of the trusted clock's high-water mark.
+const HIGH_WATER_KEY: &str = "clock_high_water";
+
+/// The store's licence key, this computer's identity and the trusted clock.
+pub(crate) struct Licences {
+    store: StoreClient,
+    store_key: VerifyingKey,
+    identity: Arc<Identity>,
+    library: Library,
+    settings: Settings,
+    clock: Arc<TrustedClock>,
+}
+
+impl Licences {
+    /// Licences signed by `store_key` for `identity`, with the clock's mark loaded from the
+    /// settings (a restart must not forget it).
+    pub(crate) async fn open(
+        store: StoreClient,
+        store_key: VerifyingKey,
+        identity: Arc<Identity>,
+        library: Library,
+        settings: Settings,
+    ) -> Result<Licences> {
+        let high_water = settings
+            .get(HIGH_WATER_KEY)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        Ok(Licences {
+            store,
+            store_key,
+            identity,
+            library,
+            settings,
+            clock: Arc::new(TrustedClock::new(high_water)),
+        })
+    }
+
+    /// The trusted clock, for the playback server's first frames.
+    pub(crate) fn clock(&self) -> Arc<TrustedClock> {
+        self.clock.clone()
+    }
+
+    /// Trusted "now": the store's time when it confirmed it this run, else the local clock,
+    /// refused when the clock was set back past the latest trusted time.
+    pub(crate) async fn trusted_now(&self) -> Result<i64> {
+        let before = self.clock.high_water();
+        let now = self
+            .clock
+            .now(time::now_s())
+            .map_err(|b| Error::ClockBehind {
+                local: time::human_utc(b.local),
+                trusted: time::human_utc(b.trusted),
+            })?;
+        // Persist the mark when it moved by a minute or more: a restart must not forget it.
+        if self.clock.high_water() >= before + 60 {
+            self.settings
+                .set(HIGH_WATER_KEY, &self.clock.high_water().to_string())
+                .await?;
+        }
+        Ok(now)
+    }
+
+    /// "Now" for a report that must never fail: the trusted mark when the clock is behind it.
+    pub(crate) fn now_or_mark(&self) -> i64 {
+        self.clock.now(time::now_s()).unwrap_or_else(|b| b.trusted)
+    }
+
+    /// Verifies the store's signed time and lets it confirm the clock.
+    pub(crate) fn accept_store_time(&self, t: &SignedTime) -> Result<()> {
+        verify(
+            &self.store_key,
+            SignatureContext::Time,
+            &t.time.to_be_bytes(),
+            &t.signature,
+        )
+        .map_err(|e| Error::CatalogUntrusted(format!("its clock reading: {e}")))?;
+        self.clock.confirm(t.time, time::now_s());
+        Ok(())
+    }
+
+    /// A licence whose signature is the store's (whatever device it is for).
+    pub(crate) fn signed(&self, bytes: &[u8]) -> Result<Licence> {
+        SignedLicence::from_bytes(bytes.to_vec())
+            .map_err(Error::from_licence)?
+            .verify(&self.store_key)
+            .map_err(Error::from_licence)
+    }
+
+    /// Verifies a licence's signature and that it is for this title, this computer and this
+    /// container.
+    pub(crate) fn verified(&self, title: &LibraryTitle, bytes: &[u8]) -> Result<Licence> {
+        let licence = self.signed(bytes)?;
+        if licence.title_id != title.id {
+            return Err(Error::LicenceInvalid("it is for another title".into()));
+        }
+        licence
+            .check_device(&self.identity.device_id)
+            .map_err(Error::from_licence)?;
+        if title.key_commitment.as_deref() != Some(hex::encode(licence.key_commitment).as_str()) {
+            return Err(Error::LicenceInvalid(
+                "it is for another version of this title".into(),
+            ));
+        }
+        Ok(licence)
+    }
+
+    /// Whether a library title plays now: free titles always (a clock set back never blocks
+    /// them), licensed ones while their licence verifies and its window is open.
+    pub(crate) async fn playable(&self, row: &LibraryRow) -> Result<bool> {
+        Ok(match &row.licence {
+            None => true,
+            Some(_) if row.revoked => false,
+            Some(bytes) => {
+                let now = self.trusted_now().await?;
+                self.verified(&row.title, bytes)
+                    .and_then(|l| {
+                        l.check_time(now, row.first_frame_at)
+                            .map_err(Error::from_licence)
+                    })
+                    .is_ok()
+            }
+        })
+    }
+
+    /// The licence of a library title as the UI shows it. Never refuses: a clock set back
+    /// shows the state at the trusted mark.
+    pub(crate) fn state(&self, row: &LibraryRow) -> LicenceState {
+        let kind = row.title.offer;
+        let mut state = LicenceState {
+            kind,
+            status: match kind {
+                OfferKind::Free => LicenceStatus::Free,
+                OfferKind::Buy => LicenceStatus::Owned,
+                OfferKind::Rent => LicenceStatus::NotStarted,
+            },
+            start_by_ms: None,
+            ends_at_ms: None,
+        };
+        if kind == OfferKind::Buy && row.licence.is_some() {
+            if row.revoked {
+                state.status = LicenceStatus::Revoked;
+            } else if let Some(Err(Error::LicenceOtherDevice)) =
+                row.licence.as_deref().map(|b| self.verified(&row.title, b))
+            {
+                state.status = LicenceStatus::OtherDevice;
+            }
+        }
+        if kind != OfferKind::Rent {
+            return state;
+        }
+        if row.revoked {
+            state.status = LicenceStatus::Revoked;
+            return state;
+        }
+        let licence = match row.licence.as_deref().map(|b| self.verified(&row.title, b)) {
+            Some(Ok(l)) => l,
+            Some(Err(Error::LicenceOtherDevice)) => {
+                state.status = LicenceStatus::OtherDevice;
+                return state;
+            }
+            _ => {
+                state.status = LicenceStatus::Expired;
+                return state;
+            }
+        };
+        let now = time::now_s().max(self.clock.high_water());
+        match licence.check_time(now, row.first_frame_at) {
+            Ok(Validity::NotStarted { start_by }) => state.start_by_ms = Some(start_by * 1000),
+            Ok(Validity::Running { ends_at }) => {
+                state.status = LicenceStatus::Running;
+                state.ends_at_ms = Some(ends_at * 1000);
+            }
+            Ok(Validity::Unlimited) => state.status = LicenceStatus::Owned,
+            Err(marquee_licence::LicenceError::Expired { ended_at }) => {
+                state.status = LicenceStatus::Expired;
+                state.ends_at_ms = Some(ended_at * 1000);
+            }
+            Err(_) => state.status = LicenceStatus::Expired,
+        }
+        state
+    }
+
+    /// Moves a purchase licensed to another computer of this account to this one: the store
+    /// issues a licence for this device and revokes the other. Returns the updated row.
+    pub(crate) async fn move_here(&self, title_id: &str) -> Result<LibraryRow> {
+        let row = self.library.row(title_id).await?;
+        let old = row
+            .licence
+            .as_deref()
+            .ok_or_else(|| Error::LicenceInvalid("no licence is stored for it".into()))?;
+        let old = self.signed(old)?;
+        let moved = self
+            .store
+            .licence_move(
+                &hex::encode(old.licence_id),
+                &self.identity.device_id.to_hex(),
+            )
+            .await?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&moved.licence)
+            .map_err(|_| Error::LicenceInvalid("not base64".into()))?;
+        self.verified(&row.title, &bytes)?;
+        self.library
+            .replace_licence(title_id, &bytes, time::now_s())
+            .await?;
+        self.library.row(title_id).await
+    }
+}

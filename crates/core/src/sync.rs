@@ -1,0 +1,111 @@
+//! Keeping licences honest over time: the store's signed time, the licences it revoked, and
+//! first frames reported to it (retried when the store was unreachable).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use marquee_licence::DeviceId;
+use marquee_protocol::StoreClient;
+
+use crate::error::Result;
+use crate::library::{Library, LibraryRow};
+use crate::licences::Licences;
+
+/// The exchange with the store about licences, and when it last happened.
+pub(crate) struct LicenceSync {
+    store: StoreClient,
+    library: Library,
+    licences: Arc<Licences>,
+    device_id: DeviceId,
+    /// When the store last told us its time and revocations.
+    last_sync: Mutex<Option<Instant>>,
+}
+
+impl LicenceSync {
+    pub(crate) fn new(
+        store: StoreClient,
+        library: Library,
+        licences: Arc<Licences>,
+        device_id: DeviceId,
+    ) -> LicenceSync {
+        LicenceSync {
+            store,
+            library,
+            licences,
+            device_id,
+            last_sync: Mutex::new(None),
+        }
+    }
+
+    /// [`LicenceSync::sync`], unless it ran in the last minute: playback asks before every
+    /// paid title opens, and must not pay a round trip each time.
+    pub(crate) async fn sync_recent(&self) -> Result<()> {
+        let fresh = self
+            .last_sync
+            .lock()
+            .expect("sync lock")
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(60));
+        if fresh {
+            return Ok(());
+        }
+        self.sync().await
+    }
+
+    /// Asks the store for its time and for revoked licences; marks revoked titles and reports
+    /// first frames the store has not heard of. Quietly does nothing offline.
+    pub(crate) async fn sync(&self) -> Result<()> {
+        let status = match self.store.licence_status(&self.device_id.to_hex()).await {
+            Ok(s) => s,
+            Err(marquee_protocol::ClientError::Unreachable(_)) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        self.licences.accept_store_time(&status.time)?;
+        *self.last_sync.lock().expect("sync lock") = Some(Instant::now());
+        self.licences.trusted_now().await.ok();
+        for row in self.library.list().await? {
+            let Some(licence) = row
+                .licence
+                .as_deref()
+                .and_then(|b| self.licences.signed(b).ok())
+            else {
+                continue;
+            };
+            let id = hex::encode(licence.licence_id);
+            if status.revoked.contains(&id) && !row.revoked {
+                self.library.mark_revoked(&row.title.id).await?;
+                tracing::info!(title = %row.title.id, "licence revoked by the store");
+            }
+            if let (Some(at), false) = (row.first_frame_at, row.first_frame_reported) {
+                if self.store.first_frame(&id, at).await.is_ok() {
+                    self.library
+                        .mark_first_frame_reported(&row.title.id)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports a first frame to the store in the background; retried by [`LicenceSync::sync`]
+    /// when it fails.
+    pub(crate) fn report_first_frame(&self, row: &LibraryRow, at: i64) {
+        let Some(licence) = row
+            .licence
+            .as_deref()
+            .and_then(|b| self.licences.signed(b).ok())
+        else {
+            return;
+        };
+        let (store, library, title_id) = (
+            self.store.clone(),
+            self.library.clone(),
+            row.title.id.clone(),
+        );
+        tokio::spawn(async move {
+            let id = hex::encode(licence.licence_id);
+            if store.first_frame(&id, at).await.is_ok() {
+                let _ = library.mark_first_frame_reported(&title_id).await;
+            }
+        });
+    }
+}

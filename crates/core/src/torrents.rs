@@ -1,0 +1,259 @@
+//! The app's BitTorrent session (librqbit): DHT and local service discovery off, peers come
+//! from the store's tracker and peer hints; our own library, not librqbit's persistence, decides
+//! what is re-added at start. The session's torrents are registered by title id.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context;
+use librqbit::{
+    AddTorrent, AddTorrentOptions, ManagedTorrent, Session, SessionOptions, TorrentStatsState,
+};
+
+use marquee_protocol::StoreClient;
+
+use crate::api::{DownloadProgress, DownloadState, TitleOrigin};
+use crate::error::{Error, Result};
+use crate::library::LibraryRow;
+
+/// The torrent session, where it keeps files, and its torrents by title id.
+pub struct Torrents {
+    session: Arc<Session>,
+    /// The profile folder: downloads and published copies live under it.
+    data_dir: PathBuf,
+    downloads: PathBuf,
+    /// Asked for peers and the tracker of store titles.
+    store: StoreClient,
+    handles: RwLock<HashMap<String, Arc<ManagedTorrent>>>,
+}
+
+impl Torrents {
+    /// Starts a session that keeps files under `data_dir` and listens for peers on `listen`
+    /// (port 0 picks a free one).
+    pub(crate) async fn start(
+        data_dir: &Path,
+        listen: SocketAddr,
+        store: StoreClient,
+    ) -> Result<Torrents> {
+        let downloads = data_dir.join("downloads");
+        let downloads = downloads.as_path();
+        std::fs::create_dir_all(downloads).context("creating the downloads folder")?;
+        let session = Session::new_with_opts(
+            downloads.to_path_buf(),
+            SessionOptions {
+                // Every open playback response holds a stream permit from this pool, shared with
+                // hash checking; a <video> opens several range requests at once.
+                runtime_worker_threads: Some(16),
+                ..marquee_protocol::swarm::session_options(listen)?
+            },
+        )
+        .await
+        .context("starting the torrent session")?;
+        Ok(Torrents {
+            session,
+            data_dir: data_dir.to_path_buf(),
+            downloads: downloads.to_path_buf(),
+            store,
+            handles: RwLock::default(),
+        })
+    }
+
+    /// Where the files of titles from `origin` live.
+    pub(crate) fn folder(&self, origin: TitleOrigin) -> PathBuf {
+        match origin {
+            TitleOrigin::Published => self.data_dir.join("published"),
+            _ => self.downloads.clone(),
+        }
+    }
+
+    /// The store's tracker.
+    pub(crate) fn announce_url(&self) -> String {
+        format!("{}/announce", self.store.base())
+    }
+
+    /// The torrent of a title, if the session has it.
+    pub(crate) fn get(&self, title_id: &str) -> Option<Arc<ManagedTorrent>> {
+        self.handles.read().expect("handles").get(title_id).cloned()
+    }
+
+    /// Registers a torrent added for a title.
+    pub(crate) fn insert(&self, title_id: &str, handle: Arc<ManagedTorrent>) {
+        self.handles
+            .write()
+            .expect("handles")
+            .insert(title_id.to_owned(), handle);
+    }
+
+    /// The torrent of a library title, added to the session if it is not yet (`true` then).
+    /// `peers` are the order's peer hints; without them the store is asked.
+    pub(crate) async fn ensure(
+        &self,
+        row: &LibraryRow,
+        peers: Option<Vec<SocketAddr>>,
+    ) -> Result<(Arc<ManagedTorrent>, bool)> {
+        if let Some(h) = self.get(&row.title.id) {
+            return Ok((h, false));
+        }
+        let (peers, trackers) = match peers {
+            Some(p) => (p, vec![self.announce_url()]),
+            None => match self.store.peers(&row.title.id).await {
+                Ok(r) => (
+                    r.peers.iter().filter_map(|p| p.parse().ok()).collect(),
+                    vec![r.announce_url],
+                ),
+                // Offline: the file on disk still plays; peers come back with the store.
+                Err(_) => (vec![], vec![]),
+            },
+        };
+        let handle = match row.origin {
+            TitleOrigin::Store => {
+                self.add(&row.torrent, &row.title.info_hash, peers, trackers)
+                    .await?
+            }
+            TitleOrigin::Published | TitleOrigin::External => {
+                self.add_source(
+                    AddTorrent::from_bytes(row.torrent.clone()),
+                    &self.folder(row.origin),
+                    peers,
+                    trackers,
+                )
+                .await?
+            }
+        };
+        self.insert(&row.title.id, handle.clone());
+        Ok((handle, true))
+    }
+
+    /// The download progress of a library title; queued when the session does not have it.
+    pub(crate) fn progress_of(&self, row: &LibraryRow) -> DownloadProgress {
+        match self.get(&row.title.id) {
+            Some(h) => progress(&row.title.id, &h),
+            None => DownloadProgress {
+                title_id: row.title.id.clone(),
+                state: DownloadState::Queued,
+                downloaded_bytes: 0,
+                total_bytes: row.title.size_bytes,
+                down_bytes_per_s: 0,
+                up_bytes_per_s: 0,
+                peers: 0,
+                error: None,
+            },
+        }
+    }
+
+    /// The progress of every title in the session, by title id.
+    pub(crate) fn all_progress(&self) -> Vec<DownloadProgress> {
+        let handles = self.handles.read().expect("handles");
+        let mut list: Vec<_> = handles.iter().map(|(id, h)| progress(id, h)).collect();
+        list.sort_by(|a, b| a.title_id.cmp(&b.title_id));
+        list
+    }
+
+    /// Where peers can reach this session.
+    pub(crate) fn listen_addr(&self) -> Option<SocketAddr> {
+        self.session.listen_addr()
+    }
+
+    /// Adds (or resumes: existing pieces are checked, not fetched again) a torrent of the
+    /// store, refusing one whose info hash is not the one the signed catalog names.
+    async fn add(
+        &self,
+        torrent: &[u8],
+        expected_info_hash: &str,
+        peers: Vec<SocketAddr>,
+        trackers: Vec<String>,
+    ) -> Result<Arc<ManagedTorrent>> {
+        let handle = self
+            .add_source(
+                AddTorrent::from_bytes(torrent.to_vec()),
+                &self.downloads,
+                peers,
+                trackers,
+            )
+            .await?;
+        if handle.info_hash().as_string() != expected_info_hash {
+            // The store sent a torrent that is not the one its signed feed names.
+            let _ = self.session.delete(handle.id().into(), false).await;
+            return Err(Error::Download(
+                "the store sent a torrent that does not match its catalog".into(),
+            ));
+        }
+        Ok(handle)
+    }
+
+    /// Adds a torrent (bytes or a magnet link) whose files live in `folder`.
+    pub(crate) async fn add_source(
+        &self,
+        source: AddTorrent<'_>,
+        folder: &Path,
+        peers: Vec<SocketAddr>,
+        trackers: Vec<String>,
+    ) -> Result<Arc<ManagedTorrent>> {
+        let resp = self
+            .session
+            .add_torrent(
+                source,
+                Some(AddTorrentOptions {
+                    overwrite: true,
+                    output_folder: Some(folder.to_string_lossy().into_owned()),
+                    initial_peers: Some(peers),
+                    trackers: Some(trackers),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(|e| Error::Download(format!("{e:#}")))?;
+        resp.into_handle()
+            .ok_or_else(|| Error::Download("the torrent was not added".into()))
+    }
+
+    /// Removes a torrent from the session, optionally with its files.
+    pub(crate) async fn remove(&self, handle: &ManagedTorrent, delete_files: bool) {
+        let _ = self.session.delete(handle.id().into(), delete_files).await;
+    }
+
+    /// Stops the session.
+    pub(crate) async fn stop(&self) {
+        self.session.stop().await;
+    }
+}
+
+/// The progress of a torrent as the UI shows it.
+pub fn progress(title_id: &str, handle: &ManagedTorrent) -> DownloadProgress {
+    let stats = handle.stats();
+    let state = if stats.error.is_some() {
+        DownloadState::Error
+    } else if stats.finished {
+        DownloadState::Seeding
+    } else {
+        match stats.state {
+            TorrentStatsState::Initializing { .. } => DownloadState::Queued,
+            TorrentStatsState::Live => DownloadState::Downloading,
+            TorrentStatsState::Paused => DownloadState::Paused,
+            TorrentStatsState::Error => DownloadState::Error,
+        }
+    };
+    let (down, up, peers) = stats
+        .live
+        .as_ref()
+        .map(|l| {
+            (
+                l.download_speed.as_bytes(),
+                l.upload_speed.as_bytes(),
+                l.snapshot.peer_stats.live,
+            )
+        })
+        .unwrap_or((0, 0, 0));
+    DownloadProgress {
+        title_id: title_id.to_owned(),
+        state,
+        downloaded_bytes: stats.progress_bytes,
+        total_bytes: stats.total_bytes,
+        down_bytes_per_s: down,
+        up_bytes_per_s: up,
+        peers,
+        error: stats.error.clone(),
+    }
+}
