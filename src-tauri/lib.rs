@@ -489,3 +489,64 @@ pub fn run() {
         .run(context())
         .expect("error while running Marquee");
 }
+
+#[cfg(test)]
+mod tests {
+    use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
+    use tauri::webview::InvokeRequest;
+    use tauri::WebviewWindow;
+
+    use super::*;
+
+    /// The real app (its capabilities and the generated permissions) on the mock runtime, with
+    /// a core that never opens: only commands that do not need it can succeed.
+    fn app() -> tauri::App<MockRuntime> {
+        let (core, _) = watch::channel(Some(Err(internal("no core in this test"))));
+        mock_builder()
+            .manage(AppState {
+                core,
+                pending: Mutex::new(Some(Vec::new())),
+            })
+            .invoke_handler(ipc().invoke_handler())
+            .build(context())
+            .expect("the app builds")
+    }
+
+    fn window(app: &tauri::App<MockRuntime>, label: &str) -> WebviewWindow<MockRuntime> {
+        app.get_webview_window(label).unwrap_or_else(|| {
+            tauri::WebviewWindowBuilder::new(app, label, Default::default())
+                .build()
+                .expect("a window")
+        })
+    }
+
+    fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str) -> Result<(), String> {
+        let request = InvokeRequest {
+            cmd: cmd.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().expect("a URL"),
+            body: tauri::ipc::InvokeBody::default(),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(window, request)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn commands_run_only_where_a_capability_grants_them() {
+        let app = app();
+        let main = window(&app, "main");
+        assert_eq!(invoke(&main, "drops_pending"), Ok(()));
+        // No capability names this window.
+        let other = window(&app, "other");
+        let refused = invoke(&other, "drops_pending").expect_err("refused");
+        assert!(refused.contains("not allowed"), "{refused}");
+        // A command the permissions do not list is refused before any handler sees it, as one
+        // added to the handler without `cargo xtask bindings` would be.
+        let refused = invoke(&main, "not_a_command").expect_err("refused");
+        assert!(refused.contains("not allowed"), "{refused}");
+    }
+}

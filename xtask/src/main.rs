@@ -4,8 +4,8 @@
 //! - `cargo xtask test`: the same set-up, then formatting, lints, UI checks, and every test,
 //!   including the end-to-end test in a real window under Xvfb. Builds once, shared by all tests.
 //!
-//! Also `cargo xtask bindings` (regenerate the UI's TypeScript bindings from the app's commands
-//! and types) and `cargo xtask bench`.
+//! Also `cargo xtask bindings` (regenerate the files generated from the app's commands and
+//! types: the UI's TypeScript bindings and the commands' permissions) and `cargo xtask bench`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -56,7 +56,7 @@ fn main() -> Result<()> {
                  \n  test      the same set-up, then fmt, clippy, UI checks and every test (end-to-end included)\
                  \n  bench     run the benchmarks; figures go to target/bench/*.json\
                  \n  fuzz      [--seconds N] [target..]: run the cargo-fuzz targets, N s each (default 300)\
-                 \n  bindings  regenerate ui/src/lib/ipc/bindings.ts from the Rust side\
+                 \n  bindings  regenerate ui/src/lib/ipc/bindings.ts and permissions/commands.toml from the Rust side\
                  \n  setup     only install what is missing and build the UI"
             );
             std::process::exit(2);
