@@ -1,5 +1,8 @@
 //! The Marquee desktop shell: a thin Tauri layer over [`marquee_core::Core`]. Each command is a
 //! few lines that call the core and turn its errors into `{kind, message}` for the UI.
+//!
+//! [`ipc`] lists every command and event once; the UI's typed bindings and the permission each
+//! command needs are generated from that list (`cargo xtask bindings`, see `bindings.rs`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,12 +15,18 @@ use marquee_core::api::{
 };
 use marquee_core::{Core, CoreConfig};
 use tauri::ipc::Channel;
-use tauri::{DragDropEvent, Emitter, Manager, Runtime, State, WindowEvent};
+use tauri::{DragDropEvent, Manager, Runtime, State, WindowEvent};
 use tauri_plugin_dialog::DialogExt;
+use tauri_specta::Event;
 use tokio::sync::watch;
 
-/// The event that tells the page files were dropped (or opened with the app).
-pub const FILES_DROPPED: &str = "files-dropped";
+#[cfg(test)]
+mod bindings;
+
+/// The event that tells the page files were dropped (or opened with the app): `files-dropped`,
+/// with the files by id.
+#[derive(Clone, Debug, serde::Serialize, specta::Type, tauri_specta::Event)]
+pub struct FilesDropped(pub Vec<DroppedFile>);
 
 /// The core, once it has opened (or why it could not), the demo store this run started, and
 /// files that arrived before the page was listening.
@@ -51,30 +60,35 @@ fn internal(message: &str) -> AppError {
 
 /// The catalog of the store.
 #[tauri::command]
+#[specta::specta]
 async fn catalog_list(state: State<'_, AppState>) -> Result<Vec<Title>, AppError> {
     Ok(state.core().await?.catalog_list().await?)
 }
 
 /// Full-text search of the catalog.
 #[tauri::command]
+#[specta::specta]
 async fn catalog_search(state: State<'_, AppState>, query: String) -> Result<Vec<Title>, AppError> {
     Ok(state.core().await?.catalog_search(&query).await?)
 }
 
 /// The wallet.
 #[tauri::command]
+#[specta::specta]
 async fn wallet_get(state: State<'_, AppState>) -> Result<Wallet, AppError> {
     Ok(state.core().await?.wallet_get().await?)
 }
 
 /// The library.
 #[tauri::command]
+#[specta::specta]
 async fn library_list(state: State<'_, AppState>) -> Result<Vec<LibraryEntry>, AppError> {
     Ok(state.core().await?.library_list().await?)
 }
 
 /// Rent, buy or get a free title.
 #[tauri::command]
+#[specta::specta]
 async fn title_acquire(
     state: State<'_, AppState>,
     title_id: String,
@@ -89,6 +103,7 @@ async fn title_acquire(
 
 /// Open a title for playback.
 #[tauri::command]
+#[specta::specta]
 async fn playback_open(
     state: State<'_, AppState>,
     title_id: String,
@@ -98,6 +113,7 @@ async fn playback_open(
 
 /// Report the playback position (and the first frame).
 #[tauri::command]
+#[specta::specta]
 async fn playback_report(
     state: State<'_, AppState>,
     title_id: String,
@@ -113,6 +129,7 @@ async fn playback_report(
 
 /// Push download progress to the window twice a second until the window goes away.
 #[tauri::command]
+#[specta::specta]
 async fn downloads_watch(
     state: State<'_, AppState>,
     on_progress: Channel<Vec<DownloadProgress>>,
@@ -131,6 +148,7 @@ async fn downloads_watch(
 
 /// Moves a purchase licensed to another computer of the account to this one.
 #[tauri::command]
+#[specta::specta]
 async fn licence_move(
     state: State<'_, AppState>,
     title_id: String,
@@ -141,6 +159,7 @@ async fn licence_move(
 /// Registers this computer as a new device when the profile was made on another one: the old
 /// device key is kept aside, the library stays, and the core opens again.
 #[tauri::command]
+#[specta::specta]
 async fn device_reactivate<R: Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
@@ -153,8 +172,9 @@ async fn device_reactivate<R: Runtime>(
     opened.map(drop)
 }
 
-/// Files dropped or opened before the page listened for [`FILES_DROPPED`]; taken once.
+/// Files dropped or opened before the page listened for [`FilesDropped`]; taken once.
 #[tauri::command]
+#[specta::specta]
 fn drops_pending(state: State<'_, AppState>) -> Vec<DroppedFile> {
     state
         .pending
@@ -167,6 +187,7 @@ fn drops_pending(state: State<'_, AppState>) -> Vec<DroppedFile> {
 /// Lets the person pick videos or torrent files with the system's file dialog; the paths stay
 /// on the Rust side.
 #[tauri::command]
+#[specta::specta]
 async fn publish_pick<R: Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
@@ -190,6 +211,7 @@ async fn publish_pick<R: Runtime>(
 
 /// Checks, copies and starts seeding a dropped video; progress goes to `on_progress`.
 #[tauri::command]
+#[specta::specta]
 async fn publish_prepare(
     state: State<'_, AppState>,
     drop_id: String,
@@ -205,6 +227,7 @@ async fn publish_prepare(
 
 /// Cancels preparing a dropped video.
 #[tauri::command]
+#[specta::specta]
 async fn publish_cancel(state: State<'_, AppState>, drop_id: String) -> Result<(), AppError> {
     state.core().await?.publish_cancel(&drop_id);
     Ok(())
@@ -212,12 +235,14 @@ async fn publish_cancel(state: State<'_, AppState>, drop_id: String) -> Result<(
 
 /// Drops a draft and its copy.
 #[tauri::command]
+#[specta::specta]
 async fn publish_discard(state: State<'_, AppState>, draft_id: String) -> Result<(), AppError> {
     Ok(state.core().await?.publish_discard(&draft_id).await?)
 }
 
 /// Publishes a draft to the community shelf.
 #[tauri::command]
+#[specta::specta]
 async fn publish_submit(
     state: State<'_, AppState>,
     draft_id: String,
@@ -228,12 +253,14 @@ async fn publish_submit(
 
 /// A magnet link for a free title.
 #[tauri::command]
+#[specta::specta]
 async fn title_share(state: State<'_, AppState>, title_id: String) -> Result<ShareLinks, AppError> {
     Ok(state.core().await?.share_links(&title_id).await?)
 }
 
 /// Asks where to save, then writes a free title's `.torrent` there.
 #[tauri::command]
+#[specta::specta]
 async fn title_save_torrent<R: Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
@@ -251,6 +278,7 @@ async fn title_save_torrent<R: Runtime>(
 
 /// Asks where to save, then copies a free title's file there.
 #[tauri::command]
+#[specta::specta]
 async fn title_export<R: Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
@@ -279,12 +307,14 @@ async fn save_dialog<R: Runtime>(
 
 /// Adds a magnet link (pasted) as a free title not from the store.
 #[tauri::command]
+#[specta::specta]
 async fn magnet_open(state: State<'_, AppState>, link: String) -> Result<LibraryEntry, AppError> {
     Ok(state.core().await?.magnet_open(&link).await?)
 }
 
 /// Adds a dropped `.torrent` file as a free title not from the store.
 #[tauri::command]
+#[specta::specta]
 async fn torrent_import(
     state: State<'_, AppState>,
     drop_id: String,
@@ -305,7 +335,7 @@ fn files_arrived<R: Runtime>(app: &tauri::AppHandle<R>, paths: Vec<PathBuf>) {
         if let Some(pending) = state.pending.lock().expect("pending drops").as_mut() {
             pending.extend(files.iter().cloned());
         }
-        let _ = app.emit(FILES_DROPPED, files);
+        let _ = FilesDropped(files).emit(&app);
     });
 }
 
@@ -410,9 +440,12 @@ fn read_settings(path: &std::path::Path) -> Result<Settings, AppError> {
 
 /// Builds the app on a builder (tests pass a mock builder).
 pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    let ipc = ipc::<R>();
+    let events = ipc.clone();
     builder
         .plugin(tauri_plugin_dialog::init())
-        .setup(|app| {
+        .setup(move |app| {
+            events.mount_events(app);
             let (tx, _) = watch::channel(None);
             app.manage(AppState {
                 core: tx.clone(),
@@ -448,7 +481,18 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 files_arrived(window.app_handle(), paths.clone());
             }
         })
-        .invoke_handler(tauri::generate_handler![
+        .invoke_handler(ipc.invoke_handler())
+}
+
+/// Every command the page may call and every event it hears: the one list. The invoke handler
+/// and the event names come from here at run time; `cargo xtask bindings` writes the UI's typed
+/// bindings and the permission each command needs from it (see `bindings.rs`). A command left out
+/// here cannot be called at all; one added needs `cargo xtask bindings` (a test fails until then).
+pub fn ipc<R: Runtime>() -> tauri_specta::Builder<R> {
+    // Generic commands name a runtime only for their TypeScript signature (which does not depend
+    // on it): the handler itself stays generic over `R`.
+    tauri_specta::Builder::new()
+        .commands(tauri_specta::collect_commands![
             catalog_list,
             catalog_search,
             wallet_get,
@@ -458,19 +502,28 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             playback_report,
             downloads_watch,
             drops_pending,
-            publish_pick,
+            publish_pick::<tauri::Wry>,
             publish_prepare,
             publish_cancel,
             publish_discard,
             publish_submit,
             title_share,
-            title_save_torrent,
-            title_export,
+            title_save_torrent::<tauri::Wry>,
+            title_export::<tauri::Wry>,
             magnet_open,
             torrent_import,
             licence_move,
-            device_reactivate
+            device_reactivate::<tauri::Wry>,
         ])
+        .events(tauri_specta::collect_events![FilesDropped])
+        // Rejections stay rejections: `ui/src/lib/ipc` turns them into `AppError`s, including
+        // the bare strings Tauri itself rejects with (a refused permission).
+        .error_handling(tauri_specta::ErrorHandlingMode::Throw)
+}
+
+/// The app's configuration, capabilities and built UI, embedded at compile time.
+fn context<R: Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!()
 }
 
 /// Runs the app.
@@ -482,6 +535,68 @@ pub fn run() {
         )
         .init();
     build(tauri::Builder::default())
-        .run(tauri::generate_context!())
+        .run(context())
         .expect("error while running Marquee");
+}
+
+#[cfg(test)]
+mod tests {
+    use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
+    use tauri::webview::InvokeRequest;
+    use tauri::WebviewWindow;
+
+    use super::*;
+
+    /// The real app (its capabilities and the generated permissions) on the mock runtime, with
+    /// a core that never opens: only commands that do not need it can succeed.
+    fn app() -> tauri::App<MockRuntime> {
+        let (core, _) = watch::channel(Some(Err(internal("no core in this test"))));
+        mock_builder()
+            .manage(AppState {
+                core,
+                demo_store: tokio::sync::Mutex::new(None),
+                pending: Mutex::new(Some(Vec::new())),
+            })
+            .invoke_handler(ipc().invoke_handler())
+            .build(context())
+            .expect("the app builds")
+    }
+
+    fn window(app: &tauri::App<MockRuntime>, label: &str) -> WebviewWindow<MockRuntime> {
+        app.get_webview_window(label).unwrap_or_else(|| {
+            tauri::WebviewWindowBuilder::new(app, label, Default::default())
+                .build()
+                .expect("a window")
+        })
+    }
+
+    fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str) -> Result<(), String> {
+        let request = InvokeRequest {
+            cmd: cmd.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().expect("a URL"),
+            body: tauri::ipc::InvokeBody::default(),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(window, request)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn commands_run_only_where_a_capability_grants_them() {
+        let app = app();
+        let main = window(&app, "main");
+        assert_eq!(invoke(&main, "drops_pending"), Ok(()));
+        // No capability names this window.
+        let other = window(&app, "other");
+        let refused = invoke(&other, "drops_pending").expect_err("refused");
+        assert!(refused.contains("not allowed"), "{refused}");
+        // A command the permissions do not list is refused before any handler sees it, as one
+        // added to the handler without `cargo xtask bindings` would be.
+        let refused = invoke(&main, "not_a_command").expect_err("refused");
+        assert!(refused.contains("not allowed"), "{refused}");
+    }
 }

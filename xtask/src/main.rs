@@ -4,7 +4,8 @@
 //! - `cargo xtask test`: the same set-up, then formatting, lints, UI checks, and every test,
 //!   including the end-to-end test in a real window under Xvfb. Builds once, shared by all tests.
 //!
-//! Also `cargo xtask bindings` (regenerate the TypeScript bindings) and `cargo xtask bench`.
+//! Also `cargo xtask bindings` (regenerate the files generated from the app's commands and
+//! types: the UI's TypeScript bindings and the commands' permissions) and `cargo xtask bench`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,7 +45,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("run") => run(&root),
         Some("test") => test(&root),
-        Some("bindings") => bindings(),
+        Some("bindings") => bindings(&root),
         Some("bench") => bench(&root),
         Some("fuzz") => fuzz(&root, &args[1..], false),
         Some("setup") => setup(&root, false),
@@ -55,7 +56,7 @@ fn main() -> Result<()> {
                  \n  test      the same set-up, then fmt, clippy, UI checks and every test (end-to-end included)\
                  \n  bench     run the benchmarks; figures go to target/bench/*.json\
                  \n  fuzz      [--seconds N] [target..]: run the cargo-fuzz targets, N s each (default 300)\
-                 \n  bindings  regenerate ui/src/lib/ipc/bindings.ts from the Rust types\
+                 \n  bindings  regenerate ui/src/lib/ipc/bindings.ts and permissions/commands.toml from the Rust side\
                  \n  setup     only install what is missing and build the UI"
             );
             std::process::exit(2);
@@ -278,14 +279,19 @@ fn tauri_driver_path() -> PathBuf {
     }
 }
 
-fn bindings() -> Result<()> {
+/// Rewrites the generated IPC files from the test that checks them (`src-tauri/bindings.rs`).
+fn bindings(root: &Path) -> Result<()> {
+    // The app crate embeds the built UI, so it does not compile without one.
+    if !root.join("ui/dist").exists() {
+        step("UI packages and build", || build_ui(root))?;
+    }
     sh(Command::new(env!("CARGO"))
         .args([
             "test",
             "--package",
-            "marquee-core",
+            "marquee",
             "--lib",
-            "api::tests::committed_typescript_bindings_are_current",
+            "bindings::committed_ipc_files_are_current",
         ])
         .env("MARQUEE_WRITE_BINDINGS", "1"))
 }

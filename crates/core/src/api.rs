@@ -1,12 +1,13 @@
 //! The types the app's UI sees: command arguments and results, progress updates and errors.
-//! The TypeScript bindings in `ui/src/lib/ipc/bindings.ts` are generated from these
-//! (`cargo xtask bindings`); a test fails when the committed file has drifted.
+//! The TypeScript bindings in `ui/src/lib/ipc/bindings.ts` are generated from these and from
+//! the app's commands (`cargo xtask bindings`, see `src-tauri/bindings.rs`); a test there fails
+//! when the committed file has drifted.
 
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
+use specta::Type;
 
 /// What kind of thing a title is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
 pub enum TitleKind {
     /// A feature film.
@@ -35,7 +36,7 @@ impl TitleKind {
 }
 
 /// How a title is offered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
 pub enum OfferKind {
     /// Rental.
@@ -47,19 +48,19 @@ pub enum OfferKind {
 }
 
 /// Price and kind of an offer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct Offer {
     /// Rent, buy or free.
     pub kind: OfferKind,
     /// Price in cents.
-    #[ts(type = "number")]
+    #[specta(type = specta_typescript::Number)]
     pub price_cents: i64,
     /// Currency code.
     pub currency: String,
 }
 
 /// Series, season and episode.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct SeriesInfo {
     /// Series name.
     pub series: String,
@@ -70,7 +71,7 @@ pub struct SeriesInfo {
 }
 
 /// Where a title comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
 pub enum TitleOrigin {
     /// The store's catalog (studio titles and the community shelf).
@@ -82,7 +83,7 @@ pub enum TitleOrigin {
 }
 
 /// A title of the catalog as the UI shows it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
 pub struct Title {
     /// Stable id.
     pub id: String,
@@ -117,7 +118,7 @@ pub struct Title {
     /// Video height.
     pub height: u32,
     /// Download size in bytes.
-    #[ts(type = "number")]
+    #[specta(type = specta_typescript::Number)]
     pub size_bytes: u64,
     /// Licence for sharing, for free titles.
     pub licence_to_share: Option<String>,
@@ -130,17 +131,17 @@ pub struct Title {
 }
 
 /// The wallet.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct Wallet {
     /// Balance in cents.
-    #[ts(type = "number")]
+    #[specta(type = specta_typescript::Number)]
     pub balance_cents: i64,
     /// Currency code.
     pub currency: String,
 }
 
 /// Where a licence stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
 pub enum LicenceStatus {
     /// A rental not watched yet.
@@ -160,22 +161,22 @@ pub enum LicenceStatus {
 }
 
 /// A licence's state for the library.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct LicenceState {
     /// Rent, buy or free.
     pub kind: OfferKind,
     /// Status now.
     pub status: LicenceStatus,
     /// A rental must start before this (unix ms).
-    #[ts(type = "number | null")]
+    #[specta(type = Option<specta_typescript::Number>)]
     pub start_by_ms: Option<i64>,
     /// A started rental ends at this (unix ms).
-    #[ts(type = "number | null")]
+    #[specta(type = Option<specta_typescript::Number>)]
     pub ends_at_ms: Option<i64>,
 }
 
 /// State of a title's download.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
 pub enum DownloadState {
     /// Waiting to start.
@@ -191,23 +192,23 @@ pub enum DownloadState {
 }
 
 /// Progress of one title's download.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
 pub struct DownloadProgress {
     /// The title.
     pub title_id: String,
     /// State.
     pub state: DownloadState,
     /// Verified bytes on disk.
-    #[ts(type = "number")]
+    #[specta(type = specta_typescript::Number)]
     pub downloaded_bytes: u64,
     /// Total size.
-    #[ts(type = "number")]
+    #[specta(type = specta_typescript::Number)]
     pub total_bytes: u64,
     /// Download speed.
-    #[ts(type = "number")]
+    #[specta(type = specta_typescript::Number)]
     pub down_bytes_per_s: u64,
     /// Upload speed.
-    #[ts(type = "number")]
+    #[specta(type = specta_typescript::Number)]
     pub up_bytes_per_s: u64,
     /// Connected peers.
     pub peers: u32,
@@ -216,12 +217,12 @@ pub struct DownloadProgress {
 }
 
 /// A title in the library.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
 pub struct LibraryEntry {
     /// The title.
     pub title: Title,
     /// When it was rented, bought or added (unix ms).
-    #[ts(type = "number")]
+    #[specta(type = specta_typescript::Number)]
     pub acquired_at_ms: i64,
     /// The licence.
     pub licence: LicenceState,
@@ -234,19 +235,19 @@ pub struct LibraryEntry {
 }
 
 /// The result of renting, buying or getting a free title.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
 pub struct AcquireResult {
     /// The library entry.
     pub entry: LibraryEntry,
     /// What was charged now (0 if it was already in the library).
-    #[ts(type = "number")]
+    #[specta(type = specta_typescript::Number)]
     pub charged_cents: i64,
     /// The wallet after the order.
     pub wallet: Wallet,
 }
 
 /// Where the window plays a title from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
 pub struct PlaybackSource {
     /// The title.
     pub title_id: String,
@@ -260,21 +261,21 @@ pub struct PlaybackSource {
 
 /// A file dropped on the window (or picked): the page refers to it by `drop_id` only, never by
 /// path.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
 pub struct DroppedFile {
     /// Opaque id of the file for later commands.
     pub drop_id: String,
     /// The file's name, for display.
     pub name: String,
     /// Its size.
-    #[ts(type = "number")]
+    #[specta(type = specta_typescript::Number)]
     pub size_bytes: u64,
     /// `video` (to publish) or `torrent` (to add).
     pub kind: DroppedKind,
 }
 
 /// What a dropped file is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
 pub enum DroppedKind {
     /// A video to publish.
@@ -284,22 +285,22 @@ pub enum DroppedKind {
 }
 
 /// Progress of preparing a file for publishing.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
 pub struct PublishProgress {
     /// The dropped file.
     pub drop_id: String,
     /// `copying` then `hashing` (making the torrent).
     pub stage: PublishStage,
     /// Bytes done.
-    #[ts(type = "number")]
+    #[specta(type = specta_typescript::Number)]
     pub done_bytes: u64,
     /// Bytes in all.
-    #[ts(type = "number")]
+    #[specta(type = specta_typescript::Number)]
     pub total_bytes: u64,
 }
 
 /// Stages of preparing a file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
 pub enum PublishStage {
     /// Checking and copying into the data folder.
@@ -309,7 +310,7 @@ pub enum PublishStage {
 }
 
 /// A checked, copied file ready to be described and published.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
 pub struct PublishDraft {
     /// Id for `publish_submit`.
     pub draft_id: String,
@@ -328,14 +329,14 @@ pub struct PublishDraft {
     /// Duration, seconds.
     pub duration_s: Option<f64>,
     /// Size.
-    #[ts(type = "number")]
+    #[specta(type = specta_typescript::Number)]
     pub size_bytes: u64,
     /// A URL the publish sheet's `<video>` can play the copy from (to choose a poster frame).
     pub preview_url: String,
 }
 
 /// What the publish sheet sends.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
 pub struct PublishForm {
     /// Title.
     pub name: String,
@@ -350,31 +351,16 @@ pub struct PublishForm {
 }
 
 /// Ways to share a free title outside the store.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
 pub struct ShareLinks {
     /// A magnet link with the store's tracker.
     pub magnet: String,
 }
 
-/// Declares [`ErrorKind`] and its list from one table, so the list cannot miss a kind.
-macro_rules! error_kinds {
-    ($($(#[doc = $doc:literal])* $variant:ident,)*) => {
-        /// Stable error kinds the UI may branch on.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
-        #[serde(rename_all = "snake_case")]
-        pub enum ErrorKind {
-            $($(#[doc = $doc])* $variant,)*
-        }
-
-        impl ErrorKind {
-            /// Every kind, so the UI can tell a backend error from anything else a call may
-            /// reject with.
-            pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$variant,)*];
-        }
-    };
-}
-
-error_kinds! {
+/// Stable error kinds the UI may branch on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
     /// The store does not know the title.
     UnknownTitle,
     /// The wallet cannot pay.
@@ -446,7 +432,7 @@ error_kinds! {
 }
 
 /// An error as the UI gets it: a kind to branch on and a sentence for people.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct AppError {
     /// Stable kind.
     pub kind: ErrorKind,
@@ -454,74 +440,9 @@ pub struct AppError {
     pub message: String,
 }
 
-/// The TypeScript declarations of every UI-facing type, as committed in the UI.
-pub fn typescript_bindings() -> String {
-    let decls = [
-        TitleKind::decl(),
-        OfferKind::decl(),
-        Offer::decl(),
-        SeriesInfo::decl(),
-        Title::decl(),
-        Wallet::decl(),
-        LicenceStatus::decl(),
-        LicenceState::decl(),
-        DownloadState::decl(),
-        DownloadProgress::decl(),
-        LibraryEntry::decl(),
-        AcquireResult::decl(),
-        PlaybackSource::decl(),
-        ErrorKind::decl(),
-        AppError::decl(),
-        TitleOrigin::decl(),
-        DroppedFile::decl(),
-        DroppedKind::decl(),
-        PublishProgress::decl(),
-        PublishStage::decl(),
-        PublishDraft::decl(),
-        PublishForm::decl(),
-        ShareLinks::decl(),
-    ];
-    let mut out = String::from(
-        "// Generated by `cargo xtask bindings` from the Rust types in crates/core/src/api.rs. Do not edit.\n",
-    );
-    for d in decls {
-        out.push_str("export ");
-        out.push_str(&d);
-        out.push('\n');
-    }
-    let kinds: Vec<String> = ErrorKind::ALL
-        .iter()
-        .map(|k| serde_json::to_string(k).expect("a kind serialises"))
-        .collect();
-    out.push_str(&format!(
-        "export const ERROR_KINDS: readonly ErrorKind[] = [{}];\n",
-        kinds.join(", ")
-    ));
-    out
-}
-
-/// Where the generated bindings live in the repository.
-pub const BINDINGS_PATH: &str = "ui/src/lib/ipc/bindings.ts";
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn committed_typescript_bindings_are_current() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(BINDINGS_PATH);
-        if std::env::var_os("MARQUEE_WRITE_BINDINGS").is_some() {
-            std::fs::write(&path, typescript_bindings()).expect("writing the bindings");
-        }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == typescript_bindings(),
-            "{} has drifted from crates/core/src/api.rs: run `cargo xtask bindings` and commit it",
-            path.display()
-        );
-    }
 
     #[test]
     fn errors_serialise_as_the_ui_expects() {

@@ -36,7 +36,7 @@ describe("ipc", () => {
       ["title_acquire", { titleId: "film-1", clientOrderId: "order-1" }],
       ["playback_open", { titleId: "film-1" }],
       ["playback_report", { titleId: "film-1", positionS: 12.5, firstFrame: true }],
-      ["catalog_list", undefined],
+      ["catalog_list"],
     ]);
   });
 
@@ -79,8 +79,8 @@ describe("ipc", () => {
     await ipc.magnetOpen("magnet:?xt=urn:btih:abc");
     await ipc.torrentImport("d2");
     expect(invoke.mock.calls).toEqual([
-      ["drops_pending", undefined],
-      ["publish_pick", undefined],
+      ["drops_pending"],
+      ["publish_pick"],
       ["publish_cancel", { dropId: "d1" }],
       ["publish_discard", { draftId: "draft-1" }],
       ["publish_submit", { draftId: "draft-1", form }],

@@ -1,11 +1,14 @@
 /**
  * The one door to the backend. Every Tauri command the UI uses has a typed wrapper here;
- * components never call `invoke` themselves. Types come from the generated `bindings.ts`.
+ * components never call `invoke` themselves. The wrappers call the functions generated in
+ * `bindings.ts` from the Rust side (`cargo xtask bindings`), so command names, argument names
+ * and types, results and event names cannot drift from it; here they only turn rejections into
+ * `AppError`s and callbacks into channels.
  */
-import { Channel, invoke } from "@tauri-apps/api/core";
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { Channel } from "@tauri-apps/api/core";
+import type { UnlistenFn } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
-import { ERROR_KINDS } from "./bindings";
+import { commands, events, ERROR_KINDS } from "./bindings";
 import type {
   AcquireResult,
   AppError,
@@ -53,27 +56,33 @@ export function toAppError(value: unknown): AppError {
   };
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+/** Runs a generated command, rejecting with an `AppError` whatever went wrong. */
+async function call<T>(command: Promise<T>): Promise<T> {
   try {
-    return await invoke<T>(command, args);
+    return await command;
   } catch (e) {
     throw toAppError(e);
   }
 }
 
+/** `call` for a command that returns nothing (Rust's `()`, `null` on the wire). */
+async function run(command: Promise<null>): Promise<void> {
+  await call(command);
+}
+
 /** The store's catalog. */
 export function catalogList(): Promise<Title[]> {
-  return call<Title[]>("catalog_list");
+  return call(commands.catalogList());
 }
 
 /** The wallet balance on the store account. */
 export function walletGet(): Promise<Wallet> {
-  return call<Wallet>("wallet_get");
+  return call(commands.walletGet());
 }
 
 /** Everything rented, bought or taken for free on this device. */
 export function libraryList(): Promise<LibraryEntry[]> {
-  return call<LibraryEntry[]>("library_list");
+  return call(commands.libraryList());
 }
 
 /**
@@ -81,12 +90,12 @@ export function libraryList(): Promise<LibraryEntry[]> {
  * same id when retrying so the store charges only once (see `store/order.ts`).
  */
 export function titleAcquire(titleId: string, clientOrderId: string): Promise<AcquireResult> {
-  return call<AcquireResult>("title_acquire", { titleId, clientOrderId });
+  return call(commands.titleAcquire(titleId, clientOrderId));
 }
 
 /** Opens a title on the local playback server; playable while it downloads. */
 export function playbackOpen(titleId: string): Promise<PlaybackSource> {
-  return call<PlaybackSource>("playback_open", { titleId });
+  return call(commands.playbackOpen(titleId));
 }
 
 /**
@@ -94,7 +103,7 @@ export function playbackOpen(titleId: string): Promise<PlaybackSource> {
  * on screen: a rental's 48-hour window starts there.
  */
 export function playbackReport(titleId: string, positionS: number, firstFrame: boolean): Promise<void> {
-  return call<void>("playback_report", { titleId, positionS, firstFrame });
+  return run(commands.playbackReport(titleId, positionS, firstFrame));
 }
 
 /**
@@ -104,15 +113,15 @@ export function playbackReport(titleId: string, positionS: number, firstFrame: b
 export function downloadsWatch(onProgress: (list: DownloadProgress[]) => void): Promise<void> {
   const channel = new Channel<DownloadProgress[]>();
   channel.onmessage = onProgress;
-  return call<void>("downloads_watch", { onProgress: channel });
+  return run(commands.downloadsWatch(channel));
 }
 
-/** The event the shell emits when files are dropped on the window (paths stay in Rust). */
-export const FILES_DROPPED = "files-dropped";
-
-/** Subscribes to files dropped on the window; resolves to the function that unsubscribes. */
+/**
+ * Subscribes to files dropped on the window (the shell's `files-dropped` event; paths stay in
+ * Rust); resolves to the function that unsubscribes.
+ */
 export function onFilesDropped(handler: (files: DroppedFile[]) => void): Promise<UnlistenFn> {
-  return listen<DroppedFile[]>(FILES_DROPPED, (event) => handler(event.payload));
+  return events.filesDropped.listen((event) => handler(event.payload));
 }
 
 /**
@@ -131,12 +140,12 @@ export function onDragHover(handler: (over: boolean) => void): Promise<UnlistenF
  * start-up, after `onFilesDropped`; the same file may arrive both ways (dedupe by `drop_id`).
  */
 export function dropsPending(): Promise<DroppedFile[]> {
-  return call<DroppedFile[]>("drops_pending");
+  return call(commands.dropsPending());
 }
 
 /** Opens the system file dialog for videos and `.torrent` files; empty when cancelled. */
 export function publishPick(): Promise<DroppedFile[]> {
-  return call<DroppedFile[]>("publish_pick");
+  return call(commands.publishPick());
 }
 
 /**
@@ -147,60 +156,60 @@ export function publishPick(): Promise<DroppedFile[]> {
 export function publishPrepare(dropId: string, onProgress: (p: PublishProgress) => void): Promise<PublishDraft> {
   const channel = new Channel<PublishProgress>();
   channel.onmessage = onProgress;
-  return call<PublishDraft>("publish_prepare", { dropId, onProgress: channel });
+  return call(commands.publishPrepare(dropId, channel));
 }
 
 /** Stops preparing a dropped video (effective while copying). */
 export function publishCancel(dropId: string): Promise<void> {
-  return call<void>("publish_cancel", { dropId });
+  return run(commands.publishCancel(dropId));
 }
 
 /** Throws a draft away: stops seeding it and deletes the copy (never the original). */
 export function publishDiscard(draftId: string): Promise<void> {
-  return call<void>("publish_discard", { draftId });
+  return run(commands.publishDiscard(draftId));
 }
 
 /** Publishes a draft to the community shelf; the title lands in the library, seeding. */
 export function publishSubmit(draftId: string, form: PublishForm): Promise<LibraryEntry> {
-  return call<LibraryEntry>("publish_submit", { draftId, form });
+  return call(commands.publishSubmit(draftId, form));
 }
 
 /** A magnet link for a free title in the library. */
 export function titleShare(titleId: string): Promise<ShareLinks> {
-  return call<ShareLinks>("title_share", { titleId });
+  return call(commands.titleShare(titleId));
 }
 
 /** Asks where to save a free title's `.torrent`; the saved path, or null if cancelled. */
 export function titleSaveTorrent(titleId: string): Promise<string | null> {
-  return call<string | null>("title_save_torrent", { titleId });
+  return call(commands.titleSaveTorrent(titleId));
 }
 
 /** Asks where to export a free title's file; the saved path, or null if cancelled. */
 export function titleExport(titleId: string): Promise<string | null> {
-  return call<string | null>("title_export", { titleId });
+  return call(commands.titleExport(titleId));
 }
 
 /** Adds a magnet link as a free title not from the store. */
 export function magnetOpen(link: string): Promise<LibraryEntry> {
-  return call<LibraryEntry>("magnet_open", { link });
+  return call(commands.magnetOpen(link));
 }
 
 /** Adds a dropped `.torrent` file as a free title not from the store. */
 export function torrentImport(dropId: string): Promise<LibraryEntry> {
-  return call<LibraryEntry>("torrent_import", { dropId });
+  return call(commands.torrentImport(dropId));
 }
 
 /** Moves a purchase licensed to another computer of the account to this one. */
 export function licenceMove(titleId: string): Promise<LibraryEntry> {
-  return call<LibraryEntry>("licence_move", { titleId });
+  return call(commands.licenceMove(titleId));
 }
 
 /** Registers this computer as a new device when the profile was made on another one. */
 export function deviceReactivate(): Promise<void> {
-  return call<void>("device_reactivate");
+  return run(commands.deviceReactivate());
 }
 
 /** Full-text search of the catalog, best matches first. */
 export function catalogSearch(query: string): Promise<Title[]> {
-  return call<Title[]>("catalog_search", { query });
+  return call(commands.catalogSearch(query));
 }
