@@ -11,7 +11,7 @@ use marquee_protocol::sign::{verify, SignatureContext};
 use marquee_protocol::StoreClient;
 use sqlx::{Row, SqlitePool};
 
-use crate::api::{Offer, OfferKind, SeriesInfo, Title, TitleKind, TitleOrigin};
+use crate::api::{Offer, OfferKind, Title, TitleKind, TitleOrigin};
 use crate::error::{Error, Result};
 use crate::library::LibraryTitle;
 
@@ -137,59 +137,28 @@ impl Catalog {
 
     /// A feed title as the storefront shows it.
     pub(crate) fn view(&self, t: &FeedTitle) -> Title {
-        let base = self.store.base();
-        Title {
-            id: t.id.clone(),
-            kind: TitleKind::parse(&t.kind),
-            name: t.name.clone(),
-            synopsis: t.synopsis.clone(),
-            year: t.year,
-            runtime_s: t.runtime_s,
-            genre: t.genre.clone(),
-            studio: t.studio.clone(),
-            artist: t.artist.clone(),
-            new_release: t.new_release,
-            // Titles from outside the store have no poster; the UI draws one.
-            poster_url: if t.poster_path.is_empty() {
-                String::new()
-            } else {
-                format!("{base}{}", t.poster_path)
-            },
-            backdrop_url: t.backdrop_path.as_ref().map(|p| format!("{base}{p}")),
-            series: t.series.as_ref().map(|s| SeriesInfo {
-                series: s.series.clone(),
-                season: s.season,
-                episode: s.episode,
-            }),
-            offer: Offer {
-                kind: offer_kind(t.offer),
-                price_cents: t.price_cents,
-                currency: t.currency.clone(),
-            },
-            width: t.width,
-            height: t.height,
-            size_bytes: t.size_bytes,
-            licence_to_share: t.licence_to_share.clone(),
-            origin: TitleOrigin::Store,
-            publisher: t.publisher.clone(),
-            for_sale: t.for_sale,
-        }
+        self.title_of(LibraryTitle::from(t), TitleOrigin::Store)
     }
 
     /// A library title as the UI shows it: the same shape as a catalog title, with the
     /// artwork on this store.
     pub(crate) fn library_view(&self, t: &LibraryTitle, origin: TitleOrigin) -> Title {
+        self.title_of(t.clone(), origin)
+    }
+
+    /// The one conversion to the UI's title, for store and library titles alike.
+    fn title_of(&self, t: LibraryTitle, origin: TitleOrigin) -> Title {
         let base = self.store.base();
         Title {
-            id: t.id.clone(),
+            id: t.id,
             kind: TitleKind::parse(&t.kind),
-            name: t.name.clone(),
-            synopsis: t.synopsis.clone(),
+            name: t.name,
+            synopsis: t.synopsis,
             year: t.year,
             runtime_s: t.runtime_s,
-            genre: t.genre.clone(),
-            studio: t.studio.clone(),
-            artist: t.artist.clone(),
+            genre: t.genre,
+            studio: t.studio,
+            artist: t.artist,
             new_release: t.new_release,
             // Titles from outside the store have no poster; the UI draws one.
             poster_url: if t.poster_path.is_empty() {
@@ -197,19 +166,19 @@ impl Catalog {
             } else {
                 format!("{base}{}", t.poster_path)
             },
-            backdrop_url: t.backdrop_path.as_ref().map(|p| format!("{base}{p}")),
-            series: t.series.clone(),
+            backdrop_url: t.backdrop_path.map(|p| format!("{base}{p}")),
+            series: t.series,
             offer: Offer {
                 kind: t.offer,
                 price_cents: t.price_cents,
-                currency: t.currency.clone(),
+                currency: t.currency,
             },
             width: t.width,
             height: t.height,
             size_bytes: t.size_bytes,
-            licence_to_share: t.licence_to_share.clone(),
+            licence_to_share: t.licence_to_share,
             origin,
-            publisher: t.publisher.clone(),
+            publisher: t.publisher,
             for_sale: t.for_sale,
         }
     }
