@@ -6,158 +6,146 @@ use axum::Json;
 
 use crate::api::ErrorBody;
 
-/// Everything a store request or start-up can fail with.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// No title with that id.
-    #[error("the store has no title \"{0}\"")]
-    UnknownTitle(String),
-    /// The wallet cannot pay.
-    #[error("your wallet holds {balance}, and this costs {price}: add funds to continue")]
-    InsufficientFunds {
-        /// Formatted balance.
-        balance: String,
-        /// Formatted price.
-        price: String,
-    },
-    /// Missing, wrong or expired credentials.
-    #[error("please sign in again: {0}")]
-    Unauthorized(&'static str),
-    /// An order id reused with another request.
-    #[error("order id {0} was already used for a different order")]
-    OrderConflict(String),
-    /// The device is not registered to this account.
-    #[error("this computer is not registered with your account")]
-    UnknownDevice,
-    /// The device is registered to another account.
-    #[error("this computer is registered to another account")]
-    DeviceOfAnotherAccount,
-    /// A malformed request.
-    #[error("bad request: {0}")]
-    BadRequest(String),
-    /// A body that is not the JSON the route expects.
-    #[error("the request body is not valid JSON for this call: {0}")]
-    MalformedJson(String),
-    /// A body over the size limit.
-    #[error("the request is too large (the limit is {0} bytes)")]
-    PayloadTooLarge(usize),
-    /// The session token expired.
-    #[error("your session has expired: please sign in again")]
-    SessionExpired,
-    /// No such route.
-    #[error("there is no {0}")]
-    NotFound(String),
-    /// The route exists, but not for this method.
-    #[error("{0} is not allowed here")]
-    MethodNotAllowed(String),
-    /// No licence with that id belongs to the caller.
-    #[error("you have no licence {0}")]
-    UnknownLicence(String),
-    /// The licence was revoked.
-    #[error("licence {0} was revoked: it cannot be renewed or moved")]
-    LicenceRevoked(String),
-    /// Only purchases move between computers.
-    #[error("only a purchase can move to another computer; a rental stays where it was rented")]
-    NotMovable,
-    /// The account has as many active computers as it may.
-    #[error("your account already has {0} active computers, the most it may have: deactivate one you no longer use (Settings, Devices) to free a slot")]
-    DeviceLimit(u32),
-    /// The device was deactivated.
-    #[error("this computer was deactivated: start Marquee on it again to re-register it")]
-    DeviceInactive,
-    /// The title is listed but cannot be delivered.
-    #[error("\"{0}\" is not for sale yet")]
-    NotForSale(String),
-    /// Sign-up with an e-mail that has an account.
-    #[error("an account with this e-mail already exists: sign in instead")]
-    EmailTaken,
-    /// Sign-up with an unusable e-mail or password.
-    #[error("{0}")]
-    InvalidCredentials(String),
-    /// No voucher with that code.
-    #[error("this voucher code is not known: check it for typing mistakes")]
-    UnknownVoucher,
-    /// The voucher was redeemed before.
-    #[error("this voucher was already redeemed")]
-    VoucherUsed,
-    /// The same video is already on the shelf.
-    #[error("this video is already published as “{0}”")]
-    Duplicate(String),
-    /// A publishing request not signed by the device's registered publishing key.
-    #[error("this request is not signed by the publishing computer")]
-    BadSignature,
-    /// Only the store's operator may do this.
-    #[error("only the store's operator can do that")]
-    OperatorOnly,
-    /// Database failure.
-    #[error("store database error")]
-    Database(#[from] sqlx::Error),
-    /// Anything else on the server side.
-    #[error("store error: {0}")]
-    Internal(String),
+/// Declares [`StoreError`]: each variant with its message, its stable code and its HTTP status
+/// side by side, and from the same lines [`StoreError::CODES`], the list of every code. A new
+/// error cannot be added without a code, and the list clients are documented against
+/// (`openapi.json`, checked by a test) cannot miss it.
+macro_rules! store_errors {
+    (
+        $(#[$enum_meta:meta])*
+        pub enum $name:ident {
+            $(
+                $(#[$meta:meta])*
+                $variant:ident
+                $( ( $( $(#[$tuple_meta:meta])* $tuple:ty ),* $(,)? ) )?
+                $( { $( $(#[$field_meta:meta])* $field:ident : $field_ty:ty ),* $(,)? } )?
+                => $code:literal, $status:ident;
+            )*
+        }
+    ) => {
+        $(#[$enum_meta])*
+        pub enum $name {
+            $(
+                $(#[$meta])*
+                $variant
+                $( ( $( $(#[$tuple_meta])* $tuple ),* ) )?
+                $( { $( $(#[$field_meta])* $field : $field_ty ),* } )?,
+            )*
+        }
+
+        impl $name {
+            /// Every stable code, in declaration order. A code may serve more than one variant
+            /// (both server-side failures are `internal`).
+            pub const CODES: &'static [&'static str] = &[$($code),*];
+
+            /// The stable code sent to clients.
+            pub fn code(&self) -> &'static str {
+                // `{ .. }` matches unit, tuple and struct variants alike.
+                match self {
+                    $( $name::$variant { .. } => $code, )*
+                }
+            }
+
+            /// The HTTP status of the answer.
+            pub fn status(&self) -> StatusCode {
+                match self {
+                    $( $name::$variant { .. } => StatusCode::$status, )*
+                }
+            }
+        }
+    };
 }
 
-impl StoreError {
-    /// The stable code sent to clients.
-    pub fn code(&self) -> &'static str {
-        match self {
-            StoreError::UnknownTitle(_) => "unknown_title",
-            StoreError::InsufficientFunds { .. } => "insufficient_funds",
-            StoreError::Unauthorized(_) => "unauthorized",
-            StoreError::OrderConflict(_) => "order_conflict",
-            StoreError::UnknownDevice => "unknown_device",
-            StoreError::DeviceOfAnotherAccount => "device_of_another_account",
-            StoreError::BadRequest(_) => "bad_request",
-            StoreError::MalformedJson(_) => "malformed_json",
-            StoreError::PayloadTooLarge(_) => "payload_too_large",
-            StoreError::SessionExpired => "session_expired",
-            StoreError::NotFound(_) => "not_found",
-            StoreError::MethodNotAllowed(_) => "method_not_allowed",
-            StoreError::UnknownLicence(_) => "unknown_licence",
-            StoreError::LicenceRevoked(_) => "licence_revoked",
-            StoreError::NotMovable => "not_movable",
-            StoreError::DeviceLimit(_) => "device_limit",
-            StoreError::DeviceInactive => "device_inactive",
-            StoreError::NotForSale(_) => "not_for_sale",
-            StoreError::EmailTaken => "email_taken",
-            StoreError::InvalidCredentials(_) => "invalid_credentials",
-            StoreError::UnknownVoucher => "unknown_voucher",
-            StoreError::VoucherUsed => "voucher_used",
-            StoreError::Duplicate(_) => "duplicate",
-            StoreError::BadSignature => "bad_signature",
-            StoreError::OperatorOnly => "operator_only",
-            StoreError::Database(_) | StoreError::Internal(_) => "internal",
-        }
-    }
-
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            StoreError::UnknownTitle(_) => StatusCode::NOT_FOUND,
-            StoreError::InsufficientFunds { .. } => StatusCode::PAYMENT_REQUIRED,
-            StoreError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            StoreError::OrderConflict(_) => StatusCode::CONFLICT,
-            StoreError::UnknownDevice | StoreError::DeviceOfAnotherAccount => StatusCode::FORBIDDEN,
-            StoreError::BadRequest(_)
-            | StoreError::MalformedJson(_)
-            | StoreError::InvalidCredentials(_) => StatusCode::BAD_REQUEST,
-            StoreError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            StoreError::SessionExpired => StatusCode::UNAUTHORIZED,
-            StoreError::NotFound(_)
-            | StoreError::UnknownLicence(_)
-            | StoreError::UnknownVoucher => StatusCode::NOT_FOUND,
-            StoreError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            StoreError::LicenceRevoked(_)
-            | StoreError::NotMovable
-            | StoreError::DeviceLimit(_)
-            | StoreError::NotForSale(_)
-            | StoreError::EmailTaken
-            | StoreError::VoucherUsed
-            | StoreError::Duplicate(_) => StatusCode::CONFLICT,
-            StoreError::BadSignature | StoreError::OperatorOnly => StatusCode::FORBIDDEN,
-            StoreError::DeviceInactive => StatusCode::FORBIDDEN,
-            StoreError::Database(_) | StoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+store_errors! {
+    /// Everything a store request or start-up can fail with.
+    #[derive(Debug, thiserror::Error)]
+    pub enum StoreError {
+        /// No title with that id.
+        #[error("the store has no title \"{0}\"")]
+        UnknownTitle(String) => "unknown_title", NOT_FOUND;
+        /// The wallet cannot pay.
+        #[error("your wallet holds {balance}, and this costs {price}: add funds to continue")]
+        InsufficientFunds {
+            /// Formatted balance.
+            balance: String,
+            /// Formatted price.
+            price: String,
+        } => "insufficient_funds", PAYMENT_REQUIRED;
+        /// Missing, wrong or expired credentials.
+        #[error("please sign in again: {0}")]
+        Unauthorized(&'static str) => "unauthorized", UNAUTHORIZED;
+        /// An order id reused with another request.
+        #[error("order id {0} was already used for a different order")]
+        OrderConflict(String) => "order_conflict", CONFLICT;
+        /// The device is not registered to this account.
+        #[error("this computer is not registered with your account")]
+        UnknownDevice => "unknown_device", FORBIDDEN;
+        /// The device is registered to another account.
+        #[error("this computer is registered to another account")]
+        DeviceOfAnotherAccount => "device_of_another_account", FORBIDDEN;
+        /// A malformed request.
+        #[error("bad request: {0}")]
+        BadRequest(String) => "bad_request", BAD_REQUEST;
+        /// A body that is not the JSON the route expects.
+        #[error("the request body is not valid JSON for this call: {0}")]
+        MalformedJson(String) => "malformed_json", BAD_REQUEST;
+        /// A body over the size limit.
+        #[error("the request is too large (the limit is {0} bytes)")]
+        PayloadTooLarge(usize) => "payload_too_large", PAYLOAD_TOO_LARGE;
+        /// The session token expired.
+        #[error("your session has expired: please sign in again")]
+        SessionExpired => "session_expired", UNAUTHORIZED;
+        /// No such route.
+        #[error("there is no {0}")]
+        NotFound(String) => "not_found", NOT_FOUND;
+        /// The route exists, but not for this method.
+        #[error("{0} is not allowed here")]
+        MethodNotAllowed(String) => "method_not_allowed", METHOD_NOT_ALLOWED;
+        /// No licence with that id belongs to the caller.
+        #[error("you have no licence {0}")]
+        UnknownLicence(String) => "unknown_licence", NOT_FOUND;
+        /// The licence was revoked.
+        #[error("licence {0} was revoked: it cannot be renewed or moved")]
+        LicenceRevoked(String) => "licence_revoked", CONFLICT;
+        /// Only purchases move between computers.
+        #[error("only a purchase can move to another computer; a rental stays where it was rented")]
+        NotMovable => "not_movable", CONFLICT;
+        /// The account has as many active computers as it may.
+        #[error("your account already has {0} active computers, the most it may have: deactivate one you no longer use (Settings, Devices) to free a slot")]
+        DeviceLimit(u32) => "device_limit", CONFLICT;
+        /// The device was deactivated.
+        #[error("this computer was deactivated: start Marquee on it again to re-register it")]
+        DeviceInactive => "device_inactive", FORBIDDEN;
+        /// The title is listed but cannot be delivered.
+        #[error("\"{0}\" is not for sale yet")]
+        NotForSale(String) => "not_for_sale", CONFLICT;
+        /// Sign-up with an e-mail that has an account.
+        #[error("an account with this e-mail already exists: sign in instead")]
+        EmailTaken => "email_taken", CONFLICT;
+        /// Sign-up with an unusable e-mail or password.
+        #[error("{0}")]
+        InvalidCredentials(String) => "invalid_credentials", BAD_REQUEST;
+        /// No voucher with that code.
+        #[error("this voucher code is not known: check it for typing mistakes")]
+        UnknownVoucher => "unknown_voucher", NOT_FOUND;
+        /// The voucher was redeemed before.
+        #[error("this voucher was already redeemed")]
+        VoucherUsed => "voucher_used", CONFLICT;
+        /// The same video is already on the shelf.
+        #[error("this video is already published as “{0}”")]
+        Duplicate(String) => "duplicate", CONFLICT;
+        /// A publishing request not signed by the device's registered publishing key.
+        #[error("this request is not signed by the publishing computer")]
+        BadSignature => "bad_signature", FORBIDDEN;
+        /// Only the store's operator may do this.
+        #[error("only the store's operator can do that")]
+        OperatorOnly => "operator_only", FORBIDDEN;
+        /// Database failure.
+        #[error("store database error")]
+        Database(#[from] sqlx::Error) => "internal", INTERNAL_SERVER_ERROR;
+        /// Anything else on the server side.
+        #[error("store error: {0}")]
+        Internal(String) => "internal", INTERNAL_SERVER_ERROR;
     }
 }
 
@@ -207,6 +195,22 @@ pub fn parse_cents(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_are_snake_case() {
+        // Clients match on these; `openapi.json` lists them (checked by the integration tests).
+        for code in StoreError::CODES {
+            assert!(
+                !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{code:?} is not snake_case"
+            );
+        }
+        assert_eq!(StoreError::UnknownDevice.code(), "unknown_device");
+        assert_eq!(
+            StoreError::Internal("x".into()).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
 
     #[test]
     fn amounts_round_trip() {
