@@ -239,8 +239,10 @@ async fn wallet_cents_where(c: &Client, what: &str, condition: &str) -> i64 {
     .expect("a number")
 }
 
-/// Waits until the player's video has played past 2 s, then draws the current frame to a canvas
-/// and returns how many distinct colours and how many non-dark pixels it holds.
+/// Waits until the player's video has played past 2 s and a frame drawn from it to a canvas is
+/// a picture (at least 8 distinct colours, over 100 non-dark pixels); returns what that frame
+/// held. Drawing is retried while the video plays: WebKit may hand the canvas an empty frame
+/// before the first decoded frame reaches it.
 pub async fn assert_plays(c: &Client) -> Value {
     poll(
         c,
@@ -249,33 +251,27 @@ pub async fn assert_plays(c: &Client) -> Value {
         Duration::from_secs(120),
     )
     .await;
-    let frame = c
-        .execute(
-            "const v = document.querySelector('[data-testid=player]');
-             const w = 160, h = 90;
-             const canvas = document.createElement('canvas');
-             canvas.width = w; canvas.height = h;
-             const ctx = canvas.getContext('2d');
-             ctx.drawImage(v, 0, 0, w, h);
-             const d = ctx.getImageData(0, 0, w, h).data;
-             const colours = new Set();
-             let bright = 0;
-             for (let i = 0; i < d.length; i += 4) {
-               colours.add((d[i] >> 4) << 8 | (d[i+1] >> 4) << 4 | (d[i+2] >> 4));
-               if (d[i] + d[i+1] + d[i+2] > 60) bright++;
-             }
-             return { colours: colours.size, bright, pixels: w * h, width: v.videoWidth, height: v.videoHeight };",
-            vec![],
-        )
-        .await
-        .expect("the frame can be drawn");
-    let colours = frame["colours"].as_u64().unwrap();
-    let bright = frame["bright"].as_u64().unwrap();
-    assert!(
-        colours >= 8 && bright > 100,
-        "the frame drawn to a canvas is not blank: {frame}"
-    );
-    frame
+    poll(
+        c,
+        "a frame drawn from the playing video that is not blank",
+        "const v = document.querySelector('[data-testid=player]');
+         const w = 160, h = 90;
+         const canvas = document.createElement('canvas');
+         canvas.width = w; canvas.height = h;
+         const ctx = canvas.getContext('2d');
+         ctx.drawImage(v, 0, 0, w, h);
+         const d = ctx.getImageData(0, 0, w, h).data;
+         const colours = new Set();
+         let bright = 0;
+         for (let i = 0; i < d.length; i += 4) {
+           colours.add((d[i] >> 4) << 8 | (d[i+1] >> 4) << 4 | (d[i+2] >> 4));
+           if (d[i] + d[i+1] + d[i+2] > 60) bright++;
+         }
+         const frame = { colours: colours.size, bright, pixels: w * h, width: v.videoWidth, height: v.videoHeight };
+         return frame.colours >= 8 && frame.bright > 100 ? frame : null;",
+        Duration::from_secs(20),
+    )
+    .await
 }
 
 /// Starts `marquee-store serve` as its own process on a free port, selling the demo catalog;
