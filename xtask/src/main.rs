@@ -262,6 +262,11 @@ fn test(root: &Path) -> Result<()> {
                 .env("MARQUEE_TAURI_DRIVER", tauri_driver_path()))
         },
     )?;
+    // `--all-targets` covers lib, bins, tests, benches and examples but not doc tests: they
+    // run here, against the libraries the build above made (same profile, same features).
+    step("cargo test --doc (the examples in the docs)", || {
+        sh(Command::new(cargo).args(["test", "--workspace", "--doc", "--no-fail-fast"]))
+    })?;
     step("fuzz smoke (about 20 s per target)", || fuzz_smoke(root))?;
     eprintln!(
         "\nall checks passed in {:.0} s",

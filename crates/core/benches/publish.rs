@@ -9,16 +9,12 @@
 //! `cargo test` (no `--bench`) it runs on 8 MiB and writes nothing.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
-}
+use marquee_bench::target_dir;
 
 /// A playable WebM header (a real demo video) followed by filler up to `size` bytes: the probe
 /// reads only the header, and hashing costs the same whatever the bytes are.
@@ -40,11 +36,10 @@ fn make_video(path: &Path, size: u64) {
 }
 
 fn main() {
-    let bench = std::env::args().any(|a| a == "--bench");
-    let mib: u64 = std::env::var("MARQUEE_BENCH_MIB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if bench { 1024 } else { 8 });
+    let Some(run) = marquee_bench::Run::from_args("publish") else {
+        return;
+    };
+    let mib: u64 = run.size(1024, 8, "MARQUEE_BENCH_MIB");
     let dir = tempfile::tempdir_in(target_dir()).unwrap();
     let video = dir.path().join("big-film.webm");
     make_video(&video, mib << 20);
@@ -92,13 +87,14 @@ fn main() {
         "publish {mib} MiB: {publish_s:.2} s (copy + SHA-256 {copy_s:.2} s, torrent {:.2} s); sha1sum {sha1sum_s:.2} s; ratio {ratio:.2}",
         publish_s - copy_s
     );
-    if bench {
-        let dir = target_dir().join("bench");
-        std::fs::create_dir_all(&dir).unwrap();
-        let json = format!(
-            "{{\n  \"size_mib\": {mib},\n  \"publish_s\": {publish_s:.3},\n  \"copy_and_sha256_s\": {copy_s:.3},\n  \"torrent_s\": {:.3},\n  \"sha1sum_s\": {sha1sum_s:.3},\n  \"ratio_vs_sha1sum\": {ratio:.3}\n}}\n",
-            publish_s - copy_s
-        );
-        std::fs::write(dir.join("publish.json"), json).unwrap();
-    }
+    // Publishing copied all of the video.
+    assert_eq!(
+        std::fs::metadata(&prepared.path).unwrap().len(),
+        std::fs::metadata(&video).unwrap().len()
+    );
+    let json = format!(
+        "{{\n  \"size_mib\": {mib},\n  \"publish_s\": {publish_s:.3},\n  \"copy_and_sha256_s\": {copy_s:.3},\n  \"torrent_s\": {:.3},\n  \"sha1sum_s\": {sha1sum_s:.3},\n  \"ratio_vs_sha1sum\": {ratio:.3}\n}}\n",
+        publish_s - copy_s
+    );
+    run.write_figures("publish", &json);
 }

@@ -7,17 +7,10 @@
 //! `target/bench/search.json`. `MARQUEE_BENCH_TITLES` changes the size; under `cargo test`
 //! (no `--bench`) it runs on 2,000 titles and writes nothing.
 
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use marquee_core::catalog::SearchIndex;
 use marquee_store::api::FeedTitle;
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
-}
 
 /// The reference: every word must prefix a word of the name, series, studio, genre or synopsis.
 /// Like the index, it looks at every title (a search must find all matches to rank them), then
@@ -53,11 +46,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
-    let bench = std::env::args().any(|a| a == "--bench");
-    let count: usize = std::env::var("MARQUEE_BENCH_TITLES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if bench { 100_000 } else { 2_000 });
+    let Some(run) = marquee_bench::Run::from_args("search") else {
+        return;
+    };
+    let count: usize = run.size(100_000, 2_000, "MARQUEE_BENCH_TITLES");
     let titles = marquee_store::generate::synthetic_catalog(count);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -103,16 +95,9 @@ fn main() {
         "search {count} titles: index {index_ms:.0} ms; query median {fts_median:.2} ms, p99 {fts_p99:.2} ms; \
          in-memory scan median {ref_median:.2} ms, p99 {ref_p99:.2} ms; scan/index {ratio:.1}x"
     );
-    if bench {
-        let out = target_dir().join("bench");
-        std::fs::create_dir_all(&out).unwrap();
-        std::fs::write(
-            out.join("search.json"),
-            format!(
-                "{{\n  \"titles\": {count},\n  \"queries\": {},\n  \"index_ms\": {index_ms:.1},\n  \"median_ms\": {fts_median:.3},\n  \"p99_ms\": {fts_p99:.3},\n  \"scan_median_ms\": {ref_median:.3},\n  \"scan_p99_ms\": {ref_p99:.3},\n  \"ratio_scan_vs_index\": {ratio:.2}\n}}\n",
-                queries.len()
-            ),
-        )
-        .unwrap();
-    }
+    let json = format!(
+        "{{\n  \"titles\": {count},\n  \"queries\": {},\n  \"index_ms\": {index_ms:.1},\n  \"median_ms\": {fts_median:.3},\n  \"p99_ms\": {fts_p99:.3},\n  \"scan_median_ms\": {ref_median:.3},\n  \"scan_p99_ms\": {ref_p99:.3},\n  \"ratio_scan_vs_index\": {ratio:.2}\n}}\n",
+        queries.len()
+    );
+    run.write_figures("search", &json);
 }

@@ -16,7 +16,6 @@
 
 use std::hint::black_box;
 use std::io::Read;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -74,23 +73,11 @@ fn chunk_range(header: &ContainerHeader, index: u64) -> std::ops::Range<usize> {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; a filter argument that does not name us means "skip".
-    if let Some(filter) = std::env::args().skip(1).find(|a| !a.starts_with('-')) {
-        if !"decrypt".contains(filter.as_str()) {
-            return;
-        }
-    }
-    // `cargo test --all-targets` also runs this file, without `--bench` and unoptimised: then
-    // only check that every path works on 1 MiB, and do not overwrite the published figures.
-    let measuring = std::env::args().any(|a| a == "--bench");
-    let mib: u64 = if measuring {
-        std::env::var("MARQUEE_BENCH_MIB")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(256)
-    } else {
-        1
+    let Some(run) = marquee_bench::Run::from_args("decrypt") else {
+        return;
     };
+    // Under `cargo test`: only check that every path opens a 1 MiB container.
+    let mib: u64 = run.size(256, 1, "MARQUEE_BENCH_MIB");
     let len = mib << 20;
 
     let key = ContentKey::from_bytes([0x42; 32]);
@@ -216,10 +203,8 @@ fn main() {
     drop(scratch);
     drop(packed);
 
-    if !measuring {
-        println!(
-            "decrypt bench: every path opens the container (test mode: run `cargo bench` to measure)"
-        );
+    if !run.measuring() {
+        run.write_figures("decrypt", "");
         return;
     }
 
@@ -267,11 +252,7 @@ fn main() {
         json_num(openssl_aesni),
         cpu_summary(),
     );
-    let dir = target_dir().join("bench");
-    std::fs::create_dir_all(&dir).expect("creating target/bench");
-    let path = dir.join("decrypt.json");
-    std::fs::write(&path, json).expect("writing decrypt.json");
-    println!("  wrote {}", path.display());
+    run.write_figures("decrypt", &json);
 }
 
 fn json_num(v: Option<f64>) -> String {
@@ -340,17 +321,4 @@ fn cpu_summary() -> String {
     } else {
         have.join(" ")
     }
-}
-
-/// `CARGO_TARGET_DIR` if set, else the workspace's `target/` (this crate is `crates/licence`).
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .ancestors()
-                .nth(2)
-                .expect("crates/licence sits two levels below the workspace root")
-                .join("target")
-        })
 }

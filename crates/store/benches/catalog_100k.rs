@@ -2,7 +2,8 @@
 //! page, a full paged walk and an ETag revalidation, beside a reference measured in the same
 //! run (serialising the same titles with serde_json alone). Writes `target/bench/catalog.json`.
 //!
-//! Run with `cargo bench -p marquee-store --bench catalog_100k`.
+//! Run with `cargo bench -p marquee-store --bench catalog_100k`. Under `cargo test` it walks
+//! 2,000 titles in pages of 100, with the same checks, and writes nothing.
 
 use std::time::{Duration, Instant};
 
@@ -17,10 +18,18 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn main() -> anyhow::Result<()> {
+    let Some(run) = marquee_bench::Run::from_args("catalog_100k") else {
+        return Ok(());
+    };
+    let (titles, page) = if run.measuring() {
+        (TITLES, PAGE)
+    } else {
+        (2_000, 100)
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(run())
+    rt.block_on(catalog(&run, titles, page))
 }
 
 async fn get_page(http: &reqwest::Client, url: &str) -> anyhow::Result<(CatalogFeed, String)> {
@@ -31,11 +40,11 @@ async fn get_page(http: &reqwest::Client, url: &str) -> anyhow::Result<(CatalogF
     Ok((serde_json::from_str(&signed.feed)?, etag))
 }
 
-async fn run() -> anyhow::Result<()> {
+async fn catalog(run: &marquee_bench::Run, count: usize, page_size: u32) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let config = StoreConfig::loopback(dir.path().join("store"), None);
     let started = Instant::now();
-    marquee_store::cli::generate_catalog(&config, TITLES).await?;
+    marquee_store::cli::generate_catalog(&config, count).await?;
     let generate = started.elapsed();
     let started = Instant::now();
     let store = Store::start(config).await?;
@@ -44,20 +53,21 @@ async fn run() -> anyhow::Result<()> {
     let http = reqwest::Client::new();
 
     // Reference: the same titles serialised by serde_json alone, no store, no HTTP.
-    let titles = marquee_store::generate::synthetic_catalog(TITLES);
+    let titles = marquee_store::generate::synthetic_catalog(count);
     let started = Instant::now();
     let json = serde_json::to_string(&titles)?;
     let reference_full = started.elapsed();
     let started = Instant::now();
-    let page_json = serde_json::to_string(&titles[..PAGE as usize])?;
+    let page_json = serde_json::to_string(&titles[..page_size as usize])?;
     let reference_page = started.elapsed();
     drop((json, page_json));
 
     let started = Instant::now();
-    let (first, etag) = get_page(&http, &format!("{base}/api/v1/catalog?limit={PAGE}")).await?;
+    let (first, etag) =
+        get_page(&http, &format!("{base}/api/v1/catalog?limit={page_size}")).await?;
     let first_page = started.elapsed();
-    anyhow::ensure!(first.titles.len() == PAGE as usize);
-    anyhow::ensure!(first.total == Some(TITLES as u64));
+    anyhow::ensure!(first.titles.len() == page_size as usize);
+    anyhow::ensure!(first.total == Some(count as u64));
 
     let started = Instant::now();
     let mut seen = 0usize;
@@ -65,8 +75,8 @@ async fn run() -> anyhow::Result<()> {
     let mut pages = 0;
     loop {
         let url = match &after {
-            Some(a) => format!("{base}/api/v1/catalog?limit={PAGE}&after={a}"),
-            None => format!("{base}/api/v1/catalog?limit={PAGE}"),
+            Some(a) => format!("{base}/api/v1/catalog?limit={page_size}&after={a}"),
+            None => format!("{base}/api/v1/catalog?limit={page_size}"),
         };
         let (page, _) = get_page(&http, &url).await?;
         seen += page.titles.len();
@@ -77,13 +87,13 @@ async fn run() -> anyhow::Result<()> {
         }
     }
     let walk = started.elapsed();
-    anyhow::ensure!(seen == TITLES, "the walk saw {seen} titles");
+    anyhow::ensure!(seen == count, "the walk saw {seen} titles");
 
     let rounds = 200;
     let started = Instant::now();
     for _ in 0..rounds {
         let resp = http
-            .get(format!("{base}/api/v1/catalog?limit={PAGE}"))
+            .get(format!("{base}/api/v1/catalog?limit={page_size}"))
             .header("if-none-match", &etag)
             .send()
             .await?;
@@ -96,11 +106,11 @@ async fn run() -> anyhow::Result<()> {
     let full_bytes = resp.bytes().await?.len();
     let full = started.elapsed();
 
-    println!("catalog_100k: {TITLES} synthetic titles");
+    println!("catalog_100k: {count} synthetic titles");
     println!("  generate + insert     {:>9.0} ms", ms(generate));
     println!("  store start (load)    {:>9.0} ms", ms(start));
     println!(
-        "  first page ({PAGE})     {:>9.1} ms   reference: serde_json of {PAGE} titles {:.1} ms",
+        "  first page ({page_size})     {:>9.1} ms   reference: serde_json of {page_size} titles {:.1} ms",
         ms(first_page),
         ms(reference_page)
     );
@@ -120,8 +130,8 @@ async fn run() -> anyhow::Result<()> {
     );
 
     let out = serde_json::json!({
-        "titles": TITLES,
-        "page_size": PAGE,
+        "titles": count,
+        "page_size": page_size,
         "generate_ms": ms(generate),
         "start_ms": ms(start),
         "first_page_ms": ms(first_page),
@@ -133,14 +143,7 @@ async fn run() -> anyhow::Result<()> {
         "reference_page_serialize_ms": ms(reference_page),
         "reference_full_serialize_ms": ms(reference_full),
     });
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    std::fs::create_dir_all(target.join("bench"))?;
-    std::fs::write(
-        target.join("bench/catalog.json"),
-        serde_json::to_vec_pretty(&out)?,
-    )?;
+    run.write_figures("catalog", &serde_json::to_string_pretty(&out)?);
     store.shutdown().await;
     Ok(())
 }

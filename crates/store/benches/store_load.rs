@@ -4,7 +4,8 @@
 //! in the same run (as many `GET /api/v1/store` calls: the HTTP framework's floor), and writes
 //! `target/bench/store-load.json`.
 //!
-//! Run with `cargo bench -p marquee-store --bench store_load`.
+//! Run with `cargo bench -p marquee-store --bench store_load`. Under `cargo test` it makes 50
+//! purchases from 5 accounts, with the same checks, and writes nothing.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -72,13 +73,21 @@ async fn buy(
 }
 
 fn main() -> anyhow::Result<()> {
+    let Some(run) = marquee_bench::Run::from_args("store_load") else {
+        return Ok(());
+    };
+    let (purchases, accounts) = if run.measuring() {
+        (PURCHASES, ACCOUNTS)
+    } else {
+        (50, 5)
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(run())
+    rt.block_on(load(&run, purchases, accounts))
 }
 
-async fn run() -> anyhow::Result<()> {
+async fn load(run: &marquee_bench::Run, purchases: usize, accounts: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let store = Store::start(StoreConfig::loopback(
         dir.path().join("store"),
@@ -91,7 +100,7 @@ async fn run() -> anyhow::Result<()> {
         .build()?;
 
     let mut buyers = Vec::new();
-    for i in 0..ACCOUNTS {
+    for i in 0..accounts {
         let email = format!("load{i}@example.com");
         store.create_account(&email, "load test", 100_000).await?;
         let s: SessionResponse = http
@@ -120,7 +129,7 @@ async fn run() -> anyhow::Result<()> {
     // Reference: the same number of concurrent requests that touch no database.
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..PURCHASES {
+    for _ in 0..purchases {
         let (http, base) = (http.clone(), base.clone());
         tasks.push(tokio::spawn(async move {
             let t = Instant::now();
@@ -145,11 +154,11 @@ async fn run() -> anyhow::Result<()> {
     let started = Instant::now();
     let mut tasks = Vec::new();
     let mut retries = 0;
-    for i in 0..PURCHASES {
-        let buyer = i % ACCOUNTS;
+    for i in 0..purchases {
+        let buyer = i % accounts;
         let req = OrderRequest {
             client_order_id: format!("load-{i}"),
-            title_id: TITLES[(i / ACCOUNTS) % TITLES.len()].to_owned(),
+            title_id: TITLES[(i / accounts) % TITLES.len()].to_owned(),
             device_id: buyers[buyer].device.clone(),
         };
         let retry = i % 5 == 0;
@@ -200,21 +209,21 @@ async fn run() -> anyhow::Result<()> {
 
     let audit = store.audit().await?;
     let double_charges = audit.orders_charged_twice
-        + audit.orders.saturating_sub(PURCHASES as u64)
+        + audit.orders.saturating_sub(purchases as u64)
         + u64::from(audit.charged_cents != audit.ledger_order_cents)
         + u64::from(charged_by_answers != audit.charged_cents)
         + audit.balances_off
         + mismatched;
     let lost_licences = audit.paid_orders_without_one_licence
-        + (PURCHASES as u64).saturating_sub(audit.orders)
+        + (purchases as u64).saturating_sub(audit.orders)
         + without_licence
         + failed;
 
     let per_s = requests as f64 / elapsed.as_secs_f64();
     let p99_ms = p99(latencies);
-    let reference_per_s = PURCHASES as f64 / ref_elapsed.as_secs_f64();
+    let reference_per_s = purchases as f64 / ref_elapsed.as_secs_f64();
     let reference_p99_ms = p99(ref_lat);
-    println!("store_load: {PURCHASES} purchases + {retries} retries from {ACCOUNTS} accounts over loopback HTTP");
+    println!("store_load: {purchases} purchases + {retries} retries from {accounts} accounts over loopback HTTP");
     println!(
         "  purchases      {per_s:>8.0} req/s   p99 {p99_ms:>7.1} ms   ({requests} requests in {:.2} s)",
         elapsed.as_secs_f64()
@@ -225,9 +234,9 @@ async fn run() -> anyhow::Result<()> {
     println!("  double charges {double_charges}   lost licences {lost_licences}   audit {audit:?}");
 
     let out = serde_json::json!({
-        "purchases": PURCHASES,
+        "purchases": purchases,
         "retries": retries,
-        "accounts": ACCOUNTS,
+        "accounts": accounts,
         "requests": requests,
         "double_charges": double_charges,
         "lost_licences": lost_licences,
@@ -236,14 +245,7 @@ async fn run() -> anyhow::Result<()> {
         "reference_per_s": reference_per_s,
         "reference_p99_ms": reference_p99_ms,
     });
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    std::fs::create_dir_all(target.join("bench"))?;
-    std::fs::write(
-        target.join("bench/store-load.json"),
-        serde_json::to_vec_pretty(&out)?,
-    )?;
+    run.write_figures("store-load", &serde_json::to_string_pretty(&out)?);
     store.shutdown().await;
     anyhow::ensure!(double_charges == 0, "double charges: {double_charges}");
     anyhow::ensure!(lost_licences == 0, "lost licences: {lost_licences}");

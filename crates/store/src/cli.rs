@@ -480,7 +480,7 @@ pub async fn create_vouchers(
     std::fs::create_dir_all(&config.data_dir)?;
     let db = db::open(&config.database_url()).await?;
     let codes: Vec<String> = (0..count).map(|_| new_voucher_code()).collect();
-    db::create_vouchers(&db, &codes, value_cents).await?;
+    db::create_vouchers(&db, &codes, value_cents, config.clock.now()).await?;
     Ok(codes)
 }
 

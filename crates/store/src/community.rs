@@ -158,7 +158,7 @@ pub(crate) async fn publish(
     .bind(&req.device_id)
     .bind(&req.payload)
     .bind(&req.signature)
-    .bind(crate::now())
+    .bind(s.now())
     .execute(&s.db)
     .await?;
     s.refresh_catalog().await?;

@@ -104,12 +104,14 @@ fn hash_password(password: &str) -> Result<String, StoreError> {
         .map_err(|e| StoreError::Internal(format!("hashing a password: {e}")))
 }
 
-/// Creates an account with an opening balance; [`StoreError::EmailTaken`] if the e-mail has one.
+/// Creates an account with an opening balance at `now`; [`StoreError::EmailTaken`] if the
+/// e-mail has one.
 pub(crate) async fn create_account(
     db: &Db,
     email: &str,
     password: &str,
     balance_cents: i64,
+    now: i64,
 ) -> Result<i64, StoreError> {
     // Hashing is deliberately slow: keep it off the async workers.
     let hash = {
@@ -139,7 +141,7 @@ pub(crate) async fn create_account(
         )
         .bind(id)
         .bind(balance_cents)
-        .bind(crate::now())
+        .bind(now)
         .execute(&mut *tx)
         .await?;
     }
@@ -153,8 +155,9 @@ pub(crate) async fn ensure_account(
     email: &str,
     password: &str,
     balance_cents: i64,
+    now: i64,
 ) -> anyhow::Result<()> {
-    match create_account(db, email, password, balance_cents).await {
+    match create_account(db, email, password, balance_cents, now).await {
         Ok(_) | Err(StoreError::EmailTaken) => Ok(()),
         Err(e) => Err(anyhow::anyhow!("creating account {email}: {e}")),
     }
@@ -164,12 +167,14 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
-/// Checks a password and opens a session that lasts `ttl_s`; returns the token and its expiry.
+/// Checks a password and opens a session that lasts `ttl_s` from `now`; returns the token and
+/// its expiry.
 pub(crate) async fn sign_in(
     db: &Db,
     email: &str,
     password: &str,
     ttl_s: i64,
+    now: i64,
 ) -> Result<(String, i64), StoreError> {
     let row = sqlx::query("SELECT id, password_hash FROM accounts WHERE email = $1")
         .bind(email)
@@ -193,19 +198,19 @@ pub(crate) async fn sign_in(
     if !ok {
         return Err(StoreError::Unauthorized("unknown e-mail or wrong password"));
     }
-    open_session(db, id, ttl_s).await
+    open_session(db, id, ttl_s, now).await
 }
 
-/// Opens a session for an account.
+/// Opens a session for an account that lasts `ttl_s` from `now`.
 pub(crate) async fn open_session(
     db: &Db,
     account: i64,
     ttl_s: i64,
+    now: i64,
 ) -> Result<(String, i64), StoreError> {
     let mut raw = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     let token = hex::encode(raw);
-    let now = crate::now();
     let expires_at = now + ttl_s;
     // Expired sessions of this account are swept here, so the table does not grow forever.
     sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND expires_at <= $2")
@@ -227,15 +232,15 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// The account of a bearer token.
-pub(crate) async fn account_of_token(db: &Db, token: &str) -> Result<i64, StoreError> {
+/// The account of a bearer token, if its session is still open at `now`.
+pub(crate) async fn account_of_token(db: &Db, token: &str, now: i64) -> Result<i64, StoreError> {
     let row = sqlx::query("SELECT account_id, expires_at FROM sessions WHERE token_hash = $1")
         .bind(token_hash(token))
         .fetch_optional(db)
         .await?
         .ok_or(StoreError::Unauthorized("your session is not known"))?;
     let expires_at: i64 = row.get(1);
-    if expires_at <= crate::now() {
+    if expires_at <= now {
         return Err(StoreError::SessionExpired);
     }
     Ok(row.get(0))
@@ -251,7 +256,8 @@ pub(crate) async fn wallet(db: &Db, account: i64) -> Result<(i64, String), Store
 }
 
 /// Registers a device for an account; re-registering the same device updates its key and
-/// re-activates it. A new (or re-activated) device needs a free slot under `limit`.
+/// re-activates it. A new (or re-activated) device needs a free slot under `limit`. A new one is
+/// recorded as registered at `now`.
 pub(crate) async fn register_device(
     db: &Db,
     account: i64,
@@ -259,6 +265,7 @@ pub(crate) async fn register_device(
     public_key: &[u8; 32],
     publisher_key: Option<&[u8; 32]>,
     limit: u32,
+    now: i64,
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
     let existing = sqlx::query("SELECT account_id, active FROM devices WHERE device_id = $1")
@@ -302,7 +309,7 @@ pub(crate) async fn register_device(
         .bind(device_id)
         .bind(account)
         .bind(public_key.to_vec())
-        .bind(crate::now())
+        .bind(now)
         .bind(publisher_key.map(|k| k.to_vec()))
         .execute(&mut *tx)
         .await?;
@@ -615,9 +622,8 @@ pub(crate) enum Placed {
     InsufficientFunds(i64),
 }
 
-/// Charges the wallet, records the order and its licence: all or nothing.
-pub(crate) async fn place_order(db: &Db, o: NewOrder<'_>) -> Result<Placed, StoreError> {
-    let now = crate::now();
+/// Charges the wallet, records the order (placed at `now`) and its licence: all or nothing.
+pub(crate) async fn place_order(db: &Db, o: NewOrder<'_>, now: i64) -> Result<Placed, StoreError> {
     let mut tx = db.begin().await?;
     // The balance check is part of the charge, so two orders can never both spend the same
     // money; the CHECK (balance_cents >= 0) constraint is the last line of defence.
@@ -867,11 +873,12 @@ pub(crate) fn voucher_hash(code: &str) -> String {
     ))
 }
 
-/// Stores vouchers (by the hash of their codes) worth `value_cents` each.
+/// Stores vouchers (by the hash of their codes) worth `value_cents` each, created at `now`.
 pub(crate) async fn create_vouchers(
     db: &Db,
     codes: &[String],
     value_cents: i64,
+    now: i64,
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
     for code in codes {
@@ -880,7 +887,7 @@ pub(crate) async fn create_vouchers(
         )
         .bind(voucher_hash(code))
         .bind(value_cents)
-        .bind(crate::now())
+        .bind(now)
         .execute(&mut *tx)
         .await?;
     }
@@ -888,10 +895,14 @@ pub(crate) async fn create_vouchers(
     Ok(())
 }
 
-/// Redeems a voucher into the account's wallet, once. Returns the new balance.
-pub(crate) async fn redeem_voucher(db: &Db, account: i64, code: &str) -> Result<i64, StoreError> {
+/// Redeems a voucher into the account's wallet, once, at `now`. Returns the new balance.
+pub(crate) async fn redeem_voucher(
+    db: &Db,
+    account: i64,
+    code: &str,
+    now: i64,
+) -> Result<i64, StoreError> {
     let hash = voucher_hash(code);
-    let now = crate::now();
     let mut tx = db.begin().await?;
     // Claiming the voucher and crediting the wallet commit together or not at all.
     let claimed = sqlx::query(

@@ -6,158 +6,146 @@ use axum::Json;
 
 use crate::api::{ErrorBody, ErrorCode};
 
-/// Everything a store request or start-up can fail with.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// No title with that id.
-    #[error("the store has no title \"{0}\"")]
-    UnknownTitle(String),
-    /// The wallet cannot pay.
-    #[error("your wallet holds {balance}, and this costs {price}: add funds to continue")]
-    InsufficientFunds {
-        /// Formatted balance.
-        balance: String,
-        /// Formatted price.
-        price: String,
-    },
-    /// Missing, wrong or expired credentials.
-    #[error("please sign in again: {0}")]
-    Unauthorized(&'static str),
-    /// An order id reused with another request.
-    #[error("order id {0} was already used for a different order")]
-    OrderConflict(String),
-    /// The device is not registered to this account.
-    #[error("this computer is not registered with your account")]
-    UnknownDevice,
-    /// The device is registered to another account.
-    #[error("this computer is registered to another account")]
-    DeviceOfAnotherAccount,
-    /// A malformed request.
-    #[error("bad request: {0}")]
-    BadRequest(String),
-    /// A body that is not the JSON the route expects.
-    #[error("the request body is not valid JSON for this call: {0}")]
-    MalformedJson(String),
-    /// A body over the size limit.
-    #[error("the request is too large (the limit is {0} bytes)")]
-    PayloadTooLarge(usize),
-    /// The session token expired.
-    #[error("your session has expired: please sign in again")]
-    SessionExpired,
-    /// No such route.
-    #[error("there is no {0}")]
-    NotFound(String),
-    /// The route exists, but not for this method.
-    #[error("{0} is not allowed here")]
-    MethodNotAllowed(String),
-    /// No licence with that id belongs to the caller.
-    #[error("you have no licence {0}")]
-    UnknownLicence(String),
-    /// The licence was revoked.
-    #[error("licence {0} was revoked: it cannot be renewed or moved")]
-    LicenceRevoked(String),
-    /// Only purchases move between computers.
-    #[error("only a purchase can move to another computer; a rental stays where it was rented")]
-    NotMovable,
-    /// The account has as many active computers as it may.
-    #[error("your account already has {0} active computers, the most it may have: deactivate one you no longer use (Settings, Devices) to free a slot")]
-    DeviceLimit(u32),
-    /// The device was deactivated.
-    #[error("this computer was deactivated: start Marquee on it again to re-register it")]
-    DeviceInactive,
-    /// The title is listed but cannot be delivered.
-    #[error("\"{0}\" is not for sale yet")]
-    NotForSale(String),
-    /// Sign-up with an e-mail that has an account.
-    #[error("an account with this e-mail already exists: sign in instead")]
-    EmailTaken,
-    /// Sign-up with an unusable e-mail or password.
-    #[error("{0}")]
-    InvalidCredentials(String),
-    /// No voucher with that code.
-    #[error("this voucher code is not known: check it for typing mistakes")]
-    UnknownVoucher,
-    /// The voucher was redeemed before.
-    #[error("this voucher was already redeemed")]
-    VoucherUsed,
-    /// The same video is already on the shelf.
-    #[error("this video is already published as “{0}”")]
-    Duplicate(String),
-    /// A publishing request not signed by the device's registered publishing key.
-    #[error("this request is not signed by the publishing computer")]
-    BadSignature,
-    /// Only the store's operator may do this.
-    #[error("only the store's operator can do that")]
-    OperatorOnly,
-    /// Database failure.
-    #[error("store database error")]
-    Database(#[from] sqlx::Error),
-    /// Anything else on the server side.
-    #[error("store error: {0}")]
-    Internal(String),
+/// Declares [`StoreError`]: each variant with its message, its stable code and its HTTP status
+/// side by side, and from the same lines [`StoreError::CODES`], the list of every code. A new
+/// error cannot be added without a code, and the list clients are documented against
+/// (`openapi.json`, checked by a test) cannot miss it.
+macro_rules! store_errors {
+    (
+        $(#[$enum_meta:meta])*
+        pub enum $name:ident {
+            $(
+                $(#[$meta:meta])*
+                $variant:ident
+                $( ( $( $(#[$tuple_meta:meta])* $tuple:ty ),* $(,)? ) )?
+                $( { $( $(#[$field_meta:meta])* $field:ident : $field_ty:ty ),* $(,)? } )?
+                => $code:ident, $status:ident;
+            )*
+        }
+    ) => {
+        $(#[$enum_meta])*
+        pub enum $name {
+            $(
+                $(#[$meta])*
+                $variant
+                $( ( $( $(#[$tuple_meta])* $tuple ),* ) )?
+                $( { $( $(#[$field_meta])* $field : $field_ty ),* } )?,
+            )*
+        }
+
+        impl $name {
+            /// Every stable code, in declaration order. A code may serve more than one variant
+            /// (both server-side failures are `internal`).
+            pub const CODES: &'static [ErrorCode] = &[$(ErrorCode::$code),*];
+
+            /// The stable code sent to clients.
+            pub fn code(&self) -> ErrorCode {
+                // `{ .. }` matches unit, tuple and struct variants alike.
+                match self {
+                    $( $name::$variant { .. } => ErrorCode::$code, )*
+                }
+            }
+
+            /// The HTTP status of the answer.
+            pub fn status(&self) -> StatusCode {
+                match self {
+                    $( $name::$variant { .. } => StatusCode::$status, )*
+                }
+            }
+        }
+    };
 }
 
-impl StoreError {
-    /// The stable code sent to clients.
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            StoreError::UnknownTitle(_) => ErrorCode::UnknownTitle,
-            StoreError::InsufficientFunds { .. } => ErrorCode::InsufficientFunds,
-            StoreError::Unauthorized(_) => ErrorCode::Unauthorized,
-            StoreError::OrderConflict(_) => ErrorCode::OrderConflict,
-            StoreError::UnknownDevice => ErrorCode::UnknownDevice,
-            StoreError::DeviceOfAnotherAccount => ErrorCode::DeviceOfAnotherAccount,
-            StoreError::BadRequest(_) => ErrorCode::BadRequest,
-            StoreError::MalformedJson(_) => ErrorCode::MalformedJson,
-            StoreError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
-            StoreError::SessionExpired => ErrorCode::SessionExpired,
-            StoreError::NotFound(_) => ErrorCode::NotFound,
-            StoreError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
-            StoreError::UnknownLicence(_) => ErrorCode::UnknownLicence,
-            StoreError::LicenceRevoked(_) => ErrorCode::LicenceRevoked,
-            StoreError::NotMovable => ErrorCode::NotMovable,
-            StoreError::DeviceLimit(_) => ErrorCode::DeviceLimit,
-            StoreError::DeviceInactive => ErrorCode::DeviceInactive,
-            StoreError::NotForSale(_) => ErrorCode::NotForSale,
-            StoreError::EmailTaken => ErrorCode::EmailTaken,
-            StoreError::InvalidCredentials(_) => ErrorCode::InvalidCredentials,
-            StoreError::UnknownVoucher => ErrorCode::UnknownVoucher,
-            StoreError::VoucherUsed => ErrorCode::VoucherUsed,
-            StoreError::Duplicate(_) => ErrorCode::Duplicate,
-            StoreError::BadSignature => ErrorCode::BadSignature,
-            StoreError::OperatorOnly => ErrorCode::OperatorOnly,
-            StoreError::Database(_) | StoreError::Internal(_) => ErrorCode::Internal,
-        }
-    }
-
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            StoreError::UnknownTitle(_) => StatusCode::NOT_FOUND,
-            StoreError::InsufficientFunds { .. } => StatusCode::PAYMENT_REQUIRED,
-            StoreError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            StoreError::OrderConflict(_) => StatusCode::CONFLICT,
-            StoreError::UnknownDevice | StoreError::DeviceOfAnotherAccount => StatusCode::FORBIDDEN,
-            StoreError::BadRequest(_)
-            | StoreError::MalformedJson(_)
-            | StoreError::InvalidCredentials(_) => StatusCode::BAD_REQUEST,
-            StoreError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            StoreError::SessionExpired => StatusCode::UNAUTHORIZED,
-            StoreError::NotFound(_)
-            | StoreError::UnknownLicence(_)
-            | StoreError::UnknownVoucher => StatusCode::NOT_FOUND,
-            StoreError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            StoreError::LicenceRevoked(_)
-            | StoreError::NotMovable
-            | StoreError::DeviceLimit(_)
-            | StoreError::NotForSale(_)
-            | StoreError::EmailTaken
-            | StoreError::VoucherUsed
-            | StoreError::Duplicate(_) => StatusCode::CONFLICT,
-            StoreError::BadSignature | StoreError::OperatorOnly => StatusCode::FORBIDDEN,
-            StoreError::DeviceInactive => StatusCode::FORBIDDEN,
-            StoreError::Database(_) | StoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+store_errors! {
+    /// Everything a store request or start-up can fail with.
+    #[derive(Debug, thiserror::Error)]
+    pub enum StoreError {
+        /// No title with that id.
+        #[error("the store has no title \"{0}\"")]
+        UnknownTitle(String) => UnknownTitle, NOT_FOUND;
+        /// The wallet cannot pay.
+        #[error("your wallet holds {balance}, and this costs {price}: add funds to continue")]
+        InsufficientFunds {
+            /// Formatted balance.
+            balance: String,
+            /// Formatted price.
+            price: String,
+        } => InsufficientFunds, PAYMENT_REQUIRED;
+        /// Missing, wrong or expired credentials.
+        #[error("please sign in again: {0}")]
+        Unauthorized(&'static str) => Unauthorized, UNAUTHORIZED;
+        /// An order id reused with another request.
+        #[error("order id {0} was already used for a different order")]
+        OrderConflict(String) => OrderConflict, CONFLICT;
+        /// The device is not registered to this account.
+        #[error("this computer is not registered with your account")]
+        UnknownDevice => UnknownDevice, FORBIDDEN;
+        /// The device is registered to another account.
+        #[error("this computer is registered to another account")]
+        DeviceOfAnotherAccount => DeviceOfAnotherAccount, FORBIDDEN;
+        /// A malformed request.
+        #[error("bad request: {0}")]
+        BadRequest(String) => BadRequest, BAD_REQUEST;
+        /// A body that is not the JSON the route expects.
+        #[error("the request body is not valid JSON for this call: {0}")]
+        MalformedJson(String) => MalformedJson, BAD_REQUEST;
+        /// A body over the size limit.
+        #[error("the request is too large (the limit is {0} bytes)")]
+        PayloadTooLarge(usize) => PayloadTooLarge, PAYLOAD_TOO_LARGE;
+        /// The session token expired.
+        #[error("your session has expired: please sign in again")]
+        SessionExpired => SessionExpired, UNAUTHORIZED;
+        /// No such route.
+        #[error("there is no {0}")]
+        NotFound(String) => NotFound, NOT_FOUND;
+        /// The route exists, but not for this method.
+        #[error("{0} is not allowed here")]
+        MethodNotAllowed(String) => MethodNotAllowed, METHOD_NOT_ALLOWED;
+        /// No licence with that id belongs to the caller.
+        #[error("you have no licence {0}")]
+        UnknownLicence(String) => UnknownLicence, NOT_FOUND;
+        /// The licence was revoked.
+        #[error("licence {0} was revoked: it cannot be renewed or moved")]
+        LicenceRevoked(String) => LicenceRevoked, CONFLICT;
+        /// Only purchases move between computers.
+        #[error("only a purchase can move to another computer; a rental stays where it was rented")]
+        NotMovable => NotMovable, CONFLICT;
+        /// The account has as many active computers as it may.
+        #[error("your account already has {0} active computers, the most it may have: deactivate one you no longer use (Settings, Devices) to free a slot")]
+        DeviceLimit(u32) => DeviceLimit, CONFLICT;
+        /// The device was deactivated.
+        #[error("this computer was deactivated: start Marquee on it again to re-register it")]
+        DeviceInactive => DeviceInactive, FORBIDDEN;
+        /// The title is listed but cannot be delivered.
+        #[error("\"{0}\" is not for sale yet")]
+        NotForSale(String) => NotForSale, CONFLICT;
+        /// Sign-up with an e-mail that has an account.
+        #[error("an account with this e-mail already exists: sign in instead")]
+        EmailTaken => EmailTaken, CONFLICT;
+        /// Sign-up with an unusable e-mail or password.
+        #[error("{0}")]
+        InvalidCredentials(String) => InvalidCredentials, BAD_REQUEST;
+        /// No voucher with that code.
+        #[error("this voucher code is not known: check it for typing mistakes")]
+        UnknownVoucher => UnknownVoucher, NOT_FOUND;
+        /// The voucher was redeemed before.
+        #[error("this voucher was already redeemed")]
+        VoucherUsed => VoucherUsed, CONFLICT;
+        /// The same video is already on the shelf.
+        #[error("this video is already published as “{0}”")]
+        Duplicate(String) => Duplicate, CONFLICT;
+        /// A publishing request not signed by the device's registered publishing key.
+        #[error("this request is not signed by the publishing computer")]
+        BadSignature => BadSignature, FORBIDDEN;
+        /// Only the store's operator may do this.
+        #[error("only the store's operator can do that")]
+        OperatorOnly => OperatorOnly, FORBIDDEN;
+        /// Database failure.
+        #[error("store database error")]
+        Database(#[from] sqlx::Error) => Internal, INTERNAL_SERVER_ERROR;
+        /// Anything else on the server side.
+        #[error("store error: {0}")]
+        Internal(String) => Internal, INTERNAL_SERVER_ERROR;
     }
 }
 
@@ -207,6 +195,30 @@ pub fn parse_cents(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_store_sends_exactly_the_wire_crates_codes() {
+        // Clients match on these; `openapi.json` lists them (checked by the integration tests).
+        let sent: std::collections::BTreeSet<&str> =
+            StoreError::CODES.iter().map(|c| c.as_str()).collect();
+        let wire: std::collections::BTreeSet<&str> =
+            ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            sent, wire,
+            "a code the wire crate declares is never sent, or the reverse"
+        );
+        for code in &sent {
+            assert!(
+                !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{code:?} is not snake_case"
+            );
+        }
+        assert_eq!(StoreError::UnknownDevice.code(), ErrorCode::UnknownDevice);
+        assert_eq!(
+            StoreError::Internal("x".into()).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
 
     #[test]
     fn amounts_round_trip() {

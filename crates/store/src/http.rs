@@ -146,7 +146,9 @@ impl FromRequestParts<Arc<crate::State>> for Account {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(StoreError::Unauthorized("you are not signed in"))?;
-        Ok(Account(db::account_of_token(&state.db, token).await?))
+        Ok(Account(
+            db::account_of_token(&state.db, token, state.now()).await?,
+        ))
     }
 }
 
@@ -154,7 +156,7 @@ async fn store_info(State(s): St) -> Json<StoreInfo> {
     Json(StoreInfo {
         name: s.name.clone(),
         public_key: hex::encode(s.signing_key.verifying_key().to_bytes()),
-        time: crate::now(),
+        time: s.now(),
     })
 }
 
@@ -191,8 +193,8 @@ async fn sign_up(
             "please choose a password of at least {MIN_PASSWORD_LEN} characters"
         )));
     }
-    let account = db::create_account(&s.db, &email, &req.password, 0).await?;
-    let (token, expires_at) = db::open_session(&s.db, account, s.session_ttl_s).await?;
+    let account = db::create_account(&s.db, &email, &req.password, 0, s.now()).await?;
+    let (token, expires_at) = db::open_session(&s.db, account, s.session_ttl_s, s.now()).await?;
     tracing::info!(account, "account created");
     Ok((
         StatusCode::CREATED,
@@ -205,10 +207,10 @@ async fn sign_in(
     JsonBody(req): JsonBody<SessionRequest>,
 ) -> Result<Json<SessionResponse>, StoreError> {
     // Accounts made by sign-up are stored in lower case; older ones as given.
-    let mut signed = db::sign_in(&s.db, &req.email, &req.password, s.session_ttl_s).await;
+    let mut signed = db::sign_in(&s.db, &req.email, &req.password, s.session_ttl_s, s.now()).await;
     let lower = req.email.trim().to_lowercase();
     if signed.is_err() && lower != req.email {
-        signed = db::sign_in(&s.db, &lower, &req.password, s.session_ttl_s).await;
+        signed = db::sign_in(&s.db, &lower, &req.password, s.session_ttl_s, s.now()).await;
     }
     let (token, expires_at) = signed?;
     Ok(Json(SessionResponse { token, expires_at }))
@@ -248,6 +250,7 @@ async fn register_device(
         &key,
         publisher_key.as_ref(),
         s.device_limit,
+        s.now(),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -316,7 +319,7 @@ async fn redeem_voucher(
     Account(account): Account,
     JsonBody(req): JsonBody<RedeemRequest>,
 ) -> Result<Json<WalletResponse>, StoreError> {
-    let balance_cents = db::redeem_voucher(&s.db, account, &req.code).await?;
+    let balance_cents = db::redeem_voucher(&s.db, account, &req.code, s.now()).await?;
     tracing::info!(account, "voucher redeemed");
     Ok(Json(WalletResponse {
         balance_cents,
@@ -454,7 +457,7 @@ async fn order(
 
     let order_id = uuid::Uuid::new_v4().to_string();
     let kind = licence_kind(title.offer);
-    let issued_at = crate::now();
+    let issued_at = s.now();
     let licence = if title.encrypted {
         let mut licence_id = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut licence_id);
@@ -489,6 +492,7 @@ async fn order(
             charged_cents: price,
             licence,
         },
+        issued_at,
     )
     .await?;
     let balance_cents = match placed {
@@ -536,7 +540,7 @@ async fn first_frame(
     let licence = db::licence_of(&s.db, account, &licence_id).await?;
     // A first frame cannot precede the licence nor lie in the future: clamp, so a wrong client
     // clock can only shorten a rental's window, never lengthen it.
-    let at = report.at.clamp(licence.issued_at, crate::now());
+    let at = report.at.clamp(licence.issued_at, s.now());
     db::set_first_frame(&s.db, &licence.id, at).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -597,7 +601,7 @@ async fn renew(
     let issued_at = if kind == LicenceKind::Rent {
         licence.issued_at
     } else {
-        crate::now()
+        s.now()
     };
     let bytes = issue_licence(
         &s,
@@ -642,7 +646,7 @@ async fn move_licence(
     let title = db::title(&s.db, &licence.title_id).await?;
     let mut new_id = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut new_id);
-    let issued_at = crate::now();
+    let issued_at = s.now();
     let bytes = issue_licence(
         &s,
         &title,

@@ -96,6 +96,48 @@ pub struct StoreConfig {
     /// The operator's bearer token for moderation (`POST /api/v1/titles/{id}/hide`); `None`
     /// turns moderation over HTTP off.
     pub operator_token: Option<String>,
+    /// Where the store reads the time (sessions, licences, orders, signed time).
+    pub clock: Clock,
+}
+
+/// The store's clock, in Unix seconds: [`Clock::system`] unless configured otherwise. Every
+/// time the store writes or compares comes from here, so a test can move time on (expire a
+/// session, age a licence) without waiting for it.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> i64 + Send + Sync>);
+
+impl Clock {
+    /// The computer's clock.
+    pub fn system() -> Clock {
+        Clock::from_fn(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        })
+    }
+
+    /// A clock that reads the time from `now`.
+    pub fn from_fn(now: impl Fn() -> i64 + Send + Sync + 'static) -> Clock {
+        Clock(Arc::new(now))
+    }
+
+    /// Unix seconds now.
+    pub fn now(&self) -> i64 {
+        (self.0)()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::system()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({})", self.now())
+    }
 }
 
 impl StoreConfig {
@@ -112,6 +154,7 @@ impl StoreConfig {
             session_ttl_s: DEFAULT_SESSION_TTL_S,
             rescan_interval: None,
             operator_token: None,
+            clock: Clock::system(),
         }
     }
 
@@ -177,6 +220,7 @@ pub(crate) struct State {
     pub(crate) operator_token: Option<String>,
     pub(crate) media_dir: PathBuf,
     pub(crate) session_ttl_s: i64,
+    pub(crate) clock: Clock,
     /// Orders of one account are processed one at a time: the check of the order id, the
     /// balance and the charge must not interleave between two retries of the same order.
     /// (The database's unique order id and conditional charge hold even without it, e.g. with
@@ -231,20 +275,28 @@ impl Store {
             seeder_addr,
             packages: packages.clone(),
             tracker: tracker::Tracker::default(),
-            catalog: RwLock::new(Arc::new(catalog::Snapshot::empty())),
+            catalog: RwLock::new(Arc::new(catalog::Snapshot::empty(config.clock.now()))),
             media_dirs,
             base_url: base_url.clone(),
             device_limit: config.device_limit,
             operator_token: config.operator_token.clone(),
             media_dir: config.data_dir.join("media"),
             session_ttl_s: config.session_ttl_s,
+            clock: config.clock.clone(),
             order_locks: std::sync::Mutex::new(HashMap::new()),
             refresh_lock: Mutex::new(0),
         });
 
         if let Some(demo) = &config.demo_dir {
             package::load_demo(&state.db, demo, &packages).await?;
-            db::ensure_account(&state.db, DEMO_EMAIL, DEMO_PASSWORD, DEMO_BALANCE_CENTS).await?;
+            db::ensure_account(
+                &state.db,
+                DEMO_EMAIL,
+                DEMO_PASSWORD,
+                DEMO_BALANCE_CENTS,
+                state.now(),
+            )
+            .await?;
         }
         state.refresh_catalog().await?;
 
@@ -309,7 +361,14 @@ impl Store {
         password: &str,
         balance_cents: i64,
     ) -> anyhow::Result<()> {
-        db::ensure_account(&self.state.db, email, password, balance_cents).await
+        db::ensure_account(
+            &self.state.db,
+            email,
+            password,
+            balance_cents,
+            self.state.now(),
+        )
+        .await
     }
 
     /// Checks the books (see [`Audit`]).
@@ -335,9 +394,14 @@ impl State {
         marquee_protocol::sign::sign(&self.signing_key, context, bytes)
     }
 
+    /// Unix seconds now, by the store's clock.
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     /// The store's clock, signed.
     pub(crate) fn signed_time(&self) -> api::SignedTime {
-        let time = now();
+        let time = self.now();
         api::SignedTime {
             time,
             signature: self.sign(SignatureContext::Time, &time.to_be_bytes()),
@@ -360,7 +424,7 @@ impl State {
         }
         let changed = db::feed_titles_since(&self.db, current.version).await?;
         if !changed.is_empty() || current.version == 0 {
-            let next = Arc::new(current.apply(changed, now()));
+            let next = Arc::new(current.apply(changed, self.now()));
             *self.catalog.write().expect("catalog lock") = next;
         }
         package::seed_since(self, *seeded_up_to).await?;
@@ -381,12 +445,4 @@ impl State {
             .or_default()
             .clone()
     }
-}
-
-/// Unix seconds now.
-pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

@@ -1,5 +1,5 @@
-//! Shared parts of the window tests: Xvfb, tauri-driver and WebKitWebDriver, and page polling.
-#![allow(dead_code)]
+//! Shared parts of the window tests: Xvfb, tauri-driver and WebKitWebDriver, and waiting on the
+//! page.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder};
 use serde_json::{json, Value};
 
-/// One window at a time per test binary: on two cores, parallel windows would only measure each
-/// other, and two Xvfb servers could race for one display number.
+/// One window at a time: on two cores, parallel windows would only measure each other, and two
+/// Xvfb servers could race for one display number. Every window test holds it throughout.
 pub static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A child process that is stopped when the test ends, pass or fail.
@@ -148,11 +148,23 @@ pub async fn launch_with(
     (driver, client)
 }
 
-/// Runs `script` until it returns something other than null/false, or fails after `timeout`.
+/// Runs `script` in the page until it returns something other than null/false, or fails after
+/// `timeout` naming `what` never happened, with a screenshot. The script is the body of an async
+/// function: it may `await` (a call to the backend, an animation frame).
 pub async fn poll(c: &Client, what: &str, script: &str, timeout: Duration) -> Value {
+    let wrapped = format!(
+        "const done = arguments[arguments.length - 1];
+         (async () => {{ {script} }})().then(done, e => done({{ pollScriptError: String(e) }}));"
+    );
     let deadline = Instant::now() + timeout;
     loop {
-        let v = c.execute(script, vec![]).await.expect("script runs");
+        let v = c
+            .execute_async(&wrapped, vec![])
+            .await
+            .expect("script runs");
+        if let Some(e) = v.get("pollScriptError") {
+            panic!("the script waiting for {what} failed: {e}");
+        }
         if !(v.is_null() || v == Value::Bool(false)) {
             return v;
         }
@@ -176,12 +188,50 @@ pub async fn poll(c: &Client, what: &str, script: &str, timeout: Duration) -> Va
     }
 }
 
-pub async fn wallet_cents(c: &Client) -> i64 {
+/// Waits until the page has painted its settled state: no entrance, fade or other finite
+/// animation still running, then two animation frames (the second one starts after the first
+/// was painted). Progress bars are left out: while a download runs each new figure restarts
+/// their easing, so they are never still. Used before every screenshot.
+pub async fn painted(c: &Client, what: &str) {
     poll(
         c,
-        "the wallet balance",
-        "const w = document.querySelector('[data-testid=wallet-balance]'); \
-         return w && w.dataset.balanceCents !== undefined && w.dataset.balanceCents !== '' ? Number(w.dataset.balanceCents) : null;",
+        what,
+        "const moving = document.getAnimations().filter(a => {
+           if (a.playState !== 'running' || !a.effect) return false;
+           const el = a.effect.target;
+           return Number.isFinite(a.effect.getComputedTiming().endTime)
+             && !(el instanceof Element && el.closest('[role=progressbar]'));
+         });
+         if (moving.length > 0) return null;
+         await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+         return true;",
+        Duration::from_secs(30),
+    )
+    .await;
+}
+
+/// The wallet balance the page shows, in cents, once it shows one.
+pub async fn wallet_cents(c: &Client) -> i64 {
+    wallet_cents_where(c, "the wallet balance", "true").await
+}
+
+/// Waits until the wallet shows a balance other than `cents` (a charge reached the page), and
+/// returns it.
+pub async fn wallet_cents_change(c: &Client, cents: i64) -> i64 {
+    let what = format!("the wallet to change from {cents}");
+    wallet_cents_where(c, &what, &format!("cents !== {cents}")).await
+}
+
+async fn wallet_cents_where(c: &Client, what: &str, condition: &str) -> i64 {
+    poll(
+        c,
+        what,
+        &format!(
+            "const w = document.querySelector('[data-testid=wallet-balance]');
+             if (!w || w.dataset.balanceCents === undefined || w.dataset.balanceCents === '') return null;
+             const cents = Number(w.dataset.balanceCents);
+             return {condition} ? cents : null;"
+        ),
         Duration::from_secs(120),
     )
     .await
@@ -189,8 +239,10 @@ pub async fn wallet_cents(c: &Client) -> i64 {
     .expect("a number")
 }
 
-/// Waits until the player's video has played past 2 s, then draws the current frame to a canvas
-/// and returns how many distinct colours and how many non-dark pixels it holds.
+/// Waits until the player's video has played past 2 s and a frame drawn from it to a canvas is
+/// a picture (at least 8 distinct colours, over 100 non-dark pixels); returns what that frame
+/// held. Drawing is retried while the video plays: WebKit may hand the canvas an empty frame
+/// before the first decoded frame reaches it.
 pub async fn assert_plays(c: &Client) -> Value {
     poll(
         c,
@@ -199,33 +251,27 @@ pub async fn assert_plays(c: &Client) -> Value {
         Duration::from_secs(120),
     )
     .await;
-    let frame = c
-        .execute(
-            "const v = document.querySelector('[data-testid=player]');
-             const w = 160, h = 90;
-             const canvas = document.createElement('canvas');
-             canvas.width = w; canvas.height = h;
-             const ctx = canvas.getContext('2d');
-             ctx.drawImage(v, 0, 0, w, h);
-             const d = ctx.getImageData(0, 0, w, h).data;
-             const colours = new Set();
-             let bright = 0;
-             for (let i = 0; i < d.length; i += 4) {
-               colours.add((d[i] >> 4) << 8 | (d[i+1] >> 4) << 4 | (d[i+2] >> 4));
-               if (d[i] + d[i+1] + d[i+2] > 60) bright++;
-             }
-             return { colours: colours.size, bright, pixels: w * h, width: v.videoWidth, height: v.videoHeight };",
-            vec![],
-        )
-        .await
-        .expect("the frame can be drawn");
-    let colours = frame["colours"].as_u64().unwrap();
-    let bright = frame["bright"].as_u64().unwrap();
-    assert!(
-        colours >= 8 && bright > 100,
-        "the frame drawn to a canvas is not blank: {frame}"
-    );
-    frame
+    poll(
+        c,
+        "a frame drawn from the playing video that is not blank",
+        "const v = document.querySelector('[data-testid=player]');
+         const w = 160, h = 90;
+         const canvas = document.createElement('canvas');
+         canvas.width = w; canvas.height = h;
+         const ctx = canvas.getContext('2d');
+         ctx.drawImage(v, 0, 0, w, h);
+         const d = ctx.getImageData(0, 0, w, h).data;
+         const colours = new Set();
+         let bright = 0;
+         for (let i = 0; i < d.length; i += 4) {
+           colours.add((d[i] >> 4) << 8 | (d[i+1] >> 4) << 4 | (d[i+2] >> 4));
+           if (d[i] + d[i+1] + d[i+2] > 60) bright++;
+         }
+         const frame = { colours: colours.size, bright, pixels: w * h, width: v.videoWidth, height: v.videoHeight };
+         return frame.colours >= 8 && frame.bright > 100 ? frame : null;",
+        Duration::from_secs(20),
+    )
+    .await
 }
 
 /// Starts `marquee-store serve` as its own process on a free port, selling the demo catalog;

@@ -1,19 +1,17 @@
-//! End to end in a real window: the app built with Tauri's production (`custom-protocol`)
-//! feature runs under Xvfb, driven by tauri-driver and WebKitWebDriver. One click on "Rent &
-//! watch" pays from the wallet, gets a licence for this PC, downloads the encrypted torrent from
-//! the embedded store's seeder and plays it in the window while it downloads. Then the app
-//! restarts and the rental plays again without a second charge.
+//! Rent and watch in the window: one click on "Rent & watch" pays from the wallet, gets a licence
+//! for this PC, downloads the encrypted torrent from the store's seeder and plays it in the
+//! window while it downloads. Then the app restarts and the rental plays again without a second
+//! charge.
 //!
 //! Writes `target/e2e/rent-and-watch.json` (with `click_to_first_frame_ms`) and a screenshot
 //! `target/e2e/rent-and-watch.png`.
 
-mod common;
+use std::time::Duration;
 
-use std::time::{Duration, Instant};
-
-use common::*;
 use fantoccini::Locator;
 use serde_json::json;
+
+use crate::common::*;
 
 const TITLE: &str = "neon-harbor";
 const PRICE_CENTS: i64 = 400;
@@ -59,7 +57,7 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
         Duration::from_secs(30),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    painted(&c, "the storefront to settle").await;
     if store_url.is_none() {
         std::fs::write(out.join("store.png"), c.screenshot().await.unwrap()).unwrap();
     }
@@ -103,14 +101,7 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
     .unwrap();
     let frame = assert_plays(&c).await;
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let after = loop {
-        let now = wallet_cents(&c).await;
-        if now != before || Instant::now() > deadline {
-            break now;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let after = wallet_cents_change(&c, before).await;
     assert_eq!(
         before - after,
         PRICE_CENTS,
@@ -123,15 +114,25 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
         Duration::from_secs(10),
     )
     .await;
-    // Let the frame and the progress text settle before the picture.
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    painted(&c, "the player and the progress text to settle").await;
     std::fs::write(
         out.join("rent-and-watch.png"),
         c.screenshot().await.unwrap(),
     )
     .unwrap();
-    // Let a few position reports reach the library before closing.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The first frame started the rental in the library; closing before that report arrived
+    // would leave the restart below with a rental that never started.
+    poll(
+        &c,
+        "the library to record the first frame (the rental running)",
+        &format!(
+            "const lib = await window.__TAURI_INTERNALS__.invoke('library_list');
+             const e = lib.find(e => e.title.id === '{TITLE}');
+             return e ? e.licence.status === 'running' : null;"
+        ),
+        Duration::from_secs(30),
+    )
+    .await;
     c.close().await.unwrap();
     drop(driver);
 
@@ -154,7 +155,23 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
         .unwrap();
     if store_url.is_none() {
         // The library after a restart: the rental, its time left, the finished download.
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        poll(
+            &c,
+            "the library item to show the running rental, the whole download and its poster",
+            &format!(
+                "const item = document.querySelector('[data-testid=library-item-{TITLE}]');
+                 if (!item) return null;
+                 const licence = item.querySelector('[data-testid=licence-{TITLE}]');
+                 const progress = item.querySelector('[data-testid=download-progress]');
+                 return licence !== null && licence.classList.contains('running')
+                   && licence.innerText.trim() !== ''
+                   && progress !== null && progress.dataset.fraction === '1.000'
+                   && [...item.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0);"
+            ),
+            Duration::from_secs(60),
+        )
+        .await;
+        painted(&c, "the library to settle").await;
         std::fs::write(out.join("library.png"), c.screenshot().await.unwrap()).unwrap();
     }
     c.wait()

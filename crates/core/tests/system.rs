@@ -1,40 +1,20 @@
-//! Whole-system tests without a window: a real store server (HTTP API, tracker, seeder) and real
-//! app cores on loopback, each core with its own profile and device identity, its own librqbit
-//! session, and its own playback server.
+//! The whole system without a window: renting and streaming, idempotent orders, revocation, and
+//! a purchase moving between two computers.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use marquee_core::api::ErrorKind;
-use marquee_core::{Core, CoreConfig, MachineIdSource};
+use marquee_core::Core;
 use marquee_store::api::OrderRequest;
-use marquee_store::{Store, StoreConfig};
+use marquee_store::Store;
+
+use crate::{config, demo_dir, start_store, wait_for};
 
 /// Distinct, well-formed machine ids: two "computers" in one process.
 const MACHINE_A: &str = "5b2f7c1e9a8d4e6fb3c2a1d0e9f8a7b6";
 const MACHINE_B: &str = "c4d3e2f1a0b94c8d9e7f6a5b4c3d2e1f";
 const MIB: u64 = 1024 * 1024;
-
-fn demo_dir() -> PathBuf {
-    marquee_store::bundled_demo_dir()
-}
-
-async fn start_store(dir: &Path) -> Store {
-    Store::start(StoreConfig::loopback(dir.join("store"), Some(demo_dir())))
-        .await
-        .expect("store starts")
-}
-
-fn config(profile: &Path, store: &Store, machine: &str) -> CoreConfig {
-    let mut c = CoreConfig::new(
-        profile,
-        store.url(),
-        marquee_store::DEMO_EMAIL,
-        marquee_store::DEMO_PASSWORD,
-    );
-    c.machine_id = MachineIdSource::Fixed(machine.to_owned());
-    c
-}
 
 async fn get(url: &str, range: Option<(u64, u64)>, host: Option<&str>) -> reqwest::Response {
     let mut req = reqwest::Client::new().get(url);
@@ -125,16 +105,15 @@ async fn rent_stream_and_refuse_on_another_computer() {
     assert_eq!(game.wallet.balance_cents, 1100);
     let e = a.playback_open("pixel-drift").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Playback, "{e}");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    let installed = loop {
+    let installed = wait_for("the game to install", Duration::from_secs(120), || async {
         let lib = a.library_list().await.unwrap();
-        let entry = lib.iter().find(|e| e.title.id == "pixel-drift").unwrap();
-        if let Some(p) = &entry.local_path {
-            break PathBuf::from(p);
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the game installs");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+        let entry = lib
+            .into_iter()
+            .find(|e| e.title.id == "pixel-drift")
+            .unwrap();
+        entry.local_path.map(PathBuf::from).ok_or(entry.download)
+    })
+    .await;
     assert!(
         std::fs::read(&installed).unwrap()
             == std::fs::read(demo_dir().join("media/pixel-drift.zip")).unwrap(),
@@ -142,15 +121,22 @@ async fn rent_stream_and_refuse_on_another_computer() {
     );
 
     // Let the whole container arrive, so B gets all of it.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    while !a
-        .downloads()
-        .iter()
-        .all(|d| d.downloaded_bytes == d.total_bytes)
-    {
-        assert!(tokio::time::Instant::now() < deadline, "download finishes");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for(
+        "every download to finish",
+        Duration::from_secs(120),
+        || async {
+            let downloads = a.downloads();
+            if downloads
+                .iter()
+                .all(|d| d.downloaded_bytes == d.total_bytes)
+            {
+                Ok(())
+            } else {
+                Err(downloads)
+            }
+        },
+    )
+    .await;
     a.shutdown().await;
     drop(a);
 
@@ -392,8 +378,7 @@ async fn a_profile_from_8100c10_opens_and_plays() {
     let dir = tempfile::tempdir().unwrap();
     let store = start_store(dir.path()).await;
     let profile = dir.path().join("old");
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/core/tests/fixtures/profile-8100c10");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/profile-8100c10");
     copy_dir(&fixture, &profile);
     // The machine id the fixture was made with: its device key is sealed under it.
     let core = Core::open(config(&profile, &store, "fixture-machine-8100c10"))

@@ -1,4 +1,4 @@
-//! End to end in a real window: a viewer's video reaches the app the way a dropped file does
+//! Publishing in the window: a viewer's video reaches the app the way a dropped file does
 //! (opened with the app: the same Rust path as Tauri's drag-and-drop event, which registers the
 //! file and tells the page its id), the publish sheet checks and copies it, the viewer names it
 //! and picks a poster frame from the playing video, publishes it, finds it on the community
@@ -6,16 +6,16 @@
 //!
 //! Writes `target/e2e/publish.png`.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use fantoccini::Locator;
 use serde_json::Value;
 
+use crate::common::*;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_a_dropped_video_and_play_it_from_the_community_shelf() {
+    let _one = ONE_WINDOW.lock().await;
     let out = target_dir().join("e2e");
     std::fs::create_dir_all(&out).unwrap();
     let profile = tempfile::tempdir().unwrap();
@@ -82,11 +82,12 @@ async fn publish_a_dropped_video_and_play_it_from_the_community_shelf() {
     poll(
         &c,
         "the chosen poster",
-        "const p = document.querySelector('[data-testid=publish-poster]'); return p && p.src.startsWith('data:image/jpeg');",
+        "const p = document.querySelector('[data-testid=publish-poster]');
+         return p && p.src.startsWith('data:image/jpeg') && p.complete && p.naturalWidth > 0;",
         Duration::from_secs(10),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    painted(&c, "the publish sheet to settle").await;
     std::fs::write(out.join("publish.png"), c.screenshot().await.unwrap()).unwrap();
 
     c.find(Locator::Css("[data-testid=publish-submit]"))
@@ -111,7 +112,18 @@ async fn publish_a_dropped_video_and_play_it_from_the_community_shelf() {
         Value::String(s) => s,
         other => panic!("no card: {other}"),
     };
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    poll(
+        &c,
+        "the card's poster on the community shelf",
+        &format!(
+            "const card = document.querySelector('[data-testid=shelf-community] [data-testid={card}]');
+             return card !== null
+               && [...card.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0);"
+        ),
+        Duration::from_secs(30),
+    )
+    .await;
+    painted(&c, "the community shelf to settle").await;
     std::fs::write(
         out.join("community-shelf.png"),
         c.screenshot().await.unwrap(),

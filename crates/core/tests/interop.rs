@@ -4,12 +4,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
 use marquee_core::api::{DownloadState, ErrorKind, PublishForm, TitleKind, TitleOrigin};
-use marquee_core::{Core, CoreConfig, MachineIdSource};
+use marquee_core::Core;
 use marquee_store::{Store, StoreConfig};
+
+use crate::{config, start_store, wait_for};
 
 const MACHINE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const OTHER_MACHINE: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
@@ -70,48 +72,31 @@ fn aria2c(dir: &Path, torrent: &Path, announce: &str, seed: bool) -> Command {
     c
 }
 
-async fn start_store(dir: &Path) -> Store {
-    Store::start(StoreConfig::loopback(
-        dir.join("store"),
-        Some(marquee_store::bundled_demo_dir()),
-    ))
-    .await
-    .unwrap()
-}
-
 async fn open_core(dir: &Path, store: &Store) -> Core {
     open_core_as(&dir.join("profile"), store, MACHINE).await
 }
 
 async fn open_core_as(profile: &Path, store: &Store, machine: &str) -> Core {
-    let mut c = CoreConfig::new(
-        profile,
-        store.url(),
-        marquee_store::DEMO_EMAIL,
-        marquee_store::DEMO_PASSWORD,
-    );
-    c.machine_id = MachineIdSource::Fixed(machine.into());
-    Core::open(c).await.unwrap()
+    Core::open(config(profile, store, machine)).await.unwrap()
 }
 
+/// Waits until `core` has all of `title_id` and seeds it.
 async fn wait_seeding(core: &Core, title_id: &str) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let d = core
-            .downloads()
-            .into_iter()
-            .find(|d| d.title_id == title_id);
-        if d.as_ref()
-            .is_some_and(|d| d.state == DownloadState::Seeding)
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{title_id} finished downloading: {d:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for(
+        &format!("{title_id} to finish downloading"),
+        Duration::from_secs(120),
+        || async {
+            let d = core
+                .downloads()
+                .into_iter()
+                .find(|d| d.title_id == title_id);
+            match d {
+                Some(d) if d.state == DownloadState::Seeding => Ok(()),
+                other => Err(other),
+            }
+        },
+    )
+    .await
 }
 
 /// A viewer publishes a video; it is listed on the community shelf, signed by their device;
@@ -295,22 +280,7 @@ async fn marquee_downloads_a_torrent_made_and_seeded_by_standard_tools() {
     let dropped = core.drop_register(torrent.clone());
     let entry = core.torrent_import(&dropped.drop_id).await.unwrap();
     assert_eq!(entry.title.origin, TitleOrigin::External);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let d = core
-            .downloads()
-            .into_iter()
-            .find(|d| d.title_id == entry.title.id)
-            .unwrap();
-        if d.state == DownloadState::Seeding {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "Marquee finished the download: {d:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_seeding(&core, &entry.title.id).await;
     let exported = dir.path().join("exported.webm");
     core.title_export(&entry.title.id, &exported).await.unwrap();
     assert!(

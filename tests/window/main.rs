@@ -1,0 +1,11 @@
+//! The app in a real window, one test binary (`cargo test -p marquee --test window`): the app
+//! built with Tauri's production (`custom-protocol`) feature runs under Xvfb, driven by
+//! tauri-driver and WebKitWebDriver. One window at a time ([`common::ONE_WINDOW`]). The tests
+//! without a window (store, cores, BitTorrent interop) are `marquee-core`'s.
+
+// Xvfb, tauri-driver, waiting on the page, and the checks the tests share.
+mod common;
+// Rent and watch, against the embedded demo store and a `marquee-store` process; the restart.
+mod rent_and_watch;
+// Publishing a dropped video, finding it on the community shelf, playing it.
+mod publish_in_window;
