@@ -226,9 +226,11 @@ impl Core {
         self.torrents.listen_addr()
     }
 
-    /// Stops the torrent session.
+    /// Stops the torrent session and closes the profile's database. The core is not used
+    /// afterwards.
     pub async fn shutdown(&self) {
         self.torrents.stop().await;
+        self.library.close().await;
     }
 
     async fn resume_downloads(&self) -> Result<()> {

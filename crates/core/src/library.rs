@@ -142,6 +142,13 @@ impl Library {
         Library { db }
     }
 
+    /// Closes the profile's database (every part of the core shares this pool): waits for the
+    /// connections to finish and SQLite to fold its write-ahead log into `library.db`, so the
+    /// profile on disk is complete when the core has shut down.
+    pub(crate) async fn close(&self) {
+        self.db.close().await;
+    }
+
     /// Opens (creating and migrating) the profile database at `path` for its library alone.
     pub async fn open(path: &Path) -> Result<Library> {
         Ok(Library::new(crate::db::open(path).await?))

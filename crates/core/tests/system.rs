@@ -409,3 +409,59 @@ async fn a_profile_from_8100c10_opens_and_plays() {
     core.shutdown().await;
     store.shutdown().await;
 }
+
+/// Dropped `.torrent` files an attacker could hand a person: each is refused with a sentence,
+/// before librqbit sees it (it panics on names that are not UTF-8), and nothing is added.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_torrent_files_are_refused_in_words_and_add_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let core = Core::open(config(&dir.path().join("p"), &store, MACHINE_A))
+        .await
+        .unwrap();
+    let torrent = |name: &[u8]| {
+        let mut t = b"d4:infod6:lengthi10e4:name".to_vec();
+        t.extend_from_slice(format!("{}:", name.len()).as_bytes());
+        t.extend_from_slice(name);
+        t.extend_from_slice(b"12:piece lengthi16384e6:pieces20:");
+        t.extend_from_slice(&[7u8; 20]);
+        t.extend_from_slice(b"ee");
+        t
+    };
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        ("latin1.torrent", torrent(b"caf\xe9.webm"), "UTF-8"),
+        ("escape.torrent", torrent(b".."), "outside its folder"),
+        (
+            "truncated.torrent",
+            torrent(b"ok.webm")[..40].to_vec(),
+            "not a torrent file",
+        ),
+        (
+            "text.torrent",
+            b"hello, this is not bencode".to_vec(),
+            "not a torrent file",
+        ),
+    ];
+    for (file, bytes, says) in cases {
+        let path = dir.path().join(file);
+        std::fs::write(&path, &bytes).unwrap();
+        let dropped = core.drop_register(path);
+        let e = core.torrent_import(&dropped.drop_id).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TorrentRefused, "{file}: {e}");
+        assert!(e.to_string().contains(says), "{file}: {e}");
+        assert!(e.to_string().starts_with("This cannot be added: "), "{e}");
+    }
+    // A file that went away after it was dropped: drop it again.
+    let path = dir.path().join("gone.torrent");
+    std::fs::write(&path, torrent(b"ok.webm")).unwrap();
+    let dropped = core.drop_register(path.clone());
+    std::fs::remove_file(&path).unwrap();
+    let e = core.torrent_import(&dropped.drop_id).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::FileGone, "{e}");
+    // An id the shell never handed out.
+    let e = core.torrent_import("not-a-drop").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::FileGone, "{e}");
+    assert!(core.library_list().await.unwrap().is_empty());
+    core.shutdown().await;
+    store.shutdown().await;
+}

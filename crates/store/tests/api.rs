@@ -42,7 +42,7 @@ impl TestClock {
     }
 }
 
-async fn start(dir: &Path, tune: impl FnOnce(&mut StoreConfig)) -> Store {
+pub(crate) async fn start(dir: &Path, tune: impl FnOnce(&mut StoreConfig)) -> Store {
     let mut config =
         StoreConfig::loopback(dir.join("store"), Some(marquee_store::bundled_demo_dir()));
     tune(&mut config);

@@ -10,6 +10,8 @@ use std::time::Duration;
 mod api;
 // The same store on a PostgreSQL server the test starts itself.
 mod postgres;
+// `marquee-store seed` as its own process, serving a viewer.
+mod seed;
 
 /// Polls `check` until it returns `Ok`, and fails after `timeout` saying what never happened and
 /// what `check` saw last. The interval is short: the check is what waits, not the interval.
