@@ -82,7 +82,10 @@ impl Identity {
 pub fn set_aside_device_key(profile: &Path) -> Result<()> {
     let path = profile.join(DEVICE_KEY_FILE);
     if path.exists() {
-        let aside = profile.join(format!("{DEVICE_KEY_FILE}.other-{}", crate::time::now_s()));
+        let aside = profile.join(format!(
+            "{DEVICE_KEY_FILE}.other-{}",
+            crate::time::unix_now()
+        ));
         std::fs::rename(&path, aside).map_err(anyhow::Error::from)?;
     }
     Ok(())

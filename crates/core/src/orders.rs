@@ -115,7 +115,7 @@ impl Orders {
                 &torrent,
                 licence.as_deref(),
                 TitleOrigin::Store,
-                time::now_s(),
+                time::unix_now(),
             )
             .await?;
         let row = self.library.row(title_id).await?;

@@ -1,13 +1,7 @@
 //! Clock helpers. The core takes "now" from here so tests and, later, trusted store time have
 //! one place to hook in.
 
-/// Unix seconds now, from the local clock.
-pub fn now_s() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use marquee_protocol::clock::unix_now;
 
 const MONTHS: [&str; 12] = [
     "January",

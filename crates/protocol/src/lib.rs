@@ -5,6 +5,7 @@
 //! - [`sign`]: the signature contexts, with one way to sign and one way to verify;
 //! - [`swarm`]: the BitTorrent settings every Marquee peer shares (app, store seeder, seed node),
 //!   and how content is cut into pieces;
+//! - [`clock`]: Unix seconds, and a clock that tests can move;
 //! - [`client`]: the typed client of the store's API, used by the app and by `marquee-store seed`.
 //!
 //! The app's core depends on this crate and on `marquee-licence`, never on the store server.
@@ -13,6 +14,7 @@
 
 pub mod api;
 pub mod client;
+pub mod clock;
 pub mod sign;
 pub mod swarm;
 

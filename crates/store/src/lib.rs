@@ -100,45 +100,8 @@ pub struct StoreConfig {
     pub clock: Clock,
 }
 
-/// The store's clock, in Unix seconds: [`Clock::system`] unless configured otherwise. Every
-/// time the store writes or compares comes from here, so a test can move time on (expire a
-/// session, age a licence) without waiting for it.
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> i64 + Send + Sync>);
-
-impl Clock {
-    /// The computer's clock.
-    pub fn system() -> Clock {
-        Clock::from_fn(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0)
-        })
-    }
-
-    /// A clock that reads the time from `now`.
-    pub fn from_fn(now: impl Fn() -> i64 + Send + Sync + 'static) -> Clock {
-        Clock(Arc::new(now))
-    }
-
-    /// Unix seconds now.
-    pub fn now(&self) -> i64 {
-        (self.0)()
-    }
-}
-
-impl Default for Clock {
-    fn default() -> Self {
-        Clock::system()
-    }
-}
-
-impl std::fmt::Debug for Clock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Clock({})", self.now())
-    }
-}
+/// The clock the store reads (a test moves it on instead of waiting): the wire crate's.
+pub use marquee_protocol::clock::Clock;
 
 impl StoreConfig {
     /// A store on loopback with random ports, as the app embeds it.

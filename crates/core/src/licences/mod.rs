@@ -70,7 +70,7 @@ impl Licences {
         let before = self.clock.high_water();
         let now = self
             .clock
-            .now(time::now_s())
+            .now(time::unix_now())
             .map_err(|b| Error::ClockBehind {
                 local: time::human_utc(b.local),
                 trusted: time::human_utc(b.trusted),
@@ -86,7 +86,9 @@ impl Licences {
 
     /// "Now" for a report that must never fail: the trusted mark when the clock is behind it.
     pub(crate) fn now_or_mark(&self) -> i64 {
-        self.clock.now(time::now_s()).unwrap_or_else(|b| b.trusted)
+        self.clock
+            .now(time::unix_now())
+            .unwrap_or_else(|b| b.trusted)
     }
 
     /// Verifies the store's signed time and lets it confirm the clock.
@@ -98,7 +100,7 @@ impl Licences {
             &t.signature,
         )
         .map_err(|e| Error::CatalogUntrusted(format!("its clock reading: {e}")))?;
-        self.clock.confirm(t.time, time::now_s());
+        self.clock.confirm(t.time, time::unix_now());
         Ok(())
     }
 
@@ -187,7 +189,7 @@ impl Licences {
                 return state;
             }
         };
-        let now = time::now_s().max(self.clock.high_water());
+        let now = time::unix_now().max(self.clock.high_water());
         match licence.check_time(now, row.first_frame_at) {
             Ok(Validity::NotStarted { start_by }) => state.start_by_ms = Some(start_by * 1000),
             Ok(Validity::Running { ends_at }) => {
@@ -225,7 +227,7 @@ impl Licences {
             .map_err(|_| Error::LicenceInvalid("not base64".into()))?;
         self.verified(&row.title, &bytes)?;
         self.library
-            .replace_licence(title_id, &bytes, time::now_s())
+            .replace_licence(title_id, &bytes, time::unix_now())
             .await?;
         self.library.row(title_id).await
     }

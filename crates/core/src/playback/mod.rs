@@ -78,7 +78,7 @@ impl Playback {
         let now = if row.licence.is_some() {
             self.licences.trusted_now().await?
         } else {
-            time::now_s()
+            time::unix_now()
         };
         let (handle, _) = self.torrents.ensure(&row, None).await?;
         let (opener, plaintext_len, licence) = match &row.licence {

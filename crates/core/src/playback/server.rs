@@ -268,7 +268,7 @@ async fn play(
     };
     if let Some(licence) = &title.licence {
         let first = title.first_frame_at.load(Ordering::SeqCst);
-        let now = match title.clock.now(crate::time::now_s()) {
+        let now = match title.clock.now(crate::time::unix_now()) {
             Ok(t) => t,
             Err(_) => return refuse(StatusCode::FORBIDDEN, "the computer's clock is behind"),
         };

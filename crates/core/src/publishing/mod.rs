@@ -308,7 +308,7 @@ impl Publishing {
             info_hash: info_hash.clone(),
             torrent: base64::engine::general_purpose::STANDARD.encode(&torrent),
             poster: poster.map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
-            published_at: time::now_s(),
+            published_at: time::unix_now(),
         };
         let title = self
             .store
@@ -326,7 +326,7 @@ impl Publishing {
                 &torrent,
                 None,
                 TitleOrigin::Published,
-                time::now_s(),
+                time::unix_now(),
             )
             .await?;
         self.torrents.insert(&title.id, handle);
@@ -510,7 +510,7 @@ impl Publishing {
                 &meta.torrent_bytes,
                 None,
                 TitleOrigin::External,
-                time::now_s(),
+                time::unix_now(),
             )
             .await?;
         self.torrents.insert(&title.id, handle);
