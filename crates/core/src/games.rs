@@ -100,8 +100,10 @@ impl Games {
                     let mut head = [0u8; HEADER_LEN];
                     std::io::Read::read_exact(&mut input, &mut head)
                         .map_err(anyhow::Error::from)?;
-                    let header =
-                        Header::parse(&head).map_err(|e| Error::Playback(e.to_string()))?;
+                    // Not playback: a game is installed, and a damaged download is downloaded again.
+                    let header = Header::parse(&head).map_err(|e| {
+                        Error::Download(format!("the game's download is damaged ({e})"))
+                    })?;
                     let key = licence
                         .unwrap_key(&keys, &header.nonce_prefix)
                         .map_err(Error::from_licence)?;
