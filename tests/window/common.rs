@@ -210,6 +210,13 @@ pub async fn painted(c: &Client, what: &str) {
     .await;
 }
 
+/// Waits for the page to settle (see [`painted`]), then saves a screenshot as `dir/name`.
+pub async fn screenshot(c: &Client, what: &str, dir: &std::path::Path, name: &str) {
+    painted(c, what).await;
+    let png = c.screenshot().await.expect("a screenshot");
+    std::fs::write(dir.join(name), png).expect("saving the screenshot");
+}
+
 /// The wallet balance the page shows, in cents, once it shows one.
 pub async fn wallet_cents(c: &Client) -> i64 {
     wallet_cents_where(c, "the wallet balance", "true").await

@@ -87,8 +87,7 @@ async fn publish_a_dropped_video_and_play_it_from_the_community_shelf() {
         Duration::from_secs(10),
     )
     .await;
-    painted(&c, "the publish sheet to settle").await;
-    std::fs::write(out.join("publish.png"), c.screenshot().await.unwrap()).unwrap();
+    screenshot(&c, "the publish sheet to settle", &out, "publish.png").await;
 
     c.find(Locator::Css("[data-testid=publish-submit]"))
         .await
@@ -123,12 +122,13 @@ async fn publish_a_dropped_video_and_play_it_from_the_community_shelf() {
         Duration::from_secs(30),
     )
     .await;
-    painted(&c, "the community shelf to settle").await;
-    std::fs::write(
-        out.join("community-shelf.png"),
-        c.screenshot().await.unwrap(),
+    screenshot(
+        &c,
+        "the community shelf to settle",
+        &out,
+        "community-shelf.png",
     )
-    .unwrap();
+    .await;
     c.find(Locator::Css(&format!(
         "[data-testid=shelf-community] [data-testid={card}]"
     )))

@@ -57,9 +57,10 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
         Duration::from_secs(30),
     )
     .await;
-    painted(&c, "the storefront to settle").await;
     if store_url.is_none() {
-        std::fs::write(out.join("store.png"), c.screenshot().await.unwrap()).unwrap();
+        screenshot(&c, "the storefront to settle", &out, "store.png").await;
+    } else {
+        painted(&c, "the storefront to settle").await;
     }
     c.find(Locator::Css(&card))
         .await
@@ -114,12 +115,13 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
         Duration::from_secs(10),
     )
     .await;
-    painted(&c, "the player and the progress text to settle").await;
-    std::fs::write(
-        out.join("rent-and-watch.png"),
-        c.screenshot().await.unwrap(),
+    screenshot(
+        &c,
+        "the player and the progress text to settle",
+        &out,
+        "rent-and-watch.png",
     )
-    .unwrap();
+    .await;
     // The first frame started the rental in the library; closing before that report arrived
     // would leave the restart below with a rental that never started.
     poll(
@@ -171,8 +173,7 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
             Duration::from_secs(60),
         )
         .await;
-        painted(&c, "the library to settle").await;
-        std::fs::write(out.join("library.png"), c.screenshot().await.unwrap()).unwrap();
+        screenshot(&c, "the library to settle", &out, "library.png").await;
     }
     c.wait()
         .at_most(Duration::from_secs(60))
