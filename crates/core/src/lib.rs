@@ -63,6 +63,9 @@ pub struct CoreConfig {
     pub password: String,
     /// Where the torrent session listens for peers.
     pub peer_listen: SocketAddr,
+    /// A listener for the playback server bound beforehand (the shell's, so the window's CSP
+    /// names its origin); `None` binds 127.0.0.1 on a random port.
+    pub playback_listener: Option<playback::PlaybackListener>,
 }
 
 impl CoreConfig {
@@ -82,6 +85,7 @@ impl CoreConfig {
             email: email.into(),
             password: password.into(),
             peer_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            playback_listener: None,
         }
     }
 }
@@ -173,6 +177,7 @@ impl Core {
                 sync.clone(),
                 torrents.clone(),
                 identity.clone(),
+                config.playback_listener.as_ref(),
             )
             .await?,
         );
@@ -317,8 +322,9 @@ impl Core {
         self.playback.open(title_id).await
     }
 
-    /// Saves the playback position; the first report with `first_frame` starts the rental
-    /// window.
+    /// Saves the playback position; a report with `first_frame` starts the rental window if the
+    /// playback server has not already (a rental's window starts with the first clear bytes it
+    /// sends, whoever asks for them).
     pub async fn playback_report(
         &self,
         title_id: &str,

@@ -355,6 +355,18 @@ impl Library {
         Ok(())
     }
 
+    /// Records the first play of a title, unless one is recorded (the first one stays).
+    pub async fn start_window(&self, title_id: &str, at: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE library SET first_frame_at = COALESCE(first_frame_at, ?) WHERE title_id = ?",
+        )
+        .bind(at)
+        .bind(title_id)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
     /// Marks titles whose licence the store revoked.
     pub async fn mark_revoked(&self, title_id: &str) -> Result<()> {
         sqlx::query("UPDATE library SET revoked = 1 WHERE title_id = ?")

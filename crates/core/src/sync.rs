@@ -1,7 +1,7 @@
 //! Keeping licences honest over time: the store's signed time, the licences it revoked, and
 //! first frames reported to it (retried when the store was unreachable).
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use marquee_licence::DeviceId;
@@ -10,6 +10,7 @@ use marquee_protocol::StoreClient;
 use crate::error::Result;
 use crate::library::{Library, LibraryRow};
 use crate::licences::Licences;
+use crate::playback::PlaybackServer;
 
 /// The exchange with the store about licences, and when it last happened.
 pub(crate) struct LicenceSync {
@@ -19,6 +20,8 @@ pub(crate) struct LicenceSync {
     device_id: DeviceId,
     /// When the store last told us its time and revocations.
     last_sync: Mutex<Option<Instant>>,
+    /// The playback server, told of revocations so that running streams stop.
+    playback: OnceLock<PlaybackServer>,
 }
 
 impl LicenceSync {
@@ -34,7 +37,13 @@ impl LicenceSync {
             licences,
             device_id,
             last_sync: Mutex::new(None),
+            playback: OnceLock::new(),
         }
+    }
+
+    /// Tells `server` of every revocation from now on (it starts after this sync exists).
+    pub(crate) fn watch_playback(&self, server: PlaybackServer) {
+        let _ = self.playback.set(server);
     }
 
     /// [`LicenceSync::sync`], unless it ran in the last minute: playback asks before every
@@ -71,9 +80,15 @@ impl LicenceSync {
                 continue;
             };
             let id = hex::encode(licence.licence_id);
-            if status.revoked.contains(&id) && !row.revoked {
-                self.library.mark_revoked(&row.title.id).await?;
-                tracing::info!(title = %row.title.id, "licence revoked by the store");
+            if status.revoked.contains(&id) {
+                if !row.revoked {
+                    self.library.mark_revoked(&row.title.id).await?;
+                    tracing::info!(title = %row.title.id, "licence revoked by the store");
+                }
+                // After the library knows, so a reopen cannot slip in between.
+                if let Some(server) = self.playback.get() {
+                    server.revoke(licence.licence_id);
+                }
             }
             if let (Some(at), false) = (row.first_frame_at, row.first_frame_reported) {
                 if self.store.first_frame(&id, at).await.is_ok() {

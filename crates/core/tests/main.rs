@@ -13,6 +13,8 @@ use marquee_store::{Store, StoreConfig};
 
 // Renting, streaming, revoking and moving licences between two computers.
 mod system;
+// The playback server against clients other than the window: rentals, origins, revocation, load.
+mod serving;
 // Standard BitTorrent clients from Debian (aria2c, transmission-create) against Marquee.
 mod interop;
 

@@ -6,12 +6,14 @@ mod server;
 
 pub use server::*;
 
+use std::net::SocketAddr;
 use std::sync::atomic::AtomicI64;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use librqbit::ManagedTorrent;
 use marquee_licence::container::{Header, Opener, HEADER_LEN};
+use marquee_licence::LicenceKind;
 use tokio::io::AsyncReadExt;
 
 use crate::api::{PlaybackSource, TitleKind};
@@ -22,6 +24,40 @@ use crate::licences::Licences;
 use crate::sync::LicenceSync;
 use crate::time;
 use crate::torrents::Torrents;
+
+/// A loopback listener bound before the core opens, for its playback server. The shell binds it
+/// before the window exists so the window's CSP can allow exactly this origin for media; the
+/// first core that opens takes it (clones share the one listener).
+#[derive(Clone, Debug)]
+pub struct PlaybackListener {
+    addr: SocketAddr,
+    listener: Arc<Mutex<Option<std::net::TcpListener>>>,
+}
+
+impl PlaybackListener {
+    /// Binds 127.0.0.1 on a random port.
+    pub fn bind_loopback() -> std::io::Result<PlaybackListener> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        Ok(PlaybackListener {
+            addr: listener.local_addr()?,
+            listener: Arc::new(Mutex::new(Some(listener))),
+        })
+    }
+
+    /// Where it listens.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The origin pages load from it: `http://127.0.0.1:PORT`.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn take(&self) -> Option<std::net::TcpListener> {
+        self.listener.lock().expect("playback listener").take()
+    }
+}
 
 /// The playback server and what opening a title needs.
 pub(crate) struct Playback {
@@ -34,16 +70,31 @@ pub(crate) struct Playback {
 }
 
 impl Playback {
-    /// Starts the playback server.
+    /// Starts the playback server, on `listener` when one is given and still free, else on a
+    /// random loopback port. It tells `sync` so revocations stop running streams.
     pub(crate) async fn start(
         library: Library,
         licences: Arc<Licences>,
         sync: Arc<LicenceSync>,
         torrents: Arc<Torrents>,
         identity: Arc<Identity>,
+        listener: Option<&PlaybackListener>,
     ) -> Result<Playback> {
+        let server = match listener {
+            Some(l) => match l.take() {
+                Some(bound) => PlaybackServer::start_on(bound)?,
+                None => {
+                    // Another core of this run took it: playing still works wherever the
+                    // window's CSP does not pin the origin.
+                    tracing::warn!(addr = %l.local_addr(), "the playback listener is taken; binding another port");
+                    PlaybackServer::start().await?
+                }
+            },
+            None => PlaybackServer::start().await?,
+        };
+        sync.watch_playback(server.clone());
         Ok(Playback {
-            server: PlaybackServer::start().await?,
+            server,
             library,
             licences,
             sync,
@@ -100,7 +151,23 @@ impl Playback {
             }
             None => (None, row.title.size_bytes, None),
         };
-        self.server.open(
+        // A rental's window starts with its first clear bytes, whoever fetched them.
+        let on_first_bytes = licence
+            .as_ref()
+            .filter(|l| l.kind == LicenceKind::Rent)
+            .map(|_| {
+                let (library, sync, id) =
+                    (self.library.clone(), self.sync.clone(), title_id.to_owned());
+                Box::new(move |at: i64| {
+                    let (library, sync, id) = (library.clone(), sync.clone(), id.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = window_started(&library, &sync, &id, at).await {
+                            tracing::warn!(title = %id, error = %e, "recording the first play");
+                        }
+                    });
+                }) as OnFirstBytes
+            });
+        self.server.open_with(
             title_id,
             OpenTitle {
                 torrent: handle,
@@ -111,6 +178,7 @@ impl Playback {
                 first_frame_at: AtomicI64::new(row.first_frame_at.unwrap_or(0)),
                 clock: self.licences.clock(),
             },
+            on_first_bytes,
         );
         Ok(PlaybackSource {
             title_id: title_id.to_owned(),
@@ -120,8 +188,8 @@ impl Playback {
         })
     }
 
-    /// Saves the playback position; the first report with `first_frame` starts the rental
-    /// window.
+    /// Saves the playback position; a report with `first_frame` starts the rental window if the
+    /// first bytes the server sent have not already.
     pub(crate) async fn report(
         &self,
         title_id: &str,
@@ -135,14 +203,27 @@ impl Playback {
             .await?;
         if first_frame {
             self.server.first_frame(title_id, now);
-            if let Some(row) = self.library.get(title_id).await? {
-                if let Some(at) = row.first_frame_at.filter(|_| !row.first_frame_reported) {
-                    self.sync.report_first_frame(&row, at);
-                }
-            }
+            window_started(&self.library, &self.sync, title_id, now).await?;
         }
         Ok(())
     }
+}
+
+/// Records the first play of a title at `at` unless one is recorded (the first one stays), and
+/// tells the store in the background; [`LicenceSync::sync`] retries what it could not.
+async fn window_started(
+    library: &Library,
+    sync: &LicenceSync,
+    title_id: &str,
+    at: i64,
+) -> Result<()> {
+    library.start_window(title_id, at).await?;
+    if let Some(row) = library.get(title_id).await? {
+        if let Some(at) = row.first_frame_at.filter(|_| !row.first_frame_reported) {
+            sync.report_first_frame(&row, at);
+        }
+    }
+    Ok(())
 }
 
 /// Reads and parses the container header through the torrent's stream.

@@ -6,8 +6,15 @@
 //! request, and answers Range requests with 206 by reading only the container chunks that
 //! cover the range from librqbit's file stream (which fetches the pieces under the read position
 //! first), verifying and decrypting each chunk before any of its bytes leave.
+//!
+//! Beyond the token, it refuses requests that carry another page's `Origin` (a browser tab that
+//! learnt a URL still gets nothing), answers at most [`MAX_REQUESTS`] at once (503 past that),
+//! and re-checks a licensed title before every chunk it sends: a stream stops when the store
+//! revokes the licence or the rental window ends. The first clear bytes of a rental start its
+//! window (see [`PlaybackServer::open_with`]), so fetching the URL without the window's player
+//! cannot watch a rental for free.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -21,10 +28,11 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, StatusCode};
 use librqbit::ManagedTorrent;
 use marquee_licence::container::Opener;
-use marquee_licence::Licence;
+use marquee_licence::{Licence, LicenceKind};
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt};
+use tokio::sync::Semaphore;
 
 use super::range::{parse_range, RangeRequest};
 
@@ -41,6 +49,20 @@ impl<T: AsyncRead + AsyncSeek> AsyncReadSeek for T {}
 
 /// Block size for clear (free) titles.
 const CLEAR_BLOCK: u64 = 64 * 1024;
+
+/// How many requests the server answers at once. A `<video>` keeps one or two range requests
+/// open (a few more while it seeks) and the publish sheet's preview one more, and librqbit lends
+/// only eight file streams at a time anyway. Past this a request gets 503 with `Retry-After` at
+/// once rather than queueing, so a local process holding requests open cannot pile up work or
+/// memory without bound.
+pub const MAX_REQUESTS: usize = 16;
+
+/// What a 503 asks the client to wait, seconds: a media element retries a busy server.
+const RETRY_AFTER_S: u32 = 1;
+
+/// Called once, with the trusted time, when the first clear bytes of a rental leave the server:
+/// the core records the start of the rental window and tells the store.
+pub type OnFirstBytes = Box<dyn Fn(i64) + Send + Sync>;
 
 /// A title the window may play.
 pub struct OpenTitle {
@@ -60,12 +82,28 @@ pub struct OpenTitle {
     pub clock: Arc<crate::licences::clock::TrustedClock>,
 }
 
+/// Licence ids the store revoked this run, shared by the server and every title it serves.
+type Revoked = Arc<RwLock<HashSet<[u8; 16]>>>;
+
+/// An open title and what it needs to keep checking while it streams.
+pub struct Served {
+    title: OpenTitle,
+    /// Checked before every chunk. Kept by licence, not title: a stream of an earlier opening
+    /// stops too, and a purchase moved back here (a new licence) plays.
+    revoked: Revoked,
+    /// For rentals: starts the window when the first clear bytes leave.
+    on_first_bytes: Option<OnFirstBytes>,
+}
+
 /// The running server.
 #[derive(Clone)]
 pub struct PlaybackServer {
     addr: SocketAddr,
     token: Arc<str>,
-    titles: Arc<RwLock<HashMap<String, Arc<OpenTitle>>>>,
+    titles: Arc<RwLock<HashMap<String, Arc<Served>>>>,
+    /// One permit per request being answered (its body included), [`MAX_REQUESTS`] in all.
+    permits: Arc<Semaphore>,
+    revoked: Revoked,
 }
 
 #[derive(Clone)]
@@ -78,6 +116,23 @@ impl PlaybackServer {
     /// Binds 127.0.0.1 on a random port and serves until the runtime ends.
     pub async fn start() -> anyhow::Result<PlaybackServer> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        Self::serve_on(listener)
+    }
+
+    /// Serves on a listener bound before the core opened (the shell binds it first, so the
+    /// window's CSP can name the server's exact origin). It must be bound to 127.0.0.1: the
+    /// server answers only that Host.
+    pub fn start_on(listener: std::net::TcpListener) -> anyhow::Result<PlaybackServer> {
+        let addr = listener.local_addr()?;
+        anyhow::ensure!(
+            addr.ip() == std::net::Ipv4Addr::LOCALHOST,
+            "the playback server listens on 127.0.0.1 only, not {addr}"
+        );
+        listener.set_nonblocking(true)?;
+        Self::serve_on(tokio::net::TcpListener::from_std(listener)?)
+    }
+
+    fn serve_on(listener: tokio::net::TcpListener) -> anyhow::Result<PlaybackServer> {
         let addr = listener.local_addr()?;
         let mut raw = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut raw);
@@ -85,6 +140,8 @@ impl PlaybackServer {
             addr,
             token: hex::encode(raw).into(),
             titles: Arc::default(),
+            permits: Arc::new(Semaphore::new(MAX_REQUESTS)),
+            revoked: Revoked::default(),
         };
         let shared = Shared {
             server: server.clone(),
@@ -101,14 +158,31 @@ impl PlaybackServer {
 
     /// Makes a title playable (or replaces it).
     pub fn open(&self, title_id: &str, title: OpenTitle) {
+        self.open_with(title_id, title, None);
+    }
+
+    /// Makes a title playable (or replaces it); `on_first_bytes` runs once, when the first
+    /// clear bytes of a rental leave (whoever asked for them: the window, or anything else
+    /// holding the URL), unless its first frame is already known.
+    pub fn open_with(
+        &self,
+        title_id: &str,
+        title: OpenTitle,
+        on_first_bytes: Option<OnFirstBytes>,
+    ) {
+        let served = Served {
+            title,
+            revoked: self.revoked.clone(),
+            on_first_bytes,
+        };
         self.titles
             .write()
             .expect("playback lock")
-            .insert(title_id.to_owned(), Arc::new(title));
+            .insert(title_id.to_owned(), Arc::new(served));
     }
 
     /// The open title, if any.
-    pub fn get(&self, title_id: &str) -> Option<Arc<OpenTitle>> {
+    pub fn get(&self, title_id: &str) -> Option<Arc<Served>> {
         self.titles
             .read()
             .expect("playback lock")
@@ -119,9 +193,79 @@ impl PlaybackServer {
     /// Records the first frame of an open title.
     pub fn first_frame(&self, title_id: &str, at: i64) {
         if let Some(t) = self.get(title_id) {
-            let _ = t
-                .first_frame_at
-                .compare_exchange(0, at, Ordering::SeqCst, Ordering::SeqCst);
+            let _ =
+                t.title
+                    .first_frame_at
+                    .compare_exchange(0, at, Ordering::SeqCst, Ordering::SeqCst);
+        }
+    }
+
+    /// The store revoked a licence: streams of its title stop before their next chunk and new
+    /// requests are refused.
+    pub fn revoke(&self, licence_id: [u8; 16]) {
+        self.revoked
+            .write()
+            .expect("revocations lock")
+            .insert(licence_id);
+    }
+}
+
+impl Served {
+    /// The title as it was opened.
+    pub fn title(&self) -> &OpenTitle {
+        &self.title
+    }
+
+    /// Whether a licensed title may still send bytes now: not revoked, clock trusted, window
+    /// open. Free titles always may.
+    fn check_licence(&self) -> Result<(), String> {
+        let Some(licence) = &self.title.licence else {
+            return Ok(());
+        };
+        if self
+            .revoked
+            .read()
+            .expect("revocations lock")
+            .contains(&licence.licence_id)
+        {
+            return Err("the store revoked this licence".into());
+        }
+        let first = self.title.first_frame_at.load(Ordering::SeqCst);
+        let now = self
+            .title
+            .clock
+            .now(crate::time::unix_now())
+            .map_err(|_| "the computer's clock is behind".to_owned())?;
+        licence
+            .check_time(now, (first != 0).then_some(first))
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Clear bytes of the title are leaving: a rental's window starts now if it has not yet.
+    fn bytes_sent(&self) {
+        let (Some(licence), Some(start)) = (&self.title.licence, &self.on_first_bytes) else {
+            return;
+        };
+        if licence.kind != LicenceKind::Rent
+            || self.title.first_frame_at.load(Ordering::SeqCst) != 0
+        {
+            return;
+        }
+        // The licences' "now that never fails" (`Licences::now_or_mark`) on the same clock: the
+        // request was checked against it a moment ago.
+        let at = self
+            .title
+            .clock
+            .now(crate::time::unix_now())
+            .unwrap_or_else(|b| b.trusted);
+        let won = self
+            .title
+            .first_frame_at
+            .compare_exchange(0, at, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok();
+        if won {
+            start(at);
         }
     }
 }
@@ -134,12 +278,15 @@ const APP_ORIGINS: [&str; 3] = [
     "https://tauri.localhost",
 ];
 
+fn app_origin(origin: &HeaderValue) -> bool {
+    APP_ORIGINS
+        .iter()
+        .any(|o| origin.as_bytes() == o.as_bytes())
+}
+
 fn cors(headers: &HeaderMap, resp: &mut Response) {
     if let Some(origin) = headers.get(header::ORIGIN) {
-        if APP_ORIGINS
-            .iter()
-            .any(|o| origin.as_bytes() == o.as_bytes())
-        {
+        if app_origin(origin) {
             let h = resp.headers_mut();
             h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
             h.insert(header::VARY, HeaderValue::from_static("Origin"));
@@ -163,7 +310,7 @@ async fn serve(listener: tokio::net::TcpListener, shared: Shared) {
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let shared = shared.clone();
-                async move { Ok::<_, std::convert::Infallible>(route(&shared, req).await) }
+                async move { Ok::<_, std::convert::Infallible>(bounded(&shared, req).await) }
             });
             let io = hyper_util::rt::TokioIo::new(stream);
             // A client that goes away mid-response is normal for media: nothing to report.
@@ -172,6 +319,28 @@ async fn serve(listener: tokio::net::TcpListener, shared: Shared) {
                 .await;
         });
     }
+}
+
+/// Answers a request while holding one of the server's permits, or 503 when all are taken. The
+/// permit lives in the response body, so a streaming response holds it until its last byte is
+/// written or the client goes away.
+async fn bounded<B>(shared: &Shared, req: Request<B>) -> Response {
+    let Ok(permit) = shared.server.permits.clone().try_acquire_owned() else {
+        let mut resp = refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the playback server is busy",
+        );
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_S));
+        return resp;
+    };
+    route(shared, req).await.map(|body| {
+        body.map_frame(move |frame| {
+            let _held = &permit;
+            frame
+        })
+        .boxed_unsync()
+    })
 }
 
 /// `/{token}/play/{title}`: GET and HEAD play, OPTIONS is the CORS preflight.
@@ -232,6 +401,14 @@ fn authorised(
     if !host_ok {
         return Err((StatusCode::FORBIDDEN, "wrong host"));
     }
+    // A page of another origin (a browser tab given the URL) gets nothing. The window's own
+    // pages are allowed: WebKitGTK (2.50) sends no `Origin` for a `<video>` without
+    // `crossorigin` (`Sec-Fetch-Mode: no-cors`) and `Origin: tauri://localhost` for a
+    // `crossorigin` video and for `fetch` (`cors`), as seen in the window tests.
+    if let Some(origin) = headers.get(header::ORIGIN).filter(|o| !app_origin(o)) {
+        tracing::debug!(?origin, "playback refused a request from another origin");
+        return Err((StatusCode::FORBIDDEN, "foreign origin"));
+    }
     Ok(())
 }
 
@@ -263,19 +440,13 @@ async fn play(
     if let Err((status, why)) = authorised(shared, token, headers) {
         return refuse(status, why);
     }
-    let Some(title) = shared.server.get(title_id) else {
+    let Some(served) = shared.server.get(title_id) else {
         return refuse(StatusCode::NOT_FOUND, "this title is not open for playback");
     };
-    if let Some(licence) = &title.licence {
-        let first = title.first_frame_at.load(Ordering::SeqCst);
-        let now = match title.clock.now(crate::time::unix_now()) {
-            Ok(t) => t,
-            Err(_) => return refuse(StatusCode::FORBIDDEN, "the computer's clock is behind"),
-        };
-        if let Err(e) = licence.check_time(now, (first != 0).then_some(first)) {
-            return refuse(StatusCode::FORBIDDEN, &e.to_string());
-        }
+    if let Err(why) = served.check_licence() {
+        return refuse(StatusCode::FORBIDDEN, &why);
     }
+    let title = &served.title;
     let len = title.plaintext_len;
     let range = parse_range(
         headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
@@ -299,8 +470,8 @@ async fn play(
     } else {
         match title.torrent.clone().stream(0).await {
             Ok(file) => {
-                let chunks =
-                    plaintext_stream(title.clone(), Box::pin(file), start, end).map_ok(Frame::data);
+                let chunks = plaintext_stream(served.clone(), Box::pin(file), start, end)
+                    .map_ok(Frame::data);
                 let mut resp = hyper::Response::new(StreamBody::new(chunks).boxed_unsync());
                 *resp.status_mut() = status;
                 resp
@@ -328,14 +499,17 @@ async fn play(
 }
 
 /// Yields the clear bytes `start..=end`, one chunk at a time, each verified before it leaves.
+/// Before each chunk the licence is checked again (a long stream must not outlive a revocation
+/// or the rental window; an error ends the response mid-body); the first chunk of a rental
+/// starts its window.
 pub fn plaintext_stream(
-    title: Arc<OpenTitle>,
+    title: Arc<Served>,
     file: FileReader,
     start: u64,
     end: u64,
 ) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send {
     struct St {
-        title: Arc<OpenTitle>,
+        title: Arc<Served>,
         file: FileReader,
         pos: u64,
         end: u64,
@@ -352,7 +526,11 @@ pub fn plaintext_stream(
         if st.pos > st.end {
             return Ok(None);
         }
-        let bytes = read_at(&mut st.file, &st.title, st.pos, st.end, &mut st.buf).await?;
+        st.title
+            .check_licence()
+            .map_err(|why| std::io::Error::new(std::io::ErrorKind::PermissionDenied, why))?;
+        let bytes = read_at(&mut st.file, &st.title.title, st.pos, st.end, &mut st.buf).await?;
+        st.title.bytes_sent();
         st.pos += bytes.len() as u64;
         Ok(Some((bytes, st)))
     })

@@ -1,0 +1,302 @@
+//! The playback server as a local process other than the window sees it: a rental fetched
+//! straight from its URL starts its window, pages of other origins get nothing, a stream stops
+//! when its licence is revoked, and requests past the server's bound are turned away.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use marquee_core::api::{LibraryEntry, LicenceStatus};
+use marquee_core::playback::MAX_REQUESTS;
+use marquee_core::Core;
+use marquee_store::{Store, StoreConfig};
+
+use crate::{config, demo_dir, start_store, wait_for};
+
+const MACHINE: &str = "7e1d2c3b4a5f46e7a8b9c0d1e2f3a4b5";
+const MIB: usize = 1024 * 1024;
+
+async fn entry(core: &Core, title_id: &str) -> LibraryEntry {
+    core.library_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.title.id == title_id)
+        .expect("the title is in the library")
+}
+
+/// The store's record of a licence's first play: (first_frame_at, issued_at), read from its
+/// database (the API does not show it).
+async fn store_first_play(store_dir: &Path, title_id: &str) -> (Option<i64>, i64) {
+    use sqlx::Row;
+    let url = format!("sqlite://{}?mode=ro", store_dir.join("store.db").display());
+    let db = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let row = sqlx::query("SELECT first_frame_at, issued_at FROM licences WHERE title_id = ?")
+        .bind(title_id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let found = (row.get("first_frame_at"), row.get("issued_at"));
+    db.close().await;
+    found
+}
+
+/// A rental fetched with curl-like requests (no window, no `playback_report`) starts its
+/// 48-hour window with the first clear bytes: the library shows it running and the store has
+/// its first play. A request from another page's origin is refused before any byte.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rental_fetched_without_the_window_starts_and_other_origins_get_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let core = Core::open(config(&dir.path().join("p"), &store, MACHINE))
+        .await
+        .unwrap();
+    core.title_acquire("neon-harbor", "rent-1").await.unwrap();
+    let source = core.playback_open("neon-harbor").await.unwrap();
+    assert_eq!(
+        entry(&core, "neon-harbor").await.licence.status,
+        LicenceStatus::NotStarted
+    );
+    let http = reqwest::Client::new();
+
+    // A web page that learnt the URL: refused, nothing decrypted, the window not started.
+    let evil = http
+        .get(&source.url)
+        .header("Range", "bytes=0-65535")
+        .header("Origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(evil.status(), 403);
+    let body = evil.bytes().await.unwrap();
+    assert!(body.len() < 100, "no media bytes: {body:?}");
+    assert_eq!(
+        entry(&core, "neon-harbor").await.licence.status,
+        LicenceStatus::NotStarted,
+        "a refused request does not start the window"
+    );
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, &source.url)
+        .header("Origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 403);
+
+    // A plain GET with a Range, as curl sends it: the first clear bytes start the window.
+    let original = std::fs::read(demo_dir().join("media/neon-harbor.webm")).unwrap();
+    let resp = http
+        .get(&source.url)
+        .header("Range", "bytes=0-65535")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 206);
+    assert!(resp.bytes().await.unwrap()[..] == original[..65536]);
+    let running = wait_for(
+        "the rental window to start in the library",
+        Duration::from_secs(30),
+        || async {
+            let e = entry(&core, "neon-harbor").await;
+            match e.licence.status {
+                LicenceStatus::Running => Ok(e.licence),
+                _ => Err(e.licence),
+            }
+        },
+    )
+    .await;
+    let ends_at_s = running.ends_at_ms.expect("a running rental ends") / 1000;
+    let store_dir = dir.path().join("store");
+    let (first, issued) = wait_for(
+        "the store to hear of the first play",
+        Duration::from_secs(30),
+        || async {
+            match store_first_play(&store_dir, "neon-harbor").await {
+                (Some(first), issued) => Ok((first, issued)),
+                seen => Err(seen),
+            }
+        },
+    )
+    .await;
+    assert!(
+        first >= issued,
+        "the first play {first} is not before the licence {issued}"
+    );
+    assert_eq!(
+        ends_at_s,
+        first + 48 * 3600,
+        "both sides agree on when it started"
+    );
+
+    // The window's own page (a `crossorigin` video, a fetch) is served.
+    let own = http
+        .get(&source.url)
+        .header("Range", "bytes=0-1")
+        .header("Origin", "tauri://localhost")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 206);
+    assert_eq!(
+        own.headers()["access-control-allow-origin"],
+        "tauri://localhost"
+    );
+    core.shutdown().await;
+    store.shutdown().await;
+}
+
+/// A demo catalog of one rental whose media is `len` bytes (a byte pattern: the playback server
+/// does not parse media), large enough that no socket buffer holds all of it.
+fn long_film_demo(dir: &Path, len: usize) -> PathBuf {
+    let demo = dir.join("demo");
+    let media = demo.join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+    std::fs::write(media.join("long-film.webm"), bytes).unwrap();
+    for f in ["long-film.jpg", "long-film-backdrop.jpg"] {
+        std::fs::copy(demo_dir().join("media/neon-harbor.jpg"), media.join(f)).unwrap();
+    }
+    let catalog = serde_json::json!([{
+        "id": "long-film", "kind": "film", "name": "Long Film",
+        "synopsis": "A film long enough to be cut off.", "year": 2026, "runtime_s": 3600,
+        "genre": "Drama", "studio": "Test Pictures", "new_release": true,
+        "offer": "rent", "price_cents": 400, "series": null, "artist": null,
+        "media": "long-film.webm", "mime": "video/webm",
+        "poster": "long-film.jpg", "backdrop": "long-film-backdrop.jpg",
+        "width": 1280, "height": 720, "licence_to_share": null
+    }]);
+    std::fs::write(demo.join("catalog.json"), catalog.to_string()).unwrap();
+    demo
+}
+
+async fn session_token(store: &Store) -> String {
+    let resp: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/sessions", store.url()))
+        .json(&serde_json::json!({
+            "email": marquee_store::DEMO_EMAIL,
+            "password": marquee_store::DEMO_PASSWORD,
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    resp["token"].as_str().unwrap().to_owned()
+}
+
+/// More requests than the server's bound at once: the one past it gets 503 with Retry-After,
+/// and the server answers again once they end. A long stream whose licence the store revokes
+/// stops after the next sync: the rest of its body never arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn busy_gets_503_and_a_revoked_stream_stops_midway() {
+    const LEN: usize = 64 * MIB;
+    let dir = tempfile::tempdir().unwrap();
+    let demo = long_film_demo(dir.path(), LEN);
+    let store = Store::start(StoreConfig::loopback(dir.path().join("store"), Some(demo)))
+        .await
+        .expect("store starts");
+    let core = Core::open(config(&dir.path().join("p"), &store, MACHINE))
+        .await
+        .unwrap();
+    core.title_acquire("long-film", "rent-1").await.unwrap();
+    let url = core.playback_open("long-film").await.unwrap().url;
+
+    // MAX_REQUESTS whole-file requests whose bodies nobody reads: each holds its permit.
+    let held: Vec<_> = (0..MAX_REQUESTS)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let resp = reqwest::Client::new().get(&url).send().await.unwrap();
+                // Hold the response (and its connection) until the task is aborted.
+                std::future::pending::<()>().await;
+                drop(resp);
+            })
+        })
+        .collect();
+    let probe = reqwest::Client::new();
+    let busy = wait_for(
+        "a request past the bound to be turned away",
+        Duration::from_secs(60),
+        || async {
+            let resp = probe.head(&url).send().await.unwrap();
+            if resp.status() == 503 {
+                Ok(resp)
+            } else {
+                Err(resp.status())
+            }
+        },
+    )
+    .await;
+    assert_eq!(busy.headers()["retry-after"], "1");
+    for task in &held {
+        task.abort();
+    }
+    wait_for(
+        "the server to answer once the held requests end",
+        Duration::from_secs(60),
+        || async {
+            let status = probe.head(&url).send().await.unwrap().status();
+            if status == 200 {
+                Ok(())
+            } else {
+                Err(status)
+            }
+        },
+    )
+    .await;
+
+    // A long stream: read its first MiB, then stop reading while the store revokes it.
+    let mut stream = reqwest::Client::new().get(&url).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut received = 0;
+    while received < MIB {
+        received += stream.chunk().await.unwrap().expect("more body").len();
+    }
+    let token = session_token(&store).await;
+    let orders: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/orders", store.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let licence_id = orders["orders"][0]["licence_id"]
+        .as_str()
+        .expect("a receipt names its licence")
+        .to_owned();
+    let revoked = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/licences/{licence_id}/revoke",
+            store.url()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    core.licences_sync().await.unwrap();
+    // What was already in the sockets' buffers may still come; then the body is cut off.
+    let ended = loop {
+        match stream.chunk().await {
+            Ok(Some(bytes)) => received += bytes.len(),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    assert!(
+        received < LEN,
+        "the rest of the body did not arrive ({received} of {LEN} bytes)"
+    );
+    assert!(ended.is_err(), "the response ends short, as an error");
+    let again = reqwest::Client::new()
+        .get(&url)
+        .header("Range", "bytes=0-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 403);
+    core.shutdown().await;
+    store.shutdown().await;
+}
