@@ -13,8 +13,10 @@ use marquee_core::api::{
     AcquireResult, AppError, DownloadProgress, DroppedFile, ErrorKind, LibraryEntry,
     PlaybackSource, PublishDraft, PublishForm, PublishProgress, ShareLinks, Title, Wallet,
 };
+use marquee_core::playback::PlaybackListener;
 use marquee_core::{Core, CoreConfig};
 use tauri::ipc::Channel;
+use tauri::utils::config::{Csp, CspDirectiveSources};
 use tauri::{DragDropEvent, Manager, Runtime, State, WindowEvent};
 use tauri_plugin_dialog::DialogExt;
 use tauri_specta::Event;
@@ -37,6 +39,9 @@ pub struct AppState {
     /// Files that arrived before the page first asked for them; `None` once it has (from then
     /// on the page hears of files through the event alone).
     pending: Mutex<Option<Vec<DroppedFile>>>,
+    /// The playback server's listener, bound before the window so its CSP names the origin;
+    /// the core takes it when it opens.
+    playback: Option<PlaybackListener>,
 }
 
 impl AppState {
@@ -388,7 +393,7 @@ async fn open_core<R: Runtime>(
     let (email, password) = (marquee_store::DEMO_EMAIL, marquee_store::DEMO_PASSWORD);
     let state = app.state::<AppState>();
     let mut demo = state.demo_store.lock().await;
-    let config = match profile.store_url {
+    let mut config = match profile.store_url {
         Some(url) => CoreConfig::new(profile.data_dir, url, email, password),
         None => {
             let store = match demo.take() {
@@ -406,6 +411,7 @@ async fn open_core<R: Runtime>(
             config
         }
     };
+    config.playback_listener = state.playback.clone();
     match Core::open(config).await {
         Ok(core) => Ok(core),
         Err(e) => {
@@ -438,8 +444,12 @@ fn read_settings(path: &std::path::Path) -> Result<Settings, AppError> {
     }
 }
 
-/// Builds the app on a builder (tests pass a mock builder).
-pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+/// Builds the app on a builder (tests pass a mock builder). `playback` is the listener the
+/// window's CSP allows media from (see [`with_playback_origin`]).
+pub fn build<R: Runtime>(
+    builder: tauri::Builder<R>,
+    playback: Option<PlaybackListener>,
+) -> tauri::Builder<R> {
     let ipc = ipc::<R>();
     let events = ipc.clone();
     builder
@@ -451,6 +461,7 @@ pub fn build<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 core: tx.clone(),
                 demo_store: tokio::sync::Mutex::new(None),
                 pending: Mutex::new(Some(Vec::new())),
+                playback: playback.clone(),
             });
             // Files given on the command line (file associations, "Open with Marquee") take
             // the same path as files dropped on the window.
@@ -526,6 +537,34 @@ fn context<R: Runtime>() -> tauri::Context<R> {
     tauri::generate_context!()
 }
 
+/// The CSP of `tauri.conf.json` with the playback server's exact origin (`http://127.0.0.1:PORT`)
+/// added to `media-src` (the `<video>`s) and `connect-src` (anything the page fetches from it),
+/// the only loopback port those two allow. The file names none there, so without this nothing
+/// plays: the policy fails closed. Other local servers stay out of reach of the page's
+/// requests, except as images: see `img-src` in `tauri.conf.json`.
+pub fn with_playback_origin(csp: Option<Csp>, origin: &str) -> Csp {
+    let mut directives: std::collections::HashMap<String, CspDirectiveSources> =
+        csp.map(Into::into).unwrap_or_default();
+    for name in ["media-src", "connect-src"] {
+        directives
+            .entry(name.to_owned())
+            .or_insert_with(|| CspDirectiveSources::List(vec!["'self'".to_owned()]))
+            .push(origin);
+    }
+    Csp::DirectiveMap(directives)
+}
+
+/// [`context`] with the CSP naming the playback server's origin.
+fn context_for<R: Runtime>(playback: &PlaybackListener) -> tauri::Context<R> {
+    let mut context = context::<R>();
+    let security = &mut context.config_mut().app.security;
+    security.csp = Some(with_playback_origin(
+        security.csp.take(),
+        &playback.origin(),
+    ));
+    context
+}
+
 /// Runs the app.
 pub fn run() {
     tracing_subscriber::fmt()
@@ -534,8 +573,12 @@ pub fn run() {
                 .unwrap_or_else(|_| "info,librqbit=warn,librqbit_core=warn".into()),
         )
         .init();
-    build(tauri::Builder::default())
-        .run(context())
+    // Bound before the window exists: its CSP allows media from this port and no other.
+    let playback =
+        PlaybackListener::bind_loopback().expect("binding the playback server on 127.0.0.1");
+    let context = context_for(&playback);
+    build(tauri::Builder::default(), Some(playback))
+        .run(context)
         .expect("error while running Marquee");
 }
 
@@ -556,6 +599,7 @@ mod tests {
                 core,
                 demo_store: tokio::sync::Mutex::new(None),
                 pending: Mutex::new(Some(Vec::new())),
+                playback: None,
             })
             .invoke_handler(ipc().invoke_handler())
             .build(context())
@@ -598,5 +642,122 @@ mod tests {
         // added to the handler without `cargo xtask bindings` would be.
         let refused = invoke(&main, "not_a_command").expect_err("refused");
         assert!(refused.contains("not allowed"), "{refused}");
+    }
+
+    /// The permissions the window's capabilities grant, as written.
+    fn granted() -> Vec<String> {
+        let json: serde_json::Value =
+            serde_json::from_str(include_str!("capabilities/default.json")).expect("JSON");
+        assert_eq!(
+            std::fs::read_dir(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/src-tauri/capabilities"
+            ))
+            .unwrap()
+            .count(),
+            1,
+            "default.json is the only capability"
+        );
+        json["permissions"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|p| p.as_str().expect("a permission name").to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_window_gets_only_the_permissions_the_ui_uses() {
+        let granted = granted();
+        for broad in [
+            "core:default",
+            "core:window:default",
+            "core:webview:default",
+            "core:app:default",
+            "core:path:default",
+            "core:event:default",
+        ] {
+            assert!(!granted.iter().any(|p| p == broad), "{broad} is granted");
+        }
+        // The UI listens to events (its own and the drag-and-drop overlay's) and calls the
+        // app's commands; nothing else.
+        assert_eq!(
+            granted,
+            [
+                "core:event:allow-listen",
+                "core:event:allow-unlisten",
+                "ui-commands"
+            ]
+        );
+        // Through the real ACL: commands the dropped sets granted are refused, listening is not.
+        let app = app();
+        let main = window(&app, "main");
+        for cmd in [
+            "plugin:window|title",
+            "plugin:webview|internal_toggle_devtools",
+            "plugin:event|emit",
+        ] {
+            let refused = invoke(&main, cmd).expect_err("refused");
+            assert!(refused.contains("not allowed"), "{cmd}: {refused}");
+        }
+        if let Err(e) = invoke(&main, "plugin:event|listen") {
+            assert!(!e.contains("not allowed"), "listening is allowed: {e}");
+        }
+    }
+
+    /// One directive of a policy, as its sources.
+    fn directive(policy: &str, name: &str) -> Vec<String> {
+        policy
+            .split(';')
+            .map(str::trim)
+            .find_map(|d| d.strip_prefix(name).filter(|rest| rest.starts_with(' ')))
+            .unwrap_or_else(|| panic!("no {name} in {policy}"))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_csp_locks_the_page_down_and_names_the_playback_port() {
+        let playback = PlaybackListener::bind_loopback().unwrap();
+        let origin = playback.origin();
+        let context = context_for::<MockRuntime>(&playback);
+        let policy = context
+            .config()
+            .app
+            .security
+            .csp
+            .as_ref()
+            .expect("a CSP")
+            .to_string();
+        for (name, sources) in [
+            ("object-src", "'none'"),
+            ("base-uri", "'none'"),
+            ("form-action", "'none'"),
+            ("frame-ancestors", "'none'"),
+        ] {
+            assert_eq!(directive(&policy, name), [sources], "{policy}");
+        }
+        for name in ["media-src", "connect-src"] {
+            let sources = directive(&policy, name);
+            assert!(
+                sources.contains(&origin),
+                "{name} allows {origin}: {policy}"
+            );
+            assert!(
+                !sources.iter().any(|s| s.contains('*')),
+                "{name} allows no wildcard port: {policy}"
+            );
+        }
+        assert!(!directive(&policy, "script-src")
+            .iter()
+            .any(|s| s.contains("unsafe")));
+        // Built, the app serves exactly this policy.
+        let app = mock_builder().build(context).expect("the app builds");
+        let served = app.config().app.security.csp.as_ref().unwrap().to_string();
+        assert!(
+            directive(&served, "media-src").contains(&origin),
+            "{served}"
+        );
     }
 }
