@@ -101,6 +101,20 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
     .as_f64()
     .unwrap();
     let frame = assert_plays(&c).await;
+    // The CSP in force names the playback server's port and no other loopback port: a fetch
+    // to another one is a violation of `connect-src` (the video above played from its own).
+    let blocked = poll(
+        &c,
+        "a fetch to another loopback port to be refused by the CSP",
+        "const port = Number(new URL(document.querySelector('video').currentSrc).port);
+         const violation = new Promise(r => document.addEventListener(
+           'securitypolicyviolation', e => r(e.effectiveDirective), { once: true }));
+         fetch(`http://127.0.0.1:${port === 9 ? 10 : 9}/`).catch(() => {});
+         return await Promise.race([violation, new Promise(r => setTimeout(() => r('none'), 10000))]);",
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(blocked, "connect-src");
 
     let after = wallet_cents_change(&c, before).await;
     assert_eq!(
