@@ -526,10 +526,11 @@ pub fn plaintext_stream(
         if st.pos > st.end {
             return Ok(None);
         }
-        st.title
-            .check_licence()
-            .map_err(|why| std::io::Error::new(std::io::ErrorKind::PermissionDenied, why))?;
+        let refused = |why| std::io::Error::new(std::io::ErrorKind::PermissionDenied, why);
+        st.title.check_licence().map_err(refused)?;
         let bytes = read_at(&mut st.file, &st.title.title, st.pos, st.end, &mut st.buf).await?;
+        // Again: the read may have waited long for the torrent's pieces.
+        st.title.check_licence().map_err(refused)?;
         st.title.bytes_sent();
         st.pos += bytes.len() as u64;
         Ok(Some((bytes, st)))
