@@ -201,6 +201,7 @@ async fn orders_are_idempotent_and_never_overdraw() {
         client_order_id: "retry-me".into(),
         title_id: "orbital-s01e01".into(),
         device_id: core.device_id().to_hex(),
+        move_here: false,
     };
     let first = client.order(&order).await.unwrap();
     let retry = client.order(&order).await.unwrap();

@@ -160,6 +160,7 @@ async fn load(run: &marquee_bench::Run, purchases: usize, accounts: usize) -> an
             client_order_id: format!("load-{i}"),
             title_id: TITLES[(i / accounts) % TITLES.len()].to_owned(),
             device_id: buyers[buyer].device.clone(),
+            move_here: false,
         };
         let retry = i % 5 == 0;
         retries += usize::from(retry);

@@ -368,22 +368,39 @@ pub(crate) async fn list_devices(db: &Db, account: i64) -> Result<Vec<DeviceInfo
         .collect())
 }
 
-/// Deactivates one of the account's devices.
+/// Deactivates one of the account's devices: revokes every licence it holds and ends the
+/// sessions it signed in with, in one transaction. Returns how many licences were revoked.
 pub(crate) async fn deactivate_device(
     db: &Db,
     account: i64,
     device_id: &str,
-) -> Result<(), StoreError> {
+) -> Result<u64, StoreError> {
+    let mut tx = db.begin().await?;
     let done =
         sqlx::query("UPDATE devices SET active = 0 WHERE device_id = $1 AND account_id = $2")
             .bind(device_id)
             .bind(account)
-            .execute(db)
+            .execute(&mut *tx)
             .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::UnknownDevice);
     }
-    Ok(())
+    let revoked = sqlx::query(
+        "UPDATE licences SET revoked = 1 WHERE device_id = $1 AND revoked = 0
+            AND order_id IN (SELECT id FROM orders WHERE account_id = $2)",
+    )
+    .bind(device_id)
+    .bind(account)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query("DELETE FROM sessions WHERE device_id = $1 AND account_id = $2")
+        .bind(device_id)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(revoked)
 }
 
 /// What the store knows of a packaged title.
@@ -579,17 +596,81 @@ pub(crate) async fn find_order(
     }))
 }
 
-/// True when the account already bought the title (a purchase is re-issued without charge).
-pub(crate) async fn has_bought(db: &Db, account: i64, title_id: &str) -> Result<bool, StoreError> {
-    Ok(sqlx::query(
-        "SELECT 1 FROM orders o JOIN licences l ON l.order_id = o.id
-          WHERE o.account_id = $1 AND o.title_id = $2 AND l.kind = 'buy' AND l.revoked = 0 LIMIT 1",
-    )
+/// A licence of the caller's, as the one-PC rules need it.
+pub(crate) struct HeldLicence {
+    pub(crate) id: String,
+    pub(crate) order_id: String,
+    pub(crate) title_id: String,
+    pub(crate) device_id: String,
+    pub(crate) kind: String,
+    pub(crate) issued_at: i64,
+    pub(crate) revoked: bool,
+    pub(crate) first_frame_at: Option<i64>,
+    pub(crate) bytes: Vec<u8>,
+}
+
+const HELD_COLUMNS: &str = "l.id, l.order_id, l.title_id, l.device_id, l.kind, l.issued_at, l.revoked, l.first_frame_at, l.bytes";
+
+fn held(r: AnyRow) -> HeldLicence {
+    HeldLicence {
+        id: r.get(0),
+        order_id: r.get(1),
+        title_id: r.get(2),
+        device_id: r.get(3),
+        kind: r.get(4),
+        issued_at: r.get(5),
+        revoked: r.get::<i64, _>(6) != 0,
+        first_frame_at: r.get(7),
+        bytes: r.get(8),
+    }
+}
+
+/// Every licence the account was issued for a title, newest first.
+pub(crate) async fn licences_of_title(
+    db: &Db,
+    account: i64,
+    title_id: &str,
+) -> Result<Vec<HeldLicence>, StoreError> {
+    Ok(sqlx::query(&format!(
+        "SELECT {HELD_COLUMNS} FROM licences l JOIN orders o ON o.id = l.order_id
+          WHERE o.account_id = $1 AND l.title_id = $2 ORDER BY l.issued_at DESC, l.id"
+    ))
     .bind(account)
     .bind(title_id)
-    .fetch_optional(db)
+    .fetch_all(db)
     .await?
-    .is_some())
+    .into_iter()
+    .map(held)
+    .collect())
+}
+
+/// Every licence the account was issued, newest first.
+pub(crate) async fn licences_of_account(
+    db: &Db,
+    account: i64,
+) -> Result<Vec<HeldLicence>, StoreError> {
+    Ok(sqlx::query(&format!(
+        "SELECT {HELD_COLUMNS} FROM licences l JOIN orders o ON o.id = l.order_id
+          WHERE o.account_id = $1 ORDER BY l.issued_at DESC, l.id"
+    ))
+    .bind(account)
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(held)
+    .collect())
+}
+
+/// A title's display name, for sentences.
+pub(crate) async fn title_name(db: &Db, id: &str) -> Result<String, StoreError> {
+    let row = sqlx::query("SELECT meta_json FROM titles WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| StoreError::UnknownTitle(id.to_owned()))?;
+    Ok(serde_json::from_str::<FeedTitle>(row.get::<String, _>(0).as_str())
+        .map(|t| t.name)
+        .unwrap_or_else(|_| id.to_owned()))
 }
 
 /// A licence to store.
@@ -705,7 +786,6 @@ async fn insert_licence(
 /// A stored licence of the caller.
 pub(crate) struct LicenceRecord {
     pub(crate) id: String,
-    pub(crate) order_id: String,
     pub(crate) title_id: String,
     pub(crate) device_id: String,
     pub(crate) kind: String,
@@ -720,7 +800,7 @@ pub(crate) async fn licence_of(
     licence_id: &str,
 ) -> Result<LicenceRecord, StoreError> {
     let row = sqlx::query(
-        "SELECT l.id, l.order_id, l.title_id, l.device_id, l.kind, l.issued_at, l.revoked
+        "SELECT l.id, l.title_id, l.device_id, l.kind, l.issued_at, l.revoked
            FROM licences l JOIN orders o ON o.id = l.order_id
           WHERE l.id = $1 AND o.account_id = $2",
     )
@@ -731,12 +811,11 @@ pub(crate) async fn licence_of(
     .ok_or_else(|| StoreError::UnknownLicence(licence_id.to_owned()))?;
     Ok(LicenceRecord {
         id: row.get(0),
-        order_id: row.get(1),
-        title_id: row.get(2),
-        device_id: row.get(3),
-        kind: row.get(4),
-        issued_at: row.get(5),
-        revoked: row.get::<i64, _>(6) != 0,
+        title_id: row.get(1),
+        device_id: row.get(2),
+        kind: row.get(3),
+        issued_at: row.get(4),
+        revoked: row.get::<i64, _>(5) != 0,
     })
 }
 
@@ -775,33 +854,72 @@ pub(crate) async fn replace_licence(
     Ok(())
 }
 
-/// Issues `new` for another device in place of `old`, and revokes `old`: one transaction.
-/// Returns false (and writes nothing) when `old` was revoked meanwhile.
-pub(crate) async fn move_licence(
+/// Issues `new` on `device_id` in place of the licences `old` (all of one order's title):
+/// revokes them and records `new` under the order of the first, in one transaction. A purchase
+/// moved to another computer, or re-issued after its computer was deactivated.
+pub(crate) async fn supersede(
     db: &Db,
-    old: &LicenceRecord,
+    old: &[&HeldLicence],
     new: NewLicence<'_>,
     device_id: &str,
-) -> Result<bool, StoreError> {
+) -> Result<(), StoreError> {
+    let first = old
+        .first()
+        .ok_or_else(|| StoreError::Internal("nothing to supersede".into()))?;
     let mut tx = db.begin().await?;
-    let revoked = sqlx::query("UPDATE licences SET revoked = 1 WHERE id = $1 AND revoked = 0")
-        .bind(&old.id)
-        .execute(&mut *tx)
-        .await?;
-    if revoked.rows_affected() != 1 {
-        return Ok(false);
+    for l in old {
+        sqlx::query("UPDATE licences SET revoked = 1 WHERE id = $1")
+            .bind(&l.id)
+            .execute(&mut *tx)
+            .await?;
     }
     insert_licence(
         &mut tx,
         &new,
-        &old.order_id,
-        &old.title_id,
+        &first.order_id,
+        &first.title_id,
         device_id,
-        Some(&old.id),
+        Some(&first.id),
     )
     .await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(())
+}
+
+/// When this device's started licences first played, as the store recorded it.
+pub(crate) async fn first_plays_on_device(
+    db: &Db,
+    account: i64,
+    device_id: &str,
+) -> Result<Vec<crate::api::FirstPlay>, StoreError> {
+    Ok(sqlx::query(
+        "SELECT l.id, l.first_frame_at FROM licences l JOIN orders o ON o.id = l.order_id
+          WHERE o.account_id = $1 AND l.device_id = $2 AND l.first_frame_at IS NOT NULL ORDER BY l.id",
+    )
+    .bind(account)
+    .bind(device_id)
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| crate::api::FirstPlay {
+        licence_id: r.get(0),
+        at: r.get(1),
+    })
+    .collect())
+}
+
+/// Binds a session to the first device it registered, so deactivating the device ends it.
+pub(crate) async fn bind_session_device(
+    db: &Db,
+    token: &str,
+    device_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sessions SET device_id = $1 WHERE token_hash = $2 AND device_id IS NULL")
+        .bind(device_id)
+        .bind(token_hash(token))
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// The revoked licence ids of an account on one device.

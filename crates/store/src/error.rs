@@ -140,6 +140,12 @@ store_errors! {
         /// Only the store's operator may do this.
         #[error("only the store's operator can do that")]
         OperatorOnly => OperatorOnly, FORBIDDEN;
+        /// A purchase that plays on another computer of the account.
+        #[error("you bought “{0}” and it plays on another of your computers: choose Move it here to play it on this one (it then stops playing there)")]
+        LicensedElsewhere(String) => LicensedElsewhere, CONFLICT;
+        /// A device key that is not a usable X25519 public key.
+        #[error("this computer's key is not a usable key (all zero or of low order): reinstall Marquee or delete its data folder to make a new one")]
+        InvalidDeviceKey => InvalidDeviceKey, BAD_REQUEST;
         /// Database failure.
         #[error("store database error")]
         Database(#[from] sqlx::Error) => Internal, INTERNAL_SERVER_ERROR;

@@ -362,12 +362,17 @@ impl State {
         self.clock.now()
     }
 
-    /// The store's clock, signed.
-    pub(crate) fn signed_time(&self) -> api::SignedTime {
+    /// The store's clock, signed together with the client's nonce (if it sent one), so the
+    /// reading answers that request alone.
+    pub(crate) fn signed_time(&self, nonce: Option<&[u8]>) -> api::SignedTime {
         let time = self.now();
         api::SignedTime {
             time,
-            signature: self.sign(SignatureContext::Time, &time.to_be_bytes()),
+            nonce: nonce.map(hex::encode),
+            signature: self.sign(
+                SignatureContext::Time,
+                &api::SignedTime::signed_bytes(time, nonce),
+            ),
         }
     }
 
