@@ -364,6 +364,19 @@ impl Library {
         Ok(())
     }
 
+    /// Learns a first frame the store recorded: the earlier of it and this library's own
+    /// record wins, so a row edited to forget its first frame does not reset a window.
+    pub async fn learn_first_frame(&self, title_id: &str, at: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE library SET first_frame_at = MIN(COALESCE(first_frame_at, ?1), ?1), first_frame_reported = 1 WHERE title_id = ?2",
+        )
+        .bind(at)
+        .bind(title_id)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
     /// Records that the store knows the first frame.
     pub async fn mark_first_frame_reported(&self, title_id: &str) -> Result<()> {
         sqlx::query("UPDATE library SET first_frame_reported = 1 WHERE title_id = ?")

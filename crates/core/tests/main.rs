@@ -13,6 +13,8 @@ use marquee_store::{Store, StoreConfig};
 
 // Renting, streaming, revoking and moving licences between two computers.
 mod system;
+// People's own accounts, one computer per purchase, deactivation and reinstalls.
+mod accounts;
 // Standard BitTorrent clients from Debian (aria2c, transmission-create) against Marquee.
 mod interop;
 

@@ -181,8 +181,7 @@ async fn orders_are_idempotent_and_never_overdraw() {
         .await
         .unwrap();
     let mut cfg = config(&dir.path().join("p"), &store, MACHINE_A);
-    cfg.email = "poor@marquee.local".into();
-    cfg.password = "secret".into();
+    cfg.auto_sign_in = Some(("poor@marquee.local".into(), "secret".into()));
     let core = Core::open(cfg).await.unwrap();
 
     let e = core.title_acquire("neon-harbor", "o-1").await.unwrap_err();
@@ -192,7 +191,7 @@ async fn orders_are_idempotent_and_never_overdraw() {
     assert!(core.library_list().await.unwrap().is_empty());
 
     // Straight to the store's API: a retried order id is charged once.
-    let mut client = marquee_protocol::StoreClient::new(&store.url()).unwrap();
+    let client = marquee_protocol::StoreClient::new(&store.url()).unwrap();
     client
         .sign_in("poor@marquee.local", "secret")
         .await
@@ -254,13 +253,13 @@ async fn revocation_and_moving_a_purchase() {
     a.playback_open("orbital-s01e01").await.unwrap();
 
     // The store revokes episode 1's licence (as its owner may, through the API).
-    let mut client = marquee_protocol::StoreClient::new(&store.url()).unwrap();
+    let client = marquee_protocol::StoreClient::new(&store.url()).unwrap();
     client
         .sign_in(marquee_store::DEMO_EMAIL, marquee_store::DEMO_PASSWORD)
         .await
         .unwrap();
     let status = client
-        .licence_status(&a.device_id().to_hex())
+        .licence_status(&a.device_id().to_hex(), "00")
         .await
         .unwrap();
     assert!(status.revoked.is_empty());

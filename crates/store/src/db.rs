@@ -668,9 +668,11 @@ pub(crate) async fn title_name(db: &Db, id: &str) -> Result<String, StoreError> 
         .fetch_optional(db)
         .await?
         .ok_or_else(|| StoreError::UnknownTitle(id.to_owned()))?;
-    Ok(serde_json::from_str::<FeedTitle>(row.get::<String, _>(0).as_str())
-        .map(|t| t.name)
-        .unwrap_or_else(|_| id.to_owned()))
+    Ok(
+        serde_json::from_str::<FeedTitle>(row.get::<String, _>(0).as_str())
+            .map(|t| t.name)
+            .unwrap_or_else(|_| id.to_owned()),
+    )
 }
 
 /// A licence to store.
@@ -906,6 +908,15 @@ pub(crate) async fn first_plays_on_device(
         at: r.get(1),
     })
     .collect())
+}
+
+/// Ends a session.
+pub(crate) async fn end_session(db: &Db, token: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash(token))
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// Binds a session to the first device it registered, so deactivating the device ends it.

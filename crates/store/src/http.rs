@@ -41,6 +41,7 @@ fn table() -> Vec<(&'static str, &'static str, MethodRouter<Arc<crate::State>>)>
         ),
         ("POST", "/api/v1/accounts", post(sign_up)),
         ("POST", "/api/v1/sessions", post(sign_in)),
+        ("DELETE", "/api/v1/sessions", delete(sign_out)),
         ("GET", "/api/v1/devices", get(list_devices)),
         ("POST", "/api/v1/devices", post(register_device)),
         (
@@ -239,6 +240,18 @@ async fn sign_in(
     }
     let (token, expires_at) = signed?;
     Ok(Json(SessionResponse { token, expires_at }))
+}
+
+/// Ends the session of the request (signing out): its token opens nothing afterwards.
+async fn sign_out(
+    State(s): St,
+    Account(_): Account,
+    headers: HeaderMap,
+) -> Result<StatusCode, StoreError> {
+    if let Some(token) = bearer(&headers) {
+        db::end_session(&s.db, token).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub(crate) fn check_device_id(device_id: &str) -> Result<DeviceId, StoreError> {

@@ -9,6 +9,12 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Not enough credit";
     case "sign_in_required":
       return "Sign in again";
+    case "signed_out":
+      return "You are signed out";
+    case "wrong_password":
+      return "Wrong e-mail or password";
+    case "licensed_elsewhere":
+      return "Playing on another computer";
     case "device_limit":
       return "Too many computers";
     case "device_not_registered":

@@ -24,6 +24,10 @@ use clock::TrustedClock;
 /// The settings key of the trusted clock's high-water mark.
 const HIGH_WATER_KEY: &str = "clock_high_water";
 
+/// The settings key set while the store refuses this computer's session (it ended, or the
+/// computer was deactivated), until a licence check succeeds again.
+const REFUSED_KEY: &str = "session_refused";
+
 /// The store's licence key, this computer's identity and the trusted clock.
 pub(crate) struct Licences {
     store: StoreClient,
@@ -59,6 +63,24 @@ impl Licences {
         })
     }
 
+    /// Records whether the store refuses this computer's session. While it does, paid titles
+    /// do not play: the store can no longer tell this computer what it revoked (a deactivated
+    /// computer ends its sessions), so "no answer" must not read as "nothing was revoked".
+    pub(crate) async fn set_session_refused(&self, refused: bool) -> Result<()> {
+        self.settings
+            .set(REFUSED_KEY, if refused { "1" } else { "0" })
+            .await
+    }
+
+    /// Fails while the store refuses this computer's session (see
+    /// [`Licences::set_session_refused`]).
+    pub(crate) async fn require_checked(&self) -> Result<()> {
+        match self.settings.get(REFUSED_KEY).await?.as_deref() {
+            Some("1") => Err(Error::SessionRefused),
+            _ => Ok(()),
+        }
+    }
+
     /// The trusted clock, for the playback server's first frames.
     pub(crate) fn clock(&self) -> Arc<TrustedClock> {
         self.clock.clone()
@@ -91,12 +113,19 @@ impl Licences {
             .unwrap_or_else(|b| b.trusted)
     }
 
-    /// Verifies the store's signed time and lets it confirm the clock.
-    pub(crate) fn accept_store_time(&self, t: &SignedTime) -> Result<()> {
+    /// Verifies the store's signed time, that it answers `nonce` (the one this request sent, so
+    /// a reading recorded earlier cannot be replayed to move the clock), and lets it confirm the
+    /// clock.
+    pub(crate) fn accept_store_time(&self, t: &SignedTime, nonce: &[u8]) -> Result<()> {
+        if t.nonce.as_deref() != Some(hex::encode(nonce).as_str()) {
+            return Err(Error::CatalogUntrusted(
+                "its clock reading answers another request".into(),
+            ));
+        }
         verify(
             &self.store_key,
             SignatureContext::Time,
-            &t.time.to_be_bytes(),
+            &SignedTime::signed_bytes(t.time, Some(nonce)),
             &t.signature,
         )
         .map_err(|e| Error::CatalogUntrusted(format!("its clock reading: {e}")))?;
@@ -136,6 +165,7 @@ impl Licences {
         Ok(match &row.licence {
             None => true,
             Some(_) if row.revoked => false,
+            Some(_) if self.require_checked().await.is_err() => false,
             Some(bytes) => {
                 let now = self.trusted_now().await?;
                 self.verified(&row.title, bytes)

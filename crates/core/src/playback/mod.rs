@@ -75,6 +75,9 @@ impl Playback {
         if row.revoked {
             return Err(Error::LicenceRevoked);
         }
+        if row.licence.is_some() {
+            self.licences.require_checked().await?;
+        }
         let now = if row.licence.is_some() {
             self.licences.trusted_now().await?
         } else {
