@@ -15,6 +15,8 @@ use marquee_store::{Store, StoreConfig};
 mod system;
 // Standard BitTorrent clients from Debian (aria2c, transmission-create) against Marquee.
 mod interop;
+// `.torrent` files from strangers: shown before they are added, refused in words when unsafe.
+mod strangers;
 
 fn demo_dir() -> PathBuf {
     marquee_store::bundled_demo_dir()

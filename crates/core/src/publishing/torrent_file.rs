@@ -74,7 +74,8 @@ pub struct TorrentEntry {
     pub padding: bool,
 }
 
-/// Why a torrent file is refused: each message completes "This cannot be added: ".
+/// Why a torrent file is refused: each message completes "This cannot be added: " (and the
+/// sentence ends after it).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TorrentFileError {
     /// Larger than [`MAX_TORRENT_FILE`].
@@ -261,6 +262,19 @@ type Result<T> = std::result::Result<T, TorrentFileError>;
 
 /// Reads a `.torrent` file: checks everything the import relies on and returns what it shares.
 pub fn inspect(bytes: &[u8]) -> Result<TorrentFile> {
+    read(bytes, true)
+}
+
+/// Reads a torrent that is already in the library and checks its names as [`inspect`] does,
+/// but not its piece layout, which librqbit has accepted and verifies piece by piece. Used
+/// where only a path is built from the torrent (moving and exporting its files). Torrents
+/// librqbit 9 makes of a file whose size is a whole number of pieces carry one empty piece's
+/// hash too many, which [`inspect`] refuses; such a title must still export.
+pub fn inspect_names(bytes: &[u8]) -> Result<TorrentFile> {
+    read(bytes, false)
+}
+
+fn read(bytes: &[u8], check_pieces: bool) -> Result<TorrentFile> {
     if bytes.len() > MAX_TORRENT_FILE {
         return Err(TorrentFileError::TooLarge { size: bytes.len() });
     }
@@ -339,16 +353,28 @@ pub fn inspect(bytes: &[u8]) -> Result<TorrentFile> {
         None => return Err(malformed("it gives no piece length")),
         Some(v) => number(v, "its piece length")?,
     };
-    let piece_length = u64::try_from(piece_length)
-        .ok()
-        .filter(|p| p.is_power_of_two() && (MIN_PIECE_LENGTH..=MAX_PIECE_LENGTH).contains(p))
-        .ok_or(TorrentFileError::PieceLength(piece_length))?;
     let pieces = match info.get(b"pieces")? {
         None => return Err(malformed("it has no piece hashes")),
         Some(v) => v
             .bytes()
             .ok_or_else(|| malformed("its piece hashes are not a string"))?,
     };
+    if !check_pieces {
+        return Ok(TorrentFile {
+            name,
+            multi_file,
+            files,
+            total_size,
+            piece_length: u64::try_from(piece_length).unwrap_or(0),
+            piece_count: (pieces.len() / 20) as u64,
+            info_hash,
+            announce: trackers(&top)?,
+        });
+    }
+    let piece_length = u64::try_from(piece_length)
+        .ok()
+        .filter(|p| p.is_power_of_two() && (MIN_PIECE_LENGTH..=MAX_PIECE_LENGTH).contains(p))
+        .ok_or(TorrentFileError::PieceLength(piece_length))?;
     if pieces.len() % 20 != 0 {
         return Err(TorrentFileError::PiecesNotWhole(pieces.len()));
     }
@@ -1364,6 +1390,33 @@ mod tests {
         assert_eq!(
             refusal(&torrent(no_pieces)).1,
             "this torrent file is damaged: it has no piece hashes"
+        );
+    }
+
+    #[test]
+    fn names_alone_are_checked_for_a_torrent_already_added() {
+        // librqbit 9's own torrent of a file of exactly one piece: two hashes.
+        let info = |name: &'static str| {
+            B::D(vec![
+                ("length", B::I(16384)),
+                ("name", s(name)),
+                ("piece length", B::I(16384)),
+                ("pieces", B::S(&[1; 40])),
+            ])
+        };
+        let extra_hash = torrent(info("clip.webm"));
+        assert_eq!(
+            refusal(&extra_hash).0,
+            TorrentFileError::PiecesMismatch { have: 2, want: 1 }
+        );
+        let t = inspect_names(&extra_hash).unwrap();
+        assert_eq!((t.name.as_str(), t.piece_count), ("clip.webm", 2));
+        assert_eq!(
+            inspect_names(&torrent(info("CON"))).unwrap_err(),
+            TorrentFileError::UnsafeName {
+                name: "CON".into(),
+                problem: NameProblem::Reserved
+            }
         );
     }
 
