@@ -373,9 +373,9 @@ pub struct TorrentPreview {
     pub total_bytes: u64,
     /// The trackers it names (Marquee adds the store's own).
     pub trackers: Vec<String>,
-    /// Its info hash (40 hex digits); `None` when the file is not a readable torrent.
+    /// Its info hash (40 hex digits), or none when the file is not a readable torrent.
     pub info_hash: Option<String>,
-    /// Why it cannot be added, in a sentence for people; `None` when it can be.
+    /// Why it cannot be added, in a sentence for people, or none when it can be.
     pub refusal: Option<String>,
     /// The name of the library title that already holds this torrent, if one does: adding it
     /// again changes nothing.

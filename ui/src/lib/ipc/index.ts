@@ -21,6 +21,7 @@ import type {
   PublishProgress,
   ShareLinks,
   Title,
+  TorrentPreview,
   Wallet,
 } from "./bindings";
 
@@ -192,6 +193,14 @@ export function titleExport(titleId: string): Promise<string | null> {
 /** Adds a magnet link as a free title not from the store. */
 export function magnetOpen(link: string): Promise<LibraryEntry> {
   return call(commands.magnetOpen(link));
+}
+
+/**
+ * What a dropped `.torrent` file holds (name, files, size, trackers, info hash), or why it
+ * cannot be added (`refusal`); adds nothing. Show it before `torrentImport`.
+ */
+export function torrentPreview(dropId: string): Promise<TorrentPreview> {
+  return call(commands.torrentPreview(dropId));
 }
 
 /** Adds a dropped `.torrent` file as a free title not from the store. */
