@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use marquee_core::api::{
     AccountInfo, AccountOverview, AcquireResult, AppError, DownloadProgress, DroppedFile,
     ErrorKind, LibraryEntry, PlaybackSource, PublishDraft, PublishForm, PublishProgress,
-    RestoreResult, ShareLinks, Title, Wallet,
+    RestoreResult, ShareLinks, Title, TorrentPreview, Wallet,
 };
 use marquee_core::{Core, CoreConfig};
 use tauri::ipc::Channel;
@@ -388,6 +388,16 @@ async fn magnet_open(state: State<'_, AppState>, link: String) -> Result<Library
     Ok(state.core().await?.magnet_open(&link).await?)
 }
 
+/// What a dropped `.torrent` file holds, or why it cannot be added; adds nothing.
+#[tauri::command]
+#[specta::specta]
+async fn torrent_preview(
+    state: State<'_, AppState>,
+    drop_id: String,
+) -> Result<TorrentPreview, AppError> {
+    Ok(state.core().await?.torrent_preview(&drop_id).await?)
+}
+
 /// Adds a dropped `.torrent` file as a free title not from the store.
 #[tauri::command]
 #[specta::specta]
@@ -601,6 +611,7 @@ pub fn ipc<R: Runtime>() -> tauri_specta::Builder<R> {
             title_save_torrent::<tauri::Wry>,
             title_export::<tauri::Wry>,
             magnet_open,
+            torrent_preview,
             torrent_import,
             licence_move,
             device_reactivate::<tauri::Wry>,

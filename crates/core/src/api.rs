@@ -357,6 +357,41 @@ pub struct ShareLinks {
     pub magnet: String,
 }
 
+/// What a `.torrent` file handed to Marquee holds, shown before it is added: a torrent from a
+/// stranger is read (never handed to the torrent session) and the person decides.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
+pub struct TorrentPreview {
+    /// The dropped file's id, for `torrent_import` once the person agrees.
+    pub drop_id: String,
+    /// The torrent's name (the file's, or its folder's); the dropped file's name when the
+    /// torrent cannot be read.
+    pub name: String,
+    /// The files it would write, padding left out, in torrent order.
+    pub files: Vec<TorrentPreviewFile>,
+    /// The size of everything it downloads.
+    #[specta(type = specta_typescript::Number)]
+    pub total_bytes: u64,
+    /// The trackers it names (Marquee adds the store's own).
+    pub trackers: Vec<String>,
+    /// Its info hash (40 hex digits), or none when the file is not a readable torrent.
+    pub info_hash: Option<String>,
+    /// Why it cannot be added, in a sentence for people, or none when it can be.
+    pub refusal: Option<String>,
+    /// The name of the library title that already holds this torrent, if one does: adding it
+    /// again changes nothing.
+    pub in_library: Option<String>,
+}
+
+/// One file of a [`TorrentPreview`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
+pub struct TorrentPreviewFile {
+    /// Its path inside the torrent, parts joined with `/`.
+    pub path: String,
+    /// Its size.
+    #[specta(type = specta_typescript::Number)]
+    pub size_bytes: u64,
+}
+
 /// Stable error kinds the UI may branch on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
@@ -431,6 +466,8 @@ pub enum ErrorKind {
     NotShareable,
     /// A magnet link or torrent file that cannot be added.
     TorrentRefused,
+    /// A title whose file cannot be copied out safely (its torrent names it unsafely).
+    ExportRefused,
     /// The person cancelled.
     Cancelled,
     /// Anything else.

@@ -131,8 +131,11 @@ pub enum Error {
     #[error("Only free, DRM-free titles can be shared outside the store.")]
     NotShareable,
     /// A magnet link or torrent file that cannot be added.
-    #[error("This cannot be added: {0}")]
+    #[error("This cannot be added: {0}.")]
     BadTorrent(String),
+    /// A title whose file cannot be copied out of the library safely.
+    #[error("This title cannot be exported: {0}.")]
+    ExportRefused(String),
     /// This computer's identity cannot be used.
     #[error("{0}")]
     Device(#[from] DeviceError),
@@ -185,6 +188,7 @@ impl Error {
             Error::FileGone => ErrorKind::FileGone,
             Error::NotShareable => ErrorKind::NotShareable,
             Error::BadTorrent(_) => ErrorKind::TorrentRefused,
+            Error::ExportRefused(_) => ErrorKind::ExportRefused,
             Error::Device(_) => ErrorKind::DeviceUnusable,
             Error::Internal(_) => ErrorKind::Internal,
         }

@@ -497,6 +497,12 @@ impl Core {
         self.publishing.title_export(title_id, dest).await
     }
 
+    /// What a `.torrent` file the shell received holds, and why it cannot be added if it
+    /// cannot: shown before [`Core::torrent_import`], which adds it. Adds and writes nothing.
+    pub async fn torrent_preview(&self, drop_id: &str) -> Result<TorrentPreview> {
+        self.publishing.torrent_preview(drop_id).await
+    }
+
     /// Adds a `.torrent` file the shell received (drop or file association) as a free title
     /// that is not from the store.
     pub async fn torrent_import(&self, drop_id: &str) -> Result<LibraryEntry> {

@@ -17,6 +17,8 @@ mod system;
 mod accounts;
 // Standard BitTorrent clients from Debian (aria2c, transmission-create) against Marquee.
 mod interop;
+// `.torrent` files from strangers: shown before they are added, refused in words when unsafe.
+mod strangers;
 
 fn demo_dir() -> PathBuf {
     marquee_store::bundled_demo_dir()

@@ -228,11 +228,15 @@ async fn orders_are_idempotent_and_never_overdraw() {
     store.shutdown().await;
 }
 
+/// Copies a folder with everything inside it (each download has a folder of its own).
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
-        if e.file_type().unwrap().is_file() {
+        let kind = e.file_type().unwrap();
+        if kind.is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else if kind.is_file() {
             std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
         }
     }
@@ -380,6 +384,12 @@ async fn a_profile_from_8100c10_opens_and_plays() {
     let profile = dir.path().join("old");
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/profile-8100c10");
     copy_dir(&fixture, &profile);
+    // Profiles of that time kept every download directly in `downloads/`: a finished one there
+    // moves into the title's own folder and is not fetched again.
+    let original = std::fs::read(demo_dir().join("media/open-skies.webm")).unwrap();
+    let legacy = profile.join("downloads/open-skies.webm");
+    std::fs::create_dir_all(legacy.parent().unwrap()).unwrap();
+    std::fs::write(&legacy, &original).unwrap();
     // The machine id the fixture was made with: its device key is sealed under it.
     let core = Core::open(config(&profile, &store, "fixture-machine-8100c10"))
         .await
@@ -398,7 +408,18 @@ async fn a_profile_from_8100c10_opens_and_plays() {
 
     let src = core.playback_open("open-skies").await.unwrap();
     assert_eq!(src.mime, "video/webm");
-    let original = std::fs::read(demo_dir().join("media/open-skies.webm")).unwrap();
+    assert!(!legacy.exists(), "the old download moved");
+    let folders: Vec<_> = std::fs::read_dir(profile.join("downloads"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(folders.len(), 1, "{folders:?}");
+    let name = folders[0].file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(
+        name.len() == 40 && name.bytes().all(|b| b.is_ascii_hexdigit()),
+        "a folder named by the info hash: {name}"
+    );
+    assert!(std::fs::read(folders[0].join("open-skies.webm")).unwrap() == original);
     let resp = get(&src.url, None, None).await;
     assert_eq!(resp.status(), 200);
     assert!(

@@ -73,6 +73,8 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Only free titles can be shared";
     case "torrent_refused":
       return "Can't add this torrent";
+    case "export_refused":
+      return "Can't export this title";
     case "cancelled":
       return "Cancelled";
     case "internal":

@@ -61,6 +61,8 @@ export const commands = {
 	titleExport: (titleId: string) => __TAURI_INVOKE<string | null>("title_export", { titleId }),
 	/**  Adds a magnet link (pasted) as a free title not from the store. */
 	magnetOpen: (link: string) => __TAURI_INVOKE<LibraryEntry>("magnet_open", { link }),
+	/**  What a dropped `.torrent` file holds, or why it cannot be added; adds nothing. */
+	torrentPreview: (dropId: string) => __TAURI_INVOKE<TorrentPreview>("torrent_preview", { dropId }),
 	/**  Adds a dropped `.torrent` file as a free title not from the store. */
 	torrentImport: (dropId: string) => __TAURI_INVOKE<LibraryEntry>("torrent_import", { dropId }),
 	/**  Moves a purchase licensed to another computer of the account to this one. */
@@ -78,7 +80,7 @@ export const events = {
 };
 
 /* Constants */
-export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","playback","publish_refused","file_gone","not_shareable","torrent_refused","cancelled","internal"] as const;
+export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","cancelled","internal"] as const;
 
 /* Types */
 /**  One computer of the account, on the account page. */
@@ -290,6 +292,8 @@ export type ErrorKind =
 "not_shareable" | 
 /**  A magnet link or torrent file that cannot be added. */
 "torrent_refused" | 
+/**  A title whose file cannot be copied out safely (its torrent names it unsafely). */
+"export_refused" | 
 /**  The person cancelled. */
 "cancelled" | 
 /**  Anything else. */
@@ -532,6 +536,43 @@ export type TitleOrigin =
 "published" | 
 /**  Added from a magnet link or a `.torrent` file: not from the store. */
 "external";
+
+/**
+ *  What a `.torrent` file handed to Marquee holds, shown before it is added: a torrent from a
+ *  stranger is read (never handed to the torrent session) and the person decides.
+ */
+export type TorrentPreview = {
+	/**  The dropped file's id, for `torrent_import` once the person agrees. */
+	drop_id: string,
+	/**
+	 *  The torrent's name (the file's, or its folder's); the dropped file's name when the
+	 *  torrent cannot be read.
+	 */
+	name: string,
+	/**  The files it would write, padding left out, in torrent order. */
+	files: TorrentPreviewFile[],
+	/**  The size of everything it downloads. */
+	total_bytes: number,
+	/**  The trackers it names (Marquee adds the store's own). */
+	trackers: string[],
+	/**  Its info hash (40 hex digits), or none when the file is not a readable torrent. */
+	info_hash: string | null,
+	/**  Why it cannot be added, in a sentence for people, or none when it can be. */
+	refusal: string | null,
+	/**
+	 *  The name of the library title that already holds this torrent, if one does: adding it
+	 *  again changes nothing.
+	 */
+	in_library: string | null,
+};
+
+/**  One file of a [`TorrentPreview`]. */
+export type TorrentPreviewFile = {
+	/**  Its path inside the torrent, parts joined with `/`. */
+	path: string,
+	/**  Its size. */
+	size_bytes: number,
+};
 
 /**  The wallet. */
 export type Wallet = {

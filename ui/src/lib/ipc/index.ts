@@ -24,6 +24,7 @@ import type {
   RestoreResult,
   ShareLinks,
   Title,
+  TorrentPreview,
   Wallet,
 } from "./bindings";
 
@@ -195,6 +196,14 @@ export function titleExport(titleId: string): Promise<string | null> {
 /** Adds a magnet link as a free title not from the store. */
 export function magnetOpen(link: string): Promise<LibraryEntry> {
   return call(commands.magnetOpen(link));
+}
+
+/**
+ * What a dropped `.torrent` file holds (name, files, size, trackers, info hash), or why it
+ * cannot be added (`refusal`); adds nothing. Show it before `torrentImport`.
+ */
+export function torrentPreview(dropId: string): Promise<TorrentPreview> {
+  return call(commands.torrentPreview(dropId));
 }
 
 /** Adds a dropped `.torrent` file as a free title not from the store. */
