@@ -107,7 +107,8 @@ impl Core {
     /// its key, signs in, registers the device, starts the torrent session and the playback
     /// server, and resumes the library's downloads in the background.
     pub async fn open(config: CoreConfig) -> Result<Core> {
-        std::fs::create_dir_all(&config.data_dir).map_err(anyhow::Error::from)?;
+        // Owner-only: the profile holds the sealed device key, licences and the library.
+        marquee_protocol::private_fs::create_dir(&config.data_dir)?;
         let db = db::open(&config.data_dir.join("library.db")).await?;
         let (library, settings) = (Library::new(db.clone()), Settings::new(db.clone()));
         let identity = Arc::new(Identity::load_or_create(
