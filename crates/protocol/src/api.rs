@@ -333,6 +333,12 @@ error_codes! {
     BadSignature => "bad_signature",
     /// Only the store's operator may do this.
     OperatorOnly => "operator_only",
+    /// Too many attempts (sign-in, sign-up) from one address or for one account, or too many
+    /// passwords being checked at once: wait (the answer's `Retry-After` says how long) and
+    /// try again.
+    RateLimited => "rate_limited",
+    /// A body sent without `Content-Type: application/json`.
+    UnsupportedMediaType => "unsupported_media_type",
     /// The store failed on its side.
     Internal => "internal",
 }
