@@ -424,6 +424,8 @@ pub enum ErrorKind {
     EmailTaken,
     /// An e-mail or password the store does not accept.
     InvalidCredentials,
+    /// Too many attempts for now (sign-in, sign-up): wait, then try again.
+    RateLimited,
     /// An unknown voucher code.
     UnknownVoucher,
     /// A voucher that was redeemed before.

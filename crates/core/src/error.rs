@@ -64,6 +64,10 @@ pub enum Error {
     /// An e-mail or password the store does not accept.
     #[error("{0}")]
     InvalidCredentials(String),
+    /// Too many attempts for now (sign-in, sign-up): the store's sentence says how long to
+    /// wait.
+    #[error("{0}")]
+    RateLimited(String),
     /// A voucher code nobody issued.
     #[error("This voucher code is not known. Check it for typing mistakes.")]
     UnknownVoucher,
@@ -167,6 +171,7 @@ impl Error {
             Error::NotMovable => ErrorKind::NotMovable,
             Error::EmailTaken => ErrorKind::EmailTaken,
             Error::InvalidCredentials(_) => ErrorKind::InvalidCredentials,
+            Error::RateLimited(_) => ErrorKind::RateLimited,
             Error::UnknownVoucher => ErrorKind::UnknownVoucher,
             Error::VoucherUsed => ErrorKind::VoucherUsed,
             Error::StoreUnreachable(_) => ErrorKind::StoreUnreachable,
@@ -211,6 +216,11 @@ impl Error {
             ErrorCode::NotMovable => Error::NotMovable,
             ErrorCode::EmailTaken => Error::EmailTaken,
             ErrorCode::InvalidCredentials => Error::InvalidCredentials(sentence(&message)),
+            ErrorCode::RateLimited => Error::RateLimited(if message.trim().is_empty() {
+                "Too many attempts. Wait a minute and try again.".into()
+            } else {
+                sentence(&message)
+            }),
             ErrorCode::UnknownVoucher => Error::UnknownVoucher,
             ErrorCode::VoucherUsed => Error::VoucherUsed,
             ErrorCode::UnknownLicence => {
@@ -226,6 +236,7 @@ impl Error {
             | ErrorCode::PayloadTooLarge
             | ErrorCode::NotFound
             | ErrorCode::MethodNotAllowed
+            | ErrorCode::UnsupportedMediaType
             | ErrorCode::OperatorOnly
             | ErrorCode::Unknown => {
                 Error::StoreIncompatible(format!("{}: {message}", code.as_str()))
@@ -335,6 +346,16 @@ mod tests {
         says(ErrorCode::OrderConflict, "Start the purchase again");
         says(ErrorCode::NotForSale, "not for sale yet");
         says(ErrorCode::InsufficientFunds, "Nothing was charged");
+        says(ErrorCode::RateLimited, "Wait a minute and try again");
+        let e = Error::from_store(
+            ErrorCode::RateLimited,
+            "too many sign-in attempts from here: wait a minute and try again".into(),
+        );
+        assert_eq!(e.kind(), ErrorKind::RateLimited);
+        assert_eq!(
+            e.to_string(),
+            "Too many sign-in attempts from here: wait a minute and try again."
+        );
         assert_eq!(Error::StoreKeyChanged.kind(), ErrorKind::StoreKeyChanged);
     }
 

@@ -125,7 +125,8 @@ impl Core {
     /// the library's downloads in the background. Nobody need be signed in: the catalog is
     /// public, and the person signs in from the window.
     pub async fn open(config: CoreConfig) -> Result<Core> {
-        std::fs::create_dir_all(&config.data_dir).map_err(anyhow::Error::from)?;
+        // Owner-only: the profile holds the sealed device key, licences and the library.
+        marquee_protocol::private_fs::create_dir(&config.data_dir)?;
         let db = db::open(&config.data_dir.join("library.db")).await?;
         let (library, settings) = (Library::new(db.clone()), Settings::new(db.clone()));
         let identity = Arc::new(Identity::load_or_create(

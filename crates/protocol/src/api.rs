@@ -346,6 +346,12 @@ error_codes! {
     LicensedElsewhere => "licensed_elsewhere",
     /// A device key that is not a usable X25519 public key (all zero, low order).
     InvalidDeviceKey => "invalid_device_key",
+    /// Too many attempts (sign-in, sign-up) from one address or for one account, or too many
+    /// passwords being checked at once: wait (the answer's `Retry-After` says how long) and
+    /// try again.
+    RateLimited => "rate_limited",
+    /// A body sent without `Content-Type: application/json`.
+    UnsupportedMediaType => "unsupported_media_type",
     /// The store failed on its side.
     Internal => "internal",
 }

@@ -6,8 +6,6 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use ed25519_dalek::SigningKey;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -16,6 +14,7 @@ use sqlx::{AnyPool, Executor, Row};
 
 use crate::api::{DeviceInfo, FeedTitle, OfferKind, Receipt};
 use crate::error::StoreError;
+use crate::passwords::Passwords;
 
 /// The store's connection pool (SQLite or PostgreSQL, by URL).
 pub(crate) type Db = AnyPool;
@@ -96,30 +95,23 @@ pub(crate) async fn signing_key(db: &Db) -> anyhow::Result<SigningKey> {
     Ok(SigningKey::from_bytes(&seed))
 }
 
-fn hash_password(password: &str) -> Result<String, StoreError> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| StoreError::Internal(format!("hashing a password: {e}")))
-}
-
 /// Creates an account with an opening balance at `now`; [`StoreError::EmailTaken`] if the
 /// e-mail has one.
+///
+/// The password is hashed before the e-mail is looked at, so a taken e-mail costs the same
+/// Argon2 work, and takes as long, as a new account: sign-up's answer says whether an e-mail
+/// has an account (the app offers to sign in instead), but not faster than sign-up's rate
+/// limit lets an address ask (see `crate::limit::Limits::sign_up_per_address`).
 pub(crate) async fn create_account(
     db: &Db,
+    passwords: &Passwords,
     email: &str,
     password: &str,
     balance_cents: i64,
     now: i64,
 ) -> Result<i64, StoreError> {
-    // Hashing is deliberately slow: keep it off the async workers.
-    let hash = {
-        let password = password.to_owned();
-        tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|e| StoreError::Internal(e.to_string()))??
-    };
+    // Hashing is deliberately slow and large: bounded, off the async workers.
+    let hash = passwords.hash(password).await?;
     let mut tx = db.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO accounts (email, password_hash, balance_cents, currency) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -152,12 +144,13 @@ pub(crate) async fn create_account(
 /// Creates an account unless one with that e-mail exists.
 pub(crate) async fn ensure_account(
     db: &Db,
+    passwords: &Passwords,
     email: &str,
     password: &str,
     balance_cents: i64,
     now: i64,
 ) -> anyhow::Result<()> {
-    match create_account(db, email, password, balance_cents, now).await {
+    match create_account(db, passwords, email, password, balance_cents, now).await {
         Ok(_) | Err(StoreError::EmailTaken) => Ok(()),
         Err(e) => Err(anyhow::anyhow!("creating account {email}: {e}")),
     }
@@ -169,36 +162,36 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 
 /// Checks a password and opens a session that lasts `ttl_s` from `now`; returns the token and
 /// its expiry.
+///
+/// An unknown e-mail and a wrong password get the same answer after the same work: one
+/// Argon2 check, against a dummy hash when there is no account, so neither the answer nor its
+/// time says whether an e-mail has an account. Accounts made by sign-up are stored in lower
+/// case, older ones as given: both spellings are looked up first, then one hash is checked.
 pub(crate) async fn sign_in(
     db: &Db,
+    passwords: &Passwords,
     email: &str,
     password: &str,
     ttl_s: i64,
     now: i64,
 ) -> Result<(String, i64), StoreError> {
-    let row = sqlx::query("SELECT id, password_hash FROM accounts WHERE email = $1")
-        .bind(email)
-        .fetch_optional(db)
-        .await?
-        .ok_or(StoreError::Unauthorized("unknown e-mail or wrong password"))?;
-    let id: i64 = row.get(0);
-    let stored: String = row.get(1);
-    let password = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&stored)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .map_err(|e| StoreError::Internal(e.to_string()))?;
-    if !ok {
-        return Err(StoreError::Unauthorized("unknown e-mail or wrong password"));
+    let lower = email.trim().to_lowercase();
+    let row = sqlx::query(
+        "SELECT id, password_hash FROM accounts WHERE email = $1 OR email = $2 ORDER BY (email = $1) DESC LIMIT 1",
+    )
+    .bind(email)
+    .bind(&lower)
+    .fetch_optional(db)
+    .await?;
+    let (id, stored) = match row {
+        Some(row) => (Some(row.get::<i64, _>(0)), Some(row.get::<String, _>(1))),
+        None => (None, None),
+    };
+    let ok = passwords.verify(stored, password).await?;
+    match id {
+        Some(id) if ok => open_session(db, id, ttl_s, now).await,
+        _ => Err(StoreError::Unauthorized("unknown e-mail or wrong password")),
     }
-    open_session(db, id, ttl_s, now).await
 }
 
 /// Opens a session for an account that lasts `ttl_s` from `now`.

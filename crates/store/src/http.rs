@@ -80,9 +80,15 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
     table().into_iter().map(|(m, p, _)| (m, p)).collect()
 }
 
-pub(crate) fn router(state: Arc<crate::State>) -> Router {
+/// The store's router. With `loopback_port`, only requests whose `Host` is
+/// `127.0.0.1:PORT` or `localhost:PORT` are answered (see [`crate::StoreConfig`]).
+///
+/// No route sends CORS headers, on purpose: a web page may not read the store's answers, and a
+/// JSON body (which must say `Content-Type: application/json`) cannot be sent from one without
+/// a preflight, which is never granted.
+pub(crate) fn router(state: Arc<crate::State>, loopback_port: Option<u16>) -> Router {
     // Routing the same path twice merges the two method routers.
-    table()
+    let router = table()
         .into_iter()
         .fold(Router::new(), |r, (_, path, handler)| {
             r.route(path, handler)
@@ -90,7 +96,34 @@ pub(crate) fn router(state: Arc<crate::State>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(state)
+        .with_state(state);
+    match loopback_port {
+        Some(port) => router.layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+                if loopback_host(&req, port) {
+                    next.run(req).await
+                } else {
+                    StoreError::ForeignHost.into_response()
+                }
+            },
+        )),
+        None => router,
+    }
+}
+
+/// True when a request is addressed to `127.0.0.1:port` or `localhost:port`: the embedded
+/// store's only names. A page that rebinds its own DNS name to 127.0.0.1 sends its own name.
+fn loopback_host(req: &axum::extract::Request, port: u16) -> bool {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        // HTTP/2 carries the host in the URI instead.
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    let Some((name, p)) = host.and_then(|h| h.rsplit_once(':')) else {
+        return false;
+    };
+    p.parse::<u16>() == Ok(port) && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
 }
 
 async fn not_found(uri: Uri) -> StoreError {
@@ -107,6 +140,18 @@ pub(crate) struct JsonBody<T>(pub(crate) T);
 impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for JsonBody<T> {
     type Rejection = StoreError;
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, StoreError> {
+        // `application/json`, with or without parameters (`; charset=utf-8`). Anything else
+        // is refused before the body is read: a web page can send text/plain or a form to any
+        // address without asking, but not JSON.
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+        if !json {
+            return Err(StoreError::UnsupportedMediaType);
+        }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 StoreError::PayloadTooLarge(MAX_BODY)
@@ -204,8 +249,23 @@ fn plausible_email(email: &str) -> bool {
         && !email.chars().any(char::is_whitespace)
 }
 
+/// Takes one attempt from a rate limit, or refuses with `rate_limited`.
+fn limit<K: std::hash::Hash + Eq + Clone>(
+    limiter: &crate::limit::Limiter<K>,
+    key: &K,
+    what: &'static str,
+) -> Result<(), StoreError> {
+    limiter
+        .check(key)
+        .map_err(|retry_after_s| StoreError::RateLimited {
+            what,
+            retry_after_s,
+        })
+}
+
 async fn sign_up(
     State(s): St,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
     JsonBody(req): JsonBody<SignUpRequest>,
 ) -> Result<(StatusCode, Json<SessionResponse>), StoreError> {
     let email = req.email.trim().to_lowercase();
@@ -219,7 +279,16 @@ async fn sign_up(
             "please choose a password of at least {MIN_PASSWORD_LEN} characters"
         )));
     }
-    let account = db::create_account(&s.db, &email, &req.password, 0, s.now()).await?;
+    // Counted once the request is well formed, so typing mistakes cost nothing. This limit is
+    // also what bounds account enumeration: `email_taken` says an e-mail has an account, but
+    // an address can ask only a handful of times an hour, each after a full Argon2 hash.
+    limit(
+        &s.sign_up_by_address,
+        &crate::limit::address_key(remote.ip()),
+        "sign-ups from here",
+    )?;
+    let account =
+        db::create_account(&s.db, &s.passwords, &email, &req.password, 0, s.now()).await?;
     let (token, expires_at) = db::open_session(&s.db, account, s.session_ttl_s, s.now()).await?;
     tracing::info!(account, "account created");
     Ok((
@@ -230,15 +299,28 @@ async fn sign_up(
 
 async fn sign_in(
     State(s): St,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
     JsonBody(req): JsonBody<SessionRequest>,
 ) -> Result<Json<SessionResponse>, StoreError> {
-    // Accounts made by sign-up are stored in lower case; older ones as given.
-    let mut signed = db::sign_in(&s.db, &req.email, &req.password, s.session_ttl_s, s.now()).await;
-    let lower = req.email.trim().to_lowercase();
-    if signed.is_err() && lower != req.email {
-        signed = db::sign_in(&s.db, &lower, &req.password, s.session_ttl_s, s.now()).await;
-    }
-    let (token, expires_at) = signed?;
+    limit(
+        &s.sign_in_by_address,
+        &crate::limit::address_key(remote.ip()),
+        "sign-in attempts from here",
+    )?;
+    limit(
+        &s.sign_in_by_email,
+        &crate::limit::email_key(&req.email),
+        "sign-in attempts for this e-mail",
+    )?;
+    let (token, expires_at) = db::sign_in(
+        &s.db,
+        &s.passwords,
+        &req.email,
+        &req.password,
+        s.session_ttl_s,
+        s.now(),
+    )
+    .await?;
     Ok(Json(SessionResponse { token, expires_at }))
 }
 
@@ -970,7 +1052,12 @@ async fn torrent(State(s): St, Path(id): Path<String>) -> Result<Response, Store
         .into_response())
 }
 
-async fn peers(State(s): St, Path(id): Path<String>) -> Result<Json<PeersResponse>, StoreError> {
+/// Who is watching a title is for signed-in accounts only.
+async fn peers(
+    State(s): St,
+    _: Account,
+    Path(id): Path<String>,
+) -> Result<Json<PeersResponse>, StoreError> {
     db::title(&s.db, &id).await?;
     Ok(Json(PeersResponse {
         peers: peers_of(&s, &id).await,
@@ -984,7 +1071,10 @@ async fn announce(
     RawQuery(query): RawQuery,
 ) -> Response {
     let body = match tracker::parse_announce(query.as_deref().unwrap_or("")) {
-        Ok(a) => tracker::encode_response(&s.tracker.announce(remote.ip(), &a)),
+        Ok(a) => match s.tracker.announce(remote.ip(), &a) {
+            Ok(peers) => tracker::encode_response(&peers),
+            Err(reason) => tracker::encode_failure(reason),
+        },
         Err(reason) => tracker::encode_failure(&reason),
     };
     ([(header::CONTENT_TYPE, "text/plain")], body).into_response()

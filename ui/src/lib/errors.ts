@@ -31,6 +31,8 @@ export function errorHeadline(kind: ErrorKind): string {
       return "E-mail already registered";
     case "invalid_credentials":
       return "Check your e-mail and password";
+    case "rate_limited":
+      return "Too many attempts: wait a little";
     case "unknown_voucher":
       return "Unknown voucher";
     case "voucher_used":
