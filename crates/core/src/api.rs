@@ -408,6 +408,8 @@ pub enum ErrorKind {
     WrongPassword,
     /// A purchase that plays on another computer of the account: move it here.
     LicensedElsewhere,
+    /// A library record was edited outside Marquee: restore it from the account.
+    LibraryTampered,
     /// The account is on as many computers as it may be: deactivate one.
     DeviceLimit,
     /// This computer is not registered with the account (or was deactivated).

@@ -26,6 +26,9 @@ pub enum Error {
     /// The store ended this computer's session: paid titles wait for a new sign-in.
     #[error("The store ended this computer's session (it may have been deactivated for your account). Sign in again to keep watching paid titles.")]
     SessionRefused,
+    /// A library record changed outside Marquee (its seal does not match).
+    #[error("This title's record on this computer was changed outside Marquee, so it will not play. Restore it from your account (Account, Restore my titles); you will not be charged again.")]
+    LibraryTampered,
     /// Nobody is signed in on this computer.
     #[error("You are signed out. Sign in or create an account to rent, buy and see your account.")]
     SignedOut,
@@ -160,6 +163,7 @@ impl Error {
             Error::SignInRequired(_) => ErrorKind::SignInRequired,
             Error::SignedOut => ErrorKind::SignedOut,
             Error::SessionRefused => ErrorKind::SignInRequired,
+            Error::LibraryTampered => ErrorKind::LibraryTampered,
             Error::WrongPassword => ErrorKind::WrongPassword,
             Error::LicensedElsewhere(_) => ErrorKind::LicensedElsewhere,
             Error::DeviceKeyRefused => ErrorKind::DeviceUnusable,

@@ -128,11 +128,15 @@ impl Core {
         // Owner-only: the profile holds the sealed device key, licences and the library.
         marquee_protocol::private_fs::create_dir(&config.data_dir)?;
         let db = db::open(&config.data_dir.join("library.db")).await?;
-        let (library, settings) = (Library::new(db.clone()), Settings::new(db.clone()));
         let identity = Arc::new(Identity::load_or_create(
             &config.data_dir,
             &config.machine_id,
         )?);
+        let seal = identity.keys.local_seal_key(library::SEAL_PURPOSE);
+        let (library, settings) = (
+            Library::new(db.clone(), seal).await?,
+            Settings::new(db.clone()),
+        );
 
         let store = StoreClient::new(&config.store_url)?;
         let info = store.store_info().await?;

@@ -173,7 +173,7 @@ impl Orders {
             let kept = self.library.get(&title.id).await?;
             match kept {
                 // Already here with its download: only the licence changes.
-                Some(row) if row.licence.is_some() => {
+                Some(row) if row.licence.is_some() && !row.tampered => {
                     self.library
                         .replace_licence(&title.id, &bytes, time::unix_now())
                         .await?

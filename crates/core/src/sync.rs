@@ -87,6 +87,10 @@ impl LicenceSync {
         *self.last_sync.lock().expect("sync lock") = Some(Instant::now());
         self.licences.trusted_now().await.ok();
         for row in self.library.list().await? {
+            // An edited record plays nothing and is not written over; restoring replaces it.
+            if row.tampered {
+                continue;
+            }
             let Some(licence) = row
                 .licence
                 .as_deref()

@@ -457,3 +457,73 @@ async fn all_zero_and_low_order_device_keys_are_refused() {
     assert!(client.devices().await.unwrap().devices.is_empty());
     store.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_edited_library_is_refused_and_restored_from_the_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let profile = dir.path().join("p");
+    let core = Core::open(signed_out(&profile, &store, MACHINE_A))
+        .await
+        .unwrap();
+    core.account_sign_up("eve@example.com", "password-e")
+        .await
+        .unwrap();
+    core.voucher_redeem(&voucher(dir.path(), 1000).await)
+        .await
+        .unwrap();
+    core.title_acquire("neon-harbor", "rent-1").await.unwrap();
+    core.playback_open("neon-harbor").await.unwrap();
+    core.playback_report("neon-harbor", 1.0, true)
+        .await
+        .unwrap();
+    let ends = super::wait_for(
+        "the store to hear of the first frame",
+        Duration::from_secs(20),
+        || async {
+            core.licences_sync().await.map_err(|e| e.to_string())?;
+            let lib = core.library_list().await.map_err(|e| e.to_string())?;
+            let e = lib.iter().find(|e| e.title.id == "neon-harbor").unwrap();
+            e.licence.ends_at_ms.ok_or_else(|| "not started".to_owned())
+        },
+    )
+    .await;
+    core.shutdown().await;
+    drop(core);
+
+    // Someone edits library.db to forget the first frame (a fresh 48 hours).
+    {
+        let db = sqlx::SqlitePool::connect(&format!(
+            "sqlite://{}",
+            profile.join("library.db").display()
+        ))
+        .await
+        .unwrap();
+        let done =
+            sqlx::query("UPDATE library SET first_frame_at = NULL WHERE title_id = 'neon-harbor'")
+                .execute(&db)
+                .await
+                .unwrap();
+        assert_eq!(done.rows_affected(), 1);
+        db.close().await;
+    }
+    let core = Core::open(signed_out(&profile, &store, MACHINE_A))
+        .await
+        .unwrap();
+    let e = core.playback_open("neon-harbor").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LibraryTampered, "{e}");
+    assert!(e.to_string().contains("Restore"), "{e}");
+    // Restoring from the account brings back the store's record: the window that was running.
+    core.library_restore().await.unwrap();
+    core.playback_open("neon-harbor").await.unwrap();
+    let lib = core.library_list().await.unwrap();
+    let e = lib.iter().find(|e| e.title.id == "neon-harbor").unwrap();
+    assert_eq!(
+        e.licence.ends_at_ms,
+        Some(ends),
+        "the window did not restart"
+    );
+    assert_eq!(core.wallet_get().await.unwrap().balance_cents, 600);
+    core.shutdown().await;
+    store.shutdown().await;
+}

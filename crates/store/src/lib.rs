@@ -389,6 +389,13 @@ impl Store {
         .await
     }
 
+    /// Lets the tracker also answer for these torrents, which are not in the catalog: an
+    /// operator tracking what its viewers share beyond the store (and tests standing in for
+    /// the public trackers strangers' torrents name).
+    pub fn track_also(&self, info_hashes: impl IntoIterator<Item = [u8; 20]>) {
+        self.state.tracker.know(info_hashes);
+    }
+
     /// What the tracker holds now (peers, swarms, memory).
     pub fn tracker_stats(&self) -> tracker::TrackerStats {
         self.state.tracker.stats()

@@ -15,6 +15,8 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Wrong e-mail or password";
     case "licensed_elsewhere":
       return "Playing on another computer";
+    case "library_tampered":
+      return "This title's record was changed";
     case "device_limit":
       return "Too many computers";
     case "device_not_registered":

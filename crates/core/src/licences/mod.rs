@@ -28,6 +28,23 @@ const HIGH_WATER_KEY: &str = "clock_high_water";
 /// computer was deactivated), until a licence check succeeds again.
 const REFUSED_KEY: &str = "session_refused";
 
+/// Checks a signed time from the store: its signature, and that it answers `nonce`, the one
+/// this request sent, so a reading recorded earlier cannot be replayed to move the clock.
+pub(crate) fn verify_store_time(key: &VerifyingKey, t: &SignedTime, nonce: &[u8]) -> Result<()> {
+    if t.nonce.as_deref() != Some(hex::encode(nonce).as_str()) {
+        return Err(Error::CatalogUntrusted(
+            "its clock reading answers another request".into(),
+        ));
+    }
+    verify(
+        key,
+        SignatureContext::Time,
+        &SignedTime::signed_bytes(t.time, Some(nonce)),
+        &t.signature,
+    )
+    .map_err(|e| Error::CatalogUntrusted(format!("its clock reading: {e}")))
+}
+
 /// The store's licence key, this computer's identity and the trusted clock.
 pub(crate) struct Licences {
     store: StoreClient,
@@ -113,22 +130,10 @@ impl Licences {
             .unwrap_or_else(|b| b.trusted)
     }
 
-    /// Verifies the store's signed time, that it answers `nonce` (the one this request sent, so
-    /// a reading recorded earlier cannot be replayed to move the clock), and lets it confirm the
+    /// Verifies the store's signed time (see [`verify_store_time`]) and lets it confirm the
     /// clock.
     pub(crate) fn accept_store_time(&self, t: &SignedTime, nonce: &[u8]) -> Result<()> {
-        if t.nonce.as_deref() != Some(hex::encode(nonce).as_str()) {
-            return Err(Error::CatalogUntrusted(
-                "its clock reading answers another request".into(),
-            ));
-        }
-        verify(
-            &self.store_key,
-            SignatureContext::Time,
-            &SignedTime::signed_bytes(t.time, Some(nonce)),
-            &t.signature,
-        )
-        .map_err(|e| Error::CatalogUntrusted(format!("its clock reading: {e}")))?;
+        verify_store_time(&self.store_key, t, nonce)?;
         self.clock.confirm(t.time, time::unix_now());
         Ok(())
     }
@@ -165,7 +170,7 @@ impl Licences {
         Ok(match &row.licence {
             None => true,
             Some(_) if row.revoked => false,
-            Some(_) if self.require_checked().await.is_err() => false,
+            Some(_) if row.tampered || self.require_checked().await.is_err() => false,
             Some(bytes) => {
                 let now = self.trusted_now().await?;
                 self.verified(&row.title, bytes)
@@ -260,5 +265,47 @@ impl Licences {
             .replace_licence(title_id, &bytes, time::unix_now())
             .await?;
         self.library.row(title_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(key: &ed25519_dalek::SigningKey, time: i64, nonce: &[u8]) -> SignedTime {
+        SignedTime {
+            time,
+            nonce: Some(hex::encode(nonce)),
+            signature: marquee_protocol::sign::sign(
+                key,
+                SignatureContext::Time,
+                &SignedTime::signed_bytes(time, Some(nonce)),
+            ),
+        }
+    }
+
+    #[test]
+    fn a_replayed_or_altered_signed_time_is_refused() {
+        let store = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let key = store.verifying_key();
+        let old = reading(&store, 1_000, b"nonce of yesterday");
+        assert!(verify_store_time(&key, &old, b"nonce of yesterday").is_ok());
+        // Replayed as the answer to today's request: refused, even with the nonce rewritten.
+        assert!(verify_store_time(&key, &old, b"nonce of today").is_err());
+        let mut rewritten = old.clone();
+        rewritten.nonce = Some(hex::encode(b"nonce of today"));
+        assert!(verify_store_time(&key, &rewritten, b"nonce of today").is_err());
+        // A reading with no nonce at all (an old store, or a stripped answer): refused.
+        let mut bare = old.clone();
+        bare.nonce = None;
+        assert!(verify_store_time(&key, &bare, b"nonce of yesterday").is_err());
+        // Another time under the same signature: refused.
+        let mut moved = old;
+        moved.time = 500;
+        assert!(verify_store_time(&key, &moved, b"nonce of yesterday").is_err());
+        // The mark never goes back, even for a genuine reading that is behind it.
+        let clock = TrustedClock::new(2_000);
+        clock.confirm(1_000, 1_000);
+        assert_eq!(clock.high_water(), 2_000);
     }
 }

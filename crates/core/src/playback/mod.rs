@@ -76,6 +76,14 @@ impl Playback {
             return Err(Error::LicenceRevoked);
         }
         if row.licence.is_some() {
+            if row.tampered {
+                // A library copied from another computer does not match this computer's seal
+                // either: there the licence, made for that computer, says so first.
+                if let Some(bytes) = &row.licence {
+                    self.licences.verified(&row.title, bytes)?;
+                }
+                return Err(Error::LibraryTampered);
+            }
             self.licences.require_checked().await?;
         }
         let now = if row.licence.is_some() {

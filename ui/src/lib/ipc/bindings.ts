@@ -80,7 +80,7 @@ export const events = {
 };
 
 /* Constants */
-export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","cancelled","internal"] as const;
+export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","cancelled","internal"] as const;
 
 /* Types */
 /**  One computer of the account, on the account page. */
@@ -234,6 +234,8 @@ export type ErrorKind =
 "wrong_password" | 
 /**  A purchase that plays on another computer of the account: move it here. */
 "licensed_elsewhere" | 
+/**  A library record was edited outside Marquee: restore it from the account. */
+"library_tampered" | 
 /**  The account is on as many computers as it may be: deactivate one. */
 "device_limit" | 
 /**  This computer is not registered with the account (or was deactivated). */
