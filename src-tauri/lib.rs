@@ -10,8 +10,9 @@ use std::time::Duration;
 use std::sync::Mutex;
 
 use marquee_core::api::{
-    AcquireResult, AppError, DownloadProgress, DroppedFile, ErrorKind, LibraryEntry,
-    PlaybackSource, PublishDraft, PublishForm, PublishProgress, ShareLinks, Title, Wallet,
+    AccountInfo, AccountOverview, AcquireResult, AppError, DownloadProgress, DroppedFile,
+    ErrorKind, LibraryEntry, PlaybackSource, PublishDraft, PublishForm, PublishProgress,
+    RestoreResult, ShareLinks, Title, TorrentPreview, Wallet,
 };
 use marquee_core::playback::PlaybackListener;
 use marquee_core::{Core, CoreConfig};
@@ -82,6 +83,81 @@ async fn catalog_search(state: State<'_, AppState>, query: String) -> Result<Vec
 #[specta::specta]
 async fn wallet_get(state: State<'_, AppState>) -> Result<Wallet, AppError> {
     Ok(state.core().await?.wallet_get().await?)
+}
+
+/// Who is signed in, on which store.
+#[tauri::command]
+#[specta::specta]
+async fn account_get(state: State<'_, AppState>) -> Result<AccountInfo, AppError> {
+    Ok(state.core().await?.account_get())
+}
+
+/// Signs in with an e-mail and password (the password is not kept).
+#[tauri::command]
+#[specta::specta]
+async fn account_sign_in(
+    state: State<'_, AppState>,
+    email: String,
+    password: String,
+) -> Result<AccountInfo, AppError> {
+    Ok(state
+        .core()
+        .await?
+        .account_sign_in(&email, &password)
+        .await?)
+}
+
+/// Creates an account and signs in to it.
+#[tauri::command]
+#[specta::specta]
+async fn account_sign_up(
+    state: State<'_, AppState>,
+    email: String,
+    password: String,
+) -> Result<AccountInfo, AppError> {
+    Ok(state
+        .core()
+        .await?
+        .account_sign_up(&email, &password)
+        .await?)
+}
+
+/// Signs out.
+#[tauri::command]
+#[specta::specta]
+async fn account_sign_out(state: State<'_, AppState>) -> Result<AccountInfo, AppError> {
+    Ok(state.core().await?.account_sign_out().await?)
+}
+
+/// The account page: wallet, receipts, computers.
+#[tauri::command]
+#[specta::specta]
+async fn account_overview(state: State<'_, AppState>) -> Result<AccountOverview, AppError> {
+    Ok(state.core().await?.account_overview().await?)
+}
+
+/// Tops the wallet up with a voucher code.
+#[tauri::command]
+#[specta::specta]
+async fn voucher_redeem(state: State<'_, AppState>, code: String) -> Result<Wallet, AppError> {
+    Ok(state.core().await?.voucher_redeem(&code).await?)
+}
+
+/// Deactivates one of the account's computers.
+#[tauri::command]
+#[specta::specta]
+async fn device_deactivate(
+    state: State<'_, AppState>,
+    device_id: String,
+) -> Result<AccountInfo, AppError> {
+    Ok(state.core().await?.device_deactivate(&device_id).await?)
+}
+
+/// Puts back what the account holds on this computer, without a charge.
+#[tauri::command]
+#[specta::specta]
+async fn library_restore(state: State<'_, AppState>) -> Result<RestoreResult, AppError> {
+    Ok(state.core().await?.library_restore().await?)
 }
 
 /// The library.
@@ -317,6 +393,16 @@ async fn magnet_open(state: State<'_, AppState>, link: String) -> Result<Library
     Ok(state.core().await?.magnet_open(&link).await?)
 }
 
+/// What a dropped `.torrent` file holds, or why it cannot be added; adds nothing.
+#[tauri::command]
+#[specta::specta]
+async fn torrent_preview(
+    state: State<'_, AppState>,
+    drop_id: String,
+) -> Result<TorrentPreview, AppError> {
+    Ok(state.core().await?.torrent_preview(&drop_id).await?)
+}
+
 /// Adds a dropped `.torrent` file as a free title not from the store.
 #[tauri::command]
 #[specta::specta]
@@ -389,12 +475,11 @@ async fn open_core<R: Runtime>(
     app: &tauri::AppHandle<R>,
     profile: Profile,
 ) -> Result<Core, AppError> {
-    // Until accounts exist in the app, every store is signed in to with the demo account.
-    let (email, password) = (marquee_store::DEMO_EMAIL, marquee_store::DEMO_PASSWORD);
     let state = app.state::<AppState>();
     let mut demo = state.demo_store.lock().await;
     let mut config = match profile.store_url {
-        Some(url) => CoreConfig::new(profile.data_dir, url, email, password),
+        // A store on a network: the person signs in (or up) in the window.
+        Some(url) => CoreConfig::signed_out(profile.data_dir, url),
         None => {
             let store = match demo.take() {
                 Some(store) => store,
@@ -405,7 +490,14 @@ async fn open_core<R: Runtime>(
                 .await
                 .map_err(|e| internal(&format!("the demo store did not start: {e:#}")))?,
             };
-            let mut config = CoreConfig::new(profile.data_dir, store.url(), email, password);
+            // The embedded demo store: its demo account is signed in automatically, so the
+            // first-run demo stays one command.
+            let mut config = CoreConfig::new(
+                profile.data_dir,
+                store.url(),
+                marquee_store::DEMO_EMAIL,
+                marquee_store::DEMO_PASSWORD,
+            );
             config.trusted_store_key = Some(store.public_key());
             *demo = Some(store);
             config
@@ -507,6 +599,14 @@ pub fn ipc<R: Runtime>() -> tauri_specta::Builder<R> {
             catalog_list,
             catalog_search,
             wallet_get,
+            account_get,
+            account_sign_in,
+            account_sign_up,
+            account_sign_out,
+            account_overview,
+            voucher_redeem,
+            device_deactivate,
+            library_restore,
             library_list,
             title_acquire,
             playback_open,
@@ -522,6 +622,7 @@ pub fn ipc<R: Runtime>() -> tauri_specta::Builder<R> {
             title_save_torrent::<tauri::Wry>,
             title_export::<tauri::Wry>,
             magnet_open,
+            torrent_preview,
             torrent_import,
             licence_move,
             device_reactivate::<tauri::Wry>,

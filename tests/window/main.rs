@@ -5,7 +5,10 @@
 
 // Xvfb, tauri-driver, waiting on the page, and the checks the tests share.
 mod common;
-// Rent and watch, against the embedded demo store and a `marquee-store` process; the restart.
+// Rent and watch against the embedded demo store; the restart.
 mod rent_and_watch;
+// A person's own account on a `marquee-store` process: sign up, voucher, rent, receipt, sign
+// out and in.
+mod accounts_in_window;
 // Publishing a dropped video, finding it on the community shelf, playing it.
 mod publish_in_window;

@@ -22,14 +22,6 @@ async fn rent_and_watch_in_the_window() {
     rent_and_watch(None, "rent-and-watch").await;
 }
 
-/// Against `marquee-store serve` running as its own process, as a studio would run it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rent_and_watch_against_a_store_process() {
-    let data = tempfile::tempdir().unwrap();
-    let (_store, url) = start_store_process(data.path());
-    rent_and_watch(Some(&url), "rent-and-watch-remote-store").await;
-}
-
 async fn rent_and_watch(store_url: Option<&str>, name: &str) {
     let _one = ONE_WINDOW.lock().await;
     let out = target_dir().join("e2e");

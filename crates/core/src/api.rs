@@ -357,6 +357,41 @@ pub struct ShareLinks {
     pub magnet: String,
 }
 
+/// What a `.torrent` file handed to Marquee holds, shown before it is added: a torrent from a
+/// stranger is read (never handed to the torrent session) and the person decides.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
+pub struct TorrentPreview {
+    /// The dropped file's id, for `torrent_import` once the person agrees.
+    pub drop_id: String,
+    /// The torrent's name (the file's, or its folder's); the dropped file's name when the
+    /// torrent cannot be read.
+    pub name: String,
+    /// The files it would write, padding left out, in torrent order.
+    pub files: Vec<TorrentPreviewFile>,
+    /// The size of everything it downloads.
+    #[specta(type = specta_typescript::Number)]
+    pub total_bytes: u64,
+    /// The trackers it names (Marquee adds the store's own).
+    pub trackers: Vec<String>,
+    /// Its info hash (40 hex digits), or none when the file is not a readable torrent.
+    pub info_hash: Option<String>,
+    /// Why it cannot be added, in a sentence for people, or none when it can be.
+    pub refusal: Option<String>,
+    /// The name of the library title that already holds this torrent, if one does: adding it
+    /// again changes nothing.
+    pub in_library: Option<String>,
+}
+
+/// One file of a [`TorrentPreview`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
+pub struct TorrentPreviewFile {
+    /// Its path inside the torrent, parts joined with `/`.
+    pub path: String,
+    /// Its size.
+    #[specta(type = specta_typescript::Number)]
+    pub size_bytes: u64,
+}
+
 /// Stable error kinds the UI may branch on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
@@ -365,8 +400,16 @@ pub enum ErrorKind {
     UnknownTitle,
     /// The wallet cannot pay.
     InsufficientFunds,
-    /// The store no longer accepts this sign-in: sign in again.
+    /// The store no longer accepts this session: sign in again.
     SignInRequired,
+    /// Nobody is signed in: sign in or sign up.
+    SignedOut,
+    /// The e-mail and password match no account.
+    WrongPassword,
+    /// A purchase that plays on another computer of the account: move it here.
+    LicensedElsewhere,
+    /// A library record was edited outside Marquee: restore it from the account.
+    LibraryTampered,
     /// The account is on as many computers as it may be: deactivate one.
     DeviceLimit,
     /// This computer is not registered with the account (or was deactivated).
@@ -383,6 +426,8 @@ pub enum ErrorKind {
     EmailTaken,
     /// An e-mail or password the store does not accept.
     InvalidCredentials,
+    /// Too many attempts for now (sign-in, sign-up): wait, then try again.
+    RateLimited,
     /// An unknown voucher code.
     UnknownVoucher,
     /// A voucher that was redeemed before.
@@ -425,6 +470,8 @@ pub enum ErrorKind {
     NotShareable,
     /// A magnet link or torrent file that cannot be added.
     TorrentRefused,
+    /// A title whose file cannot be copied out safely (its torrent names it unsafely).
+    ExportRefused,
     /// The person cancelled.
     Cancelled,
     /// Anything else.
@@ -455,4 +502,94 @@ mod tests {
             r#"{"kind":"insufficient_funds","message":"x"}"#
         );
     }
+}
+
+/// Where this computer keeps the session secret between runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionVaultKind {
+    /// The OS credential store: Secret Service, Keychain or Credential Manager.
+    OsCredentialStore,
+    /// A file in the profile readable only by this user (no credential store answered).
+    OwnerOnlyFile,
+    /// Not kept: the embedded demo store signs its demo account in at every start.
+    NotKept,
+}
+
+/// Who is signed in, on which store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct AccountInfo {
+    /// The store's address.
+    pub store_url: String,
+    /// The embedded demo store, signed in to its demo account automatically.
+    pub demo_store: bool,
+    /// The signed-in e-mail; `None` when signed out.
+    pub email: Option<String>,
+    /// Whether this computer is registered with the account (needed to rent or buy).
+    pub device_registered: bool,
+    /// Why it is not, in words (the device limit, say), when signed in but not registered.
+    pub device_problem: Option<AppError>,
+    /// Where the session is kept.
+    pub session_vault: SessionVaultKind,
+}
+
+/// One computer of the account, on the account page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct AccountDevice {
+    /// The app-specific device id (hex).
+    pub device_id: String,
+    /// When it was first registered, milliseconds since the Unix epoch.
+    #[specta(type = specta_typescript::Number)]
+    pub registered_at_ms: i64,
+    /// False once deactivated.
+    pub active: bool,
+    /// This computer.
+    pub this_device: bool,
+}
+
+/// One receipt of the purchase history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct AccountReceipt {
+    /// The store's order id.
+    pub order_id: String,
+    /// The title.
+    pub title_id: String,
+    /// Its name.
+    pub title_name: String,
+    /// Rent, buy or free.
+    pub offer: OfferKind,
+    /// What was charged, in cents.
+    #[specta(type = specta_typescript::Number)]
+    pub amount_cents: i64,
+    /// Currency of the amount.
+    pub currency: String,
+    /// When, milliseconds since the Unix epoch.
+    #[specta(type = specta_typescript::Number)]
+    pub created_at_ms: i64,
+    /// The computer it was for.
+    pub device_id: String,
+    /// That computer is this one.
+    pub this_device: bool,
+}
+
+/// The account page: wallet, receipts and computers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct AccountOverview {
+    /// Who is signed in.
+    pub account: AccountInfo,
+    /// The wallet.
+    pub wallet: Wallet,
+    /// Receipts, newest first.
+    pub receipts: Vec<AccountReceipt>,
+    /// The account's computers, oldest first.
+    pub devices: Vec<AccountDevice>,
+    /// How many computers may be active at once.
+    pub device_limit: u32,
+}
+
+/// What restoring the account's titles on this computer did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct RestoreResult {
+    /// Titles put (back) in the library, playable here.
+    pub restored: Vec<String>,
 }

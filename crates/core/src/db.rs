@@ -11,6 +11,8 @@ use crate::error::Result;
 
 /// Opens (creating and migrating) the database at `path`.
 pub(crate) async fn open(path: &Path) -> Result<SqlitePool> {
+    // Made owner-only before SQLite opens it; its -wal and -shm files take the same mode.
+    marquee_protocol::private_fs::create_file(path)?;
     let opts = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)

@@ -18,14 +18,34 @@ pub enum Error {
     /// The wallet cannot pay (the store's sentence says how much).
     #[error("Not enough in your wallet: {0}. Nothing was charged.")]
     InsufficientFunds(String),
-    /// The store no longer accepts this sign-in (wrong credentials, or a session that ended).
-    #[error("The store no longer recognises this sign-in. Restart Marquee to sign in again; nothing was charged.")]
+    /// The store no longer accepts this session (it expired, or its computer was deactivated).
+    #[error(
+        "Your session with the store has ended. Sign in again to continue; nothing was charged."
+    )]
     SignInRequired(String),
+    /// The store ended this computer's session: paid titles wait for a new sign-in.
+    #[error("The store ended this computer's session (it may have been deactivated for your account). Sign in again to keep watching paid titles.")]
+    SessionRefused,
+    /// A library record changed outside Marquee (its seal does not match).
+    #[error("This title's record on this computer was changed outside Marquee, so it will not play. Restore it from your account (Account, Restore my titles); you will not be charged again.")]
+    LibraryTampered,
+    /// Nobody is signed in on this computer.
+    #[error("You are signed out. Sign in or create an account to rent, buy and see your account.")]
+    SignedOut,
+    /// Sign-in with an e-mail and password that do not match an account.
+    #[error("That e-mail and password do not match an account on this store. Check them and sign in again, or create an account.")]
+    WrongPassword,
+    /// A purchase that plays on another computer of the account.
+    #[error("You bought this title and it plays on another of your computers. Choose Move it here to watch it on this one; it then stops playing there.")]
+    LicensedElsewhere(String),
+    /// The store refused this computer's device key.
+    #[error("The store refused this computer's key as unusable. Delete Marquee's data folder and start it again to make a new one.")]
+    DeviceKeyRefused,
     /// The account has as many active computers as it may.
     #[error("Your account is already in use on as many computers as it may be. Deactivate a computer you no longer use, then try again.")]
     DeviceLimit(String),
     /// This computer is not (or no longer) registered with the account.
-    #[error("This computer is not registered with your account any more. Restart Marquee to register it again.")]
+    #[error("This computer is not registered with your account any more (it may have been deactivated). Sign in again to register it.")]
     DeviceNotRegistered(String),
     /// This computer is registered to another account.
     #[error("This computer is registered to another store account. Sign in with that account, or deactivate this computer there first.")]
@@ -47,6 +67,10 @@ pub enum Error {
     /// An e-mail or password the store does not accept.
     #[error("{0}")]
     InvalidCredentials(String),
+    /// Too many attempts for now (sign-in, sign-up): the store's sentence says how long to
+    /// wait.
+    #[error("{0}")]
+    RateLimited(String),
     /// A voucher code nobody issued.
     #[error("This voucher code is not known. Check it for typing mistakes.")]
     UnknownVoucher,
@@ -114,8 +138,11 @@ pub enum Error {
     #[error("Only free, DRM-free titles can be shared outside the store.")]
     NotShareable,
     /// A magnet link or torrent file that cannot be added.
-    #[error("This cannot be added: {0}")]
+    #[error("This cannot be added: {0}.")]
     BadTorrent(String),
+    /// A title whose file cannot be copied out of the library safely.
+    #[error("This title cannot be exported: {0}.")]
+    ExportRefused(String),
     /// This computer's identity cannot be used.
     #[error("{0}")]
     Device(#[from] DeviceError),
@@ -134,6 +161,12 @@ impl Error {
             Error::UnknownTitle(_) => ErrorKind::UnknownTitle,
             Error::InsufficientFunds(_) => ErrorKind::InsufficientFunds,
             Error::SignInRequired(_) => ErrorKind::SignInRequired,
+            Error::SignedOut => ErrorKind::SignedOut,
+            Error::SessionRefused => ErrorKind::SignInRequired,
+            Error::LibraryTampered => ErrorKind::LibraryTampered,
+            Error::WrongPassword => ErrorKind::WrongPassword,
+            Error::LicensedElsewhere(_) => ErrorKind::LicensedElsewhere,
+            Error::DeviceKeyRefused => ErrorKind::DeviceUnusable,
             Error::DeviceLimit(_) => ErrorKind::DeviceLimit,
             Error::DeviceNotRegistered(_) => ErrorKind::DeviceNotRegistered,
             Error::DeviceOfAnotherAccount => ErrorKind::DeviceOfAnotherAccount,
@@ -142,6 +175,7 @@ impl Error {
             Error::NotMovable => ErrorKind::NotMovable,
             Error::EmailTaken => ErrorKind::EmailTaken,
             Error::InvalidCredentials(_) => ErrorKind::InvalidCredentials,
+            Error::RateLimited(_) => ErrorKind::RateLimited,
             Error::UnknownVoucher => ErrorKind::UnknownVoucher,
             Error::VoucherUsed => ErrorKind::VoucherUsed,
             Error::StoreUnreachable(_) => ErrorKind::StoreUnreachable,
@@ -163,6 +197,7 @@ impl Error {
             Error::FileGone => ErrorKind::FileGone,
             Error::NotShareable => ErrorKind::NotShareable,
             Error::BadTorrent(_) => ErrorKind::TorrentRefused,
+            Error::ExportRefused(_) => ErrorKind::ExportRefused,
             Error::Device(_) => ErrorKind::DeviceUnusable,
             Error::Internal(_) => ErrorKind::Internal,
         }
@@ -185,12 +220,19 @@ impl Error {
             ErrorCode::NotMovable => Error::NotMovable,
             ErrorCode::EmailTaken => Error::EmailTaken,
             ErrorCode::InvalidCredentials => Error::InvalidCredentials(sentence(&message)),
+            ErrorCode::RateLimited => Error::RateLimited(if message.trim().is_empty() {
+                "Too many attempts. Wait a minute and try again.".into()
+            } else {
+                sentence(&message)
+            }),
             ErrorCode::UnknownVoucher => Error::UnknownVoucher,
             ErrorCode::VoucherUsed => Error::VoucherUsed,
             ErrorCode::UnknownLicence => {
                 Error::LicenceInvalid("the store has no record of it".into())
             }
             ErrorCode::LicenceRevoked => Error::LicenceRevoked,
+            ErrorCode::LicensedElsewhere => Error::LicensedElsewhere(message),
+            ErrorCode::InvalidDeviceKey => Error::DeviceKeyRefused,
             ErrorCode::Duplicate | ErrorCode::BadSignature => Error::PublishRefusedByStore(message),
             // The app never sends these on purpose: they mean the two sides disagree on the API.
             ErrorCode::BadRequest
@@ -198,6 +240,7 @@ impl Error {
             | ErrorCode::PayloadTooLarge
             | ErrorCode::NotFound
             | ErrorCode::MethodNotAllowed
+            | ErrorCode::UnsupportedMediaType
             | ErrorCode::OperatorOnly
             | ErrorCode::Unknown => {
                 Error::StoreIncompatible(format!("{}: {message}", code.as_str()))
@@ -301,11 +344,22 @@ mod tests {
             let e = Error::from_store(code, String::new());
             assert!(e.to_string().contains(step), "{code:?}: {e}");
         };
-        says(ErrorCode::SessionExpired, "sign in again");
+        says(ErrorCode::SessionExpired, "Sign in again");
+        says(ErrorCode::LicensedElsewhere, "Move it here");
         says(ErrorCode::DeviceLimit, "Deactivate a computer");
         says(ErrorCode::OrderConflict, "Start the purchase again");
         says(ErrorCode::NotForSale, "not for sale yet");
         says(ErrorCode::InsufficientFunds, "Nothing was charged");
+        says(ErrorCode::RateLimited, "Wait a minute and try again");
+        let e = Error::from_store(
+            ErrorCode::RateLimited,
+            "too many sign-in attempts from here: wait a minute and try again".into(),
+        );
+        assert_eq!(e.kind(), ErrorKind::RateLimited);
+        assert_eq!(
+            e.to_string(),
+            "Too many sign-in attempts from here: wait a minute and try again."
+        );
         assert_eq!(Error::StoreKeyChanged.kind(), ErrorKind::StoreKeyChanged);
     }
 

@@ -81,7 +81,9 @@ impl Games {
         let name = handle
             .name()
             .ok_or_else(|| Error::Download("the torrent has no name".into()))?;
-        let download = self.data_dir.join("downloads").join(name);
+        let download =
+            crate::torrents::title_folder(&self.data_dir, row.origin, &row.title.info_hash)?
+                .join(name);
         let licence = match &row.licence {
             Some(bytes) => Some(self.licences.verified(&row.title, bytes)?),
             None => None,

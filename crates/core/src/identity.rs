@@ -62,7 +62,8 @@ impl Identity {
                 let keys = DeviceKeys::generate();
                 let sealed = keys.seal(&machine_id);
                 let tmp = path.with_extension("key.part");
-                std::fs::write(&tmp, sealed).map_err(anyhow::Error::from)?;
+                // Owner-only (0600 on Unix; on Windows the user profile's ACL).
+                marquee_protocol::private_fs::write_file(&tmp, &sealed)?;
                 std::fs::rename(&tmp, &path).map_err(anyhow::Error::from)?;
                 keys
             }
@@ -126,5 +127,32 @@ mod tests {
                     .starts_with("device.key.other-")
             });
         assert!(kept, "the old key is kept, not deleted");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_device_key_and_the_library_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let profile = dir.path().join("profile");
+        marquee_protocol::private_fs::create_dir(&profile).unwrap();
+        let a = MachineIdSource::Fixed("4f6c3b1a9e2d4c7b8a1f0e3d2c5b6a79".into());
+        Identity::load_or_create(&profile, &a).unwrap();
+        let db = crate::db::open(&profile.join("library.db")).await.unwrap();
+        sqlx::query("CREATE TABLE t (x)")
+            .execute(&db)
+            .await
+            .unwrap();
+        assert_eq!(mode(&profile), 0o700, "the profile folder");
+        assert_eq!(
+            mode(&profile.join(DEVICE_KEY_FILE)),
+            0o600,
+            "the device key"
+        );
+        for file in ["library.db", "library.db-wal", "library.db-shm"] {
+            assert_eq!(mode(&profile.join(file)), 0o600, "{file}");
+        }
+        db.close().await;
     }
 }

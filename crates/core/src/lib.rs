@@ -6,6 +6,7 @@
 //! [`Core`] is the facade the desktop shell, the tests and any CLI call: start-up, and one
 //! method per operation that hands it to its domain. It is cheap to clone.
 
+pub mod account;
 pub mod api;
 pub mod catalog;
 mod db;
@@ -29,6 +30,8 @@ use ed25519_dalek::VerifyingKey;
 use marquee_protocol::sign::public_key_from_hex;
 use marquee_protocol::StoreClient;
 
+use account::vault::{SessionVault, VaultChoice};
+use account::Accounts;
 use api::*;
 pub use catalog::verify_feed;
 use catalog::Catalog;
@@ -57,10 +60,12 @@ pub struct CoreConfig {
     pub trusted_store_key: Option<VerifyingKey>,
     /// Where the machine id comes from.
     pub machine_id: MachineIdSource,
-    /// The account to sign in with.
-    pub email: String,
-    /// Its password.
-    pub password: String,
+    /// An account to sign in to at every start, as (e-mail, password): the embedded demo
+    /// store's demo account, and tests. `None`: the person signs in (or up) in the app, and the
+    /// session is kept between runs in [`CoreConfig::session_vault`].
+    pub auto_sign_in: Option<(String, String)>,
+    /// Where a session the person signed in with is kept.
+    pub session_vault: VaultChoice,
     /// Where the torrent session listens for peers.
     pub peer_listen: SocketAddr,
     /// A listener for the playback server bound beforehand (the shell's, so the window's CSP
@@ -69,8 +74,8 @@ pub struct CoreConfig {
 }
 
 impl CoreConfig {
-    /// A profile in `data_dir` for the store at `store_url`, signing in as `email`, with the
-    /// OS machine id and a torrent session on loopback.
+    /// A profile in `data_dir` for the store at `store_url`, signing in as `email` at every
+    /// start (the demo store, tests), with the OS machine id and a torrent session on loopback.
     pub fn new(
         data_dir: impl Into<PathBuf>,
         store_url: impl Into<String>,
@@ -78,12 +83,22 @@ impl CoreConfig {
         password: impl Into<String>,
     ) -> CoreConfig {
         CoreConfig {
+            auto_sign_in: Some((email.into(), password.into())),
+            session_vault: VaultChoice::File,
+            ..CoreConfig::signed_out(data_dir, store_url)
+        }
+    }
+
+    /// A profile for a store the person signs in to in the app; the session is kept in the OS
+    /// credential store where one answers.
+    pub fn signed_out(data_dir: impl Into<PathBuf>, store_url: impl Into<String>) -> CoreConfig {
+        CoreConfig {
             data_dir: data_dir.into(),
             store_url: store_url.into(),
             trusted_store_key: None,
             machine_id: MachineIdSource::Os,
-            email: email.into(),
-            password: password.into(),
+            auto_sign_in: None,
+            session_vault: VaultChoice::Auto,
             peer_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             playback_listener: None,
         }
@@ -94,6 +109,7 @@ impl CoreConfig {
 #[derive(Clone)]
 pub struct Core {
     store: StoreClient,
+    accounts: Arc<Accounts>,
     identity: Arc<Identity>,
     library: Library,
     catalog: Arc<Catalog>,
@@ -108,18 +124,25 @@ pub struct Core {
 
 impl Core {
     /// Opens the library, derives this computer's identity, connects to the store and checks
-    /// its key, signs in, registers the device, starts the torrent session and the playback
-    /// server, and resumes the library's downloads in the background.
+    /// its key, signs in (automatically, or with the session kept from an earlier run) and
+    /// registers the device, starts the torrent session and the playback server, and resumes
+    /// the library's downloads in the background. Nobody need be signed in: the catalog is
+    /// public, and the person signs in from the window.
     pub async fn open(config: CoreConfig) -> Result<Core> {
-        std::fs::create_dir_all(&config.data_dir).map_err(anyhow::Error::from)?;
+        // Owner-only: the profile holds the sealed device key, licences and the library.
+        marquee_protocol::private_fs::create_dir(&config.data_dir)?;
         let db = db::open(&config.data_dir.join("library.db")).await?;
-        let (library, settings) = (Library::new(db.clone()), Settings::new(db.clone()));
         let identity = Arc::new(Identity::load_or_create(
             &config.data_dir,
             &config.machine_id,
         )?);
+        let seal = identity.keys.local_seal_key(library::SEAL_PURPOSE);
+        let (library, settings) = (
+            Library::new(db.clone(), seal).await?,
+            Settings::new(db.clone()),
+        );
 
-        let mut store = StoreClient::new(&config.store_url)?;
+        let store = StoreClient::new(&config.store_url)?;
         let info = store.store_info().await?;
         let store_key = pin_store_key(
             &settings,
@@ -127,14 +150,19 @@ impl Core {
             config.trusted_store_key.as_ref(),
         )
         .await?;
-        store.sign_in(&config.email, &config.password).await?;
-        store
-            .register_device(
-                &identity.device_id.to_hex(),
-                &identity.keys.public_key(),
-                &identity.keys.publisher_key().verifying_key().to_bytes(),
-            )
-            .await?;
+        let accounts = Arc::new(Accounts::new(
+            store.clone(),
+            identity.clone(),
+            SessionVault::open(&config.data_dir, &config.store_url, config.session_vault),
+            config.auto_sign_in.is_some(),
+        ));
+        let session_refused = match &config.auto_sign_in {
+            Some((email, password)) => {
+                accounts.sign_in_automatically(email, password).await?;
+                false
+            }
+            None => accounts.resume().await?,
+        };
 
         let catalog = Arc::new(Catalog::new(store.clone(), store_key, db));
         let licences = Arc::new(
@@ -147,6 +175,9 @@ impl Core {
             )
             .await?,
         );
+        if session_refused {
+            licences.set_session_refused(true).await?;
+        }
         let sync = Arc::new(LicenceSync::new(
             store.clone(),
             library.clone(),
@@ -163,6 +194,7 @@ impl Core {
         ));
         let orders = Arc::new(Orders::new(
             store.clone(),
+            accounts.clone(),
             identity.device_id,
             catalog.clone(),
             library.clone(),
@@ -192,6 +224,7 @@ impl Core {
         ));
         let core = Core {
             store,
+            accounts,
             identity,
             library,
             catalog,
@@ -259,6 +292,64 @@ impl Core {
         }
     }
 
+    // Account.
+
+    /// Who is signed in, on which store, and where the session is kept.
+    pub fn account_get(&self) -> AccountInfo {
+        self.accounts.info()
+    }
+
+    /// Signs in with an e-mail and password (never kept: only the session is), registers this
+    /// computer, and learns the account's licence state for it.
+    pub async fn account_sign_in(&self, email: &str, password: &str) -> Result<AccountInfo> {
+        let info = self.accounts.sign_in(email, password).await?;
+        self.after_sign_in().await;
+        Ok(info)
+    }
+
+    /// Creates an account on the store and signs in to it.
+    pub async fn account_sign_up(&self, email: &str, password: &str) -> Result<AccountInfo> {
+        let info = self.accounts.sign_up(email, password).await?;
+        self.after_sign_in().await;
+        Ok(info)
+    }
+
+    async fn after_sign_in(&self) {
+        if let Err(e) = self.licences_sync().await {
+            tracing::warn!(error = %e, "checking licences after signing in");
+        }
+    }
+
+    /// Signs out: the store ends the session and this computer forgets it. The library stays;
+    /// renting and buying need a sign-in again.
+    pub async fn account_sign_out(&self) -> Result<AccountInfo> {
+        self.accounts.sign_out().await
+    }
+
+    /// The account page: wallet, receipts and the account's computers.
+    pub async fn account_overview(&self) -> Result<AccountOverview> {
+        self.accounts.overview().await
+    }
+
+    /// Tops the wallet up with a voucher code.
+    pub async fn voucher_redeem(&self, code: &str) -> Result<Wallet> {
+        self.accounts.voucher_redeem(code).await
+    }
+
+    /// Deactivates one of the account's computers: its licences are revoked and its sessions
+    /// end (this one's too, when it is this computer).
+    pub async fn device_deactivate(&self, device_id: &str) -> Result<AccountInfo> {
+        self.accounts.device_deactivate(device_id).await
+    }
+
+    /// Puts back in the library what the account holds on this computer (a reinstall, a
+    /// deleted profile), re-wrapped for this computer's key, without a charge.
+    pub async fn library_restore(&self) -> Result<RestoreResult> {
+        Ok(RestoreResult {
+            restored: self.orders.restore().await?,
+        })
+    }
+
     // Catalog.
 
     /// The catalog, verified against the store's signature; the last verified copy when the
@@ -287,7 +378,10 @@ impl Core {
         title_id: &str,
         client_order_id: &str,
     ) -> Result<AcquireResult> {
-        let done = self.orders.acquire(title_id, client_order_id).await?;
+        let done = self
+            .orders
+            .acquire(title_id, client_order_id, false)
+            .await?;
         Ok(AcquireResult {
             entry: self.entry(&done.row),
             charged_cents: done.charged_cents,
@@ -338,10 +432,19 @@ impl Core {
 
     // Licences and sync.
 
-    /// Moves a purchase licensed to another computer of this account to this one: the store
-    /// issues a licence for this device and revokes the other.
+    /// Moves a purchase that plays on another computer of this account to this one: the store
+    /// issues a licence for this device and revokes the other's. Works whether or not this
+    /// profile holds the other computer's licence (a copied profile, or a purchase made there).
     pub async fn licence_move(&self, title_id: &str) -> Result<LibraryEntry> {
-        Ok(self.entry(&self.licences.move_here(title_id).await?))
+        let local = self.library.get(title_id).await?;
+        if local.as_ref().is_some_and(|r| r.licence.is_some()) {
+            if let Ok(row) = self.licences.move_here(title_id).await {
+                return Ok(self.entry(&row));
+            }
+        }
+        let order_id = uuid::Uuid::new_v4().to_string();
+        let done = self.orders.acquire(title_id, &order_id, true).await?;
+        Ok(self.entry(&done.row))
     }
 
     /// Asks the store for its time and for revoked licences; marks revoked titles and reports
@@ -403,6 +506,12 @@ impl Core {
     /// Copies a free title's downloaded file to `dest`.
     pub async fn title_export(&self, title_id: &str, dest: &Path) -> Result<()> {
         self.publishing.title_export(title_id, dest).await
+    }
+
+    /// What a `.torrent` file the shell received holds, and why it cannot be added if it
+    /// cannot: shown before [`Core::torrent_import`], which adds it. Adds and writes nothing.
+    pub async fn torrent_preview(&self, drop_id: &str) -> Result<TorrentPreview> {
+        self.publishing.torrent_preview(drop_id).await
     }
 
     /// Adds a `.torrent` file the shell received (drop or file association) as a free title

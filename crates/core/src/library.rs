@@ -9,7 +9,9 @@ use sqlx::{Row, SqlitePool};
 
 use crate::api::{OfferKind, SeriesInfo, TitleOrigin};
 use crate::catalog::offer_kind;
-use crate::error::Result;
+use sha2::Digest;
+
+use crate::error::{Error, Result};
 
 /// What the library keeps of a title: the library's own record, so the store's wire type can
 /// change without breaking a profile. Made from the feed entry in one place
@@ -107,6 +109,14 @@ impl From<&FeedTitle> for LibraryTitle {
     }
 }
 
+/// The part of a row the seal covers.
+struct SealedState {
+    offer: String,
+    first_frame_at: Option<i64>,
+    revoked: bool,
+    licence: Option<Vec<u8>>,
+}
+
 /// One row of the library.
 #[derive(Clone, Debug)]
 pub struct LibraryRow {
@@ -128,18 +138,187 @@ pub struct LibraryRow {
     pub revoked: bool,
     /// The first frame was reported to the store.
     pub first_frame_reported: bool,
+    /// Its licence state (first frame, revocation, licence) was changed outside Marquee: its
+    /// seal does not match. A tampered paid title does not play until restored.
+    pub tampered: bool,
 }
+
+/// The key that seals each title's licence state (see [`Library::seal_of`]).
+pub(crate) type SealKey = [u8; 32];
+
+/// The purpose the seal key is derived for, from the device key.
+pub(crate) const SEAL_PURPOSE: &[u8] = b"library licence state";
+
+/// The settings key marking a library whose rows are all sealed: after it is set, a row with
+/// no seal is a tampered one, not an old one.
+const SEALED_KEY: &str = "library_sealed";
 
 /// The library database.
 #[derive(Clone)]
 pub struct Library {
     db: SqlitePool,
+    /// `None` reads a library without checking seals (tools that read a copied profile).
+    seal: Option<SealKey>,
 }
 
 impl Library {
-    /// The library in the profile's database.
-    pub(crate) fn new(db: SqlitePool) -> Library {
-        Library { db }
+    /// The library in the profile's database, its rows sealed with `seal`. Rows from before
+    /// sealing are sealed now, once.
+    pub(crate) async fn new(db: SqlitePool, seal: SealKey) -> Result<Library> {
+        let library = Library {
+            db,
+            seal: Some(seal),
+        };
+        library.seal_old_rows().await?;
+        Ok(library)
+    }
+
+    /// Seals the rows written before sealing existed, and marks the library sealed (the mark is
+    /// sealed too, so it cannot be forged to ask for a reseal of edited rows).
+    async fn seal_old_rows(&self) -> Result<()> {
+        let expected = hex::encode(self.mac(&[b"sealed"]));
+        let mark: Option<String> = sqlx::query("SELECT value FROM settings WHERE key = ?")
+            .bind(SEALED_KEY)
+            .fetch_optional(&self.db)
+            .await?
+            .map(|r| r.get(0));
+        if mark.as_deref() == Some(expected.as_str()) {
+            return Ok(());
+        }
+        let mut tx = self.db.begin().await?;
+        let rows = sqlx::query(
+            "SELECT l.title_id, l.offer, l.first_frame_at, l.revoked, c.bytes FROM library l
+             LEFT JOIN licences c ON c.title_id = l.title_id WHERE l.seal IS NULL",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in rows {
+            let id: String = r.get(0);
+            let state = SealedState {
+                offer: r.get(1),
+                first_frame_at: r.get(2),
+                revoked: r.get::<i64, _>(3) != 0,
+                licence: r.get(4),
+            };
+            sqlx::query("UPDATE library SET seal = ? WHERE title_id = ?")
+                .bind(self.seal_of(&id, &state))
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(SEALED_KEY)
+        .bind(expected)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    fn mac(&self, parts: &[&[u8]]) -> Vec<u8> {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.seal.unwrap_or_default())
+            .expect("HMAC takes a key of any length");
+        for part in parts {
+            // Length-prefixed, so no two different records read the same.
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// The seal of a title's licence state: HMAC-SHA256 under the device-derived key over its
+    /// id, offer, first frame, revocation and the hash of its licence.
+    fn seal_of(&self, title_id: &str, state: &SealedState) -> Vec<u8> {
+        let licence = state
+            .licence
+            .as_deref()
+            .map(|l| sha2::Sha256::digest(l).to_vec())
+            .unwrap_or_default();
+        let first = state.first_frame_at.map(|t| t.to_be_bytes().to_vec());
+        self.mac(&[
+            b"library licence state v1",
+            title_id.as_bytes(),
+            state.offer.as_bytes(),
+            first.as_deref().unwrap_or(b"none"),
+            &[u8::from(state.revoked)],
+            &licence,
+        ])
+    }
+
+    /// Marks a row whose seal does not match what it holds.
+    fn checked(&self, mut row: LibraryRow, seal: Option<Vec<u8>>) -> LibraryRow {
+        if self.seal.is_some() {
+            let state = SealedState {
+                offer: offer_str(row.title.offer).to_owned(),
+                first_frame_at: row.first_frame_at,
+                revoked: row.revoked,
+                licence: row.licence.clone(),
+            };
+            let expected = self.seal_of(&row.title.id, &state);
+            let ok = seal.is_some_and(|s| {
+                subtle::ConstantTimeEq::ct_eq(s.as_slice(), expected.as_slice()).into()
+            });
+            if !ok {
+                tracing::warn!(title = %row.title.id, "library record edited outside Marquee");
+                row.tampered = true;
+            }
+        }
+        row
+    }
+
+    /// Changes a title's sealed licence state in one transaction: reads it, refuses a record
+    /// whose seal does not match (so an edit is never sealed over), applies `change`, writes it
+    /// back with its new seal.
+    async fn update_sealed(
+        &self,
+        title_id: &str,
+        change: impl FnOnce(&mut SealedState),
+    ) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        let Some(r) = sqlx::query(
+            "SELECT l.offer, l.first_frame_at, l.revoked, c.bytes, l.seal FROM library l
+             LEFT JOIN licences c ON c.title_id = l.title_id WHERE l.title_id = ?",
+        )
+        .bind(title_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(());
+        };
+        let mut state = SealedState {
+            offer: r.get(0),
+            first_frame_at: r.get(1),
+            revoked: r.get::<i64, _>(2) != 0,
+            licence: r.get(3),
+        };
+        if self.seal.is_some() {
+            let seal: Option<Vec<u8>> = r.get(4);
+            if seal.as_deref() != Some(self.seal_of(title_id, &state).as_slice()) {
+                return Err(Error::LibraryTampered);
+            }
+        }
+        change(&mut state);
+        sqlx::query(
+            "UPDATE library SET first_frame_at = ?, revoked = ?, seal = ? WHERE title_id = ?",
+        )
+        .bind(state.first_frame_at)
+        .bind(state.revoked)
+        .bind(self.seal_of(title_id, &state))
+        .bind(title_id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(bytes) = &state.licence {
+            sqlx::query("UPDATE licences SET bytes = ? WHERE title_id = ?")
+                .bind(bytes)
+                .bind(title_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Closes the profile's database (every part of the core shares this pool): waits for the
@@ -149,9 +328,13 @@ impl Library {
         self.db.close().await;
     }
 
-    /// Opens (creating and migrating) the profile database at `path` for its library alone.
+    /// Opens (creating and migrating) the profile database at `path` for its library alone,
+    /// read without checking seals (the device key is not at hand).
     pub async fn open(path: &Path) -> Result<Library> {
-        Ok(Library::new(crate::db::open(path).await?))
+        Ok(Library {
+            db: crate::db::open(path).await?,
+            seal: None,
+        })
     }
 
     /// Adds a title with its licence (or replaces both): one transaction, so a library row
@@ -170,8 +353,8 @@ impl Library {
             "INSERT INTO library (title_id, offer, acquired_at, order_id, info_hash, torrent, encrypted, origin,
                 kind, name, synopsis, year, runtime_s, genre, studio, artist, new_release, price_cents, currency,
                 series, season, episode, poster_path, backdrop_path, width, height, mime, size_bytes,
-                key_commitment, licence_to_share, publisher, for_sale)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                key_commitment, licence_to_share, publisher, for_sale, seal)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (title_id) DO UPDATE SET offer = excluded.offer,
                 acquired_at = excluded.acquired_at, order_id = excluded.order_id, info_hash = excluded.info_hash,
                 torrent = excluded.torrent, encrypted = excluded.encrypted, origin = excluded.origin,
@@ -183,7 +366,7 @@ impl Library {
                 backdrop_path = excluded.backdrop_path, width = excluded.width, height = excluded.height,
                 mime = excluded.mime, size_bytes = excluded.size_bytes, key_commitment = excluded.key_commitment,
                 licence_to_share = excluded.licence_to_share, publisher = excluded.publisher,
-                for_sale = excluded.for_sale,
+                for_sale = excluded.for_sale, seal = excluded.seal,
                 first_frame_at = NULL, revoked = 0, first_frame_reported = 0",
         )
         .bind(&title.id)
@@ -218,6 +401,17 @@ impl Library {
         .bind(&title.licence_to_share)
         .bind(&title.publisher)
         .bind(title.for_sale)
+        .bind(self.seal.map(|_| {
+            self.seal_of(
+                &title.id,
+                &SealedState {
+                    offer: offer_str(title.offer).to_owned(),
+                    first_frame_at: None,
+                    revoked: false,
+                    licence: licence.map(<[u8]>::to_vec),
+                },
+            )
+        }))
         .execute(&mut *tx)
         .await?;
         match licence {
@@ -241,6 +435,11 @@ impl Library {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    fn row_checked(&self, r: sqlx::sqlite::SqliteRow) -> Result<LibraryRow> {
+        let seal: Option<Vec<u8>> = r.get("seal");
+        Ok(self.checked(Self::from_sql(r)?, seal))
     }
 
     fn from_sql(r: sqlx::sqlite::SqliteRow) -> Result<LibraryRow> {
@@ -290,6 +489,7 @@ impl Library {
             licence: r.get("licence"),
             revoked: r.get::<i64, _>("revoked") != 0,
             first_frame_reported: r.get::<i64, _>("first_frame_reported") != 0,
+            tampered: false,
             origin: match r.get::<String, _>("origin").as_str() {
                 "published" => TitleOrigin::Published,
                 "external" => TitleOrigin::External,
@@ -301,7 +501,7 @@ impl Library {
     const SELECT: &'static str = "SELECT l.title_id, l.kind, l.name, l.synopsis, l.year, l.runtime_s, l.genre,
              l.studio, l.artist, l.new_release, l.series, l.season, l.episode, l.offer, l.price_cents, l.currency,
              l.poster_path, l.backdrop_path, l.width, l.height, l.mime, l.size_bytes, l.info_hash, l.encrypted,
-             l.key_commitment, l.licence_to_share, l.publisher, l.for_sale, l.acquired_at, l.torrent, l.position_s, l.first_frame_at, l.origin, l.revoked, l.first_frame_reported, c.bytes AS licence
+             l.key_commitment, l.licence_to_share, l.publisher, l.for_sale, l.acquired_at, l.torrent, l.position_s, l.first_frame_at, l.origin, l.revoked, l.first_frame_reported, c.bytes AS licence, l.seal
            FROM library l LEFT JOIN licences c ON c.title_id = l.title_id";
 
     /// The title with this info hash, if any.
@@ -310,7 +510,7 @@ impl Library {
             .bind(info_hash)
             .fetch_optional(&self.db)
             .await?
-            .map(Self::from_sql)
+            .map(|r| self.row_checked(r))
             .transpose()
     }
 
@@ -323,7 +523,7 @@ impl Library {
         .fetch_all(&self.db)
         .await?
         .into_iter()
-        .map(Self::from_sql)
+        .map(|r| self.row_checked(r))
         .collect()
     }
 
@@ -333,7 +533,7 @@ impl Library {
             .bind(title_id)
             .fetch_optional(&self.db)
             .await?
-            .map(Self::from_sql)
+            .map(|r| self.row_checked(r))
             .transpose()
     }
 
@@ -344,36 +544,41 @@ impl Library {
         position_s: f64,
         first_frame_at: Option<i64>,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE library SET position_s = ?, first_frame_at = COALESCE(first_frame_at, ?) WHERE title_id = ?",
-        )
-        .bind(position_s)
-        .bind(first_frame_at)
-        .bind(title_id)
-        .execute(&self.db)
-        .await?;
+        sqlx::query("UPDATE library SET position_s = ? WHERE title_id = ?")
+            .bind(position_s)
+            .bind(title_id)
+            .execute(&self.db)
+            .await?;
+        if let Some(at) = first_frame_at {
+            self.update_sealed(title_id, |s| {
+                s.first_frame_at.get_or_insert(at);
+            })
+            .await?;
+        }
         Ok(())
     }
 
     /// Records the first play of a title, unless one is recorded (the first one stays).
     pub async fn start_window(&self, title_id: &str, at: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE library SET first_frame_at = COALESCE(first_frame_at, ?) WHERE title_id = ?",
-        )
-        .bind(at)
-        .bind(title_id)
-        .execute(&self.db)
-        .await?;
-        Ok(())
+        self.update_sealed(title_id, |s| {
+            s.first_frame_at.get_or_insert(at);
+        })
+        .await
     }
 
     /// Marks titles whose licence the store revoked.
     pub async fn mark_revoked(&self, title_id: &str) -> Result<()> {
-        sqlx::query("UPDATE library SET revoked = 1 WHERE title_id = ?")
-            .bind(title_id)
-            .execute(&self.db)
-            .await?;
-        Ok(())
+        self.update_sealed(title_id, |s| s.revoked = true).await
+    }
+
+    /// Learns a first frame the store recorded: the earlier of it and this library's own
+    /// record wins, so a row edited to forget its first frame does not reset a window.
+    pub async fn learn_first_frame(&self, title_id: &str, at: i64) -> Result<()> {
+        self.update_sealed(title_id, |s| {
+            s.first_frame_at = Some(s.first_frame_at.map_or(at, |mine| mine.min(at)));
+        })
+        .await?;
+        self.mark_first_frame_reported(title_id).await
     }
 
     /// Records that the store knows the first frame.
@@ -385,20 +590,18 @@ impl Library {
         Ok(())
     }
 
-    /// Replaces a title's licence (a purchase moved to this computer).
+    /// Replaces a title's licence (a purchase moved to this computer, a restored one).
     pub async fn replace_licence(&self, title_id: &str, bytes: &[u8], now: i64) -> Result<()> {
-        let mut tx = self.db.begin().await?;
-        sqlx::query("UPDATE licences SET bytes = ?, received_at = ? WHERE title_id = ?")
-            .bind(bytes)
+        self.update_sealed(title_id, |s| {
+            s.licence = Some(bytes.to_vec());
+            s.revoked = false;
+        })
+        .await?;
+        sqlx::query("UPDATE licences SET received_at = ? WHERE title_id = ?")
             .bind(now)
             .bind(title_id)
-            .execute(&mut *tx)
+            .execute(&self.db)
             .await?;
-        sqlx::query("UPDATE library SET revoked = 0 WHERE title_id = ?")
-            .bind(title_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
         Ok(())
     }
 

@@ -8,6 +8,7 @@ use marquee_licence::DeviceId;
 use marquee_protocol::api::OrderRequest;
 use marquee_protocol::StoreClient;
 
+use crate::account::Accounts;
 use crate::api::{TitleOrigin, Wallet};
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
@@ -30,6 +31,7 @@ pub(crate) struct Acquired {
 /// Orders placed from this computer.
 pub(crate) struct Orders {
     store: StoreClient,
+    accounts: Arc<Accounts>,
     device_id: DeviceId,
     catalog: Arc<Catalog>,
     library: Library,
@@ -41,8 +43,10 @@ pub(crate) struct Orders {
 }
 
 impl Orders {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         store: StoreClient,
+        accounts: Arc<Accounts>,
         device_id: DeviceId,
         catalog: Arc<Catalog>,
         library: Library,
@@ -52,6 +56,7 @@ impl Orders {
     ) -> Orders {
         Orders {
             store,
+            accounts,
             device_id,
             catalog,
             library,
@@ -64,20 +69,24 @@ impl Orders {
 
     /// The wallet.
     pub(crate) async fn wallet(&self) -> Result<Wallet> {
-        let w = self.store.wallet().await?;
-        Ok(Wallet {
-            balance_cents: w.balance_cents,
-            currency: w.currency,
-        })
+        self.accounts.wallet().await
     }
 
     /// Rents, buys or gets a free title, then starts its download. A title already in the
     /// library with a licence that still plays is not ordered again; a retry with the same
-    /// `client_order_id` is never charged twice by the store.
-    pub(crate) async fn acquire(&self, title_id: &str, client_order_id: &str) -> Result<Acquired> {
+    /// `client_order_id` is never charged twice by the store; what the account already holds
+    /// for this computer comes back uncharged. `move_here` moves a purchase that plays on
+    /// another computer of the account (the store refuses the order without it).
+    pub(crate) async fn acquire(
+        &self,
+        title_id: &str,
+        client_order_id: &str,
+        move_here: bool,
+    ) -> Result<Acquired> {
+        self.accounts.require_registered().await?;
         let _one_at_a_time = self.one_at_a_time.lock().await;
         if let Some(row) = self.library.get(title_id).await? {
-            if self.licences.playable(&row).await? {
+            if !move_here && self.licences.playable(&row).await? {
                 self.start_download(&row, None).await?;
                 return Ok(Acquired {
                     row,
@@ -88,12 +97,17 @@ impl Orders {
         }
 
         let title = LibraryTitle::from(&self.catalog.title(title_id).await?);
+        // "Move it here" never buys anything: a rental stays where it was rented.
+        if move_here && title.offer != crate::api::OfferKind::Buy {
+            return Err(Error::NotMovable);
+        }
         let order = self
             .store
             .order(&OrderRequest {
                 client_order_id: client_order_id.to_owned(),
                 title_id: title_id.to_owned(),
                 device_id: self.device_id.to_hex(),
+                move_here,
             })
             .await?;
         let licence = match (&order.licence, title.encrypted) {
@@ -118,6 +132,9 @@ impl Orders {
                 time::unix_now(),
             )
             .await?;
+        if let Some(at) = order.first_frame_at {
+            self.library.learn_first_frame(title_id, at).await?;
+        }
         let row = self.library.row(title_id).await?;
         let peers = order.peers.iter().filter_map(|p| p.parse().ok()).collect();
         self.start_download(&row, Some(peers)).await?;
@@ -130,6 +147,60 @@ impl Orders {
                 currency: order.currency,
             },
         })
+    }
+
+    /// Puts back in the library what the account holds on this computer (after a reinstall or
+    /// a deleted profile): purchases and rentals still in their window, re-wrapped by the store
+    /// for this computer's key, with no charge. Returns the titles restored.
+    pub(crate) async fn restore(&self) -> Result<Vec<String>> {
+        self.accounts.require_registered().await?;
+        let _one_at_a_time = self.one_at_a_time.lock().await;
+        let answer = self.store.restore(&self.device_id.to_hex()).await?;
+        let mut restored = Vec::new();
+        for item in answer.restored {
+            // A title the catalog no longer lists cannot be downloaded: skip it, keep the rest.
+            let title = match self.catalog.title(&item.title_id).await {
+                Ok(t) => LibraryTitle::from(&t),
+                Err(e) => {
+                    tracing::warn!(title = %item.title_id, error = %e, "not restored");
+                    continue;
+                }
+            };
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&item.licence)
+                .map_err(|_| Error::LicenceInvalid("not base64".into()))?;
+            self.licences.verified(&title, &bytes)?;
+            let kept = self.library.get(&title.id).await?;
+            match kept {
+                // Already here with its download: only the licence changes.
+                Some(row) if row.licence.is_some() && !row.tampered => {
+                    self.library
+                        .replace_licence(&title.id, &bytes, time::unix_now())
+                        .await?
+                }
+                _ => {
+                    let torrent = self.store.torrent(&title.id).await?;
+                    self.library
+                        .add(
+                            &title,
+                            &item.order_id,
+                            &torrent,
+                            Some(&bytes),
+                            TitleOrigin::Store,
+                            time::unix_now(),
+                        )
+                        .await?;
+                }
+            }
+            if let Some(at) = item.first_frame_at {
+                self.library.learn_first_frame(&title.id, at).await?;
+            }
+            let row = self.library.row(&title.id).await?;
+            self.start_download(&row, None).await?;
+            restored.push(title.id);
+        }
+        tracing::info!(restored = restored.len(), "restored from the account");
+        Ok(restored)
     }
 
     /// Adds a library title's torrent to the session (a game is installed when it completes).

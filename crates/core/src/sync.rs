@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use marquee_licence::DeviceId;
 use marquee_protocol::StoreClient;
+use rand::RngCore;
 
 use crate::error::Result;
 use crate::library::{Library, LibraryRow};
@@ -60,18 +61,45 @@ impl LicenceSync {
         self.sync().await
     }
 
-    /// Asks the store for its time and for revoked licences; marks revoked titles and reports
-    /// first frames the store has not heard of. Quietly does nothing offline.
+    /// Asks the store for its time, the licences it revoked and the first plays it recorded;
+    /// marks revoked titles, keeps the earlier first frame, and reports first frames the store
+    /// has not heard of. Offline, or signed out, there is nothing to learn: licences then play
+    /// within their own windows on the trusted clock. A store that answers with an error is
+    /// treated the same way (never as "nothing was revoked"), and the error is returned.
     pub(crate) async fn sync(&self) -> Result<()> {
-        let status = match self.store.licence_status(&self.device_id.to_hex()).await {
+        if self.store.token().is_none() {
+            return Ok(());
+        }
+        let mut nonce = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let status = match self
+            .store
+            .licence_status(&self.device_id.to_hex(), &hex::encode(nonce))
+            .await
+        {
             Ok(s) => s,
             Err(marquee_protocol::ClientError::Unreachable(_)) => return Ok(()),
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                let e = crate::error::Error::from(e);
+                if matches!(
+                    e,
+                    crate::error::Error::SignInRequired(_)
+                        | crate::error::Error::DeviceNotRegistered(_)
+                ) {
+                    self.licences.set_session_refused(true).await?;
+                }
+                return Err(e);
+            }
         };
-        self.licences.accept_store_time(&status.time)?;
+        self.licences.accept_store_time(&status.time, &nonce)?;
+        self.licences.set_session_refused(false).await?;
         *self.last_sync.lock().expect("sync lock") = Some(Instant::now());
         self.licences.trusted_now().await.ok();
         for row in self.library.list().await? {
+            // An edited record plays nothing and is not written over; restoring replaces it.
+            if row.tampered {
+                continue;
+            }
             let Some(licence) = row
                 .licence
                 .as_deref()
@@ -89,6 +117,14 @@ impl LicenceSync {
                 if let Some(server) = self.playback.get() {
                     server.revoke(licence.licence_id);
                 }
+            }
+            if let Some(play) = status.first_plays.iter().find(|p| p.licence_id == id) {
+                if row.first_frame_at.is_none_or(|mine| play.at < mine) {
+                    self.library
+                        .learn_first_frame(&row.title.id, play.at)
+                        .await?;
+                }
+                continue;
             }
             if let (Some(at), false) = (row.first_frame_at, row.first_frame_reported) {
                 if self.store.first_frame(&id, at).await.is_ok() {

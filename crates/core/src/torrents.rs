@@ -1,6 +1,12 @@
 //! The app's BitTorrent session (librqbit): DHT and local service discovery off, peers come
 //! from the store's tracker and peer hints; our own library, not librqbit's persistence, decides
 //! what is re-added at start. The session's torrents are registered by title id.
+//!
+//! Each torrent writes into a folder of its own, `downloads/<info hash>/`: a torrent names its
+//! files itself, so in a shared folder a stranger's torrent named like another title's file
+//! would write over it (the session adds with `overwrite`, to resume). Profiles made before kept
+//! every download directly in `downloads/`; a title's files move into its folder the first time
+//! it is added again.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -60,11 +66,36 @@ impl Torrents {
         })
     }
 
-    /// Where the files of titles from `origin` live.
-    pub(crate) fn folder(&self, origin: TitleOrigin) -> PathBuf {
-        match origin {
-            TitleOrigin::Published => self.data_dir.join("published"),
-            _ => self.downloads.clone(),
+    /// Where this computer's published videos are copied to and seeded from.
+    pub(crate) fn published_folder(&self) -> PathBuf {
+        self.data_dir.join("published")
+    }
+
+    /// Where the files of the title from `origin` with `info_hash` live.
+    pub(crate) fn folder(&self, origin: TitleOrigin, info_hash: &str) -> Result<PathBuf> {
+        title_folder(&self.data_dir, origin, info_hash)
+    }
+
+    /// Moves the files of a title that a profile made before per-title folders kept directly in
+    /// `downloads/` into the title's folder, so its download resumes instead of starting over.
+    /// Only a name `torrent_file` accepts is moved (no name climbs out of `downloads/`); a title
+    /// whose folder exists already has moved, or is new.
+    fn adopt_legacy_files(&self, torrent: &[u8], folder: &Path) {
+        if folder.exists() || !folder.starts_with(&self.downloads) {
+            return;
+        }
+        let Ok(t) = crate::publishing::torrent_file::inspect_names(torrent) else {
+            return;
+        };
+        let old = self.downloads.join(&t.name);
+        if std::fs::symlink_metadata(&old).is_err() {
+            return;
+        }
+        let moved = std::fs::create_dir_all(folder)
+            .and_then(|()| std::fs::rename(&old, folder.join(&t.name)));
+        if let Err(e) = moved {
+            // Not fatal: the title downloads again into its folder.
+            tracing::warn!(name = %t.name, error = %e, "moving a download into its own folder");
         }
     }
 
@@ -107,15 +138,17 @@ impl Torrents {
                 Err(_) => (vec![], vec![]),
             },
         };
+        let folder = self.folder(row.origin, &row.title.info_hash)?;
+        self.adopt_legacy_files(&row.torrent, &folder);
         let handle = match row.origin {
             TitleOrigin::Store => {
-                self.add(&row.torrent, &row.title.info_hash, peers, trackers)
+                self.add(&row.torrent, &row.title.info_hash, &folder, peers, trackers)
                     .await?
             }
             TitleOrigin::Published | TitleOrigin::External => {
                 self.add_source(
                     AddTorrent::from_bytes(row.torrent.clone()),
-                    &self.folder(row.origin),
+                    &folder,
                     peers,
                     trackers,
                 )
@@ -162,13 +195,14 @@ impl Torrents {
         &self,
         torrent: &[u8],
         expected_info_hash: &str,
+        folder: &Path,
         peers: Vec<SocketAddr>,
         trackers: Vec<String>,
     ) -> Result<Arc<ManagedTorrent>> {
         let handle = self
             .add_source(
                 AddTorrent::from_bytes(torrent.to_vec()),
-                &self.downloads,
+                folder,
                 peers,
                 trackers,
             )
@@ -220,6 +254,28 @@ impl Torrents {
     }
 }
 
+/// Where the files of a title live in the profile `data_dir`: a video this computer published
+/// in `published/` (its copy, named by its content, is made there before its torrent), any
+/// other title in `downloads/<info hash>/`. The info hash must be 40 hex digits, so the folder
+/// is always one level inside `downloads/`.
+pub(crate) fn title_folder(
+    data_dir: &Path,
+    origin: TitleOrigin,
+    info_hash: &str,
+) -> Result<PathBuf> {
+    if origin == TitleOrigin::Published {
+        return Ok(data_dir.join("published"));
+    }
+    if info_hash.len() != 40 || !info_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::Download(format!(
+            "the title's info hash “{info_hash}” is not 40 hexadecimal digits"
+        )));
+    }
+    Ok(data_dir
+        .join("downloads")
+        .join(info_hash.to_ascii_lowercase()))
+}
+
 /// The progress of a torrent as the UI shows it.
 pub fn progress(title_id: &str, handle: &ManagedTorrent) -> DownloadProgress {
     let stats = handle.stats();
@@ -255,5 +311,41 @@ pub fn progress(title_id: &str, handle: &ManagedTorrent) -> DownloadProgress {
         up_bytes_per_s: up,
         peers,
         error: stats.error.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_title_has_a_folder_of_its_own_inside_downloads() {
+        let data = Path::new("/profile");
+        let hash = "0123456789ABCDEF0123456789abcdef01234567";
+        for origin in [TitleOrigin::Store, TitleOrigin::External] {
+            assert_eq!(
+                title_folder(data, origin, hash).unwrap(),
+                data.join("downloads")
+                    .join("0123456789abcdef0123456789abcdef01234567")
+            );
+        }
+        assert_eq!(
+            title_folder(data, TitleOrigin::Published, "").unwrap(),
+            data.join("published")
+        );
+        // Anything but 40 hex digits could name another folder.
+        for bad in [
+            "",
+            "..",
+            "../../../etc",
+            &hash[..39],
+            &format!("{hash}0"),
+            "g".repeat(40).as_str(),
+        ] {
+            assert!(
+                title_folder(data, TitleOrigin::External, bad).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -15,8 +15,12 @@ use marquee_store::{Store, StoreConfig};
 mod system;
 // The playback server against clients other than the window: rentals, origins, revocation, load.
 mod serving;
+// People's own accounts, one computer per purchase, deactivation and reinstalls.
+mod accounts;
 // Standard BitTorrent clients from Debian (aria2c, transmission-create) against Marquee.
 mod interop;
+// `.torrent` files from strangers: shown before they are added, refused in words when unsafe.
+mod strangers;
 
 fn demo_dir() -> PathBuf {
     marquee_store::bundled_demo_dir()

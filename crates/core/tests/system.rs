@@ -181,8 +181,7 @@ async fn orders_are_idempotent_and_never_overdraw() {
         .await
         .unwrap();
     let mut cfg = config(&dir.path().join("p"), &store, MACHINE_A);
-    cfg.email = "poor@marquee.local".into();
-    cfg.password = "secret".into();
+    cfg.auto_sign_in = Some(("poor@marquee.local".into(), "secret".into()));
     let core = Core::open(cfg).await.unwrap();
 
     let e = core.title_acquire("neon-harbor", "o-1").await.unwrap_err();
@@ -192,7 +191,7 @@ async fn orders_are_idempotent_and_never_overdraw() {
     assert!(core.library_list().await.unwrap().is_empty());
 
     // Straight to the store's API: a retried order id is charged once.
-    let mut client = marquee_protocol::StoreClient::new(&store.url()).unwrap();
+    let client = marquee_protocol::StoreClient::new(&store.url()).unwrap();
     client
         .sign_in("poor@marquee.local", "secret")
         .await
@@ -201,6 +200,7 @@ async fn orders_are_idempotent_and_never_overdraw() {
         client_order_id: "retry-me".into(),
         title_id: "orbital-s01e01".into(),
         device_id: core.device_id().to_hex(),
+        move_here: false,
     };
     let first = client.order(&order).await.unwrap();
     let retry = client.order(&order).await.unwrap();
@@ -228,11 +228,15 @@ async fn orders_are_idempotent_and_never_overdraw() {
     store.shutdown().await;
 }
 
+/// Copies a folder with everything inside it (each download has a folder of its own).
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
-        if e.file_type().unwrap().is_file() {
+        let kind = e.file_type().unwrap();
+        if kind.is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else if kind.is_file() {
             std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
         }
     }
@@ -253,13 +257,13 @@ async fn revocation_and_moving_a_purchase() {
     a.playback_open("orbital-s01e01").await.unwrap();
 
     // The store revokes episode 1's licence (as its owner may, through the API).
-    let mut client = marquee_protocol::StoreClient::new(&store.url()).unwrap();
+    let client = marquee_protocol::StoreClient::new(&store.url()).unwrap();
     client
         .sign_in(marquee_store::DEMO_EMAIL, marquee_store::DEMO_PASSWORD)
         .await
         .unwrap();
     let status = client
-        .licence_status(&a.device_id().to_hex())
+        .licence_status(&a.device_id().to_hex(), "00")
         .await
         .unwrap();
     assert!(status.revoked.is_empty());
@@ -380,6 +384,12 @@ async fn a_profile_from_8100c10_opens_and_plays() {
     let profile = dir.path().join("old");
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/profile-8100c10");
     copy_dir(&fixture, &profile);
+    // Profiles of that time kept every download directly in `downloads/`: a finished one there
+    // moves into the title's own folder and is not fetched again.
+    let original = std::fs::read(demo_dir().join("media/open-skies.webm")).unwrap();
+    let legacy = profile.join("downloads/open-skies.webm");
+    std::fs::create_dir_all(legacy.parent().unwrap()).unwrap();
+    std::fs::write(&legacy, &original).unwrap();
     // The machine id the fixture was made with: its device key is sealed under it.
     let core = Core::open(config(&profile, &store, "fixture-machine-8100c10"))
         .await
@@ -398,7 +408,24 @@ async fn a_profile_from_8100c10_opens_and_plays() {
 
     let src = core.playback_open("open-skies").await.unwrap();
     assert_eq!(src.mime, "video/webm");
-    let original = std::fs::read(demo_dir().join("media/open-skies.webm")).unwrap();
+    assert!(!legacy.exists(), "the old download moved");
+    let folders: Vec<_> = std::fs::read_dir(profile.join("downloads"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    // Every title has a folder named by its info hash (the rental resumes into its own too).
+    for folder in &folders {
+        let name = folder.file_name().unwrap().to_str().unwrap();
+        assert!(
+            name.len() == 40 && name.bytes().all(|b| b.is_ascii_hexdigit()),
+            "a folder named by the info hash: {name}"
+        );
+    }
+    let moved = folders
+        .iter()
+        .find(|f| f.join("open-skies.webm").exists())
+        .unwrap_or_else(|| panic!("the old download is in a title folder: {folders:?}"));
+    assert!(std::fs::read(moved.join("open-skies.webm")).unwrap() == original);
     let resp = get(&src.url, None, None).await;
     assert_eq!(resp.status(), 200);
     assert!(

@@ -186,6 +186,19 @@ impl DeviceKeys {
         ed25519_dalek::SigningKey::from_bytes(&seed)
     }
 
+    /// A 32-byte key for authenticating the app's own records on this computer (its library's
+    /// licence state, its trusted clock), one per `purpose`:
+    /// `HKDF-SHA256(ikm = X25519 secret, salt = "marquee local seal v1", info = purpose)`. Bound
+    /// to this computer exactly as the device key is; never leaves it.
+    pub fn local_seal_key(&self, purpose: &[u8]) -> [u8; 32] {
+        let hk =
+            hkdf::Hkdf::<sha2::Sha256>::new(Some(b"marquee local seal v1"), self.secret.as_bytes());
+        let mut key = [0u8; 32];
+        hk.expand(purpose, &mut key)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        key
+    }
+
     /// Seals the secret for storage on disk: AES-256-GCM under
     /// `HKDF-SHA256(ikm = trimmed machine id, salt = "marquee device seal v1", info = "device
     /// x25519 secret")`, with the version byte as associated data. Output ([`SEALED_LEN`] bytes):

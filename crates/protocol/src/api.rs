@@ -233,6 +233,11 @@ pub struct OrderRequest {
     pub title_id: String,
     /// The device the licence is for (hex app-specific id).
     pub device_id: String,
+    /// For a purchase that plays on another computer of the account: move it here (that
+    /// computer's licence is revoked). Without it such an order is refused with
+    /// `licensed_elsewhere`, so a purchase never plays on two computers at once.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub move_here: bool,
 }
 
 /// The answer to an order (the same answer for every retry of one order id).
@@ -252,6 +257,10 @@ pub struct OrderResponse {
     pub licence: Option<String>,
     /// Peers known to have the title (the store's seeder first).
     pub peers: Vec<String>,
+    /// When the licence's first frame played, as the store recorded it (a rental restored on
+    /// a reinstalled computer keeps its running window).
+    #[serde(default)]
+    pub first_frame_at: Option<i64>,
 }
 
 /// Defines [`ErrorCode`] and its list from one table, so the list cannot miss a code.
@@ -333,6 +342,16 @@ error_codes! {
     BadSignature => "bad_signature",
     /// Only the store's operator may do this.
     OperatorOnly => "operator_only",
+    /// A purchase that plays on another computer of the account: move it, or play it there.
+    LicensedElsewhere => "licensed_elsewhere",
+    /// A device key that is not a usable X25519 public key (all zero, low order).
+    InvalidDeviceKey => "invalid_device_key",
+    /// Too many attempts (sign-in, sign-up) from one address or for one account, or too many
+    /// passwords being checked at once: wait (the answer's `Retry-After` says how long) and
+    /// try again.
+    RateLimited => "rate_limited",
+    /// A body sent without `Content-Type: application/json`.
+    UnsupportedMediaType => "unsupported_media_type",
     /// The store failed on its side.
     Internal => "internal",
 }
@@ -361,8 +380,33 @@ pub struct PeersResponse {
 pub struct SignedTime {
     /// Unix seconds.
     pub time: i64,
-    /// Ed25519 signature (hex) over [`crate::sign::SignatureContext::Time`] followed by `time.to_be_bytes()`.
+    /// The client's nonce (hex) this reading answers, when it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// Ed25519 signature (hex) over [`crate::sign::SignatureContext::Time`], `time.to_be_bytes()`
+    /// and the raw nonce bytes (none without a nonce): see [`SignedTime::signed_bytes`].
     pub signature: String,
+}
+
+/// The longest nonce a client may send with a time request, in bytes.
+pub const MAX_TIME_NONCE: usize = 32;
+
+impl SignedTime {
+    /// The bytes the signature covers: the time, then the nonce. A reading for one nonce
+    /// cannot be replayed as the answer to another.
+    pub fn signed_bytes(time: i64, nonce: Option<&[u8]>) -> Vec<u8> {
+        let mut bytes = time.to_be_bytes().to_vec();
+        bytes.extend_from_slice(nonce.unwrap_or_default());
+        bytes
+    }
+}
+
+/// `GET /api/v1/time?nonce=<hex>` and the `nonce` of the licence status.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeQuery {
+    /// Up to [`MAX_TIME_NONCE`] random bytes (hex) the client chose for this request.
+    #[serde(default)]
+    pub nonce: Option<String>,
 }
 
 /// `POST /api/v1/licences/{licence_id}/first-frame`.
@@ -377,8 +421,50 @@ pub struct FirstFrameReport {
 pub struct LicenceStatusResponse {
     /// Hex ids of this account's licences for that device that are revoked.
     pub revoked: Vec<String>,
+    /// When each of this device's started rentals first played, as the store recorded it: the
+    /// client keeps the earlier of this and its own record, so editing its own cannot reset a
+    /// window.
+    #[serde(default)]
+    pub first_plays: Vec<FirstPlay>,
     /// The store's signed time at the answer.
     pub time: SignedTime,
+}
+
+/// One licence's first play, in [`LicenceStatusResponse`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstPlay {
+    /// The licence (hex).
+    pub licence_id: String,
+    /// When its first decrypted bytes played, unix seconds.
+    pub at: i64,
+}
+
+/// `POST /api/v1/licences/restore`: what the account holds on this computer, re-wrapped for
+/// its current key (a reinstall or a deleted profile), without a charge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreRequest {
+    /// This computer's device id (hex).
+    pub device_id: String,
+}
+
+/// One restored title in [`RestoreResponse`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoredLicence {
+    /// The title.
+    pub title_id: String,
+    /// The order that paid for it.
+    pub order_id: String,
+    /// The signed licence for this computer's current key (base64).
+    pub licence: String,
+    /// When it first played, for a started rental.
+    pub first_frame_at: Option<i64>,
+}
+
+/// The answer to [`RestoreRequest`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreResponse {
+    /// Purchases that play on this computer and rentals rented here still in their window.
+    pub restored: Vec<RestoredLicence>,
 }
 
 /// A licence, re-issued (`renew`) or issued for another device (`move`).

@@ -2,6 +2,7 @@
 //! reads the catalog with it. Error answers keep the store's stable [`ErrorCode`], so callers
 //! can tell a person what happened and what to do next.
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -34,12 +35,13 @@ pub enum ClientError {
 /// Results of store calls.
 pub type Result<T, E = ClientError> = std::result::Result<T, E>;
 
-/// A signed-in client of one store.
+/// A client of one store. Clones share the session: signing in or out on one signs in or
+/// out on all (the app's domains each hold a clone).
 #[derive(Clone)]
 pub struct StoreClient {
     http: reqwest::Client,
     base: String,
-    token: Option<String>,
+    token: Arc<RwLock<Option<String>>>,
 }
 
 impl StoreClient {
@@ -54,7 +56,7 @@ impl StoreClient {
         Ok(StoreClient {
             http,
             base: base.trim_end_matches('/').to_owned(),
-            token: None,
+            token: Arc::new(RwLock::new(None)),
         })
     }
 
@@ -66,7 +68,8 @@ impl StoreClient {
     /// Sends a request (with the session token) and returns the body of a successful answer;
     /// error answers become [`ClientError::Refused`] with the store's code.
     async fn send_raw(&self, req: reqwest::RequestBuilder) -> Result<bytes::Bytes> {
-        let req = match &self.token {
+        let token = self.token();
+        let req = match token {
             Some(t) => req.bearer_auth(t),
             None => req,
         };
@@ -115,8 +118,18 @@ impl StoreClient {
         self.get("/api/v1/store").await
     }
 
-    /// Signs in; later calls carry the session token.
-    pub async fn sign_in(&mut self, email: &str, password: &str) -> Result<()> {
+    /// The session token, while signed in.
+    pub fn token(&self) -> Option<String> {
+        self.token.read().expect("session lock").clone()
+    }
+
+    /// Uses a session token kept from an earlier sign-in (`None` signs out locally).
+    pub fn set_token(&self, token: Option<String>) {
+        *self.token.write().expect("session lock") = token;
+    }
+
+    /// Signs in; later calls (of every clone) carry the session token.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<SessionResponse> {
         let s: SessionResponse = self
             .post(
                 "/api/v1/sessions",
@@ -126,8 +139,69 @@ impl StoreClient {
                 },
             )
             .await?;
-        self.token = Some(s.token);
-        Ok(())
+        self.set_token(Some(s.token.clone()));
+        Ok(s)
+    }
+
+    /// Signs out: the store ends the session, and this client (with its clones) forgets it.
+    pub async fn sign_out(&self) -> Result<()> {
+        let url = format!("{}/api/v1/sessions", self.base);
+        let ended = self.send_raw(self.http.delete(url)).await.map(drop);
+        self.set_token(None);
+        ended
+    }
+
+    /// Creates an account and signs in to it.
+    pub async fn sign_up(&self, email: &str, password: &str) -> Result<SessionResponse> {
+        let s: SessionResponse = self
+            .post(
+                "/api/v1/accounts",
+                &SignUpRequest {
+                    email: email.to_owned(),
+                    password: password.to_owned(),
+                },
+            )
+            .await?;
+        self.set_token(Some(s.token.clone()));
+        Ok(s)
+    }
+
+    /// The account's computers and how many may be active.
+    pub async fn devices(&self) -> Result<DeviceList> {
+        self.get("/api/v1/devices").await
+    }
+
+    /// Deactivates one of the account's computers: its licences are revoked, its sessions end.
+    pub async fn deactivate_device(&self, device_id: &str) -> Result<()> {
+        let url = format!("{}/api/v1/devices/{device_id}", self.base);
+        self.send_raw(self.http.delete(url)).await.map(drop)
+    }
+
+    /// The purchase history, newest first.
+    pub async fn order_history(&self) -> Result<OrderHistory> {
+        self.get("/api/v1/orders").await
+    }
+
+    /// Tops up the wallet with a voucher code.
+    pub async fn redeem_voucher(&self, code: &str) -> Result<WalletResponse> {
+        self.post(
+            "/api/v1/vouchers/redeem",
+            &RedeemRequest {
+                code: code.to_owned(),
+            },
+        )
+        .await
+    }
+
+    /// What the account holds on this computer, for its current key, without a charge.
+    pub async fn restore(&self, device_id: &str) -> Result<RestoreResponse> {
+        self.post(
+            "/api/v1/licences/restore",
+            &RestoreRequest {
+                device_id: device_id.to_owned(),
+            },
+        )
+        .await
     }
 
     /// Registers this computer's device id and public key.
@@ -187,9 +261,9 @@ impl StoreClient {
         self.post("/api/v1/community", &req).await
     }
 
-    /// The store's signed time.
-    pub async fn time(&self) -> Result<SignedTime> {
-        self.get("/api/v1/time").await
+    /// The store's signed time, answering `nonce` (hex).
+    pub async fn time(&self, nonce: &str) -> Result<SignedTime> {
+        self.get(&format!("/api/v1/time?nonce={nonce}")).await
     }
 
     /// Tells the store when a licence's first frame played (the rental window starts there).
@@ -200,10 +274,17 @@ impl StoreClient {
             .map(drop)
     }
 
-    /// Which of this device's licences the store revoked, with its signed time.
-    pub async fn licence_status(&self, device_id: &str) -> Result<LicenceStatusResponse> {
-        self.get(&format!("/api/v1/licences/status?device_id={device_id}"))
-            .await
+    /// Which of this device's licences the store revoked and when its rentals first played,
+    /// with its signed time answering `nonce` (hex).
+    pub async fn licence_status(
+        &self,
+        device_id: &str,
+        nonce: &str,
+    ) -> Result<LicenceStatusResponse> {
+        self.get(&format!(
+            "/api/v1/licences/status?device_id={device_id}&nonce={nonce}"
+        ))
+        .await
     }
 
     /// Moves a purchase's licence to this device; the old device's licence is revoked.

@@ -6,7 +6,8 @@
 //! - [`swarm`]: the BitTorrent settings every Marquee peer shares (app, store seeder, seed node),
 //!   and how content is cut into pieces;
 //! - [`clock`]: Unix seconds, and a clock that tests can move;
-//! - [`client`]: the typed client of the store's API, used by the app and by `marquee-store seed`.
+//! - [`client`]: the typed client of the store's API, used by the app and by `marquee-store seed`;
+//! - [`private_fs`]: owner-only folders and files for the secrets both sides keep at rest.
 //!
 //! The app's core depends on this crate and on `marquee-licence`, never on the store server.
 
@@ -15,6 +16,7 @@
 pub mod api;
 pub mod client;
 pub mod clock;
+pub mod private_fs;
 pub mod sign;
 pub mod swarm;
 

@@ -266,6 +266,8 @@ fn store_config(common: &Common, serve: Option<&ServeArgs>) -> anyhow::Result<St
         .or(file.data_dir)
         .unwrap_or_else(|| PathBuf::from("store-data"));
     let mut c = StoreConfig::loopback(data_dir, None);
+    // A store run from the command line may sit behind a proxy, under any name.
+    c.loopback_hosts_only = false;
     c.database_url = common.database_url.clone().or(file.database_url);
     c.http_addr = serve
         .and_then(|s| s.listen)
@@ -398,7 +400,7 @@ async fn package(config: &StoreConfig, args: &PackageArgs) -> anyhow::Result<()>
     if id.is_empty() || id.len() > 200 {
         bail!("the title id must be 1 to 200 characters; give one with --id");
     }
-    std::fs::create_dir_all(&config.data_dir)?;
+    config.prepare_data_dir()?;
     let media_dir = config.data_dir.join("media");
     std::fs::create_dir_all(&media_dir)?;
     let poster = match &args.poster {
@@ -477,7 +479,7 @@ pub async fn create_vouchers(
     value_cents: i64,
     count: u32,
 ) -> anyhow::Result<Vec<String>> {
-    std::fs::create_dir_all(&config.data_dir)?;
+    config.prepare_data_dir()?;
     let db = db::open(&config.database_url()).await?;
     let codes: Vec<String> = (0..count).map(|_| new_voucher_code()).collect();
     db::create_vouchers(&db, &codes, value_cents, config.clock.now()).await?;
@@ -486,7 +488,7 @@ pub async fn create_vouchers(
 
 /// Adds `count` synthetic titles (see [`crate::generate`]); returns the catalog version.
 pub async fn generate_catalog(config: &StoreConfig, count: usize) -> anyhow::Result<i64> {
-    std::fs::create_dir_all(&config.data_dir)?;
+    config.prepare_data_dir()?;
     let db = db::open(&config.database_url()).await?;
     let titles = crate::generate::synthetic_catalog(count);
     let mut version = 0;
@@ -548,7 +550,13 @@ async fn seed(config: &StoreConfig, args: &SeedArgs) -> anyhow::Result<()> {
             continue;
         }
         let torrent = store.torrent(&t.id).await?;
-        let peers = store.peers(&t.id).await?;
+        // Peer lists are for signed-in accounts; the node finds the store's seeder and the
+        // viewers through the tracker instead.
+        let peers = store
+            .peers(&t.id)
+            .await
+            .map(|p| p.peers)
+            .unwrap_or_default();
         session
             .add_torrent(
                 AddTorrent::from_bytes(torrent),
@@ -556,9 +564,7 @@ async fn seed(config: &StoreConfig, args: &SeedArgs) -> anyhow::Result<()> {
                     output_folder: Some(out.to_string_lossy().into_owned()),
                     overwrite: true,
                     trackers: Some(vec![announce.clone()]),
-                    initial_peers: Some(
-                        peers.peers.iter().filter_map(|p| p.parse().ok()).collect(),
-                    ),
+                    initial_peers: Some(peers.iter().filter_map(|p| p.parse().ok()).collect()),
                     ..Default::default()
                 }),
             )

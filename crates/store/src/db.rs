@@ -6,8 +6,6 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use ed25519_dalek::SigningKey;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -16,6 +14,7 @@ use sqlx::{AnyPool, Executor, Row};
 
 use crate::api::{DeviceInfo, FeedTitle, OfferKind, Receipt};
 use crate::error::StoreError;
+use crate::passwords::Passwords;
 
 /// The store's connection pool (SQLite or PostgreSQL, by URL).
 pub(crate) type Db = AnyPool;
@@ -96,30 +95,23 @@ pub(crate) async fn signing_key(db: &Db) -> anyhow::Result<SigningKey> {
     Ok(SigningKey::from_bytes(&seed))
 }
 
-fn hash_password(password: &str) -> Result<String, StoreError> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| StoreError::Internal(format!("hashing a password: {e}")))
-}
-
 /// Creates an account with an opening balance at `now`; [`StoreError::EmailTaken`] if the
 /// e-mail has one.
+///
+/// The password is hashed before the e-mail is looked at, so a taken e-mail costs the same
+/// Argon2 work, and takes as long, as a new account: sign-up's answer says whether an e-mail
+/// has an account (the app offers to sign in instead), but not faster than sign-up's rate
+/// limit lets an address ask (see `crate::limit::Limits::sign_up_per_address`).
 pub(crate) async fn create_account(
     db: &Db,
+    passwords: &Passwords,
     email: &str,
     password: &str,
     balance_cents: i64,
     now: i64,
 ) -> Result<i64, StoreError> {
-    // Hashing is deliberately slow: keep it off the async workers.
-    let hash = {
-        let password = password.to_owned();
-        tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|e| StoreError::Internal(e.to_string()))??
-    };
+    // Hashing is deliberately slow and large: bounded, off the async workers.
+    let hash = passwords.hash(password).await?;
     let mut tx = db.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO accounts (email, password_hash, balance_cents, currency) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -152,12 +144,13 @@ pub(crate) async fn create_account(
 /// Creates an account unless one with that e-mail exists.
 pub(crate) async fn ensure_account(
     db: &Db,
+    passwords: &Passwords,
     email: &str,
     password: &str,
     balance_cents: i64,
     now: i64,
 ) -> anyhow::Result<()> {
-    match create_account(db, email, password, balance_cents, now).await {
+    match create_account(db, passwords, email, password, balance_cents, now).await {
         Ok(_) | Err(StoreError::EmailTaken) => Ok(()),
         Err(e) => Err(anyhow::anyhow!("creating account {email}: {e}")),
     }
@@ -169,36 +162,36 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 
 /// Checks a password and opens a session that lasts `ttl_s` from `now`; returns the token and
 /// its expiry.
+///
+/// An unknown e-mail and a wrong password get the same answer after the same work: one
+/// Argon2 check, against a dummy hash when there is no account, so neither the answer nor its
+/// time says whether an e-mail has an account. Accounts made by sign-up are stored in lower
+/// case, older ones as given: both spellings are looked up first, then one hash is checked.
 pub(crate) async fn sign_in(
     db: &Db,
+    passwords: &Passwords,
     email: &str,
     password: &str,
     ttl_s: i64,
     now: i64,
 ) -> Result<(String, i64), StoreError> {
-    let row = sqlx::query("SELECT id, password_hash FROM accounts WHERE email = $1")
-        .bind(email)
-        .fetch_optional(db)
-        .await?
-        .ok_or(StoreError::Unauthorized("unknown e-mail or wrong password"))?;
-    let id: i64 = row.get(0);
-    let stored: String = row.get(1);
-    let password = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&stored)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .map_err(|e| StoreError::Internal(e.to_string()))?;
-    if !ok {
-        return Err(StoreError::Unauthorized("unknown e-mail or wrong password"));
+    let lower = email.trim().to_lowercase();
+    let row = sqlx::query(
+        "SELECT id, password_hash FROM accounts WHERE email = $1 OR email = $2 ORDER BY (email = $1) DESC LIMIT 1",
+    )
+    .bind(email)
+    .bind(&lower)
+    .fetch_optional(db)
+    .await?;
+    let (id, stored) = match row {
+        Some(row) => (Some(row.get::<i64, _>(0)), Some(row.get::<String, _>(1))),
+        None => (None, None),
+    };
+    let ok = passwords.verify(stored, password).await?;
+    match id {
+        Some(id) if ok => open_session(db, id, ttl_s, now).await,
+        _ => Err(StoreError::Unauthorized("unknown e-mail or wrong password")),
     }
-    open_session(db, id, ttl_s, now).await
 }
 
 /// Opens a session for an account that lasts `ttl_s` from `now`.
@@ -368,22 +361,39 @@ pub(crate) async fn list_devices(db: &Db, account: i64) -> Result<Vec<DeviceInfo
         .collect())
 }
 
-/// Deactivates one of the account's devices.
+/// Deactivates one of the account's devices: revokes every licence it holds and ends the
+/// sessions it signed in with, in one transaction. Returns how many licences were revoked.
 pub(crate) async fn deactivate_device(
     db: &Db,
     account: i64,
     device_id: &str,
-) -> Result<(), StoreError> {
+) -> Result<u64, StoreError> {
+    let mut tx = db.begin().await?;
     let done =
         sqlx::query("UPDATE devices SET active = 0 WHERE device_id = $1 AND account_id = $2")
             .bind(device_id)
             .bind(account)
-            .execute(db)
+            .execute(&mut *tx)
             .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::UnknownDevice);
     }
-    Ok(())
+    let revoked = sqlx::query(
+        "UPDATE licences SET revoked = 1 WHERE device_id = $1 AND revoked = 0
+            AND order_id IN (SELECT id FROM orders WHERE account_id = $2)",
+    )
+    .bind(device_id)
+    .bind(account)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query("DELETE FROM sessions WHERE device_id = $1 AND account_id = $2")
+        .bind(device_id)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(revoked)
 }
 
 /// What the store knows of a packaged title.
@@ -579,17 +589,83 @@ pub(crate) async fn find_order(
     }))
 }
 
-/// True when the account already bought the title (a purchase is re-issued without charge).
-pub(crate) async fn has_bought(db: &Db, account: i64, title_id: &str) -> Result<bool, StoreError> {
-    Ok(sqlx::query(
-        "SELECT 1 FROM orders o JOIN licences l ON l.order_id = o.id
-          WHERE o.account_id = $1 AND o.title_id = $2 AND l.kind = 'buy' AND l.revoked = 0 LIMIT 1",
-    )
+/// A licence of the caller's, as the one-PC rules need it.
+pub(crate) struct HeldLicence {
+    pub(crate) id: String,
+    pub(crate) order_id: String,
+    pub(crate) title_id: String,
+    pub(crate) device_id: String,
+    pub(crate) kind: String,
+    pub(crate) issued_at: i64,
+    pub(crate) revoked: bool,
+    pub(crate) first_frame_at: Option<i64>,
+    pub(crate) bytes: Vec<u8>,
+}
+
+const HELD_COLUMNS: &str = "l.id, l.order_id, l.title_id, l.device_id, l.kind, l.issued_at, l.revoked, l.first_frame_at, l.bytes";
+
+fn held(r: AnyRow) -> HeldLicence {
+    HeldLicence {
+        id: r.get(0),
+        order_id: r.get(1),
+        title_id: r.get(2),
+        device_id: r.get(3),
+        kind: r.get(4),
+        issued_at: r.get(5),
+        revoked: r.get::<i64, _>(6) != 0,
+        first_frame_at: r.get(7),
+        bytes: r.get(8),
+    }
+}
+
+/// Every licence the account was issued for a title, newest first.
+pub(crate) async fn licences_of_title(
+    db: &Db,
+    account: i64,
+    title_id: &str,
+) -> Result<Vec<HeldLicence>, StoreError> {
+    Ok(sqlx::query(&format!(
+        "SELECT {HELD_COLUMNS} FROM licences l JOIN orders o ON o.id = l.order_id
+          WHERE o.account_id = $1 AND l.title_id = $2 ORDER BY l.issued_at DESC, l.id"
+    ))
     .bind(account)
     .bind(title_id)
-    .fetch_optional(db)
+    .fetch_all(db)
     .await?
-    .is_some())
+    .into_iter()
+    .map(held)
+    .collect())
+}
+
+/// Every licence the account was issued, newest first.
+pub(crate) async fn licences_of_account(
+    db: &Db,
+    account: i64,
+) -> Result<Vec<HeldLicence>, StoreError> {
+    Ok(sqlx::query(&format!(
+        "SELECT {HELD_COLUMNS} FROM licences l JOIN orders o ON o.id = l.order_id
+          WHERE o.account_id = $1 ORDER BY l.issued_at DESC, l.id"
+    ))
+    .bind(account)
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(held)
+    .collect())
+}
+
+/// A title's display name, for sentences.
+pub(crate) async fn title_name(db: &Db, id: &str) -> Result<String, StoreError> {
+    let row = sqlx::query("SELECT meta_json FROM titles WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| StoreError::UnknownTitle(id.to_owned()))?;
+    Ok(
+        serde_json::from_str::<FeedTitle>(row.get::<String, _>(0).as_str())
+            .map(|t| t.name)
+            .unwrap_or_else(|_| id.to_owned()),
+    )
 }
 
 /// A licence to store.
@@ -705,7 +781,6 @@ async fn insert_licence(
 /// A stored licence of the caller.
 pub(crate) struct LicenceRecord {
     pub(crate) id: String,
-    pub(crate) order_id: String,
     pub(crate) title_id: String,
     pub(crate) device_id: String,
     pub(crate) kind: String,
@@ -720,7 +795,7 @@ pub(crate) async fn licence_of(
     licence_id: &str,
 ) -> Result<LicenceRecord, StoreError> {
     let row = sqlx::query(
-        "SELECT l.id, l.order_id, l.title_id, l.device_id, l.kind, l.issued_at, l.revoked
+        "SELECT l.id, l.title_id, l.device_id, l.kind, l.issued_at, l.revoked
            FROM licences l JOIN orders o ON o.id = l.order_id
           WHERE l.id = $1 AND o.account_id = $2",
     )
@@ -731,12 +806,11 @@ pub(crate) async fn licence_of(
     .ok_or_else(|| StoreError::UnknownLicence(licence_id.to_owned()))?;
     Ok(LicenceRecord {
         id: row.get(0),
-        order_id: row.get(1),
-        title_id: row.get(2),
-        device_id: row.get(3),
-        kind: row.get(4),
-        issued_at: row.get(5),
-        revoked: row.get::<i64, _>(6) != 0,
+        title_id: row.get(1),
+        device_id: row.get(2),
+        kind: row.get(3),
+        issued_at: row.get(4),
+        revoked: row.get::<i64, _>(5) != 0,
     })
 }
 
@@ -775,33 +849,81 @@ pub(crate) async fn replace_licence(
     Ok(())
 }
 
-/// Issues `new` for another device in place of `old`, and revokes `old`: one transaction.
-/// Returns false (and writes nothing) when `old` was revoked meanwhile.
-pub(crate) async fn move_licence(
+/// Issues `new` on `device_id` in place of the licences `old` (all of one order's title):
+/// revokes them and records `new` under the order of the first, in one transaction. A purchase
+/// moved to another computer, or re-issued after its computer was deactivated.
+pub(crate) async fn supersede(
     db: &Db,
-    old: &LicenceRecord,
+    old: &[&HeldLicence],
     new: NewLicence<'_>,
     device_id: &str,
-) -> Result<bool, StoreError> {
+) -> Result<(), StoreError> {
+    let first = old
+        .first()
+        .ok_or_else(|| StoreError::Internal("nothing to supersede".into()))?;
     let mut tx = db.begin().await?;
-    let revoked = sqlx::query("UPDATE licences SET revoked = 1 WHERE id = $1 AND revoked = 0")
-        .bind(&old.id)
-        .execute(&mut *tx)
-        .await?;
-    if revoked.rows_affected() != 1 {
-        return Ok(false);
+    for l in old {
+        sqlx::query("UPDATE licences SET revoked = 1 WHERE id = $1")
+            .bind(&l.id)
+            .execute(&mut *tx)
+            .await?;
     }
     insert_licence(
         &mut tx,
         &new,
-        &old.order_id,
-        &old.title_id,
+        &first.order_id,
+        &first.title_id,
         device_id,
-        Some(&old.id),
+        Some(&first.id),
     )
     .await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(())
+}
+
+/// When this device's started licences first played, as the store recorded it.
+pub(crate) async fn first_plays_on_device(
+    db: &Db,
+    account: i64,
+    device_id: &str,
+) -> Result<Vec<crate::api::FirstPlay>, StoreError> {
+    Ok(sqlx::query(
+        "SELECT l.id, l.first_frame_at FROM licences l JOIN orders o ON o.id = l.order_id
+          WHERE o.account_id = $1 AND l.device_id = $2 AND l.first_frame_at IS NOT NULL ORDER BY l.id",
+    )
+    .bind(account)
+    .bind(device_id)
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| crate::api::FirstPlay {
+        licence_id: r.get(0),
+        at: r.get(1),
+    })
+    .collect())
+}
+
+/// Ends a session.
+pub(crate) async fn end_session(db: &Db, token: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash(token))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Binds a session to the first device it registered, so deactivating the device ends it.
+pub(crate) async fn bind_session_device(
+    db: &Db,
+    token: &str,
+    device_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sessions SET device_id = $1 WHERE token_hash = $2 AND device_id IS NULL")
+        .bind(device_id)
+        .bind(token_hash(token))
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// The revoked licence ids of an account on one device.

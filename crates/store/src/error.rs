@@ -140,6 +140,29 @@ store_errors! {
         /// Only the store's operator may do this.
         #[error("only the store's operator can do that")]
         OperatorOnly => OperatorOnly, FORBIDDEN;
+        /// A purchase that plays on another computer of the account.
+        #[error("you bought “{0}” and it plays on another of your computers: choose Move it here to play it on this one (it then stops playing there)")]
+        LicensedElsewhere(String) => LicensedElsewhere, CONFLICT;
+        /// A device key that is not a usable X25519 public key.
+        #[error("this computer's key is not a usable key (all zero or of low order): reinstall Marquee or delete its data folder to make a new one")]
+        InvalidDeviceKey => InvalidDeviceKey, BAD_REQUEST;
+        /// Too many attempts from one address or for one account, or the store is checking
+        /// as many passwords as it may at once. Sent with `Retry-After`.
+        #[error("too many {what}: wait {} and try again", wait_words(*.retry_after_s))]
+        RateLimited {
+            /// What there were too many of, e.g. "sign-in attempts from here".
+            what: &'static str,
+            /// Seconds until an attempt may succeed (the `Retry-After` header).
+            retry_after_s: u64,
+        } => RateLimited, TOO_MANY_REQUESTS;
+        /// A JSON body sent without `Content-Type: application/json`. Insisting on it means a
+        /// web page cannot send a body here without a CORS preflight, which the store never
+        /// grants.
+        #[error("this call takes a JSON body: send it with Content-Type: application/json")]
+        UnsupportedMediaType => UnsupportedMediaType, UNSUPPORTED_MEDIA_TYPE;
+        /// A request to the embedded store under another name than 127.0.0.1 or localhost.
+        #[error("this store only answers requests addressed to 127.0.0.1 or localhost")]
+        ForeignHost => BadRequest, MISDIRECTED_REQUEST;
         /// Database failure.
         #[error("store database error")]
         Database(#[from] sqlx::Error) => Internal, INTERNAL_SERVER_ERROR;
@@ -164,7 +187,24 @@ impl IntoResponse for StoreError {
             code: self.code(),
             message: self.to_string(),
         };
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let StoreError::RateLimited { retry_after_s, .. } = self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_s.max(1)),
+            );
+        }
+        response
+    }
+}
+
+/// "a minute", "a few seconds": how long to wait, in words a person reads after "wait".
+fn wait_words(seconds: u64) -> String {
+    match seconds {
+        0..=9 => "a few seconds".to_owned(),
+        10..=50 => format!("{seconds} seconds"),
+        51..=90 => "a minute".to_owned(),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
     }
 }
 

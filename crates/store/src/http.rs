@@ -41,6 +41,7 @@ fn table() -> Vec<(&'static str, &'static str, MethodRouter<Arc<crate::State>>)>
         ),
         ("POST", "/api/v1/accounts", post(sign_up)),
         ("POST", "/api/v1/sessions", post(sign_in)),
+        ("DELETE", "/api/v1/sessions", delete(sign_out)),
         ("GET", "/api/v1/devices", get(list_devices)),
         ("POST", "/api/v1/devices", post(register_device)),
         (
@@ -59,6 +60,7 @@ fn table() -> Vec<(&'static str, &'static str, MethodRouter<Arc<crate::State>>)>
             "/api/v1/licences/{licence_id}/first-frame",
             post(first_frame),
         ),
+        ("POST", "/api/v1/licences/restore", post(restore)),
         ("POST", "/api/v1/licences/{licence_id}/revoke", post(revoke)),
         ("POST", "/api/v1/licences/{licence_id}/renew", post(renew)),
         (
@@ -78,9 +80,15 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
     table().into_iter().map(|(m, p, _)| (m, p)).collect()
 }
 
-pub(crate) fn router(state: Arc<crate::State>) -> Router {
+/// The store's router. With `loopback_port`, only requests whose `Host` is
+/// `127.0.0.1:PORT` or `localhost:PORT` are answered (see [`crate::StoreConfig`]).
+///
+/// No route sends CORS headers, on purpose: a web page may not read the store's answers, and a
+/// JSON body (which must say `Content-Type: application/json`) cannot be sent from one without
+/// a preflight, which is never granted.
+pub(crate) fn router(state: Arc<crate::State>, loopback_port: Option<u16>) -> Router {
     // Routing the same path twice merges the two method routers.
-    table()
+    let router = table()
         .into_iter()
         .fold(Router::new(), |r, (_, path, handler)| {
             r.route(path, handler)
@@ -88,7 +96,34 @@ pub(crate) fn router(state: Arc<crate::State>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(state)
+        .with_state(state);
+    match loopback_port {
+        Some(port) => router.layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+                if loopback_host(&req, port) {
+                    next.run(req).await
+                } else {
+                    StoreError::ForeignHost.into_response()
+                }
+            },
+        )),
+        None => router,
+    }
+}
+
+/// True when a request is addressed to `127.0.0.1:port` or `localhost:port`: the embedded
+/// store's only names. A page that rebinds its own DNS name to 127.0.0.1 sends its own name.
+fn loopback_host(req: &axum::extract::Request, port: u16) -> bool {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        // HTTP/2 carries the host in the URI instead.
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    let Some((name, p)) = host.and_then(|h| h.rsplit_once(':')) else {
+        return false;
+    };
+    p.parse::<u16>() == Ok(port) && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
 }
 
 async fn not_found(uri: Uri) -> StoreError {
@@ -105,6 +140,18 @@ pub(crate) struct JsonBody<T>(pub(crate) T);
 impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for JsonBody<T> {
     type Rejection = StoreError;
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, StoreError> {
+        // `application/json`, with or without parameters (`; charset=utf-8`). Anything else
+        // is refused before the body is read: a web page can send text/plain or a form to any
+        // address without asking, but not JSON.
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+        if !json {
+            return Err(StoreError::UnsupportedMediaType);
+        }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 StoreError::PayloadTooLarge(MAX_BODY)
@@ -140,16 +187,20 @@ impl FromRequestParts<Arc<crate::State>> for Account {
         parts: &mut Parts,
         state: &Arc<crate::State>,
     ) -> Result<Self, StoreError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(StoreError::Unauthorized("you are not signed in"))?;
+        let token =
+            bearer(&parts.headers).ok_or(StoreError::Unauthorized("you are not signed in"))?;
         Ok(Account(
             db::account_of_token(&state.db, token, state.now()).await?,
         ))
     }
+}
+
+/// The bearer token of a request.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
 }
 
 async fn store_info(State(s): St) -> Json<StoreInfo> {
@@ -160,8 +211,28 @@ async fn store_info(State(s): St) -> Json<StoreInfo> {
     })
 }
 
-async fn time(State(s): St) -> Json<SignedTime> {
-    Json(s.signed_time())
+/// The raw bytes of a client's time nonce.
+fn nonce_bytes(nonce: Option<&str>) -> Result<Option<Vec<u8>>, StoreError> {
+    nonce
+        .map(|n| {
+            hex::decode(n)
+                .ok()
+                .filter(|b| !b.is_empty() && b.len() <= MAX_TIME_NONCE)
+                .ok_or_else(|| {
+                    StoreError::BadRequest(format!(
+                        "nonce must be 1 to {MAX_TIME_NONCE} bytes of hex"
+                    ))
+                })
+        })
+        .transpose()
+}
+
+async fn time(
+    State(s): St,
+    QueryParams(q): QueryParams<TimeQuery>,
+) -> Result<Json<SignedTime>, StoreError> {
+    let nonce = nonce_bytes(q.nonce.as_deref())?;
+    Ok(Json(s.signed_time(nonce.as_deref())))
 }
 
 /// A plausible e-mail: something@something.tld, no spaces, not absurdly long.
@@ -178,8 +249,23 @@ fn plausible_email(email: &str) -> bool {
         && !email.chars().any(char::is_whitespace)
 }
 
+/// Takes one attempt from a rate limit, or refuses with `rate_limited`.
+fn limit<K: std::hash::Hash + Eq + Clone>(
+    limiter: &crate::limit::Limiter<K>,
+    key: &K,
+    what: &'static str,
+) -> Result<(), StoreError> {
+    limiter
+        .check(key)
+        .map_err(|retry_after_s| StoreError::RateLimited {
+            what,
+            retry_after_s,
+        })
+}
+
 async fn sign_up(
     State(s): St,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
     JsonBody(req): JsonBody<SignUpRequest>,
 ) -> Result<(StatusCode, Json<SessionResponse>), StoreError> {
     let email = req.email.trim().to_lowercase();
@@ -193,7 +279,16 @@ async fn sign_up(
             "please choose a password of at least {MIN_PASSWORD_LEN} characters"
         )));
     }
-    let account = db::create_account(&s.db, &email, &req.password, 0, s.now()).await?;
+    // Counted once the request is well formed, so typing mistakes cost nothing. This limit is
+    // also what bounds account enumeration: `email_taken` says an e-mail has an account, but
+    // an address can ask only a handful of times an hour, each after a full Argon2 hash.
+    limit(
+        &s.sign_up_by_address,
+        &crate::limit::address_key(remote.ip()),
+        "sign-ups from here",
+    )?;
+    let account =
+        db::create_account(&s.db, &s.passwords, &email, &req.password, 0, s.now()).await?;
     let (token, expires_at) = db::open_session(&s.db, account, s.session_ttl_s, s.now()).await?;
     tracing::info!(account, "account created");
     Ok((
@@ -204,16 +299,41 @@ async fn sign_up(
 
 async fn sign_in(
     State(s): St,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
     JsonBody(req): JsonBody<SessionRequest>,
 ) -> Result<Json<SessionResponse>, StoreError> {
-    // Accounts made by sign-up are stored in lower case; older ones as given.
-    let mut signed = db::sign_in(&s.db, &req.email, &req.password, s.session_ttl_s, s.now()).await;
-    let lower = req.email.trim().to_lowercase();
-    if signed.is_err() && lower != req.email {
-        signed = db::sign_in(&s.db, &lower, &req.password, s.session_ttl_s, s.now()).await;
-    }
-    let (token, expires_at) = signed?;
+    limit(
+        &s.sign_in_by_address,
+        &crate::limit::address_key(remote.ip()),
+        "sign-in attempts from here",
+    )?;
+    limit(
+        &s.sign_in_by_email,
+        &crate::limit::email_key(&req.email),
+        "sign-in attempts for this e-mail",
+    )?;
+    let (token, expires_at) = db::sign_in(
+        &s.db,
+        &s.passwords,
+        &req.email,
+        &req.password,
+        s.session_ttl_s,
+        s.now(),
+    )
+    .await?;
     Ok(Json(SessionResponse { token, expires_at }))
+}
+
+/// Ends the session of the request (signing out): its token opens nothing afterwards.
+async fn sign_out(
+    State(s): St,
+    Account(_): Account,
+    headers: HeaderMap,
+) -> Result<StatusCode, StoreError> {
+    if let Some(token) = bearer(&headers) {
+        db::end_session(&s.db, token).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub(crate) fn check_device_id(device_id: &str) -> Result<DeviceId, StoreError> {
@@ -224,12 +344,16 @@ pub(crate) fn check_device_id(device_id: &str) -> Result<DeviceId, StoreError> {
 async fn register_device(
     State(s): St,
     Account(account): Account,
+    headers: HeaderMap,
     JsonBody(req): JsonBody<DeviceRequest>,
 ) -> Result<StatusCode, StoreError> {
     check_device_id(&req.device_id)?;
     let mut key = [0u8; 32];
     hex::decode_to_slice(&req.public_key, &mut key)
         .map_err(|_| StoreError::BadRequest("public_key must be 64 hex digits".into()))?;
+    // A licence wrapped for the all-zero or a low-order key opens for anyone holding its
+    // bytes: such a key is never registered.
+    marquee_licence::device::check_public_key(&key).map_err(|_| StoreError::InvalidDeviceKey)?;
     let publisher_key = match &req.publisher_key {
         Some(h) => {
             let mut k = [0u8; 32];
@@ -253,6 +377,10 @@ async fn register_device(
         s.now(),
     )
     .await?;
+    // The session now belongs to this computer: deactivating it ends the session too.
+    if let Some(token) = bearer(&headers) {
+        db::bind_session_device(&s.db, token, &req.device_id).await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -271,8 +399,10 @@ async fn deactivate_device(
     Account(account): Account,
     Path(device_id): Path<String>,
 ) -> Result<StatusCode, StoreError> {
-    db::deactivate_device(&s.db, account, &device_id).await?;
-    tracing::info!(account, "device deactivated");
+    // Its licences are revoked and its sessions end with it: a deactivated computer plays
+    // nothing and must sign in again to come back.
+    let revoked = db::deactivate_device(&s.db, account, &device_id).await?;
+    tracing::info!(account, revoked, "device deactivated");
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -342,19 +472,71 @@ fn request_hash(req: &OrderRequest) -> String {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
     }
+    // Only when set, so the hashes of orders placed before the flag existed still match.
+    if req.move_here {
+        h.update(b"move_here");
+    }
     hex::encode(h.finalize())
 }
 
-/// The answer to a retry of an order: the same answer, no second charge.
+/// A licence the store signed, read back (its device key, its rules).
+fn read_licence(s: &crate::State, bytes: &[u8]) -> Result<Licence, StoreError> {
+    marquee_licence::SignedLicence::from_bytes(bytes.to_vec())
+        .and_then(|l| l.verify(&s.signing_key.verifying_key()))
+        .map_err(|e| StoreError::Internal(format!("a stored licence does not verify: {e}")))
+}
+
+/// A live licence on `device`, wrapped for its current key: a reinstall on the same computer
+/// has a new key under the same device id, so the old bytes would not open there. Re-wrapping
+/// keeps the licence's id, kind and issue time, so a rental's window does not move.
+async fn for_current_key(
+    s: &crate::State,
+    held: &db::HeldLicence,
+    device: &db::DeviceRecord,
+) -> Result<Vec<u8>, StoreError> {
+    let licence = read_licence(s, &held.bytes)?;
+    if licence.device_public_key == device.public_key {
+        return Ok(held.bytes.clone());
+    }
+    let title = db::title(&s.db, &held.title_id).await?;
+    let bytes = issue_licence(
+        s,
+        &title,
+        licence.device_id,
+        device.public_key,
+        licence.kind,
+        licence.licence_id,
+        licence.issued_at,
+    )?;
+    db::replace_licence(&s.db, &held.id, licence.issued_at, bytes.clone()).await?;
+    tracing::info!(licence = %held.id, "licence re-wrapped for a new device key");
+    Ok(bytes)
+}
+
+/// The answer to a retry of an order: the same answer, no second charge. The licence is the
+/// order's live one, re-wrapped when this computer's key changed since.
 async fn replay(
     s: &crate::State,
     account: i64,
     existing: db::OrderRecord,
     hash: &str,
-    client_order_id: &str,
+    req: &OrderRequest,
 ) -> Result<Json<OrderResponse>, StoreError> {
     if existing.request_hash != hash {
-        return Err(StoreError::OrderConflict(client_order_id.to_owned()));
+        return Err(StoreError::OrderConflict(req.client_order_id.clone()));
+    }
+    let mut licence = existing.licence;
+    let mut first_frame_at = None;
+    if licence.is_some() {
+        let held = db::licences_of_title(&s.db, account, &existing.title_id).await?;
+        if let Some(live) = held
+            .iter()
+            .find(|l| l.order_id == existing.id && !l.revoked && l.device_id == req.device_id)
+        {
+            let device = db::device(&s.db, account, &req.device_id).await?;
+            licence = Some(for_current_key(s, live, &device).await?);
+            first_frame_at = live.first_frame_at;
+        }
     }
     let (balance_cents, currency) = db::wallet(&s.db, account).await?;
     Ok(Json(OrderResponse {
@@ -363,8 +545,9 @@ async fn replay(
         charged_cents: existing.charged_cents,
         balance_cents,
         currency,
-        licence: existing.licence.map(|l| B64.encode(l)),
+        licence: licence.map(|l| B64.encode(l)),
         peers: peers_of(s, &existing.title_id).await,
+        first_frame_at,
     }))
 }
 
@@ -415,6 +598,114 @@ fn issue_licence(
     Ok(licence.sign(&s.signing_key).into_bytes())
 }
 
+/// A fresh licence of a purchase for `device`, to supersede the account's earlier ones.
+fn new_purchase_licence(
+    s: &crate::State,
+    title: &db::TitleRecord,
+    device_id: DeviceId,
+    device: &db::DeviceRecord,
+) -> Result<db::NewLicence<'static>, StoreError> {
+    let mut id = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut id);
+    let issued_at = s.now();
+    Ok(db::NewLicence {
+        id: hex::encode(id),
+        kind: LicenceKind::Buy.as_str(),
+        issued_at,
+        bytes: issue_licence(
+            s,
+            title,
+            device_id,
+            device.public_key,
+            LicenceKind::Buy,
+            id,
+            issued_at,
+        )?,
+    })
+}
+
+/// True while a rental can still play: before its start deadline, and within its window once
+/// started.
+fn rental_open(l: &db::HeldLicence, now: i64) -> bool {
+    let rules = RentalRules::default();
+    let start_by = l.issued_at.saturating_add(rules.start_within_s as i64);
+    match l.first_frame_at {
+        None => now < start_by,
+        Some(first) => first < start_by && now < first.saturating_add(rules.play_window_s as i64),
+    }
+}
+
+/// What the account already holds of a title for `device`, decided by the store so a client
+/// cannot get a second computer playing one purchase, nor pay twice for what it holds:
+/// - a purchase live on this computer is handed back (re-wrapped after a reinstall);
+/// - a purchase live on another computer is refused unless the order says "move it here",
+///   which revokes the other computer's licence;
+/// - a purchase that plays nowhere (its computer was deactivated) is re-issued here;
+/// - a rental rented on this computer and still in its window is handed back; a rental on
+///   another computer never moves, so renting here is a new rental.
+///
+/// `None`: nothing held, the order is charged as new.
+async fn already_held(
+    s: &crate::State,
+    account: i64,
+    title: &db::TitleRecord,
+    req: &OrderRequest,
+    device: &db::DeviceRecord,
+) -> Result<Option<(String, Vec<u8>, Option<i64>)>, StoreError> {
+    let held = db::licences_of_title(&s.db, account, &title.id).await?;
+    let device_id = check_device_id(&req.device_id)?;
+    match title.offer {
+        OfferKind::Free => Ok(None),
+        OfferKind::Rent => {
+            let now = s.now();
+            match held.iter().find(|l| {
+                l.kind == LicenceKind::Rent.as_str()
+                    && !l.revoked
+                    && l.device_id == req.device_id
+                    && rental_open(l, now)
+            }) {
+                Some(l) => Ok(Some((
+                    l.order_id.clone(),
+                    for_current_key(s, l, device).await?,
+                    l.first_frame_at,
+                ))),
+                None => Ok(None),
+            }
+        }
+        OfferKind::Buy => {
+            let bought: Vec<&db::HeldLicence> = held
+                .iter()
+                .filter(|l| l.kind == LicenceKind::Buy.as_str())
+                .collect();
+            let live: Vec<&db::HeldLicence> =
+                bought.iter().copied().filter(|l| !l.revoked).collect();
+            if let Some(here) = live.iter().find(|l| l.device_id == req.device_id) {
+                return Ok(Some((
+                    here.order_id.clone(),
+                    for_current_key(s, here, device).await?,
+                    None,
+                )));
+            }
+            let superseded = match (live.is_empty(), bought.first()) {
+                (_, None) => return Ok(None),
+                // Owned, playing nowhere: the newest licence is the one to supersede.
+                (true, Some(newest)) => vec![*newest],
+                (false, Some(_)) if req.move_here => live,
+                (false, Some(_)) => {
+                    return Err(StoreError::LicensedElsewhere(
+                        db::title_name(&s.db, &title.id).await?,
+                    ))
+                }
+            };
+            let new = new_purchase_licence(s, title, device_id, device)?;
+            let bytes = new.bytes.clone();
+            db::supersede(&s.db, &superseded, new, &req.device_id).await?;
+            tracing::info!(title = %title.id, "purchase licensed to another computer of the account");
+            Ok(Some((superseded[0].order_id.clone(), bytes, None)))
+        }
+    }
+}
+
 async fn order(
     State(s): St,
     Account(account): Account,
@@ -426,11 +717,12 @@ async fn order(
         ));
     }
     let hash = request_hash(&req);
+    // One order of an account at a time: the one-PC rules below read, then write.
     let lock = s.order_lock(account);
     let _one_at_a_time = lock.lock().await;
 
     if let Some(existing) = db::find_order(&s.db, account, &req.client_order_id).await? {
-        return replay(&s, account, existing, &hash, &req.client_order_id).await;
+        return replay(&s, account, existing, &hash, &req).await;
     }
 
     let title = db::title(&s.db, &req.title_id).await?;
@@ -442,9 +734,25 @@ async fn order(
     if !device.active {
         return Err(StoreError::DeviceInactive);
     }
+    if title.encrypted {
+        if let Some((order_id, licence, first_frame_at)) =
+            already_held(&s, account, &title, &req, &device).await?
+        {
+            let (balance_cents, currency) = db::wallet(&s.db, account).await?;
+            return Ok(Json(OrderResponse {
+                order_id,
+                title_id: title.id.clone(),
+                charged_cents: 0,
+                balance_cents,
+                currency,
+                licence: Some(B64.encode(licence)),
+                peers: peers_of(&s, &title.id).await,
+                first_frame_at,
+            }));
+        }
+    }
     let price = match title.offer {
         OfferKind::Free => 0,
-        OfferKind::Buy if db::has_bought(&s.db, account, &title.id).await? => 0,
         _ => title.price_cents,
     };
     let (balance, currency) = db::wallet(&s.db, account).await?;
@@ -508,7 +816,7 @@ async fn order(
             let existing = db::find_order(&s.db, account, &req.client_order_id)
                 .await?
                 .ok_or_else(|| StoreError::Internal("a duplicate order vanished".into()))?;
-            return replay(&s, account, existing, &hash, &req.client_order_id).await;
+            return replay(&s, account, existing, &hash, &req).await;
         }
     };
     tracing::info!(order = %order_id, title = %title.id, charged = price, "order placed");
@@ -520,7 +828,55 @@ async fn order(
         currency,
         licence: licence_b64,
         peers: peers_of(&s, &title.id).await,
+        first_frame_at: None,
     }))
+}
+
+/// Everything the account holds on this computer, for its current key: purchases live here or
+/// playing nowhere (re-issued here), and rentals rented here still in their window. Nothing is
+/// charged; purchases live on another computer stay there (they move with an order's
+/// "move it here").
+async fn restore(
+    State(s): St,
+    Account(account): Account,
+    JsonBody(req): JsonBody<RestoreRequest>,
+) -> Result<Json<RestoreResponse>, StoreError> {
+    check_device_id(&req.device_id)?;
+    let device = db::device(&s.db, account, &req.device_id).await?;
+    if !device.active {
+        return Err(StoreError::DeviceInactive);
+    }
+    let lock = s.order_lock(account);
+    let _one_at_a_time = lock.lock().await;
+    let mut titles: Vec<String> = db::licences_of_account(&s.db, account)
+        .await?
+        .into_iter()
+        .map(|l| l.title_id)
+        .collect();
+    titles.sort();
+    titles.dedup();
+    let mut restored = Vec::new();
+    for title_id in titles {
+        let title = db::title(&s.db, &title_id).await?;
+        let probe = OrderRequest {
+            client_order_id: String::new(),
+            title_id: title_id.clone(),
+            device_id: req.device_id.clone(),
+            move_here: false,
+        };
+        match already_held(&s, account, &title, &probe, &device).await {
+            Ok(Some((order_id, licence, first_frame_at))) => restored.push(RestoredLicence {
+                title_id,
+                order_id,
+                licence: B64.encode(licence),
+                first_frame_at,
+            }),
+            Ok(None) | Err(StoreError::LicensedElsewhere(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    tracing::info!(account, restored = restored.len(), "licences restored");
+    Ok(Json(RestoreResponse { restored }))
 }
 
 /// Licence ids are the hex of 16 bytes.
@@ -548,6 +904,8 @@ async fn first_frame(
 #[derive(serde::Deserialize)]
 struct StatusQuery {
     device_id: String,
+    #[serde(default)]
+    nonce: Option<String>,
 }
 
 async fn licence_status(
@@ -556,9 +914,11 @@ async fn licence_status(
     QueryParams(q): QueryParams<StatusQuery>,
 ) -> Result<Json<LicenceStatusResponse>, StoreError> {
     check_device_id(&q.device_id)?;
+    let nonce = nonce_bytes(q.nonce.as_deref())?;
     Ok(Json(LicenceStatusResponse {
         revoked: db::revoked_on_device(&s.db, account, &q.device_id).await?,
-        time: s.signed_time(),
+        first_plays: db::first_plays_on_device(&s.db, account, &q.device_id).await?,
+        time: s.signed_time(nonce.as_deref()),
     }))
 }
 
@@ -643,35 +1003,22 @@ async fn move_licence(
     if !target.active {
         return Err(StoreError::DeviceInactive);
     }
+    let lock = s.order_lock(account);
+    let _one_at_a_time = lock.lock().await;
     let title = db::title(&s.db, &licence.title_id).await?;
-    let mut new_id = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut new_id);
-    let issued_at = s.now();
-    let bytes = issue_licence(
-        &s,
-        &title,
-        target_id,
-        target.public_key,
-        LicenceKind::Buy,
-        new_id,
-        issued_at,
-    )?;
-    let moved = db::move_licence(
-        &s.db,
-        &licence,
-        db::NewLicence {
-            id: hex::encode(new_id),
-            kind: LicenceKind::Buy.as_str(),
-            issued_at,
-            bytes: bytes.clone(),
-        },
-        &req.device_id,
-    )
-    .await?;
-    if !moved {
+    // Every live licence of the purchase goes, not only the one named: one computer at a time.
+    let held = db::licences_of_title(&s.db, account, &title.id).await?;
+    let live: Vec<&db::HeldLicence> = held
+        .iter()
+        .filter(|l| l.kind == LicenceKind::Buy.as_str() && !l.revoked)
+        .collect();
+    if !live.iter().any(|l| l.id == licence.id) {
         return Err(StoreError::LicenceRevoked(licence_id));
     }
-    tracing::info!(from = %licence.id, to = %hex::encode(new_id), "purchase moved");
+    let new = new_purchase_licence(&s, &title, target_id, &target)?;
+    let (new_id, bytes) = (new.id.clone(), new.bytes.clone());
+    db::supersede(&s.db, &live, new, &req.device_id).await?;
+    tracing::info!(from = %licence.id, to = %new_id, "purchase moved");
     Ok(Json(LicenceResponse {
         licence: B64.encode(bytes),
     }))
@@ -705,7 +1052,12 @@ async fn torrent(State(s): St, Path(id): Path<String>) -> Result<Response, Store
         .into_response())
 }
 
-async fn peers(State(s): St, Path(id): Path<String>) -> Result<Json<PeersResponse>, StoreError> {
+/// Who is watching a title is for signed-in accounts only.
+async fn peers(
+    State(s): St,
+    _: Account,
+    Path(id): Path<String>,
+) -> Result<Json<PeersResponse>, StoreError> {
     db::title(&s.db, &id).await?;
     Ok(Json(PeersResponse {
         peers: peers_of(&s, &id).await,
@@ -719,7 +1071,10 @@ async fn announce(
     RawQuery(query): RawQuery,
 ) -> Response {
     let body = match tracker::parse_announce(query.as_deref().unwrap_or("")) {
-        Ok(a) => tracker::encode_response(&s.tracker.announce(remote.ip(), &a)),
+        Ok(a) => match s.tracker.announce(remote.ip(), &a) {
+            Ok(peers) => tracker::encode_response(&peers),
+            Err(reason) => tracker::encode_failure(reason),
+        },
         Err(reason) => tracker::encode_failure(&reason),
     };
     ([(header::CONTENT_TYPE, "text/plain")], body).into_response()

@@ -37,7 +37,9 @@ mod db;
 pub mod error;
 pub mod generate;
 mod http;
+pub mod limit;
 pub mod package;
+mod passwords;
 pub mod tracker;
 
 use std::collections::HashMap;
@@ -55,6 +57,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use error::StoreError;
 pub use http::routes;
+pub use limit::{Limits, Rate};
 
 /// The e-mail of the account the demo store creates.
 pub const DEMO_EMAIL: &str = "demo@marquee.local";
@@ -96,8 +99,16 @@ pub struct StoreConfig {
     /// The operator's bearer token for moderation (`POST /api/v1/titles/{id}/hide`); `None`
     /// turns moderation over HTTP off.
     pub operator_token: Option<String>,
-    /// Where the store reads the time (sessions, licences, orders, signed time).
+    /// Where the store reads the time (sessions, licences, orders, signed time, rate limits,
+    /// the tracker's peers).
     pub clock: Clock,
+    /// Rate limits of sign-in and sign-up, and how many passwords are hashed at once.
+    pub limits: Limits,
+    /// Answer only requests addressed to `127.0.0.1:PORT` or `localhost:PORT` (the `Host`
+    /// header): the app's embedded store, which a web page must not reach through a DNS name
+    /// that resolves to 127.0.0.1 (DNS rebinding). Off for a store on a network, whose name is
+    /// whatever its operator gives it.
+    pub loopback_hosts_only: bool,
 }
 
 /// The clock the store reads (a test moves it on instead of waiting): the wire crate's.
@@ -118,7 +129,21 @@ impl StoreConfig {
             rescan_interval: None,
             operator_token: None,
             clock: Clock::system(),
+            limits: Limits::default(),
+            loopback_hosts_only: true,
         }
+    }
+
+    /// Creates the data folder (owner-only) and, when the database is the SQLite file in it,
+    /// that file (owner-only) before SQLite opens it: the folder holds the database with the
+    /// store's signing key, the titles' content keys and the accounts' password hashes.
+    pub fn prepare_data_dir(&self) -> anyhow::Result<()> {
+        use marquee_protocol::private_fs;
+        private_fs::create_dir(&self.data_dir)?;
+        if self.database_url.is_none() {
+            private_fs::create_file(&self.data_dir.join("store.db"))?;
+        }
+        Ok(())
     }
 
     /// The database URL this configuration uses.
@@ -184,6 +209,14 @@ pub(crate) struct State {
     pub(crate) media_dir: PathBuf,
     pub(crate) session_ttl_s: i64,
     pub(crate) clock: Clock,
+    /// Bounded password hashing (see [`passwords`]).
+    pub(crate) passwords: passwords::Passwords,
+    /// Sign-ins per client address.
+    pub(crate) sign_in_by_address: limit::Limiter<std::net::IpAddr>,
+    /// Sign-ins per e-mail.
+    pub(crate) sign_in_by_email: limit::Limiter<[u8; 16]>,
+    /// Sign-ups per client address.
+    pub(crate) sign_up_by_address: limit::Limiter<std::net::IpAddr>,
     /// Orders of one account are processed one at a time: the check of the order id, the
     /// balance and the charge must not interleave between two retries of the same order.
     /// (The database's unique order id and conditional charge hold even without it, e.g. with
@@ -205,7 +238,8 @@ impl Store {
     /// Opens the database (running migrations), loads or creates the store's signing key,
     /// starts the seeder, packages the demo catalog if configured, and serves the HTTP API.
     pub async fn start(config: StoreConfig) -> anyhow::Result<Store> {
-        std::fs::create_dir_all(&config.data_dir)
+        config
+            .prepare_data_dir()
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
         let db = db::open(&config.database_url()).await?;
         let signing_key = db::signing_key(&db).await?;
@@ -237,7 +271,7 @@ impl Store {
             seeder,
             seeder_addr,
             packages: packages.clone(),
-            tracker: tracker::Tracker::default(),
+            tracker: tracker::Tracker::new(config.clock.clone()),
             catalog: RwLock::new(Arc::new(catalog::Snapshot::empty(config.clock.now()))),
             media_dirs,
             base_url: base_url.clone(),
@@ -246,6 +280,22 @@ impl Store {
             media_dir: config.data_dir.join("media"),
             session_ttl_s: config.session_ttl_s,
             clock: config.clock.clone(),
+            passwords: passwords::Passwords::new(&config.limits),
+            sign_in_by_address: limit::Limiter::new(
+                config.limits.sign_in_per_address,
+                config.limits.max_keys,
+                config.clock.clone(),
+            ),
+            sign_in_by_email: limit::Limiter::new(
+                config.limits.sign_in_per_email,
+                config.limits.max_keys,
+                config.clock.clone(),
+            ),
+            sign_up_by_address: limit::Limiter::new(
+                config.limits.sign_up_per_address,
+                config.limits.max_keys,
+                config.clock.clone(),
+            ),
             order_locks: std::sync::Mutex::new(HashMap::new()),
             refresh_lock: Mutex::new(0),
         });
@@ -254,6 +304,7 @@ impl Store {
             package::load_demo(&state.db, demo, &packages).await?;
             db::ensure_account(
                 &state.db,
+                &state.passwords,
                 DEMO_EMAIL,
                 DEMO_PASSWORD,
                 DEMO_BALANCE_CENTS,
@@ -281,7 +332,10 @@ impl Store {
                 }
             });
         }
-        let app = http::router(state.clone());
+        let app = http::router(
+            state.clone(),
+            config.loopback_hosts_only.then_some(http_addr.port()),
+        );
         let stop = shutdown.clone();
         tokio::spawn(async move {
             let served = axum::serve(
@@ -326,12 +380,25 @@ impl Store {
     ) -> anyhow::Result<()> {
         db::ensure_account(
             &self.state.db,
+            &self.state.passwords,
             email,
             password,
             balance_cents,
             self.state.now(),
         )
         .await
+    }
+
+    /// Lets the tracker also answer for these torrents, which are not in the catalog: an
+    /// operator tracking what its viewers share beyond the store (and tests standing in for
+    /// the public trackers strangers' torrents name).
+    pub fn track_also(&self, info_hashes: impl IntoIterator<Item = [u8; 20]>) {
+        self.state.tracker.know(info_hashes);
+    }
+
+    /// What the tracker holds now (peers, swarms, memory).
+    pub fn tracker_stats(&self) -> tracker::TrackerStats {
+        self.state.tracker.stats()
     }
 
     /// Checks the books (see [`Audit`]).
@@ -362,12 +429,17 @@ impl State {
         self.clock.now()
     }
 
-    /// The store's clock, signed.
-    pub(crate) fn signed_time(&self) -> api::SignedTime {
+    /// The store's clock, signed together with the client's nonce (if it sent one), so the
+    /// reading answers that request alone.
+    pub(crate) fn signed_time(&self, nonce: Option<&[u8]>) -> api::SignedTime {
         let time = self.now();
         api::SignedTime {
             time,
-            signature: self.sign(SignatureContext::Time, &time.to_be_bytes()),
+            nonce: nonce.map(hex::encode),
+            signature: self.sign(
+                SignatureContext::Time,
+                &api::SignedTime::signed_bytes(time, nonce),
+            ),
         }
     }
 
@@ -386,6 +458,13 @@ impl State {
             return Ok(());
         }
         let changed = db::feed_titles_since(&self.db, current.version).await?;
+        // The tracker answers for the store's titles only, studio and community alike.
+        self.tracker.know(changed.iter().filter_map(|t| {
+            let mut ih = [0u8; 20];
+            hex::decode_to_slice(&t.info_hash, &mut ih)
+                .ok()
+                .map(|()| ih)
+        }));
         if !changed.is_empty() || current.version == 0 {
             let next = Arc::new(current.apply(changed, self.now()));
             *self.catalog.write().expect("catalog lock") = next;

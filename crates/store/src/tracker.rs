@@ -2,25 +2,80 @@
 //! torrents. DHT is off in Marquee, so this is how a viewer finds the store's seeder and the
 //! other viewers of a title.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr, SocketAddrV4};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-/// How long a peer stays listed after its last announce.
-const PEER_TTL: Duration = Duration::from_secs(30 * 60);
+use crate::limit::address_key;
+use crate::Clock;
+
 /// The re-announce interval we ask clients for.
 pub const ANNOUNCE_INTERVAL_S: u64 = 60;
 /// The interval while a swarm has no other peer: a viewer who announced before the first
 /// seeder should hear of it within seconds, not a minute later.
 pub const LONELY_INTERVAL_S: u64 = 5;
+/// A peer that has not announced for this long (two intervals: one missed announce is
+/// forgiven) is left out of answers and then forgotten.
+pub const PEER_TTL_S: i64 = 2 * ANNOUNCE_INTERVAL_S as i64;
 /// At most this many peers in one answer.
-const MAX_PEERS: usize = 50;
+const MAX_ANSWER: usize = 50;
+/// Most peers one swarm lists: plenty to download from, and a swarm's share of memory is
+/// bounded.
+pub const MAX_PEERS_PER_SWARM: usize = 1_000;
+/// Most peers of one address (an IPv4 address or an IPv6 /64) in one swarm: a household
+/// behind one router, not one machine claiming a thousand ports.
+pub const MAX_PEERS_PER_ADDRESS_IN_SWARM: u32 = 16;
+/// Most peers of one address over all swarms.
+pub const MAX_PEERS_PER_ADDRESS: u32 = 256;
+/// Most peers over all swarms: whatever is announced, the tracker holds at most this many
+/// (about 10 MB; see [`TrackerStats::approx_bytes`]).
+pub const MAX_PEERS: usize = 100_000;
 
-/// The swarm members of every info hash.
-#[derive(Default)]
+/// A peer listed without announcing (the store's own seeder): never expires.
+const PINNED: i64 = i64::MAX;
+
+/// The swarm members of every title the store knows.
 pub struct Tracker {
-    swarms: Mutex<HashMap<[u8; 20], HashMap<SocketAddr, Instant>>>,
+    clock: Clock,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// The info hashes the tracker answers for: the store's titles. An announce of anything
+    /// else is refused, so swarms (and their memory) exist only for these.
+    known: HashSet<[u8; 20]>,
+    swarms: HashMap<[u8; 20], Swarm>,
+    /// Peers of each address over all swarms.
+    per_address: HashMap<IpAddr, u32>,
+    /// Peers over all swarms.
+    total: usize,
+    /// When every swarm was last swept of expired peers.
+    swept_at: i64,
+}
+
+#[derive(Default)]
+struct Swarm {
+    /// Each peer and when it last announced (Unix seconds; [`PINNED`] for the seeder).
+    peers: HashMap<SocketAddr, i64>,
+    /// Peers of each address in this swarm.
+    per_address: HashMap<IpAddr, u32>,
+    swept_at: i64,
+}
+
+/// What the tracker holds, for tests and logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrackerStats {
+    /// Info hashes it answers for.
+    pub known: usize,
+    /// Swarms with peers (or that had some).
+    pub swarms: usize,
+    /// Peers listed over all swarms.
+    pub peers: usize,
+    /// Distinct addresses with peers.
+    pub addresses: usize,
+    /// The memory of its tables, estimated from their capacities and entry sizes.
+    pub approx_bytes: usize,
 }
 
 /// A parsed announce.
@@ -34,50 +89,173 @@ pub struct Announce {
     pub stopped: bool,
 }
 
-impl Tracker {
-    /// Records an announce from `ip` and returns the other peers of the swarm.
-    pub fn announce(&self, ip: IpAddr, a: &Announce) -> Vec<SocketAddr> {
-        let me = SocketAddr::new(ip, a.port);
-        let now = Instant::now();
-        let mut swarms = self.swarms.lock().expect("tracker lock");
-        let swarm = swarms.entry(a.info_hash).or_default();
-        swarm.retain(|_, seen| now.duration_since(*seen) < PEER_TTL);
-        if a.stopped {
-            swarm.remove(&me);
-        } else {
-            swarm.insert(me, now);
-        }
-        swarm
-            .keys()
-            .filter(|p| **p != me)
-            .take(MAX_PEERS)
-            .copied()
-            .collect()
+/// The failure reason for an info hash the store does not sell or list.
+pub const UNKNOWN_TORRENT: &str = "this tracker only tracks the store's own titles";
+
+impl Swarm {
+    fn fresh(seen: i64, now: i64) -> bool {
+        seen == PINNED || now - seen < PEER_TTL_S
     }
 
-    /// Adds a peer that is known without an announce (the store's own seeder).
+    /// Removes one peer, keeping the counts.
+    fn remove(&mut self, peer: &SocketAddr, per_address: &mut HashMap<IpAddr, u32>) -> bool {
+        let Some(seen) = self.peers.remove(peer) else {
+            return false;
+        };
+        if seen != PINNED {
+            let key = address_key(peer.ip());
+            for counts in [&mut self.per_address, per_address] {
+                if let Some(n) = counts.get_mut(&key) {
+                    *n -= 1;
+                    if *n == 0 {
+                        counts.remove(&key);
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Forgets peers gone for longer than [`PEER_TTL_S`]; returns how many.
+    fn expire(&mut self, now: i64, per_address: &mut HashMap<IpAddr, u32>) -> usize {
+        self.swept_at = now;
+        let stale: Vec<SocketAddr> = self
+            .peers
+            .iter()
+            .filter(|(_, seen)| !Swarm::fresh(**seen, now))
+            .map(|(p, _)| *p)
+            .collect();
+        for p in &stale {
+            self.remove(p, per_address);
+        }
+        stale.len()
+    }
+
+    /// Up to [`MAX_ANSWER`] live peers other than `me`, from a random place in the swarm so
+    /// that not every viewer is sent to the same fifty.
+    fn answer(&self, me: Option<SocketAddr>, now: i64) -> Vec<SocketAddr> {
+        let skip = match self.peers.len() {
+            0 => 0,
+            n => rand::random::<usize>() % n,
+        };
+        self.peers
+            .iter()
+            .cycle()
+            .skip(skip)
+            .take(self.peers.len())
+            .filter(|(p, seen)| Some(**p) != me && Swarm::fresh(**seen, now))
+            .map(|(p, _)| *p)
+            .take(MAX_ANSWER)
+            .collect()
+    }
+}
+
+impl Tracker {
+    /// An empty tracker that reads the time from `clock`.
+    pub fn new(clock: Clock) -> Tracker {
+        Tracker {
+            clock,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    /// Adds info hashes the tracker answers for (the store's titles).
+    pub fn know(&self, info_hashes: impl IntoIterator<Item = [u8; 20]>) {
+        let mut inner = self.inner.lock().expect("tracker lock");
+        inner.known.extend(info_hashes);
+    }
+
+    /// Records an announce from `ip` and returns the other peers of the swarm, or the failure
+    /// reason for an info hash the store does not know.
+    pub fn announce(&self, ip: IpAddr, a: &Announce) -> Result<Vec<SocketAddr>, &'static str> {
+        let me = SocketAddr::new(ip, a.port);
+        let key = address_key(ip);
+        let now = self.clock.now();
+        let mut guard = self.inner.lock().expect("tracker lock");
+        let inner = &mut *guard;
+        if !inner.known.contains(&a.info_hash) {
+            return Err(UNKNOWN_TORRENT);
+        }
+        if inner.total >= MAX_PEERS && inner.swept_at != now {
+            // Full: forget every expired peer first (once a second of the clock at most).
+            inner.swept_at = now;
+            for swarm in inner.swarms.values_mut() {
+                inner.total -= swarm.expire(now, &mut inner.per_address);
+            }
+        }
+        let swarm = inner.swarms.entry(a.info_hash).or_default();
+        if swarm.swept_at != now {
+            inner.total -= swarm.expire(now, &mut inner.per_address);
+        }
+        if a.stopped {
+            if swarm.remove(&me, &mut inner.per_address) {
+                inner.total -= 1;
+            }
+        } else if let Some(seen) = swarm.peers.get_mut(&me) {
+            if *seen != PINNED {
+                *seen = now;
+            }
+        } else {
+            let room = swarm.peers.len() < MAX_PEERS_PER_SWARM
+                && inner.total < MAX_PEERS
+                && swarm.per_address.get(&key).copied().unwrap_or(0)
+                    < MAX_PEERS_PER_ADDRESS_IN_SWARM
+                && inner.per_address.get(&key).copied().unwrap_or(0) < MAX_PEERS_PER_ADDRESS;
+            // Without room the peer is answered but not listed: it still finds the others.
+            if room {
+                swarm.peers.insert(me, now);
+                *swarm.per_address.entry(key).or_default() += 1;
+                *inner.per_address.entry(key).or_default() += 1;
+                inner.total += 1;
+            }
+        }
+        Ok(swarm.answer(Some(me), now))
+    }
+
+    /// Lists a peer that is known without an announce (the store's own seeder), for good.
     pub fn add_peer(&self, info_hash: [u8; 20], peer: SocketAddr) {
-        let mut swarms = self.swarms.lock().expect("tracker lock");
-        swarms
-            .entry(info_hash)
-            .or_default()
-            .insert(peer, Instant::now());
+        let mut inner = self.inner.lock().expect("tracker lock");
+        inner.known.insert(info_hash);
+        let swarm = inner.swarms.entry(info_hash).or_default();
+        if swarm.peers.insert(peer, PINNED).is_none() {
+            inner.total += 1;
+        }
     }
 
     /// The current peers of a swarm.
     pub fn peers(&self, info_hash: &[u8; 20]) -> Vec<SocketAddr> {
-        let now = Instant::now();
-        let swarms = self.swarms.lock().expect("tracker lock");
-        swarms
+        let now = self.clock.now();
+        let inner = self.inner.lock().expect("tracker lock");
+        inner
+            .swarms
             .get(info_hash)
-            .map(|s| {
-                s.iter()
-                    .filter(|(_, seen)| now.duration_since(**seen) < PEER_TTL)
-                    .map(|(p, _)| *p)
-                    .take(MAX_PEERS)
-                    .collect()
-            })
+            .map(|s| s.answer(None, now))
             .unwrap_or_default()
+    }
+
+    /// What the tracker holds now.
+    pub fn stats(&self) -> TrackerStats {
+        use std::mem::size_of;
+        // A hash table entry: key, value and one control byte.
+        fn table<K, V>(m: &HashMap<K, V>) -> usize {
+            m.capacity() * (size_of::<K>() + size_of::<V>() + 1)
+        }
+        let inner = self.inner.lock().expect("tracker lock");
+        let swarms: usize = inner
+            .swarms
+            .values()
+            .map(|s| table(&s.peers) + table(&s.per_address))
+            .sum();
+        TrackerStats {
+            known: inner.known.len(),
+            swarms: inner.swarms.len(),
+            peers: inner.total,
+            addresses: inner.per_address.len(),
+            approx_bytes: swarms
+                + table(&inner.swarms)
+                + table(&inner.per_address)
+                + inner.known.capacity() * (size_of::<[u8; 20]>() + 1),
+        }
     }
 }
 
@@ -193,38 +371,93 @@ mod tests {
         assert!(parse_announce("info_hash=%12&port=1").is_err());
     }
 
+    fn at(now: &std::sync::Arc<std::sync::atomic::AtomicI64>) -> Clock {
+        let now = now.clone();
+        Clock::from_fn(move || now.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    fn announce(t: &Tracker, ip: &str, ih: [u8; 20], port: u16, stopped: bool) -> Vec<SocketAddr> {
+        t.announce(
+            ip.parse().unwrap(),
+            &Announce {
+                info_hash: ih,
+                port,
+                stopped,
+            },
+        )
+        .unwrap()
+    }
+
     #[test]
     fn second_peer_learns_of_the_first_and_stopped_peers_leave() {
-        let t = Tracker::default();
+        let t = Tracker::new(Clock::system());
         let ih = [7u8; 20];
-        let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        let first = t.announce(
-            ip,
-            &Announce {
-                info_hash: ih,
-                port: 1000,
-                stopped: false,
-            },
+        t.know([ih]);
+        assert!(announce(&t, "127.0.0.1", ih, 1000, false).is_empty());
+        assert_eq!(
+            announce(&t, "127.0.0.1", ih, 2000, false),
+            vec!["127.0.0.1:1000".parse().unwrap()]
         );
-        assert!(first.is_empty());
-        let second = t.announce(
-            ip,
-            &Announce {
-                info_hash: ih,
-                port: 2000,
-                stopped: false,
-            },
-        );
-        assert_eq!(second, vec!["127.0.0.1:1000".parse().unwrap()]);
-        t.announce(
-            ip,
-            &Announce {
-                info_hash: ih,
-                port: 1000,
-                stopped: true,
-            },
-        );
+        announce(&t, "127.0.0.1", ih, 1000, true);
         assert_eq!(t.peers(&ih), vec!["127.0.0.1:2000".parse().unwrap()]);
+    }
+
+    #[test]
+    fn unknown_torrents_are_refused_and_hold_nothing() {
+        let t = Tracker::new(Clock::system());
+        let got = t.announce(
+            "10.0.0.1".parse().unwrap(),
+            &Announce {
+                info_hash: [1; 20],
+                port: 1,
+                stopped: false,
+            },
+        );
+        assert_eq!(got, Err(UNKNOWN_TORRENT));
+        assert_eq!(t.stats().swarms, 0);
+        assert_eq!(t.stats().peers, 0);
+    }
+
+    #[test]
+    fn peers_that_stop_announcing_leave_after_two_intervals_but_the_seeder_stays() {
+        let now = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(1_000));
+        let t = Tracker::new(at(&now));
+        let ih = [9u8; 20];
+        let seeder: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        t.add_peer(ih, seeder);
+        announce(&t, "10.0.0.1", ih, 1000, false);
+        now.fetch_add(PEER_TTL_S - 1, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(t.peers(&ih).len(), 2, "one missed announce is forgiven");
+        now.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(
+            t.peers(&ih),
+            vec![seeder],
+            "gone for two intervals: left out"
+        );
+        assert_eq!(
+            announce(&t, "10.0.0.2", ih, 1000, false),
+            vec![seeder],
+            "and forgotten at the next announce"
+        );
+        assert_eq!(t.stats().peers, 2);
+        assert_eq!(t.stats().addresses, 1);
+    }
+
+    #[test]
+    fn one_address_cannot_fill_a_swarm() {
+        let t = Tracker::new(Clock::system());
+        let ih = [3u8; 20];
+        t.know([ih]);
+        for port in 1..=1000 {
+            announce(&t, "10.0.0.1", ih, port, false);
+        }
+        assert_eq!(t.stats().peers, MAX_PEERS_PER_ADDRESS_IN_SWARM as usize);
+        // A peer of the same /64 is the same address.
+        announce(&t, "2001:db8::1", ih, 1, false);
+        for port in 1..=100 {
+            announce(&t, "2001:db8::2", ih, port, false);
+        }
+        assert_eq!(t.stats().peers, 2 * MAX_PEERS_PER_ADDRESS_IN_SWARM as usize);
     }
 
     #[test]

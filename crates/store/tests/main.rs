@@ -5,6 +5,9 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::time::Duration;
 
+// The store under abuse: floods of sign-ins (against the store as its own process) and of
+// announces, account enumeration, Host and Content-Type checks, CORS, file modes.
+mod abuse;
 // The HTTP API end to end on SQLite: accounts, devices, orders, licences, the catalog feed, and
 // the answers checked against `openapi.json`.
 mod api;

@@ -9,6 +9,14 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Not enough credit";
     case "sign_in_required":
       return "Sign in again";
+    case "signed_out":
+      return "You are signed out";
+    case "wrong_password":
+      return "Wrong e-mail or password";
+    case "licensed_elsewhere":
+      return "Playing on another computer";
+    case "library_tampered":
+      return "This title's record was changed";
     case "device_limit":
       return "Too many computers";
     case "device_not_registered":
@@ -25,6 +33,8 @@ export function errorHeadline(kind: ErrorKind): string {
       return "E-mail already registered";
     case "invalid_credentials":
       return "Check your e-mail and password";
+    case "rate_limited":
+      return "Too many attempts: wait a little";
     case "unknown_voucher":
       return "Unknown voucher";
     case "voucher_used":
@@ -67,6 +77,8 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Only free titles can be shared";
     case "torrent_refused":
       return "Can't add this torrent";
+    case "export_refused":
+      return "Can't export this title";
     case "cancelled":
       return "Cancelled";
     case "internal":

@@ -38,13 +38,15 @@ impl TrustedClock {
         }
     }
 
-    /// Records the store's (already verified) time, read when the local clock said `local`.
-    /// The store's signed time is authoritative: it also resets a mark left too far ahead by a
-    /// clock that was once set forward, so an honest user is never locked out for good.
+    /// Records the store's (already verified, nonce-fresh) time, read when the local clock said
+    /// `local`. The mark never moves backwards, not even for the store: a store time behind it
+    /// (a mark left ahead by a clock once set forward) only means "now" follows the store's
+    /// time this run, so an honest user is not locked out while online, and a rental's window
+    /// is judged by the later of the two.
     pub fn confirm(&self, store_time: i64, local: i64) {
         self.offset.store(store_time - local, Ordering::SeqCst);
         self.confirmed.store(true, Ordering::SeqCst);
-        self.high_water.store(store_time, Ordering::SeqCst);
+        self.high_water.fetch_max(store_time, Ordering::SeqCst);
     }
 
     /// True once the store confirmed the time in this run.
@@ -60,11 +62,13 @@ impl TrustedClock {
     /// Trusted "now" given the local clock: the store's time when it confirmed it this run,
     /// else the local clock, refused when it is behind the high-water mark.
     pub fn now(&self, local: i64) -> Result<i64, ClockBehind> {
-        let t = if self.confirmed() {
-            local + self.offset.load(Ordering::SeqCst)
-        } else {
-            local
-        };
+        if self.confirmed() {
+            // The store's own time this run: never "behind", whatever the mark says.
+            let t = local + self.offset.load(Ordering::SeqCst);
+            self.high_water.fetch_max(t, Ordering::SeqCst);
+            return Ok(t);
+        }
+        let t = local;
         let trusted = self.high_water();
         if t + TOLERANCE_S < trusted {
             return Err(ClockBehind { local: t, trusted });
@@ -111,5 +115,7 @@ mod tests {
         assert!(d.now(3_000_000).is_err());
         d.confirm(3_000_000, 3_000_000);
         assert_eq!(d.now(3_000_000), Ok(3_000_000));
+        // ...but the mark itself never moves back, not even for the store.
+        assert_eq!(d.high_water(), 3_000_000 + 86_400);
     }
 }

@@ -24,6 +24,27 @@ use clock::TrustedClock;
 /// The settings key of the trusted clock's high-water mark.
 const HIGH_WATER_KEY: &str = "clock_high_water";
 
+/// The settings key set while the store refuses this computer's session (it ended, or the
+/// computer was deactivated), until a licence check succeeds again.
+const REFUSED_KEY: &str = "session_refused";
+
+/// Checks a signed time from the store: its signature, and that it answers `nonce`, the one
+/// this request sent, so a reading recorded earlier cannot be replayed to move the clock.
+pub(crate) fn verify_store_time(key: &VerifyingKey, t: &SignedTime, nonce: &[u8]) -> Result<()> {
+    if t.nonce.as_deref() != Some(hex::encode(nonce).as_str()) {
+        return Err(Error::CatalogUntrusted(
+            "its clock reading answers another request".into(),
+        ));
+    }
+    verify(
+        key,
+        SignatureContext::Time,
+        &SignedTime::signed_bytes(t.time, Some(nonce)),
+        &t.signature,
+    )
+    .map_err(|e| Error::CatalogUntrusted(format!("its clock reading: {e}")))
+}
+
 /// The store's licence key, this computer's identity and the trusted clock.
 pub(crate) struct Licences {
     store: StoreClient,
@@ -59,6 +80,24 @@ impl Licences {
         })
     }
 
+    /// Records whether the store refuses this computer's session. While it does, paid titles
+    /// do not play: the store can no longer tell this computer what it revoked (a deactivated
+    /// computer ends its sessions), so "no answer" must not read as "nothing was revoked".
+    pub(crate) async fn set_session_refused(&self, refused: bool) -> Result<()> {
+        self.settings
+            .set(REFUSED_KEY, if refused { "1" } else { "0" })
+            .await
+    }
+
+    /// Fails while the store refuses this computer's session (see
+    /// [`Licences::set_session_refused`]).
+    pub(crate) async fn require_checked(&self) -> Result<()> {
+        match self.settings.get(REFUSED_KEY).await?.as_deref() {
+            Some("1") => Err(Error::SessionRefused),
+            _ => Ok(()),
+        }
+    }
+
     /// The trusted clock, for the playback server's first frames.
     pub(crate) fn clock(&self) -> Arc<TrustedClock> {
         self.clock.clone()
@@ -91,15 +130,10 @@ impl Licences {
             .unwrap_or_else(|b| b.trusted)
     }
 
-    /// Verifies the store's signed time and lets it confirm the clock.
-    pub(crate) fn accept_store_time(&self, t: &SignedTime) -> Result<()> {
-        verify(
-            &self.store_key,
-            SignatureContext::Time,
-            &t.time.to_be_bytes(),
-            &t.signature,
-        )
-        .map_err(|e| Error::CatalogUntrusted(format!("its clock reading: {e}")))?;
+    /// Verifies the store's signed time (see [`verify_store_time`]) and lets it confirm the
+    /// clock.
+    pub(crate) fn accept_store_time(&self, t: &SignedTime, nonce: &[u8]) -> Result<()> {
+        verify_store_time(&self.store_key, t, nonce)?;
         self.clock.confirm(t.time, time::unix_now());
         Ok(())
     }
@@ -136,6 +170,7 @@ impl Licences {
         Ok(match &row.licence {
             None => true,
             Some(_) if row.revoked => false,
+            Some(_) if row.tampered || self.require_checked().await.is_err() => false,
             Some(bytes) => {
                 let now = self.trusted_now().await?;
                 self.verified(&row.title, bytes)
@@ -230,5 +265,47 @@ impl Licences {
             .replace_licence(title_id, &bytes, time::unix_now())
             .await?;
         self.library.row(title_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(key: &ed25519_dalek::SigningKey, time: i64, nonce: &[u8]) -> SignedTime {
+        SignedTime {
+            time,
+            nonce: Some(hex::encode(nonce)),
+            signature: marquee_protocol::sign::sign(
+                key,
+                SignatureContext::Time,
+                &SignedTime::signed_bytes(time, Some(nonce)),
+            ),
+        }
+    }
+
+    #[test]
+    fn a_replayed_or_altered_signed_time_is_refused() {
+        let store = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let key = store.verifying_key();
+        let old = reading(&store, 1_000, b"nonce of yesterday");
+        assert!(verify_store_time(&key, &old, b"nonce of yesterday").is_ok());
+        // Replayed as the answer to today's request: refused, even with the nonce rewritten.
+        assert!(verify_store_time(&key, &old, b"nonce of today").is_err());
+        let mut rewritten = old.clone();
+        rewritten.nonce = Some(hex::encode(b"nonce of today"));
+        assert!(verify_store_time(&key, &rewritten, b"nonce of today").is_err());
+        // A reading with no nonce at all (an old store, or a stripped answer): refused.
+        let mut bare = old.clone();
+        bare.nonce = None;
+        assert!(verify_store_time(&key, &bare, b"nonce of yesterday").is_err());
+        // Another time under the same signature: refused.
+        let mut moved = old;
+        moved.time = 500;
+        assert!(verify_store_time(&key, &moved, b"nonce of yesterday").is_err());
+        // The mark never goes back, even for a genuine reading that is behind it.
+        let clock = TrustedClock::new(2_000);
+        clock.confirm(1_000, 1_000);
+        assert_eq!(clock.high_water(), 2_000);
     }
 }

@@ -126,6 +126,17 @@ impl Playback {
         if row.revoked {
             return Err(Error::LicenceRevoked);
         }
+        if row.licence.is_some() {
+            if row.tampered {
+                // A library copied from another computer does not match this computer's seal
+                // either: there the licence, made for that computer, says so first.
+                if let Some(bytes) = &row.licence {
+                    self.licences.verified(&row.title, bytes)?;
+                }
+                return Err(Error::LibraryTampered);
+            }
+            self.licences.require_checked().await?;
+        }
         let now = if row.licence.is_some() {
             self.licences.trusted_now().await?
         } else {

@@ -84,10 +84,6 @@ impl Publishing {
         }
     }
 
-    fn origin_folder(&self, origin: TitleOrigin) -> PathBuf {
-        self.torrents.folder(origin)
-    }
-
     /// Registers a file the shell received from a drop or the file picker. Only the shell calls
     /// this: the page never hands the core a path.
     pub(crate) fn drop_register(&self, path: PathBuf) -> DroppedFile {
@@ -142,7 +138,7 @@ impl Publishing {
             .lock()
             .expect("drops")
             .insert(drop_id.to_owned(), cancel.clone());
-        let dir = self.origin_folder(TitleOrigin::Published);
+        let dir = self.torrents.published_folder();
         let progress = Arc::new(progress);
         let report = progress.clone();
         let id = drop_id.to_owned();
@@ -207,7 +203,7 @@ impl Publishing {
             .torrents
             .add_source(
                 AddTorrent::from_bytes(torrent_bytes.clone()),
-                &self.origin_folder(TitleOrigin::Published),
+                &self.torrents.published_folder(),
                 vec![],
                 vec![self.announce_url()],
             )
@@ -355,23 +351,10 @@ impl Publishing {
     }
 
     /// File names to suggest when saving a free title: (video file, `.torrent` file), from its
-    /// name, with characters file systems refuse replaced.
+    /// name, made safe to save on any system (see [`export_base_name`]).
     pub(crate) async fn export_names(&self, title_id: &str) -> Result<(String, String)> {
         let row = self.free_row(title_id).await?;
-        let base: String = row
-            .title
-            .name
-            .chars()
-            .map(|c| {
-                if "/\\:*?\"<>|".contains(c) || c.is_control() {
-                    '-'
-                } else {
-                    c
-                }
-            })
-            .collect();
-        let base = base.trim().trim_matches('.');
-        let base = if base.is_empty() { title_id } else { base };
+        let base = export_base_name(&row.title.name, title_id);
         let ext = match row.title.mime.as_str() {
             "video/mp4" => "mp4",
             "video/x-matroska" => "mkv",
@@ -385,17 +368,21 @@ impl Publishing {
         Ok(self.free_row(title_id).await?.torrent)
     }
 
-    /// Copies a free title's downloaded file to `dest`.
+    /// Copies a free title's downloaded file (its largest, for a torrent of a folder) to
+    /// `dest`. The file's path comes from the title's torrent, which may be a stranger's: each
+    /// part is checked as an import checks it before it is joined to the title's folder, so an
+    /// export never reads from elsewhere (a title imported before the checks existed, say).
     pub(crate) async fn title_export(&self, title_id: &str, dest: &Path) -> Result<()> {
         let row = self.free_row(title_id).await?;
+        let relative = exported_path(&row.torrent)?;
         let (handle, _) = self.torrents.ensure(&row, None).await?;
-        let name = handle
-            .name()
-            .ok_or_else(|| Error::Download("the torrent has no name".into()))?;
         if !handle.stats().finished {
             return Err(Error::Download("the download is not complete yet".into()));
         }
-        let src = self.origin_folder(row.origin).join(name);
+        let src = self
+            .torrents
+            .folder(row.origin, &row.title.info_hash)?
+            .join(relative);
         tokio::fs::copy(&src, dest)
             .await
             .map_err(|e| Error::Internal(anyhow::Error::from(e).context("exporting")))?;
@@ -410,9 +397,16 @@ impl Publishing {
         Ok(row)
     }
 
-    /// Adds a `.torrent` file the shell received (drop or file association) as a free title
-    /// that is not from the store.
-    pub(crate) async fn torrent_import(&self, drop_id: &str) -> Result<LibraryRow> {
+    /// Reads a `.torrent` file the shell received, and checks it: the bytes and what they hold,
+    /// or why they cannot be added. `Err` only when there is nothing to judge (the file went
+    /// away, or cannot be read).
+    async fn read_dropped_torrent(
+        &self,
+        drop_id: &str,
+    ) -> Result<(
+        Vec<u8>,
+        std::result::Result<torrent_file::TorrentFile, torrent_file::TorrentFileError>,
+    )> {
         let path = self.dropped_path(drop_id)?;
         let unreadable = |e: std::io::Error| match e.kind() {
             std::io::ErrorKind::NotFound => Error::FileGone,
@@ -421,30 +415,100 @@ impl Publishing {
         // Size first: a large file dropped by mistake is refused without reading it.
         let size = tokio::fs::metadata(&path).await.map_err(unreadable)?.len();
         if size > torrent_file::MAX_TORRENT_FILE as u64 {
-            return Err(Error::BadTorrent(
-                torrent_file::TorrentFileError::TooLarge {
-                    size: usize::try_from(size).unwrap_or(usize::MAX),
-                }
-                .to_string(),
-            ));
+            let too_large = torrent_file::TorrentFileError::TooLarge {
+                size: usize::try_from(size).unwrap_or(usize::MAX),
+            };
+            return Ok((Vec::new(), Err(too_large)));
         }
         let bytes = tokio::fs::read(&path).await.map_err(unreadable)?;
+        let checked = torrent_file::inspect(&bytes);
+        Ok((bytes, checked))
+    }
+
+    /// What a `.torrent` file the shell received holds, and whether it can be added: shown to
+    /// the person before [`Publishing::torrent_import`]. Nothing is added or written.
+    pub(crate) async fn torrent_preview(&self, drop_id: &str) -> Result<TorrentPreview> {
+        let (_, checked) = self.read_dropped_torrent(drop_id).await?;
+        match checked {
+            Ok(t) => {
+                let in_library = self
+                    .library
+                    .by_info_hash(&t.info_hash)
+                    .await?
+                    .map(|row| row.title.name);
+                Ok(TorrentPreview {
+                    drop_id: drop_id.to_owned(),
+                    files: t
+                        .files
+                        .iter()
+                        .filter(|f| !f.padding)
+                        .map(|f| TorrentPreviewFile {
+                            path: f.path.join("/"),
+                            size_bytes: f.length,
+                        })
+                        .collect(),
+                    name: t.name,
+                    total_bytes: t.total_size,
+                    trackers: t.announce,
+                    info_hash: Some(t.info_hash),
+                    refusal: None,
+                    in_library,
+                })
+            }
+            Err(e) => {
+                let name = publish::display_name(&self.dropped_path(drop_id)?);
+                Ok(TorrentPreview {
+                    drop_id: drop_id.to_owned(),
+                    name,
+                    files: Vec::new(),
+                    total_bytes: 0,
+                    trackers: Vec::new(),
+                    info_hash: None,
+                    refusal: Some(Error::BadTorrent(e.to_string()).to_string()),
+                    in_library: None,
+                })
+            }
+        }
+    }
+
+    /// Adds a `.torrent` file the shell received (drop or file association) as a free title
+    /// that is not from the store.
+    pub(crate) async fn torrent_import(&self, drop_id: &str) -> Result<LibraryRow> {
+        let (bytes, checked) = self.read_dropped_torrent(drop_id).await?;
         // librqbit trusts what it parses (it panics on names that are not UTF-8, say): only a
         // torrent that passes our own checks reaches it.
-        torrent_file::inspect(&bytes).map_err(|e| Error::BadTorrent(e.to_string()))?;
-        self.import(AddTorrent::from_bytes(bytes)).await
+        let t = checked.map_err(|e| Error::BadTorrent(e.to_string()))?;
+        self.import(AddTorrent::from_bytes(bytes), &t.info_hash)
+            .await
     }
 
     /// Adds a magnet link as a free title that is not from the store.
     pub(crate) async fn magnet_open(&self, link: &str) -> Result<LibraryRow> {
         let link = link.trim();
-        librqbit::Magnet::parse(link)
+        let magnet = librqbit::Magnet::parse(link)
             .map_err(|_| Error::BadTorrent("this is not a magnet link".into()))?;
-        self.import(AddTorrent::from_url(link.to_owned())).await
+        // The folder is named by the info hash, so it must be known before the metadata is.
+        let info_hash = magnet
+            .as_id20()
+            .ok_or_else(|| {
+                Error::BadTorrent(
+                    "this magnet link gives no BitTorrent v1 info hash, which Marquee needs".into(),
+                )
+            })?
+            .as_string();
+        self.import(AddTorrent::from_url(link.to_owned()), &info_hash)
+            .await
     }
 
-    async fn import(&self, source: AddTorrent<'_>) -> Result<LibraryRow> {
-        let folder = self.origin_folder(TitleOrigin::External);
+    /// Adds a torrent from outside the store, with the info hash it announces, into its own
+    /// folder.
+    async fn import(&self, source: AddTorrent<'_>, info_hash_wanted: &str) -> Result<LibraryRow> {
+        if let Some(row) = self.library.by_info_hash(info_hash_wanted).await? {
+            return Ok(row);
+        }
+        let folder = self
+            .torrents
+            .folder(TitleOrigin::External, info_hash_wanted)?;
         let handle = tokio::time::timeout(
             MAGNET_TIMEOUT,
             self.torrents
@@ -460,8 +524,12 @@ impl Publishing {
             .load_full()
             .ok_or_else(|| Error::BadTorrent("the torrent has no details".into()))?;
         let info_hash = handle.info_hash().as_string();
-        if let Some(row) = self.library.by_info_hash(&info_hash).await? {
-            return Ok(row);
+        if !info_hash.eq_ignore_ascii_case(info_hash_wanted) {
+            // Not what was asked for (the folder is named by the hash asked for): remove it.
+            self.torrents.remove(&handle, true).await;
+            return Err(Error::BadTorrent(
+                "the torrent that arrived is not the one this link names".into(),
+            ));
         }
         let file = meta
             .file_infos
@@ -518,6 +586,61 @@ impl Publishing {
     }
 }
 
+/// A title's name as the base of a file name to save it under, on any system: characters file
+/// systems refuse replaced, no dot or space at the end (Windows drops them), not a name Windows
+/// keeps for a device (`CON`, `AUX`…, which gets a `-` added), at most 200 characters; the
+/// title's id when nothing is left.
+fn export_base_name(name: &str, title_id: &str) -> String {
+    let replaced: String = name
+        .chars()
+        .map(|c| {
+            if "/\\:*?\"<>|".contains(c) || c.is_control() {
+                '-'
+            } else {
+                c
+            }
+        })
+        .take(200)
+        .collect();
+    let mut base = replaced
+        .trim_start()
+        .trim_end_matches(['.', ' '])
+        .trim_start_matches('.')
+        .to_owned();
+    if matches!(
+        torrent_file::name_problem(&base),
+        Some(torrent_file::NameProblem::Reserved)
+    ) {
+        // After the part Windows compares ("CON.x" -> "CON-.x"), so the name stays readable.
+        let at = base.find('.').unwrap_or(base.len());
+        base.insert(at, '-');
+    }
+    if base.is_empty() || torrent_file::name_problem(&base).is_some() {
+        return title_id.to_owned();
+    }
+    base
+}
+
+/// The path, inside the title's folder, of the file an export copies: the torrent's own file,
+/// or the largest file of its folder. Refused when the torrent's names do not pass the
+/// import's checks: they are then not safe to join to a path.
+fn exported_path(torrent: &[u8]) -> Result<PathBuf> {
+    let t =
+        torrent_file::inspect_names(torrent).map_err(|e| Error::ExportRefused(e.to_string()))?;
+    let file = t
+        .files
+        .iter()
+        .filter(|f| !f.padding)
+        .max_by_key(|f| f.length)
+        .ok_or_else(|| Error::ExportRefused("its torrent holds no files".into()))?;
+    let mut path = PathBuf::new();
+    if t.multi_file {
+        path.push(&t.name);
+    }
+    path.extend(&file.path);
+    Ok(path)
+}
+
 fn preview_id(draft_id: &str) -> String {
     format!("draft-{draft_id}")
 }
@@ -552,4 +675,81 @@ fn decode_poster(url: &str) -> Result<Vec<u8>> {
         return Err(refuse("it is not a JPEG or PNG image"));
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_names_are_safe_to_save_anywhere() {
+        for (name, base) in [
+            ("Open Skies", "Open Skies"),
+            ("Film: the sequel", "Film- the sequel"),
+            ("a/b\\c*?\"<>|", "a-b-c------"),
+            ("line\nbreak", "line-break"),
+            // Windows drops a final dot or space; a leading dot hides a file elsewhere.
+            ("  Ends with dots... ", "Ends with dots"),
+            ("..hidden", "hidden"),
+            // Device names keep their look but stop being device names.
+            ("CON", "CON-"),
+            ("aux.live", "aux-.live"),
+            ("LPT9", "LPT9-"),
+            ("Console", "Console"),
+            // Nothing left: the title's id.
+            ("...", "ext-0123"),
+            ("", "ext-0123"),
+        ] {
+            let got = export_base_name(name, "ext-0123");
+            assert_eq!(got, base, "{name:?}");
+            assert_eq!(torrent_file::name_problem(&format!("{got}.webm")), None);
+        }
+        assert_eq!(
+            export_base_name(&"x".repeat(500), "id").chars().count(),
+            200
+        );
+    }
+
+    /// A bencoded torrent of `files` (path parts, length) under `name`, 16 KiB pieces.
+    fn torrent(name: &str, files: &[(&[&str], u64)]) -> Vec<u8> {
+        let s = |t: &str| format!("{}:{t}", t.len());
+        let total: u64 = files.iter().map(|f| f.1).sum();
+        let list: String = files
+            .iter()
+            .map(|(path, len)| {
+                let parts: String = path.iter().map(|p| s(p)).collect();
+                format!("d6:lengthi{len}e4:pathl{parts}ee")
+            })
+            .collect();
+        let pieces = "x".repeat(20 * total.div_ceil(16384) as usize);
+        format!(
+            "d4:infod5:filesl{list}e4:name{}12:piece lengthi16384e6:pieces{}ee",
+            s(name),
+            s(&pieces)
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn an_export_copies_a_checked_path_inside_the_title_folder() {
+        let folder = torrent("Orbital", &[(&["notes.txt"], 10), (&["Ep 1.webm"], 40_000)]);
+        assert_eq!(
+            exported_path(&folder).unwrap(),
+            Path::new("Orbital").join("Ep 1.webm")
+        );
+        // A torrent no import would accept (one added before the checks existed) is not read
+        // from: its names could point anywhere.
+        for hostile in [
+            torrent("..", &[(&["a.webm"], 1)]),
+            torrent("x", &[(&["..", "..", "a.webm"], 1)]),
+            torrent("x", &[(&["CON.webm"], 1)]),
+        ] {
+            let e = exported_path(&hostile).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::ExportRefused, "{e}");
+            assert!(
+                e.to_string().starts_with("This title cannot be exported: "),
+                "{e}"
+            );
+        }
+    }
 }

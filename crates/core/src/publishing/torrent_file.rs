@@ -1,14 +1,20 @@
 //! Reads a dropped `.torrent` file before librqbit sees it, and refuses, with a sentence, what
 //! librqbit would choke on (it panics on some malformed torrents, and divides by a piece length
-//! of zero) or what would be unsafe to write to disk: non-UTF-8 names, paths that climb out of
-//! the download folder, lengths that overflow, piece hashes that do not match the files.
+//! of zero) or what would be unsafe to write to disk on any system Marquee runs on: non-UTF-8
+//! names, paths that climb out of the download folder, names Windows reserves or silently
+//! changes (`CON`, `name.`, `a:stream`), names that differ only in capitals (one file on Windows
+//! and macOS), lengths that overflow, piece layouts that do not match the files.
+//!
+//! A torrent is written on the computer that opens it, whichever that is: a name that is fine
+//! on Linux is still refused when Windows or macOS would save it elsewhere or under another
+//! name, so that a torrent behaves the same for everyone it is shared with.
 //!
 //! Pure on purpose: `std` and `sha1` only, so the fuzz crate builds this file on its own. The
 //! bencode reader is our own, small and careful: it never recurses deeper than
 //! [`MAX_DEPTH`], allocates nothing for a length before checking it against the input, and
 //! borrows every string from the input instead of copying it.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use sha1::{Digest, Sha1};
 
@@ -19,6 +25,14 @@ pub const MAX_TORRENT_FILE: usize = 16 << 20;
 /// The largest piece length accepted. Real torrents use 16 KiB to 64 MiB; librqbit keeps whole
 /// pieces in memory while it checks them.
 pub const MAX_PIECE_LENGTH: u64 = 256 << 20;
+
+/// The smallest piece length accepted: one 16 KiB block, the unit peers request (BEP 3), and
+/// BitTorrent v2's minimum (BEP 52). Smaller pieces only multiply hashes and requests.
+pub const MIN_PIECE_LENGTH: u64 = 16 << 10;
+
+/// What the person can do about a torrent refused for how it was made: the file itself is the
+/// problem, so only whoever made it can fix it.
+pub const ASK_FOR_ANOTHER: &str = "ask whoever shared it for another torrent";
 
 /// How deeply lists and dictionaries may nest. A torrent needs four levels (the file, `info`,
 /// `files`, a file's `path`); the limit keeps a hostile file from exhausting the stack.
@@ -50,8 +64,8 @@ pub struct TorrentFile {
 /// One file of a torrent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TorrentEntry {
-    /// Its path, one component per element; each is non-empty UTF-8 with no separator and is
-    /// neither `.` nor `..`.
+    /// Its path, one component per element; each is a name [`name_problem`] finds nothing
+    /// wrong with.
     pub path: Vec<String>,
     /// Its length in bytes.
     pub length: u64,
@@ -60,7 +74,8 @@ pub struct TorrentEntry {
     pub padding: bool,
 }
 
-/// Why a torrent file is refused: each message completes "This cannot be added: ".
+/// Why a torrent file is refused: each message completes "This cannot be added: " (and the
+/// sentence ends after it).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TorrentFileError {
     /// Larger than [`MAX_TORRENT_FILE`].
@@ -86,35 +101,47 @@ pub enum TorrentFileError {
     #[error("this torrent file is damaged: {0}")]
     Malformed(String),
     /// A name or path component that is not UTF-8.
-    #[error("this torrent gives {what} in an encoding other than UTF-8, which Marquee cannot save safely")]
+    #[error("this torrent gives {what} in an encoding other than UTF-8, which Marquee cannot save safely; {ASK_FOR_ANOTHER}")]
     NotUtf8 {
         /// "its name" or "the path of file N".
         what: String,
     },
     /// An empty name or path component.
-    #[error("in this torrent, {what} is empty or has an empty part")]
+    #[error("in this torrent, {what} is empty or has an empty part; {ASK_FOR_ANOTHER}")]
     EmptyName {
         /// "its name" or "the path of file N".
         what: String,
     },
-    /// `.`, `..` or a drive prefix (`C:`) in a name: writing it would leave the download folder.
-    #[error("this torrent names a file {name:?}, which would be written outside its folder")]
-    PathTraversal {
+    /// A name or path component that some system would save outside the torrent's folder, under
+    /// another name, or not at all.
+    #[error(
+        "this torrent names a file “{}”, which {problem}; {ASK_FOR_ANOTHER}",
+        printable(name)
+    )]
+    UnsafeName {
         /// The offending path, components joined with `/`.
         name: String,
-    },
-    /// A `/`, `\` or NUL inside one component of a path (an absolute name among them).
-    #[error("this torrent names a file {name:?} with a slash, backslash or NUL inside one part of its path, which Marquee does not accept")]
-    SeparatorInName {
-        /// The offending path, components joined with `/`.
-        name: String,
+        /// What is wrong with it.
+        problem: NameProblem,
     },
     /// No files at all.
     #[error("this torrent file lists no files")]
     NoFiles,
     /// The same path twice.
-    #[error("this torrent lists the file {0:?} twice")]
+    #[error("this torrent lists the file “{}” twice; {ASK_FOR_ANOTHER}", printable(.0))]
     DuplicatePath(String),
+    /// Two paths that differ only in capitals: Windows and macOS (case-insensitive by default)
+    /// would write both into one file.
+    #[error("this torrent lists both “{}” and “{}”, names that differ only in capitals, which Windows and macOS would save as one file; {ASK_FOR_ANOTHER}", printable(first), printable(second))]
+    CaseClash {
+        /// The path listed first.
+        first: String,
+        /// The path listed later.
+        second: String,
+    },
+    /// A path that is a file and also the folder of another file.
+    #[error("this torrent uses “{}” as a file and as a folder, which no disk can hold; {ASK_FOR_ANOTHER}", printable(.0))]
+    FileAndFolder(String),
     /// The lengths do not fit in 64 bits.
     #[error(
         "the sizes of this torrent's files add up to more than 16 EiB, which no real torrent has"
@@ -123,14 +150,15 @@ pub enum TorrentFileError {
     /// Every file is empty.
     #[error("this torrent shares nothing: all of its files are empty")]
     NoData,
-    /// Zero or less, or above [`MAX_PIECE_LENGTH`].
-    #[error("this torrent's piece length of {0} bytes is not usable (it must be from 1 byte to 256 MiB)")]
+    /// Not a power of two from [`MIN_PIECE_LENGTH`] to [`MAX_PIECE_LENGTH`] (zero among them:
+    /// librqbit would divide by it).
+    #[error("this torrent's piece length of {0} bytes is not usable (it must be a power of two from 16 KiB to 256 MiB); {ASK_FOR_ANOTHER}")]
     PieceLength(i64),
     /// `pieces` is not a whole number of 20-byte hashes.
-    #[error("this torrent's piece hashes are damaged: {0} bytes is not a whole number of 20-byte hashes")]
+    #[error("this torrent's piece hashes are damaged: {0} bytes is not a whole number of 20-byte hashes; {ASK_FOR_ANOTHER}")]
     PiecesNotWhole(usize),
     /// `pieces` does not match the total length.
-    #[error("this torrent has {have} piece hashes, but its files need {want}")]
+    #[error("this torrent has {have} piece hashes, but its files need {want}, so it is damaged; {ASK_FOR_ANOTHER}")]
     PiecesMismatch {
         /// Hashes in the file.
         have: u64,
@@ -139,10 +167,114 @@ pub enum TorrentFileError {
     },
 }
 
+/// What is wrong with one name or path component; each completes "…, which ".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NameProblem {
+    /// `.` or `..`: the folder itself or its parent.
+    #[error("would be written outside its folder")]
+    OutsideFolder,
+    /// Starts with `/` or `\`.
+    #[error("is an absolute path, so it would be written outside its folder")]
+    Absolute,
+    /// `C:` or `C:name`: drive-relative on Windows, whatever the folder.
+    #[error("starts with a drive letter, so Windows would write it outside its folder")]
+    Drive,
+    /// A `/` or `\` inside one component.
+    #[error("has a slash or backslash inside one part of its path, so it would be saved in another folder")]
+    Separator,
+    /// A `:` elsewhere: on NTFS `name:stream` writes a hidden stream of the file `name`.
+    #[error("contains a colon, which Windows reads as a hidden part of another file")]
+    Colon,
+    /// NUL or another control character.
+    #[error(
+        "contains a control character (such as NUL or a line break) that disks refuse or hide"
+    )]
+    Control,
+    /// Ends with `.` or a space, which Windows strips: `a.` and `a` are one file there.
+    #[error(
+        "ends with a dot or a space, which Windows drops, so it would be saved under another name"
+    )]
+    TrailingDotOrSpace,
+    /// `CON`, `PRN`, `AUX`, `NUL`, `COM0`–`COM9`, `LPT0`–`LPT9` (with any extension).
+    #[error("is a name Windows keeps for a device (such as CON, AUX, NUL, COM1 or LPT1), so it cannot be saved there")]
+    Reserved,
+}
+
+/// What is wrong with `part` as one component of a path saved on Windows, macOS or Linux, if
+/// anything. Emptiness is the caller's to judge (it is reported apart).
+pub fn name_problem(part: &str) -> Option<NameProblem> {
+    use NameProblem::*;
+    let bytes = part.as_bytes();
+    Some(if part.chars().any(char::is_control) {
+        Control
+    } else if part.starts_with(['/', '\\']) {
+        Absolute
+    } else if part.contains(['/', '\\']) {
+        Separator
+    } else if part == "." || part == ".." {
+        OutsideFolder
+    } else if matches!(bytes, [letter, b':', ..] if letter.is_ascii_alphabetic()) {
+        Drive
+    } else if part.contains(':') {
+        Colon
+    } else if part.ends_with(['.', ' ']) {
+        TrailingDotOrSpace
+    } else if reserved_on_windows(part) {
+        Reserved
+    } else {
+        return None;
+    })
+}
+
+/// Windows' device names: the part before the first dot, spaces at its end ignored, in any
+/// case; `COM¹`–`COM³` and `LPT¹`–`LPT³` count too.
+fn reserved_on_windows(part: &str) -> bool {
+    let stem = part.split('.').next().unwrap_or(part).trim_end_matches(' ');
+    let upper = stem.to_ascii_uppercase();
+    match upper.as_str() {
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$" => true,
+        _ => {
+            let numbered = upper
+                .strip_prefix("COM")
+                .or_else(|| upper.strip_prefix("LPT"));
+            matches!(
+                numbered,
+                Some("0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "¹" | "²" | "³")
+            )
+        }
+    }
+}
+
+/// A name as a message shows it: control characters written out (`\u{1}`), the rest as is.
+fn printable(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 type Result<T> = std::result::Result<T, TorrentFileError>;
 
 /// Reads a `.torrent` file: checks everything the import relies on and returns what it shares.
 pub fn inspect(bytes: &[u8]) -> Result<TorrentFile> {
+    read(bytes, true)
+}
+
+/// Reads a torrent that is already in the library and checks its names as [`inspect`] does,
+/// but not its piece layout, which librqbit has accepted and verifies piece by piece. Used
+/// where only a path is built from the torrent (moving and exporting its files). Torrents
+/// librqbit 9 makes of a file whose size is a whole number of pieces carry one empty piece's
+/// hash too many, which [`inspect`] refuses; such a title must still export.
+pub fn inspect_names(bytes: &[u8]) -> Result<TorrentFile> {
+    read(bytes, false)
+}
+
+fn read(bytes: &[u8], check_pieces: bool) -> Result<TorrentFile> {
     if bytes.len() > MAX_TORRENT_FILE {
         return Err(TorrentFileError::TooLarge { size: bytes.len() });
     }
@@ -208,15 +340,7 @@ pub fn inspect(bytes: &[u8]) -> Result<TorrentFile> {
         }
     };
 
-    // Padding files legitimately share names (".pad/16384"); real files may not.
-    let mut seen = HashSet::new();
-    for file in files.iter().filter(|f| !f.padding) {
-        let joined = file.path.join("/");
-        if seen.contains(&joined) {
-            return Err(TorrentFileError::DuplicatePath(joined));
-        }
-        seen.insert(joined);
-    }
+    distinct_paths(&files)?;
     let total_size = files
         .iter()
         .try_fold(0u64, |sum, f| sum.checked_add(f.length))
@@ -229,16 +353,28 @@ pub fn inspect(bytes: &[u8]) -> Result<TorrentFile> {
         None => return Err(malformed("it gives no piece length")),
         Some(v) => number(v, "its piece length")?,
     };
-    let piece_length = u64::try_from(piece_length)
-        .ok()
-        .filter(|p| (1..=MAX_PIECE_LENGTH).contains(p))
-        .ok_or(TorrentFileError::PieceLength(piece_length))?;
     let pieces = match info.get(b"pieces")? {
         None => return Err(malformed("it has no piece hashes")),
         Some(v) => v
             .bytes()
             .ok_or_else(|| malformed("its piece hashes are not a string"))?,
     };
+    if !check_pieces {
+        return Ok(TorrentFile {
+            name,
+            multi_file,
+            files,
+            total_size,
+            piece_length: u64::try_from(piece_length).unwrap_or(0),
+            piece_count: (pieces.len() / 20) as u64,
+            info_hash,
+            announce: trackers(&top)?,
+        });
+    }
+    let piece_length = u64::try_from(piece_length)
+        .ok()
+        .filter(|p| p.is_power_of_two() && (MIN_PIECE_LENGTH..=MAX_PIECE_LENGTH).contains(p))
+        .ok_or(TorrentFileError::PieceLength(piece_length))?;
     if pieces.len() % 20 != 0 {
         return Err(TorrentFileError::PiecesNotWhole(pieces.len()));
     }
@@ -261,6 +397,42 @@ pub fn inspect(bytes: &[u8]) -> Result<TorrentFile> {
         info_hash,
         announce: trackers(&top)?,
     })
+}
+
+/// Refuses two files at one path, on a disk that ignores case too: the same path twice, two
+/// paths that differ only in capitals, and a path that is a file and another file's folder.
+/// Padding files legitimately share names (".pad/16384") and are never written: left out.
+fn distinct_paths(files: &[TorrentEntry]) -> Result<()> {
+    // Lowercased path -> the path as listed, for files and for the folders above them.
+    let mut seen_files: HashMap<String, String> = HashMap::new();
+    let mut seen_folders: HashMap<String, String> = HashMap::new();
+    for file in files.iter().filter(|f| !f.padding) {
+        let joined = file.path.join("/");
+        let folded = joined.to_lowercase();
+        if let Some(first) = seen_files.get(&folded) {
+            return Err(if *first == joined {
+                TorrentFileError::DuplicatePath(joined)
+            } else {
+                TorrentFileError::CaseClash {
+                    first: first.clone(),
+                    second: joined,
+                }
+            });
+        }
+        if let Some(folder) = seen_folders.get(&folded) {
+            return Err(TorrentFileError::FileAndFolder(folder.clone()));
+        }
+        for depth in 1..file.path.len() {
+            let folder = file.path[..depth].join("/");
+            let folded = folder.to_lowercase();
+            if let Some(other) = seen_files.get(&folded) {
+                return Err(TorrentFileError::FileAndFolder(other.clone()));
+            }
+            seen_folders.entry(folded).or_insert(folder);
+        }
+        seen_files.insert(folded, joined);
+    }
+    Ok(())
 }
 
 /// One entry of a `files` list (numbered from 1 in messages).
@@ -319,13 +491,11 @@ fn component(part: &[u8], what: &str, shown: impl Fn() -> String) -> Result<Stri
             what: what.to_owned(),
         });
     }
-    if text.contains(['/', '\\', '\0']) {
-        return Err(TorrentFileError::SeparatorInName { name: shown() });
-    }
-    // "C:" or "C:name" would be a drive-relative path on Windows, whatever the folder.
-    let drive = matches!(text.as_bytes(), [letter, b':', ..] if letter.is_ascii_alphabetic());
-    if text == "." || text == ".." || drive {
-        return Err(TorrentFileError::PathTraversal { name: shown() });
+    if let Some(problem) = name_problem(text) {
+        return Err(TorrentFileError::UnsafeName {
+            name: shown(),
+            problem,
+        });
     }
     Ok(text.to_owned())
 }
@@ -917,39 +1087,56 @@ mod tests {
 
     #[test]
     fn unsafe_names_are_refused() {
+        use NameProblem::*;
         let pieces = hashes(1);
         let one = |path: &[&str]| refusal(&torrent(info_multi(&[(path, 1)], &pieces)));
         assert_eq!(
             one(&["..", "etc", "passwd"]).1,
-            "this torrent names a file \"../etc/passwd\", which would be written outside its folder"
+            "this torrent names a file “../etc/passwd”, which would be written outside its folder; ask whoever shared it for another torrent"
         );
-        assert!(matches!(
-            one(&["a", "."]).0,
-            TorrentFileError::PathTraversal { .. }
-        ));
-        assert!(matches!(
-            one(&["C:", "Windows"]).0,
-            TorrentFileError::PathTraversal { .. }
-        ));
-        assert!(matches!(
-            one(&["c:evil.exe"]).0,
-            TorrentFileError::PathTraversal { .. }
-        ));
+        let unsafe_name = |name: &str, problem| TorrentFileError::UnsafeName {
+            name: name.into(),
+            problem,
+        };
+        for (path, name, problem) in [
+            (&["a", "."][..], "a/.", OutsideFolder),
+            (&["C:", "Windows"], "C:/Windows", Drive),
+            (&["c:evil.exe"], "c:evil.exe", Drive),
+            (&["/etc/passwd"], "/etc/passwd", Absolute),
+            (&["\\server\\share"], "\\server\\share", Absolute),
+            (&["a\\..\\..\\b"], "a\\..\\..\\b", Separator),
+            (&["a", "b/c"], "a/b/c", Separator),
+            (&["nul\0byte"], "nul\0byte", Control),
+            (&["line\nbreak.webm"], "line\nbreak.webm", Control),
+            (&["bell\u{7}"], "bell\u{7}", Control),
+            (&["film.webm:hidden"], "film.webm:hidden", Colon),
+            (&["Film: the sequel.webm"], "Film: the sequel.webm", Colon),
+            (&["dots..."], "dots...", TrailingDotOrSpace),
+            (&["extras ", "a.webm"], "extras /a.webm", TrailingDotOrSpace),
+            (&["CON"], "CON", Reserved),
+            (&["con"], "con", Reserved),
+            (&["AUX.webm"], "AUX.webm", Reserved),
+            (&["com1"], "com1", Reserved),
+            (&["LPT9.txt"], "LPT9.txt", Reserved),
+            (&["Nul.tar.gz"], "Nul.tar.gz", Reserved),
+            (&["prn .txt"], "prn .txt", Reserved),
+            (&["COM²"], "COM²", Reserved),
+            (&["extras", "conout$"], "extras/conout$", Reserved),
+        ] {
+            assert_eq!(one(path).0, unsafe_name(name, problem), "{path:?}");
+        }
+        // Control characters are written out in the sentence, not printed raw.
         assert_eq!(
-            one(&["/etc/passwd"]).1,
-            "this torrent names a file \"/etc/passwd\" with a slash, backslash or NUL inside one part of its path, which Marquee does not accept"
+            one(&["a\u{1b}[2J.webm"]).1,
+            "this torrent names a file “a\\u{1b}[2J.webm”, which contains a control character (such as NUL or a line break) that disks refuse or hide; ask whoever shared it for another torrent"
         );
-        assert!(matches!(
-            one(&["a\\..\\..\\b"]).0,
-            TorrentFileError::SeparatorInName { .. }
-        ));
-        assert!(matches!(
-            one(&["nul\0byte"]).0,
-            TorrentFileError::SeparatorInName { .. }
-        ));
+        assert_eq!(
+            one(&["AUX.webm"]).1,
+            "this torrent names a file “AUX.webm”, which is a name Windows keeps for a device (such as CON, AUX, NUL, COM1 or LPT1), so it cannot be saved there; ask whoever shared it for another torrent"
+        );
         assert_eq!(
             one(&["a", ""]).1,
-            "in this torrent, the path of file 1 is empty or has an empty part"
+            "in this torrent, the path of file 1 is empty or has an empty part; ask whoever shared it for another torrent"
         );
         assert_eq!(
             one(&[]).0,
@@ -957,12 +1144,25 @@ mod tests {
                 what: "the path of file 1".into()
             }
         );
-        // A colon elsewhere is an ordinary character on Linux and macOS.
-        assert!(inspect(&torrent(info_multi(
-            &[(&["Film: the sequel.webm"], 1)],
-            &pieces
-        )))
-        .is_ok());
+        // Names that merely look like the reserved ones, or hold dots and spaces inside, are
+        // ordinary.
+        for ok in [
+            "CONSOLE.webm",
+            "com10",
+            "LPT",
+            "auxiliary",
+            "x.con",
+            ".hidden",
+            "a .b",
+            "Film - the sequel.webm",
+            "Ünïcödé 日本.webm",
+        ] {
+            assert!(
+                inspect(&torrent(info_multi(&[(&[ok], 1)], &pieces))).is_ok(),
+                "{ok}"
+            );
+            assert_eq!(name_problem(ok), None, "{ok}");
+        }
 
         // Not UTF-8: librqbit panics on such names.
         let latin1 = B::D(vec![
@@ -979,7 +1179,7 @@ mod tests {
         ]);
         assert_eq!(
             refusal(&torrent(latin1)).1,
-            "this torrent gives the path of file 1 in an encoding other than UTF-8, which Marquee cannot save safely"
+            "this torrent gives the path of file 1 in an encoding other than UTF-8, which Marquee cannot save safely; ask whoever shared it for another torrent"
         );
         for (name, expected) in [
             (
@@ -994,10 +1194,40 @@ mod tests {
                     what: "its name".into(),
                 },
             ),
-            (b"..", TorrentFileError::PathTraversal { name: "..".into() }),
+            (
+                b"..",
+                TorrentFileError::UnsafeName {
+                    name: "..".into(),
+                    problem: NameProblem::OutsideFolder,
+                },
+            ),
             (
                 b"a/b",
-                TorrentFileError::SeparatorInName { name: "a/b".into() },
+                TorrentFileError::UnsafeName {
+                    name: "a/b".into(),
+                    problem: NameProblem::Separator,
+                },
+            ),
+            (
+                b"C:x",
+                TorrentFileError::UnsafeName {
+                    name: "C:x".into(),
+                    problem: NameProblem::Drive,
+                },
+            ),
+            (
+                b"clip.webm ",
+                TorrentFileError::UnsafeName {
+                    name: "clip.webm ".into(),
+                    problem: NameProblem::TrailingDotOrSpace,
+                },
+            ),
+            (
+                b"Con.webm",
+                TorrentFileError::UnsafeName {
+                    name: "Con.webm".into(),
+                    problem: NameProblem::Reserved,
+                },
             ),
         ] {
             let info = B::D(vec![
@@ -1011,8 +1241,49 @@ mod tests {
         let dup = info_multi(&[(&["a"], 1), (&["a"], 1)], &pieces);
         assert_eq!(
             refusal(&torrent(dup)).1,
-            "this torrent lists the file \"a\" twice"
+            "this torrent lists the file “a” twice; ask whoever shared it for another torrent"
         );
+    }
+
+    #[test]
+    fn names_that_one_disk_would_merge_are_refused() {
+        let pieces = hashes(1);
+        let files = |paths: &[&[&str]]| {
+            let list: Vec<(&[&str], i64)> = paths.iter().map(|p| (*p, 1)).collect();
+            refusal(&torrent(info_multi(&list, &pieces)))
+        };
+        assert_eq!(
+            files(&[&["a.webm"], &["A.webm"]]).1,
+            "this torrent lists both “a.webm” and “A.webm”, names that differ only in capitals, which Windows and macOS would save as one file; ask whoever shared it for another torrent"
+        );
+        assert_eq!(
+            files(&[&["Extras", "a.webm"], &["extras", "A.WEBM"]]).0,
+            TorrentFileError::CaseClash {
+                first: "Extras/a.webm".into(),
+                second: "extras/A.WEBM".into()
+            }
+        );
+        // Beyond ASCII too: "Ä" and "ä" are one name on APFS and NTFS.
+        assert!(matches!(
+            files(&[&["Ärger.webm"], &["ärger.webm"]]).0,
+            TorrentFileError::CaseClash { .. }
+        ));
+        // A file, then a file inside a folder of that name (and the other way round).
+        assert_eq!(
+            files(&[&["extras"], &["Extras", "a.webm"]]).1,
+            "this torrent uses “extras” as a file and as a folder, which no disk can hold; ask whoever shared it for another torrent"
+        );
+        assert_eq!(
+            files(&[&["extras", "a.webm"], &["extras"]]).0,
+            TorrentFileError::FileAndFolder("extras".into())
+        );
+        // Two files in one folder, and folders that differ only in case, are fine: nothing
+        // is overwritten.
+        assert!(inspect(&torrent(info_multi(
+            &[(&["extras", "a.webm"], 1), (&["extras", "b.webm"], 1)],
+            &pieces
+        )))
+        .is_ok());
     }
 
     #[test]
@@ -1051,32 +1322,101 @@ mod tests {
         };
         assert_eq!(
             with_piece_length(0, &pieces).1,
-            "this torrent's piece length of 0 bytes is not usable (it must be from 1 byte to 256 MiB)"
+            "this torrent's piece length of 0 bytes is not usable (it must be a power of two from 16 KiB to 256 MiB); ask whoever shared it for another torrent"
         );
-        assert_eq!(
-            with_piece_length(-5, &pieces).0,
-            TorrentFileError::PieceLength(-5)
-        );
-        assert_eq!(
-            with_piece_length(1 << 40, &pieces).0,
-            TorrentFileError::PieceLength(1 << 40)
-        );
+        // Negative, absurdly large, not a power of two, smaller than one block.
+        for len in [
+            -5,
+            -16384,
+            1 << 40,
+            512 << 20,
+            20_000,
+            16_385,
+            3 << 20,
+            1,
+            8192,
+        ] {
+            assert_eq!(
+                with_piece_length(len, &pieces).0,
+                TorrentFileError::PieceLength(len),
+                "{len}"
+            );
+        }
+        // Both ends of the range are usable.
+        for len in [16384, 256 << 20] {
+            let info = B::D(vec![
+                ("length", B::I(len)),
+                ("name", s("x")),
+                ("piece length", B::I(len)),
+                ("pieces", B::S(&pieces)),
+            ]);
+            assert_eq!(inspect(&torrent(info)).unwrap().piece_length, len as u64);
+        }
         assert_eq!(
             with_piece_length(16384, &[0; 30]).1,
-            "this torrent's piece hashes are damaged: 30 bytes is not a whole number of 20-byte hashes"
+            "this torrent's piece hashes are damaged: 30 bytes is not a whole number of 20-byte hashes; ask whoever shared it for another torrent"
+        );
+        let mismatch = |length: i64, pieces: &[u8]| {
+            let info = B::D(vec![
+                ("length", B::I(length)),
+                ("name", s("x")),
+                ("piece length", B::I(16384)),
+                ("pieces", B::S(pieces)),
+            ]);
+            refusal(&torrent(info))
+        };
+        assert_eq!(
+            mismatch(10 * 16384, &hashes(3)).1,
+            "this torrent has 3 piece hashes, but its files need 10, so it is damaged; ask whoever shared it for another torrent"
+        );
+        // One too many, one too few, and none at all.
+        assert_eq!(
+            mismatch(16384, &hashes(2)).0,
+            TorrentFileError::PiecesMismatch { have: 2, want: 1 }
         );
         assert_eq!(
-            with_piece_length(10, &hashes(3)).1,
-            "this torrent has 3 piece hashes, but its files need 10"
+            mismatch(16385, &hashes(1)).0,
+            TorrentFileError::PiecesMismatch { have: 1, want: 2 }
+        );
+        assert_eq!(
+            mismatch(1, &[]).0,
+            TorrentFileError::PiecesMismatch { have: 0, want: 1 }
         );
         let no_pieces = B::D(vec![
             ("length", B::I(1)),
             ("name", s("x")),
-            ("piece length", B::I(1)),
+            ("piece length", B::I(16384)),
         ]);
         assert_eq!(
             refusal(&torrent(no_pieces)).1,
             "this torrent file is damaged: it has no piece hashes"
+        );
+    }
+
+    #[test]
+    fn names_alone_are_checked_for_a_torrent_already_added() {
+        // librqbit 9's own torrent of a file of exactly one piece: two hashes.
+        let info = |name: &'static str| {
+            B::D(vec![
+                ("length", B::I(16384)),
+                ("name", s(name)),
+                ("piece length", B::I(16384)),
+                ("pieces", B::S(&[1; 40])),
+            ])
+        };
+        let extra_hash = torrent(info("clip.webm"));
+        assert_eq!(
+            refusal(&extra_hash).0,
+            TorrentFileError::PiecesMismatch { have: 2, want: 1 }
+        );
+        let t = inspect_names(&extra_hash).unwrap();
+        assert_eq!((t.name.as_str(), t.piece_count), ("clip.webm", 2));
+        assert_eq!(
+            inspect_names(&torrent(info("CON"))).unwrap_err(),
+            TorrentFileError::UnsafeName {
+                name: "CON".into(),
+                problem: NameProblem::Reserved
+            }
         );
     }
 

@@ -12,6 +12,22 @@ export const commands = {
 	catalogSearch: (query: string) => __TAURI_INVOKE<Title[]>("catalog_search", { query }),
 	/**  The wallet. */
 	walletGet: () => __TAURI_INVOKE<Wallet>("wallet_get"),
+	/**  Who is signed in, on which store. */
+	accountGet: () => __TAURI_INVOKE<AccountInfo>("account_get"),
+	/**  Signs in with an e-mail and password (the password is not kept). */
+	accountSignIn: (email: string, password: string) => __TAURI_INVOKE<AccountInfo>("account_sign_in", { email, password }),
+	/**  Creates an account and signs in to it. */
+	accountSignUp: (email: string, password: string) => __TAURI_INVOKE<AccountInfo>("account_sign_up", { email, password }),
+	/**  Signs out. */
+	accountSignOut: () => __TAURI_INVOKE<AccountInfo>("account_sign_out"),
+	/**  The account page: wallet, receipts, computers. */
+	accountOverview: () => __TAURI_INVOKE<AccountOverview>("account_overview"),
+	/**  Tops the wallet up with a voucher code. */
+	voucherRedeem: (code: string) => __TAURI_INVOKE<Wallet>("voucher_redeem", { code }),
+	/**  Deactivates one of the account's computers. */
+	deviceDeactivate: (deviceId: string) => __TAURI_INVOKE<AccountInfo>("device_deactivate", { deviceId }),
+	/**  Puts back what the account holds on this computer, without a charge. */
+	libraryRestore: () => __TAURI_INVOKE<RestoreResult>("library_restore"),
 	/**  The library. */
 	libraryList: () => __TAURI_INVOKE<LibraryEntry[]>("library_list"),
 	/**  Rent, buy or get a free title. */
@@ -45,6 +61,8 @@ export const commands = {
 	titleExport: (titleId: string) => __TAURI_INVOKE<string | null>("title_export", { titleId }),
 	/**  Adds a magnet link (pasted) as a free title not from the store. */
 	magnetOpen: (link: string) => __TAURI_INVOKE<LibraryEntry>("magnet_open", { link }),
+	/**  What a dropped `.torrent` file holds, or why it cannot be added; adds nothing. */
+	torrentPreview: (dropId: string) => __TAURI_INVOKE<TorrentPreview>("torrent_preview", { dropId }),
 	/**  Adds a dropped `.torrent` file as a free title not from the store. */
 	torrentImport: (dropId: string) => __TAURI_INVOKE<LibraryEntry>("torrent_import", { dropId }),
 	/**  Moves a purchase licensed to another computer of the account to this one. */
@@ -62,9 +80,73 @@ export const events = {
 };
 
 /* Constants */
-export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","playback","publish_refused","file_gone","not_shareable","torrent_refused","cancelled","internal"] as const;
+export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","cancelled","internal"] as const;
 
 /* Types */
+/**  One computer of the account, on the account page. */
+export type AccountDevice = {
+	/**  The app-specific device id (hex). */
+	device_id: string,
+	/**  When it was first registered, milliseconds since the Unix epoch. */
+	registered_at_ms: number,
+	/**  False once deactivated. */
+	active: boolean,
+	/**  This computer. */
+	this_device: boolean,
+};
+
+/**  Who is signed in, on which store. */
+export type AccountInfo = {
+	/**  The store's address. */
+	store_url: string,
+	/**  The embedded demo store, signed in to its demo account automatically. */
+	demo_store: boolean,
+	/**  The signed-in e-mail; `None` when signed out. */
+	email: string | null,
+	/**  Whether this computer is registered with the account (needed to rent or buy). */
+	device_registered: boolean,
+	/**  Why it is not, in words (the device limit, say), when signed in but not registered. */
+	device_problem: AppError | null,
+	/**  Where the session is kept. */
+	session_vault: SessionVaultKind,
+};
+
+/**  The account page: wallet, receipts and computers. */
+export type AccountOverview = {
+	/**  Who is signed in. */
+	account: AccountInfo,
+	/**  The wallet. */
+	wallet: Wallet,
+	/**  Receipts, newest first. */
+	receipts: AccountReceipt[],
+	/**  The account's computers, oldest first. */
+	devices: AccountDevice[],
+	/**  How many computers may be active at once. */
+	device_limit: number,
+};
+
+/**  One receipt of the purchase history. */
+export type AccountReceipt = {
+	/**  The store's order id. */
+	order_id: string,
+	/**  The title. */
+	title_id: string,
+	/**  Its name. */
+	title_name: string,
+	/**  Rent, buy or free. */
+	offer: OfferKind,
+	/**  What was charged, in cents. */
+	amount_cents: number,
+	/**  Currency of the amount. */
+	currency: string,
+	/**  When, milliseconds since the Unix epoch. */
+	created_at_ms: number,
+	/**  The computer it was for. */
+	device_id: string,
+	/**  That computer is this one. */
+	this_device: boolean,
+};
+
 /**  The result of renting, buying or getting a free title. */
 export type AcquireResult = {
 	/**  The library entry. */
@@ -144,8 +226,16 @@ export type ErrorKind =
 "unknown_title" | 
 /**  The wallet cannot pay. */
 "insufficient_funds" | 
-/**  The store no longer accepts this sign-in: sign in again. */
+/**  The store no longer accepts this session: sign in again. */
 "sign_in_required" | 
+/**  Nobody is signed in: sign in or sign up. */
+"signed_out" | 
+/**  The e-mail and password match no account. */
+"wrong_password" | 
+/**  A purchase that plays on another computer of the account: move it here. */
+"licensed_elsewhere" | 
+/**  A library record was edited outside Marquee: restore it from the account. */
+"library_tampered" | 
 /**  The account is on as many computers as it may be: deactivate one. */
 "device_limit" | 
 /**  This computer is not registered with the account (or was deactivated). */
@@ -162,6 +252,8 @@ export type ErrorKind =
 "email_taken" | 
 /**  An e-mail or password the store does not accept. */
 "invalid_credentials" | 
+/**  Too many attempts for now (sign-in, sign-up): wait, then try again. */
+"rate_limited" | 
 /**  An unknown voucher code. */
 "unknown_voucher" | 
 /**  A voucher that was redeemed before. */
@@ -204,6 +296,8 @@ export type ErrorKind =
 "not_shareable" | 
 /**  A magnet link or torrent file that cannot be added. */
 "torrent_refused" | 
+/**  A title whose file cannot be copied out safely (its torrent names it unsafely). */
+"export_refused" | 
 /**  The person cancelled. */
 "cancelled" | 
 /**  Anything else. */
@@ -348,6 +442,12 @@ export type PublishStage =
 /**  Hashing the copy's pieces for the torrent. */
 "hashing";
 
+/**  What restoring the account's titles on this computer did. */
+export type RestoreResult = {
+	/**  Titles put (back) in the library, playable here. */
+	restored: string[],
+};
+
 /**  Series, season and episode. */
 export type SeriesInfo = {
 	/**  Series name. */
@@ -357,6 +457,15 @@ export type SeriesInfo = {
 	/**  Episode number. */
 	episode: number,
 };
+
+/**  Where this computer keeps the session secret between runs. */
+export type SessionVaultKind = 
+/**  The OS credential store: Secret Service, Keychain or Credential Manager. */
+"os_credential_store" | 
+/**  A file in the profile readable only by this user (no credential store answered). */
+"owner_only_file" | 
+/**  Not kept: the embedded demo store signs its demo account in at every start. */
+"not_kept";
 
 /**  Ways to share a free title outside the store. */
 export type ShareLinks = {
@@ -431,6 +540,43 @@ export type TitleOrigin =
 "published" | 
 /**  Added from a magnet link or a `.torrent` file: not from the store. */
 "external";
+
+/**
+ *  What a `.torrent` file handed to Marquee holds, shown before it is added: a torrent from a
+ *  stranger is read (never handed to the torrent session) and the person decides.
+ */
+export type TorrentPreview = {
+	/**  The dropped file's id, for `torrent_import` once the person agrees. */
+	drop_id: string,
+	/**
+	 *  The torrent's name (the file's, or its folder's); the dropped file's name when the
+	 *  torrent cannot be read.
+	 */
+	name: string,
+	/**  The files it would write, padding left out, in torrent order. */
+	files: TorrentPreviewFile[],
+	/**  The size of everything it downloads. */
+	total_bytes: number,
+	/**  The trackers it names (Marquee adds the store's own). */
+	trackers: string[],
+	/**  Its info hash (40 hex digits), or none when the file is not a readable torrent. */
+	info_hash: string | null,
+	/**  Why it cannot be added, in a sentence for people, or none when it can be. */
+	refusal: string | null,
+	/**
+	 *  The name of the library title that already holds this torrent, if one does: adding it
+	 *  again changes nothing.
+	 */
+	in_library: string | null,
+};
+
+/**  One file of a [`TorrentPreview`]. */
+export type TorrentPreviewFile = {
+	/**  Its path inside the torrent, parts joined with `/`. */
+	path: string,
+	/**  Its size. */
+	size_bytes: number,
+};
 
 /**  The wallet. */
 export type Wallet = {

@@ -77,6 +77,7 @@ describe("ipc", () => {
     await ipc.titleSaveTorrent("t1");
     await ipc.titleExport("t1");
     await ipc.magnetOpen("magnet:?xt=urn:btih:abc");
+    await ipc.torrentPreview("d2");
     await ipc.torrentImport("d2");
     expect(invoke.mock.calls).toEqual([
       ["drops_pending"],
@@ -88,6 +89,7 @@ describe("ipc", () => {
       ["title_save_torrent", { titleId: "t1" }],
       ["title_export", { titleId: "t1" }],
       ["magnet_open", { link: "magnet:?xt=urn:btih:abc" }],
+      ["torrent_preview", { dropId: "d2" }],
       ["torrent_import", { dropId: "d2" }],
     ]);
   });

@@ -10,6 +10,8 @@ import type { UnlistenFn } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { commands, events, ERROR_KINDS } from "./bindings";
 import type {
+  AccountInfo,
+  AccountOverview,
   AcquireResult,
   AppError,
   DownloadProgress,
@@ -19,8 +21,10 @@ import type {
   PublishDraft,
   PublishForm,
   PublishProgress,
+  RestoreResult,
   ShareLinks,
   Title,
+  TorrentPreview,
   Wallet,
 } from "./bindings";
 
@@ -194,6 +198,14 @@ export function magnetOpen(link: string): Promise<LibraryEntry> {
   return call(commands.magnetOpen(link));
 }
 
+/**
+ * What a dropped `.torrent` file holds (name, files, size, trackers, info hash), or why it
+ * cannot be added (`refusal`); adds nothing. Show it before `torrentImport`.
+ */
+export function torrentPreview(dropId: string): Promise<TorrentPreview> {
+  return call(commands.torrentPreview(dropId));
+}
+
 /** Adds a dropped `.torrent` file as a free title not from the store. */
 export function torrentImport(dropId: string): Promise<LibraryEntry> {
   return call(commands.torrentImport(dropId));
@@ -212,4 +224,44 @@ export function deviceReactivate(): Promise<void> {
 /** Full-text search of the catalog, best matches first. */
 export function catalogSearch(query: string): Promise<Title[]> {
   return call(commands.catalogSearch(query));
+}
+
+/** Who is signed in, on which store, and where the session is kept. */
+export function accountGet(): Promise<AccountInfo> {
+  return call(commands.accountGet());
+}
+
+/** Signs in; the password is not kept, only the session. */
+export function accountSignIn(email: string, password: string): Promise<AccountInfo> {
+  return call(commands.accountSignIn(email, password));
+}
+
+/** Creates an account on the store and signs in to it. */
+export function accountSignUp(email: string, password: string): Promise<AccountInfo> {
+  return call(commands.accountSignUp(email, password));
+}
+
+/** Signs out: the store ends the session, this computer forgets it. */
+export function accountSignOut(): Promise<AccountInfo> {
+  return call(commands.accountSignOut());
+}
+
+/** The account page: wallet, receipts, computers. */
+export function accountOverview(): Promise<AccountOverview> {
+  return call(commands.accountOverview());
+}
+
+/** Tops the wallet up with a voucher code. */
+export function voucherRedeem(code: string): Promise<Wallet> {
+  return call(commands.voucherRedeem(code));
+}
+
+/** Deactivates one of the account's computers (its licences are revoked). */
+export function deviceDeactivate(deviceId: string): Promise<AccountInfo> {
+  return call(commands.deviceDeactivate(deviceId));
+}
+
+/** Puts back what the account holds on this computer, without a charge. */
+export function libraryRestore(): Promise<RestoreResult> {
+  return call(commands.libraryRestore());
 }

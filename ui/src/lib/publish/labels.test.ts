@@ -5,11 +5,13 @@ import {
   LICENCES,
   cleanForm,
   draftFacts,
+  groupedHash,
   importedText,
   initialForm,
   progressFraction,
   progressText,
   publishedText,
+  torrentFacts,
 } from "./labels";
 
 const draft: PublishDraft = {
@@ -75,5 +77,30 @@ describe("labels", () => {
   it("words the toasts", () => {
     expect(publishedText("Trip")).toBe("“Trip” is published and seeding");
     expect(importedText("Big Buck Bunny")).toBe("Added “Big Buck Bunny” — not from the store");
+  });
+});
+
+describe("torrent preview labels", () => {
+  const preview = (sizes: number[]) => ({
+    drop_id: "d1",
+    name: "Orbital S01",
+    files: sizes.map((size_bytes, i) => ({ path: `Episode ${i + 1}.webm`, size_bytes })),
+    total_bytes: sizes.reduce((a, b) => a + b, 0),
+    trackers: [],
+    info_hash: "0123456789abcdef0123456789abcdef01234567",
+    refusal: null,
+    in_library: null,
+  });
+
+  it("counts files and adds up their size", () => {
+    expect(torrentFacts(preview([4_000_000]))).toBe("1 file · 4.0 MB");
+    expect(torrentFacts(preview([600_000_000, 600_000_000, 12]))).toBe("3 files · 1.2 GB");
+  });
+
+  it("groups an info hash by eight", () => {
+    expect(groupedHash("0123456789abcdef0123456789abcdef01234567")).toBe(
+      "01234567 89abcdef 01234567 89abcdef 01234567",
+    );
+    expect(groupedHash("")).toBe("");
   });
 });

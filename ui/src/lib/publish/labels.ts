@@ -1,6 +1,6 @@
 /** Words and choices for the publish sheet. */
 import { formatBytes, formatRuntime } from "../format";
-import type { PublishDraft, PublishForm, PublishProgress } from "../ipc/bindings";
+import type { PublishDraft, PublishForm, PublishProgress, TorrentPreview } from "../ipc/bindings";
 
 /** Languages offered for a published video (BCP 47 codes). */
 export const LANGUAGES: readonly { code: string; label: string }[] = [
@@ -76,4 +76,15 @@ export function publishedText(name: string): string {
 /** "Added “Name” — not from the store". */
 export function importedText(name: string): string {
   return `Added “${name}” — not from the store`;
+}
+
+/** The facts of a torrent before it is added: "3 files · 1.2 GB", or "1 file · 4.0 MB". */
+export function torrentFacts(preview: TorrentPreview): string {
+  const n = preview.files.length;
+  return `${n} ${n === 1 ? "file" : "files"} · ${formatBytes(preview.total_bytes)}`;
+}
+
+/** An info hash in groups of eight, so a person can compare it with what was shared. */
+export function groupedHash(hash: string): string {
+  return hash.match(/.{1,8}/g)?.join(" ") ?? hash;
 }

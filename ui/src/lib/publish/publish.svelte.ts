@@ -1,15 +1,9 @@
 /**
- * Files handed to Marquee (dropped on the window, picked, or opened with it): videos open the
- * publish sheet one after another, `.torrent` files are added to the library.
+ * Files handed to Marquee (dropped on the window, picked, or opened with it), one sheet after
+ * another: videos open the publish sheet, `.torrent` files the sheet that shows what they hold
+ * and adds them to the library once the person agrees.
  */
-import {
-  dropsPending,
-  onFilesDropped,
-  publishPick,
-  torrentImport,
-  type DroppedFile,
-  type LibraryEntry,
-} from "../ipc";
+import { dropsPending, onFilesDropped, publishPick, type DroppedFile, type LibraryEntry } from "../ipc";
 import { library } from "../library/library.svelte";
 import { nav } from "../nav.svelte";
 import { notice } from "../notice.svelte";
@@ -28,22 +22,12 @@ function sync(): void {
   waiting = queue.waiting;
 }
 
-async function importTorrent(file: DroppedFile): Promise<void> {
-  try {
-    const entry = await torrentImport(file.drop_id);
-    library.upsert(entry);
-    toast.show(importedText(entry.title.name));
-  } catch (e) {
-    notice.show(e);
-  }
-}
-
 export const publishing = {
-  /** The video whose publish sheet is open. */
+  /** The file whose sheet is open: a video to publish or a torrent to look at. */
   get current(): DroppedFile | null {
     return current;
   },
-  /** Videos waiting for their sheet. */
+  /** Files waiting for their sheet. */
   get waiting(): number {
     return waiting;
   },
@@ -52,9 +36,8 @@ export const publishing = {
     return picking;
   },
   receive(files: DroppedFile[]): void {
-    const torrents = queue.add(files);
+    queue.add(files);
     sync();
-    for (const t of torrents) void importTorrent(t);
   },
   /** Listens for dropped files, then takes those that came before. Returns a stop function. */
   async start(): Promise<() => void> {
@@ -79,10 +62,16 @@ export const publishing = {
       picking = false;
     }
   },
-  /** The current sheet is done (discarded, cancelled or refused): on to the next video. */
+  /** The current sheet is done (discarded, cancelled or refused): on to the next file. */
   done(): void {
     queue.next();
     sync();
+  },
+  /** A torrent was added after its sheet: it is in the library, not from the store. */
+  imported(entry: LibraryEntry): void {
+    library.upsert(entry);
+    publishing.done();
+    toast.show(importedText(entry.title.name));
   },
   /** A video was published: show it on the community shelf. */
   async published(entry: LibraryEntry): Promise<void> {

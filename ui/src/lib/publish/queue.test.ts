@@ -24,22 +24,26 @@ describe("DropQueue", () => {
     expect(q.next()).toBeNull();
   });
 
-  it("hands torrents back to import straight away", () => {
+  it("puts torrents in the same line: each is shown before it is added", () => {
     const q = new DropQueue();
-    const torrents = q.add([file("t1", "torrent"), file("v"), file("t2", "torrent")]);
-    expect(torrents.map((f) => f.drop_id)).toEqual(["t1", "t2"]);
-    expect(q.current?.drop_id).toBe("v");
-    expect(q.waiting).toBe(0);
+    q.add([file("t1", "torrent"), file("v"), file("t2", "torrent")]);
+    expect(q.current?.drop_id).toBe("t1");
+    expect(q.current?.kind).toBe("torrent");
+    expect(q.waiting).toBe(2);
+    expect(q.next()?.drop_id).toBe("v");
+    expect(q.next()?.kind).toBe("torrent");
+    expect(q.next()).toBeNull();
   });
 
   it("ignores a drop it has already seen, even after it was handled", () => {
     const q = new DropQueue();
     q.add([file("a"), file("t", "torrent")]);
-    expect(q.add([file("a"), file("t", "torrent"), file("b")])).toEqual([]);
-    expect(q.waiting).toBe(1);
+    q.add([file("a"), file("t", "torrent"), file("b")]);
+    expect(q.waiting).toBe(2);
     q.next();
     q.next();
-    expect(q.add([file("a")])).toEqual([]);
+    q.next();
+    q.add([file("a"), file("t", "torrent")]);
     expect(q.current).toBeNull();
   });
 });

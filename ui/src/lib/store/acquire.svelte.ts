@@ -3,7 +3,7 @@
  * order id per intent, see `orders.ts`) and then play or download.
  */
 import { clock } from "../clock.svelte";
-import { titleAcquire, type Title } from "../ipc";
+import { licenceMove, titleAcquire, toAppError, type Title } from "../ipc";
 import { library } from "../library/library.svelte";
 import { notice } from "../notice.svelte";
 import { player } from "../player/player.svelte";
@@ -35,8 +35,23 @@ export async function runPrimary(title: Title): Promise<boolean> {
     if (!isVideo(title)) return false;
     return await player.open(title);
   } catch (e) {
-    notice.show(e, () => void runPrimary(title));
+    // A purchase playing on another computer: the banner's action moves it here.
+    const move = toAppError(e).kind === "licensed_elsewhere";
+    notice.show(e, move ? () => void moveHere(title) : () => void runPrimary(title));
     return false;
+  } finally {
+    busy = null;
+  }
+}
+
+/** "Move it here": the store licenses the purchase to this computer and revokes the other's. */
+async function moveHere(title: Title): Promise<void> {
+  busy = title.id;
+  try {
+    library.upsert(await licenceMove(title.id));
+    if (isVideo(title)) await player.open(title);
+  } catch (e) {
+    notice.show(e);
   } finally {
     busy = null;
   }

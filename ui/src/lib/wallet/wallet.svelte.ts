@@ -1,5 +1,5 @@
 /** The wallet balance shown in the top bar. */
-import { walletGet, type Wallet } from "../ipc";
+import { toAppError, walletGet, type Wallet } from "../ipc";
 import { notice } from "../notice.svelte";
 
 let wallet = $state<Wallet | null>(null);
@@ -11,10 +11,19 @@ export const walletState = {
   set(value: Wallet): void {
     wallet = value;
   },
+  /** Signed out: no wallet to show. */
+  clear(): void {
+    wallet = null;
+  },
   async refresh(): Promise<void> {
     try {
       wallet = await walletGet();
     } catch (e) {
+      // Signed out is not a failure: the top bar offers to sign in instead.
+      if (toAppError(e).kind === "signed_out") {
+        wallet = null;
+        return;
+      }
       notice.show(e);
     }
   },

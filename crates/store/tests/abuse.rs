@@ -1,0 +1,680 @@
+//! The store under abuse: floods of sign-ins and announces, account enumeration, peer lists
+//! for strangers, foreign Host headers, bodies that are not JSON, CORS, and the modes of the
+//! secrets it keeps at rest. The flood runs against `marquee-store` as its own process, so its
+//! memory is the store's alone.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use marquee_store::tracker::{self, Announce, Tracker};
+use marquee_store::{Clock, Limits};
+use rand::Rng;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::api::start;
+
+/// `marquee-store serve` as its own process, killed when the test ends however it ends.
+struct StoreProcess {
+    child: tokio::process::Child,
+    url: String,
+    data: std::path::PathBuf,
+}
+
+impl Drop for StoreProcess {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+impl StoreProcess {
+    async fn start(dir: &Path) -> StoreProcess {
+        let data = dir.join("store-data");
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_marquee-store"))
+            .arg("--data")
+            .arg(&data)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--peer-listen",
+                "127.0.0.1:0",
+            ])
+            .arg("--demo")
+            .arg(marquee_store::bundled_demo_dir())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("marquee-store starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = tokio::time::timeout(Duration::from_secs(120), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(url) = line.strip_prefix("marquee-store listening on ") {
+                    return url.to_owned();
+                }
+            }
+            panic!("marquee-store exited before listening");
+        })
+        .await
+        .expect("the store listens within two minutes");
+        StoreProcess { child, url, data }
+    }
+
+    /// A line of `/proc/<pid>/status` in KiB, e.g. `VmHWM` (the peak resident set).
+    fn status_kib(&self, field: &str) -> u64 {
+        let pid = self.child.id().expect("the store is running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+    }
+}
+
+async fn sign_in(http: &reqwest::Client, base: &str, email: &str, password: &str) -> Answer {
+    let resp = http
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    Answer::of(resp).await
+}
+
+/// A status, the `Retry-After` header, and the JSON body.
+#[derive(Debug)]
+struct Answer {
+    status: StatusCode,
+    retry_after: Option<u64>,
+    body: Value,
+}
+
+impl Answer {
+    async fn of(resp: reqwest::Response) -> Answer {
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        let body = resp.json().await.unwrap_or(Value::Null);
+        Answer {
+            status,
+            retry_after,
+            body,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_wrong_passwords_is_refused_and_the_stores_memory_stays_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = StoreProcess::start(dir.path()).await;
+    let before_kib = store.status_kib("VmHWM");
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(300)
+        .build()
+        .unwrap();
+
+    let guesses: Vec<String> = (0..300).map(|i| format!("guess {i}")).collect();
+    let answers: Vec<Answer> = futures::future::join_all(
+        guesses
+            .iter()
+            .map(|g| sign_in(&http, &store.url, marquee_store::DEMO_EMAIL, g)),
+    )
+    .await;
+    let after_kib = store.status_kib("VmHWM");
+
+    let ok = answers.iter().filter(|a| a.status.is_success()).count();
+    let limited: Vec<&Answer> = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    let wrong = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::UNAUTHORIZED)
+        .count();
+    println!(
+        "300 concurrent wrong-password sign-ins: {wrong} checked and refused (401), {} rate-limited (429), {ok} succeeded; store peak RSS (VmHWM) {:.1} MiB before, {:.1} MiB after",
+        limited.len(),
+        before_kib as f64 / 1024.0,
+        after_kib as f64 / 1024.0,
+    );
+    assert_eq!(ok, 0, "no wrong password signs in");
+    assert_eq!(wrong + limited.len(), 300, "every answer is 401 or 429");
+    assert!(!limited.is_empty(), "some sign-ins are rate-limited");
+    assert!(wrong > 0, "the first few are checked");
+    for a in &limited {
+        assert_eq!(a.body["code"], "rate_limited", "{:?}", a.body);
+        assert!(
+            a.body["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("too many sign-in")),
+            "{:?}",
+            a.body
+        );
+        assert!(a.retry_after.is_some_and(|s| s >= 1), "Retry-After: {a:?}");
+    }
+
+    // Then the flood the rate limits do not stop: 300 sign-ins at once naming 300 different
+    // e-mails from 30 addresses (127.0.0.2 to .31, ten each: under every per-address and
+    // per-e-mail limit), so every one asks for an Argon2 check.
+    let spread: Vec<(reqwest::Client, String)> = (0..300u32)
+        .map(|i| {
+            let from = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + (i % 30) as u8));
+            let http = reqwest::Client::builder()
+                .local_address(from)
+                .build()
+                .unwrap();
+            (http, format!("stranger{i}@example.com"))
+        })
+        .collect();
+    let answers: Vec<Answer> = futures::future::join_all(
+        spread
+            .iter()
+            .map(|(http, email)| sign_in(http, &store.url, email, "guess")),
+    )
+    .await;
+    let spread_kib = store.status_kib("VmHWM");
+    let checked = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::UNAUTHORIZED)
+        .count();
+    let busy: Vec<&Answer> = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    println!(
+        "300 concurrent sign-ins of 300 unknown e-mails from 30 addresses: {checked} checked and refused (401), {} refused as busy (429); store peak RSS (VmHWM) {:.1} MiB",
+        busy.len(),
+        spread_kib as f64 / 1024.0,
+    );
+    assert_eq!(checked + busy.len(), 300, "every answer is 401 or 429");
+    assert!(checked > 0, "some are checked");
+    for a in &busy {
+        assert_eq!(a.body["code"], "rate_limited", "{:?}", a.body);
+        assert!(a.retry_after.is_some(), "{a:?}");
+    }
+
+    // The bound: whatever the store used before the floods, plus one 19 MiB Argon2 buffer per
+    // hashing slot (twice the cores, the store's default), plus 64 MiB for 300 connections and
+    // the allocator's slack. Before hashing was bounded, each of the 300 checks held its own
+    // 19 MiB at once: about 5.7 GiB.
+    let slots = Limits::default().hashing_permits() as u64;
+    let bound_kib = before_kib + slots * 19 * 1024 + 64 * 1024;
+    println!(
+        "bound: {:.1} MiB ({slots} hashing slots)",
+        bound_kib as f64 / 1024.0
+    );
+    for (what, kib) in [
+        ("wrong passwords", after_kib),
+        ("unknown e-mails", spread_kib),
+    ] {
+        assert!(
+            kib <= bound_kib,
+            "after the flood of {what}, peak RSS {kib} KiB is over {bound_kib} KiB"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_emails_and_wrong_passwords_are_answered_alike_and_sign_ups_are_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start(dir.path(), |_| {}).await;
+    store
+        .create_account("known@example.com", "right password", 0)
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let base = store.url();
+
+    // The quickest of three of each: both include one full Argon2 check.
+    let fastest = |times: &[Duration]| times.iter().copied().min().unwrap();
+    let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
+    let (mut unknown_answer, mut wrong_answer) = (None, None);
+    for _ in 0..3 {
+        let t = Instant::now();
+        let a = sign_in(&http, &base, "nobody@example.com", "right password").await;
+        unknown.push(t.elapsed());
+        unknown_answer = Some(a);
+        let t = Instant::now();
+        let a = sign_in(&http, &base, "known@example.com", "wrong password").await;
+        wrong.push(t.elapsed());
+        wrong_answer = Some(a);
+    }
+    let (unknown_answer, wrong_answer) = (unknown_answer.unwrap(), wrong_answer.unwrap());
+    assert_eq!(unknown_answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        (unknown_answer.status, &unknown_answer.body),
+        (wrong_answer.status, &wrong_answer.body),
+        "the same code and sentence"
+    );
+    let (unknown, wrong) = (fastest(&unknown), fastest(&wrong));
+    println!("sign-in refused: unknown e-mail {unknown:?}, wrong password {wrong:?}");
+    // Argon2 (19 MiB, two passes) takes several milliseconds on any computer; a lookup that
+    // finds no account and answers at once takes well under one.
+    assert!(
+        unknown >= Duration::from_millis(5),
+        "an unknown e-mail was answered in {unknown:?}: without checking a hash"
+    );
+    assert!(
+        unknown * 3 >= wrong,
+        "an unknown e-mail ({unknown:?}) is answered much faster than a wrong password ({wrong:?})"
+    );
+    assert_eq!(
+        sign_in(&http, &base, "KNOWN@example.com", "right password")
+            .await
+            .status,
+        StatusCode::OK,
+        "e-mails are matched in any case"
+    );
+
+    // Sign-up: a taken e-mail still says so (the app offers to sign in instead), after the same
+    // hashing; and one address may only ask a handful of times.
+    let sign_up = |email: String| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            let resp = http
+                .post(format!("{base}/api/v1/accounts"))
+                .json(&json!({"email": email, "password": "long enough"}))
+                .send()
+                .await
+                .unwrap();
+            Answer::of(resp).await
+        }
+    };
+    let t = Instant::now();
+    let taken = sign_up("known@example.com".into()).await;
+    let taken_took = t.elapsed();
+    assert_eq!(taken.status, StatusCode::CONFLICT);
+    assert_eq!(taken.body["code"], "email_taken");
+    assert!(taken_took >= Duration::from_millis(5), "{taken_took:?}");
+    let burst = Limits::default().sign_up_per_address.burst;
+    for i in 1..burst {
+        let a = sign_up(format!("new{i}@example.com")).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
+    }
+    let refused = sign_up("one-too-many@example.com".into()).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{refused:?}");
+    assert_eq!(refused.body["code"], "rate_limited");
+    assert!(
+        refused.retry_after.is_some_and(|s| s > 60),
+        "{refused:?}: minutes, not seconds"
+    );
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clock_refills_the_sign_in_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = Arc::new(AtomicI64::new(1_750_000_000));
+    let clock = {
+        let now = now.clone();
+        Clock::from_fn(move || now.load(Ordering::SeqCst))
+    };
+    let store = start(dir.path(), |c| {
+        c.clock = clock;
+        c.limits.sign_in_per_email = marquee_store::Rate {
+            burst: 2,
+            every_s: 60,
+        };
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let base = store.url();
+    let demo = marquee_store::DEMO_EMAIL;
+    for _ in 0..2 {
+        let a = sign_in(&http, &base, demo, "wrong").await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    }
+    let a = sign_in(&http, &base, demo, marquee_store::DEMO_PASSWORD).await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{a:?}");
+    assert_eq!(a.retry_after, Some(60));
+    assert_eq!(
+        a.body["message"],
+        "too many sign-in attempts for this e-mail: wait a minute and try again"
+    );
+    now.fetch_add(60, Ordering::SeqCst);
+    let a = sign_in(&http, &base, demo, marquee_store::DEMO_PASSWORD).await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    store.shutdown().await;
+}
+
+/// A percent-encoded announce query.
+fn announce_query(info_hash: &[u8; 20], port: u16, peer_id: &[u8; 20]) -> String {
+    let enc = |b: &[u8]| b.iter().map(|x| format!("%{x:02x}")).collect::<String>();
+    format!(
+        "info_hash={}&peer_id={}&port={port}&uploaded=0&downloaded=0&left=1&compact=1",
+        enc(info_hash),
+        enc(peer_id)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tracker_over_http_tracks_only_the_stores_titles_and_stays_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start(dir.path(), |_| {}).await;
+    let base = store.url();
+    let http = reqwest::Client::new();
+    let feed: Value = http
+        .get(format!("{base}/api/v1/catalog"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let feed: Value = serde_json::from_str(feed["feed"].as_str().unwrap()).unwrap();
+    let known: Vec<[u8; 20]> = feed["titles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| {
+            let mut ih = [0u8; 20];
+            hex::decode_to_slice(t["info_hash"].as_str()?, &mut ih).ok()?;
+            Some(ih)
+        })
+        .collect();
+    assert!(!known.is_empty());
+    let seeded = store.tracker_stats();
+
+    let announce = |query: String| {
+        let http = http.clone();
+        let url = format!("{base}/announce?{query}");
+        async move { http.get(url).send().await.unwrap().bytes().await.unwrap() }
+    };
+    let unknown = announce(announce_query(&[0xab; 20], 6881, &[b'x'; 20])).await;
+    assert!(
+        unknown.starts_with(b"d14:failure reason"),
+        "{}",
+        String::from_utf8_lossy(&unknown)
+    );
+
+    // 4,000 announces from 127.0.0.1: random ports and peer ids, half for the store's titles,
+    // half for random info hashes.
+    let queries: Vec<String> = {
+        let mut rng = rand::thread_rng();
+        (0..4_000)
+            .map(|i| {
+                let ih = if i % 2 == 0 {
+                    known[rng.gen_range(0..known.len())]
+                } else {
+                    rng.gen()
+                };
+                announce_query(&ih, rng.gen_range(1..=u16::MAX), &rng.gen())
+            })
+            .collect()
+    };
+    let started = Instant::now();
+    let failures = futures::stream::iter(queries.into_iter().map(announce))
+        .buffer_unordered(16)
+        .filter(|body| futures::future::ready(body.starts_with(b"d14:failure reason")))
+        .count()
+        .await;
+    let stats = store.tracker_stats();
+    println!(
+        "4,000 announces over HTTP in {:.1} s: {failures} refused as unknown; tracker {stats:?} (after start: {seeded:?})",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        failures >= 1_900,
+        "random info hashes are refused: {failures}"
+    );
+    assert_eq!(stats.known, seeded.known, "announces add no info hashes");
+    assert!(stats.swarms <= known.len());
+    // One address: at most 16 peers in each swarm, besides the store's seeder.
+    assert!(
+        stats.peers
+            <= seeded.peers + known.len() * tracker::MAX_PEERS_PER_ADDRESS_IN_SWARM as usize,
+        "{stats:?}"
+    );
+    store.shutdown().await;
+}
+
+#[test]
+fn a_million_random_announces_leave_the_tracker_bounded() {
+    let now = Arc::new(AtomicI64::new(1_750_000_000));
+    let t = Tracker::new({
+        let now = now.clone();
+        Clock::from_fn(move || now.load(Ordering::SeqCst))
+    });
+    let mut rng = rand::thread_rng();
+    let known: Vec<[u8; 20]> = (0..1_000).map(|_| rng.gen()).collect();
+    t.know(known.iter().copied());
+    let started = Instant::now();
+    let mut refused = 0;
+    let mut peak = t.stats();
+    for i in 0..1_000_000u32 {
+        // Half for titles the store knows, half random; from anywhere, on any port.
+        let info_hash = if i % 2 == 0 {
+            known[rng.gen_range(0..known.len())]
+        } else {
+            rng.gen()
+        };
+        let ip = if i % 4 == 1 {
+            IpAddr::V6(rng.gen::<u128>().into())
+        } else {
+            IpAddr::V4(Ipv4Addr::from(rng.gen::<u32>()))
+        };
+        let a = Announce {
+            info_hash,
+            port: rng.gen_range(1..=u16::MAX),
+            stopped: false,
+        };
+        if t.announce(ip, &a).is_err() {
+            refused += 1;
+        }
+        if i % 100_000 == 0 {
+            // Time passes: ten seconds every 100,000 announces.
+            now.fetch_add(10, Ordering::SeqCst);
+            let s = t.stats();
+            if s.approx_bytes > peak.approx_bytes {
+                peak = s;
+            }
+        }
+    }
+    let full = t.stats();
+    println!(
+        "1,000,000 random announces in {:.1} s: {refused} refused as unknown; tracker at the end {full:?}, largest seen {peak:?}",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(refused >= 490_000, "{refused}");
+    assert!(full.swarms <= known.len(), "swarms only for known titles");
+    assert!(full.peers <= tracker::MAX_PEERS, "{full:?}");
+    assert!(full.peers > 0);
+    // 100,000 peers: a few dozen bytes each, with the tables' spare room.
+    assert!(
+        full.approx_bytes.max(peak.approx_bytes) < 32 << 20,
+        "{full:?} {peak:?}"
+    );
+
+    // Everyone stops announcing: two intervals later nobody is answered, and the next
+    // announce of each swarm forgets its peers.
+    now.fetch_add(tracker::PEER_TTL_S, Ordering::SeqCst);
+    for ih in &known {
+        assert!(t.peers(ih).is_empty());
+    }
+    for (i, ih) in known.iter().enumerate() {
+        let a = Announce {
+            info_hash: *ih,
+            port: 1,
+            stopped: false,
+        };
+        // Each swarm's last announcer, each from an address of its own.
+        let me = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i as u32));
+        assert_eq!(t.announce(me, &a), Ok(vec![]));
+    }
+    let after = t.stats();
+    println!("two intervals later: {after:?}");
+    assert_eq!(
+        after.peers,
+        known.len(),
+        "only the last announcer of each swarm"
+    );
+    assert_eq!(after.addresses, known.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_need_a_sign_in_bodies_need_json_and_nothing_grants_cors() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start(dir.path(), |_| {}).await;
+    let base = store.url();
+    let http = reqwest::Client::new();
+
+    // Peer lists: strangers get 401; the app (signed in, through the wire crate's client) gets
+    // them.
+    let anonymous = Answer::of(
+        http.get(format!("{base}/api/v1/titles/neon-harbor/peers"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{anonymous:?}");
+    assert_eq!(anonymous.body["code"], "unauthorized");
+    let client = marquee_protocol::StoreClient::new(&base).unwrap();
+    client
+        .sign_in(marquee_store::DEMO_EMAIL, marquee_store::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let peers = client.peers("neon-harbor").await.unwrap();
+    assert_eq!(peers.peers[0], store.seeder_addr().to_string());
+
+    // A JSON body must say so: a web page can post text/plain anywhere without asking.
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let mut req = http
+            .post(format!("{base}/api/v1/sessions"))
+            .body(r#"{"email":"demo@marquee.local","password":"demo"}"#);
+        if let Some(ct) = content_type {
+            req = req.header(reqwest::header::CONTENT_TYPE, ct);
+        }
+        let a = Answer::of(req.send().await.unwrap()).await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}: {a:?}"
+        );
+        assert_eq!(a.body["code"], "unsupported_media_type");
+        assert!(a.body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    let charset = http
+        .post(format!("{base}/api/v1/sessions"))
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )
+        .body(r#"{"email":"demo@marquee.local","password":"demo"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(charset.status(), StatusCode::OK);
+
+    assert_no_cors(&http, &base).await;
+    store.shutdown().await;
+}
+
+/// No answer of the store carries `Access-Control-Allow-Origin`: not a GET from a page, not a
+/// JSON POST, not a preflight.
+async fn assert_no_cors(http: &reqwest::Client, base: &str) {
+    let origin = "https://evil.example";
+    let requests = [
+        http.get(format!("{base}/api/v1/store")),
+        http.get(format!("{base}/api/v1/catalog")),
+        http.get(format!("{base}/api/v1/wallet")),
+        http.post(format!("{base}/api/v1/sessions"))
+            .json(&json!({"email": "x@example.com", "password": "nope"})),
+        http.request(reqwest::Method::OPTIONS, format!("{base}/api/v1/orders"))
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "content-type, authorization",
+            ),
+        http.request(reqwest::Method::OPTIONS, format!("{base}/api/v1/sessions"))
+            .header("Access-Control-Request-Method", "POST"),
+    ];
+    for req in requests {
+        let resp = req.header("Origin", origin).send().await.unwrap();
+        let url = resp.url().clone();
+        let cors: Vec<_> = resp
+            .headers()
+            .keys()
+            .filter(|k| k.as_str().starts_with("access-control-"))
+            .collect();
+        assert!(cors.is_empty(), "{url} ({}) sends {cors:?}", resp.status());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_store_answers_only_to_its_loopback_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start(dir.path(), |_| {}).await;
+    let port = store.url().rsplit(':').next().unwrap().to_owned();
+    let http = reqwest::Client::new();
+    let with_host = |host: String| {
+        let http = http.clone();
+        let url = format!("{}/api/v1/store", store.url());
+        async move { Answer::of(http.get(url).header("Host", host).send().await.unwrap()).await }
+    };
+    for host in [
+        format!("evil.example:{port}"),
+        format!("rebound.attacker.test:{port}"),
+        "127.0.0.1:1".to_owned(),
+        "127.0.0.1".to_owned(),
+        format!("127.0.0.2:{port}"),
+    ] {
+        let a = with_host(host.clone()).await;
+        assert_eq!(a.status, StatusCode::MISDIRECTED_REQUEST, "{host}: {a:?}");
+        assert_eq!(a.body["code"], "bad_request", "{host}");
+    }
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
+        assert_eq!(
+            with_host(host.clone()).await.status,
+            StatusCode::OK,
+            "{host}"
+        );
+    }
+    store.shutdown().await;
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_process_keeps_its_secrets_owner_only_and_grants_no_cors() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = StoreProcess::start(dir.path()).await;
+    let http = reqwest::Client::new();
+    // A write, so SQLite has its -wal and -shm files.
+    let signed = sign_in(
+        &http,
+        &store.url,
+        marquee_store::DEMO_EMAIL,
+        marquee_store::DEMO_PASSWORD,
+    )
+    .await;
+    assert_eq!(signed.status, StatusCode::OK, "{signed:?}");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&store.data), 0o700, "the data folder");
+    for file in ["store.db", "store.db-wal", "store.db-shm"] {
+        assert_eq!(mode(&store.data.join(file)), 0o600, "{file}");
+    }
+    // A store on the network is reached under its own name: no Host check there.
+    let named = http
+        .get(format!("{}/api/v1/store", store.url))
+        .header("Host", "store.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(named.status(), StatusCode::OK);
+    assert_no_cors(&http, &store.url).await;
+}
