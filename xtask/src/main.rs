@@ -22,6 +22,8 @@ const APT_PACKAGES: &[&str] = &[
     "libayatana-appindicator3-dev",
     "librsvg2-dev",
     "libxdo-dev",
+    // The session vault talks to the Secret Service over D-Bus (keyring).
+    "libdbus-1-dev",
     "xvfb",
     "xauth",
     "dbus-x11",

@@ -325,9 +325,28 @@ async fn a_purchase_plays_on_one_computer_and_deactivation_stops_a_computers_tit
         a.wallet_get().await.unwrap_err().kind(),
         ErrorKind::SignInRequired
     );
-    // A restart does not bring it back: the kept session is refused and forgotten.
+    // A restart does not bring it back, nor does forging the "refused" mark in library.db and
+    // lowering the clock's mark: the kept session is refused and forgotten.
     a.shutdown().await;
     drop(a);
+    {
+        let db = sqlx::SqlitePool::connect(&format!(
+            "sqlite://{}",
+            dir.path().join("a").join("library.db").display()
+        ))
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('session_refused', '0'), ('clock_high_water', '0')
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        db.close().await;
+        // Without its kept session, only the sealed mark remembers the refusal.
+        std::fs::remove_file(dir.path().join("a").join("session.json")).unwrap();
+    }
     let a = Core::open(signed_out(&dir.path().join("a"), &store, MACHINE_A))
         .await
         .unwrap();

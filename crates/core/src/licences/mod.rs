@@ -65,35 +65,83 @@ impl Licences {
         library: Library,
         settings: Settings,
     ) -> Result<Licences> {
-        let high_water = settings
-            .get(HIGH_WATER_KEY)
-            .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        Ok(Licences {
+        let mut licences = Licences {
             store,
             store_key,
             identity,
             library,
             settings,
-            clock: Arc::new(TrustedClock::new(high_water)),
-        })
+            clock: Arc::new(TrustedClock::new(0)),
+        };
+        let high_water = match licences.get_sealed(HIGH_WATER_KEY).await? {
+            Some(Ok(v)) => v.parse().unwrap_or(0),
+            // Edited, or kept by a version that did not seal it: the latest time the sealed
+            // library vouches for (first plays) is a floor nobody could have lowered.
+            Some(Err(())) => licences.library_floor().await?,
+            None => 0,
+        };
+        licences.clock = Arc::new(TrustedClock::new(high_water));
+        Ok(licences)
+    }
+
+    /// The latest first play among the library's sealed records.
+    async fn library_floor(&self) -> Result<i64> {
+        Ok(self
+            .library
+            .list()
+            .await?
+            .iter()
+            .filter(|r| !r.tampered)
+            .filter_map(|r| r.first_frame_at)
+            .max()
+            .unwrap_or(0))
+    }
+
+    fn setting_mac(&self, key: &str, value: &str) -> String {
+        use hmac::Mac;
+        let seal = self.identity.keys.local_seal_key(b"licence settings");
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(&seal).expect("HMAC takes any key");
+        for part in [key.as_bytes(), value.as_bytes()] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// A setting kept with a MAC under the device-derived key: `None` when absent, `Err` when
+    /// it does not carry its seal (edited outside Marquee, or written before sealing).
+    async fn get_sealed(&self, key: &str) -> Result<Option<std::result::Result<String, ()>>> {
+        Ok(self
+            .settings
+            .get(key)
+            .await?
+            .map(|stored| match stored.rsplit_once('.') {
+                Some((value, mac)) if mac == self.setting_mac(key, value) => Ok(value.to_owned()),
+                _ => Err(()),
+            }))
+    }
+
+    async fn set_sealed(&self, key: &str, value: &str) -> Result<()> {
+        let stored = format!("{value}.{}", self.setting_mac(key, value));
+        self.settings.set(key, &stored).await
     }
 
     /// Records whether the store refuses this computer's session. While it does, paid titles
     /// do not play: the store can no longer tell this computer what it revoked (a deactivated
     /// computer ends its sessions), so "no answer" must not read as "nothing was revoked".
     pub(crate) async fn set_session_refused(&self, refused: bool) -> Result<()> {
-        self.settings
-            .set(REFUSED_KEY, if refused { "1" } else { "0" })
+        self.set_sealed(REFUSED_KEY, if refused { "1" } else { "0" })
             .await
     }
 
     /// Fails while the store refuses this computer's session (see
     /// [`Licences::set_session_refused`]).
     pub(crate) async fn require_checked(&self) -> Result<()> {
-        match self.settings.get(REFUSED_KEY).await?.as_deref() {
-            Some("1") => Err(Error::SessionRefused),
+        match self.get_sealed(REFUSED_KEY).await? {
+            // Refused, or edited (a forged "0" must not lift it): a licence check lifts it.
+            Some(Ok(v)) if v == "1" => Err(Error::SessionRefused),
+            Some(Err(())) => Err(Error::SessionRefused),
             _ => Ok(()),
         }
     }
@@ -116,8 +164,7 @@ impl Licences {
             })?;
         // Persist the mark when it moved by a minute or more: a restart must not forget it.
         if self.clock.high_water() >= before + 60 {
-            self.settings
-                .set(HIGH_WATER_KEY, &self.clock.high_water().to_string())
+            self.set_sealed(HIGH_WATER_KEY, &self.clock.high_water().to_string())
                 .await?;
         }
         Ok(now)
