@@ -10,5 +10,7 @@ mod rent_and_watch;
 // A person's own account on a `marquee-store` process: sign up, voucher, rent, receipt, sign
 // out and in.
 mod accounts_in_window;
+// `.torrent` files opened with the app: shown before they are added, hostile ones refused.
+mod torrent_in_window;
 // Publishing a dropped video, finding it on the community shelf, playing it.
 mod publish_in_window;

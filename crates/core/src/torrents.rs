@@ -134,8 +134,10 @@ impl Torrents {
                     r.peers.iter().filter_map(|p| p.parse().ok()).collect(),
                     vec![r.announce_url],
                 ),
-                // Offline: the file on disk still plays; peers come back with the store.
-                Err(_) => (vec![], vec![]),
+                // Offline, or signed out (the peer list needs a sign-in): the file on disk
+                // still plays, and the store's tracker, which needs none, finds the peers once
+                // it answers. Without it a torrent added while signed out would never find one.
+                Err(_) => (vec![], vec![self.announce_url()]),
             },
         };
         let folder = self.folder(row.origin, &row.title.info_hash)?;

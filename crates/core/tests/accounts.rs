@@ -546,3 +546,46 @@ async fn an_edited_library_is_refused_and_restored_from_the_account() {
     core.shutdown().await;
     store.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_download_resumed_while_signed_out_still_finds_its_peers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let profile = dir.path().join("p");
+    let core = Core::open(signed_out(&profile, &store, MACHINE_A))
+        .await
+        .unwrap();
+    core.account_sign_up("sam@example.com", "password-s")
+        .await
+        .unwrap();
+    // A free title: it needs no licence, so it plays signed out.
+    core.title_acquire("open-skies", "free-1").await.unwrap();
+    core.account_sign_out().await.unwrap();
+    core.shutdown().await;
+    drop(core);
+    // Deleting what was downloaded makes the restart fetch it all again, signed out: the peer
+    // list needs a sign-in, the store's tracker does not.
+    std::fs::remove_dir_all(profile.join("downloads")).unwrap();
+    let core = Core::open(signed_out(&profile, &store, MACHINE_A))
+        .await
+        .unwrap();
+    assert_eq!(core.account_get().email, None);
+    super::wait_for(
+        "the download to finish signed out",
+        Duration::from_secs(60),
+        || async {
+            match core
+                .downloads()
+                .into_iter()
+                .find(|d| d.title_id == "open-skies")
+            {
+                Some(d) if d.downloaded_bytes == d.total_bytes && d.total_bytes > 0 => Ok(()),
+                other => Err(other),
+            }
+        },
+    )
+    .await;
+    core.playback_open("open-skies").await.unwrap();
+    core.shutdown().await;
+    store.shutdown().await;
+}
