@@ -1,0 +1,12 @@
+//! # Marquee live channels
+//!
+//! A live channel is an Ed25519 key pair. The broadcaster cuts its stream into segments of about
+//! one second at keyframe boundaries ([`segment`]), splits each segment into chunks and signs a
+//! small announcement per chunk ([`chunk`]). Viewers relay to each other ([`relay`]): the
+//! protocol core here does no I/O, so the same code runs under the deterministic simulator
+//! ([`sim`]) and, later, over real sockets.
+
+pub mod chunk;
+pub mod relay;
+pub mod segment;
+pub mod sim;

@@ -1,0 +1,1512 @@
+//! The relay: what one broadcaster or viewer does with what it hears, with no I/O.
+//!
+//! Shape (after SplitStream and PlumTree): the stream's chunks are dealt round-robin into
+//! `stripes` (chunk `n` is in stripe `n mod stripes`), and each stripe has its own push tree
+//! rooted at the broadcaster. A viewer has one parent per stripe and forwards each chunk it
+//! receives to its children in that stripe at once. A viewer offers most of its child slots in
+//! its *home* stripe and only a few in the others, so it is an inner node of one tree and a leaf
+//! of the rest: the trees stay shallow and one viewer leaving cuts at most one stripe's branch.
+//! The broadcaster takes one child per stripe, so it sends each chunk once whatever the
+//! audience.
+//!
+//! Repair: every viewer tells its neighbours what it holds ([`Have`], twice a second). A chunk
+//! missing for a while after a later one arrived is pulled ([`Message::Want`]) from a neighbour
+//! that has it, within that neighbour's repair budget; a chunk received by repair is pushed on to
+//! the children like any other, so a branch whose parent left keeps playing while it re-joins.
+//!
+//! Trees heal themselves: a parent silent for a while (when others are ahead) is left; an orphan
+//! asks its former ancestors first (its grandparent usually has room, or names children that
+//! do), then neighbours closest to the root. Each node knows its path to the root, and a node
+//! refuses a child that is one of its own ancestors, so no loop forms.
+//!
+//! Nothing is played or forwarded before [`Chunk::verify`] passes; a peer that sends one bad
+//! chunk is dropped and ignored from then on.
+//!
+//! The relay is driven by its owner: [`Relay::handle`] for each message, [`Relay::tick`] often
+//! (every 50 ms is plenty), [`Relay::publish`] on the broadcaster, and [`Relay::drain`] for what
+//! to send and play. Time is a parameter (`now`, ms), so the same code runs over sockets and under
+//! the simulator.
+
+// B-trees rather than hash maps: iteration order is part of behaviour, and the simulator must
+// give the same run for the same seed.
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use ed25519_dalek::VerifyingKey;
+
+use crate::chunk::{Chunk, ChunkError, ANNOUNCEMENT_LEN};
+
+/// The most stripes a channel may use.
+pub const MAX_STRIPES: usize = 8;
+
+/// Depth reported by a node that is not connected to the root in a stripe.
+pub const NO_DEPTH: u8 = u8::MAX;
+
+/// What a peer is called by the relay: the network layer's node id, or an index in the
+/// simulator.
+pub trait PeerKey: Copy + Eq + Hash + Ord + Debug {}
+impl<T: Copy + Eq + Hash + Ord + Debug> PeerKey for T {}
+
+/// How one relay behaves. [`RelayConfig::viewer`] and [`RelayConfig::broadcaster`] give the
+/// tuned defaults.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Number of stripes (1..=[`MAX_STRIPES`]).
+    pub stripes: u8,
+    /// Child slots in all stripes together. One slot costs `1 / stripes` of the bitrate in
+    /// upload.
+    pub slots: u16,
+    /// The most children in a stripe other than the home stripe.
+    pub other_stripe_slots: u16,
+    /// Whether slots are shared out evenly between stripes (the broadcaster) rather than
+    /// given mostly to the home stripe.
+    pub even_stripes: bool,
+    /// The relay asks for more peers below this many neighbours.
+    pub neighbours_min: usize,
+    /// The relay takes no new neighbours above this many (parents and children always count).
+    pub neighbours_max: usize,
+    /// How often a [`Have`] goes to every neighbour.
+    pub have_interval_ms: u64,
+    /// A neighbour heard nothing from for this long is gone.
+    pub neighbour_timeout_ms: u64,
+    /// A parent that sent nothing for this long while others are ahead is left.
+    pub parent_timeout_ms: u64,
+    /// A join not answered in this long is tried elsewhere.
+    pub join_timeout_ms: u64,
+    /// A chunk still missing this long after a later one arrived is pulled.
+    pub repair_grace_ms: u64,
+    /// A chunk still missing this long after a neighbour said it holds one as new is pulled
+    /// (longer than `repair_grace_ms`: neighbours nearer the root are ahead by a few hops).
+    pub heard_grace_ms: u64,
+    /// A pull not answered in this long is asked of another peer.
+    pub want_timeout_ms: u64,
+    /// The most pulls outstanding at once.
+    pub wants_max: usize,
+    /// Upload spent on other peers' pulls, bytes per second.
+    pub repair_bytes_per_s: u64,
+    /// How long chunks are kept to answer pulls.
+    pub keep_ms: u64,
+    /// How long a viewer watches arrivals before it picks its playout delay.
+    pub start_observe_ms: u64,
+    /// Added to the worst delay seen when picking the playout delay.
+    pub playout_margin_ms: u64,
+    /// If more than this share of chunks was missed over the last ten seconds, the playout
+    /// delay grows by half a second (a short stall instead of repeated skips).
+    pub rebuffer_miss_share: f64,
+}
+
+impl RelayConfig {
+    /// A viewer whose upload is `upload_x` times the channel's bitrate (unknown: 1.5). It
+    /// offers at most 1.6x the bitrate to its children, whatever its line, so relaying never
+    /// costs a viewer more than about twice what it watches.
+    pub fn viewer(stripes: u8, upload_x: f64) -> RelayConfig {
+        let stripes = stripes.clamp(1, MAX_STRIPES as u8);
+        // Children get at most 70 % of the line and pulls 15 %: a full line queues, and a queue
+        // is lag for everyone below.
+        let offered = (upload_x * 0.7).min(1.5);
+        RelayConfig {
+            stripes,
+            slots: (offered * f64::from(stripes)).floor().max(0.0) as u16,
+            other_stripe_slots: 1,
+            even_stripes: false,
+            neighbours_min: 6,
+            neighbours_max: 12,
+            have_interval_ms: 500,
+            neighbour_timeout_ms: 2_500,
+            parent_timeout_ms: 1_000,
+            join_timeout_ms: 400,
+            repair_grace_ms: 200,
+            heard_grace_ms: 700,
+            want_timeout_ms: 350,
+            wants_max: 24,
+            repair_bytes_per_s: 0,
+            keep_ms: 12_000,
+            start_observe_ms: 1_200,
+            playout_margin_ms: 600,
+            rebuffer_miss_share: 0.03,
+        }
+        .with_repair_share((upload_x * 0.15).min(0.3))
+    }
+
+    /// The broadcaster: one child per stripe (each chunk leaves it once), plus a repair budget
+    /// for the first viewers to miss a chunk.
+    pub fn broadcaster(stripes: u8) -> RelayConfig {
+        let stripes = stripes.clamp(1, MAX_STRIPES as u8);
+        RelayConfig {
+            slots: u16::from(stripes),
+            even_stripes: true,
+            ..RelayConfig::viewer(stripes, 1.5)
+        }
+        .with_repair_share(0.4)
+    }
+
+    /// Sets the repair budget to `share` of a 1 Mbit/s bitrate; call [`RelayConfig::for_bitrate`]
+    /// to scale it to the channel's bitrate.
+    fn with_repair_share(mut self, share: f64) -> RelayConfig {
+        self.repair_bytes_per_s = (share * 125_000.0) as u64;
+        self
+    }
+
+    /// Scales the repair budget to a channel of `bitrate_bps`, keeping its share.
+    pub fn for_bitrate(mut self, bitrate_bps: u64) -> RelayConfig {
+        self.repair_bytes_per_s = self.repair_bytes_per_s * bitrate_bps / 1_000_000;
+        self
+    }
+}
+
+/// What a node tells its neighbours about itself, twice a second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Have {
+    /// The newest chunk it holds.
+    pub newest: Option<u64>,
+    /// Bit `i` set: it holds chunk `newest - 1 - i`.
+    pub bits: u64,
+    /// Its depth in each stripe ([`NO_DEPTH`]: not connected).
+    pub depth: [u8; MAX_STRIPES],
+    /// Bit `s` set: it would take a child in stripe `s`.
+    pub open: u8,
+    /// Its home stripe, where it offers most of its slots.
+    pub home: u8,
+    /// Bit `s` set: it would make room in stripe `s` for a child whose home `s` is (by
+    /// letting go of a child that is better placed lower down).
+    pub open_home: u8,
+    /// Its child slots in all (clamped to 255).
+    pub slots: u8,
+}
+
+impl Have {
+    /// Whether the sender says it holds chunk `sequence`.
+    pub fn holds(&self, sequence: u64) -> bool {
+        match self.newest {
+            Some(n) if sequence == n => true,
+            Some(n) if sequence < n && n - sequence <= 64 => {
+                self.bits >> (n - sequence - 1) & 1 == 1
+            }
+            _ => false,
+        }
+    }
+}
+
+/// What relays send each other.
+#[derive(Debug, Clone)]
+pub enum Message<P> {
+    /// A chunk, pushed down a tree or answering a pull. `hops`: relays it passed through.
+    Chunk {
+        /// The chunk.
+        chunk: Chunk,
+        /// How many times it was forwarded before this one.
+        hops: u8,
+    },
+    /// What the sender holds and where it stands.
+    Have(Have),
+    /// Please send this chunk.
+    Want {
+        /// The chunk wanted.
+        sequence: u64,
+    },
+    /// Please be my parent in this stripe.
+    Join {
+        /// The stripe.
+        stripe: u8,
+        /// The sender's home stripe: a parent makes room for a child whose home this is.
+        home: u8,
+        /// The sender's child slots: a parent makes room for a child that can carry more.
+        slots: u16,
+    },
+    /// I am your parent in this stripe; `path` runs from the root down to me.
+    Accept {
+        /// The stripe.
+        stripe: u8,
+        /// The new child's ancestors, root first, the sender last.
+        path: Vec<P>,
+    },
+    /// I cannot be your parent in this stripe; try these.
+    Refuse {
+        /// The stripe.
+        stripe: u8,
+        /// Peers that may have room (the sender's children there, or neighbours).
+        suggest: Vec<P>,
+    },
+    /// Your ancestors in this stripe changed; they are now `path`.
+    Path {
+        /// The stripe.
+        stripe: u8,
+        /// The receiver's ancestors, root first, the sender last.
+        path: Vec<P>,
+    },
+    /// I stop being your child or your parent in this stripe.
+    Leave {
+        /// The stripe.
+        stripe: u8,
+    },
+    /// I am leaving the channel.
+    Bye,
+}
+
+/// Bytes each message takes on the wire (the simulator charges links with these; the network
+/// layer's encoding is the same size give or take a few bytes of framing).
+impl<P> Message<P> {
+    /// Encoded size in bytes, with a 32-byte node id per peer named.
+    pub fn wire_len(&self) -> usize {
+        1 + match self {
+            Message::Chunk { chunk, .. } => 1 + ANNOUNCEMENT_LEN + chunk.bytes.len(),
+            Message::Have(_) => 9 + 8 + MAX_STRIPES + 4,
+            Message::Want { .. } => 8,
+            Message::Join { .. } => 4,
+            Message::Leave { .. } => 1,
+            Message::Accept { path, .. } | Message::Path { path, .. } => 2 + 32 * path.len(),
+            Message::Refuse { suggest, .. } => 2 + 32 * suggest.len(),
+            Message::Bye => 0,
+        }
+    }
+}
+
+/// What the relay asks its owner to do.
+#[derive(Debug, Clone)]
+pub enum Event<P> {
+    /// Send `message` to `to`.
+    Send {
+        /// The peer.
+        to: P,
+        /// The message.
+        message: Message<P>,
+    },
+    /// Too few neighbours: ask the channel directory for a few more peers.
+    NeedPeers,
+    /// Playback starts: the first chunk plays at `at_ms`, `delay_ms` behind capture.
+    Started {
+        /// When the first frame shows.
+        at_ms: u64,
+        /// Playout delay behind capture.
+        delay_ms: u64,
+    },
+    /// The next verified chunk for the player, in order.
+    Play(Chunk),
+    /// Chunks `from..to` missed their time: the player jumps to the next keyframe.
+    Skipped {
+        /// First chunk skipped.
+        from: u64,
+        /// One past the last.
+        to: u64,
+    },
+    /// `peer` sent something it should not have and is no longer listened to.
+    Misbehaved {
+        /// The peer.
+        peer: P,
+        /// What it sent.
+        reason: ChunkError,
+    },
+}
+
+/// What a relay counted, for the player's overlay and the benchmarks.
+#[derive(Debug, Clone, Default)]
+pub struct RelayStats {
+    /// When the relay was created.
+    pub joined_at: u64,
+    /// When the first frame showed.
+    pub started_at: Option<u64>,
+    /// Current playout delay behind capture, ms.
+    pub delay_ms: Option<u64>,
+    /// Chunks played on time.
+    pub played: u64,
+    /// Chunks that missed their time (skipped).
+    pub missed: u64,
+    /// Distinct chunks received.
+    pub received: u64,
+    /// Chunks received again.
+    pub duplicates: u64,
+    /// Chunks received by pulling.
+    pub repaired: u64,
+    /// Chunks refused as forged or altered.
+    pub refused: u64,
+    /// Received chunks by the number of hops they took from the broadcaster.
+    pub hops: [u64; 32],
+    /// Bytes this relay handed to the network, chunks and control together.
+    pub bytes_sent: u64,
+    /// Times the playout delay grew after repeated misses.
+    pub rebuffers: u64,
+    /// Tree upkeep: joins sent, accepted, refused; parents left for silence; children let go
+    /// to make room; loops stepped out of.
+    pub tree: TreeStats,
+}
+
+/// Counters of tree upkeep (see [`RelayStats::tree`]).
+#[derive(Debug, Clone, Default)]
+pub struct TreeStats {
+    /// Joins sent.
+    pub joins: u64,
+    /// Joins accepted by the other side.
+    pub accepted: u64,
+    /// Joins refused by the other side.
+    pub refused: u64,
+    /// Parents left because they went quiet.
+    pub silent_parents: u64,
+    /// Children let go to make room for one at home.
+    pub evicted: u64,
+    /// Parents lost (gone, left, or evicted us).
+    pub orphaned: u64,
+    /// Loops stepped out of.
+    pub loops: u64,
+}
+
+struct Stripe<P> {
+    parent: Option<P>,
+    /// Ancestors, root first, parent last. Kept after the parent leaves: an orphan asks them
+    /// first.
+    path: Vec<P>,
+    last_from_parent: u64,
+    newest_from_parent: Option<u64>,
+    joining: Option<(P, u64)>,
+    refused: BTreeMap<P, u64>,
+    children: Vec<P>,
+}
+
+impl<P> Stripe<P> {
+    fn new() -> Stripe<P> {
+        Stripe {
+            parent: None,
+            path: Vec::new(),
+            last_from_parent: 0,
+            newest_from_parent: None,
+            joining: None,
+            refused: BTreeMap::new(),
+            children: Vec::new(),
+        }
+    }
+}
+
+struct Neighbour {
+    have: Option<Have>,
+    last_heard: u64,
+}
+
+struct Stored {
+    chunk: Chunk,
+    arrived: u64,
+    hops: u8,
+}
+
+struct Want<P> {
+    at: u64,
+    tried: Vec<P>,
+}
+
+enum Playout {
+    Waiting {
+        first_arrival: Option<u64>,
+        /// (arrival, how long after it was available) of the chunks seen so far.
+        seen: VecDeque<(u64, u64)>,
+    },
+    Playing {
+        delay_ms: u64,
+        cursor: u64,
+        /// Skipping to the next keyframe after a miss.
+        skipping: bool,
+        last_deadline: u64,
+        /// (when, missed) for the rebuffer rule.
+        recent: VecDeque<(u64, bool)>,
+    },
+}
+
+/// One broadcaster's or viewer's relay state. See the module documentation.
+pub struct Relay<P: PeerKey> {
+    me: P,
+    channel: VerifyingKey,
+    is_broadcaster: bool,
+    config: RelayConfig,
+    home: u8,
+    stripes: Vec<Stripe<P>>,
+    neighbours: BTreeMap<P, Neighbour>,
+    chunks: BTreeMap<u64, Stored>,
+    newest_seen: Option<u64>,
+    /// When each new newest chunk was first heard of (from a neighbour's [`Have`]), oldest
+    /// first: a chunk missing a while after others said they hold it is pulled.
+    heard: VecDeque<(u64, u64)>,
+    /// When each stripe last tried a better parent.
+    improved_at: Vec<u64>,
+    wants: BTreeMap<u64, Want<P>>,
+    banned: BTreeSet<P>,
+    repair_tokens: f64,
+    last_refill: u64,
+    next_have: u64,
+    last_need_peers: Option<u64>,
+    playout: Playout,
+    events: VecDeque<Event<P>>,
+    stats: RelayStats,
+}
+
+impl<P: PeerKey> Relay<P> {
+    /// A viewer of `channel`. `home` is its home stripe (spread viewers evenly, e.g. by a hash
+    /// of their id).
+    pub fn viewer(me: P, channel: VerifyingKey, config: RelayConfig, home: u8, now: u64) -> Self {
+        let mut relay = Relay::new(me, channel, config, now);
+        relay.home = home % relay.config.stripes;
+        relay
+    }
+
+    /// The broadcaster of `channel`: the root of every stripe.
+    pub fn broadcaster(me: P, channel: VerifyingKey, config: RelayConfig, now: u64) -> Self {
+        let mut relay = Relay::new(me, channel, config, now);
+        relay.is_broadcaster = true;
+        relay
+    }
+
+    fn new(me: P, channel: VerifyingKey, config: RelayConfig, now: u64) -> Self {
+        let stripes = (0..config.stripes).map(|_| Stripe::new()).collect();
+        let improved_at = vec![now; usize::from(config.stripes)];
+        Relay {
+            me,
+            channel,
+            is_broadcaster: false,
+            repair_tokens: config.repair_bytes_per_s as f64,
+            config,
+            home: 0,
+            stripes,
+            neighbours: BTreeMap::new(),
+            chunks: BTreeMap::new(),
+            newest_seen: None,
+            heard: VecDeque::new(),
+            improved_at,
+            wants: BTreeMap::new(),
+            banned: BTreeSet::new(),
+            last_refill: now,
+            next_have: now,
+            last_need_peers: None,
+            playout: Playout::Waiting {
+                first_arrival: None,
+                seen: VecDeque::new(),
+            },
+            events: VecDeque::new(),
+            stats: RelayStats {
+                joined_at: now,
+                ..RelayStats::default()
+            },
+        }
+    }
+
+    /// What the relay counted so far.
+    pub fn stats(&self) -> &RelayStats {
+        &self.stats
+    }
+
+    /// The channel this relay carries.
+    pub fn channel(&self) -> VerifyingKey {
+        self.channel
+    }
+
+    /// This relay's own id.
+    pub fn me(&self) -> P {
+        self.me
+    }
+
+    /// Depth in each stripe and whether there is room for a child there: what a node reports
+    /// to the channel directory so it can hand joiners peers with room near the root.
+    pub fn have(&self) -> Have {
+        let mut depth = [NO_DEPTH; MAX_STRIPES];
+        let mut open = 0u8;
+        let mut open_home = 0u8;
+        for s in 0..self.config.stripes {
+            depth[s as usize] = self.depth(s);
+            if self.free_slot(s) {
+                open |= 1 << s;
+                open_home |= 1 << s;
+            } else if self.room_for(s, s, u16::MAX).is_some() {
+                open_home |= 1 << s;
+            }
+        }
+        let newest = self.chunks.keys().next_back().copied();
+        let mut bits = 0u64;
+        if let Some(n) = newest {
+            for (&seq, _) in self.chunks.range(n.saturating_sub(64)..n).rev() {
+                bits |= 1 << (n - seq - 1);
+            }
+        }
+        Have {
+            newest,
+            bits,
+            depth,
+            open,
+            home: self.home,
+            open_home,
+            slots: self.config.slots.min(255) as u8,
+        }
+    }
+
+    /// Peers this relay currently talks to.
+    pub fn neighbours(&self) -> impl Iterator<Item = P> + '_ {
+        self.neighbours.keys().copied()
+    }
+
+    /// Everything the relay asked for since the last call.
+    pub fn drain(&mut self) -> impl Iterator<Item = Event<P>> + '_ {
+        self.events.drain(..)
+    }
+
+    fn depth(&self, stripe: u8) -> u8 {
+        if self.is_broadcaster {
+            return 0;
+        }
+        let st = &self.stripes[stripe as usize];
+        match st.parent {
+            Some(_) => st.path.len().min(usize::from(NO_DEPTH - 1)) as u8,
+            None => NO_DEPTH,
+        }
+    }
+
+    fn free_slot(&self, stripe: u8) -> bool {
+        if !self.is_broadcaster && self.stripes[stripe as usize].parent.is_none() {
+            return false;
+        }
+        let used: usize = self.stripes.iter().map(|s| s.children.len()).sum();
+        if used >= usize::from(self.config.slots) {
+            return false;
+        }
+        let here = self.stripes[stripe as usize].children.len();
+        if self.config.even_stripes {
+            let each = usize::from(self.config.slots).div_ceil(usize::from(self.config.stripes));
+            return here < each;
+        }
+        stripe == self.home || here < usize::from(self.config.other_stripe_slots)
+    }
+
+    fn send(&mut self, to: P, message: Message<P>) {
+        self.stats.bytes_sent += message.wire_len() as u64;
+        self.events.push_back(Event::Send { to, message });
+    }
+
+    /// Introduces peers (from the directory or a suggestion). Each is greeted with a
+    /// [`Have`], which makes this relay their neighbour too.
+    pub fn add_peers(&mut self, peers: impl IntoIterator<Item = P>, now: u64) {
+        for peer in peers {
+            if peer == self.me || self.banned.contains(&peer) || self.neighbours.contains_key(&peer)
+            {
+                continue;
+            }
+            if self.neighbours.len() >= self.config.neighbours_max {
+                break;
+            }
+            self.neighbours.insert(
+                peer,
+                Neighbour {
+                    have: None,
+                    last_heard: now,
+                },
+            );
+            let have = self.have();
+            self.send(peer, Message::Have(have));
+        }
+    }
+
+    /// The transport lost `peer` (closed connection, or the peer said goodbye).
+    pub fn peer_gone(&mut self, peer: P, now: u64) {
+        self.neighbours.remove(&peer);
+        for s in 0..self.config.stripes {
+            let st = &mut self.stripes[s as usize];
+            st.children.retain(|c| *c != peer);
+            if st.joining.map(|j| j.0) == Some(peer) {
+                st.joining = None;
+            }
+            if st.parent == Some(peer) {
+                self.orphan(s, now);
+            }
+        }
+    }
+
+    /// Leaves the channel: says goodbye to everyone.
+    pub fn leave(&mut self) {
+        let peers: Vec<P> = self.neighbours.keys().copied().collect();
+        for p in peers {
+            self.send(p, Message::Bye);
+        }
+    }
+
+    fn orphan(&mut self, stripe: u8, now: u64) {
+        let st = &mut self.stripes[stripe as usize];
+        if let Some(parent) = st.parent.take() {
+            self.stats.tree.orphaned += 1;
+            // Remember not to go straight back to the parent that failed us.
+            st.refused.insert(parent, now);
+            st.path.retain(|p| *p != parent);
+        }
+        st.joining = None;
+    }
+
+    /// The broadcaster's side: a new chunk is ready. It goes to this stripe's children at once.
+    pub fn publish(&mut self, chunk: Chunk, now: u64) {
+        debug_assert!(self.is_broadcaster);
+        self.store(chunk, 0, now, None, false);
+    }
+
+    /// Handles one message from `from`.
+    pub fn handle(&mut self, from: P, message: Message<P>, now: u64) {
+        if self.banned.contains(&from) || from == self.me {
+            return;
+        }
+        let mut introduced = false;
+        if let Some(n) = self.neighbours.get_mut(&from) {
+            n.last_heard = now;
+        } else if !matches!(message, Message::Bye) && self.neighbours.len() < self.config.neighbours_max
+            // A new child or parent is always a neighbour: the tree runs over neighbours.
+            || matches!(message, Message::Join { .. } | Message::Accept { .. })
+        {
+            self.neighbours.insert(
+                from,
+                Neighbour {
+                    have: None,
+                    last_heard: now,
+                },
+            );
+            introduced = true;
+        }
+        match message {
+            Message::Chunk { chunk, hops } => self.on_chunk(from, chunk, hops, now),
+            Message::Have(have) => {
+                if let Some(newest) = have.newest {
+                    if self.newest_seen.is_none_or(|n| newest > n) {
+                        self.newest_seen = Some(newest);
+                        self.heard.push_back((newest, now));
+                    }
+                }
+                if let Some(n) = self.neighbours.get_mut(&from) {
+                    n.have = Some(have);
+                }
+                if introduced {
+                    // A new neighbour: answer at once, so it can use us without waiting for
+                    // the next round.
+                    let have = self.have();
+                    self.send(from, Message::Have(have));
+                }
+            }
+            Message::Want { sequence } => self.on_want(from, sequence, now),
+            Message::Join {
+                stripe,
+                home,
+                slots,
+            } => self.on_join(from, stripe, home, slots, now),
+            Message::Accept { stripe, path } => self.on_accept(from, stripe, path, now),
+            Message::Refuse { stripe, suggest } => {
+                if stripe >= self.config.stripes {
+                    return;
+                }
+                let st = &mut self.stripes[stripe as usize];
+                if st.joining.map(|j| j.0) == Some(from) {
+                    st.joining = None;
+                }
+                st.refused.insert(from, now);
+                self.stats.tree.refused += 1;
+                self.add_peers(suggest.into_iter().take(8), now);
+                self.try_join(stripe, now);
+            }
+            Message::Path { stripe, path } => {
+                if stripe >= self.config.stripes
+                    || self.stripes[stripe as usize].parent != Some(from)
+                {
+                    return;
+                }
+                if path.contains(&self.me) {
+                    // A loop formed while paths were in flight: step out of it.
+                    self.stats.tree.loops += 1;
+                    self.send(from, Message::Leave { stripe });
+                    self.orphan(stripe, now);
+                    return;
+                }
+                self.stripes[stripe as usize].path = path;
+                self.tell_children_path(stripe);
+            }
+            Message::Leave { stripe } => {
+                if stripe >= self.config.stripes {
+                    return;
+                }
+                self.stripes[stripe as usize]
+                    .children
+                    .retain(|c| *c != from);
+                if self.stripes[stripe as usize].parent == Some(from) {
+                    self.orphan(stripe, now);
+                    self.try_join(stripe, now);
+                }
+            }
+            Message::Bye => self.peer_gone(from, now),
+        }
+    }
+
+    fn on_chunk(&mut self, from: P, chunk: Chunk, hops: u8, now: u64) {
+        let seq = chunk.sequence();
+        if self.chunks.contains_key(&seq) {
+            self.stats.duplicates += 1;
+            return;
+        }
+        // Older than anything worth keeping: nobody will play or ask for it.
+        if self
+            .chunks
+            .keys()
+            .next_back()
+            .is_some_and(|n| seq + 2_000 < *n)
+        {
+            return;
+        }
+        if let Err(reason) = chunk.verify(&self.channel) {
+            self.stats.refused += 1;
+            self.ban(from, reason, now);
+            return;
+        }
+        let stripe = (seq % u64::from(self.config.stripes)) as u8;
+        let repaired = self.wants.remove(&seq).is_some();
+        if repaired {
+            self.stats.repaired += 1;
+        }
+        if self.stripes[stripe as usize].parent == Some(from) {
+            let st = &mut self.stripes[stripe as usize];
+            st.last_from_parent = now;
+            st.newest_from_parent = Some(st.newest_from_parent.map_or(seq, |n| n.max(seq)));
+        }
+        self.store(chunk, hops, now, Some(from), repaired);
+    }
+
+    fn store(&mut self, chunk: Chunk, hops: u8, now: u64, from: Option<P>, repaired: bool) {
+        let seq = chunk.sequence();
+        let stripe = (seq % u64::from(self.config.stripes)) as usize;
+        self.newest_seen = Some(self.newest_seen.map_or(seq, |n| n.max(seq)));
+        if from.is_some() {
+            self.stats.received += 1;
+            self.stats.hops[usize::from(hops).min(31)] += 1;
+        }
+        if let Playout::Waiting {
+            first_arrival,
+            seen,
+        } = &mut self.playout
+        {
+            first_arrival.get_or_insert(now);
+            // Pulled chunks filled old gaps while the trees were joined: they say nothing
+            // about how far behind the pushed stream runs.
+            if !repaired {
+                seen.push_back((now, now.saturating_sub(chunk.announcement.available_ms())));
+            }
+        }
+        let children = self.stripes[stripe].children.clone();
+        for child in children {
+            if Some(child) != from {
+                self.send(
+                    child,
+                    Message::Chunk {
+                        chunk: chunk.clone(),
+                        hops: hops.saturating_add(1),
+                    },
+                );
+            }
+        }
+        self.chunks.insert(
+            seq,
+            Stored {
+                chunk,
+                arrived: now,
+                hops,
+            },
+        );
+        self.play(now);
+    }
+
+    fn ban(&mut self, peer: P, reason: ChunkError, now: u64) {
+        self.banned.insert(peer);
+        self.peer_gone(peer, now);
+        self.events.push_back(Event::Misbehaved { peer, reason });
+    }
+
+    fn on_want(&mut self, from: P, sequence: u64, now: u64) {
+        self.refill(now);
+        let Some(stored) = self.chunks.get(&sequence) else {
+            return;
+        };
+        let size = stored.chunk.bytes.len() as f64;
+        if self.repair_tokens < size {
+            return;
+        }
+        self.repair_tokens -= size;
+        let message = Message::Chunk {
+            chunk: stored.chunk.clone(),
+            hops: stored.hops.saturating_add(1),
+        };
+        self.send(from, message);
+    }
+
+    fn refill(&mut self, now: u64) {
+        let budget = self.config.repair_bytes_per_s as f64;
+        let elapsed = now.saturating_sub(self.last_refill) as f64 / 1000.0;
+        // At most one second's budget banked: a burst of pulls cannot starve the children.
+        self.repair_tokens = (self.repair_tokens + elapsed * budget).min(budget);
+        self.last_refill = now;
+    }
+
+    fn on_join(&mut self, from: P, stripe: u8, home: u8, slots: u16, now: u64) {
+        if stripe >= self.config.stripes {
+            return;
+        }
+        let s = stripe as usize;
+        if self.stripes[s].children.contains(&from) {
+            let path = self.path_for_child(stripe);
+            self.send(from, Message::Accept { stripe, path });
+            return;
+        }
+        let connected = self.is_broadcaster || self.stripes[s].parent.is_some();
+        if !connected || self.stripes[s].path.contains(&from) {
+            let suggest = self.suggestions(stripe, from);
+            self.send(from, Message::Refuse { stripe, suggest });
+            return;
+        }
+        if !self.free_slot(stripe) {
+            // Children that went quiet free their slot for someone who is here.
+            self.drop_silent_children(stripe, now);
+        }
+        if !self.free_slot(stripe) {
+            if let Some((t, child)) = self.room_for(stripe, home, slots) {
+                self.stripes[t as usize].children.retain(|c| *c != child);
+                self.stats.tree.evicted += 1;
+                self.send(child, Message::Leave { stripe: t });
+            }
+        }
+        if !self.free_slot(stripe) {
+            let suggest = self.suggestions(stripe, from);
+            self.send(from, Message::Refuse { stripe, suggest });
+            return;
+        }
+        self.stripes[s].children.push(from);
+        let path = self.path_for_child(stripe);
+        self.send(from, Message::Accept { stripe, path });
+    }
+
+    /// Keeps each tree's inner nodes at home there and the strongest lines nearest the root:
+    /// the child to let go (stripe, peer) so a joiner whose home is `stripe`, with `slots`
+    /// child slots, fits. A viewer gives up a child it took in another stripe, then one here
+    /// whose home is elsewhere (it has one slot here at most), then a child at home here with
+    /// at least two slots fewer than the joiner; the broadcaster the last two. The one let go
+    /// joins again lower down, its branch with it.
+    fn room_for(&self, stripe: u8, joiner_home: u8, slots: u16) -> Option<(u8, P)> {
+        if joiner_home != stripe || !self.is_broadcaster && stripe != self.home {
+            return None;
+        }
+        if !self.is_broadcaster && self.stripes[stripe as usize].parent.is_none() {
+            return None;
+        }
+        let info = |c: &P| self.neighbours.get(c).and_then(|n| n.have.as_ref());
+        if !self.is_broadcaster {
+            let elsewhere = (0..self.config.stripes)
+                .filter(|t| *t != self.home)
+                .find_map(|t| self.stripes[t as usize].children.last().map(|c| (t, *c)));
+            if elsewhere.is_some() {
+                return elsewhere;
+            }
+        }
+        let here = &self.stripes[stripe as usize].children;
+        if let Some(c) = here
+            .iter()
+            .find(|c| info(c).is_some_and(|h| h.home != stripe))
+        {
+            return Some((stripe, *c));
+        }
+        here.iter()
+            .filter_map(|c| info(c).map(|h| (h.slots, *c)))
+            .filter(|(s, _)| u16::from(*s) + 2 <= slots)
+            .min()
+            .map(|(_, c)| (stripe, c))
+    }
+
+    fn drop_silent_children(&mut self, stripe: u8, now: u64) {
+        let timeout = self.config.have_interval_ms * 3;
+        let neighbours = &self.neighbours;
+        self.stripes[stripe as usize].children.retain(|c| {
+            neighbours
+                .get(c)
+                .is_some_and(|n| now.saturating_sub(n.last_heard) < timeout)
+        });
+    }
+
+    fn path_for_child(&self, stripe: u8) -> Vec<P> {
+        let mut path = if self.is_broadcaster {
+            Vec::new()
+        } else {
+            self.stripes[stripe as usize].path.clone()
+        };
+        path.push(self.me);
+        path
+    }
+
+    /// Peers worth trying for a child refused here: own children first (they are one level
+    /// down), then neighbours close to the root with room.
+    fn suggestions(&self, stripe: u8, asker: P) -> Vec<P> {
+        let s = stripe as usize;
+        let mut out: Vec<(u8, P)> = Vec::new();
+        for c in &self.stripes[s].children {
+            if let Some(Neighbour { have: Some(h), .. }) = self.neighbours.get(c) {
+                if h.open >> stripe & 1 == 1 {
+                    out.push((h.depth[s], *c));
+                }
+            }
+        }
+        for (p, n) in &self.neighbours {
+            if let Some(h) = &n.have {
+                if h.depth[s] != NO_DEPTH
+                    && h.open >> stripe & 1 == 1
+                    && !out.iter().any(|o| o.1 == *p)
+                {
+                    out.push((h.depth[s].saturating_add(1), *p));
+                }
+            }
+        }
+        out.retain(|o| o.1 != asker);
+        out.sort();
+        let mut list: Vec<P> = out.into_iter().map(|o| o.1).take(4).collect();
+        if list.is_empty() {
+            // Nobody known with room: the children are still one level down.
+            list = self.stripes[s]
+                .children
+                .iter()
+                .copied()
+                .filter(|c| *c != asker)
+                .take(4)
+                .collect();
+        }
+        list
+    }
+
+    fn on_accept(&mut self, from: P, stripe: u8, path: Vec<P>, now: u64) {
+        if stripe >= self.config.stripes || self.is_broadcaster {
+            return;
+        }
+        let s = stripe as usize;
+        let expected = self.stripes[s].joining.map(|j| j.0) == Some(from);
+        if !expected && self.stripes[s].parent != Some(from) {
+            self.send(from, Message::Leave { stripe });
+            return;
+        }
+        if path.contains(&self.me) || path.last() != Some(&from) {
+            self.send(from, Message::Leave { stripe });
+            self.stripes[s].joining = None;
+            return;
+        }
+        if let Some(old) = self.stripes[s].parent {
+            if old != from {
+                self.send(old, Message::Leave { stripe });
+            }
+        }
+        self.stats.tree.accepted += 1;
+        let st = &mut self.stripes[s];
+        st.parent = Some(from);
+        st.path = path;
+        st.joining = None;
+        st.last_from_parent = now;
+        st.newest_from_parent = None;
+        st.children.retain(|c| *c != from);
+        self.tell_children_path(stripe);
+    }
+
+    fn tell_children_path(&mut self, stripe: u8) {
+        let path = self.path_for_child(stripe);
+        let children = self.stripes[stripe as usize].children.clone();
+        for c in children {
+            self.send(
+                c,
+                Message::Path {
+                    stripe,
+                    path: path.clone(),
+                },
+            );
+        }
+    }
+
+    /// Sends a join for `stripe` to the best candidate, if none is pending.
+    fn try_join(&mut self, stripe: u8, now: u64) {
+        if self.is_broadcaster {
+            return;
+        }
+        let s = stripe as usize;
+        if self.stripes[s].parent.is_some() {
+            return;
+        }
+        if let Some((_, at)) = self.stripes[s].joining {
+            if now.saturating_sub(at) < self.config.join_timeout_ms {
+                return;
+            }
+            self.stripes[s].joining = None;
+        }
+        let recently_refused = |st: &Stripe<P>, p: &P| {
+            st.refused
+                .get(p)
+                .is_some_and(|at| now.saturating_sub(*at) < 2_000)
+        };
+        let st = &self.stripes[s];
+        // Former ancestors first, nearest first: the grandparent of an orphan usually has room
+        // or knows who has.
+        let mut candidate = st
+            .path
+            .iter()
+            .rev()
+            .take(2)
+            .find(|p| !recently_refused(st, p) && !self.banned.contains(p))
+            .copied();
+        if candidate.is_none() {
+            candidate = self.best_parent(stripe, now, NO_DEPTH);
+        }
+        match candidate {
+            Some(p) => {
+                self.stripes[s].joining = Some((p, now));
+                self.stats.tree.joins += 1;
+                let (home, slots) = (self.home, self.config.slots);
+                self.send(
+                    p,
+                    Message::Join {
+                        stripe,
+                        home,
+                        slots,
+                    },
+                );
+            }
+            None => self.need_peers(now),
+        }
+    }
+
+    /// The neighbour with room in `stripe` closest to the root, shallower than `below`. A
+    /// neighbour whose home is another stripe counts two levels deeper: it has one slot
+    /// there, so a branch under it cannot fan out.
+    fn best_parent(&self, stripe: u8, now: u64, below: u8) -> Option<P> {
+        let s = stripe as usize;
+        let st = &self.stripes[s];
+        let mut best: Option<(u16, P)> = None;
+        for (p, n) in &self.neighbours {
+            let Some(h) = &n.have else { continue };
+            let open = if stripe == self.home {
+                h.open_home
+            } else {
+                h.open
+            };
+            if h.depth[s] == NO_DEPTH || open >> stripe & 1 == 0 || h.depth[s] >= below {
+                continue;
+            }
+            if st.children.contains(p)
+                || st.parent == Some(*p)
+                || st
+                    .refused
+                    .get(p)
+                    .is_some_and(|at| now.saturating_sub(*at) < 2_000)
+            {
+                continue;
+            }
+            let rank = u16::from(h.depth[s]) + if h.home == stripe { 0 } else { 2 };
+            if best.is_none_or(|b| (rank, *p) < b) {
+                best = Some((rank, *p));
+            }
+        }
+        best.map(|b| b.1)
+    }
+
+    /// Every few seconds per stripe: move under a neighbour at least two levels closer to the
+    /// root (the whole branch below moves along), so trees built in a rush flatten out.
+    fn improve(&mut self, stripe: u8, now: u64) {
+        let s = stripe as usize;
+        if let Some((_, at)) = self.stripes[s].joining {
+            if now.saturating_sub(at) < self.config.join_timeout_ms {
+                return;
+            }
+            self.stripes[s].joining = None;
+        }
+        if self.stripes[s].parent.is_none() || now.saturating_sub(self.improved_at[s]) < 3_000 {
+            return;
+        }
+        self.improved_at[s] = now;
+        let depth = self.depth(stripe);
+        if depth < 3 {
+            return;
+        }
+        if let Some(p) = self.best_parent(stripe, now, depth - 2) {
+            self.stripes[s].joining = Some((p, now));
+            self.stats.tree.joins += 1;
+            let (home, slots) = (self.home, self.config.slots);
+            self.send(
+                p,
+                Message::Join {
+                    stripe,
+                    home,
+                    slots,
+                },
+            );
+        }
+    }
+
+    fn need_peers(&mut self, now: u64) {
+        if self
+            .last_need_peers
+            .is_none_or(|at| now.saturating_sub(at) >= 1_000)
+        {
+            self.last_need_peers = Some(now);
+            self.events.push_back(Event::NeedPeers);
+        }
+    }
+
+    /// Timers: parents and neighbours that went quiet, joins, pulls, the periodic [`Have`],
+    /// and the player's clock.
+    pub fn tick(&mut self, now: u64) {
+        self.refill(now);
+        // Neighbours heard nothing from are gone.
+        let timeout = self.config.neighbour_timeout_ms;
+        let gone: Vec<P> = self
+            .neighbours
+            .iter()
+            .filter(|(_, n)| now.saturating_sub(n.last_heard) > timeout)
+            .map(|(p, _)| *p)
+            .collect();
+        for p in gone {
+            self.peer_gone(p, now);
+        }
+        if !self.is_broadcaster {
+            for s in 0..self.config.stripes {
+                self.check_parent(s, now);
+                self.try_join(s, now);
+                self.improve(s, now);
+            }
+            self.repair(now);
+        }
+        if self.neighbours.len() < self.config.neighbours_min {
+            self.need_peers(now);
+        }
+        if now >= self.next_have {
+            self.next_have = now + self.config.have_interval_ms;
+            let have = self.have();
+            let peers: Vec<P> = self.neighbours.keys().copied().collect();
+            for p in peers {
+                self.send(p, Message::Have(have.clone()));
+            }
+        }
+        self.prune(now);
+        self.play(now);
+    }
+
+    /// Leaves a parent that is gone or does not serve this relay. A parent that is itself
+    /// starved (its own parent left) is given time to re-join: if every node below it left as
+    /// well, a whole branch would scatter at once.
+    fn check_parent(&mut self, stripe: u8, now: u64) {
+        let s = stripe as usize;
+        let Some(parent) = self.stripes[s].parent else {
+            return;
+        };
+        let st = &self.stripes[s];
+        let quiet = now.saturating_sub(st.last_from_parent);
+        if quiet <= self.config.parent_timeout_ms {
+            return;
+        }
+        let stripes = u64::from(self.config.stripes);
+        let mine = st.newest_from_parent;
+        let parent_info = self.neighbours.get(&parent);
+        let heard = parent_info.map_or(0, |n| n.last_heard);
+        let gone = now.saturating_sub(heard)
+            > self.config.parent_timeout_ms + self.config.have_interval_ms;
+        // It holds chunks of this stripe newer than any it sent us: it is not serving us (its
+        // line is full, or it dropped us and the word was lost).
+        let not_serving = parent_info.and_then(|n| n.have.as_ref()).is_some_and(|h| {
+            let Some(newest) = h.newest else { return false };
+            let first = match mine {
+                Some(m) => m + stripes,
+                None => newest.saturating_sub(64),
+            };
+            let mut seq = first - first % stripes + stripe as u64;
+            if seq < first {
+                seq += stripes;
+            }
+            while seq <= newest {
+                if h.holds(seq) && !self.chunks.contains_key(&seq) {
+                    return true;
+                }
+                seq += stripes;
+            }
+            false
+        });
+        let starved_too_long = quiet > 4 * self.config.parent_timeout_ms;
+        if gone || not_serving || starved_too_long {
+            self.stats.tree.silent_parents += 1;
+            self.send(parent, Message::Leave { stripe });
+            self.orphan(stripe, now);
+        }
+    }
+
+    /// Pulls chunks that are late: missing a while after a later one arrived.
+    fn repair(&mut self, now: u64) {
+        let Some(newest) = self.newest_seen else {
+            return;
+        };
+        // Pulls that were not answered in time are forgotten, so they are asked elsewhere.
+        let timeout = self.config.want_timeout_ms;
+        let mut retry = Vec::new();
+        self.wants.retain(|seq, w| {
+            if now.saturating_sub(w.at) > timeout {
+                retry.push((*seq, std::mem::take(&mut w.tried)));
+                false
+            } else {
+                true
+            }
+        });
+        let low = match &self.playout {
+            Playout::Playing { cursor, .. } => *cursor,
+            // Before playing, only the last two seconds or so are worth having.
+            Playout::Waiting { .. } => {
+                let per_second = self.chunks_per_second().max(1);
+                newest.saturating_sub(2 * per_second)
+            }
+        };
+        let grace = self.config.repair_grace_ms;
+        // A stripe's chunks come down its tree in order, so a gap is late once a later chunk of
+        // the same stripe has been here for the grace period; or, when the stripe has stalled,
+        // a while after a neighbour said it holds a chunk at least that new.
+        let stripes = u64::from(self.config.stripes);
+        let mut later_arrival: Vec<Option<u64>> = vec![None; usize::from(self.config.stripes)];
+        let mut late: Vec<u64> = Vec::new();
+        let mut seq = newest;
+        while seq >= low {
+            let s = (seq % stripes) as usize;
+            match self.chunks.get(&seq) {
+                Some(stored) => {
+                    later_arrival[s] =
+                        Some(later_arrival[s].map_or(stored.arrived, |a| a.min(stored.arrived)));
+                }
+                None => {
+                    let by_stripe =
+                        later_arrival[s].is_some_and(|a| now.saturating_sub(a) >= grace);
+                    let by_neighbour =
+                        self.heard
+                            .iter()
+                            .find(|(n, _)| *n >= seq)
+                            .is_some_and(|(_, at)| {
+                                now.saturating_sub(*at) >= self.config.heard_grace_ms
+                            });
+                    if (by_stripe || by_neighbour) && !self.wants.contains_key(&seq) {
+                        late.push(seq);
+                    }
+                }
+            }
+            if seq == 0 {
+                break;
+            }
+            seq -= 1;
+        }
+        // Oldest first: it plays first.
+        late.reverse();
+        let retried: BTreeMap<u64, Vec<P>> = retry.into_iter().collect();
+        for seq in late {
+            if self.wants.len() >= self.config.wants_max {
+                break;
+            }
+            let tried = retried.get(&seq).cloned().unwrap_or_default();
+            if let Some(peer) = self.pick_source(seq, &tried) {
+                let mut tried = tried;
+                tried.push(peer);
+                self.wants.insert(seq, Want { at: now, tried });
+                self.send(peer, Message::Want { sequence: seq });
+            }
+        }
+    }
+
+    fn pick_source(&self, seq: u64, tried: &[P]) -> Option<P> {
+        let stripe = (seq % u64::from(self.config.stripes)) as usize;
+        let mut best: Option<(u8, P)> = None;
+        for (p, n) in &self.neighbours {
+            if tried.contains(p) {
+                continue;
+            }
+            if let Some(h) = &n.have {
+                if h.holds(seq) {
+                    // Prefer peers near the root of another stripe than this one's: they are
+                    // less likely to be busy with this stripe's children.
+                    let rank = h.depth.iter().copied().min().unwrap_or(NO_DEPTH);
+                    if best.is_none_or(|b| (rank, *p) < b) {
+                        best = Some((rank, *p));
+                    }
+                }
+            }
+        }
+        if let Some((_, p)) = best {
+            return Some(p);
+        }
+        // Nobody says they hold it yet: the parent in its stripe is the likeliest to.
+        self.stripes[stripe]
+            .parent
+            .filter(|p| !tried.contains(p))
+            .or_else(|| tried.first().copied().filter(|_| tried.len() < 3))
+    }
+
+    fn chunks_per_second(&self) -> u64 {
+        self.chunks
+            .values()
+            .next_back()
+            .map(|s| {
+                let a = &s.chunk.announcement;
+                u64::from(a.count) * 1000 / u64::from(a.duration_ms).max(1)
+            })
+            .unwrap_or(1)
+    }
+
+    fn prune(&mut self, now: u64) {
+        let keep = self.config.keep_ms;
+        let cursor = match &self.playout {
+            Playout::Playing { cursor, .. } => *cursor,
+            Playout::Waiting { .. } => u64::MAX,
+        };
+        while let Some((&seq, stored)) = self.chunks.iter().next() {
+            if now.saturating_sub(stored.arrived) > keep && seq < cursor {
+                self.chunks.remove(&seq);
+            } else {
+                break;
+            }
+        }
+        while self
+            .heard
+            .front()
+            .is_some_and(|(_, at)| now.saturating_sub(*at) > keep)
+        {
+            self.heard.pop_front();
+        }
+        let stripes = &mut self.stripes;
+        for st in stripes.iter_mut() {
+            st.refused.retain(|_, at| now.saturating_sub(*at) < 5_000);
+        }
+    }
+
+    /// The player's side: starts once the delay is known, then hands chunks over in order and
+    /// skips to the next keyframe past a chunk that missed its time.
+    fn play(&mut self, now: u64) {
+        if self.is_broadcaster {
+            return;
+        }
+        if let Playout::Waiting {
+            first_arrival: Some(first),
+            seen,
+        } = &self.playout
+        {
+            if now.saturating_sub(*first) < self.config.start_observe_ms {
+                return;
+            }
+            // The delay of what arrived lately: the first arrivals came while the trees were
+            // still being joined, and by pulling.
+            let recent = now.saturating_sub(self.config.start_observe_ms / 2);
+            let worst_ms = seen
+                .iter()
+                .filter(|(at, _)| *at >= recent)
+                .map(|(_, d)| *d)
+                .max()
+                .unwrap_or_else(|| seen.iter().map(|(_, d)| *d).max().unwrap_or(0));
+            let interval = self
+                .chunks
+                .values()
+                .next_back()
+                .map(|s| {
+                    u64::from(s.chunk.announcement.duration_ms)
+                        / u64::from(s.chunk.announcement.count)
+                })
+                .unwrap_or(0);
+            let delay = (worst_ms + interval + self.config.playout_margin_ms).clamp(500, 15_000);
+            // Start at the earliest keyframe still ahead of the playhead.
+            let start = self.chunks.values().find(|s| {
+                let a = &s.chunk.announcement;
+                a.index == 0 && a.keyframe && a.deadline_ms(delay) >= now
+            });
+            let Some(start) = start else {
+                return;
+            };
+            let at = start.chunk.announcement.deadline_ms(delay);
+            let cursor = start.chunk.sequence();
+            self.stats.started_at = Some(at);
+            self.stats.delay_ms = Some(delay);
+            self.events.push_back(Event::Started {
+                at_ms: at,
+                delay_ms: delay,
+            });
+            self.playout = Playout::Playing {
+                delay_ms: delay,
+                cursor,
+                skipping: false,
+                last_deadline: at,
+                recent: VecDeque::new(),
+            };
+        }
+        let Playout::Playing {
+            delay_ms,
+            cursor,
+            skipping,
+            last_deadline,
+            recent,
+        } = &mut self.playout
+        else {
+            return;
+        };
+        let newest_here = self.chunks.keys().next_back().copied().unwrap_or(0);
+        let mut missed_now = 0u64;
+        loop {
+            match self.chunks.get(cursor) {
+                Some(stored) => {
+                    let a = &stored.chunk.announcement;
+                    let deadline = a.deadline_ms(*delay_ms);
+                    if *skipping {
+                        if a.index == 0 && a.keyframe && deadline >= now {
+                            *skipping = false;
+                            continue;
+                        }
+                        missed_now += 1;
+                        *cursor += 1;
+                        continue;
+                    }
+                    if stored.arrived <= deadline {
+                        self.stats.played += 1;
+                        recent.push_back((now, false));
+                        *last_deadline = deadline;
+                        self.events.push_back(Event::Play(stored.chunk.clone()));
+                        *cursor += 1;
+                    } else {
+                        *skipping = true;
+                    }
+                }
+                None => {
+                    if *skipping {
+                        if *cursor < newest_here {
+                            missed_now += 1;
+                            *cursor += 1;
+                            continue;
+                        }
+                        break;
+                    }
+                    // Missing: overdue once a later chunk's time has come, or long after the
+                    // last one played (the whole stream stalled).
+                    let later_due =
+                        self.chunks.range(*cursor..).next().is_some_and(|(_, s)| {
+                            s.chunk.announcement.deadline_ms(*delay_ms) < now
+                        });
+                    if later_due || now > *last_deadline + 2_000 {
+                        *skipping = true;
+                        continue;
+                    }
+                    break;
+                }
+            }
+        }
+        if missed_now > 0 {
+            let from = *cursor - missed_now;
+            self.stats.missed += missed_now;
+            for _ in 0..missed_now {
+                recent.push_back((now, true));
+            }
+            self.events.push_back(Event::Skipped { from, to: *cursor });
+        }
+        while recent
+            .front()
+            .is_some_and(|(at, _)| now.saturating_sub(*at) > 10_000)
+        {
+            recent.pop_front();
+        }
+        if missed_now > 0 && recent.len() >= 20 {
+            let missed = recent.iter().filter(|r| r.1).count() as f64;
+            if missed / recent.len() as f64 > self.config.rebuffer_miss_share && *delay_ms < 8_000 {
+                // Repeated misses: play half a second further behind (one short stall) rather
+                // than keep skipping.
+                *delay_ms += 500;
+                self.stats.delay_ms = Some(*delay_ms);
+                self.stats.rebuffers += 1;
+                recent.clear();
+            }
+        }
+    }
+}
