@@ -224,7 +224,7 @@ impl Chunk {
     }
 }
 
-/// Where one segment sits in the stream, for [`Signer::chunks`].
+/// Where one segment sits in the stream, for [`ChannelSigner::chunks`].
 #[derive(Debug, Clone, Copy)]
 pub struct SegmentInfo {
     /// Segment number, from 0.
