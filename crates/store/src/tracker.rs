@@ -26,6 +26,8 @@ pub const LONELY_INTERVAL_S: u64 = 5;
 /// A peer that has not announced for this long (two intervals: one late or missed announce is
 /// forgiven) is left out of answers and then forgotten.
 pub const PEER_TTL_S: i64 = 2 * ANNOUNCE_INTERVAL_S as i64;
+// A vanished peer is handed out for at most a minute: checked when the crate compiles.
+const _: () = assert!(PEER_TTL_S <= 60);
 /// At most this many peers in one answer.
 const MAX_ANSWER: usize = 50;
 /// Most peers one swarm lists: plenty to download from, and a swarm's share of memory is
@@ -458,10 +460,6 @@ mod tests {
     #[test]
     fn a_killed_client_leaves_the_answers_within_a_minute_and_a_late_one_stays() {
         use std::sync::atomic::Ordering::SeqCst;
-        assert!(
-            PEER_TTL_S <= 60,
-            "a vanished peer is handed out for at most a minute"
-        );
         let now = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(1_000));
         let t = Tracker::new(at(&now));
         let ih = [5u8; 20];
