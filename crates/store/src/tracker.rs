@@ -13,12 +13,12 @@ use crate::Clock;
 ///
 /// It decides how long a peer that vanished without `event=stopped` (a killed or crashed
 /// client, a laptop shut) is still handed out: [`PEER_TTL_S`], two intervals, so here at most
-/// a minute after its last announce. Shorter would flood the tracker: at 30 s, 1,000 peers
-/// (one torrent each) make about 33 announces a second, each answered with at most
-/// [`MAX_ANSWER`] peers (about 350 bytes), some 12 KB/s. librqbit sleeps for `min interval`
-/// when the answer has one and `interval` otherwise; BEP 3 clients (aria2, Transmission,
-/// libtorrent) re-announce at `interval` and never sooner than `min interval` by hand: the two
-/// are equal so that every client announces at this one rate.
+/// a minute after its last announce. Each halving doubles the tracker's load: at 30 s, 1,000
+/// peers (one torrent each) make about 33 announces a second, each answered with at most 50
+/// peers (about 350 bytes), some 12 KB/s. librqbit (9.1) sleeps for `min interval` when the
+/// answer has one and for `interval` otherwise; other clients re-announce at `interval` and
+/// take `min interval` as the floor for a re-announce by hand: the two are equal so that every
+/// client announces at this one rate.
 pub const ANNOUNCE_INTERVAL_S: u64 = 30;
 /// The interval while a swarm has no other peer: a viewer who announced before the first
 /// seeder should hear of it within seconds, not half a minute later.
