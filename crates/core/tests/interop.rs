@@ -43,8 +43,9 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// aria2c with everything that could reach beyond loopback turned off.
-fn aria2c(dir: &Path, torrent: &Path, announce: &str, seed: bool) -> Command {
+/// aria2c with everything that could reach beyond loopback turned off. With `announce`, that
+/// tracker is added to the torrent's own; without, aria2c has only what the file names.
+fn aria2c(dir: &Path, torrent: &Path, announce: Option<&str>, seed: bool) -> Command {
     let mut c = Command::new(tool("aria2c"));
     c.arg(format!("--dir={}", dir.display()))
         .args([
@@ -60,8 +61,10 @@ fn aria2c(dir: &Path, torrent: &Path, announce: &str, seed: bool) -> Command {
             "--follow-torrent=false",
             "--bt-stop-timeout=120",
         ])
-        .arg(format!("--listen-port={}", free_port()))
-        .arg(format!("--bt-tracker={announce}"));
+        .arg(format!("--listen-port={}", free_port()));
+    if let Some(announce) = announce {
+        c.arg(format!("--bt-tracker={announce}"));
+    }
     if seed {
         // Check the existing file, then seed it until the test ends.
         c.args(["--check-integrity=true", "--seed-ratio=0.0"]);
@@ -183,7 +186,7 @@ async fn a_published_video_reaches_another_viewer_and_aria2c() {
     let torrent = dir.path().join("community.torrent");
     std::fs::write(&torrent, client.torrent(&listed.id).await.unwrap()).unwrap();
     let out = dir.path().join("aria2");
-    let status = aria2c(&out, &torrent, &format!("{}/announce", store.url()), false)
+    let status = aria2c(&out, &torrent, None, false)
         .stdout(Stdio::null())
         .status()
         .unwrap();
@@ -225,6 +228,8 @@ async fn a_published_video_reaches_another_viewer_and_aria2c() {
     store.shutdown().await;
 }
 
+/// aria2c is given only the store's torrent file, no tracker of its own: the file names the
+/// store's tracker, which hands out the store's seeder.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aria2c_downloads_a_free_title_from_the_store_byte_exact() {
     let dir = tempfile::tempdir().unwrap();
@@ -233,7 +238,7 @@ async fn aria2c_downloads_a_free_title_from_the_store_byte_exact() {
     let torrent = dir.path().join("open-skies.torrent");
     std::fs::write(&torrent, client.torrent("open-skies").await.unwrap()).unwrap();
     let out = dir.path().join("aria2");
-    let status = aria2c(&out, &torrent, &format!("{}/announce", store.url()), false)
+    let status = aria2c(&out, &torrent, None, false)
         .stdout(Stdio::null())
         .status()
         .unwrap();
@@ -242,6 +247,64 @@ async fn aria2c_downloads_a_free_title_from_the_store_byte_exact() {
         std::fs::read(marquee_store::bundled_demo_dir().join("media/open-skies.webm")).unwrap();
     let got = std::fs::read(out.join("open-skies.webm")).unwrap();
     assert!(got == original, "aria2c's copy is byte-identical");
+    store.shutdown().await;
+}
+
+/// What a new user does: takes a free title in Marquee, saves its `.torrent` ("Save .torrent"
+/// in the window) and opens that file in another client. The file names the store's tracker
+/// (`announce` and first in `announce-list`), so aria2c, given nothing else, finds the swarm
+/// (this viewer and the store's seeder) and completes the download byte-exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aria2c_completes_a_free_title_from_the_torrent_file_marquee_saves() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let core = open_core(dir.path(), &store).await;
+    core.title_acquire("open-skies", "free-torrent-file-1")
+        .await
+        .unwrap();
+    wait_seeding(&core, "open-skies").await;
+
+    let (_, name) = core.export_names("open-skies").await.unwrap();
+    let saved = dir.path().join(name);
+    let bytes = core.torrent_file("open-skies").await.unwrap();
+    std::fs::write(&saved, &bytes).unwrap();
+    let t = librqbit::torrent_from_bytes(&bytes).unwrap();
+    let own = format!("{}/announce", store.url());
+    assert_eq!(
+        t.announce.map(|a| a.0.to_vec()),
+        Some(own.clone().into_bytes())
+    );
+    let tiers: Vec<Vec<&[u8]>> = t
+        .announce_list
+        .iter()
+        .map(|tier| tier.iter().map(|u| u.0).collect())
+        .collect();
+    assert_eq!(tiers, vec![vec![own.as_bytes()]]);
+    let served = marquee_protocol::StoreClient::new(&store.url())
+        .unwrap()
+        .torrent("open-skies")
+        .await
+        .unwrap();
+    assert_eq!(
+        t.info_hash,
+        librqbit::torrent_from_bytes(&served).unwrap().info_hash,
+        "the saved file is the store's torrent"
+    );
+
+    let out = dir.path().join("aria2");
+    let status = aria2c(&out, &saved, None, false)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "aria2c finished from the saved file: {status}"
+    );
+    let original =
+        std::fs::read(marquee_store::bundled_demo_dir().join("media/open-skies.webm")).unwrap();
+    let got = std::fs::read(out.join("open-skies.webm")).unwrap();
+    assert!(got == original, "aria2c's copy is byte-identical");
+    core.shutdown().await;
     store.shutdown().await;
 }
 
@@ -282,7 +345,7 @@ async fn marquee_downloads_a_torrent_made_and_seeded_by_standard_tools() {
     hex::decode_to_slice(&info_hash, &mut raw).unwrap();
     store.track_also([raw]);
     let _seeder = Kill(
-        aria2c(&seed_dir, &torrent, &announce, true)
+        aria2c(&seed_dir, &torrent, Some(&announce), true)
             .stdout(Stdio::null())
             .spawn()
             .unwrap(),

@@ -8,8 +8,8 @@
 //! size), also on one thread. Prints the ratio and writes `target/bench/decrypt.json`.
 //!
 //! To explain the figure it also measures, on the same chunks: raw `aes-gcm` decrypting in place
-//! (no copy, no `Opener`), its two halves alone (AES-256-CTR and GHASH, which `aes-gcm` 0.10
-//! runs as two separate passes), AWS-LC's AES-256-GCM (already in the app through rustls)
+//! (no copy, no `Opener`), its two halves alone (AES-256-CTR and GHASH, which `aes-gcm` 0.11
+//! still runs as two separate passes), AWS-LC's AES-256-GCM (already in the app through rustls)
 //! opening the same container, and OpenSSL limited to AES-NI + PCLMULQDQ + AVX (no AVX2,
 //! AVX-512, VAES or VPCLMULQDQ). `MARQUEE_BENCH_MIB` changes the container size (for a quick
 //! run).
@@ -19,7 +19,7 @@ use std::io::Read;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use aes_gcm::aead::AeadInPlace;
+use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Aes256Gcm, KeyInit};
 use marquee_licence::container::{self, HEADER_LEN, TAG_LEN};
 use marquee_licence::{ContainerHeader, ContentKey, Opener};
@@ -133,11 +133,11 @@ fn main() {
             let sealed = &mut scratch[chunk_range(&header, index)];
             let (body, tag) = sealed.split_at_mut(sealed.len() - TAG_LEN);
             cipher
-                .decrypt_in_place_detached(
+                .decrypt_inout_detached(
                     &nonce(&header, index).into(),
                     &header_bytes,
-                    body,
-                    (&*tag).into(),
+                    body.into(),
+                    (&*tag).try_into().expect("a 16-byte tag"),
                 )
                 .expect("an authentic chunk");
             black_box(&body);
@@ -146,7 +146,7 @@ fn main() {
     });
     let raw_in_place = mib_per_s(len, raw);
 
-    // 3. The two passes of aes-gcm 0.10 on their own, over the same bytes, 64 KiB at a time.
+    // 3. The two passes of aes-gcm 0.11 on their own, over the same bytes, 64 KiB at a time.
     let chunk = header.chunk_size as usize;
     let ctr_only = {
         use aes_gcm::aes::cipher::{KeyIvInit, StreamCipher};
@@ -164,7 +164,7 @@ fn main() {
         mib_per_s(len, best)
     };
     let ghash_only = {
-        use ghash::universal_hash::{KeyInit as _, UniversalHash};
+        use ghash::universal_hash::UniversalHash;
         let best = best_of(|| {
             let t = Instant::now();
             for part in packed.chunks(chunk) {
@@ -208,7 +208,7 @@ fn main() {
         return;
     }
 
-    // 5. The reference, and OpenSSL held to the instructions aes-gcm 0.10 uses.
+    // 5. The reference, and OpenSSL held to the instructions aes-gcm uses.
     let openssl = openssl_speed(None);
     // OPENSSL_ia32cap's second word is CPUID leaf 7 (EBX low, ECX high): clear AVX2 (EBX 5),
     // AVX-512F (EBX 16), VAES (ECX 9) and VPCLMULQDQ (ECX 10).
@@ -226,7 +226,7 @@ fn main() {
         Err(why) => println!("decrypt: {ours:.0} MiB/s; openssl reference skipped: {why}"),
     }
     println!("  why (same chunks, one thread, best of {RUNS}):");
-    println!("    aes-gcm 0.10 in place, no copy, no Opener  {raw_in_place:>7.0} MiB/s");
+    println!("    aes-gcm 0.11 in place, no copy, no Opener  {raw_in_place:>7.0} MiB/s");
     println!("    of which AES-256-CTR pass alone            {ctr_only:>7.0} MiB/s");
     println!("    of which GHASH pass alone                  {ghash_only:>7.0} MiB/s");
     println!(

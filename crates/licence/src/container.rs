@@ -8,7 +8,7 @@
 use std::io::{ErrorKind, Read, Write};
 use std::ops::RangeInclusive;
 
-use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use hmac::{Hmac, Mac};
 use rand::rngs::OsRng;
@@ -284,7 +284,7 @@ fn field<const N: usize>(bytes: &[u8], offset: usize) -> [u8; N] {
 }
 
 /// The 12-byte AES-GCM nonce of chunk `index`: `nonce_prefix (7) || index as u32 BE (4) ||
-/// last flag (1)`. Identical to `aead::stream::StreamBE32` (a test checks this), written out so
+/// last flag (1)`. Identical to `aead_stream::StreamBE32` (a test checks this), written out so
 /// that the layout is visible and no per-call cipher clone is needed.
 fn chunk_nonce(
     nonce_prefix: &[u8; NONCE_PREFIX_LEN],
@@ -578,7 +578,7 @@ pub enum ContainerError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aes_gcm::aead::stream::{NewStream, StreamBE32, StreamPrimitive};
+    use aead_stream::{NewStream, StreamBE32, StreamPrimitive};
     use sha2::Digest;
 
     const CS: u32 = 4096; // small chunks keep the tests fast while covering many chunks
@@ -986,7 +986,8 @@ mod tests {
 
     #[test]
     fn nonce_layout_matches_stream_be32() {
-        // Our explicit nonce must be exactly aead's StreamBE32 construction.
+        // Our explicit nonce must be exactly the STREAM construction's StreamBE32 (in aead's
+        // `stream` module up to aes-gcm 0.10, in the `aead-stream` crate since 0.11).
         let key = ContentKey::from_bytes([3; 32]);
         let prefix = [1, 2, 3, 4, 5, 6, 7];
         let stream = StreamBE32::from_aead(key.cipher(), (&prefix).into());

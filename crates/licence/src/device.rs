@@ -245,7 +245,9 @@ impl DeviceKeys {
         let cipher = seal_cipher(machine_id);
         let mut secret = cipher
             .decrypt(
-                sealed[1..13].into(),
+                sealed[1..13]
+                    .try_into()
+                    .expect("the length was checked: 12 nonce bytes"),
                 Payload {
                     msg: &sealed[13..],
                     aad: &sealed[..1],

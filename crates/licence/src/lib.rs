@@ -59,7 +59,7 @@
 //!          = ciphertext (same length as the plaintext) ‖ tag (16)
 //! ```
 //!
-//! which is exactly the STREAM construction `aead::stream::StreamBE32` *(tested)*. Sealed chunk
+//! which is exactly the STREAM construction `StreamBE32` (`aead-stream`) *(tested)*. Sealed chunk
 //! *i* sits at offset `64 + i × (chunk_size + 16)`, so a byte range of the plaintext is read by
 //! fetching and opening only the chunks that cover it ([`ContainerHeader::chunks_covering`],
 //! [`Opener::open_chunk`]). The container length is

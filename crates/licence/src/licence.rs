@@ -200,7 +200,11 @@ fn wrap_cipher(
     let mut okm = [0u8; 44];
     hk.expand(&info, &mut okm)
         .expect("44 bytes is a valid HKDF-SHA256 output length");
-    let cipher = Aes256Gcm::new(okm[..32].into());
+    let cipher = Aes256Gcm::new(
+        okm[..32]
+            .try_into()
+            .expect("32 of the 44 bytes are the key"),
+    );
     let nonce: [u8; 12] = okm[32..].try_into().expect("12 bytes");
     okm.zeroize();
     (cipher, nonce)

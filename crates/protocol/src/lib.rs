@@ -5,6 +5,7 @@
 //! - [`sign`]: the signature contexts, with one way to sign and one way to verify;
 //! - [`swarm`]: the BitTorrent settings every Marquee peer shares (app, store seeder, seed node),
 //!   and how content is cut into pieces;
+//! - [`trackers`]: the trackers a `.torrent` names, written without touching its info hash;
 //! - [`clock`]: Unix seconds, and a clock that tests can move;
 //! - [`client`]: the typed client of the store's API, used by the app and by `marquee-store seed`;
 //! - [`private_fs`]: owner-only folders and files for the secrets both sides keep at rest.
@@ -19,5 +20,6 @@ pub mod clock;
 pub mod private_fs;
 pub mod sign;
 pub mod swarm;
+pub mod trackers;
 
 pub use client::{ClientError, StoreClient};

@@ -12,7 +12,8 @@
 //! database_url = "postgres://marquee:secret@localhost/marquee"   # default: SQLite in data_dir
 //! listen = "0.0.0.0:8640"
 //! peer_listen = "0.0.0.0:6881"
-//! public_url = "https://store.example.com"  # unused by the server; for your notes
+//! public_url = "https://store.example.com"  # where viewers reach it; its tracker is URL/announce
+//! trackers = ["udp://tracker.example.org:6969/announce"]  # listed after the store's own
 //! name = "Example Store"
 //! device_limit = 5
 //! session_ttl_s = 2592000
@@ -139,6 +140,21 @@ struct ServeArgs {
         value_name = "SECONDS"
     )]
     rescan_interval_s: Option<u64>,
+    /// The address viewers reach this store at, e.g. https://store.example.com, when it is not
+    /// http://LISTEN (behind a proxy, or listening on 0.0.0.0): torrents and peer lists name
+    /// its tracker as URL/announce [default: http:// and the --listen address].
+    #[arg(long, env = "MARQUEE_STORE_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
+    /// A further tracker for every torrent the store serves, listed after the store's own
+    /// (repeat the flag, or separate with commas): a store that outgrows its own tracker points
+    /// viewers at an established one.
+    #[arg(
+        long = "tracker",
+        env = "MARQUEE_STORE_TRACKERS",
+        value_name = "URL",
+        value_delimiter = ','
+    )]
+    trackers: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -246,6 +262,7 @@ struct FileConfig {
     session_ttl_s: Option<i64>,
     rescan_interval_s: Option<u64>,
     public_url: Option<String>,
+    trackers: Option<Vec<String>>,
 }
 
 fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -300,7 +317,23 @@ fn store_config(common: &Common, serve: Option<&ServeArgs>) -> anyhow::Result<St
     if c.session_ttl_s <= 0 {
         bail!("session_ttl_s must be positive");
     }
-    let _ = file.public_url;
+    c.public_url = serve.and_then(|s| s.public_url.clone()).or(file.public_url);
+    if let Some(url) = &c.public_url {
+        let ok = url.starts_with("http://") || url.starts_with("https://");
+        marquee_protocol::trackers::check_tracker_url(url)
+            .ok()
+            .filter(|()| ok)
+            .with_context(|| {
+                format!("public_url {url:?} must be an http:// or https:// address with a host")
+            })?;
+    }
+    c.trackers = match serve.map(|s| &s.trackers) {
+        Some(flags) if !flags.is_empty() => flags.clone(),
+        _ => file.trackers.unwrap_or_default(),
+    };
+    for url in &c.trackers {
+        marquee_protocol::trackers::check_tracker_url(url)?;
+    }
     // A secret: from the environment only, never a flag (flags show in process lists).
     c.operator_token = std::env::var("MARQUEE_STORE_OPERATOR_TOKEN")
         .ok()
@@ -630,6 +663,57 @@ mod tests {
         assert_eq!(c_env.http_addr.port(), 1111);
         assert_eq!(c.device_limit, 3);
         assert_eq!(c.rescan_interval, Some(Duration::from_secs(5)));
+
+        assert_eq!(c.public_url, None);
+        assert!(c.trackers.is_empty());
+
+        // Further trackers: the flags (repeated) win over the file's list; each is checked.
+        std::fs::write(
+            &file,
+            "public_url = \"https://store.example.com/\"\ntrackers = [\"udp://file.example:6969\"]\n",
+        )
+        .unwrap();
+        let from_file =
+            Cli::try_parse_from(["marquee-store", "--config", file.to_str().unwrap(), "serve"])
+                .unwrap();
+        let Command::Serve(file_args) = &from_file.command else {
+            panic!()
+        };
+        let c = store_config(&from_file.common, Some(file_args)).unwrap();
+        assert_eq!(c.public_url.as_deref(), Some("https://store.example.com/"));
+        assert_eq!(c.trackers, ["udp://file.example:6969"]);
+        let flagged = Cli::try_parse_from([
+            "marquee-store",
+            "--config",
+            file.to_str().unwrap(),
+            "serve",
+            "--tracker",
+            "udp://a.example:6969/announce",
+            "--tracker",
+            "https://b.example/announce",
+        ])
+        .unwrap();
+        let Command::Serve(flag_args) = &flagged.command else {
+            panic!()
+        };
+        let c = store_config(&flagged.common, Some(flag_args)).unwrap();
+        assert_eq!(
+            c.trackers,
+            [
+                "udp://a.example:6969/announce",
+                "https://b.example/announce"
+            ]
+        );
+        let bad = Cli::try_parse_from(["marquee-store", "serve", "--tracker", "ftp://x.example"])
+            .unwrap();
+        let Command::Serve(bad_args) = &bad.command else {
+            panic!()
+        };
+        let e = store_config(&bad.common, Some(bad_args)).unwrap_err();
+        assert_eq!(
+            format!("{e:#}"),
+            "\"ftp://x.example\" cannot be a tracker address: it must start with http://, https:// or udp://"
+        );
 
         std::fs::write(&file, "listen = \"127.0.0.1:1111\"\nunknown = 1\n").unwrap();
         let e = store_config(&cli.common, Some(args)).unwrap_err();

@@ -52,6 +52,7 @@ use anyhow::Context;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use librqbit::Session;
 use marquee_protocol::sign::SignatureContext;
+use marquee_protocol::trackers::TrackersError;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -109,6 +110,14 @@ pub struct StoreConfig {
     /// that resolves to 127.0.0.1 (DNS rebinding). Off for a store on a network, whose name is
     /// whatever its operator gives it.
     pub loopback_hosts_only: bool,
+    /// The address viewers reach the store at (`https://store.example.com`) when it is not
+    /// `http://` + `http_addr` (behind a proxy, or listening on 0.0.0.0). The store's tracker,
+    /// as written into its torrents and peer lists, is this address + `/announce`.
+    pub public_url: Option<String>,
+    /// Further trackers every torrent the store serves lists after the store's own (a second
+    /// `announce-list` tier), so a store that outgrows its own tracker can point viewers at an
+    /// established one. The store's own tracker stays first.
+    pub trackers: Vec<String>,
 }
 
 /// The clock the store reads (a test moves it on instead of waiting): the wire crate's.
@@ -131,6 +140,8 @@ impl StoreConfig {
             clock: Clock::system(),
             limits: Limits::default(),
             loopback_hosts_only: true,
+            public_url: None,
+            trackers: Vec::new(),
         }
     }
 
@@ -203,7 +214,10 @@ pub(crate) struct State {
     pub(crate) catalog: RwLock<Arc<catalog::Snapshot>>,
     /// Folders `/media/{file}` serves posters and backdrops from, first match wins.
     pub(crate) media_dirs: Vec<PathBuf>,
+    /// Where viewers reach the store (its public URL, or the address it listens on).
     pub(crate) base_url: String,
+    /// The operator's further trackers, listed after the store's own in served torrents.
+    pub(crate) trackers: Vec<String>,
     pub(crate) device_limit: u32,
     pub(crate) operator_token: Option<String>,
     pub(crate) media_dir: PathBuf,
@@ -260,7 +274,10 @@ impl Store {
             .await
             .with_context(|| format!("binding the store to {}", config.http_addr))?;
         let http_addr = listener.local_addr()?;
-        let base_url = format!("http://{http_addr}");
+        let base_url = match &config.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{http_addr}"),
+        };
 
         let mut media_dirs = vec![config.data_dir.join("media")];
         media_dirs.extend(config.demo_dir.as_ref().map(|d| d.join("media")));
@@ -275,6 +292,7 @@ impl Store {
             catalog: RwLock::new(Arc::new(catalog::Snapshot::empty(config.clock.now()))),
             media_dirs,
             base_url: base_url.clone(),
+            trackers: config.trackers.clone(),
             device_limit: config.device_limit,
             operator_token: config.operator_token.clone(),
             media_dir: config.data_dir.join("media"),
@@ -476,6 +494,16 @@ impl State {
 
     pub(crate) fn announce_url(&self) -> String {
         format!("{}/announce", self.base_url)
+    }
+
+    /// `torrent` as the store serves it: `announce` = its own tracker, `announce-list` =
+    /// `[[its own tracker], [the operator's further trackers]]`. The torrents in the database
+    /// carry no trackers (packaging does not know where the store will be reached), so they are
+    /// written in here, on the way out; the `info` dictionary, and so the info hash, is copied
+    /// byte for byte.
+    pub(crate) fn served_torrent(&self, torrent: &[u8]) -> Result<Vec<u8>, TrackersError> {
+        let tiers = marquee_protocol::trackers::store_tiers(&self.announce_url(), &self.trackers);
+        marquee_protocol::trackers::with_trackers(torrent, &tiers)
     }
 
     /// The lock that serialises one account's orders.

@@ -618,6 +618,61 @@ async fn bad_input_gets_stable_codes_and_writes_nothing() {
     store.shutdown().await;
 }
 
+// ---- torrents: what a standard client is handed ----
+
+/// Every torrent the store serves names its tracker: `announce` = the store's own, and
+/// `announce-list` = [[the store's own], [the operator's further trackers]], so a client given
+/// only the file (not a magnet link) finds the swarm. The info hash stays the one the signed
+/// catalog names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_torrents_carry_the_store_tracker_first_then_the_operators() {
+    const FURTHER: [&str; 2] = [
+        "udp://tracker.example.org:6969/announce",
+        "https://tracker.example.net/announce",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let store = start(dir.path(), |c| {
+        c.trackers = FURTHER.iter().map(|t| t.to_string()).collect();
+    })
+    .await;
+    let client = marquee_protocol::StoreClient::new(&store.url()).unwrap();
+    let feed: CatalogFeed = serde_json::from_str(&client.catalog().await.unwrap().feed).unwrap();
+    let own = format!("{}/announce", store.url());
+    let mut checked = 0;
+    for title in feed.titles.iter().filter(|t| t.for_sale) {
+        let bytes = client.torrent(&title.id).await.unwrap();
+        let t = librqbit::torrent_from_bytes(&bytes)
+            .unwrap_or_else(|e| panic!("{}: the served torrent parses: {e}", title.id));
+        assert_eq!(
+            t.info_hash.as_string(),
+            title.info_hash,
+            "{}: the info hash is the catalog's",
+            title.id
+        );
+        let text = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+        assert_eq!(
+            t.announce.map(|a| text(a.0)),
+            Some(own.clone()),
+            "{}",
+            title.id
+        );
+        let tiers: Vec<Vec<String>> = t
+            .announce_list
+            .iter()
+            .map(|tier| tier.iter().map(|u| text(u.0)).collect())
+            .collect();
+        assert_eq!(
+            tiers,
+            vec![vec![own.clone()], FURTHER.map(String::from).to_vec()],
+            "{}",
+            title.id
+        );
+        checked += 1;
+    }
+    assert!(checked >= 8, "paid and free titles alike: {checked}");
+    store.shutdown().await;
+}
+
 // ---- the catalog feed: paging, ETag, incremental ----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

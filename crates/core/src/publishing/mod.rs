@@ -363,9 +363,28 @@ impl Publishing {
         Ok((format!("{base}.{ext}"), format!("{base}.torrent")))
     }
 
-    /// The `.torrent` file of a free title.
+    /// The `.torrent` file of a free title, as it is saved for other clients: a title of the
+    /// store (studio or community) names the store's tracker as `announce` and first in
+    /// `announce-list`, then the further trackers the store's torrent listed. Torrents kept
+    /// from before stores wrote trackers have none, and a client given such a file finds no
+    /// peer. A stranger's torrent (imported) is saved as it came: the store's tracker answers
+    /// only for the store's titles. The info hash does not change either way.
     pub(crate) async fn torrent_file(&self, title_id: &str) -> Result<Vec<u8>> {
-        Ok(self.free_row(title_id).await?.torrent)
+        let row = self.free_row(title_id).await?;
+        if row.origin == TitleOrigin::External {
+            return Ok(row.torrent);
+        }
+        let further: Vec<String> = marquee_protocol::trackers::tiers_of(&row.torrent)
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .collect();
+        let tiers = marquee_protocol::trackers::store_tiers(&self.announce_url(), &further);
+        marquee_protocol::trackers::with_trackers(&row.torrent, &tiers).map_err(|e| {
+            Error::Internal(anyhow::anyhow!(
+                "the library's torrent of {title_id} cannot be saved: {e}"
+            ))
+        })
     }
 
     /// Copies a free title's downloaded file (its largest, for a torrent of a folder) to
