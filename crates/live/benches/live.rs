@@ -72,7 +72,7 @@ fn main() {
         println!(
             "live, {viewers} viewers ({stream_s} s simulated in {:.1} s): lag p50 {:.2} s p95 {:.2} s \
              (BitTorrent Live: {BITTORRENT_LIVE_LAG_S} s), start-up p50 {:.2} s p95 {:.2} s, \
-             continuity {:.4}, hops p95 {}, broadcaster upload {:.2}x the bitrate \
+             continuity {:.4} (steady {:.4}), hops p95 {}, broadcaster upload {:.2}x the bitrate \
              (without relaying it needs {viewers}x; on its own 4x line it plays {:.3} of chunks on time), \
              viewer upload p50 {:.2}x p95 {:.2}x",
             took.as_secs_f64(),
@@ -81,6 +81,7 @@ fn main() {
             r.startup_p50_s,
             r.startup_p95_s,
             r.continuity,
+            r.continuity_steady,
             r.hops_p95,
             r.broadcaster_upload_x,
             direct.continuity,

@@ -310,8 +310,15 @@ pub struct RelayStats {
     pub delay_ms: Option<u64>,
     /// Chunks played on time.
     pub played: u64,
+    /// Sum over played chunks of the delay behind capture they played at, ms: divided by
+    /// `played`, the viewer's mean glass-to-glass lag.
+    pub lag_ms_sum: u64,
     /// Chunks that missed their time (skipped).
     pub missed: u64,
+    /// Of those, missed more than ten seconds after the first frame.
+    pub missed_later: u64,
+    /// Chunks played on time more than ten seconds after the first frame.
+    pub played_later: u64,
     /// Distinct chunks received.
     pub received: u64,
     /// Chunks received again.
@@ -1452,6 +1459,10 @@ impl<P: PeerKey> Relay<P> {
                     }
                     if stored.arrived <= deadline {
                         self.stats.played += 1;
+                        self.stats.lag_ms_sum += *delay_ms;
+                        if self.stats.started_at.is_some_and(|s| now > s + 10_000) {
+                            self.stats.played_later += 1;
+                        }
                         recent.push_back((now, false));
                         *last_deadline = deadline;
                         self.events.push_back(Event::Play(stored.chunk.clone()));
@@ -1486,6 +1497,9 @@ impl<P: PeerKey> Relay<P> {
         if missed_now > 0 {
             let from = *cursor - missed_now;
             self.stats.missed += missed_now;
+            if self.stats.started_at.is_some_and(|s| now > s + 10_000) {
+                self.stats.missed_later += missed_now;
+            }
             for _ in 0..missed_now {
                 recent.push_back((now, true));
             }

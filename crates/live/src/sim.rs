@@ -93,7 +93,8 @@ pub struct SimReport {
     pub viewers: usize,
     /// Viewers that took part (the audience plus those who joined through churn).
     pub viewers_seen: usize,
-    /// Glass-to-glass lag (play time minus capture time) over viewers, median, seconds.
+    /// Glass-to-glass lag (play time minus capture time; each viewer's mean over the chunks it
+    /// played) over viewers, median, seconds.
     pub lag_p50_s: f64,
     /// The same, 95th percentile.
     pub lag_p95_s: f64,
@@ -103,6 +104,9 @@ pub struct SimReport {
     pub startup_p95_s: f64,
     /// Share of chunks that played on time.
     pub continuity: f64,
+    /// Share of chunks on time, counting only from ten seconds after each viewer's first
+    /// frame (the steady state, without start-up).
+    pub continuity_steady: f64,
     /// Hops from the broadcaster, 95th percentile over received chunks.
     pub hops_p95: u32,
     /// Broadcaster upload as a multiple of the bitrate.
@@ -510,8 +514,11 @@ impl Sim {
             (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
         let mut hops = [0u64; 32];
         let mut never_started = 0;
+        let (mut played_later, mut missed_later) = (0u64, 0u64);
         for f in &self.finished {
             played += f.stats.played;
+            played_later += f.stats.played_later;
+            missed_later += f.stats.missed_later;
             missed += f.stats.missed;
             received += f.stats.received;
             duplicates += f.stats.duplicates;
@@ -523,7 +530,12 @@ impl Sim {
             match (f.stats.started_at, f.stats.delay_ms) {
                 (Some(at), Some(delay)) => {
                     startups.push(at.saturating_sub(f.stats.joined_at) as f64 / 1000.0);
-                    lags.push(delay as f64 / 1000.0);
+                    let lag = f
+                        .stats
+                        .lag_ms_sum
+                        .checked_div(f.stats.played)
+                        .unwrap_or(delay);
+                    lags.push(lag as f64 / 1000.0);
                 }
                 // Left (or the run ended) before the first frame was due: not a failure to
                 // start if it was here only a few seconds.
@@ -556,6 +568,7 @@ impl Sim {
             } else {
                 played as f64 / (played + missed) as f64
             },
+            continuity_steady: played_later as f64 / (played_later + missed_later).max(1) as f64,
             hops_p95,
             broadcaster_upload_x: broadcaster_bytes as f64
                 / (bitrate_bytes * self.config.stream_s as f64),
