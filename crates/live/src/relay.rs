@@ -1148,10 +1148,6 @@ impl<P: PeerKey> Relay<P> {
                     slots,
                 },
             );
-        } else if stripe == self.home {
-            // Nobody known is much nearer the root here: ask the directory, which knows who
-            // has room near the top of this stripe's tree.
-            self.need_peers(now, Some(stripe));
         }
     }
 
