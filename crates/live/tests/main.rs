@@ -4,3 +4,6 @@
 mod relay;
 // The simulator at 100 viewers: the figures stay within bounds, and a seed replays exactly.
 mod simulation;
+// Real processes over iroh on loopback: a broadcaster and a swarm of `marquee-live watch`
+// viewers play, and keep playing when some of them are killed.
+mod processes;
