@@ -10,7 +10,9 @@
 //! disabled, no address lookup service, no port mapping (the `portmapper` feature is off). It
 //! binds only the address it is given (the tests use `127.0.0.1:0`) and dials peers only at
 //! addresses it was told. Nothing here needs the internet; hole punching and relays come when
-//! the store's directory does.
+//! the store's directory does. (iroh still watches the machine's interfaces: netlink queries,
+//! and a UDP `connect` to 10.254.254.254:1 to learn the default route's local address, which
+//! sends no datagram. Traced with strace: every datagram goes to 127.0.0.1.)
 //!
 //! # Connections and framing
 //! One QUIC connection per pair of neighbours, ALPN [`ALPN`]. Each side opens one long-lived
