@@ -7,3 +7,6 @@ mod simulation;
 // Real processes over iroh on loopback: a broadcaster and a swarm of `marquee-live watch`
 // viewers play, and keep playing when some of them are killed.
 mod processes;
+// The network layer in one process: a hostile peer's forged chunks never play, and garbage on
+// the wire closes its connection.
+mod net;
