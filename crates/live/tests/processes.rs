@@ -121,6 +121,7 @@ fn percentile(mut values: Vec<u64>, p: usize) -> u64 {
 
 #[test]
 fn a_swarm_of_viewer_processes_plays_and_survives_killed_relays() {
+    let _turn = crate::heavy();
     let started = Instant::now();
     let report = ["--json".to_string(), "--report-ms".into(), "250".into()];
     let mut args = vec!["broadcast".to_string(), MEDIA.into()];
