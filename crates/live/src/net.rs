@@ -409,8 +409,8 @@ enum Command {
     Shutdown(oneshot::Sender<()>),
 }
 
-/// A running broadcaster or viewer. Dropping it stops the node abruptly; [`Node::shutdown`]
-/// says goodbye first.
+/// A running broadcaster or viewer. Dropping it makes the node say goodbye and close in the
+/// background; [`Node::shutdown`] does the same and waits until it is done.
 pub struct Node {
     id: NodeId,
     addr: SocketAddr,
