@@ -4,9 +4,12 @@
 //! one second at keyframe boundaries ([`segment`]), splits each segment into chunks and signs a
 //! small announcement per chunk ([`chunk`]). Viewers relay to each other ([`relay`]): the
 //! protocol core here does no I/O, so the same code runs under the deterministic simulator
-//! ([`sim`]) and, later, over real sockets.
+//! ([`sim`]) and over real QUIC connections ([`net`], with the messages encoded by [`wire`]).
+//! The `marquee-live` binary is a thin command line over [`net`].
 
 pub mod chunk;
+pub mod net;
 pub mod relay;
 pub mod segment;
 pub mod sim;
+pub mod wire;

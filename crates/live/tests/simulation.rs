@@ -7,6 +7,7 @@ use marquee_live::sim::{simulate, SimConfig};
 /// the relay keeps working at all and stays within what a home line can give.
 #[test]
 fn a_hundred_viewers_relay_a_minute_of_live_video() {
+    let _turn = crate::heavy();
     let mut config = SimConfig::new(100, 7);
     config.stream_s = 60;
     let report = simulate(&config);
@@ -43,6 +44,7 @@ fn a_hundred_viewers_relay_a_minute_of_live_video() {
 
 #[test]
 fn a_seed_gives_the_same_run_and_another_seed_another() {
+    let _turn = crate::heavy();
     let mut config = SimConfig::new(20, 3);
     config.stream_s = 20;
     let a = format!("{:?}", simulate(&config));
@@ -54,6 +56,7 @@ fn a_seed_gives_the_same_run_and_another_seed_another() {
 
 #[test]
 fn without_relaying_a_home_line_cannot_serve_a_hundred_viewers() {
+    let _turn = crate::heavy();
     // The reference: the broadcaster's 4x line sending every chunk to every viewer itself.
     let mut config = SimConfig::new(100, 7);
     config.stream_s = 30;
