@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use marquee_core::api::{DownloadItem, DownloadLimits, DownloadState, ErrorKind, TitleOrigin};
+use marquee_core::api::{
+    DownloadItem, DownloadLimits, DownloadState, ErrorKind, LicenceStatus, TitleOrigin,
+};
 use marquee_core::Core;
 
 use crate::{config, start_store, wait_for};
@@ -296,5 +298,105 @@ async fn the_person_limits_pauses_resumes_and_removes_downloads() {
 
     core.shutdown().await;
     session.stop().await;
+    store.shutdown().await;
+}
+
+/// A rented film: removing it while the playback server is sending it is refused and changes
+/// nothing; once the player lets go it is removed with its files, its licence stays, and
+/// watching it again downloads it again and plays the same bytes without a second charge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_playing_rental_is_not_removed_and_its_licence_outlives_removal() {
+    const FILM: &str = "neon-harbor";
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let original = std::fs::read(crate::demo_dir().join("media/neon-harbor.webm")).unwrap();
+    let profile = dir.path().join("profile");
+    let core = Core::open(config(&profile, &store, MACHINE)).await.unwrap();
+    // Slow, so that a response of the whole film is still being sent when the removal comes
+    // (at full speed the kernel's socket buffers would swallow all 2.6 MB at once).
+    let slow = DownloadLimits {
+        download_kib_s: Some(64),
+        upload_kib_s: None,
+    };
+    core.downloads_limits_set(slow).await.unwrap();
+    let rented = core.title_acquire(FILM, "order-1").await.unwrap();
+    assert_eq!(rented.charged_cents, 400);
+    let source = core.playback_open(FILM).await.unwrap();
+    let downloads = profile.join("downloads");
+    let folders = || -> Vec<_> {
+        std::fs::read_dir(&downloads)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    };
+    assert_eq!(folders().len(), 1, "one title, one folder");
+
+    // A response whose body is still being sent: the player is playing it.
+    let playing = reqwest::Client::new()
+        .get(&source.url)
+        .header("Range", "bytes=0-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(playing.status(), 206);
+    // Its first clear bytes started the rental's window.
+    let licence = wait_for("the rental window to start", PATIENCE, || async {
+        let lib = core.library_list().await.unwrap();
+        let e = lib.into_iter().find(|e| e.title.id == FILM).unwrap();
+        if e.licence.status == LicenceStatus::Running {
+            Ok(e.licence)
+        } else {
+            Err(e.licence)
+        }
+    })
+    .await;
+    let e = core.download_remove(FILM, true).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DownloadRefused, "{e}");
+    assert!(e.to_string().contains("Close the player"), "{e}");
+    assert_eq!(folders().len(), 1, "nothing was removed");
+    assert_eq!(
+        item(&core, FILM).await.unwrap().progress.state,
+        DownloadState::Downloading
+    );
+
+    // The player lets go: now it is removed, half downloaded, with its files.
+    drop(playing);
+    wait_for("the removal once nothing plays", PATIENCE, || async {
+        core.download_remove(FILM, true).await
+    })
+    .await;
+    assert!(folders().is_empty(), "its folder is gone: {:?}", folders());
+    assert!(item(&core, FILM).await.is_none());
+    let entry = core
+        .library_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.title.id == FILM)
+        .expect("still in the library");
+    assert_eq!(entry.download.state, DownloadState::Removed);
+    assert_eq!(entry.licence, licence, "the licence is untouched");
+
+    // Watching again downloads it again (at full speed now): the same bytes, no second charge.
+    core.downloads_limits_set(DownloadLimits::default())
+        .await
+        .unwrap();
+    let source = core.playback_open(FILM).await.unwrap();
+    let body = reqwest::Client::new()
+        .get(&source.url)
+        .header("Range", format!("bytes=0-{}", MIB - 1))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        body[..] == original[..MIB as usize],
+        "the first MiB plays as before"
+    );
+    wait_state(&core, FILM, DownloadState::Seeding).await;
+    assert_eq!(core.wallet_get().await.unwrap().balance_cents, 1600);
+    core.shutdown().await;
     store.shutdown().await;
 }
