@@ -122,10 +122,14 @@ impl Torrents {
         self.handles.write().expect("handles").remove(title_id)
     }
 
-    /// Pauses a torrent; pausing a paused one does nothing.
+    /// Pauses a torrent; one that is not running (paused, or stopped by an error) is left as
+    /// it is.
     pub(crate) async fn pause(&self, handle: &Arc<ManagedTorrent>) -> Result<()> {
-        if handle.is_paused() {
-            return Ok(());
+        match handle.stats().state {
+            TorrentStatsState::Live | TorrentStatsState::Initializing { paused: false } => {}
+            TorrentStatsState::Initializing { paused: true }
+            | TorrentStatsState::Paused
+            | TorrentStatsState::Error => return Ok(()),
         }
         self.session
             .pause(handle)
@@ -133,10 +137,17 @@ impl Torrents {
             .map_err(|e| Error::Download(format!("it could not be paused ({e:#})")))
     }
 
-    /// Resumes a paused torrent; resuming a running one does nothing.
+    /// Resumes a torrent: a paused one starts, one stopped by an error has its files checked
+    /// again and starts; a running one is left as it is.
     pub(crate) async fn resume(&self, handle: &Arc<ManagedTorrent>) -> Result<()> {
-        if !handle.is_paused() {
-            return Ok(());
+        match handle.stats().state {
+            TorrentStatsState::Live | TorrentStatsState::Initializing { paused: false } => {
+                return Ok(())
+            }
+            // Added paused and still checking its files: starting clears the pause request.
+            TorrentStatsState::Initializing { paused: true }
+            | TorrentStatsState::Paused
+            | TorrentStatsState::Error => {}
         }
         self.session
             .unpause(handle)
@@ -363,7 +374,8 @@ pub fn progress(title_id: &str, handle: &ManagedTorrent) -> DownloadProgress {
         DownloadState::Seeding
     } else {
         match stats.state {
-            TorrentStatsState::Initializing { .. } => DownloadState::Queued,
+            TorrentStatsState::Initializing { paused: true } => DownloadState::Paused,
+            TorrentStatsState::Initializing { paused: false } => DownloadState::Queued,
             TorrentStatsState::Live => DownloadState::Downloading,
             TorrentStatsState::Paused => DownloadState::Paused,
             TorrentStatsState::Error => DownloadState::Error,

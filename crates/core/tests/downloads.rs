@@ -292,9 +292,19 @@ async fn the_person_limits_pauses_resumes_and_removes_downloads() {
     wait_state(&core, b, DownloadState::Seeding).await;
     assert!(std::fs::read(folder_of(hash_b).join("b.webm")).unwrap() == titles[1].2);
 
-    // Pausing a complete title stops seeding: it reads as done.
+    // Pausing a complete title stops seeding: it reads as done. Twice is the same as once,
+    // either way, and pause and resume go on working in one run.
     core.download_pause(a).await.unwrap();
     wait_state(&core, a, DownloadState::Done).await;
+    core.download_pause(a).await.unwrap();
+    core.download_resume(a).await.unwrap();
+    wait_state(&core, a, DownloadState::Seeding).await;
+    core.download_resume(a).await.unwrap();
+    core.download_pause(a).await.unwrap();
+    wait_state(&core, a, DownloadState::Done).await;
+    // An unknown title is said to be so.
+    let e = core.download_pause("no-such-title").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotInLibrary, "{e}");
 
     core.shutdown().await;
     session.stop().await;
