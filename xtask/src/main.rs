@@ -320,6 +320,7 @@ fn fuzz_smoke(root: &Path) -> Result<()> {
 const FUZZ_CRATES: &[(&str, &str)] = &[
     ("crates/licence/fuzz", "make-corpus"),
     ("crates/core/fuzz", "make-corpus-core"),
+    ("crates/live/fuzz", "make-corpus-live"),
 ];
 
 /// Every fuzz target: (its crate's folder, its name).
@@ -329,10 +330,12 @@ const FUZZ_TARGETS: &[(&str, &str)] = &[
     ("crates/core/fuzz", "video_probe"),
     ("crates/core/fuzz", "playback_range"),
     ("crates/core/fuzz", "torrent_import"),
+    ("crates/live/fuzz", "live_segment"),
+    ("crates/live/fuzz", "live_announcement"),
 ];
 
 /// `cargo xtask fuzz [--seconds N] [target..]`: runs the cargo-fuzz targets of
-/// `crates/licence/fuzz` and `crates/core/fuzz` (all of them by default) for N seconds each
+/// `crates/licence/fuzz`, `crates/core/fuzz` and `crates/live/fuzz` (all of them by default) for N seconds each
 /// (default 300), after installing cargo-fuzz if it is missing and writing the seed corpora.
 /// The stable toolchain runs cargo-fuzz's nightly flags (`-Zsanitizer=address`) with
 /// `RUSTC_BOOTSTRAP=1`. The builds, corpora and logs live in `target/fuzz`; crashing inputs in

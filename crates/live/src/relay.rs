@@ -272,8 +272,13 @@ pub enum Event<P> {
         /// The message.
         message: Message<P>,
     },
-    /// Too few neighbours: ask the channel directory for a few more peers.
-    NeedPeers,
+    /// Too few neighbours, or none with room in a stripe: ask the channel directory for a few
+    /// more peers.
+    NeedPeers {
+        /// The stripe no neighbour has room in, if that is why: the directory should hand out
+        /// peers near the root of that stripe's tree.
+        stripe: Option<u8>,
+    },
     /// Playback starts: the first chunk plays at `at_ms`, `delay_ms` behind capture.
     Started {
         /// When the first frame shows.
@@ -538,6 +543,14 @@ impl<P: PeerKey> Relay<P> {
             open_home,
             slots: self.config.slots.min(255) as u8,
         }
+    }
+
+    /// Children in each stripe, and the child slots in all: how the relay's upload is used.
+    pub fn children(&self) -> (Vec<usize>, u16) {
+        (
+            self.stripes.iter().map(|s| s.children.len()).collect(),
+            self.config.slots,
+        )
     }
 
     /// Peers this relay currently talks to.
@@ -1067,7 +1080,7 @@ impl<P: PeerKey> Relay<P> {
                     },
                 );
             }
-            None => self.need_peers(now),
+            None => self.need_peers(now, Some(stripe)),
         }
     }
 
@@ -1138,13 +1151,13 @@ impl<P: PeerKey> Relay<P> {
         }
     }
 
-    fn need_peers(&mut self, now: u64) {
+    fn need_peers(&mut self, now: u64, stripe: Option<u8>) {
         if self
             .last_need_peers
             .is_none_or(|at| now.saturating_sub(at) >= 1_000)
         {
             self.last_need_peers = Some(now);
-            self.events.push_back(Event::NeedPeers);
+            self.events.push_back(Event::NeedPeers { stripe });
         }
     }
 
@@ -1172,7 +1185,7 @@ impl<P: PeerKey> Relay<P> {
             self.repair(now);
         }
         if self.neighbours.len() < self.config.neighbours_min {
-            self.need_peers(now);
+            self.need_peers(now, None);
         }
         if now >= self.next_have {
             self.next_have = now + self.config.have_interval_ms;
@@ -1385,7 +1398,14 @@ impl<P: PeerKey> Relay<P> {
             seen,
         } = &self.playout
         {
-            if now.saturating_sub(*first) < self.config.start_observe_ms {
+            let waited = now.saturating_sub(*first);
+            // Start once every stripe has a parent (a stripe without one arrives by pulling,
+            // later than the rest, and would miss its time), or after waiting three times as
+            // long without.
+            let connected = self.stripes.iter().all(|st| st.parent.is_some());
+            if waited < self.config.start_observe_ms
+                || !connected && waited < 3 * self.config.start_observe_ms
+            {
                 return;
             }
             // The delay of what arrived lately: the first arrivals came while the trees were

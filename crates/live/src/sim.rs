@@ -125,6 +125,11 @@ pub struct SimReport {
     pub never_started: usize,
     /// Messages delivered.
     pub messages: u64,
+    /// At the end of the run: viewers by depth, over all stripes (index 16: not connected).
+    pub depth_histogram: Vec<u64>,
+    /// At the end of the run: the share of viewers' slots filled by children in their home
+    /// stripe.
+    pub home_slot_use: f64,
     /// The longest any upload line was booked ahead, seconds (a queue is lag).
     pub upload_backlog_max_s: f64,
 }
@@ -139,7 +144,7 @@ enum Ev {
     },
     Tick(u32),
     Publish(usize),
-    Peers(u32),
+    Peers(u32, Option<u8>),
     Arrive,
     Depart,
 }
@@ -170,10 +175,11 @@ struct Sim {
     next_id: u32,
     chunks: Vec<Chunk>,
     finished: Vec<Finished>,
-    directory: Vec<(u32, bool, u8)>,
+    directory: Vec<(u32, crate::relay::Have)>,
     directory_at_us: u64,
     messages: u64,
     max_backlog_us: (u64, u32),
+    shape: (Vec<u64>, f64),
 }
 
 const BROADCASTER: u32 = 0;
@@ -270,32 +276,37 @@ impl Sim {
         self.directory = self
             .nodes
             .iter()
-            .map(|(id, n)| {
-                let have = n.relay.have();
-                let shallowest = have
-                    .depth
-                    .iter()
-                    .take(usize::from(self.config.stripes))
-                    .copied()
-                    .min()
-                    .unwrap_or(NO_DEPTH);
-                (
-                    *id,
-                    shallowest != NO_DEPTH && (have.open | have.open_home) != 0,
-                    shallowest,
-                )
-            })
+            .map(|(id, n)| (*id, n.relay.have()))
             .collect();
     }
 
-    fn peers_for(&mut self, asker: u32) -> Vec<u32> {
+    /// What the store's channel directory hands out: peers with room near the root, of the
+    /// stripe the asker cannot find a parent in when it says which, and a few at random.
+    fn peers_for(&mut self, asker: u32, stripe: Option<u8>) -> Vec<u32> {
         self.refresh_directory();
-        // Peers with room, the shallowest first: what the store's channel directory hands out.
+        let stripes = usize::from(self.config.stripes);
+        let asker_home = (asker % u32::from(self.config.stripes)) as u8;
         let mut open: Vec<(u8, u32)> = self
             .directory
             .iter()
-            .filter(|d| d.1 && d.0 != asker)
-            .map(|d| (d.2, d.0))
+            .filter(|(id, _)| *id != asker)
+            .filter_map(|(id, h)| match stripe {
+                Some(s) => {
+                    let mask = if s == asker_home { h.open_home } else { h.open };
+                    let depth = h.depth[usize::from(s)];
+                    (mask >> s & 1 == 1 && depth != NO_DEPTH).then_some((depth, *id))
+                }
+                None => {
+                    let depth = h
+                        .depth
+                        .iter()
+                        .take(stripes)
+                        .copied()
+                        .min()
+                        .unwrap_or(NO_DEPTH);
+                    (depth != NO_DEPTH && (h.open | h.open_home) != 0).then_some((depth, *id))
+                }
+            })
             .collect();
         open.sort();
         let shallow: Vec<u32> = open.iter().take(16).map(|o| o.1).collect();
@@ -303,35 +314,19 @@ impl Sim {
         let all: Vec<u32> = self
             .directory
             .iter()
-            .filter(|d| d.0 != asker)
-            .map(|d| d.0)
+            .map(|(id, _)| *id)
+            .filter(|id| *id != asker)
             .collect();
         let mut out = Vec::new();
-        for _ in 0..4 {
-            if shallow.is_empty() {
-                break;
-            }
-            let p = shallow[self.rng.gen_range(0..shallow.len())];
-            if !out.contains(&p) {
-                out.push(p);
-            }
-        }
-        for _ in 0..3 {
-            if open.is_empty() {
-                break;
-            }
-            let p = open[self.rng.gen_range(0..open.len())];
-            if !out.contains(&p) {
-                out.push(p);
-            }
-        }
-        for _ in 0..3 {
-            if all.is_empty() {
-                break;
-            }
-            let p = all[self.rng.gen_range(0..all.len())];
-            if !out.contains(&p) {
-                out.push(p);
+        for (pool, draws) in [(&shallow, 4), (&open, 3), (&all, 3)] {
+            for _ in 0..draws {
+                if pool.is_empty() {
+                    break;
+                }
+                let p = pool[self.rng.gen_range(0..pool.len())];
+                if !out.contains(&p) {
+                    out.push(p);
+                }
             }
         }
         out
@@ -345,10 +340,10 @@ impl Sim {
         for event in events {
             match event {
                 Event::Send { to, message } => self.send(id, to, message),
-                Event::NeedPeers => {
+                Event::NeedPeers { stripe } => {
                     // A round trip to the store.
                     let t = self.now_us + 60_000;
-                    self.at(t, Ev::Peers(id));
+                    self.at(t, Ev::Peers(id, stripe));
                 }
                 Event::Started { .. }
                 | Event::Play(_)
@@ -476,11 +471,11 @@ impl Sim {
                         self.flush(BROADCASTER);
                     }
                 }
-                Ev::Peers(id) => {
+                Ev::Peers(id, stripe) => {
                     let peers = if self.config.direct {
                         vec![BROADCASTER]
                     } else {
-                        self.peers_for(id)
+                        self.peers_for(id, stripe)
                     };
                     if let Some(node) = self.nodes.get_mut(&id) {
                         node.relay.add_peers(peers, now_ms);
@@ -493,6 +488,26 @@ impl Sim {
         }
         self.now_us = stream_us;
         let broadcaster_bytes = self.nodes[&BROADCASTER].bytes_sent;
+        // The trees' shape at the end: depth of every viewer in every stripe, and how many of
+        // their slots the viewers at home in a stripe fill there.
+        let mut depth_histogram = vec![0u64; 17];
+        let (mut home_children, mut home_slots) = (0usize, 0usize);
+        for (id, n) in &self.nodes {
+            if *id == BROADCASTER {
+                continue;
+            }
+            let have = n.relay.have();
+            for s in 0..usize::from(self.config.stripes) {
+                depth_histogram[usize::from(have.depth[s]).min(16)] += 1;
+            }
+            let (children, slots) = n.relay.children();
+            home_children += children[usize::from(have.home)];
+            home_slots += usize::from(slots);
+        }
+        self.shape = (
+            depth_histogram,
+            home_children as f64 / home_slots.max(1) as f64,
+        );
         let ids: Vec<u32> = self
             .nodes
             .keys()
@@ -579,6 +594,8 @@ impl Sim {
             refused,
             never_started,
             messages: self.messages,
+            depth_histogram: self.shape.0.clone(),
+            home_slot_use: self.shape.1,
             upload_backlog_max_s: self.max_backlog_us.0 as f64 / 1e6,
         }
     }
@@ -611,6 +628,7 @@ pub fn simulate(config: &SimConfig) -> SimReport {
         directory_at_us: 0,
         messages: 0,
         max_backlog_us: (0, 0),
+        shape: (Vec::new(), 0.0),
     };
     sim.run()
 }
