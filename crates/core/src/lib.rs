@@ -286,7 +286,12 @@ impl Core {
     }
 
     async fn resume_downloads(&self) -> Result<()> {
-        for row in self.library.list().await? {
+        for listed in self.library.list().await? {
+            // Read again just before adding: adding one title after another takes a while, and
+            // the person may have paused or removed a later one in the Downloads tab meanwhile.
+            let Some(row) = self.library.get(&listed.title.id).await? else {
+                continue;
+            };
             if row.hold == Some(library::DownloadHold::Removed) {
                 continue;
             }

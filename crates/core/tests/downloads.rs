@@ -179,6 +179,10 @@ async fn the_person_limits_pauses_resumes_and_removes_downloads() {
     .await;
     let rate = (end.1 - start.1) as f64 / end.0.as_secs_f64();
     let limit = f64::from(LIMIT_KIB_S) * KIB as f64;
+    eprintln!(
+        "download limit {limit} B/s: {rate:.0} B/s measured over {:?}",
+        end.0
+    );
     assert!(
         rate < 2.0 * limit && rate > 0.2 * limit,
         "{rate:.0} B/s measured over {:?} with a limit of {limit} B/s",
