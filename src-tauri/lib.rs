@@ -10,9 +10,9 @@ use std::time::Duration;
 use std::sync::Mutex;
 
 use marquee_core::api::{
-    AccountInfo, AccountOverview, AcquireResult, AppError, DownloadProgress, DroppedFile,
-    ErrorKind, LibraryEntry, PlaybackSource, PublishDraft, PublishForm, PublishProgress,
-    RestoreResult, ShareLinks, Title, TorrentPreview, Wallet,
+    AccountInfo, AccountOverview, AcquireResult, AppError, DownloadItem, DownloadLimits,
+    DownloadProgress, DroppedFile, ErrorKind, LibraryEntry, PlaybackSource, PublishDraft,
+    PublishForm, PublishProgress, RestoreResult, ShareLinks, Title, TorrentPreview, Wallet,
 };
 use marquee_core::playback::PlaybackListener;
 use marquee_core::{Core, CoreConfig};
@@ -225,6 +225,59 @@ async fn downloads_watch(
         }
     });
     Ok(())
+}
+
+/// Every download and seed, with its state, progress, speeds, peers and time left.
+#[tauri::command]
+#[specta::specta]
+async fn downloads_list(state: State<'_, AppState>) -> Result<Vec<DownloadItem>, AppError> {
+    Ok(state.core().await?.downloads_list().await?)
+}
+
+/// Pauses a title's download (or seeding); it stays paused after a restart.
+#[tauri::command]
+#[specta::specta]
+async fn download_pause(state: State<'_, AppState>, title_id: String) -> Result<(), AppError> {
+    Ok(state.core().await?.download_pause(&title_id).await?)
+}
+
+/// Resumes a paused title, or downloads a removed one again.
+#[tauri::command]
+#[specta::specta]
+async fn download_resume(state: State<'_, AppState>, title_id: String) -> Result<(), AppError> {
+    Ok(state.core().await?.download_resume(&title_id).await?)
+}
+
+/// Removes a title from the downloads, keeping its files or deleting them.
+#[tauri::command]
+#[specta::specta]
+async fn download_remove(
+    state: State<'_, AppState>,
+    title_id: String,
+    delete_files: bool,
+) -> Result<(), AppError> {
+    Ok(state
+        .core()
+        .await?
+        .download_remove(&title_id, delete_files)
+        .await?)
+}
+
+/// The global download and upload limits.
+#[tauri::command]
+#[specta::specta]
+async fn downloads_limits_get(state: State<'_, AppState>) -> Result<DownloadLimits, AppError> {
+    Ok(state.core().await?.downloads_limits_get().await?)
+}
+
+/// Sets the global download and upload limits (KiB/s, `null` for none).
+#[tauri::command]
+#[specta::specta]
+async fn downloads_limits_set(
+    state: State<'_, AppState>,
+    limits: DownloadLimits,
+) -> Result<DownloadLimits, AppError> {
+    Ok(state.core().await?.downloads_limits_set(limits).await?)
 }
 
 /// Moves a purchase licensed to another computer of the account to this one.
@@ -612,6 +665,12 @@ pub fn ipc<R: Runtime>() -> tauri_specta::Builder<R> {
             playback_open,
             playback_report,
             downloads_watch,
+            downloads_list,
+            download_pause,
+            download_resume,
+            download_remove,
+            downloads_limits_get,
+            downloads_limits_set,
             drops_pending,
             publish_pick::<tauri::Wry>,
             publish_prepare,

@@ -14,3 +14,5 @@ mod accounts_in_window;
 mod torrent_in_window;
 // Publishing a dropped video, finding it on the community shelf, playing it.
 mod publish_in_window;
+// The Downloads tab: a limit, pause and resume, the remove question.
+mod downloads_in_window;

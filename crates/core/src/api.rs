@@ -185,8 +185,13 @@ pub enum DownloadState {
     Downloading,
     /// Complete and seeding to others.
     Seeding,
-    /// Paused.
+    /// Complete and paused: on disk, not seeding.
+    Done,
+    /// Paused before it completed.
     Paused,
+    /// Removed from the downloads (the title stays in the library; watching it downloads it
+    /// again).
+    Removed,
     /// Failed.
     Error,
 }
@@ -214,6 +219,34 @@ pub struct DownloadProgress {
     pub peers: u32,
     /// What went wrong, in words.
     pub error: Option<String>,
+}
+
+/// One row of the downloads view: a download or a seed the core manages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
+pub struct DownloadItem {
+    /// The title's name.
+    pub name: String,
+    /// What kind of title it is.
+    pub kind: TitleKind,
+    /// Where it comes from.
+    pub origin: TitleOrigin,
+    /// Its progress, speeds and peers.
+    pub progress: DownloadProgress,
+    /// Seconds left at the current download speed; `None` when not downloading or stalled.
+    #[specta(type = Option<specta_typescript::Number>)]
+    pub eta_s: Option<u64>,
+    /// Whether removing it may delete its files: they are in a folder of the torrent's own
+    /// (not a video this computer published, seeded from its only copy in the data folder).
+    pub files_deletable: bool,
+}
+
+/// The global transfer limits, in KiB/s; `None` is unlimited.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct DownloadLimits {
+    /// Download limit, KiB/s.
+    pub download_kib_s: Option<u32>,
+    /// Upload limit, KiB/s.
+    pub upload_kib_s: Option<u32>,
 }
 
 /// A title in the library.
@@ -460,6 +493,9 @@ pub enum ErrorKind {
     NotInLibrary,
     /// The download failed.
     DownloadFailed,
+    /// A download the person asked to change cannot be, as asked (playing, a published
+    /// video's only copy, a limit out of range).
+    DownloadRefused,
     /// Playback failed.
     Playback,
     /// A file could not be published.

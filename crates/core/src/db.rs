@@ -62,4 +62,13 @@ impl Settings {
         .await?;
         Ok(())
     }
+
+    /// Removes a setting.
+    pub(crate) async fn remove(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM settings WHERE key = ?")
+            .bind(key)
+            .execute(&self.db)
+            .await?;
+        Ok(())
+    }
 }

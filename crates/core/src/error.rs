@@ -122,6 +122,9 @@ pub enum Error {
     /// The torrent failed.
     #[error("The download failed: {0}. Try again in a moment.")]
     Download(String),
+    /// A change to a download that cannot be made as asked.
+    #[error("{0}")]
+    DownloadRefused(String),
     /// Playback failed.
     #[error("This title cannot play right now: {0}")]
     Playback(String),
@@ -191,6 +194,7 @@ impl Error {
             Error::Device(DeviceError::OtherComputer) => ErrorKind::OtherComputer,
             Error::NotInLibrary(_) => ErrorKind::NotInLibrary,
             Error::Download(_) => ErrorKind::DownloadFailed,
+            Error::DownloadRefused(_) => ErrorKind::DownloadRefused,
             Error::Playback(_) => ErrorKind::Playback,
             Error::Publish(crate::publishing::PublishError::Cancelled) => ErrorKind::Cancelled,
             Error::Publish(_) | Error::PublishRefusedByStore(_) => ErrorKind::PublishRefused,

@@ -1,7 +1,8 @@
 //! Everything the Marquee app does, with no Tauri dependency, one module per domain: the
 //! [`catalog`] (verified against the store's signature, cached and searchable), [`orders`], the
 //! profile's [`library`], [`licences`] and the trusted clock, [`sync`] with the store, the
-//! [`torrents`] session, [`playback`], [`games`] and [`publishing`].
+//! [`torrents`] session and the [`downloads`] the person controls, [`playback`], [`games`] and
+//! [`publishing`].
 //!
 //! [`Core`] is the facade the desktop shell, the tests and any CLI call: start-up, and one
 //! method per operation that hands it to its domain. It is cheap to clone.
@@ -10,6 +11,7 @@ pub mod account;
 pub mod api;
 pub mod catalog;
 mod db;
+pub mod downloads;
 pub mod error;
 mod games;
 pub mod identity;
@@ -36,6 +38,7 @@ use api::*;
 pub use catalog::verify_feed;
 use catalog::Catalog;
 use db::Settings;
+use downloads::Downloads;
 pub use error::{Error, Result};
 use games::Games;
 use identity::Identity;
@@ -120,6 +123,7 @@ pub struct Core {
     orders: Arc<Orders>,
     playback: Arc<Playback>,
     publishing: Arc<Publishing>,
+    downloads: Arc<Downloads>,
 }
 
 impl Core {
@@ -171,7 +175,7 @@ impl Core {
                 store_key,
                 identity.clone(),
                 library.clone(),
-                settings,
+                settings.clone(),
             )
             .await?,
         );
@@ -222,6 +226,15 @@ impl Core {
             torrents.clone(),
             playback.clone(),
         ));
+        let downloads = Arc::new(Downloads::new(
+            library.clone(),
+            settings,
+            torrents.clone(),
+            orders.clone(),
+            playback.clone(),
+        ));
+        // Before any torrent is added: the person's limits hold from the first byte.
+        downloads.apply_limits().await?;
         let core = Core {
             store,
             accounts,
@@ -235,6 +248,7 @@ impl Core {
             orders,
             playback,
             publishing,
+            downloads,
         };
         // Learn the store's time and revocations before the first playback; offline is fine.
         if let Err(e) = core.licences_sync().await {
@@ -272,7 +286,15 @@ impl Core {
     }
 
     async fn resume_downloads(&self) -> Result<()> {
-        for row in self.library.list().await? {
+        for listed in self.library.list().await? {
+            // Read again just before adding: adding one title after another takes a while, and
+            // the person may have paused or removed a later one in the Downloads tab meanwhile.
+            let Some(row) = self.library.get(&listed.title.id).await? else {
+                continue;
+            };
+            if row.hold == Some(library::DownloadHold::Removed) {
+                continue;
+            }
             if let Err(e) = self.orders.start_download(&row, None).await {
                 tracing::warn!(title = %row.title.id, error = %e, "could not resume");
             }
@@ -378,6 +400,7 @@ impl Core {
         title_id: &str,
         client_order_id: &str,
     ) -> Result<AcquireResult> {
+        self.downloads.before_acquire(title_id).await?;
         let done = self
             .orders
             .acquire(title_id, client_order_id, false)
@@ -407,12 +430,46 @@ impl Core {
         self.torrents.all_progress()
     }
 
+    /// Every download and seed with its name, state, progress, speeds, peers and time left.
+    pub async fn downloads_list(&self) -> Result<Vec<DownloadItem>> {
+        self.downloads.list().await
+    }
+
+    /// Pauses a title's download or seeding; it stays paused after a restart.
+    pub async fn download_pause(&self, title_id: &str) -> Result<()> {
+        self.downloads.pause(title_id).await
+    }
+
+    /// Resumes a paused title, or downloads a removed one again.
+    pub async fn download_resume(&self, title_id: &str) -> Result<()> {
+        self.downloads.resume(title_id).await
+    }
+
+    /// Removes a title from the downloads, keeping its files or deleting its folder
+    /// (`downloads/<info hash>/`, nothing else). Its library entry and licence stay; watching or
+    /// getting it again downloads it again. Refused while the title is playing.
+    pub async fn download_remove(&self, title_id: &str, delete_files: bool) -> Result<()> {
+        self.downloads.remove(title_id, delete_files).await
+    }
+
+    /// The global download and upload limits.
+    pub async fn downloads_limits_get(&self) -> Result<DownloadLimits> {
+        self.downloads.limits().await
+    }
+
+    /// Sets, keeps and applies the global download and upload limits (KiB/s, `None` for none).
+    pub async fn downloads_limits_set(&self, limits: DownloadLimits) -> Result<DownloadLimits> {
+        self.downloads.set_limits(limits).await
+    }
+
     // Playback.
 
     /// Opens a title on the playback server. Checks the licence (signature, this computer,
     /// rental window), reads the container header through the torrent (its first piece comes
     /// first), unwraps the content key and returns the URL the window plays.
+    /// A paused or removed download starts again: the person asked to watch now.
     pub async fn playback_open(&self, title_id: &str) -> Result<PlaybackSource> {
+        self.downloads.before_watch(title_id).await?;
         self.playback.open(title_id).await
     }
 

@@ -141,6 +141,18 @@ pub struct LibraryRow {
     /// Its licence state (first frame, revocation, licence) was changed outside Marquee: its
     /// seal does not match. A tampered paid title does not play until restored.
     pub tampered: bool,
+    /// What the person decided about its download (paused, removed), if anything.
+    pub hold: Option<DownloadHold>,
+}
+
+/// A decision about a title's download that outlives the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DownloadHold {
+    /// Paused: re-added paused at start.
+    Paused,
+    /// Removed from the downloads: not re-added at start (the licence and the library entry
+    /// stay; watching or getting the title again downloads it again).
+    Removed,
 }
 
 /// The key that seals each title's licence state (see [`Library::seal_of`]).
@@ -490,6 +502,11 @@ impl Library {
             revoked: r.get::<i64, _>("revoked") != 0,
             first_frame_reported: r.get::<i64, _>("first_frame_reported") != 0,
             tampered: false,
+            hold: match r.get::<Option<String>, _>("download_hold").as_deref() {
+                Some("paused") => Some(DownloadHold::Paused),
+                Some("removed") => Some(DownloadHold::Removed),
+                _ => None,
+            },
             origin: match r.get::<String, _>("origin").as_str() {
                 "published" => TitleOrigin::Published,
                 "external" => TitleOrigin::External,
@@ -501,7 +518,7 @@ impl Library {
     const SELECT: &'static str = "SELECT l.title_id, l.kind, l.name, l.synopsis, l.year, l.runtime_s, l.genre,
              l.studio, l.artist, l.new_release, l.series, l.season, l.episode, l.offer, l.price_cents, l.currency,
              l.poster_path, l.backdrop_path, l.width, l.height, l.mime, l.size_bytes, l.info_hash, l.encrypted,
-             l.key_commitment, l.licence_to_share, l.publisher, l.for_sale, l.acquired_at, l.torrent, l.position_s, l.first_frame_at, l.origin, l.revoked, l.first_frame_reported, c.bytes AS licence, l.seal
+             l.key_commitment, l.licence_to_share, l.publisher, l.for_sale, l.acquired_at, l.torrent, l.position_s, l.first_frame_at, l.origin, l.revoked, l.first_frame_reported, c.bytes AS licence, l.seal, l.download_hold
            FROM library l LEFT JOIN licences c ON c.title_id = l.title_id";
 
     /// The title with this info hash, if any.
@@ -535,6 +552,20 @@ impl Library {
             .await?
             .map(|r| self.row_checked(r))
             .transpose()
+    }
+
+    /// Records (or, with `None`, clears) what the person decided about a title's download.
+    pub async fn set_hold(&self, title_id: &str, hold: Option<DownloadHold>) -> Result<()> {
+        let value = hold.map(|h| match h {
+            DownloadHold::Paused => "paused",
+            DownloadHold::Removed => "removed",
+        });
+        sqlx::query("UPDATE library SET download_hold = ? WHERE title_id = ?")
+            .bind(value)
+            .bind(title_id)
+            .execute(&self.db)
+            .await?;
+        Ok(())
     }
 
     /// Records the playback position, and the first frame if this is the first.

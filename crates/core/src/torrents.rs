@@ -20,9 +20,9 @@ use librqbit::{
 
 use marquee_protocol::StoreClient;
 
-use crate::api::{DownloadProgress, DownloadState, TitleOrigin};
+use crate::api::{DownloadLimits, DownloadProgress, DownloadState, TitleOrigin};
 use crate::error::{Error, Result};
-use crate::library::LibraryRow;
+use crate::library::{DownloadHold, LibraryRow};
 
 /// The torrent session, where it keeps files, and its torrents by title id.
 pub struct Torrents {
@@ -117,7 +117,58 @@ impl Torrents {
             .insert(title_id.to_owned(), handle);
     }
 
-    /// The torrent of a library title, added to the session if it is not yet (`true` then).
+    /// Forgets the torrent of a title (after it is removed from the session).
+    pub(crate) fn forget(&self, title_id: &str) -> Option<Arc<ManagedTorrent>> {
+        self.handles.write().expect("handles").remove(title_id)
+    }
+
+    /// Pauses a torrent; one that is not running (paused, or stopped by an error) is left as
+    /// it is.
+    pub(crate) async fn pause(&self, handle: &Arc<ManagedTorrent>) -> Result<()> {
+        match handle.stats().state {
+            TorrentStatsState::Live | TorrentStatsState::Initializing { paused: false } => {}
+            TorrentStatsState::Initializing { paused: true }
+            | TorrentStatsState::Paused
+            | TorrentStatsState::Error => return Ok(()),
+        }
+        self.session
+            .pause(handle)
+            .await
+            .map_err(|e| Error::Download(format!("it could not be paused ({e:#})")))
+    }
+
+    /// Resumes a torrent: a paused one starts, one stopped by an error has its files checked
+    /// again and starts; a running one is left as it is.
+    pub(crate) async fn resume(&self, handle: &Arc<ManagedTorrent>) -> Result<()> {
+        match handle.stats().state {
+            TorrentStatsState::Live | TorrentStatsState::Initializing { paused: false } => {
+                return Ok(())
+            }
+            // Added paused and still checking its files: starting clears the pause request.
+            TorrentStatsState::Initializing { paused: true }
+            | TorrentStatsState::Paused
+            | TorrentStatsState::Error => {}
+        }
+        self.session
+            .unpause(handle)
+            .await
+            .map_err(|e| Error::Download(format!("it could not be resumed ({e:#})")))
+    }
+
+    /// Applies the global transfer limits to the whole session, at once.
+    pub(crate) fn set_limits(&self, limits: DownloadLimits) {
+        let bps =
+            |kib: Option<u32>| kib.and_then(|k| std::num::NonZeroU32::new(k.saturating_mul(1024)));
+        self.session
+            .ratelimits
+            .set_download_bps(bps(limits.download_kib_s));
+        self.session
+            .ratelimits
+            .set_upload_bps(bps(limits.upload_kib_s));
+    }
+
+    /// The torrent of a library title, added to the session if it is not yet (`true` then);
+    /// added paused when the person paused it (in an earlier run, say).
     /// `peers` are the order's peer hints; without them the store is asked.
     pub(crate) async fn ensure(
         &self,
@@ -142,17 +193,30 @@ impl Torrents {
         };
         let folder = self.folder(row.origin, &row.title.info_hash)?;
         self.adopt_legacy_files(&row.torrent, &folder);
+        let paused = row.hold == Some(DownloadHold::Paused);
         let handle = match row.origin {
             TitleOrigin::Store => {
-                self.add(&row.torrent, &row.title.info_hash, &folder, peers, trackers)
-                    .await?
+                self.add(
+                    &row.torrent,
+                    &row.title.info_hash,
+                    &folder,
+                    Added {
+                        peers,
+                        trackers,
+                        paused,
+                    },
+                )
+                .await?
             }
             TitleOrigin::Published | TitleOrigin::External => {
                 self.add_source(
                     AddTorrent::from_bytes(row.torrent.clone()),
                     &folder,
-                    peers,
-                    trackers,
+                    Added {
+                        peers,
+                        trackers,
+                        paused,
+                    },
                 )
                 .await?
             }
@@ -161,13 +225,18 @@ impl Torrents {
         Ok((handle, true))
     }
 
-    /// The download progress of a library title; queued when the session does not have it.
+    /// The download progress of a library title; queued (or removed, when the person removed
+    /// it) when the session does not have it.
     pub(crate) fn progress_of(&self, row: &LibraryRow) -> DownloadProgress {
         match self.get(&row.title.id) {
             Some(h) => progress(&row.title.id, &h),
             None => DownloadProgress {
                 title_id: row.title.id.clone(),
-                state: DownloadState::Queued,
+                state: if row.hold == Some(DownloadHold::Removed) {
+                    DownloadState::Removed
+                } else {
+                    DownloadState::Queued
+                },
                 downloaded_bytes: 0,
                 total_bytes: row.title.size_bytes,
                 down_bytes_per_s: 0,
@@ -198,16 +267,10 @@ impl Torrents {
         torrent: &[u8],
         expected_info_hash: &str,
         folder: &Path,
-        peers: Vec<SocketAddr>,
-        trackers: Vec<String>,
+        how: Added,
     ) -> Result<Arc<ManagedTorrent>> {
         let handle = self
-            .add_source(
-                AddTorrent::from_bytes(torrent.to_vec()),
-                folder,
-                peers,
-                trackers,
-            )
+            .add_source(AddTorrent::from_bytes(torrent.to_vec()), folder, how)
             .await?;
         if handle.info_hash().as_string() != expected_info_hash {
             // The store sent a torrent that is not the one its signed feed names.
@@ -224,8 +287,7 @@ impl Torrents {
         &self,
         source: AddTorrent<'_>,
         folder: &Path,
-        peers: Vec<SocketAddr>,
-        trackers: Vec<String>,
+        how: Added,
     ) -> Result<Arc<ManagedTorrent>> {
         let resp = self
             .session
@@ -234,8 +296,9 @@ impl Torrents {
                 Some(AddTorrentOptions {
                     overwrite: true,
                     output_folder: Some(folder.to_string_lossy().into_owned()),
-                    initial_peers: Some(peers),
-                    trackers: Some(trackers),
+                    initial_peers: Some(how.peers),
+                    trackers: Some(how.trackers),
+                    paused: how.paused,
                     ..Default::default()
                 }),
             )
@@ -253,6 +316,27 @@ impl Torrents {
     /// Stops the session.
     pub(crate) async fn stop(&self) {
         self.session.stop().await;
+    }
+}
+
+/// How a torrent joins the session.
+pub(crate) struct Added {
+    /// Peers to try first (the order's hints).
+    pub(crate) peers: Vec<SocketAddr>,
+    /// Trackers to announce to.
+    pub(crate) trackers: Vec<String>,
+    /// Added paused: its files are checked, nothing is fetched or served.
+    pub(crate) paused: bool,
+}
+
+impl Added {
+    /// Added running, with these peers and trackers.
+    pub(crate) fn running(peers: Vec<SocketAddr>, trackers: Vec<String>) -> Added {
+        Added {
+            peers,
+            trackers,
+            paused: false,
+        }
     }
 }
 
@@ -281,13 +365,17 @@ pub(crate) fn title_folder(
 /// The progress of a torrent as the UI shows it.
 pub fn progress(title_id: &str, handle: &ManagedTorrent) -> DownloadProgress {
     let stats = handle.stats();
+    let paused = matches!(stats.state, TorrentStatsState::Paused);
     let state = if stats.error.is_some() {
         DownloadState::Error
+    } else if stats.finished && paused {
+        DownloadState::Done
     } else if stats.finished {
         DownloadState::Seeding
     } else {
         match stats.state {
-            TorrentStatsState::Initializing { .. } => DownloadState::Queued,
+            TorrentStatsState::Initializing { paused: true } => DownloadState::Paused,
+            TorrentStatsState::Initializing { paused: false } => DownloadState::Queued,
             TorrentStatsState::Live => DownloadState::Downloading,
             TorrentStatsState::Paused => DownloadState::Paused,
             TorrentStatsState::Error => DownloadState::Error,

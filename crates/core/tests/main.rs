@@ -21,6 +21,8 @@ mod accounts;
 mod interop;
 // `.torrent` files from strangers: shown before they are added, refused in words when unsafe.
 mod strangers;
+// The downloads the person controls: limits, pause, resume, remove, across restarts.
+mod downloads;
 
 fn demo_dir() -> PathBuf {
     marquee_store::bundled_demo_dir()

@@ -67,6 +67,8 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Not in your library";
     case "download_failed":
       return "Download failed";
+    case "download_refused":
+      return "Can't change this download";
     case "playback":
       return "Can't play this title";
     case "publish_refused":

@@ -190,6 +190,21 @@ impl PlaybackServer {
             .cloned()
     }
 
+    /// Whether a response of the title is being sent right now (each holds the title while
+    /// its body streams; the map holds one more).
+    pub fn streaming(&self, title_id: &str) -> bool {
+        self.titles
+            .read()
+            .expect("playback lock")
+            .get(title_id)
+            .is_some_and(|t| Arc::strong_count(t) > 1)
+    }
+
+    /// Stops serving a title: its URL answers 404 until it is opened again.
+    pub fn close(&self, title_id: &str) {
+        self.titles.write().expect("playback lock").remove(title_id);
+    }
+
     /// Records the first frame of an open title.
     pub fn first_frame(&self, title_id: &str, at: i64) {
         if let Some(t) = self.get(title_id) {

@@ -18,7 +18,7 @@ use crate::library::{Library, LibraryRow, LibraryTitle};
 use crate::licences::Licences;
 use crate::playback::{OpenTitle, Playback};
 use crate::time;
-use crate::torrents::Torrents;
+use crate::torrents::{Added, Torrents};
 use marquee_protocol::StoreClient;
 
 pub mod file;
@@ -204,8 +204,7 @@ impl Publishing {
             .add_source(
                 AddTorrent::from_bytes(torrent_bytes.clone()),
                 &self.torrents.published_folder(),
-                vec![],
-                vec![self.announce_url()],
+                Added::running(vec![], vec![self.announce_url()]),
             )
             .await?;
         let draft_id = uuid::Uuid::new_v4().to_string();
@@ -530,8 +529,11 @@ impl Publishing {
             .folder(TitleOrigin::External, info_hash_wanted)?;
         let handle = tokio::time::timeout(
             MAGNET_TIMEOUT,
-            self.torrents
-                .add_source(source, &folder, vec![], vec![self.announce_url()]),
+            self.torrents.add_source(
+                source,
+                &folder,
+                Added::running(vec![], vec![self.announce_url()]),
+            ),
         )
         .await
         .map_err(|_| {

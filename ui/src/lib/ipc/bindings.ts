@@ -38,6 +38,18 @@ export const commands = {
 	playbackReport: (titleId: string, positionS: number, firstFrame: boolean) => __TAURI_INVOKE<null>("playback_report", { titleId, positionS, firstFrame }),
 	/**  Push download progress to the window twice a second until the window goes away. */
 	downloadsWatch: (onProgress: Channel<DownloadProgress[]>) => __TAURI_INVOKE<null>("downloads_watch", { onProgress }),
+	/**  Every download and seed, with its state, progress, speeds, peers and time left. */
+	downloadsList: () => __TAURI_INVOKE<DownloadItem[]>("downloads_list"),
+	/**  Pauses a title's download (or seeding); it stays paused after a restart. */
+	downloadPause: (titleId: string) => __TAURI_INVOKE<null>("download_pause", { titleId }),
+	/**  Resumes a paused title, or downloads a removed one again. */
+	downloadResume: (titleId: string) => __TAURI_INVOKE<null>("download_resume", { titleId }),
+	/**  Removes a title from the downloads, keeping its files or deleting them. */
+	downloadRemove: (titleId: string, deleteFiles: boolean) => __TAURI_INVOKE<null>("download_remove", { titleId, deleteFiles }),
+	/**  The global download and upload limits. */
+	downloadsLimitsGet: () => __TAURI_INVOKE<DownloadLimits>("downloads_limits_get"),
+	/**  Sets the global download and upload limits (KiB/s, `null` for none). */
+	downloadsLimitsSet: (limits: DownloadLimits) => __TAURI_INVOKE<DownloadLimits>("downloads_limits_set", { limits }),
 	/**  Files dropped or opened before the page listened for [`FilesDropped`]; taken once. */
 	dropsPending: () => __TAURI_INVOKE<DroppedFile[]>("drops_pending"),
 	/**
@@ -80,7 +92,7 @@ export const events = {
 };
 
 /* Constants */
-export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","cancelled","internal"] as const;
+export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","download_refused","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","cancelled","internal"] as const;
 
 /* Types */
 /**  One computer of the account, on the account page. */
@@ -165,6 +177,33 @@ export type AppError = {
 	message: string,
 };
 
+/**  One row of the downloads view: a download or a seed the core manages. */
+export type DownloadItem = {
+	/**  The title's name. */
+	name: string,
+	/**  What kind of title it is. */
+	kind: TitleKind,
+	/**  Where it comes from. */
+	origin: TitleOrigin,
+	/**  Its progress, speeds and peers. */
+	progress: DownloadProgress,
+	/**  Seconds left at the current download speed; `None` when not downloading or stalled. */
+	eta_s: number | null,
+	/**
+	 *  Whether removing it may delete its files: they are in a folder of the torrent's own
+	 *  (not a video this computer published, seeded from its only copy in the data folder).
+	 */
+	files_deletable: boolean,
+};
+
+/**  The global transfer limits, in KiB/s; `None` is unlimited. */
+export type DownloadLimits = {
+	/**  Download limit, KiB/s. */
+	download_kib_s: number | null,
+	/**  Upload limit, KiB/s. */
+	upload_kib_s: number | null,
+};
+
 /**  Progress of one title's download. */
 export type DownloadProgress = {
 	/**  The title. */
@@ -193,8 +232,15 @@ export type DownloadState =
 "downloading" | 
 /**  Complete and seeding to others. */
 "seeding" | 
-/**  Paused. */
+/**  Complete and paused: on disk, not seeding. */
+"done" | 
+/**  Paused before it completed. */
 "paused" | 
+/**
+ *  Removed from the downloads (the title stays in the library; watching it downloads it
+ *  again).
+ */
+"removed" | 
 /**  Failed. */
 "error";
 
@@ -286,6 +332,11 @@ export type ErrorKind =
 "not_in_library" | 
 /**  The download failed. */
 "download_failed" | 
+/**
+ *  A download the person asked to change cannot be, as asked (playing, a published
+ *  video's only copy, a limit out of range).
+ */
+"download_refused" | 
 /**  Playback failed. */
 "playback" | 
 /**  A file could not be published. */

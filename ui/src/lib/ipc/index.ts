@@ -14,6 +14,8 @@ import type {
   AccountOverview,
   AcquireResult,
   AppError,
+  DownloadItem,
+  DownloadLimits,
   DownloadProgress,
   DroppedFile,
   LibraryEntry,
@@ -118,6 +120,39 @@ export function downloadsWatch(onProgress: (list: DownloadProgress[]) => void): 
   const channel = new Channel<DownloadProgress[]>();
   channel.onmessage = onProgress;
   return run(commands.downloadsWatch(channel));
+}
+
+/** Every download and seed with its state, progress, speeds, peers and time left. */
+export function downloadsList(): Promise<DownloadItem[]> {
+  return call(commands.downloadsList());
+}
+
+/** Pauses a title's download or seeding; it stays paused after a restart. */
+export function downloadPause(titleId: string): Promise<void> {
+  return run(commands.downloadPause(titleId));
+}
+
+/** Resumes a paused title, or downloads a removed one again. */
+export function downloadResume(titleId: string): Promise<void> {
+  return run(commands.downloadResume(titleId));
+}
+
+/**
+ * Removes a title from the downloads. `deleteFiles` deletes its folder; the library entry and
+ * its licence stay. Refused while the title is playing.
+ */
+export function downloadRemove(titleId: string, deleteFiles: boolean): Promise<void> {
+  return run(commands.downloadRemove(titleId, deleteFiles));
+}
+
+/** The global download and upload limits (KiB/s; `null` is unlimited). */
+export function downloadsLimitsGet(): Promise<DownloadLimits> {
+  return call(commands.downloadsLimitsGet());
+}
+
+/** Sets and keeps the global limits; resolves to what was stored. */
+export function downloadsLimitsSet(limits: DownloadLimits): Promise<DownloadLimits> {
+  return call(commands.downloadsLimitsSet(limits));
 }
 
 /**

@@ -31,6 +31,8 @@ describe("downloadText", () => {
   it("describes waiting, paused and failed downloads", () => {
     expect(downloadText(p({ state: "queued" }))).toBe("Waiting to download");
     expect(downloadText(p({ state: "paused" }))).toBe("Paused at 34%");
+    expect(downloadText(p({ state: "done" }))).toBe("Downloaded · not seeding (paused)");
+    expect(downloadText(p({ state: "removed" }))).toBe("Not downloaded · watching downloads it again");
     expect(downloadText(p({ state: "error", error: "The disk is full." }))).toBe(
       "Download stopped: The disk is full.",
     );

@@ -4,13 +4,13 @@ import type { DownloadProgress } from "../ipc/bindings";
 
 /** Fraction downloaded, 0..1. */
 export function downloadFraction(p: DownloadProgress): number {
-  if (p.state === "seeding") return 1;
+  if (p.state === "seeding" || p.state === "done") return 1;
   if (p.total_bytes <= 0) return 0;
   return Math.min(1, Math.max(0, p.downloaded_bytes / p.total_bytes));
 }
 
 export function isComplete(p: DownloadProgress): boolean {
-  return p.state === "seeding" || (p.total_bytes > 0 && p.downloaded_bytes >= p.total_bytes);
+  return p.state === "seeding" || p.state === "done" || (p.total_bytes > 0 && p.downloaded_bytes >= p.total_bytes);
 }
 
 function peers(n: number): string {
@@ -25,6 +25,8 @@ export function downloadText(p: DownloadProgress): string {
   const pct = Math.floor(downloadFraction(p) * 100);
   if (p.state === "queued") return "Waiting to download";
   if (p.state === "paused") return `Paused at ${pct}%`;
+  if (p.state === "removed") return "Not downloaded · watching downloads it again";
+  if (p.state === "done") return "Downloaded · not seeding (paused)";
   if (p.state === "error") return p.error ? `Download stopped: ${p.error}` : "Download stopped";
   // A finished download that has not switched to seeding yet reads as downloaded.
   if (p.state === "downloading" && !isComplete(p)) {

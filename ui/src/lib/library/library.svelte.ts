@@ -51,7 +51,7 @@ export const library = {
           next[p.title_id] = p;
           // A game installs once its download completes: list again to learn where.
           const entry = entries.find((e) => e.title.id === p.title_id);
-          if (entry?.title.kind === "game" && entry.local_path === null && p.state === "seeding") {
+          if (entry?.title.kind === "game" && entry.local_path === null && (p.state === "seeding" || p.state === "done")) {
             unknown = true;
           }
           if (loaded && !refreshedFor.has(p.title_id) && !entries.some((e) => e.title.id === p.title_id)) {

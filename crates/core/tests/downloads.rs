@@ -1,0 +1,416 @@
+//! The downloads the person controls, against a real swarm on loopback (a store's tracker and a
+//! plain librqbit seeder): a download limit holds, pause stops progress and survives a restart,
+//! resume completes byte-exact, remove deletes that torrent's folder and nothing else, and a
+//! removed title stays removed after a restart until the person downloads it again.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use marquee_core::api::{
+    DownloadItem, DownloadLimits, DownloadState, ErrorKind, LicenceStatus, TitleOrigin,
+};
+use marquee_core::Core;
+
+use crate::{config, start_store, wait_for};
+
+const MACHINE: &str = "9a8b7c6d5e4f30211203f4e5d6c7b8a9";
+const KIB: u64 = 1024;
+const MIB: u64 = 1024 * KIB;
+/// Large enough to watch at the limit for a few seconds, small enough for a debug build.
+const SIZE: u64 = 6 * MIB - 1234;
+const PIECE: u32 = 256 * 1024;
+/// The download limit while measuring, KiB/s.
+const LIMIT_KIB_S: u32 = 1024;
+const PATIENCE: Duration = Duration::from_secs(90);
+
+/// A seeder outside Marquee: a plain librqbit session on loopback.
+async fn seeder(folder: &Path) -> std::sync::Arc<librqbit::Session> {
+    let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    librqbit::Session::new_with_opts(
+        folder.to_path_buf(),
+        marquee_protocol::swarm::session_options(listen).unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+async fn item(core: &Core, id: &str) -> Option<DownloadItem> {
+    core.downloads_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.progress.title_id == id)
+}
+
+/// Waits until the title's download is in `state`, and returns it.
+async fn wait_state(core: &Core, id: &str, state: DownloadState) -> DownloadItem {
+    wait_for(&format!("{id} to be {state:?}"), PATIENCE, || async {
+        match item(core, id).await {
+            Some(d) if d.progress.state == state => Ok(d),
+            other => Err(other.map(|d| d.progress)),
+        }
+    })
+    .await
+}
+
+/// Every file under `root`, relative, with its bytes' length.
+fn files_under(root: &Path) -> BTreeSet<(String, u64)> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let e = e.unwrap();
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else {
+                let rel = e.path().strip_prefix(root).unwrap().display().to_string();
+                out.insert((rel, meta.len()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_person_limits_pauses_resumes_and_removes_downloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let announce = format!("{}/announce", store.url());
+    let seed_dir = dir.path().join("seed");
+    let session = seeder(&seed_dir).await;
+
+    // Two titles of their own bytes, seeded by a stranger and opened as `.torrent` files.
+    let mut titles = Vec::new();
+    for (who, salt) in [("a", 5u32), ("b", 11u32)] {
+        let folder = seed_dir.join(who);
+        std::fs::create_dir_all(&folder).unwrap();
+        let content: Vec<u8> = (0..SIZE as u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(salt) >> 13) as u8)
+            .collect();
+        let file = folder.join(format!("{who}.webm"));
+        std::fs::write(&file, &content).unwrap();
+        let torrent = librqbit::create_torrent(
+            &file,
+            librqbit::CreateTorrentOptions {
+                name: None,
+                trackers: vec![announce.clone()],
+                piece_length: Some(PIECE),
+            },
+            &librqbit::spawn_utils::BlockingSpawner::new(1),
+        )
+        .await
+        .unwrap();
+        let bytes = torrent.as_bytes().unwrap().to_vec();
+        store.track_also([torrent.info_hash().0]);
+        session
+            .add_torrent(
+                librqbit::AddTorrent::from_bytes(bytes.clone()),
+                Some(librqbit::AddTorrentOptions {
+                    overwrite: true,
+                    output_folder: Some(folder.to_string_lossy().into_owned()),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .unwrap();
+        let path = dir.path().join(format!("{who}.torrent"));
+        std::fs::write(&path, &bytes).unwrap();
+        titles.push((path, torrent.info_hash().as_string(), content, file));
+    }
+    let seeded_before = files_under(&seed_dir);
+
+    let profile = dir.path().join("profile");
+    let core = Core::open(config(&profile, &store, MACHINE)).await.unwrap();
+
+    // A limit below one block a second is refused in words; a good one is kept.
+    let e = core
+        .downloads_limits_set(DownloadLimits {
+            download_kib_s: Some(1),
+            upload_kib_s: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DownloadRefused, "{e}");
+    let limits = DownloadLimits {
+        download_kib_s: Some(LIMIT_KIB_S),
+        upload_kib_s: Some(4096),
+    };
+    assert_eq!(core.downloads_limits_set(limits).await.unwrap(), limits);
+
+    let mut ids = Vec::new();
+    for (path, ..) in &titles {
+        let drop = core.drop_register(path.clone());
+        let entry = core.torrent_import(&drop.drop_id).await.unwrap();
+        assert_eq!(entry.title.origin, TitleOrigin::External);
+        ids.push(entry.title.id);
+    }
+    let (a, b) = (ids[0].as_str(), ids[1].as_str());
+    let total = || async {
+        let list = core.downloads_list().await.unwrap();
+        list.iter()
+            .map(|d| d.progress.downloaded_bytes)
+            .sum::<u64>()
+    };
+
+    // The limit: bytes over a window of a few seconds, once the transfer is under way. Bounds
+    // are generous (the limiter's first second is a burst, pieces count whole, the machine is
+    // busy): the point is "about the limit", not "unlimited loopback at tens of MiB/s".
+    let start = wait_for("the downloads to start", PATIENCE, || async {
+        let t = total().await;
+        if t >= 256 * KIB {
+            Ok((Instant::now(), t))
+        } else {
+            Err(t)
+        }
+    })
+    .await;
+    let end = wait_for("a measuring window", PATIENCE, || async {
+        let t = total().await;
+        let elapsed = start.0.elapsed();
+        if elapsed >= Duration::from_secs(3) || t >= 2 * SIZE - 2 * MIB {
+            Ok((elapsed, t))
+        } else {
+            Err(t)
+        }
+    })
+    .await;
+    let rate = (end.1 - start.1) as f64 / end.0.as_secs_f64();
+    let limit = f64::from(LIMIT_KIB_S) * KIB as f64;
+    eprintln!(
+        "download limit {limit} B/s: {rate:.0} B/s measured over {:?}",
+        end.0
+    );
+    assert!(
+        rate < 2.0 * limit && rate > 0.2 * limit,
+        "{rate:.0} B/s measured over {:?} with a limit of {limit} B/s",
+        end.0
+    );
+    let listed = item(&core, a).await.unwrap();
+    assert!(
+        listed.progress.state == DownloadState::Downloading,
+        "{listed:?}"
+    );
+    assert!(listed.name.contains('a'), "{}", listed.name);
+    assert!(listed.files_deletable);
+
+    // Pause stops progress: while the other title keeps downloading a megabyte more, the
+    // paused one does not move.
+    core.download_pause(a).await.unwrap();
+    let paused = wait_state(&core, a, DownloadState::Paused).await;
+    assert!(paused.progress.downloaded_bytes < SIZE, "{paused:?}");
+    assert_eq!(paused.eta_s, None);
+    let b_at_pause = item(&core, b).await.unwrap().progress.downloaded_bytes;
+    wait_for("the other title to gain a megabyte", PATIENCE, || async {
+        let d = item(&core, b).await.unwrap().progress;
+        if d.downloaded_bytes >= b_at_pause + MIB || d.state == DownloadState::Seeding {
+            Ok(())
+        } else {
+            Err(d)
+        }
+    })
+    .await;
+    let still = item(&core, a).await.unwrap();
+    assert_eq!(still.progress.state, DownloadState::Paused);
+    assert_eq!(
+        still.progress.downloaded_bytes, paused.progress.downloaded_bytes,
+        "a paused download does not progress"
+    );
+
+    // Paused survives a restart, and so do the limits.
+    core.shutdown().await;
+    let core = Core::open(config(&profile, &store, MACHINE)).await.unwrap();
+    assert_eq!(core.downloads_limits_get().await.unwrap(), limits);
+    let after_restart = wait_state(&core, a, DownloadState::Paused).await;
+    assert!(after_restart.progress.downloaded_bytes >= paused.progress.downloaded_bytes);
+    wait_state(&core, b, DownloadState::Seeding).await;
+    assert_eq!(
+        item(&core, a).await.unwrap().progress,
+        after_restart.progress,
+        "still paused, not a byte more, after the other title finished"
+    );
+
+    // Resume completes byte-exact.
+    core.download_resume(a).await.unwrap();
+    wait_state(&core, a, DownloadState::Seeding).await;
+    let folder_of = |hash: &str| profile.join("downloads").join(hash);
+    for (_, hash, content, file) in &titles {
+        let name = file.file_name().unwrap();
+        assert!(
+            std::fs::read(folder_of(hash).join(name)).unwrap() == *content,
+            "{hash} is byte-exact"
+        );
+    }
+
+    // Remove with its files: that torrent's folder goes, nothing else is touched.
+    let (hash_a, hash_b) = (&titles[0].1, &titles[1].1);
+    let a_files = files_under(&folder_of(hash_a));
+    core.download_remove(b, true).await.unwrap();
+    assert!(
+        !folder_of(hash_b).exists(),
+        "the removed torrent's folder is gone"
+    );
+    let left: Vec<_> = std::fs::read_dir(profile.join("downloads"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(
+        left,
+        vec![hash_a.clone()],
+        "only the other title's folder is left"
+    );
+    assert_eq!(files_under(&folder_of(hash_a)), a_files);
+    assert!(std::fs::read(folder_of(hash_a).join("a.webm")).unwrap() == titles[0].2);
+    assert_eq!(
+        files_under(&seed_dir),
+        seeded_before,
+        "the seeder's files are untouched"
+    );
+    assert!(
+        item(&core, b).await.is_none(),
+        "not in the downloads any more"
+    );
+    let library = core.library_list().await.unwrap();
+    let entry = library.iter().find(|e| e.title.id == b).unwrap();
+    assert_eq!(
+        entry.download.state,
+        DownloadState::Removed,
+        "still in the library"
+    );
+
+    // Removed stays removed after a restart; downloading it again (unlimited now) brings it
+    // back whole.
+    core.shutdown().await;
+    let core = Core::open(config(&profile, &store, MACHINE)).await.unwrap();
+    wait_state(&core, a, DownloadState::Seeding).await;
+    assert!(item(&core, b).await.is_none());
+    assert!(!folder_of(hash_b).exists());
+    let unlimited = DownloadLimits::default();
+    assert_eq!(
+        core.downloads_limits_set(unlimited).await.unwrap(),
+        unlimited
+    );
+    core.download_resume(b).await.unwrap();
+    wait_state(&core, b, DownloadState::Seeding).await;
+    assert!(std::fs::read(folder_of(hash_b).join("b.webm")).unwrap() == titles[1].2);
+
+    // Pausing a complete title stops seeding: it reads as done. Twice is the same as once,
+    // either way, and pause and resume go on working in one run.
+    core.download_pause(a).await.unwrap();
+    wait_state(&core, a, DownloadState::Done).await;
+    core.download_pause(a).await.unwrap();
+    core.download_resume(a).await.unwrap();
+    wait_state(&core, a, DownloadState::Seeding).await;
+    core.download_resume(a).await.unwrap();
+    core.download_pause(a).await.unwrap();
+    wait_state(&core, a, DownloadState::Done).await;
+    // An unknown title is said to be so.
+    let e = core.download_pause("no-such-title").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotInLibrary, "{e}");
+
+    core.shutdown().await;
+    session.stop().await;
+    store.shutdown().await;
+}
+
+/// A rented film: removing it while the playback server is sending it is refused and changes
+/// nothing; once the player lets go it is removed with its files, its licence stays, and
+/// watching it again downloads it again and plays the same bytes without a second charge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_playing_rental_is_not_removed_and_its_licence_outlives_removal() {
+    const FILM: &str = "neon-harbor";
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let original = std::fs::read(crate::demo_dir().join("media/neon-harbor.webm")).unwrap();
+    let profile = dir.path().join("profile");
+    let core = Core::open(config(&profile, &store, MACHINE)).await.unwrap();
+    // Slow, so that a response of the whole film is still being sent when the removal comes
+    // (at full speed the kernel's socket buffers would swallow all 2.6 MB at once).
+    let slow = DownloadLimits {
+        download_kib_s: Some(64),
+        upload_kib_s: None,
+    };
+    core.downloads_limits_set(slow).await.unwrap();
+    let rented = core.title_acquire(FILM, "order-1").await.unwrap();
+    assert_eq!(rented.charged_cents, 400);
+    let source = core.playback_open(FILM).await.unwrap();
+    let downloads = profile.join("downloads");
+    let folders = || -> Vec<_> {
+        std::fs::read_dir(&downloads)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    };
+    assert_eq!(folders().len(), 1, "one title, one folder");
+
+    // A response whose body is still being sent: the player is playing it.
+    let playing = reqwest::Client::new()
+        .get(&source.url)
+        .header("Range", "bytes=0-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(playing.status(), 206);
+    // Its first clear bytes started the rental's window.
+    let licence = wait_for("the rental window to start", PATIENCE, || async {
+        let lib = core.library_list().await.unwrap();
+        let e = lib.into_iter().find(|e| e.title.id == FILM).unwrap();
+        if e.licence.status == LicenceStatus::Running {
+            Ok(e.licence)
+        } else {
+            Err(e.licence)
+        }
+    })
+    .await;
+    let e = core.download_remove(FILM, true).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DownloadRefused, "{e}");
+    assert!(e.to_string().contains("Close the player"), "{e}");
+    assert_eq!(folders().len(), 1, "nothing was removed");
+    assert_eq!(
+        item(&core, FILM).await.unwrap().progress.state,
+        DownloadState::Downloading
+    );
+
+    // The player lets go: now it is removed, half downloaded, with its files.
+    drop(playing);
+    wait_for("the removal once nothing plays", PATIENCE, || async {
+        core.download_remove(FILM, true).await
+    })
+    .await;
+    assert!(folders().is_empty(), "its folder is gone: {:?}", folders());
+    assert!(item(&core, FILM).await.is_none());
+    let entry = core
+        .library_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.title.id == FILM)
+        .expect("still in the library");
+    assert_eq!(entry.download.state, DownloadState::Removed);
+    assert_eq!(entry.licence, licence, "the licence is untouched");
+
+    // Watching again downloads it again (at full speed now): the same bytes, no second charge.
+    core.downloads_limits_set(DownloadLimits::default())
+        .await
+        .unwrap();
+    let source = core.playback_open(FILM).await.unwrap();
+    let body = reqwest::Client::new()
+        .get(&source.url)
+        .header("Range", format!("bytes=0-{}", MIB - 1))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        body[..] == original[..MIB as usize],
+        "the first MiB plays as before"
+    );
+    wait_state(&core, FILM, DownloadState::Seeding).await;
+    assert_eq!(core.wallet_get().await.unwrap().balance_cents, 1600);
+    core.shutdown().await;
+    store.shutdown().await;
+}

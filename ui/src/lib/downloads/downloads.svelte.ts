@@ -1,0 +1,87 @@
+/**
+ * The downloads view's state: the list, polled once a second while the view is open (it needs
+ * names and time left, which the library's pushed progress does not carry), and the limits.
+ */
+import {
+  downloadPause,
+  downloadRemove,
+  downloadResume,
+  downloadsLimitsGet,
+  downloadsLimitsSet,
+  downloadsList,
+  type DownloadItem,
+  type DownloadLimits,
+} from "../ipc";
+import { library } from "../library/library.svelte";
+import { notice } from "../notice.svelte";
+
+const POLL_MS = 1000;
+
+let items = $state<DownloadItem[]>([]);
+let loaded = $state(false);
+let limits = $state<DownloadLimits | null>(null);
+/** The title a button is working on, so its row shows it and does not take a second click. */
+let busy = $state<string | null>(null);
+
+async function refresh(): Promise<void> {
+  try {
+    items = await downloadsList();
+    loaded = true;
+  } catch (e) {
+    notice.show(e, () => void refresh());
+  }
+}
+
+/** Runs an action on one title, then shows the list (and the library) as it now is. */
+async function act(titleId: string, action: () => Promise<void>): Promise<boolean> {
+  if (busy !== null) return false;
+  busy = titleId;
+  try {
+    await action();
+    return true;
+  } catch (e) {
+    notice.show(e);
+    return false;
+  } finally {
+    busy = null;
+    await refresh();
+    void library.refresh();
+  }
+}
+
+export const downloads = {
+  get items(): DownloadItem[] {
+    return items;
+  },
+  get loaded(): boolean {
+    return loaded;
+  },
+  get limits(): DownloadLimits | null {
+    return limits;
+  },
+  get busy(): string | null {
+    return busy;
+  },
+  /** Polls while the view is open; returns the function that stops. */
+  start(): () => void {
+    void refresh();
+    downloadsLimitsGet()
+      .then((l) => (limits = l))
+      .catch((e) => notice.show(e));
+    const timer = setInterval(() => void refresh(), POLL_MS);
+    return () => clearInterval(timer);
+  },
+  pause(titleId: string): Promise<boolean> {
+    return act(titleId, () => downloadPause(titleId));
+  },
+  resume(titleId: string): Promise<boolean> {
+    return act(titleId, () => downloadResume(titleId));
+  },
+  remove(titleId: string, deleteFiles: boolean): Promise<boolean> {
+    return act(titleId, () => downloadRemove(titleId, deleteFiles));
+  },
+  /** Stores new limits; rejects with the core's sentence when one is out of range. */
+  async setLimits(next: DownloadLimits): Promise<void> {
+    limits = await downloadsLimitsSet(next);
+  },
+};
