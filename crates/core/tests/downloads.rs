@@ -4,7 +4,6 @@
 //! removed title stays removed after a restart until the person downloads it again.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -13,7 +12,7 @@ use marquee_core::api::{
 };
 use marquee_core::Core;
 
-use crate::{config, start_store, wait_for};
+use crate::{config, seed_stranger_file, start_store, stranger_seeder, wait_for};
 
 const MACHINE: &str = "9a8b7c6d5e4f30211203f4e5d6c7b8a9";
 const KIB: u64 = 1024;
@@ -24,17 +23,6 @@ const PIECE: u32 = 256 * 1024;
 /// The download limit while measuring, KiB/s.
 const LIMIT_KIB_S: u32 = 1024;
 const PATIENCE: Duration = Duration::from_secs(90);
-
-/// A seeder outside Marquee: a plain librqbit session on loopback.
-async fn seeder(folder: &Path) -> std::sync::Arc<librqbit::Session> {
-    let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    librqbit::Session::new_with_opts(
-        folder.to_path_buf(),
-        marquee_protocol::swarm::session_options(listen).unwrap(),
-    )
-    .await
-    .unwrap()
-}
 
 async fn item(core: &Core, id: &str) -> Option<DownloadItem> {
     core.downloads_list()
@@ -78,9 +66,8 @@ fn files_under(root: &Path) -> BTreeSet<(String, u64)> {
 async fn the_person_limits_pauses_resumes_and_removes_downloads() {
     let dir = tempfile::tempdir().unwrap();
     let store = start_store(dir.path()).await;
-    let announce = format!("{}/announce", store.url());
     let seed_dir = dir.path().join("seed");
-    let session = seeder(&seed_dir).await;
+    let session = stranger_seeder(&seed_dir).await;
 
     // Two titles of their own bytes, seeded by a stranger and opened as `.torrent` files.
     let mut titles = Vec::new();
@@ -92,33 +79,10 @@ async fn the_person_limits_pauses_resumes_and_removes_downloads() {
             .collect();
         let file = folder.join(format!("{who}.webm"));
         std::fs::write(&file, &content).unwrap();
-        let torrent = librqbit::create_torrent(
-            &file,
-            librqbit::CreateTorrentOptions {
-                name: None,
-                trackers: vec![announce.clone()],
-                piece_length: Some(PIECE),
-            },
-            &librqbit::spawn_utils::BlockingSpawner::new(1),
-        )
-        .await
-        .unwrap();
-        let bytes = torrent.as_bytes().unwrap().to_vec();
-        store.track_also([torrent.info_hash().0]);
-        session
-            .add_torrent(
-                librqbit::AddTorrent::from_bytes(bytes.clone()),
-                Some(librqbit::AddTorrentOptions {
-                    overwrite: true,
-                    output_folder: Some(folder.to_string_lossy().into_owned()),
-                    ..Default::default()
-                }),
-            )
-            .await
-            .unwrap();
+        let (bytes, info_hash) = seed_stranger_file(&store, &session, &file, PIECE).await;
         let path = dir.path().join(format!("{who}.torrent"));
         std::fs::write(&path, &bytes).unwrap();
-        titles.push((path, torrent.info_hash().as_string(), content, file));
+        titles.push((path, info_hash, content, file));
     }
     let seeded_before = files_under(&seed_dir);
 

@@ -66,3 +66,52 @@ where
         }
     }
 }
+
+/// A seeder outside Marquee, as a stranger would run one: a plain librqbit session on
+/// loopback.
+async fn stranger_seeder(folder: &Path) -> std::sync::Arc<librqbit::Session> {
+    let listen: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    librqbit::Session::new_with_opts(
+        folder.to_path_buf(),
+        marquee_protocol::swarm::session_options(listen).unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Makes a torrent of `file` announcing to the store's tracker, seeds it from `session` out of
+/// the file's folder, and returns the torrent's bytes and info hash. Not a store title: the
+/// store's tracker answers for it only when told to, so it is told.
+async fn seed_stranger_file(
+    store: &Store,
+    session: &std::sync::Arc<librqbit::Session>,
+    file: &Path,
+    piece_length: u32,
+) -> (Vec<u8>, String) {
+    let torrent = librqbit::create_torrent(
+        file,
+        librqbit::CreateTorrentOptions {
+            name: None,
+            trackers: vec![format!("{}/announce", store.url())],
+            piece_length: Some(piece_length),
+        },
+        &librqbit::spawn_utils::BlockingSpawner::new(1),
+    )
+    .await
+    .unwrap();
+    let bytes = torrent.as_bytes().unwrap().to_vec();
+    store.track_also([torrent.info_hash().0]);
+    let folder = file.parent().unwrap();
+    session
+        .add_torrent(
+            librqbit::AddTorrent::from_bytes(bytes.clone()),
+            Some(librqbit::AddTorrentOptions {
+                overwrite: true,
+                output_folder: Some(folder.to_string_lossy().into_owned()),
+                ..Default::default()
+            }),
+        )
+        .await
+        .unwrap();
+    (bytes, torrent.info_hash().as_string())
+}

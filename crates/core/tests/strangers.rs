@@ -4,14 +4,13 @@
 //! torrent that is fine gets a folder of its own, so two with one name never meet.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use marquee_core::api::{DownloadState, ErrorKind, TitleOrigin};
 use marquee_core::Core;
 
-use crate::{config, start_store, wait_for};
+use crate::{config, seed_stranger_file, start_store, stranger_seeder, wait_for};
 
 const MACHINE: &str = "7e1d2c3b4a5968778695a4b3c2d1e0f9";
 
@@ -406,26 +405,13 @@ async fn a_torrent_is_shown_before_it_is_added() {
     store.shutdown().await;
 }
 
-/// A seeder outside Marquee: a plain librqbit session on loopback announcing to the store's
-/// tracker, serving the files under `folder`.
-async fn seeder(folder: &Path) -> std::sync::Arc<librqbit::Session> {
-    let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    librqbit::Session::new_with_opts(
-        folder.to_path_buf(),
-        marquee_protocol::swarm::session_options(listen).unwrap(),
-    )
-    .await
-    .unwrap()
-}
-
 /// Two strangers share different videos both called `clip.webm`: each lands in a folder of
 /// its own, both download whole, and neither overwrites the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_torrents_with_one_name_never_meet() {
     let dir = tempfile::tempdir().unwrap();
     let store = start_store(dir.path()).await;
-    let announce = format!("{}/announce", store.url());
-    let session = seeder(&dir.path().join("seed")).await;
+    let session = stranger_seeder(&dir.path().join("seed")).await;
 
     let mut shared = Vec::new();
     for (who, seed) in [("a", 3u32), ("b", 7u32)] {
@@ -438,31 +424,7 @@ async fn two_torrents_with_one_name_never_meet() {
             .collect();
         let file = folder.join("clip.webm");
         std::fs::write(&file, &content).unwrap();
-        let torrent = librqbit::create_torrent(
-            &file,
-            librqbit::CreateTorrentOptions {
-                name: None,
-                trackers: vec![announce.clone()],
-                piece_length: Some(PIECE as u32),
-            },
-            &librqbit::spawn_utils::BlockingSpawner::new(1),
-        )
-        .await
-        .unwrap();
-        let bytes = torrent.as_bytes().unwrap().to_vec();
-        // Not a store title: the store's tracker answers for it only when told to.
-        store.track_also([torrent.info_hash().0]);
-        session
-            .add_torrent(
-                librqbit::AddTorrent::from_bytes(bytes.clone()),
-                Some(librqbit::AddTorrentOptions {
-                    overwrite: true,
-                    output_folder: Some(folder.to_string_lossy().into_owned()),
-                    ..Default::default()
-                }),
-            )
-            .await
-            .unwrap();
+        let (bytes, _) = seed_stranger_file(&store, &session, &file, PIECE as u32).await;
         let path = dir.path().join(format!("{who}.torrent"));
         std::fs::write(&path, &bytes).unwrap();
         shared.push((path, content));
