@@ -25,11 +25,17 @@ use tokio::sync::watch;
 
 #[cfg(test)]
 mod bindings;
+mod desktop;
 
 /// The event that tells the page files were dropped (or opened with the app): `files-dropped`,
 /// with the files by id.
 #[derive(Clone, Debug, serde::Serialize, specta::Type, tauri_specta::Event)]
 pub struct FilesDropped(pub Vec<DroppedFile>);
+
+/// The event that tells the page `magnet:` links were opened with the app (from a browser, the
+/// desktop or a second launch): `links-opened`, with the links as given.
+#[derive(Clone, Debug, serde::Serialize, specta::Type, tauri_specta::Event)]
+pub struct LinksOpened(pub Vec<String>);
 
 /// The core, once it has opened (or why it could not), the demo store this run started, and
 /// files that arrived before the page was listening.
@@ -40,6 +46,8 @@ pub struct AppState {
     /// Files that arrived before the page first asked for them; `None` once it has (from then
     /// on the page hears of files through the event alone).
     pending: Mutex<Option<Vec<DroppedFile>>>,
+    /// Links that arrived before the page first asked for them, like `pending`.
+    pending_links: Mutex<Option<Vec<String>>>,
     /// The playback server's listener, bound before the window so its CSP names the origin;
     /// the core takes it when it opens.
     playback: Option<PlaybackListener>,
@@ -318,6 +326,19 @@ fn drops_pending(state: State<'_, AppState>) -> Vec<DroppedFile> {
         .unwrap_or_default()
 }
 
+/// `magnet:` links opened with the app before the page listened for [`LinksOpened`]; taken
+/// once.
+#[tauri::command]
+#[specta::specta]
+fn links_pending(state: State<'_, AppState>) -> Vec<String> {
+    state
+        .pending_links
+        .lock()
+        .expect("pending links")
+        .take()
+        .unwrap_or_default()
+}
+
 /// Lets the person pick videos or torrent files with the system's file dialog; the paths stay
 /// on the Rust side.
 #[tauri::command]
@@ -467,7 +488,7 @@ async fn torrent_import(
 }
 
 /// Registers dropped or opened files with the core and tells the page about them by id.
-fn files_arrived<R: Runtime>(app: &tauri::AppHandle<R>, paths: Vec<PathBuf>) {
+pub(crate) fn files_arrived<R: Runtime>(app: &tauri::AppHandle<R>, paths: Vec<PathBuf>) {
     if paths.is_empty() {
         return;
     }
@@ -598,6 +619,12 @@ pub fn build<R: Runtime>(
     let ipc = ipc::<R>();
     let events = ipc.clone();
     builder
+        // First: a second launch hands its arguments over and exits before anything else
+        // starts (D-Bus on Linux; with no session bus each launch runs on its own).
+        .plugin(tauri_plugin_single_instance::init(desktop::second_launch))
+        // Registers `magnet:` with the OS (from `plugins.deep-link` in tauri.conf.json); on
+        // macOS links arrive as events, elsewhere on the command line.
+        .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
             events.mount_events(app);
@@ -606,16 +633,35 @@ pub fn build<R: Runtime>(
                 core: tx.clone(),
                 demo_store: tokio::sync::Mutex::new(None),
                 pending: Mutex::new(Some(Vec::new())),
+                pending_links: Mutex::new(Some(Vec::new())),
                 playback: playback.clone(),
             });
-            // Files given on the command line (file associations, "Open with Marquee") take
-            // the same path as files dropped on the window.
-            let opened: Vec<PathBuf> = std::env::args_os()
-                .skip(1)
-                .map(PathBuf::from)
-                .filter(|p| p.is_file())
-                .collect();
-            files_arrived(app.handle(), opened);
+            // Files and links given on the command line (file associations, "Open with
+            // Marquee", a browser's magnet link) take the same path as a later launch's.
+            let cwd = std::env::current_dir().unwrap_or_default();
+            desktop::open(
+                app.handle(),
+                desktop::opened_from_args(std::env::args().skip(1).collect::<Vec<_>>(), &cwd),
+            );
+            #[cfg(target_os = "macos")]
+            {
+                use tauri_plugin_deep_link::DeepLinkExt;
+                let handle = app.handle().clone();
+                app.deep_link().on_open_url(move |event| {
+                    let links = event.urls().iter().map(|u| u.to_string()).collect();
+                    desktop::open(
+                        &handle,
+                        desktop::Opened {
+                            files: Vec::new(),
+                            links,
+                        },
+                    );
+                });
+            }
+            // A tray is a nicety: a desktop without one (no StatusNotifier host) still runs.
+            if let Err(e) = desktop::tray(app.handle()) {
+                tracing::warn!(error = %e, "no tray icon");
+            }
             let handle = app.handle().clone();
             // Opening the core starts the demo store and packages its titles: never block the
             // window on it; commands wait for it instead.
@@ -631,11 +677,15 @@ pub fn build<R: Runtime>(
             });
             Ok(())
         })
-        .on_window_event(|window, event| {
+        .on_window_event(|window, event| match event {
             // Paths come from the OS drop event on the Rust side; the page only ever sees ids.
-            if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+            WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) => {
                 files_arrived(window.app_handle(), paths.clone());
             }
+            WindowEvent::CloseRequested { api, .. } if window.label() == "main" => {
+                desktop::close_requested(window.app_handle(), api);
+            }
+            _ => {}
         })
         .invoke_handler(ipc.invoke_handler())
 }
@@ -672,6 +722,7 @@ pub fn ipc<R: Runtime>() -> tauri_specta::Builder<R> {
             downloads_limits_get,
             downloads_limits_set,
             drops_pending,
+            links_pending,
             publish_pick::<tauri::Wry>,
             publish_prepare,
             publish_cancel,
@@ -686,7 +737,7 @@ pub fn ipc<R: Runtime>() -> tauri_specta::Builder<R> {
             licence_move,
             device_reactivate::<tauri::Wry>,
         ])
-        .events(tauri_specta::collect_events![FilesDropped])
+        .events(tauri_specta::collect_events![FilesDropped, LinksOpened])
         // Rejections stay rejections: `ui/src/lib/ipc` turns them into `AppError`s, including
         // the bare strings Tauri itself rejects with (a refused permission).
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
@@ -759,6 +810,7 @@ mod tests {
                 core,
                 demo_store: tokio::sync::Mutex::new(None),
                 pending: Mutex::new(Some(Vec::new())),
+                pending_links: Mutex::new(Some(Vec::new())),
                 playback: None,
             })
             .invoke_handler(ipc().invoke_handler())

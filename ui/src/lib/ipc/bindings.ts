@@ -53,6 +53,11 @@ export const commands = {
 	/**  Files dropped or opened before the page listened for [`FilesDropped`]; taken once. */
 	dropsPending: () => __TAURI_INVOKE<DroppedFile[]>("drops_pending"),
 	/**
+	 *  `magnet:` links opened with the app before the page listened for [`LinksOpened`]; taken
+	 *  once.
+	 */
+	linksPending: () => __TAURI_INVOKE<string[]>("links_pending"),
+	/**
 	 *  Lets the person pick videos or torrent files with the system's file dialog; the paths stay
 	 *  on the Rust side.
 	 */
@@ -89,6 +94,7 @@ export const commands = {
 /** Events */
 export const events = {
 	filesDropped: makeEvent<FilesDropped, FilesDropped>("files-dropped"),
+	linksOpened: makeEvent<LinksOpened, LinksOpened>("links-opened"),
 };
 
 /* Constants */
@@ -404,6 +410,12 @@ export type LicenceStatus =
 "owned" | 
 /**  A free title. */
 "free";
+
+/**
+ *  The event that tells the page `magnet:` links were opened with the app (from a browser, the
+ *  desktop or a second launch): `links-opened`, with the links as given.
+ */
+export type LinksOpened = string[];
 
 /**  Price and kind of an offer. */
 export type Offer = {

@@ -164,6 +164,19 @@ export function onFilesDropped(handler: (files: DroppedFile[]) => void): Promise
 }
 
 /**
+ * Subscribes to `magnet:` links opened with the app (a browser, the desktop, a second launch);
+ * resolves to the function that unsubscribes.
+ */
+export function onLinksOpened(handler: (links: string[]) => void): Promise<UnlistenFn> {
+  return events.linksOpened.listen((event) => handler(event.payload));
+}
+
+/** Links opened before the page listened. Call once at start-up, after `onLinksOpened`. */
+export function linksPending(): Promise<string[]> {
+  return call(commands.linksPending());
+}
+
+/**
  * Tells whether files are being dragged over the window, for the drop overlay only: the
  * paths in Tauri's drag-and-drop event are ignored; dropped files arrive by `onFilesDropped`.
  */

@@ -1,0 +1,44 @@
+/**
+ * `magnet:` links from outside the window (a browser, the desktop, a second launch of Marquee):
+ * each is added like a link pasted in the Library, and the Library is shown.
+ */
+import { linksPending, magnetOpen, onLinksOpened } from "../ipc";
+import { nav } from "../nav.svelte";
+import { notice } from "../notice.svelte";
+import { importedText } from "../publish/labels";
+import { toast } from "../toast.svelte";
+import { library } from "./library.svelte";
+
+/** Adds one magnet link to the library; `false` after saying why it could not. */
+export async function openMagnet(link: string): Promise<boolean> {
+  try {
+    const entry = await magnetOpen(link.trim());
+    library.upsert(entry);
+    toast.show(importedText(entry.title.name));
+    return true;
+  } catch (e) {
+    notice.show(e);
+    return false;
+  }
+}
+
+async function receive(links: string[]): Promise<void> {
+  if (links.length === 0) return;
+  nav.closeDetail();
+  nav.tab = "library";
+  for (const link of links) await openMagnet(link);
+}
+
+export const links = {
+  /** Listens for opened links, then takes those that came before. Returns a stop function. */
+  async start(): Promise<() => void> {
+    try {
+      const stop = await onLinksOpened((list) => void receive(list));
+      await receive(await linksPending());
+      return stop;
+    } catch (e) {
+      notice.show(e);
+      return () => {};
+    }
+  },
+};
