@@ -26,6 +26,7 @@ use tokio::sync::watch;
 #[cfg(test)]
 mod bindings;
 mod desktop;
+mod log;
 
 /// The event that tells the page files were dropped (or opened with the app): `files-dropped`,
 /// with the files by id.
@@ -506,12 +507,16 @@ pub(crate) fn files_arrived<R: Runtime>(app: &tauri::AppHandle<R>, paths: Vec<Pa
 
 /// Where the demo catalog is: bundled as a resource in installers, the source tree otherwise.
 fn demo_dir<R: Runtime>(app: &tauri::AppHandle<R>) -> PathBuf {
-    app.path()
+    let dir = app
+        .path()
         .resource_dir()
         .ok()
         .map(|d| d.join("demo"))
         .filter(|d| d.join("catalog.json").exists())
-        .unwrap_or_else(marquee_store::bundled_demo_dir)
+        .unwrap_or_else(marquee_store::bundled_demo_dir);
+    // Said once per run: the install test checks an installed app uses its own copy.
+    tracing::info!(dir = %dir.display(), "the demo catalog");
+    dir
 }
 
 /// Where this run's profile is and which store it uses.
@@ -667,7 +672,12 @@ pub fn build<R: Runtime>(
             // window on it; commands wait for it instead.
             tauri::async_runtime::spawn(async move {
                 let opened = match profile(&handle) {
-                    Ok(profile) => open_core(&handle, profile).await,
+                    Ok(profile) => {
+                        if let Err(e) = log::to_file(&profile.data_dir) {
+                            tracing::warn!(error = %e, "no log file");
+                        }
+                        open_core(&handle, profile).await
+                    }
                     Err(e) => Err(e),
                 };
                 if let Err(e) = &opened {
@@ -778,12 +788,7 @@ fn context_for<R: Runtime>(playback: &PlaybackListener) -> tauri::Context<R> {
 
 /// Runs the app.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,librqbit=warn,librqbit_core=warn".into()),
-        )
-        .init();
+    log::init();
     // Bound before the window exists: its CSP allows media from this port and no other.
     let playback =
         PlaybackListener::bind_loopback().expect("binding the playback server on 127.0.0.1");

@@ -19,6 +19,25 @@ pub struct Guard {
     name: &'static str,
 }
 
+impl Guard {
+    /// Takes charge of `child`, named `name` in messages.
+    pub fn new(child: Child, name: &'static str) -> Guard {
+        Guard { child, name }
+    }
+
+    /// Waits up to `timeout` for the process to exit by itself; its status, or `None`.
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
 impl Drop for Guard {
     fn drop(&mut self) {
         // SIGTERM, not SIGKILL: tauri-driver then stops its WebKitWebDriver too; a killed one
@@ -100,19 +119,61 @@ pub async fn launch_with(
     args: &[&Path],
     store_url: Option<&str>,
 ) -> (Guard, Client) {
+    let mut app = App::new(Path::new(env!("CARGO_BIN_EXE_marquee")));
+    app.args = args.iter().map(|a| a.display().to_string()).collect();
+    app.env("MARQUEE_DATA_DIR", profile);
+    if let Some(url) = store_url {
+        app.env("MARQUEE_STORE_URL", url);
+    }
+    launch_app(display, &app).await
+}
+
+/// Which app binary a window test starts, and how.
+pub struct App {
+    /// The binary.
+    pub path: PathBuf,
+    /// Its command-line arguments.
+    pub args: Vec<String>,
+    /// Extra environment (the driver's, and so the app's).
+    pub env: Vec<(String, std::ffi::OsString)>,
+    /// The folder it starts in; the test's own when `None`.
+    pub cwd: Option<PathBuf>,
+}
+
+impl App {
+    pub fn new(path: &Path) -> App {
+        App {
+            path: path.to_owned(),
+            args: Vec::new(),
+            env: Vec::new(),
+            cwd: None,
+        }
+    }
+
+    pub fn env(&mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> &mut App {
+        self.env.push((key.to_owned(), value.as_ref().to_owned()));
+        self
+    }
+}
+
+/// Starts tauri-driver for `app` and connects a WebDriver session; the app starts.
+pub async fn launch_app(display: &str, app: &App) -> (Guard, Client) {
     let port = free_port();
     let native_port = free_port();
-    let child = Command::new(tauri_driver())
-        .args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native_port.to_string(),
-        ])
-        .env("DISPLAY", display)
-        .env("MARQUEE_DATA_DIR", profile)
-        .envs(store_url.map(|u| ("MARQUEE_STORE_URL", u)))
-        .env("RUST_LOG", "info,librqbit=warn,librqbit_core=warn")
+    let mut cmd = Command::new(tauri_driver());
+    cmd.args([
+        "--port",
+        &port.to_string(),
+        "--native-port",
+        &native_port.to_string(),
+    ])
+    .env("DISPLAY", display)
+    .env("RUST_LOG", "info,librqbit=warn,librqbit_core=warn")
+    .envs(app.env.iter().map(|(k, v)| (k, v)));
+    if let Some(cwd) = &app.cwd {
+        cmd.current_dir(cwd);
+    }
+    let child = cmd
         .spawn()
         .expect("tauri-driver is installed (cargo xtask test installs it)");
     let driver = Guard {
@@ -124,8 +185,8 @@ pub async fn launch_with(
     caps.insert(
         "tauri:options".into(),
         json!({
-            "application": env!("CARGO_BIN_EXE_marquee"),
-            "args": args.iter().map(|a| a.display().to_string()).collect::<Vec<_>>(),
+            "application": app.path,
+            "args": app.args,
         }),
     );
     let url = format!("http://127.0.0.1:{port}");

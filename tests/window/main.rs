@@ -16,3 +16,6 @@ mod torrent_in_window;
 mod publish_in_window;
 // The Downloads tab: a limit, pause and resume, the remove question.
 mod downloads_in_window;
+// The `.deb` installed with apt, driven in a window from /usr/bin, a magnet link handed to the
+// running app, and purged without a trace.
+mod installed;

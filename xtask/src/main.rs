@@ -49,6 +49,7 @@ fn main() -> Result<()> {
         Some("test") => test(&root),
         Some("bindings") => bindings(&root),
         Some("bench") => bench(&root),
+        Some("bundle") => bundle(&root, &args[1..]),
         Some("fuzz") => fuzz(&root, &args[1..], false),
         Some("setup") => setup(&root, false),
         _ => {
@@ -57,6 +58,7 @@ fn main() -> Result<()> {
                  \n  run       install what is missing, build the UI and the app, start Marquee\
                  \n  test      the same set-up, then fmt, clippy, UI checks and every test (end-to-end included)\
                  \n  bench     run the benchmarks; figures go to target/bench/*.json\
+                 \n  bundle    [--debug]: build the installers for this system (Linux .deb and .rpm, Windows MSI and NSIS, macOS .app and .dmg)\
                  \n  fuzz      [--seconds N] [target..]: run the cargo-fuzz targets, N s each (default 300)\
                  \n  bindings  regenerate ui/src/lib/ipc/bindings.ts and permissions/commands.toml from the Rust side\
                  \n  setup     only install what is missing and build the UI"
@@ -267,6 +269,13 @@ fn test(root: &Path) -> Result<()> {
     step("build once", || {
         sh(Command::new(cargo).args(["build", "--workspace", "--all-targets"]))
     })?;
+    // The `.deb` the install test puts on this machine, from the build above: the release one
+    // (`cargo xtask bundle`) takes another full LTO build; the packaging is the same.
+    if cfg!(target_os = "linux") {
+        step("bundle the .deb (debug build)", || {
+            tauri_bundle(root, true, &["deb"])
+        })?;
+    }
     step(
         "cargo test (unit, system and end-to-end in a real window)",
         || {
@@ -333,6 +342,71 @@ const LINUX_ONLY_TESTS: &[&str] = &[
     // Reads the store's peak memory from /proc.
     "abuse::a_flood_of_wrong_passwords_is_refused_and_the_stores_memory_stays_bounded",
 ];
+
+/// The installers each system builds. AppImage is left out on Linux: Tauri's AppImage step
+/// downloads linuxdeploy and its plugins from GitHub at build time, which these machines cannot
+/// reach; the release workflow (`.github/workflows/release.yml`) builds it.
+fn installer_kinds() -> &'static [&'static str] {
+    if cfg!(target_os = "linux") {
+        &["deb", "rpm"]
+    } else if cfg!(windows) {
+        &["msi", "nsis"]
+    } else {
+        &["app", "dmg"]
+    }
+}
+
+/// `cargo xtask bundle [--debug]`: installs what is missing, builds the UI and the app (release,
+/// the shipping profile, unless `--debug`), then packages it with the Tauri bundler (the CLI is
+/// the UI's `@tauri-apps/cli`). The installers are in `target/<profile>/bundle/<kind>/`.
+fn bundle(root: &Path, args: &[String]) -> Result<()> {
+    let debug = match args {
+        [] => false,
+        [flag] if flag == "--debug" => true,
+        _ => bail!("usage: cargo xtask bundle [--debug]"),
+    };
+    setup(root, false)?;
+    step("build the app", || {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "--package", "marquee"]);
+        if !debug {
+            cmd.arg("--release");
+        }
+        sh(&mut cmd)
+    })?;
+    step("bundle", || tauri_bundle(root, debug, installer_kinds()))?;
+    let dir = target_dir(root)
+        .join(if debug { "debug" } else { "release" })
+        .join("bundle");
+    for kind in installer_kinds() {
+        for entry in std::fs::read_dir(dir.join(kind))? {
+            let path = entry?.path();
+            let bytes = std::fs::metadata(&path)?.len();
+            eprintln!("{} ({:.1} MB)", path.display(), bytes as f64 / 1e6);
+        }
+    }
+    Ok(())
+}
+
+/// Packages the app already built in `target/debug` or `target/release` (`tauri bundle`, not
+/// `tauri build`: the CLI's own cargo run sets other environment variables, and the next
+/// `cargo build` would then rebuild rustls and everything above it).
+fn tauri_bundle(root: &Path, debug: bool, kinds: &[&str]) -> Result<()> {
+    let cli =
+        root.join("ui/node_modules/.bin")
+            .join(if cfg!(windows) { "tauri.cmd" } else { "tauri" });
+    let mut cmd = Command::new(cli);
+    cmd.current_dir(root)
+        .arg("bundle")
+        .arg("--bundles")
+        .arg(kinds.join(","))
+        // The UI is built already (`build_ui`); the config's beforeBundleCommand is unset.
+        .arg("--ci");
+    if debug {
+        cmd.arg("--debug");
+    }
+    sh(&mut cmd)
+}
 
 fn tauri_driver_path() -> PathBuf {
     let installed = cargo_bin("tauri-driver");

@@ -5,16 +5,19 @@
 import { linksPending, magnetOpen, onLinksOpened } from "../ipc";
 import { nav } from "../nav.svelte";
 import { notice } from "../notice.svelte";
-import { importedText } from "../publish/labels";
+import { alreadyInLibraryText, importedText } from "../publish/labels";
 import { toast } from "../toast.svelte";
 import { library } from "./library.svelte";
 
 /** Adds one magnet link to the library; `false` after saying why it could not. */
 export async function openMagnet(link: string): Promise<boolean> {
   try {
+    const known = new Set(library.entries.map((e) => e.title.id));
     const entry = await magnetOpen(link.trim());
     library.upsert(entry);
-    toast.show(importedText(entry.title.name));
+    // A store title (or one added before) comes back as it is: say so, not "added".
+    const fresh = entry.title.origin === "external" && !known.has(entry.title.id);
+    toast.show(fresh ? importedText(entry.title.name) : alreadyInLibraryText(entry.title.name));
     return true;
   } catch (e) {
     notice.show(e);

@@ -6,6 +6,7 @@ import {
   cleanForm,
   draftFacts,
   groupedHash,
+  alreadyInLibraryText,
   importedText,
   initialForm,
   progressFraction,
@@ -77,6 +78,7 @@ describe("labels", () => {
   it("words the toasts", () => {
     expect(publishedText("Trip")).toBe("“Trip” is published and seeding");
     expect(importedText("Big Buck Bunny")).toBe("Added “Big Buck Bunny” — not from the store");
+    expect(alreadyInLibraryText("Open Skies")).toBe("“Open Skies” is already in your library");
   });
 });
 

@@ -78,6 +78,11 @@ export function importedText(name: string): string {
   return `Added “${name}” — not from the store`;
 }
 
+/** A link opened for a title the library already has (a store title shared as a magnet link). */
+export function alreadyInLibraryText(name: string): string {
+  return `“${name}” is already in your library`;
+}
+
 /** The facts of a torrent before it is added: "3 files · 1.2 GB", or "1 file · 4.0 MB". */
 export function torrentFacts(preview: TorrentPreview): string {
   const n = preview.files.length;
