@@ -397,3 +397,35 @@ pub async fn acquire_label(c: &Client) -> String {
     .unwrap_or_default()
     .to_owned()
 }
+
+/// A private D-Bus session bus, where the running app claims its single-instance name.
+pub fn start_session_bus(dir: &Path) -> (Guard, String) {
+    let address = format!("unix:path={}", dir.join("bus").display());
+    let mut child = Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
+        .arg(format!("--address={address}"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("dbus-daemon is installed (dbus-x11 pulls it in)");
+    let mut line = String::new();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    assert!(line.starts_with("unix:"), "dbus-daemon printed {line:?}");
+    (Guard::new(child, "dbus-daemon"), line.trim().to_owned())
+}
+
+/// The process running `exe` (the app WebKitWebDriver started), once there is one.
+pub fn pid_of(exe: &Path) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            if let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() {
+                if std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p == exe) {
+                    return pid;
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "{} did not start", exe.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -9,7 +9,6 @@
 //! root or tool fails the test, elsewhere it is skipped with a line saying why.
 
 use std::collections::BTreeSet;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -126,23 +125,6 @@ fn strip_usr(p: &Path) -> PathBuf {
     p.strip_prefix("/usr")
         .map(|r| Path::new("/").join(r))
         .unwrap_or_else(|_| p.to_owned())
-}
-
-/// A private D-Bus session bus, where the running app claims its single-instance name.
-fn start_session_bus(dir: &Path) -> (Guard, String) {
-    let address = format!("unix:path={}", dir.join("bus").display());
-    let mut child = Command::new("dbus-daemon")
-        .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
-        .arg(format!("--address={address}"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("dbus-daemon is installed (dbus-x11 pulls it in)");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.starts_with("unix:"), "dbus-daemon printed {line:?}");
-    (Guard::new(child, "dbus-daemon"), line.trim().to_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,3 +19,5 @@ mod downloads_in_window;
 // The `.deb` installed with apt, driven in a window from /usr/bin, a magnet link handed to the
 // running app, and purged without a trace.
 mod installed;
+// Closing the window: hidden in the tray while seeding, a second launch brings it back, quit.
+mod tray;

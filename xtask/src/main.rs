@@ -436,7 +436,12 @@ fn bindings(root: &Path) -> Result<()> {
 
 fn bench(root: &Path) -> Result<()> {
     std::fs::create_dir_all(target_dir(root).join("bench"))?;
-    sh(Command::new(env!("CARGO")).args(["bench", "--workspace"]))
+    // The bundle benchmark measures the release installer and the app inside it, in a window.
+    bundle(root, &[])?;
+    step("tauri-driver", install_tauri_driver)?;
+    sh(Command::new(env!("CARGO"))
+        .args(["bench", "--workspace"])
+        .env("MARQUEE_TAURI_DRIVER", tauri_driver_path()))
 }
 
 /// `cargo test`'s fuzz smoke: every cargo-fuzz target (five) for about 12 s, the same minute in
