@@ -27,6 +27,7 @@ use tokio::sync::watch;
 mod bindings;
 mod desktop;
 mod log;
+mod updates;
 
 /// The event that tells the page files were dropped (or opened with the app): `files-dropped`,
 /// with the files by id.
@@ -325,6 +326,22 @@ fn drops_pending(state: State<'_, AppState>) -> Vec<DroppedFile> {
         .expect("pending drops")
         .take()
         .unwrap_or_default()
+}
+
+/// Whether a newer Marquee is published (nothing when this build has no update channel).
+#[tauri::command]
+#[specta::specta]
+async fn update_check<R: Runtime>(
+    app: tauri::AppHandle<R>,
+) -> Result<Option<updates::UpdateInfo>, AppError> {
+    updates::check(&app).await
+}
+
+/// Installs the published update once the person agrees, then restarts into it.
+#[tauri::command]
+#[specta::specta]
+async fn update_install<R: Runtime>(app: tauri::AppHandle<R>) -> Result<(), AppError> {
+    updates::install(&app).await
 }
 
 /// `magnet:` links opened with the app before the page listened for [`LinksOpened`]; taken
@@ -631,6 +648,7 @@ pub fn build<R: Runtime>(
         // macOS links arrive as events, elsewhere on the command line.
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .setup(move |app| {
             events.mount_events(app);
             let (tx, _) = watch::channel(None);
@@ -676,6 +694,8 @@ pub fn build<R: Runtime>(
                         if let Err(e) = log::to_file(&profile.data_dir) {
                             tracing::warn!(error = %e, "no log file");
                         }
+                        // The first line of this run in the file (the update test reads it).
+                        tracing::info!(version = %handle.package_info().version, "Marquee starting");
                         open_core(&handle, profile).await
                     }
                     Err(e) => Err(e),
@@ -733,6 +753,8 @@ pub fn ipc<R: Runtime>() -> tauri_specta::Builder<R> {
             downloads_limits_set,
             drops_pending,
             links_pending,
+            update_check::<tauri::Wry>,
+            update_install::<tauri::Wry>,
             publish_pick::<tauri::Wry>,
             publish_prepare,
             publish_cancel,

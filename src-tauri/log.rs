@@ -14,14 +14,22 @@ const ROTATE_BYTES: u64 = 8 * 1024 * 1024;
 
 static FILE: OnceLock<Mutex<File>> = OnceLock::new();
 
-/// Starts logging to stderr (`RUST_LOG` filters; quiet librqbit by default).
+/// Starts logging to stderr (`RUST_LOG` filters; quiet librqbit by default), and to the file
+/// once [`to_file`] names it (plain text there: no terminal colours).
 pub fn init() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    tracing_subscriber::registry()
+        .with(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,librqbit=warn,librqbit_core=warn".into()),
         )
-        .with_writer(Tee)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(ToFile),
+        )
         .init();
 }
 
@@ -42,30 +50,29 @@ pub fn to_file(data_dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Writes each log line to stderr and, once [`to_file`] has run, to the file.
-struct Tee;
+/// Writes each log line to the file, once [`to_file`] has run; before that, nowhere.
+struct ToFile;
 
-impl<'a> MakeWriter<'a> for Tee {
-    type Writer = TeeWriter;
+impl<'a> MakeWriter<'a> for ToFile {
+    type Writer = FileWriter;
 
-    fn make_writer(&'a self) -> TeeWriter {
-        TeeWriter
+    fn make_writer(&'a self) -> FileWriter {
+        FileWriter
     }
 }
 
-struct TeeWriter;
+struct FileWriter;
 
-impl Write for TeeWriter {
+impl Write for FileWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if let Some(file) = FILE.get() {
-            // A full disk must not stop the app: the file is best effort, stderr is not.
+            // A full disk must not stop the app: the file is best effort.
             let _ = file.lock().map(|mut f| f.write_all(buf));
         }
-        std::io::stderr().write_all(buf)?;
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        std::io::stderr().flush()
+        Ok(())
     }
 }

@@ -51,14 +51,13 @@ fn apt_get(args: &[&str], cwd: &Path) -> String {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
-/// The newest `.deb` the bundler wrote.
+/// This version's `.deb` (the update test bundles a newer one beside it).
 fn built_deb() -> Option<PathBuf> {
-    let dir = target_dir().join("debug/bundle/deb");
-    std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "deb"))
-        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+    let deb = target_dir().join(format!(
+        "debug/bundle/deb/Marquee_{}_amd64.deb",
+        env!("CARGO_PKG_VERSION")
+    ));
+    deb.exists().then_some(deb)
 }
 
 /// Every package the installed one depends on, all the way down (what apt would install on a

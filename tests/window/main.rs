@@ -21,3 +21,5 @@ mod downloads_in_window;
 mod installed;
 // Closing the window: hidden in the tray while seeding, a second launch brings it back, quit.
 mod tray;
+// Updating the installed app to a newer signed .deb from loopback; a bad signature refused.
+mod updates;

@@ -33,6 +33,8 @@ const APT_PACKAGES: &[&str] = &[
     "gstreamer1.0-plugins-bad",
     "gstreamer1.0-libav",
     "gstreamer1.0-gl",
+    // The updater installs a .deb through pkexec or sudo; the update test runs as root.
+    "sudo",
     // Standard BitTorrent clients for the interoperability tests.
     "aria2",
     "transmission-cli",
@@ -302,6 +304,12 @@ fn test(root: &Path) -> Result<()> {
     step("cargo test --doc (the examples in the docs)", || {
         sh(Command::new(cargo).args(["test", "--workspace", "--doc", "--no-fail-fast"]))
     })?;
+    if cfg!(target_os = "linux") {
+        step(
+            "the update test (a newer signed .deb from loopback)",
+            || update_test(root),
+        )?;
+    }
     step("fuzz smoke (about 12 s per target)", || fuzz_smoke(root))?;
     eprintln!(
         "\nall checks passed in {:.0} s",
@@ -343,6 +351,62 @@ const LINUX_ONLY_TESTS: &[&str] = &[
     "abuse::a_flood_of_wrong_passwords_is_refused_and_the_stores_memory_stays_bounded",
 ];
 
+/// The update test needs a package newer than the one installed: the app built again with the
+/// version raised (`TAURI_CONFIG` patches the config compiled in), bundled, then the test that
+/// installs this version's `.deb`, serves that one signed from loopback and updates to it. Run
+/// last among the tests: the next build of this version rebuilds only the app crate.
+fn update_test(root: &Path) -> Result<()> {
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("tauri.conf.json"))?)?;
+    let version = config["version"]
+        .as_str()
+        .context("tauri.conf.json has no version")?;
+    let mut parts: Vec<u64> = version
+        .split('.')
+        .map(|p| p.parse().context("a version of three numbers"))
+        .collect::<Result<_>>()?;
+    *parts.last_mut().context("an empty version")? += 1;
+    let next = parts
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(".");
+    let patch = serde_json::json!({ "version": next }).to_string();
+    let cargo = env!("CARGO");
+    sh(Command::new(cargo)
+        .args(["build", "--package", "marquee", "--bin", "marquee"])
+        .env("TAURI_CONFIG", &patch))?;
+    let mut bundle = Command::new(tauri_cli(root));
+    bundle
+        .current_dir(root)
+        .args(["bundle", "--debug", "--ci", "--bundles", "deb", "--config"])
+        .arg(&patch)
+        .env("TAURI_CONFIG", &patch);
+    sh(&mut bundle)?;
+    let deb = target_dir(root).join(format!("debug/bundle/deb/Marquee_{next}_amd64.deb"));
+    sh(Command::new(cargo)
+        .args([
+            "test",
+            "--package",
+            "marquee",
+            "--test",
+            "window",
+            "updates::",
+            "--",
+            "--ignored",
+        ])
+        .env("TAURI_CONFIG", &patch)
+        .env("MARQUEE_UPDATE_DEB", &deb)
+        .env("MARQUEE_UPDATE_VERSION", &next)
+        .env("MARQUEE_TAURI_DRIVER", tauri_driver_path()))
+}
+
+/// The Tauri CLI, from the UI's npm packages.
+fn tauri_cli(root: &Path) -> PathBuf {
+    root.join("ui/node_modules/.bin")
+        .join(if cfg!(windows) { "tauri.cmd" } else { "tauri" })
+}
+
 /// The installers each system builds. AppImage is left out on Linux: Tauri's AppImage step
 /// downloads linuxdeploy and its plugins from GitHub at build time, which these machines cannot
 /// reach; the release workflow (`.github/workflows/release.yml`) builds it.
@@ -381,6 +445,10 @@ fn bundle(root: &Path, args: &[String]) -> Result<()> {
     for kind in installer_kinds() {
         for entry in std::fs::read_dir(dir.join(kind))? {
             let path = entry?.path();
+            // The bundler leaves its staging folders beside the installers.
+            if !path.is_file() {
+                continue;
+            }
             let bytes = std::fs::metadata(&path)?.len();
             eprintln!("{} ({:.1} MB)", path.display(), bytes as f64 / 1e6);
         }

@@ -508,6 +508,9 @@ pub enum ErrorKind {
     TorrentRefused,
     /// A title whose file cannot be copied out safely (its torrent names it unsafely).
     ExportRefused,
+    /// An update that was not installed (its signature, its download, the installer); the
+    /// installed version keeps working.
+    UpdateRefused,
     /// The person cancelled.
     Cancelled,
     /// Anything else.

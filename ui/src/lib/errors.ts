@@ -69,6 +69,8 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Download failed";
     case "download_refused":
       return "Can't change this download";
+    case "update_refused":
+      return "Update not installed";
     case "playback":
       return "Can't play this title";
     case "publish_refused":

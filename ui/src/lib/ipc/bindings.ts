@@ -57,6 +57,10 @@ export const commands = {
 	 *  once.
 	 */
 	linksPending: () => __TAURI_INVOKE<string[]>("links_pending"),
+	/**  Whether a newer Marquee is published (nothing when this build has no update channel). */
+	updateCheck: () => __TAURI_INVOKE<UpdateInfo | null>("update_check"),
+	/**  Installs the published update once the person agrees, then restarts into it. */
+	updateInstall: () => __TAURI_INVOKE<null>("update_install"),
 	/**
 	 *  Lets the person pick videos or torrent files with the system's file dialog; the paths stay
 	 *  on the Rust side.
@@ -98,7 +102,7 @@ export const events = {
 };
 
 /* Constants */
-export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","download_refused","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","cancelled","internal"] as const;
+export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","download_refused","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","update_refused","cancelled","internal"] as const;
 
 /* Types */
 /**  One computer of the account, on the account page. */
@@ -355,6 +359,11 @@ export type ErrorKind =
 "torrent_refused" | 
 /**  A title whose file cannot be copied out safely (its torrent names it unsafely). */
 "export_refused" | 
+/**
+ *  An update that was not installed (its signature, its download, the installer); the
+ *  installed version keeps working.
+ */
+"update_refused" | 
 /**  The person cancelled. */
 "cancelled" | 
 /**  Anything else. */
@@ -639,6 +648,16 @@ export type TorrentPreviewFile = {
 	path: string,
 	/**  Its size. */
 	size_bytes: number,
+};
+
+/**  A newer version, as the page shows it. */
+export type UpdateInfo = {
+	/**  The version on offer. */
+	version: string,
+	/**  The running version. */
+	current_version: string,
+	/**  What is new, as the release says it (plain text). */
+	notes: string | null,
 };
 
 /**  The wallet. */

@@ -27,6 +27,7 @@ import type {
   ShareLinks,
   Title,
   TorrentPreview,
+  UpdateInfo,
   Wallet,
 } from "./bindings";
 
@@ -161,6 +162,16 @@ export function downloadsLimitsSet(limits: DownloadLimits): Promise<DownloadLimi
  */
 export function onFilesDropped(handler: (files: DroppedFile[]) => void): Promise<UnlistenFn> {
   return events.filesDropped.listen((event) => handler(event.payload));
+}
+
+/** A newer Marquee, if one is published and this build has an update channel. */
+export function updateCheck(): Promise<UpdateInfo | null> {
+  return call(commands.updateCheck());
+}
+
+/** Installs the published update and restarts into it; rejects with `update_refused`. */
+export async function updateInstall(): Promise<void> {
+  await call(commands.updateInstall());
 }
 
 /**
