@@ -39,7 +39,12 @@ where
     for arg in args {
         let arg = arg.as_ref();
         // The scheme is case-insensitive (RFC 3986); the rest is the core's to check.
-        if arg.len() > 7 && arg[..7].eq_ignore_ascii_case("magnet:") {
+        // `get`, not indexing: byte 7 of a file name may fall inside a character.
+        if arg.len() > 7
+            && arg
+                .get(..7)
+                .is_some_and(|p| p.eq_ignore_ascii_case("magnet:"))
+        {
             opened.links.push(arg.to_owned());
             continue;
         }
@@ -251,6 +256,7 @@ mod tests {
                 "MAGNET:?xt=urn:btih:0123",
                 "--flag",
                 "magnet:",
+                "é-é-é-é.torrent",
             ],
             dir.path(),
         );
