@@ -105,16 +105,6 @@ fn newest(dir: &Path, ext: &str) -> Option<PathBuf> {
         .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
 }
 
-fn sh(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 struct Sizes {
     deb: u64,
     without_demo: u64,
@@ -126,16 +116,18 @@ struct Sizes {
 /// unpacked package in `work/root`.
 fn sizes(deb: &Path, work: &Path) -> Sizes {
     let root = work.join("root");
-    sh(Command::new("dpkg-deb").arg("-R").arg(deb).arg(&root));
+    common::run(Command::new("dpkg-deb").arg("-R").arg(deb).arg(&root));
     let installed = tree_bytes(&root.join("usr"));
     let lean = work.join("lean");
-    sh(Command::new("cp").arg("-a").arg(&root).arg(&lean));
+    common::run(Command::new("cp").arg("-a").arg(&root).arg(&lean));
     std::fs::remove_dir_all(lean.join("usr/lib/Marquee/demo/media")).unwrap();
     let lean_deb = work.join("lean.deb");
-    sh(Command::new("dpkg-deb")
-        .args(["-Zgzip", "--root-owner-group", "--build"])
-        .arg(&lean)
-        .arg(&lean_deb));
+    common::run(
+        Command::new("dpkg-deb")
+            .args(["-Zgzip", "--root-owner-group", "--build"])
+            .arg(&lean)
+            .arg(&lean_deb),
+    );
     Sizes {
         deb: std::fs::metadata(deb).unwrap().len(),
         without_demo: std::fs::metadata(&lean_deb).unwrap().len(),
@@ -202,13 +194,16 @@ fn tree_pss_mb(root: u32) -> (f64, f64) {
 fn floor_pss_mb(display: &str, work: &Path) -> f64 {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bench/blank-webkit.c");
     let bin = work.join("blank-webkit");
-    let flags = sh(Command::new("pkg-config").args(["--cflags", "--libs", "webkit2gtk-4.1"]));
-    sh(Command::new("cc")
-        .arg("-O2")
-        .arg(&source)
-        .arg("-o")
-        .arg(&bin)
-        .args(flags.split_whitespace()));
+    let flags =
+        common::run(Command::new("pkg-config").args(["--cflags", "--libs", "webkit2gtk-4.1"]));
+    common::run(
+        Command::new("cc")
+            .arg("-O2")
+            .arg(&source)
+            .arg("-o")
+            .arg(&bin)
+            .args(flags.split_whitespace()),
+    );
     let child = Command::new(&bin)
         .env("DISPLAY", display)
         .stdout(Stdio::null())

@@ -429,3 +429,17 @@ pub fn pid_of(exe: &Path) -> u32 {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Runs a command to success and returns its stdout; fails the test with both outputs if not.
+pub fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} did not start: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -30,19 +30,6 @@ fn unavailable(why: &str) -> bool {
     true
 }
 
-fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?} did not start: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn apt_get(args: &[&str], cwd: &Path) -> String {
     run(Command::new("apt-get")
         .args(["-y", "-qq", "--no-install-recommends"])

@@ -18,24 +18,13 @@ use fantoccini::Locator;
 
 use crate::common::*;
 
-fn sh(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn tauri_cli() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/node_modules/.bin/tauri")
 }
 
 /// Signs `file` for `version` with the key at `key`; the signature's text.
 fn sign(key: &Path, file: &Path, version: &str) -> String {
-    sh(Command::new(tauri_cli())
+    run(Command::new(tauri_cli())
         .args(["signer", "sign", "-p", ""])
         .arg("-f")
         .arg(key)
@@ -46,7 +35,7 @@ fn sign(key: &Path, file: &Path, version: &str) -> String {
 }
 
 fn installed_version() -> String {
-    sh(Command::new("dpkg-query").args(["-W", "-f=${Version}", "marquee"]))
+    run(Command::new("dpkg-query").args(["-W", "-f=${Version}", "marquee"]))
 }
 
 /// A one-route-per-file HTTP server on loopback: `/latest.json` from the shared manifest, and
@@ -157,7 +146,7 @@ async fn a_signed_update_installs_on_consent_and_a_bad_signature_is_refused() {
     // The release key of this test, and the newer package signed with it; a wrong signature:
     // the same key's signature of another file, for the same version.
     let key = scratch.path().join("release.key");
-    sh(Command::new(tauri_cli())
+    run(Command::new(tauri_cli())
         .args(["signer", "generate", "--ci", "-p", ""])
         .arg("-w")
         .arg(&key));
@@ -173,7 +162,7 @@ async fn a_signed_update_installs_on_consent_and_a_bad_signature_is_refused() {
     *served.lock().unwrap() = manifest(&new_version, port, &bad);
 
     let _ = Command::new("dpkg").args(["--purge", "marquee"]).output();
-    sh(Command::new("apt-get")
+    run(Command::new("apt-get")
         .args(["install", "-y", "-qq", "--no-install-recommends"])
         .arg(&current)
         .env("DEBIAN_FRONTEND", "noninteractive"));
@@ -309,7 +298,7 @@ async fn a_signed_update_installs_on_consent_and_a_bad_signature_is_refused() {
     let _ = Command::new("kill")
         .args(["-KILL", &restarted.to_string()])
         .status();
-    sh(Command::new("apt-get")
+    run(Command::new("apt-get")
         .args(["purge", "-y", "-qq", "marquee"])
         .env("DEBIAN_FRONTEND", "noninteractive"));
 }
