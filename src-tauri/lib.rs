@@ -777,7 +777,20 @@ pub fn ipc<R: Runtime>() -> tauri_specta::Builder<R> {
 
 /// The app's configuration, capabilities and built UI, embedded at compile time.
 fn context<R: Runtime>() -> tauri::Context<R> {
-    tauri::generate_context!()
+    #[allow(unused_mut)]
+    let mut context = tauri::generate_context!();
+    // The update test needs a build that calls itself newer. `TAURI_CONFIG` would say so, but
+    // the `tauri` crate's build script watches that variable too, so raising the version that
+    // way rebuilds tauri and every crate above it (about five minutes here); this variable is
+    // read by this crate alone. Debug builds only: a release's version is its config's.
+    #[cfg(debug_assertions)]
+    if let Some(version) = option_env!("MARQUEE_BUILD_VERSION") {
+        context.package_info_mut().version = version
+            .parse()
+            .expect("MARQUEE_BUILD_VERSION is a semantic version");
+        context.config_mut().version = Some(version.to_owned());
+    }
+    context
 }
 
 /// The CSP of `tauri.conf.json` with the playback server's exact origin (`http://127.0.0.1:PORT`)

@@ -352,7 +352,7 @@ const LINUX_ONLY_TESTS: &[&str] = &[
 ];
 
 /// The update test needs a package newer than the one installed: the app built again with the
-/// version raised (`TAURI_CONFIG` patches the config compiled in), bundled, then the test that
+/// version raised (`MARQUEE_BUILD_VERSION`), bundled, then the test that
 /// installs this version's `.deb`, serves that one signed from loopback and updates to it. Run
 /// last among the tests: the next build of this version rebuilds only the app crate.
 fn update_test(root: &Path) -> Result<()> {
@@ -373,15 +373,18 @@ fn update_test(root: &Path) -> Result<()> {
         .join(".");
     let patch = serde_json::json!({ "version": next }).to_string();
     let cargo = env!("CARGO");
+    // The app's own MARQUEE_BUILD_VERSION, not TAURI_CONFIG: the `tauri` crate's build script
+    // watches TAURI_CONFIG, and changing it rebuilds tauri and all above it (about 5 minutes);
+    // this rebuilds the app crate alone (see `context` in src-tauri/lib.rs).
     sh(Command::new(cargo)
         .args(["build", "--package", "marquee", "--bin", "marquee"])
-        .env("TAURI_CONFIG", &patch))?;
+        .env("MARQUEE_BUILD_VERSION", &next))?;
+    // The bundler only packages the binary above; `--config` names the package's version.
     let mut bundle = Command::new(tauri_cli(root));
     bundle
         .current_dir(root)
         .args(["bundle", "--debug", "--ci", "--bundles", "deb", "--config"])
-        .arg(&patch)
-        .env("TAURI_CONFIG", &patch);
+        .arg(&patch);
     sh(&mut bundle)?;
     let deb = target_dir(root).join(format!("debug/bundle/deb/Marquee_{next}_amd64.deb"));
     sh(Command::new(cargo)
@@ -395,7 +398,7 @@ fn update_test(root: &Path) -> Result<()> {
             "--",
             "--ignored",
         ])
-        .env("TAURI_CONFIG", &patch)
+        .env("MARQUEE_BUILD_VERSION", &next)
         .env("MARQUEE_UPDATE_DEB", &deb)
         .env("MARQUEE_UPDATE_VERSION", &next)
         .env("MARQUEE_TAURI_DRIVER", tauri_driver_path()))
