@@ -10,9 +10,10 @@ use std::time::Duration;
 use std::sync::Mutex;
 
 use marquee_core::api::{
-    AccountInfo, AccountOverview, AcquireResult, AppError, DownloadItem, DownloadLimits,
-    DownloadProgress, DroppedFile, ErrorKind, LibraryEntry, PlaybackSource, PublishDraft,
-    PublishForm, PublishProgress, RestoreResult, ShareLinks, Title, TorrentPreview, Wallet,
+    AccountInfo, AccountOverview, AcquireResult, AppError, Connection, DownloadItem,
+    DownloadLimits, DownloadProgress, DroppedFile, ErrorKind, LibraryEntry, PlaybackSource,
+    PublishDraft, PublishForm, PublishProgress, RestoreResult, ShareLinks, Title, TorrentPreview,
+    Wallet,
 };
 use marquee_core::playback::PlaybackListener;
 use marquee_core::{Core, CoreConfig};
@@ -232,6 +233,27 @@ async fn downloads_watch(
                 break;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
+    Ok(())
+}
+
+/// Push whether the store answers to the window: now, and at every change, until the window
+/// goes away.
+#[tauri::command]
+#[specta::specta]
+async fn connection_watch(
+    state: State<'_, AppState>,
+    on_change: Channel<Connection>,
+) -> Result<(), AppError> {
+    let core = state.core().await?;
+    tauri::async_runtime::spawn(async move {
+        let mut changes = core.connection_watch();
+        loop {
+            let now = changes.borrow_and_update().clone();
+            if on_change.send(now).is_err() || changes.changed().await.is_err() {
+                break;
+            }
         }
     });
     Ok(())
@@ -745,6 +767,7 @@ pub fn ipc<R: Runtime>() -> tauri_specta::Builder<R> {
             playback_open,
             playback_report,
             downloads_watch,
+            connection_watch,
             downloads_list,
             download_pause,
             download_resume,

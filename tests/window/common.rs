@@ -345,6 +345,11 @@ pub async fn assert_plays(c: &Client) -> Value {
 /// Starts `marquee-store serve` as its own process on a free port, selling the demo catalog;
 /// returns it and its URL.
 pub fn start_store_process(data: &Path) -> (Guard, String) {
+    start_store_process_at(data, "127.0.0.1:0")
+}
+
+/// [`start_store_process`] listening at `listen` (a store coming back at its address).
+pub fn start_store_process_at(data: &Path, listen: &str) -> (Guard, String) {
     use std::io::BufRead;
     let bin = target_dir()
         .join("debug")
@@ -355,7 +360,7 @@ pub fn start_store_process(data: &Path) -> (Guard, String) {
         bin.display()
     );
     let mut child = Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .args(["serve", "--listen", listen, "--data"])
         .arg(data)
         .arg("--demo")
         .arg(marquee_store::bundled_demo_dir())

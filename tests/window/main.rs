@@ -16,6 +16,8 @@ mod torrent_in_window;
 mod publish_in_window;
 // The Downloads tab: a limit, pause and resume, the remove question.
 mod downloads_in_window;
+// Starting with the store unreachable: the saved catalog, the offline banner, reconnecting.
+mod offline_in_window;
 // The `.deb` installed with apt, driven in a window from /usr/bin, a magnet link handed to the
 // running app, and purged without a trace.
 mod installed;

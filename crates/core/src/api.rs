@@ -632,3 +632,21 @@ pub struct RestoreResult {
     /// Titles put (back) in the library, playable here.
     pub restored: Vec<String>,
 }
+
+/// Whether the store answers. Offline, the app runs on what this computer holds: the catalog
+/// as last verified, the downloaded titles and their licences (within each licence's window
+/// and the trusted clock); it reconnects by itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct Connection {
+    /// The store answered the latest call.
+    pub online: bool,
+    /// Since when it has (or has not), milliseconds since the Unix epoch.
+    #[specta(type = specta_typescript::Number)]
+    pub since_ms: i64,
+    /// Offline: what the last attempt saw, in words for a person (no store answered, or one
+    /// that is not this profile's store).
+    pub problem: Option<String>,
+    /// Offline: when Marquee tries again by itself, milliseconds since the Unix epoch.
+    #[specta(type = specta_typescript::Number)]
+    pub next_try_ms: Option<i64>,
+}

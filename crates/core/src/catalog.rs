@@ -94,6 +94,17 @@ impl Catalog {
     /// Fetches and verifies the feed and caches it; offline, the cached copy if it was signed
     /// by the same key.
     pub(crate) async fn refresh(&self) -> Result<Arc<CatalogFeed>> {
+        let offline = matches!(
+            *self.store.reachability().borrow(),
+            marquee_protocol::Reachability::Unreachable(_)
+        );
+        if offline {
+            // The copy already verified this run, without waiting on a connection that is not
+            // there; the reconnection refreshes it.
+            if let Some(feed) = self.cached() {
+                return Ok(feed);
+            }
+        }
         let key_hex = hex::encode(self.store_key.to_bytes());
         let signed = match self.store.catalog().await {
             Ok(signed) => {

@@ -10,6 +10,7 @@
 pub mod account;
 pub mod api;
 pub mod catalog;
+pub mod connection;
 mod db;
 pub mod downloads;
 pub mod error;
@@ -37,6 +38,7 @@ use account::Accounts;
 use api::*;
 pub use catalog::verify_feed;
 use catalog::Catalog;
+use connection::{Backoff, Connectivity};
 use db::Settings;
 use downloads::Downloads;
 pub use error::{Error, Result};
@@ -74,6 +76,8 @@ pub struct CoreConfig {
     /// A listener for the playback server bound beforehand (the shell's, so the window's CSP
     /// names its origin); `None` binds 127.0.0.1 on a random port.
     pub playback_listener: Option<playback::PlaybackListener>,
+    /// How soon to try the store again once it stopped answering.
+    pub reconnect: Backoff,
 }
 
 impl CoreConfig {
@@ -104,6 +108,7 @@ impl CoreConfig {
             session_vault: VaultChoice::Auto,
             peer_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             playback_listener: None,
+            reconnect: Backoff::default(),
         }
     }
 }
@@ -112,6 +117,9 @@ impl CoreConfig {
 #[derive(Clone)]
 pub struct Core {
     store: StoreClient,
+    /// The store's key, checked again at every reconnection.
+    store_key: VerifyingKey,
+    connectivity: Arc<Connectivity>,
     accounts: Arc<Accounts>,
     identity: Arc<Identity>,
     library: Library,
@@ -147,25 +155,48 @@ impl Core {
         );
 
         let store = StoreClient::new(&config.store_url)?;
-        let info = store.store_info().await?;
-        let store_key = pin_store_key(
-            &settings,
-            &info.public_key,
-            config.trusted_store_key.as_ref(),
-        )
-        .await?;
+        let connectivity = Arc::new(Connectivity::new(&config.store_url, config.reconnect));
+        let store_key = match store.store_info().await {
+            Ok(info) => {
+                pin_store_key(
+                    &settings,
+                    &info.public_key,
+                    config.trusted_store_key.as_ref(),
+                )
+                .await?
+            }
+            // Offline: a store this profile has used before is known by its key, and what it
+            // signed (the catalog cache, the licences) still verifies. A profile that never
+            // reached its store has nothing to run on.
+            Err(marquee_protocol::ClientError::Unreachable(why)) => {
+                let key = known_store_key(&settings, config.trusted_store_key.as_ref())
+                    .await?
+                    .ok_or(Error::StoreUnreachable(why))?;
+                connectivity.offline_at_start();
+                tracing::warn!(store = %config.store_url, "the store does not answer: starting offline");
+                key
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let online = connectivity.get().online;
         let accounts = Arc::new(Accounts::new(
             store.clone(),
             identity.clone(),
             SessionVault::open(&config.data_dir, &config.store_url, config.session_vault),
-            config.auto_sign_in.is_some(),
+            config.auto_sign_in.clone(),
         ));
         let session_refused = match &config.auto_sign_in {
-            Some((email, password)) => {
+            // Offline the demo account signs in when the store is back.
+            Some((email, password)) if online => {
                 accounts.sign_in_automatically(email, password).await?;
                 false
             }
-            None => accounts.resume().await?,
+            Some(_) => false,
+            None if online => accounts.resume().await?,
+            None => {
+                accounts.resume_offline();
+                false
+            }
         };
 
         let catalog = Arc::new(Catalog::new(store.clone(), store_key, db));
@@ -237,6 +268,8 @@ impl Core {
         downloads.apply_limits().await?;
         let core = Core {
             store,
+            store_key,
+            connectivity,
             accounts,
             identity,
             library,
@@ -251,9 +284,19 @@ impl Core {
             downloads,
         };
         // Learn the store's time and revocations before the first playback; offline is fine.
-        if let Err(e) = core.licences_sync().await {
-            tracing::warn!(error = %e, "checking licences with the store");
+        if online {
+            if let Err(e) = core.licences_sync().await {
+                tracing::warn!(error = %e, "checking licences with the store");
+            }
         }
+        let watching = core.clone();
+        tokio::spawn(async move {
+            let reach = watching.store.reachability();
+            watching
+                .connectivity
+                .run(reach, || watching.reconnect())
+                .await;
+        });
         let resuming = core.clone();
         tokio::spawn(async move {
             if let Err(e) = resuming.resume_downloads().await {
@@ -281,8 +324,39 @@ impl Core {
     /// Stops the torrent session and closes the profile's database. The core is not used
     /// afterwards.
     pub async fn shutdown(&self) {
+        self.connectivity.stop();
         self.torrents.stop().await;
         self.library.close().await;
+    }
+
+    /// Whether the store answers; offline, what the last attempt saw and when the next is.
+    pub fn connection_get(&self) -> api::Connection {
+        self.connectivity.get()
+    }
+
+    /// Every change of [`Core::connection_get`], for the window.
+    pub fn connection_watch(&self) -> tokio::sync::watch::Receiver<api::Connection> {
+        self.connectivity.watch()
+    }
+
+    /// The store answers again: checks it is this profile's store, restores the session and
+    /// this computer's registration, and refreshes the catalog and licences. Any step the
+    /// store does not answer fails it, to be tried again.
+    async fn reconnect(&self) -> Result<()> {
+        let info = self.store.store_info().await?;
+        if public_key_from_hex(&info.public_key).ok() != Some(self.store_key) {
+            return Err(Error::StoreKeyChanged);
+        }
+        if self.accounts.reconnected().await? {
+            self.licences.set_session_refused(true).await?;
+        }
+        self.catalog.refresh().await?;
+        match self.licences_sync().await {
+            Err(e @ Error::StoreUnreachable(_)) => return Err(e),
+            Err(e) => tracing::warn!(error = %e, "checking licences with the store"),
+            Ok(()) => {}
+        }
+        Ok(())
     }
 
     async fn resume_downloads(&self) -> Result<()> {
@@ -580,6 +654,23 @@ impl Core {
     /// Adds a magnet link as a free title that is not from the store.
     pub async fn magnet_open(&self, link: &str) -> Result<LibraryEntry> {
         Ok(self.entry(&self.publishing.magnet_open(link).await?))
+    }
+}
+
+/// The store key this profile trusts without asking the store: the caller's, else the one
+/// pinned at the first contact.
+async fn known_store_key(
+    settings: &Settings,
+    trusted: Option<&VerifyingKey>,
+) -> Result<Option<VerifyingKey>> {
+    if let Some(trusted) = trusted {
+        return Ok(Some(*trusted));
+    }
+    match settings.get("store_key").await? {
+        Some(pinned) => public_key_from_hex(&pinned)
+            .map(Some)
+            .map_err(|_| Error::StoreIncompatible("the pinned store key is malformed".into())),
+        None => Ok(None),
     }
 }
 

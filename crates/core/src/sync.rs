@@ -55,7 +55,12 @@ impl LicenceSync {
             .lock()
             .expect("sync lock")
             .is_some_and(|t| t.elapsed() < Duration::from_secs(60));
-        if fresh {
+        // Offline there is nothing to learn, and the reconnection syncs before it says so.
+        let offline = matches!(
+            *self.store.reachability().borrow(),
+            marquee_protocol::Reachability::Unreachable(_)
+        );
+        if fresh || offline {
             return Ok(());
         }
         self.sync().await

@@ -23,6 +23,8 @@ mod interop;
 mod strangers;
 // The downloads the person controls: limits, pause, resume, remove, across restarts.
 mod downloads;
+// Starting with the store unreachable, and reconnecting by itself.
+mod offline;
 
 fn demo_dir() -> PathBuf {
     marquee_store::bundled_demo_dir()

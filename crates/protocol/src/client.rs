@@ -35,6 +35,17 @@ pub enum ClientError {
 /// Results of store calls.
 pub type Result<T, E = ClientError> = std::result::Result<T, E>;
 
+/// Whether the store answered the latest call made through a client (any of its clones).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reachability {
+    /// No call has finished yet.
+    Unknown,
+    /// The latest call got an answer (an error answer counts: the store is there).
+    Reachable,
+    /// The latest call got no answer, for this reason.
+    Unreachable(String),
+}
+
 /// A client of one store. Clones share the session: signing in or out on one signs in or
 /// out on all (the app's domains each hold a clone).
 #[derive(Clone)]
@@ -42,6 +53,9 @@ pub struct StoreClient {
     http: reqwest::Client,
     base: String,
     token: Arc<RwLock<Option<String>>>,
+    /// Shared by every clone: the app learns it lost the store (or has it back) from whichever
+    /// call saw it first, rather than each domain finding out on its own.
+    reach: Arc<tokio::sync::watch::Sender<Reachability>>,
 }
 
 impl StoreClient {
@@ -57,7 +71,27 @@ impl StoreClient {
             http,
             base: base.trim_end_matches('/').to_owned(),
             token: Arc::new(RwLock::new(None)),
+            reach: Arc::new(tokio::sync::watch::Sender::new(Reachability::Unknown)),
         })
+    }
+
+    /// Whether the store answered the latest call, updated by every call.
+    pub fn reachability(&self) -> tokio::sync::watch::Receiver<Reachability> {
+        self.reach.subscribe()
+    }
+
+    fn saw(&self, now: Reachability) {
+        self.reach.send_if_modified(|was| {
+            let changed = *was != now;
+            *was = now;
+            changed
+        });
+    }
+
+    fn unreachable(&self, e: reqwest::Error) -> ClientError {
+        let why = e.to_string();
+        self.saw(Reachability::Unreachable(why.clone()));
+        ClientError::Unreachable(why)
     }
 
     /// The store's base URL.
@@ -73,15 +107,10 @@ impl StoreClient {
             Some(t) => req.bearer_auth(t),
             None => req,
         };
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let resp = req.send().await.map_err(|e| self.unreachable(e))?;
         let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let bytes = resp.bytes().await.map_err(|e| self.unreachable(e))?;
+        self.saw(Reachability::Reachable);
         if status.is_success() {
             return Ok(bytes);
         }

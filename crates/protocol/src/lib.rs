@@ -22,4 +22,4 @@ pub mod sign;
 pub mod swarm;
 pub mod trackers;
 
-pub use client::{ClientError, StoreClient};
+pub use client::{ClientError, Reachability, StoreClient};

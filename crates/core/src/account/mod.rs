@@ -31,6 +31,8 @@ pub(crate) struct Accounts {
     store: StoreClient,
     identity: Arc<Identity>,
     vault: SessionVault,
+    /// The demo account signed in at every start (the embedded demo store, tests).
+    automatic: Option<(String, String)>,
     demo_store: bool,
     signed: RwLock<Signed>,
 }
@@ -40,13 +42,14 @@ impl Accounts {
         store: StoreClient,
         identity: Arc<Identity>,
         vault: SessionVault,
-        demo_store: bool,
+        automatic: Option<(String, String)>,
     ) -> Accounts {
         Accounts {
             store,
             identity,
             vault,
-            demo_store,
+            demo_store: automatic.is_some(),
+            automatic,
             signed: RwLock::new(Signed::default()),
         }
     }
@@ -55,11 +58,9 @@ impl Accounts {
     /// session is kept and used (the store checks it at the next call). Returns true when the
     /// store refused the kept session (it expired, or this computer was deactivated).
     pub(crate) async fn resume(&self) -> Result<bool> {
-        let Some(kept) = self.vault.load() else {
+        if !self.resume_offline() {
             return Ok(false);
-        };
-        self.store.set_token(Some(kept.token.clone()));
-        self.set_email(Some(kept.email));
+        }
         match self.register().await {
             Err(Error::SignInRequired(_)) => {
                 self.forget()?;
@@ -69,6 +70,40 @@ impl Accounts {
             // Signed in, but this computer is not registered (the device limit): the account
             // page says why and lets the person free a slot.
             Err(_) => Ok(false),
+        }
+    }
+
+    /// Takes up the kept session without asking the store (offline): the store checks it once
+    /// it answers ([`Accounts::reconnected`]). False when no session was kept.
+    pub(crate) fn resume_offline(&self) -> bool {
+        let Some(kept) = self.vault.load() else {
+            return false;
+        };
+        self.store.set_token(Some(kept.token.clone()));
+        self.set_email(Some(kept.email));
+        true
+    }
+
+    /// The store answers again: signs the demo account in if it could not at the start, or
+    /// registers this computer with the kept session. Fails when the store does not answer;
+    /// returns true when it refused the kept session (which is then forgotten).
+    pub(crate) async fn reconnected(&self) -> Result<bool> {
+        if let (Some((email, password)), None) = (&self.automatic, self.store.token()) {
+            self.sign_in_automatically(email, password).await?;
+            return Ok(false);
+        }
+        let registered = self.signed.read().expect("account lock").registered;
+        if self.store.token().is_none() || registered {
+            return Ok(false);
+        }
+        match self.register().await {
+            Err(Error::SignInRequired(_)) => {
+                self.forget()?;
+                Ok(true)
+            }
+            Err(e @ Error::StoreUnreachable(_)) => Err(e),
+            // The device limit: the account page says why.
+            Ok(()) | Err(_) => Ok(false),
         }
     }
 
@@ -187,9 +222,11 @@ impl Accounts {
 
     /// Fails with [`Error::SignedOut`] unless someone is signed in.
     pub(crate) fn require(&self) -> Result<()> {
-        match self.store.token() {
-            Some(_) => Ok(()),
-            None => Err(Error::SignedOut),
+        match (self.store.token(), &self.automatic) {
+            (Some(_), _) => Ok(()),
+            // The demo account could not sign in yet: the store has not answered this run.
+            (None, Some(_)) => Err(Error::StoreUnreachable("not signed in yet".into())),
+            (None, None) => Err(Error::SignedOut),
         }
     }
 

@@ -38,6 +38,11 @@ export const commands = {
 	playbackReport: (titleId: string, positionS: number, firstFrame: boolean) => __TAURI_INVOKE<null>("playback_report", { titleId, positionS, firstFrame }),
 	/**  Push download progress to the window twice a second until the window goes away. */
 	downloadsWatch: (onProgress: Channel<DownloadProgress[]>) => __TAURI_INVOKE<null>("downloads_watch", { onProgress }),
+	/**
+	 *  Push whether the store answers to the window: now, and at every change, until the window
+	 *  goes away.
+	 */
+	connectionWatch: (onChange: Channel<Connection>) => __TAURI_INVOKE<null>("connection_watch", { onChange }),
 	/**  Every download and seed, with its state, progress, speeds, peers and time left. */
 	downloadsList: () => __TAURI_INVOKE<DownloadItem[]>("downloads_list"),
 	/**  Pauses a title's download (or seeding); it stays paused after a restart. */
@@ -185,6 +190,25 @@ export type AppError = {
 	kind: ErrorKind,
 	/**  What happened and what to do next. */
 	message: string,
+};
+
+/**
+ *  Whether the store answers. Offline, the app runs on what this computer holds: the catalog
+ *  as last verified, the downloaded titles and their licences (within each licence's window
+ *  and the trusted clock); it reconnects by itself.
+ */
+export type Connection = {
+	/**  The store answered the latest call. */
+	online: boolean,
+	/**  Since when it has (or has not), milliseconds since the Unix epoch. */
+	since_ms: number,
+	/**
+	 *  Offline: what the last attempt saw, in words for a person (no store answered, or one
+	 *  that is not this profile's store).
+	 */
+	problem: string | null,
+	/**  Offline: when Marquee tries again by itself, milliseconds since the Unix epoch. */
+	next_try_ms: number,
 };
 
 /**  One row of the downloads view: a download or a seed the core manages. */

@@ -14,6 +14,7 @@ import type {
   AccountOverview,
   AcquireResult,
   AppError,
+  Connection,
   DownloadItem,
   DownloadLimits,
   DownloadProgress,
@@ -121,6 +122,16 @@ export function downloadsWatch(onProgress: (list: DownloadProgress[]) => void): 
   const channel = new Channel<DownloadProgress[]>();
   channel.onmessage = onProgress;
   return run(commands.downloadsWatch(channel));
+}
+
+/**
+ * Subscribes to whether the store answers: the backend pushes the state at once and again at
+ * every change. Call once at start-up.
+ */
+export function connectionWatch(onChange: (connection: Connection) => void): Promise<void> {
+  const channel = new Channel<Connection>();
+  channel.onmessage = onChange;
+  return run(commands.connectionWatch(channel));
 }
 
 /** Every download and seed with its state, progress, speeds, peers and time left. */

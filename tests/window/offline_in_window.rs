@@ -1,0 +1,87 @@
+//! Starting with the store unreachable, in the window: the storefront opens from the catalog
+//! saved on this computer with a banner saying the app is offline, and when the store process
+//! comes back at its address the banner goes by itself, with nobody clicking anything.
+//!
+//! Saves `target/e2e/offline.png` (the README shows it).
+
+use std::time::Duration;
+
+use crate::common::*;
+
+const TITLE: &str = "neon-harbor";
+
+/// Waits until nothing accepts connections at `addr`.
+fn wait_closed(addr: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(addr).is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the store still listens at {addr}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starts_offline_from_the_saved_catalog_and_reconnects_by_itself() {
+    let _one = ONE_WINDOW.lock().await;
+    let out = target_dir().join("e2e");
+    std::fs::create_dir_all(&out).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let store_data = dir.path().join("store");
+    let (store, url) = start_store_process_at(&store_data, &listen);
+    let profile = dir.path().join("profile");
+    let (_xvfb, display) = start_xvfb();
+    let card = format!("[data-testid=title-card-{TITLE}]");
+    let has_card = format!("return document.querySelector('{card}') !== null;");
+    let banner = "document.querySelector('[data-testid=offline-banner]')";
+
+    // Online once: the catalog is saved on this computer.
+    let (driver, c) = launch_with(&display, &profile, &[], Some(&url)).await;
+    poll(&c, "the storefront", &has_card, Duration::from_secs(90)).await;
+    assert_eq!(
+        c.execute(&format!("return {banner} === null;"), vec![])
+            .await
+            .unwrap(),
+        true,
+        "no offline banner while the store answers"
+    );
+    c.close().await.unwrap();
+    drop(driver);
+
+    // The store goes away; the app starts anyway, from what it saved.
+    drop(store);
+    wait_closed(&listen);
+    let (driver, c) = launch_with(&display, &profile, &[], Some(&url)).await;
+    let text = poll(
+        &c,
+        "the offline banner",
+        &format!("const b = {banner}; return b ? b.innerText : null;"),
+        Duration::from_secs(90),
+    )
+    .await;
+    let text = text.as_str().unwrap().to_owned();
+    assert!(text.contains("You're offline"), "{text}");
+    assert!(text.contains(&listen), "the banner names the store: {text}");
+    poll(
+        &c,
+        "the saved storefront",
+        &has_card,
+        Duration::from_secs(30),
+    )
+    .await;
+    screenshot(&c, "the offline storefront", &out, "offline.png").await;
+
+    // Back at its address: the app notices by itself.
+    let (_store, _) = start_store_process_at(&store_data, &listen);
+    poll(
+        &c,
+        "the offline banner to go",
+        &format!("return {banner} === null ? true : null;"),
+        Duration::from_secs(90),
+    )
+    .await;
+    c.close().await.unwrap();
+    drop(driver);
+}
