@@ -23,6 +23,8 @@ mod interop;
 mod strangers;
 // The downloads the person controls: limits, pause, resume, remove, across restarts.
 mod downloads;
+// SIGKILL at twenty random moments, then finishing: byte-exact, a whole database, one charge.
+mod crash;
 // Starting with the store unreachable, and reconnecting by itself.
 mod offline;
 
