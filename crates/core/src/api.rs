@@ -189,6 +189,9 @@ pub enum DownloadState {
     Done,
     /// Paused before it completed.
     Paused,
+    /// Stopped because the disk holding the downloads filled up; what was written is intact,
+    /// and it goes on by itself once there is room again.
+    DiskFull,
     /// Removed from the downloads (the title stays in the library; watching it downloads it
     /// again).
     Removed,
@@ -496,6 +499,8 @@ pub enum ErrorKind {
     /// A download the person asked to change cannot be, as asked (playing, a published
     /// video's only copy, a limit out of range).
     DownloadRefused,
+    /// The disk holding the downloads has no room for a title.
+    DiskFull,
     /// Playback failed.
     Playback,
     /// A file could not be published.

@@ -39,7 +39,6 @@ impl Default for Backoff {
 /// The connection state the window shows, and the loop that restores it.
 pub(crate) struct Connectivity {
     state: watch::Sender<Connection>,
-    stop: watch::Sender<bool>,
     backoff: Backoff,
     store_url: String,
 }
@@ -54,7 +53,6 @@ impl Connectivity {
                 problem: None,
                 next_try_ms: None,
             }),
-            stop: watch::Sender::new(false),
             backoff,
             store_url: store_url.to_owned(),
         }
@@ -68,11 +66,6 @@ impl Connectivity {
     /// Every change of state, for the window.
     pub(crate) fn watch(&self) -> watch::Receiver<Connection> {
         self.state.subscribe()
-    }
-
-    /// Ends [`Connectivity::run`].
-    pub(crate) fn stop(&self) {
-        self.stop.send_replace(true);
     }
 
     /// Offline from the start: the store did not answer while the core opened.
@@ -102,18 +95,18 @@ impl Connectivity {
         });
     }
 
-    /// Watches `reach` until stopped: when a call goes unanswered, marks the app offline and
-    /// calls `reconnect` (which must reach the store and restore the session) after each wait
-    /// of the backoff, or as soon as another call gets an answer, until it succeeds.
+    /// Watches `reach` until `stop` turns true: when a call goes unanswered, marks the app
+    /// offline and calls `reconnect` (which must reach the store and restore the session) after
+    /// each wait of the backoff, or as soon as another call gets an answer, until it succeeds.
     pub(crate) async fn run<F, Fut>(
         &self,
         mut reach: watch::Receiver<Reachability>,
+        mut stop: watch::Receiver<bool>,
         mut reconnect: F,
     ) where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<()>>,
     {
-        let mut stop = self.stop.subscribe();
         loop {
             // Online: wait for a call to go unanswered.
             let lost = async {

@@ -82,6 +82,41 @@ impl Downloads {
             .collect())
     }
 
+    /// Until `stop` turns true, looks every `every` for downloads stopped by a full disk and
+    /// starts each again once the disk has room for what it still needs (or 256 MB, for a
+    /// large one: enough to make real progress). librqbit checks the pieces on disk again
+    /// first, so nothing written before the disk filled is fetched twice or trusted unchecked.
+    pub(crate) async fn resume_when_space(
+        &self,
+        every: std::time::Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        const ENOUGH: u64 = 256_000_000;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            for (id, handle) in self.torrents.handles() {
+                let p = crate::torrents::progress(&id, &handle);
+                if p.state != DownloadState::DiskFull {
+                    continue;
+                }
+                let needed = p.total_bytes.saturating_sub(p.downloaded_bytes).min(ENOUGH);
+                match self.torrents.free_bytes() {
+                    Ok(free) if free > needed => {
+                        tracing::info!(title = %id, free, "room on the disk again: resuming");
+                        if let Err(e) = self.torrents.resume(&handle).await {
+                            tracing::warn!(title = %id, error = %e, "resuming after a full disk");
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "reading the free space"),
+                }
+            }
+        }
+    }
+
     /// Pauses a title's download (or seeding), now and in later runs.
     pub(crate) async fn pause(&self, title_id: &str) -> Result<()> {
         self.library.row(title_id).await?;

@@ -125,6 +125,17 @@ pub enum Error {
     /// A change to a download that cannot be made as asked.
     #[error("{0}")]
     DownloadRefused(String),
+    /// The disk holding the downloads has no room for a title: refused before anything was
+    /// ordered or added.
+    #[error("There is not enough free space for “{name}”: it needs {needed} and the disk holding Marquee's downloads has {free} free. Free some space, then try again; nothing was charged.")]
+    DiskFull {
+        /// The title.
+        name: String,
+        /// What it needs, for people ("2.6 MB").
+        needed: String,
+        /// What the disk has, for people.
+        free: String,
+    },
     /// Playback failed.
     #[error("This title cannot play right now: {0}")]
     Playback(String),
@@ -195,6 +206,7 @@ impl Error {
             Error::NotInLibrary(_) => ErrorKind::NotInLibrary,
             Error::Download(_) => ErrorKind::DownloadFailed,
             Error::DownloadRefused(_) => ErrorKind::DownloadRefused,
+            Error::DiskFull { .. } => ErrorKind::DiskFull,
             Error::Playback(_) => ErrorKind::Playback,
             Error::Publish(crate::publishing::PublishError::Cancelled) => ErrorKind::Cancelled,
             Error::Publish(_) | Error::PublishRefusedByStore(_) => ErrorKind::PublishRefused,

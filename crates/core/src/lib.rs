@@ -120,6 +120,9 @@ pub struct Core {
     /// The store's key, checked again at every reconnection.
     store_key: VerifyingKey,
     connectivity: Arc<Connectivity>,
+    /// Turns true at shutdown: the background loops (reconnecting, resuming after a full disk)
+    /// end.
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
     accounts: Arc<Accounts>,
     identity: Arc<Identity>,
     library: Library,
@@ -270,6 +273,7 @@ impl Core {
             store,
             store_key,
             connectivity,
+            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
             accounts,
             identity,
             library,
@@ -292,10 +296,17 @@ impl Core {
         let watching = core.clone();
         tokio::spawn(async move {
             let reach = watching.store.reachability();
+            let stop = watching.stopping.subscribe();
             watching
                 .connectivity
-                .run(reach, || watching.reconnect())
+                .run(reach, stop, || watching.reconnect())
                 .await;
+        });
+        let (downloads, stop) = (core.downloads.clone(), core.stopping.subscribe());
+        tokio::spawn(async move {
+            downloads
+                .resume_when_space(std::time::Duration::from_secs(2), stop)
+                .await
         });
         let resuming = core.clone();
         tokio::spawn(async move {
@@ -324,7 +335,7 @@ impl Core {
     /// Stops the torrent session and closes the profile's database. The core is not used
     /// afterwards.
     pub async fn shutdown(&self) {
-        self.connectivity.stop();
+        self.stopping.send_replace(true);
         self.torrents.stop().await;
         self.library.close().await;
     }

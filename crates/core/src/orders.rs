@@ -85,9 +85,11 @@ impl Orders {
     ) -> Result<Acquired> {
         self.accounts.require_registered().await?;
         let _one_at_a_time = self.one_at_a_time.lock().await;
-        if let Some(row) = self.library.get(title_id).await? {
-            if !move_here && self.licences.playable(&row).await? {
-                self.start_download(&row, None).await?;
+        let held = self.library.get(title_id).await?;
+        if let Some(row) = &held {
+            if !move_here && self.licences.playable(row).await? {
+                self.start_download(row, None).await?;
+                let row = row.clone();
                 return Ok(Acquired {
                     row,
                     charged_cents: 0,
@@ -100,6 +102,11 @@ impl Orders {
         // "Move it here" never buys anything: a rental stays where it was rented.
         if move_here && title.offer != crate::api::OfferKind::Buy {
             return Err(Error::NotMovable);
+        }
+        // Before the store charges: a title the disk cannot hold is refused here, not when the
+        // disk fills. A title already held has its files (or some of them) on disk.
+        if held.is_none() {
+            self.torrents.check_space(&title.name, title.size_bytes)?;
         }
         let order = self
             .store

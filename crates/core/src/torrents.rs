@@ -255,6 +255,38 @@ impl Torrents {
         list
     }
 
+    /// Refuses a new download of `size` bytes that the disk holding the downloads cannot hold:
+    /// said before anything is ordered or added, rather than when the disk fills.
+    pub(crate) fn check_space(&self, name: &str, size: u64) -> Result<()> {
+        let free = self.free_bytes()?;
+        if free < size {
+            return Err(Error::DiskFull {
+                name: name.to_owned(),
+                needed: human_bytes(size),
+                free: human_bytes(free),
+            });
+        }
+        Ok(())
+    }
+
+    /// Bytes free for this user on the disk holding the downloads.
+    pub(crate) fn free_bytes(&self) -> Result<u64> {
+        fs4::available_space(&self.downloads).map_err(|e| {
+            Error::Download(format!(
+                "the free space on the disk could not be read ({e})"
+            ))
+        })
+    }
+
+    /// Every torrent in the session, by title id.
+    pub(crate) fn handles(&self) -> Vec<(String, Arc<ManagedTorrent>)> {
+        let handles = self.handles.read().expect("handles");
+        handles
+            .iter()
+            .map(|(id, h)| (id.clone(), h.clone()))
+            .collect()
+    }
+
     /// Where peers can reach this session.
     pub(crate) fn listen_addr(&self) -> Option<SocketAddr> {
         self.session.listen_addr()
@@ -366,7 +398,10 @@ pub(crate) fn title_folder(
 pub fn progress(title_id: &str, handle: &ManagedTorrent) -> DownloadProgress {
     let stats = handle.stats();
     let paused = matches!(stats.state, TorrentStatsState::Paused);
-    let state = if stats.error.is_some() {
+    let disk_full = stats.error.as_deref().is_some_and(is_disk_full);
+    let state = if disk_full {
+        DownloadState::DiskFull
+    } else if stats.error.is_some() {
         DownloadState::Error
     } else if stats.finished && paused {
         DownloadState::Done
@@ -400,13 +435,79 @@ pub fn progress(title_id: &str, handle: &ManagedTorrent) -> DownloadProgress {
         down_bytes_per_s: down,
         up_bytes_per_s: up,
         peers,
-        error: stats.error.clone(),
+        error: if disk_full {
+            Some(DISK_FULL.to_owned())
+        } else {
+            stats.error.as_deref().map(without_backtrace)
+        },
+    }
+}
+
+/// What a download stopped by a full disk says.
+const DISK_FULL: &str = "The disk holding Marquee's downloads is full. What was downloaded is \
+                         intact, and this download goes on by itself once there is space again.";
+
+/// Whether librqbit's error is a full disk. librqbit keeps only the error's text, and it
+/// reaches the disk through `nix` on Unix ("ENOSPC: No space left on device") and through the
+/// standard library elsewhere ("... (os error 112)"): ENOSPC and EDQUOT (a quota) on Linux
+/// and macOS, ERROR_DISK_FULL (112) and ERROR_HANDLE_DISK_FULL (39) on Windows.
+fn is_disk_full(error: &str) -> bool {
+    let said: &[&str] = if cfg!(windows) {
+        &["(os error 112)", "(os error 39)"]
+    } else if cfg!(target_os = "macos") {
+        &["ENOSPC", "EDQUOT", "(os error 28)", "(os error 69)"]
+    } else {
+        &["ENOSPC", "EDQUOT", "(os error 28)", "(os error 122)"]
+    };
+    said.iter().any(|c| error.contains(c))
+}
+
+/// librqbit's error for people: without the backtrace anyhow appends when backtraces are on.
+fn without_backtrace(error: &str) -> String {
+    match error.find("\n\nStack backtrace:") {
+        Some(at) => error[..at].to_owned(),
+        None => error.to_owned(),
+    }
+}
+
+/// A size for people, in the units the window uses: "2.6 MB", "870 KB".
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let (mut value, mut unit) = (bytes as f64, 0);
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{bytes} B"),
+        _ if value < 10.0 => format!("{value:.1} {}", UNITS[unit]),
+        _ => format!("{value:.0} {}", UNITS[unit]),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_disk_is_told_from_other_errors_and_sizes_read_as_in_the_window() {
+        let enospc = std::io::Error::from_raw_os_error(if cfg!(windows) { 112 } else { 28 });
+        let said = format!("error writing to file 0 (\"a.webm\"): {enospc}");
+        assert!(is_disk_full(&said), "{said}");
+        // As librqbit says it on Linux (through nix), backtrace and all.
+        let nix = "error writing to file 0 (\"\"big.webm\"\")\n\nCaused by:\n    0: error calling \
+                   pwritev\n    1: ENOSPC: No space left on device\n\nStack backtrace:\n   0: <E>";
+        assert_eq!(is_disk_full(nix), cfg!(unix));
+        assert!(!is_disk_full(
+            "error writing to file 0: Permission denied (os error 13)"
+        ));
+        assert!(!is_disk_full("(os error 280)"));
+        assert!(!without_backtrace(nix).contains("Stack backtrace"));
+        assert!(without_backtrace(nix).ends_with("No space left on device"));
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(2_600_939), "2.6 MB");
+        assert_eq!(human_bytes(25_170_145), "25 MB");
+    }
 
     #[test]
     fn each_title_has_a_folder_of_its_own_inside_downloads() {

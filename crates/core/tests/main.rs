@@ -25,6 +25,8 @@ mod strangers;
 mod downloads;
 // SIGKILL at twenty random moments, then finishing: byte-exact, a whole database, one charge.
 mod crash;
+// A full disk: refused before charging, a clean stop when it fills, resuming when space returns.
+mod disk_full;
 // Starting with the store unreachable, and reconnecting by itself.
 mod offline;
 

@@ -69,6 +69,8 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Download failed";
     case "download_refused":
       return "Can't change this download";
+    case "disk_full":
+      return "Not enough space";
     case "update_refused":
       return "Update not installed";
     case "playback":

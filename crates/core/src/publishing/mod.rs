@@ -496,6 +496,9 @@ impl Publishing {
         // librqbit trusts what it parses (it panics on names that are not UTF-8, say): only a
         // torrent that passes our own checks reaches it.
         let t = checked.map_err(|e| Error::BadTorrent(e.to_string()))?;
+        if self.library.by_info_hash(&t.info_hash).await?.is_none() {
+            self.torrents.check_space(&t.name, t.total_size)?;
+        }
         self.import(AddTorrent::from_bytes(bytes), &t.info_hash)
             .await
     }

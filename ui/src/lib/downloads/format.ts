@@ -11,6 +11,7 @@ export const STATE_LABEL: Record<DownloadState, string> = {
   seeding: "Seeding",
   done: "Done",
   paused: "Paused",
+  disk_full: "Waiting for space",
   removed: "Removed",
   error: "Stopped",
 };

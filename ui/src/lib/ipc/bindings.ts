@@ -107,7 +107,7 @@ export const events = {
 };
 
 /* Constants */
-export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","download_refused","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","update_refused","cancelled","internal"] as const;
+export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","download_refused","disk_full","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","update_refused","cancelled","internal"] as const;
 
 /* Types */
 /**  One computer of the account, on the account page. */
@@ -271,6 +271,11 @@ export type DownloadState =
 /**  Paused before it completed. */
 "paused" | 
 /**
+ *  Stopped because the disk holding the downloads filled up; what was written is intact,
+ *  and it goes on by itself once there is room again.
+ */
+"disk_full" | 
+/**
  *  Removed from the downloads (the title stays in the library; watching it downloads it
  *  again).
  */
@@ -371,6 +376,8 @@ export type ErrorKind =
  *  video's only copy, a limit out of range).
  */
 "download_refused" | 
+/**  The disk holding the downloads has no room for a title. */
+"disk_full" | 
 /**  Playback failed. */
 "playback" | 
 /**  A file could not be published. */

@@ -36,6 +36,9 @@ describe("downloadText", () => {
     expect(downloadText(p({ state: "error", error: "The disk is full." }))).toBe(
       "Download stopped: The disk is full.",
     );
+    expect(downloadText(p({ state: "disk_full", error: "The disk holding Marquee's downloads is full." }))).toBe(
+      "Waiting for space on the disk · goes on by itself",
+    );
   });
 });
 

@@ -28,6 +28,7 @@ export function downloadText(p: DownloadProgress): string {
   if (p.state === "removed") return "Not downloaded · watching downloads it again";
   if (p.state === "done") return "Downloaded · not seeding (paused)";
   if (p.state === "error") return p.error ? `Download stopped: ${p.error}` : "Download stopped";
+  if (p.state === "disk_full") return "Waiting for space on the disk · goes on by itself";
   // A finished download that has not switched to seeding yet reads as downloaded.
   if (p.state === "downloading" && !isComplete(p)) {
     const who = p.peers > 0 ? peers(p.peers) : "looking for peers";
