@@ -73,6 +73,10 @@ pub struct CoreConfig {
     pub session_vault: VaultChoice,
     /// Where the torrent session listens for peers.
     pub peer_listen: SocketAddr,
+    /// Whether the torrent session also finds peers through the BitTorrent DHT, beside the
+    /// store's tracker and its peer hints (peer exchange is always on: librqbit speaks it with
+    /// every peer).
+    pub dht: bool,
     /// A listener for the playback server bound beforehand (the shell's, so the window's CSP
     /// names its origin); `None` binds 127.0.0.1 on a random port.
     pub playback_listener: Option<playback::PlaybackListener>,
@@ -98,15 +102,27 @@ impl CoreConfig {
 
     /// A profile for a store the person signs in to in the app; the session is kept in the OS
     /// credential store where one answers.
+    ///
+    /// A store on this computer (the demo store, tests) keeps the swarm on loopback: peers
+    /// listened for on 127.0.0.1 and no DHT, so nothing leaves the machine. A store on a
+    /// network is a public swarm: peers are accepted on every interface, so other viewers can
+    /// fetch from this one, and the DHT finds peers when the tracker cannot.
     pub fn signed_out(data_dir: impl Into<PathBuf>, store_url: impl Into<String>) -> CoreConfig {
+        let store_url = store_url.into();
+        let local = store_on_this_computer(&store_url);
         CoreConfig {
             data_dir: data_dir.into(),
-            store_url: store_url.into(),
+            peer_listen: if local {
+                SocketAddr::from(([127, 0, 0, 1], 0))
+            } else {
+                SocketAddr::from(([0, 0, 0, 0], 0))
+            },
+            dht: !local,
+            store_url,
             trusted_store_key: None,
             machine_id: MachineIdSource::Os,
             auto_sign_in: None,
             session_vault: VaultChoice::Auto,
-            peer_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             playback_listener: None,
             reconnect: Backoff::default(),
         }
@@ -222,8 +238,15 @@ impl Core {
             licences.clone(),
             identity.device_id,
         ));
-        let torrents =
-            Arc::new(Torrents::start(&config.data_dir, config.peer_listen, store.clone()).await?);
+        let torrents = Arc::new(
+            Torrents::start(
+                &config.data_dir,
+                config.peer_listen,
+                config.dht,
+                store.clone(),
+            )
+            .await?,
+        );
         let games = Arc::new(Games::new(
             config.data_dir.clone(),
             library.clone(),
@@ -668,6 +691,23 @@ impl Core {
     }
 }
 
+/// Whether the store's address is this computer (a loopback address or `localhost`). An
+/// address that does not parse counts as local: the store client refuses it anyway, and no
+/// swarm should go public on a guess.
+fn store_on_this_computer(url: &str) -> bool {
+    let Some(host) = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+    else {
+        return true;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
 /// The store key this profile trusts without asking the store: the caller's, else the one
 /// pinned at the first contact.
 async fn known_store_key(
@@ -707,6 +747,33 @@ async fn pin_store_key(
         None => {
             settings.set("store_key", announced).await?;
             Ok(key)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_on_this_computer_keeps_the_swarm_on_loopback() {
+        for local in [
+            "http://127.0.0.1:8640",
+            "http://127.8.0.1",
+            "http://localhost:1/",
+            "http://[::1]:9",
+            "not a url",
+        ] {
+            let c = CoreConfig::signed_out("/p", local);
+            assert!(c.peer_listen.ip().is_loopback() && !c.dht, "{local}");
+        }
+        for public in [
+            "https://store.example.com",
+            "http://192.0.2.7:8640",
+            "http://[2001:db8::1]",
+        ] {
+            let c = CoreConfig::signed_out("/p", public);
+            assert!(c.peer_listen.ip().is_unspecified() && c.dht, "{public}");
         }
     }
 }

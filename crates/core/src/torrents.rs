@@ -41,6 +41,7 @@ impl Torrents {
     pub(crate) async fn start(
         data_dir: &Path,
         listen: SocketAddr,
+        dht: bool,
         store: StoreClient,
     ) -> Result<Torrents> {
         let downloads = data_dir.join("downloads");
@@ -52,6 +53,16 @@ impl Torrents {
                 // Every open playback response holds a stream permit from this pool, shared with
                 // hash checking; a <video> opens several range requests at once.
                 runtime_worker_threads: Some(16),
+                // The routing table is kept in the profile, so a restart need not bootstrap
+                // from nothing.
+                dht: dht.then(|| librqbit::DhtSessionConfig {
+                    bootstrap_addrs: None,
+                    port: None,
+                    persistence: Some(librqbit::dht::DhtPersistenceConfig {
+                        dump_interval: None,
+                        config_filename: Some(data_dir.join("dht.json")),
+                    }),
+                }),
                 ..marquee_protocol::swarm::session_options(listen)?
             },
         )
