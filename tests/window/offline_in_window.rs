@@ -1,6 +1,7 @@
 //! Starting with the store unreachable, in the window: the storefront opens from the catalog
-//! saved on this computer with a banner saying the app is offline, and when the store process
-//! comes back at its address the banner goes by itself, with nobody clicking anything.
+//! saved on this computer, with the pictures it showed before and a banner saying the app is
+//! offline; and when the store process comes back at its address the banner goes by itself,
+//! with nobody clicking anything.
 //!
 //! Saves `target/e2e/offline.png` (the README shows it).
 

@@ -22,15 +22,23 @@ pub(crate) struct Catalog {
     index: SearchIndex,
     /// The last verified feed of this run.
     feed: RwLock<Option<Arc<CatalogFeed>>>,
+    /// Where the titles' pictures are shown from.
+    art: Arc<crate::art::Art>,
 }
 
 impl Catalog {
-    pub(crate) fn new(store: StoreClient, store_key: VerifyingKey, db: SqlitePool) -> Catalog {
+    pub(crate) fn new(
+        store: StoreClient,
+        store_key: VerifyingKey,
+        db: SqlitePool,
+        art: Arc<crate::art::Art>,
+    ) -> Catalog {
         Catalog {
             store,
             store_key,
             index: SearchIndex { db },
             feed: RwLock::default(),
+            art,
         }
     }
 
@@ -159,7 +167,6 @@ impl Catalog {
 
     /// The one conversion to the UI's title, for store and library titles alike.
     fn title_of(&self, t: LibraryTitle, origin: TitleOrigin) -> Title {
-        let base = self.store.base();
         Title {
             id: t.id,
             kind: TitleKind::parse(&t.kind),
@@ -175,9 +182,9 @@ impl Catalog {
             poster_url: if t.poster_path.is_empty() {
                 String::new()
             } else {
-                format!("{base}{}", t.poster_path)
+                self.art.url(&t.poster_path)
             },
-            backdrop_url: t.backdrop_path.map(|p| format!("{base}{p}")),
+            backdrop_url: t.backdrop_path.map(|p| self.art.url(&p)),
             series: t.series,
             offer: Offer {
                 kind: t.offer,

@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod api;
+mod art;
 pub mod catalog;
 pub mod connection;
 mod db;
@@ -218,7 +219,8 @@ impl Core {
             }
         };
 
-        let catalog = Arc::new(Catalog::new(store.clone(), store_key, db));
+        let art = Arc::new(art::Art::new(store.clone(), config.data_dir.join("art")));
+        let catalog = Arc::new(Catalog::new(store.clone(), store_key, db, art.clone()));
         let licences = Arc::new(
             Licences::open(
                 store.clone(),
@@ -274,6 +276,7 @@ impl Core {
             )
             .await?,
         );
+        playback.server().serve_art(art);
         let publishing = Arc::new(Publishing::new(
             store.clone(),
             identity.clone(),

@@ -61,6 +61,17 @@ async fn starts_offline_plays_what_it_holds_and_reconnects_by_itself() {
     })
     .await;
     let titles = core.catalog_list().await.unwrap();
+    let poster_of = |titles: &[marquee_core::api::Title]| {
+        titles
+            .iter()
+            .find(|t| t.id == "neon-harbor")
+            .unwrap()
+            .poster_url
+            .clone()
+    };
+    let poster = reqwest::get(poster_of(&titles)).await.unwrap();
+    assert_eq!(poster.status(), 200);
+    let poster = poster.bytes().await.unwrap();
     core.shutdown().await;
     drop(core);
     store.shutdown().await;
@@ -73,8 +84,16 @@ async fn starts_offline_plays_what_it_holds_and_reconnects_by_itself() {
     assert!(!connection.online, "{connection:?}");
     let problem = connection.problem.unwrap();
     assert!(problem.contains(&format!("{addr}")), "{problem}");
-    // The catalog as last verified, searchable.
-    assert_eq!(core.catalog_list().await.unwrap(), titles);
+    // The catalog as last verified, searchable, with the pictures it showed.
+    let offline_titles = core.catalog_list().await.unwrap();
+    let names = |t: &[marquee_core::api::Title]| t.iter().map(|t| t.id.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&offline_titles), names(&titles));
+    let shown = reqwest::get(poster_of(&offline_titles)).await.unwrap();
+    assert_eq!(shown.status(), 200);
+    assert!(
+        shown.bytes().await.unwrap() == poster,
+        "the poster, offline"
+    );
     let found = core.catalog_search("neon").await.unwrap();
     assert!(found.iter().any(|t| t.id == "neon-harbor"), "{found:?}");
     // The rental plays, within its window: every byte, decrypted.

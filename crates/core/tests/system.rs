@@ -403,7 +403,18 @@ async fn a_profile_from_8100c10_opens_and_plays() {
     assert_eq!(free.title.name, "Open Skies");
     assert_eq!(free.title.licence_to_share.as_deref(), Some("CC BY 4.0"));
     assert_eq!(free.licence.status, marquee_core::api::LicenceStatus::Free);
-    assert!(free.title.poster_url.ends_with("/media/open-skies.jpg"));
+    // Its poster comes through the playback server, the store's own bytes.
+    assert!(
+        free.title.poster_url.contains("/art/"),
+        "{}",
+        free.title.poster_url
+    );
+    let poster = reqwest::get(&free.title.poster_url).await.unwrap();
+    assert_eq!(poster.headers()["content-type"], "image/jpeg");
+    assert!(
+        poster.bytes().await.unwrap()[..]
+            == std::fs::read(demo_dir().join("media/open-skies.jpg")).unwrap()[..]
+    );
     assert_eq!(list[0].licence.kind, marquee_core::api::OfferKind::Rent);
 
     let src = core.playback_open("open-skies").await.unwrap();

@@ -142,6 +142,25 @@ impl StoreClient {
             .await
     }
 
+    /// A file the store serves beside its API (a poster, say: `path` as the feed names it,
+    /// starting with `/`), refused when larger than `max_bytes`.
+    pub async fn asset(&self, path: &str, max_bytes: usize) -> Result<bytes::Bytes> {
+        if !path.starts_with('/') || path.starts_with("//") {
+            return Err(ClientError::Malformed(format!(
+                "{path:?} is not a path on the store"
+            )));
+        }
+        let bytes = self
+            .send_raw(self.http.get(format!("{}{path}", self.base)))
+            .await?;
+        if bytes.len() > max_bytes {
+            return Err(ClientError::Malformed(format!(
+                "{path} is larger than {max_bytes} bytes"
+            )));
+        }
+        Ok(bytes)
+    }
+
     /// Who the store is.
     pub async fn store_info(&self) -> Result<StoreInfo> {
         self.get("/api/v1/store").await

@@ -104,6 +104,8 @@ pub struct PlaybackServer {
     /// One permit per request being answered (its body included), [`MAX_REQUESTS`] in all.
     permits: Arc<Semaphore>,
     revoked: Revoked,
+    /// The store's pictures, once the core hands them over (`/TOKEN/art/NAME`).
+    art: Arc<std::sync::OnceLock<Arc<crate::art::Art>>>,
 }
 
 #[derive(Clone)]
@@ -142,6 +144,7 @@ impl PlaybackServer {
             titles: Arc::default(),
             permits: Arc::new(Semaphore::new(MAX_REQUESTS)),
             revoked: Revoked::default(),
+            art: Arc::default(),
         };
         let shared = Shared {
             server: server.clone(),
@@ -149,6 +152,12 @@ impl PlaybackServer {
         };
         tokio::spawn(serve(listener, shared));
         Ok(server)
+    }
+
+    /// Serves `art`'s pictures from now on, and tells it their URLs.
+    pub(crate) fn serve_art(&self, art: Arc<crate::art::Art>) {
+        art.serve_from(format!("http://{}/{}/art/", self.addr, self.token));
+        let _ = self.art.set(art);
     }
 
     /// The URL a title plays from.
@@ -359,11 +368,18 @@ async fn bounded<B>(shared: &Shared, req: Request<B>) -> Response {
 }
 
 /// `/{token}/play/{title}`: GET and HEAD play, OPTIONS is the CORS preflight.
+/// `/{token}/art/{name}`: GET, a poster or backdrop.
 async fn route<B>(shared: &Shared, req: Request<B>) -> Response {
     let path = req.uri().path();
     let mut parts = path.strip_prefix('/').unwrap_or_default().splitn(3, '/');
-    let (Some(token), Some("play"), Some(title_id)) = (parts.next(), parts.next(), parts.next())
-    else {
+    let (token, what, title_id) = (parts.next(), parts.next(), parts.next());
+    if let (Some(token), Some("art"), Some(name)) = (token, what, title_id) {
+        return match *req.method() {
+            Method::GET | Method::HEAD => art(shared, token, name, req.headers()).await,
+            _ => refuse(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD"),
+        };
+    }
+    let (Some(token), Some("play"), Some(title_id)) = (token, what, title_id) else {
         return refuse(StatusCode::NOT_FOUND, "not found");
     };
     if title_id.is_empty() || title_id.contains('/') {
@@ -425,6 +441,33 @@ fn authorised(
         return Err((StatusCode::FORBIDDEN, "foreign origin"));
     }
     Ok(())
+}
+
+/// A picture of the store's, from the profile's cache or fetched once.
+async fn art(shared: &Shared, token: &str, name: &str, headers: &HeaderMap) -> Response {
+    if let Err((status, why)) = authorised(shared, token, headers) {
+        return refuse(status, why);
+    }
+    let Some(art) = shared.server.art.get() else {
+        return refuse(StatusCode::NOT_FOUND, "not found");
+    };
+    let Some((bytes, kind)) = art.get(name).await else {
+        return refuse(StatusCode::NOT_FOUND, "no such picture");
+    };
+    let mut resp = whole(StatusCode::OK, bytes);
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    // Names are content-addressed by store and path: the same name is the same picture for
+    // the run (the token changes each run).
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400"),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    resp
 }
 
 fn preflight(shared: &Shared, token: &str, headers: &HeaderMap) -> Response {
