@@ -375,9 +375,13 @@ fn update_test(root: &Path) -> Result<()> {
     let cargo = env!("CARGO");
     // The app's own MARQUEE_BUILD_VERSION, not TAURI_CONFIG: the `tauri` crate's build script
     // watches TAURI_CONFIG, and changing it rebuilds tauri and all above it (about 5 minutes);
-    // this rebuilds the app crate alone (see `context` in src-tauri/lib.rs).
+    // this rebuilds the app crate alone (see `context` in src-tauri/lib.rs). The same
+    // packages and targets as "build once": `--package marquee` alone resolves other features
+    // for shared dependencies (syn, url, tauri-utils...) and rebuilt half the tree on a fresh
+    // machine (6 minutes).
     sh(Command::new(cargo)
-        .args(["build", "--package", "marquee", "--bin", "marquee"])
+        .arg("build")
+        .args(test_targets())
         .env("MARQUEE_BUILD_VERSION", &next))?;
     // The bundler only packages the binary above; `--config` names the package's version.
     let mut bundle = Command::new(tauri_cli(root));
@@ -388,10 +392,10 @@ fn update_test(root: &Path) -> Result<()> {
     sh(&mut bundle)?;
     let deb = target_dir(root).join(format!("debug/bundle/deb/Marquee_{next}_amd64.deb"));
     sh(Command::new(cargo)
+        // `--workspace` for the same reason as the build above.
         .args([
             "test",
-            "--package",
-            "marquee",
+            "--workspace",
             "--test",
             "window",
             "updates::",
