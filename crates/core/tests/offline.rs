@@ -1,6 +1,7 @@
 //! Starting with the store unreachable: the app opens from its verified catalog cache, plays
 //! the rented title it holds, refuses what needs the store in words that say nothing was
-//! charged, and reconnects by itself when the store is back at its address.
+//! charged, and reconnects by itself when the store is back at its address. A saved catalog
+//! edited while offline no longer verifies, and is not shown.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -149,5 +150,33 @@ async fn starts_offline_plays_what_it_holds_and_reconnects_by_itself() {
     let bought = core.title_acquire("orbital-s01e01", "buy-1").await.unwrap();
     assert_eq!(bought.charged_cents, 200);
     core.shutdown().await;
+    drop(core);
     store.shutdown().await;
+    drop(store);
+    wait_closed(addr).await;
+
+    // Someone edits the saved catalog while the store is away (a price, a name): offline it
+    // no longer verifies against the store's key, and it is not shown.
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        profile.join("library.db").display()
+    ))
+    .await
+    .unwrap();
+    let saved: String = sqlx::query_scalar("SELECT feed FROM catalog_cache")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let cheaper = saved.replacen("\"price_cents\":400", "\"price_cents\":1", 1);
+    assert_ne!(cheaper, saved, "the saved feed names a 4.00 price");
+    sqlx::query("UPDATE catalog_cache SET feed = ?")
+        .bind(&cheaper)
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    let core = Core::open(cfg).await.unwrap();
+    let e = core.catalog_list().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::CatalogUntrusted, "{e}");
+    core.shutdown().await;
 }
