@@ -15,7 +15,9 @@ use marquee_core::api::{DownloadLimits, DownloadState, LicenceStatus};
 use marquee_core::{Core, CoreConfig, MachineIdSource};
 use rand::{Rng, SeedableRng};
 
-use crate::{demo_dir, seed_stranger_file, start_store, stranger_seeder, wait_for};
+use crate::{
+    assert_library_whole, demo_dir, seed_stranger_file, start_store, stranger_seeder, wait_for,
+};
 
 const MACHINE: &str = "7e6d5c4b3a291807f6e5d4c3b2a19081";
 const MIB: u64 = 1024 * 1024;
@@ -279,16 +281,6 @@ async fn killed_twenty_times_then_finishes() {
     );
 
     // The profile's database is whole.
-    let db = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        profile.join("library.db").display()
-    ))
-    .await
-    .unwrap();
-    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    assert_eq!(check, "ok");
+    assert_library_whole(&profile, false).await;
     store.shutdown().await;
 }

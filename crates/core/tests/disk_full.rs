@@ -11,7 +11,9 @@ use std::time::Duration;
 use marquee_core::api::{DownloadLimits, DownloadState, ErrorKind};
 use marquee_core::Core;
 
-use crate::{config, seed_stranger_file, start_store, stranger_seeder, wait_for};
+use crate::{
+    assert_library_whole, config, seed_stranger_file, start_store, stranger_seeder, wait_for,
+};
 
 const MACHINE: &str = "4c5d6e7f8091a2b3c4d5e6f708192a3b";
 const MIB: u64 = 1024 * 1024;
@@ -159,18 +161,7 @@ async fn a_full_disk_refuses_first_stops_cleanly_and_resumes_by_itself() {
     );
     assert!(stopped.downloaded_bytes < SIZE, "{stopped:?}");
     // The library is whole, read while the disk is still full.
-    let db = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}?mode=ro",
-        profile.join("library.db").display()
-    ))
-    .await
-    .unwrap();
-    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    assert_eq!(check, "ok");
-    db.close().await;
+    assert_library_whole(&profile, true).await;
 
     // Space returns: it goes on with nobody clicking, from what it had, and finishes exact.
     std::fs::remove_file(&filler).unwrap();

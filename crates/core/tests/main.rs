@@ -54,6 +54,25 @@ fn config(profile: &Path, store: &Store, machine: &str) -> CoreConfig {
     c
 }
 
+/// The profile's own database, opened beside (or after) its core, read-only when asked (a
+/// full disk).
+async fn library_db(profile: &Path, read_only: bool) -> sqlx::SqlitePool {
+    let mode = if read_only { "?mode=ro" } else { "" };
+    let url = format!("sqlite://{}{mode}", profile.join("library.db").display());
+    sqlx::SqlitePool::connect(&url).await.unwrap()
+}
+
+/// Fails unless SQLite finds the profile's database whole.
+async fn assert_library_whole(profile: &Path, read_only: bool) {
+    let db = library_db(profile, read_only).await;
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(check, "ok", "PRAGMA integrity_check");
+    db.close().await;
+}
+
 /// Polls `check` until it returns `Ok`, and fails after `timeout` saying what never happened and
 /// what `check` saw last. The interval is short: the check is what waits, not the interval.
 async fn wait_for<T, E: Debug, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T

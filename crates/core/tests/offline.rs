@@ -11,7 +11,7 @@ use marquee_core::connection::Backoff;
 use marquee_core::Core;
 use marquee_store::{Store, StoreConfig};
 
-use crate::{config, demo_dir, start_store, wait_for};
+use crate::{config, demo_dir, library_db, start_store, wait_for};
 
 const MACHINE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -157,12 +157,7 @@ async fn starts_offline_plays_what_it_holds_and_reconnects_by_itself() {
 
     // Someone edits the saved catalog while the store is away (a price, a name): offline it
     // no longer verifies against the store's key, and it is not shown.
-    let db = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        profile.join("library.db").display()
-    ))
-    .await
-    .unwrap();
+    let db = library_db(&profile, false).await;
     let saved: String = sqlx::query_scalar("SELECT feed FROM catalog_cache")
         .fetch_one(&db)
         .await
