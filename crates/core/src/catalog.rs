@@ -102,11 +102,7 @@ impl Catalog {
     /// Fetches and verifies the feed and caches it; offline, the cached copy if it was signed
     /// by the same key.
     pub(crate) async fn refresh(&self) -> Result<Arc<CatalogFeed>> {
-        let offline = matches!(
-            *self.store.reachability().borrow(),
-            marquee_protocol::Reachability::Unreachable(_)
-        );
-        if offline {
+        if self.store.unreachable_now() {
             // The copy already verified this run, without waiting on a connection that is not
             // there; the reconnection refreshes it.
             if let Some(feed) = self.cached() {

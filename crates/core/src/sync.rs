@@ -56,10 +56,7 @@ impl LicenceSync {
             .expect("sync lock")
             .is_some_and(|t| t.elapsed() < Duration::from_secs(60));
         // Offline there is nothing to learn, and the reconnection syncs before it says so.
-        let offline = matches!(
-            *self.store.reachability().borrow(),
-            marquee_protocol::Reachability::Unreachable(_)
-        );
+        let offline = self.store.unreachable_now();
         if fresh || offline {
             return Ok(());
         }

@@ -16,14 +16,14 @@ use marquee_core::{Core, CoreConfig, MachineIdSource};
 use rand::{Rng, SeedableRng};
 
 use crate::{
-    assert_library_whole, demo_dir, seed_stranger_file, start_store, stranger_seeder, wait_for,
+    assert_library_whole, demo_dir, play_whole, start_store, stranger_seeder, stranger_title,
+    wait_for,
 };
 
 const MACHINE: &str = "7e6d5c4b3a291807f6e5d4c3b2a19081";
 const MIB: u64 = 1024 * 1024;
 /// Large enough that the download spans many of the kills at the limit below.
 const SIZE: u64 = 24 * MIB + 4321;
-const PIECE: u32 = 256 * 1024;
 /// Slow enough that the twenty runs each land somewhere inside the download.
 const LIMIT_KIB_S: u32 = 1024;
 const KILLS: usize = 20;
@@ -126,14 +126,15 @@ async fn killed_twenty_times_then_finishes() {
     let seed_dir = dir.path().join("seed");
     std::fs::create_dir_all(&seed_dir).unwrap();
     let session = stranger_seeder(&seed_dir).await;
-    let content: Vec<u8> = (0..SIZE as u32)
-        .map(|i| (i.wrapping_mul(2_246_822_519).wrapping_add(7) >> 11) as u8)
-        .collect();
-    let file = seed_dir.join("crash-large.webm");
-    std::fs::write(&file, &content).unwrap();
-    let (bytes, info_hash) = seed_stranger_file(&store, &session, &file, PIECE).await;
-    let torrent = dir.path().join("crash-large.torrent");
-    std::fs::write(&torrent, &bytes).unwrap();
+    let (content, torrent, info_hash) = stranger_title(
+        &store,
+        &session,
+        (&seed_dir, dir.path()),
+        "crash-large.webm",
+        SIZE,
+        7,
+    )
+    .await;
 
     let profile = dir.path().join("profile");
     let spec = [
@@ -256,13 +257,7 @@ async fn killed_twenty_times_then_finishes() {
         .find(|e| e.title.id == RENTAL)
         .unwrap();
     assert_eq!(entry.licence.status, LicenceStatus::NotStarted);
-    let source = core.playback_open(RENTAL).await.unwrap();
-    let body = reqwest::get(&source.url)
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let body = play_whole(&core, RENTAL).await;
     let original = std::fs::read(demo_dir().join("media/neon-harbor.webm")).unwrap();
     assert!(body[..] == original[..], "the rental is byte-exact");
 

@@ -11,16 +11,13 @@ use std::time::Duration;
 use marquee_core::api::{DownloadLimits, DownloadState, ErrorKind};
 use marquee_core::Core;
 
-use crate::{
-    assert_library_whole, config, seed_stranger_file, start_store, stranger_seeder, wait_for,
-};
+use crate::{assert_library_whole, config, start_store, stranger_seeder, stranger_title, wait_for};
 
 const MACHINE: &str = "4c5d6e7f8091a2b3c4d5e6f708192a3b";
 const MIB: u64 = 1024 * 1024;
 /// The profile's disk.
 const DISK: u64 = 40 * MIB;
 const SIZE: u64 = 24 * MIB + 999;
-const PIECE: u32 = 256 * 1024;
 const PATIENCE: Duration = Duration::from_secs(90);
 
 /// A tmpfs mounted at a folder, unmounted when dropped.
@@ -95,14 +92,15 @@ async fn a_full_disk_refuses_first_stops_cleanly_and_resumes_by_itself() {
     let seed_dir = dir.path().join("seed");
     std::fs::create_dir_all(&seed_dir).unwrap();
     let session = stranger_seeder(&seed_dir).await;
-    let content: Vec<u8> = (0..SIZE as u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(3) >> 9) as u8)
-        .collect();
-    let file = seed_dir.join("big.webm");
-    std::fs::write(&file, &content).unwrap();
-    let (bytes, info_hash) = seed_stranger_file(&store, &session, &file, PIECE).await;
-    let torrent = dir.path().join("big.torrent");
-    std::fs::write(&torrent, &bytes).unwrap();
+    let (content, torrent, info_hash) = stranger_title(
+        &store,
+        &session,
+        (&seed_dir, dir.path()),
+        "big.webm",
+        SIZE,
+        3,
+    )
+    .await;
 
     let core = Core::open(config(&profile, &store, MACHINE)).await.unwrap();
     let filler = profile.join("someone-else's-file");

@@ -54,6 +54,40 @@ fn config(profile: &Path, store: &Store, machine: &str) -> CoreConfig {
     c
 }
 
+/// A title of its own `size` bytes (a pattern drawn from `salt`), written as `seed_dir/name`,
+/// seeded there by `session` and saved as `dir/<stem>.torrent`: (its bytes, the `.torrent`,
+/// the info hash).
+async fn stranger_title(
+    store: &Store,
+    session: &std::sync::Arc<librqbit::Session>,
+    (seed_dir, dir): (&Path, &Path),
+    name: &str,
+    size: u64,
+    salt: u32,
+) -> (Vec<u8>, PathBuf, String) {
+    let content: Vec<u8> = (0..size as u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(salt) >> 11) as u8)
+        .collect();
+    let file = seed_dir.join(name);
+    std::fs::write(&file, &content).unwrap();
+    let (bytes, info_hash) = seed_stranger_file(store, session, &file, 256 * 1024).await;
+    let stem = Path::new(name).file_stem().unwrap().to_string_lossy();
+    let torrent = dir.join(format!("{stem}.torrent"));
+    std::fs::write(&torrent, &bytes).unwrap();
+    (content, torrent, info_hash)
+}
+
+/// A title's whole clear bytes, as the window would be sent them by the playback server.
+async fn play_whole(core: &marquee_core::Core, title_id: &str) -> bytes::Bytes {
+    let source = core.playback_open(title_id).await.unwrap();
+    reqwest::get(&source.url)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+}
+
 /// The profile's own database, opened beside (or after) its core, read-only when asked (a
 /// full disk).
 async fn library_db(profile: &Path, read_only: bool) -> sqlx::SqlitePool {

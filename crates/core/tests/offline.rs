@@ -11,7 +11,7 @@ use marquee_core::connection::Backoff;
 use marquee_core::Core;
 use marquee_store::{Store, StoreConfig};
 
-use crate::{config, demo_dir, library_db, start_store, wait_for};
+use crate::{config, demo_dir, library_db, play_whole, start_store, wait_for};
 
 const MACHINE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -104,13 +104,7 @@ async fn starts_offline_plays_what_it_holds_and_reconnects_by_itself() {
         .find(|e| e.title.id == "neon-harbor")
         .unwrap();
     assert_eq!(entry.licence.status, LicenceStatus::NotStarted);
-    let source = core.playback_open("neon-harbor").await.unwrap();
-    let body = reqwest::get(&source.url)
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let body = play_whole(&core, "neon-harbor").await;
     assert!(
         body[..] == original[..],
         "the rental plays byte-exact offline"

@@ -80,6 +80,12 @@ impl StoreClient {
         self.reach.subscribe()
     }
 
+    /// True when the latest call got no answer: callers with a local copy use it rather than
+    /// wait on a connection that is not there.
+    pub fn unreachable_now(&self) -> bool {
+        matches!(*self.reach.borrow(), Reachability::Unreachable(_))
+    }
+
     fn saw(&self, now: Reachability) {
         self.reach.send_if_modified(|was| {
             let changed = *was != now;
