@@ -423,7 +423,10 @@ async fn package(config: &StoreConfig, args: &PackageArgs) -> anyhow::Result<()>
         None => OfferKind::Buy,
     };
     if offer != OfferKind::Free && price == 0 {
-        bail!("a {} title needs a --price above 0", db::offer_str(offer));
+        bail!(
+            "a {} title needs a --price above 0",
+            db::catalog::offer_str(offer)
+        );
     }
     let known_kinds = ["film", "episode", "music_video", "game", "community_video"];
     if !known_kinds.contains(&args.kind.as_str()) {
@@ -515,7 +518,7 @@ pub async fn create_vouchers(
     config.prepare_data_dir()?;
     let db = db::open(&config.database_url()).await?;
     let codes: Vec<String> = (0..count).map(|_| new_voucher_code()).collect();
-    db::create_vouchers(&db, &codes, value_cents, config.clock.now()).await?;
+    db::wallet::create_vouchers(&db, &codes, value_cents, config.clock.now()).await?;
     Ok(codes)
 }
 
@@ -527,9 +530,9 @@ pub async fn generate_catalog(config: &StoreConfig, count: usize) -> anyhow::Res
     let mut version = 0;
     // One transaction per batch: fast, and a crash leaves whole batches.
     for chunk in titles.chunks(5000) {
-        let rows: Vec<db::NewTitle<'_>> = chunk
+        let rows: Vec<db::catalog::NewTitle<'_>> = chunk
             .iter()
-            .map(|feed| db::NewTitle {
+            .map(|feed| db::catalog::NewTitle {
                 feed,
                 media_path: "",
                 package_path: "",
@@ -538,7 +541,7 @@ pub async fn generate_catalog(config: &StoreConfig, count: usize) -> anyhow::Res
                 torrent: &[],
             })
             .collect();
-        version = db::upsert_titles(&db, &rows).await?;
+        version = db::catalog::upsert_titles(&db, &rows).await?;
     }
     Ok(version)
 }
@@ -727,8 +730,8 @@ mod tests {
         let code = new_voucher_code();
         assert_eq!(code.len(), 19);
         assert_eq!(
-            db::voucher_hash(&code),
-            db::voucher_hash(&code.to_lowercase().replace('-', ""))
+            db::wallet::voucher_hash(&code),
+            db::wallet::voucher_hash(&code.to_lowercase().replace('-', ""))
         );
     }
 }

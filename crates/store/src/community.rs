@@ -213,9 +213,9 @@ pub(crate) async fn hide(
 /// Lists (or re-lists) a community title. It has no package: the store holds no copy of the
 /// video; its publisher seeds it.
 async fn list(db: &Db, title: &FeedTitle, torrent: &[u8]) -> Result<(), StoreError> {
-    db::upsert_titles(
+    db::catalog::upsert_titles(
         db,
-        &[db::NewTitle {
+        &[db::catalog::NewTitle {
             feed: title,
             media_path: "",
             package_path: "",

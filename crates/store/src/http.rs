@@ -190,7 +190,7 @@ impl FromRequestParts<Arc<crate::State>> for Account {
         let token =
             bearer(&parts.headers).ok_or(StoreError::Unauthorized("you are not signed in"))?;
         Ok(Account(
-            db::account_of_token(&state.db, token, state.now()).await?,
+            db::accounts::account_of_token(&state.db, token, state.now()).await?,
         ))
     }
 }
@@ -288,8 +288,10 @@ async fn sign_up(
         "sign-ups from here",
     )?;
     let account =
-        db::create_account(&s.db, &s.passwords, &email, &req.password, 0, s.now()).await?;
-    let (token, expires_at) = db::open_session(&s.db, account, s.session_ttl_s, s.now()).await?;
+        db::accounts::create_account(&s.db, &s.passwords, &email, &req.password, 0, s.now())
+            .await?;
+    let (token, expires_at) =
+        db::accounts::open_session(&s.db, account, s.session_ttl_s, s.now()).await?;
     tracing::info!(account, "account created");
     Ok((
         StatusCode::CREATED,
@@ -312,7 +314,7 @@ async fn sign_in(
         &crate::limit::email_key(&req.email),
         "sign-in attempts for this e-mail",
     )?;
-    let (token, expires_at) = db::sign_in(
+    let (token, expires_at) = db::accounts::sign_in(
         &s.db,
         &s.passwords,
         &req.email,
@@ -331,7 +333,7 @@ async fn sign_out(
     headers: HeaderMap,
 ) -> Result<StatusCode, StoreError> {
     if let Some(token) = bearer(&headers) {
-        db::end_session(&s.db, token).await?;
+        db::accounts::end_session(&s.db, token).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -367,7 +369,7 @@ async fn register_device(
         }
         None => None,
     };
-    db::register_device(
+    db::devices::register_device(
         &s.db,
         account,
         &req.device_id,
@@ -379,7 +381,7 @@ async fn register_device(
     .await?;
     // The session now belongs to this computer: deactivating it ends the session too.
     if let Some(token) = bearer(&headers) {
-        db::bind_session_device(&s.db, token, &req.device_id).await?;
+        db::accounts::bind_session_device(&s.db, token, &req.device_id).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -389,7 +391,7 @@ async fn list_devices(
     Account(account): Account,
 ) -> Result<Json<DeviceList>, StoreError> {
     Ok(Json(DeviceList {
-        devices: db::list_devices(&s.db, account).await?,
+        devices: db::devices::list_devices(&s.db, account).await?,
         limit: s.device_limit,
     }))
 }
@@ -401,7 +403,7 @@ async fn deactivate_device(
 ) -> Result<StatusCode, StoreError> {
     // Its licences are revoked and its sessions end with it: a deactivated computer plays
     // nothing and must sign in again to come back.
-    let revoked = db::deactivate_device(&s.db, account, &device_id).await?;
+    let revoked = db::devices::deactivate_device(&s.db, account, &device_id).await?;
     tracing::info!(account, revoked, "device deactivated");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -437,7 +439,7 @@ async fn wallet(
     State(s): St,
     Account(account): Account,
 ) -> Result<Json<WalletResponse>, StoreError> {
-    let (balance_cents, currency) = db::wallet(&s.db, account).await?;
+    let (balance_cents, currency) = db::wallet::wallet(&s.db, account).await?;
     Ok(Json(WalletResponse {
         balance_cents,
         currency,
@@ -449,7 +451,7 @@ async fn redeem_voucher(
     Account(account): Account,
     JsonBody(req): JsonBody<RedeemRequest>,
 ) -> Result<Json<WalletResponse>, StoreError> {
-    let balance_cents = db::redeem_voucher(&s.db, account, &req.code, s.now()).await?;
+    let balance_cents = db::wallet::redeem_voucher(&s.db, account, &req.code, s.now()).await?;
     tracing::info!(account, "voucher redeemed");
     Ok(Json(WalletResponse {
         balance_cents,
@@ -462,7 +464,7 @@ async fn order_history(
     Account(account): Account,
 ) -> Result<Json<OrderHistory>, StoreError> {
     Ok(Json(OrderHistory {
-        orders: db::order_history(&s.db, account).await?,
+        orders: db::orders::order_history(&s.db, account).await?,
     }))
 }
 
@@ -491,14 +493,14 @@ fn read_licence(s: &crate::State, bytes: &[u8]) -> Result<Licence, StoreError> {
 /// keeps the licence's id, kind and issue time, so a rental's window does not move.
 async fn for_current_key(
     s: &crate::State,
-    held: &db::HeldLicence,
-    device: &db::DeviceRecord,
+    held: &db::licences::HeldLicence,
+    device: &db::devices::DeviceRecord,
 ) -> Result<Vec<u8>, StoreError> {
     let licence = read_licence(s, &held.bytes)?;
     if licence.device_public_key == device.public_key {
         return Ok(held.bytes.clone());
     }
-    let title = db::title(&s.db, &held.title_id).await?;
+    let title = db::catalog::title(&s.db, &held.title_id).await?;
     let bytes = issue_licence(
         s,
         &title,
@@ -508,7 +510,7 @@ async fn for_current_key(
         licence.licence_id,
         licence.issued_at,
     )?;
-    db::replace_licence(&s.db, &held.id, licence.issued_at, bytes.clone()).await?;
+    db::licences::replace_licence(&s.db, &held.id, licence.issued_at, bytes.clone()).await?;
     tracing::info!(licence = %held.id, "licence re-wrapped for a new device key");
     Ok(bytes)
 }
@@ -518,7 +520,7 @@ async fn for_current_key(
 async fn replay(
     s: &crate::State,
     account: i64,
-    existing: db::OrderRecord,
+    existing: db::orders::OrderRecord,
     hash: &str,
     req: &OrderRequest,
 ) -> Result<Json<OrderResponse>, StoreError> {
@@ -528,17 +530,17 @@ async fn replay(
     let mut licence = existing.licence;
     let mut first_frame_at = None;
     if licence.is_some() {
-        let held = db::licences_of_title(&s.db, account, &existing.title_id).await?;
+        let held = db::licences::licences_of_title(&s.db, account, &existing.title_id).await?;
         if let Some(live) = held
             .iter()
             .find(|l| l.order_id == existing.id && !l.revoked && l.device_id == req.device_id)
         {
-            let device = db::device(&s.db, account, &req.device_id).await?;
+            let device = db::devices::device(&s.db, account, &req.device_id).await?;
             licence = Some(for_current_key(s, live, &device).await?);
             first_frame_at = live.first_frame_at;
         }
     }
-    let (balance_cents, currency) = db::wallet(&s.db, account).await?;
+    let (balance_cents, currency) = db::wallet::wallet(&s.db, account).await?;
     Ok(Json(OrderResponse {
         order_id: existing.id,
         title_id: existing.title_id.clone(),
@@ -562,7 +564,7 @@ fn licence_kind(offer: OfferKind) -> LicenceKind {
 /// Signs a licence of `title` for a device.
 fn issue_licence(
     s: &crate::State,
-    title: &db::TitleRecord,
+    title: &db::catalog::TitleRecord,
     device_id: DeviceId,
     device_public: [u8; 32],
     kind: LicenceKind,
@@ -601,14 +603,14 @@ fn issue_licence(
 /// A fresh licence of a purchase for `device`, to supersede the account's earlier ones.
 fn new_purchase_licence(
     s: &crate::State,
-    title: &db::TitleRecord,
+    title: &db::catalog::TitleRecord,
     device_id: DeviceId,
-    device: &db::DeviceRecord,
-) -> Result<db::NewLicence<'static>, StoreError> {
+    device: &db::devices::DeviceRecord,
+) -> Result<db::licences::NewLicence<'static>, StoreError> {
     let mut id = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut id);
     let issued_at = s.now();
-    Ok(db::NewLicence {
+    Ok(db::licences::NewLicence {
         id: hex::encode(id),
         kind: LicenceKind::Buy.as_str(),
         issued_at,
@@ -626,7 +628,7 @@ fn new_purchase_licence(
 
 /// True while a rental can still play: before its start deadline, and within its window once
 /// started.
-fn rental_open(l: &db::HeldLicence, now: i64) -> bool {
+fn rental_open(l: &db::licences::HeldLicence, now: i64) -> bool {
     let rules = RentalRules::default();
     let start_by = l.issued_at.saturating_add(rules.start_within_s as i64);
     match l.first_frame_at {
@@ -648,11 +650,11 @@ fn rental_open(l: &db::HeldLicence, now: i64) -> bool {
 async fn already_held(
     s: &crate::State,
     account: i64,
-    title: &db::TitleRecord,
+    title: &db::catalog::TitleRecord,
     req: &OrderRequest,
-    device: &db::DeviceRecord,
+    device: &db::devices::DeviceRecord,
 ) -> Result<Option<(String, Vec<u8>, Option<i64>)>, StoreError> {
-    let held = db::licences_of_title(&s.db, account, &title.id).await?;
+    let held = db::licences::licences_of_title(&s.db, account, &title.id).await?;
     let device_id = check_device_id(&req.device_id)?;
     match title.offer {
         OfferKind::Free => Ok(None),
@@ -673,11 +675,11 @@ async fn already_held(
             }
         }
         OfferKind::Buy => {
-            let bought: Vec<&db::HeldLicence> = held
+            let bought: Vec<&db::licences::HeldLicence> = held
                 .iter()
                 .filter(|l| l.kind == LicenceKind::Buy.as_str())
                 .collect();
-            let live: Vec<&db::HeldLicence> =
+            let live: Vec<&db::licences::HeldLicence> =
                 bought.iter().copied().filter(|l| !l.revoked).collect();
             if let Some(here) = live.iter().find(|l| l.device_id == req.device_id) {
                 return Ok(Some((
@@ -693,13 +695,13 @@ async fn already_held(
                 (false, Some(_)) if req.move_here => live,
                 (false, Some(_)) => {
                     return Err(StoreError::LicensedElsewhere(
-                        db::title_name(&s.db, &title.id).await?,
+                        db::catalog::title_name(&s.db, &title.id).await?,
                     ))
                 }
             };
             let new = new_purchase_licence(s, title, device_id, device)?;
             let bytes = new.bytes.clone();
-            db::supersede(&s.db, &superseded, new, &req.device_id).await?;
+            db::licences::supersede(&s.db, &superseded, new, &req.device_id).await?;
             tracing::info!(title = %title.id, "purchase licensed to another computer of the account");
             Ok(Some((superseded[0].order_id.clone(), bytes, None)))
         }
@@ -721,16 +723,16 @@ async fn order(
     let lock = s.order_lock(account);
     let _one_at_a_time = lock.lock().await;
 
-    if let Some(existing) = db::find_order(&s.db, account, &req.client_order_id).await? {
+    if let Some(existing) = db::orders::find_order(&s.db, account, &req.client_order_id).await? {
         return replay(&s, account, existing, &hash, &req).await;
     }
 
-    let title = db::title(&s.db, &req.title_id).await?;
+    let title = db::catalog::title(&s.db, &req.title_id).await?;
     if !title.for_sale {
         return Err(StoreError::NotForSale(title.id));
     }
     let device_id = check_device_id(&req.device_id)?;
-    let device = db::device(&s.db, account, &req.device_id).await?;
+    let device = db::devices::device(&s.db, account, &req.device_id).await?;
     if !device.active {
         return Err(StoreError::DeviceInactive);
     }
@@ -738,7 +740,7 @@ async fn order(
         if let Some((order_id, licence, first_frame_at)) =
             already_held(&s, account, &title, &req, &device).await?
         {
-            let (balance_cents, currency) = db::wallet(&s.db, account).await?;
+            let (balance_cents, currency) = db::wallet::wallet(&s.db, account).await?;
             return Ok(Json(OrderResponse {
                 order_id,
                 title_id: title.id.clone(),
@@ -755,7 +757,7 @@ async fn order(
         OfferKind::Free => 0,
         _ => title.price_cents,
     };
-    let (balance, currency) = db::wallet(&s.db, account).await?;
+    let (balance, currency) = db::wallet::wallet(&s.db, account).await?;
     if balance < price {
         return Err(StoreError::InsufficientFunds {
             balance: format_cents(balance),
@@ -778,7 +780,7 @@ async fn order(
             licence_id,
             issued_at,
         )?;
-        Some(db::NewLicence {
+        Some(db::licences::NewLicence {
             id: hex::encode(licence_id),
             kind: kind.as_str(),
             issued_at,
@@ -788,9 +790,9 @@ async fn order(
         None
     };
     let licence_b64 = licence.as_ref().map(|l| B64.encode(&l.bytes));
-    let placed = db::place_order(
+    let placed = db::orders::place_order(
         &s.db,
-        db::NewOrder {
+        db::orders::NewOrder {
             id: &order_id,
             account,
             client_order_id: &req.client_order_id,
@@ -804,16 +806,16 @@ async fn order(
     )
     .await?;
     let balance_cents = match placed {
-        db::Placed::Done(balance) => balance,
-        db::Placed::InsufficientFunds(balance) => {
+        db::orders::Placed::Done(balance) => balance,
+        db::orders::Placed::InsufficientFunds(balance) => {
             return Err(StoreError::InsufficientFunds {
                 balance: format_cents(balance),
                 price: format_cents(price),
             })
         }
         // Another store process on the same database took this order id first.
-        db::Placed::Duplicate => {
-            let existing = db::find_order(&s.db, account, &req.client_order_id)
+        db::orders::Placed::Duplicate => {
+            let existing = db::orders::find_order(&s.db, account, &req.client_order_id)
                 .await?
                 .ok_or_else(|| StoreError::Internal("a duplicate order vanished".into()))?;
             return replay(&s, account, existing, &hash, &req).await;
@@ -842,13 +844,13 @@ async fn restore(
     JsonBody(req): JsonBody<RestoreRequest>,
 ) -> Result<Json<RestoreResponse>, StoreError> {
     check_device_id(&req.device_id)?;
-    let device = db::device(&s.db, account, &req.device_id).await?;
+    let device = db::devices::device(&s.db, account, &req.device_id).await?;
     if !device.active {
         return Err(StoreError::DeviceInactive);
     }
     let lock = s.order_lock(account);
     let _one_at_a_time = lock.lock().await;
-    let mut titles: Vec<String> = db::licences_of_account(&s.db, account)
+    let mut titles: Vec<String> = db::licences::licences_of_account(&s.db, account)
         .await?
         .into_iter()
         .map(|l| l.title_id)
@@ -857,7 +859,7 @@ async fn restore(
     titles.dedup();
     let mut restored = Vec::new();
     for title_id in titles {
-        let title = db::title(&s.db, &title_id).await?;
+        let title = db::catalog::title(&s.db, &title_id).await?;
         let probe = OrderRequest {
             client_order_id: String::new(),
             title_id: title_id.clone(),
@@ -893,11 +895,11 @@ async fn first_frame(
     JsonBody(report): JsonBody<FirstFrameReport>,
 ) -> Result<StatusCode, StoreError> {
     check_licence_id(&licence_id)?;
-    let licence = db::licence_of(&s.db, account, &licence_id).await?;
+    let licence = db::licences::licence_of(&s.db, account, &licence_id).await?;
     // A first frame cannot precede the licence nor lie in the future: clamp, so a wrong client
     // clock can only shorten a rental's window, never lengthen it.
     let at = report.at.clamp(licence.issued_at, s.now());
-    db::set_first_frame(&s.db, &licence.id, at).await?;
+    db::licences::set_first_frame(&s.db, &licence.id, at).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -916,8 +918,8 @@ async fn licence_status(
     check_device_id(&q.device_id)?;
     let nonce = nonce_bytes(q.nonce.as_deref())?;
     Ok(Json(LicenceStatusResponse {
-        revoked: db::revoked_on_device(&s.db, account, &q.device_id).await?,
-        first_plays: db::first_plays_on_device(&s.db, account, &q.device_id).await?,
+        revoked: db::licences::revoked_on_device(&s.db, account, &q.device_id).await?,
+        first_plays: db::licences::first_plays_on_device(&s.db, account, &q.device_id).await?,
         time: s.signed_time(nonce.as_deref()),
     }))
 }
@@ -928,8 +930,8 @@ async fn revoke(
     Path(licence_id): Path<String>,
 ) -> Result<StatusCode, StoreError> {
     check_licence_id(&licence_id)?;
-    let licence = db::licence_of(&s.db, account, &licence_id).await?;
-    db::revoke(&s.db, &licence.id).await?;
+    let licence = db::licences::licence_of(&s.db, account, &licence_id).await?;
+    db::licences::revoke(&s.db, &licence.id).await?;
     tracing::info!(licence = %licence.id, "licence revoked");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -947,15 +949,15 @@ async fn renew(
     Path(licence_id): Path<String>,
 ) -> Result<Json<LicenceResponse>, StoreError> {
     let raw = raw_licence_id(&licence_id)?;
-    let licence = db::licence_of(&s.db, account, &licence_id).await?;
+    let licence = db::licences::licence_of(&s.db, account, &licence_id).await?;
     if licence.revoked {
         return Err(StoreError::LicenceRevoked(licence_id));
     }
     let kind = LicenceKind::parse(&licence.kind)
         .ok_or_else(|| StoreError::Internal("stored licence kind".into()))?;
-    let title = db::title(&s.db, &licence.title_id).await?;
+    let title = db::catalog::title(&s.db, &licence.title_id).await?;
     // The device's current key: a profile re-created on the same computer has a new one.
-    let device = db::device(&s.db, account, &licence.device_id).await?;
+    let device = db::devices::device(&s.db, account, &licence.device_id).await?;
     let device_id = check_device_id(&licence.device_id)?;
     // A rental keeps its issue time, so renewing never extends its window.
     let issued_at = if kind == LicenceKind::Rent {
@@ -972,7 +974,7 @@ async fn renew(
         raw,
         issued_at,
     )?;
-    db::replace_licence(&s.db, &licence.id, issued_at, bytes.clone()).await?;
+    db::licences::replace_licence(&s.db, &licence.id, issued_at, bytes.clone()).await?;
     tracing::info!(licence = %licence.id, "licence renewed");
     Ok(Json(LicenceResponse {
         licence: B64.encode(bytes),
@@ -986,7 +988,7 @@ async fn move_licence(
     JsonBody(req): JsonBody<MoveRequest>,
 ) -> Result<Json<LicenceResponse>, StoreError> {
     check_licence_id(&licence_id)?;
-    let licence = db::licence_of(&s.db, account, &licence_id).await?;
+    let licence = db::licences::licence_of(&s.db, account, &licence_id).await?;
     if licence.kind != LicenceKind::Buy.as_str() {
         return Err(StoreError::NotMovable);
     }
@@ -999,16 +1001,16 @@ async fn move_licence(
             "the purchase is already on that computer".into(),
         ));
     }
-    let target = db::device(&s.db, account, &req.device_id).await?;
+    let target = db::devices::device(&s.db, account, &req.device_id).await?;
     if !target.active {
         return Err(StoreError::DeviceInactive);
     }
     let lock = s.order_lock(account);
     let _one_at_a_time = lock.lock().await;
-    let title = db::title(&s.db, &licence.title_id).await?;
+    let title = db::catalog::title(&s.db, &licence.title_id).await?;
     // Every live licence of the purchase goes, not only the one named: one computer at a time.
-    let held = db::licences_of_title(&s.db, account, &title.id).await?;
-    let live: Vec<&db::HeldLicence> = held
+    let held = db::licences::licences_of_title(&s.db, account, &title.id).await?;
+    let live: Vec<&db::licences::HeldLicence> = held
         .iter()
         .filter(|l| l.kind == LicenceKind::Buy.as_str() && !l.revoked)
         .collect();
@@ -1017,7 +1019,7 @@ async fn move_licence(
     }
     let new = new_purchase_licence(&s, &title, target_id, &target)?;
     let (new_id, bytes) = (new.id.clone(), new.bytes.clone());
-    db::supersede(&s.db, &live, new, &req.device_id).await?;
+    db::licences::supersede(&s.db, &live, new, &req.device_id).await?;
     tracing::info!(from = %licence.id, to = %new_id, "purchase moved");
     Ok(Json(LicenceResponse {
         licence: B64.encode(bytes),
@@ -1025,7 +1027,7 @@ async fn move_licence(
 }
 
 async fn peers_of(s: &crate::State, title_id: &str) -> Vec<String> {
-    let Ok(t) = db::title(&s.db, title_id).await else {
+    let Ok(t) = db::catalog::title(&s.db, title_id).await else {
         return vec![];
     };
     let mut ih = [0u8; 20];
@@ -1044,7 +1046,7 @@ async fn peers_of(s: &crate::State, title_id: &str) -> Vec<String> {
 }
 
 async fn torrent(State(s): St, Path(id): Path<String>) -> Result<Response, StoreError> {
-    let t = db::title(&s.db, &id).await?;
+    let t = db::catalog::title(&s.db, &id).await?;
     // A synthetic title (scale tests) has no torrent at all: nothing to name a tracker in.
     let body = if t.torrent.is_empty() {
         t.torrent
@@ -1062,7 +1064,7 @@ async fn peers(
     _: Account,
     Path(id): Path<String>,
 ) -> Result<Json<PeersResponse>, StoreError> {
-    db::title(&s.db, &id).await?;
+    db::catalog::title(&s.db, &id).await?;
     Ok(Json(PeersResponse {
         peers: peers_of(&s, &id).await,
         announce_url: s.announce_url(),

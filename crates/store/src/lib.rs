@@ -320,7 +320,7 @@ impl Store {
 
         if let Some(demo) = &config.demo_dir {
             package::load_demo(&state.db, demo, &packages).await?;
-            db::ensure_account(
+            db::accounts::ensure_account(
                 &state.db,
                 &state.passwords,
                 DEMO_EMAIL,
@@ -396,7 +396,7 @@ impl Store {
         password: &str,
         balance_cents: i64,
     ) -> anyhow::Result<()> {
-        db::ensure_account(
+        db::accounts::ensure_account(
             &self.state.db,
             &self.state.passwords,
             email,
@@ -421,7 +421,7 @@ impl Store {
 
     /// Checks the books (see [`Audit`]).
     pub async fn audit(&self) -> anyhow::Result<Audit> {
-        db::audit(&self.state.db).await
+        db::orders::audit(&self.state.db).await
     }
 
     /// Picks up titles another process registered in the database now, instead of at the next
@@ -471,11 +471,11 @@ impl State {
     pub(crate) async fn refresh_catalog(&self) -> anyhow::Result<()> {
         let mut seeded_up_to = self.refresh_lock.lock().await;
         let current = self.catalog();
-        let version = db::catalog_version(&self.db).await?;
+        let version = db::catalog::catalog_version(&self.db).await?;
         if version == current.version && *seeded_up_to == version && version != 0 {
             return Ok(());
         }
-        let changed = db::feed_titles_since(&self.db, current.version).await?;
+        let changed = db::catalog::feed_titles_since(&self.db, current.version).await?;
         // The tracker answers for the store's titles only, studio and community alike.
         self.tracker.know(changed.iter().filter_map(|t| {
             let mut ih = [0u8; 20];

@@ -67,7 +67,7 @@ pub(crate) async fn load_demo(db: &Db, demo: &Path, packages: &Path) -> anyhow::
     )
     .with_context(|| format!("parsing {}", catalog_path.display()))?;
     let media_dir = demo.join("media");
-    let existing = db::packaged_titles(db).await?;
+    let existing = db::catalog::packaged_titles(db).await?;
     for entry in &entries {
         let packaged = existing
             .iter()
@@ -170,9 +170,9 @@ pub(crate) async fn package(
         publisher: None,
         hidden: false,
     };
-    db::upsert_titles(
+    db::catalog::upsert_titles(
         db,
-        &[db::NewTitle {
+        &[db::catalog::NewTitle {
             feed: &feed,
             media_path: &media.to_string_lossy(),
             package_path: &package_path.to_string_lossy(),
@@ -209,7 +209,7 @@ fn encrypt_file(key: &ContentKey, media: &Path, out: &Path) -> anyhow::Result<co
 /// Adds every deliverable title changed after catalog version `since` to the seeder and lists
 /// the seeder on the tracker.
 pub(crate) async fn seed_since(state: &State, since: i64) -> anyhow::Result<()> {
-    for t in db::deliverable_titles_since(&state.db, since).await? {
+    for t in db::catalog::deliverable_titles_since(&state.db, since).await? {
         if t.package_path.is_empty() {
             // A community title: its publisher seeds it; the store only lists and tracks it.
             continue;

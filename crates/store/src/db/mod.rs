@@ -1,0 +1,107 @@
+//! The store's queries. Plain SQL through sqlx's `Any` driver, checked at run time and kept to
+//! the common subset of SQLite and PostgreSQL: `$1` placeholders (SQLite reads them as
+//! positional too), integer flags instead of booleans, `RETURNING`, `ON CONFLICT`. The schema
+//! lives twice, in `migrations/` (SQLite) and `migrations_pg/` (PostgreSQL).
+//!
+//! This module opens the pool, runs the migrations and keeps the store's signing key. Each
+//! domain's queries are in the module of its name, as free functions taking the pool: [`Db`]
+//! is sqlx's own pool type, so it cannot carry methods of ours.
+
+pub(crate) mod accounts;
+pub(crate) mod catalog;
+pub(crate) mod devices;
+pub(crate) mod licences;
+pub(crate) mod orders;
+pub(crate) mod wallet;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use ed25519_dalek::SigningKey;
+use rand::RngCore;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor, Row};
+
+/// The store's connection pool (SQLite or PostgreSQL, by URL).
+pub(crate) type Db = AnyPool;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations_pg");
+
+/// True for `postgres://` and `postgresql://` URLs.
+pub(crate) fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens the database at `url` and brings its schema up to date.
+pub(crate) async fn open(url: &str) -> anyhow::Result<Db> {
+    sqlx::any::install_default_drivers();
+    let postgres = is_postgres(url);
+    let pool = AnyPoolOptions::new()
+        .max_connections(if postgres { 16 } else { 4 })
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if !postgres {
+                    // WAL lets the feed and the wallet be read while an order is written; the
+                    // busy timeout makes concurrent writers wait instead of failing.
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                }
+                Ok(())
+            })
+        })
+        .acquire_timeout(Duration::from_secs(30))
+        .connect(url)
+        .await
+        .with_context(|| format!("opening the store database {}", redact_url(url)))?;
+    let migrator = if postgres {
+        &POSTGRES_MIGRATIONS
+    } else {
+        &SQLITE_MIGRATIONS
+    };
+    migrator
+        .run(&pool)
+        .await
+        .context("migrating the store database")?;
+    Ok(pool)
+}
+
+/// A database URL without its password, for messages.
+pub(crate) fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Loads the store's Ed25519 key, creating it on first start.
+pub(crate) async fn signing_key(db: &Db) -> anyhow::Result<SigningKey> {
+    if let Some(row) = sqlx::query("SELECT secret FROM store_keys WHERE name = 'signing'")
+        .fetch_optional(db)
+        .await?
+    {
+        let secret: Vec<u8> = row.get(0);
+        let seed: [u8; 32] = secret
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("the store's signing key is damaged"))?;
+        return Ok(SigningKey::from_bytes(&seed));
+    }
+    let mut seed = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut seed);
+    sqlx::query("INSERT INTO store_keys (name, secret) VALUES ('signing', $1)")
+        .bind(seed.to_vec())
+        .execute(db)
+        .await?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// True when a write failed on a unique key (a taken e-mail, a client order id seen before).
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
