@@ -9,6 +9,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod catalog;
+pub(crate) mod community;
 pub(crate) mod devices;
 pub(crate) mod licences;
 pub(crate) mod orders;

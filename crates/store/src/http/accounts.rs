@@ -1,0 +1,128 @@
+//! Accounts and their sessions: signing up (`POST /api/v1/accounts`), signing in and out
+//! (`POST` and `DELETE /api/v1/sessions`), behind the rate limits that bound password guessing
+//! and account enumeration. Sessions have no module of their own: a session is what signing up
+//! or in hands back, and signing out is their only other route.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{delete, post};
+use axum::Json;
+
+use super::shared::{bearer, Account, JsonBody, Route, St};
+use crate::api::*;
+use crate::db;
+use crate::error::StoreError;
+
+/// This domain's part of the route table.
+pub(super) fn table() -> Vec<Route> {
+    vec![
+        ("POST", "/api/v1/accounts", post(sign_up)),
+        ("POST", "/api/v1/sessions", post(sign_in)),
+        ("DELETE", "/api/v1/sessions", delete(sign_out)),
+    ]
+}
+
+/// A plausible e-mail: something@something.tld, no spaces, not absurdly long.
+fn plausible_email(email: &str) -> bool {
+    let Some((user, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !user.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+}
+
+/// Takes one attempt from a rate limit, or refuses with `rate_limited`.
+fn limit<K: std::hash::Hash + Eq + Clone>(
+    limiter: &crate::limit::Limiter<K>,
+    key: &K,
+    what: &'static str,
+) -> Result<(), StoreError> {
+    limiter
+        .check(key)
+        .map_err(|retry_after_s| StoreError::RateLimited {
+            what,
+            retry_after_s,
+        })
+}
+
+async fn sign_up(
+    State(s): St,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    JsonBody(req): JsonBody<SignUpRequest>,
+) -> Result<(StatusCode, Json<SessionResponse>), StoreError> {
+    let email = req.email.trim().to_lowercase();
+    if !plausible_email(&email) {
+        return Err(StoreError::InvalidCredentials(
+            "please give an e-mail address such as name@example.com".into(),
+        ));
+    }
+    if req.password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(StoreError::InvalidCredentials(format!(
+            "please choose a password of at least {MIN_PASSWORD_LEN} characters"
+        )));
+    }
+    // Counted once the request is well formed, so typing mistakes cost nothing. This limit is
+    // also what bounds account enumeration: `email_taken` says an e-mail has an account, but
+    // an address can ask only a handful of times an hour, each after a full Argon2 hash.
+    limit(
+        &s.sign_up_by_address,
+        &crate::limit::address_key(remote.ip()),
+        "sign-ups from here",
+    )?;
+    let account =
+        db::accounts::create_account(&s.db, &s.passwords, &email, &req.password, 0, s.now())
+            .await?;
+    let (token, expires_at) =
+        db::accounts::open_session(&s.db, account, s.session_ttl_s, s.now()).await?;
+    tracing::info!(account, "account created");
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionResponse { token, expires_at }),
+    ))
+}
+
+async fn sign_in(
+    State(s): St,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    JsonBody(req): JsonBody<SessionRequest>,
+) -> Result<Json<SessionResponse>, StoreError> {
+    limit(
+        &s.sign_in_by_address,
+        &crate::limit::address_key(remote.ip()),
+        "sign-in attempts from here",
+    )?;
+    limit(
+        &s.sign_in_by_email,
+        &crate::limit::email_key(&req.email),
+        "sign-in attempts for this e-mail",
+    )?;
+    let (token, expires_at) = db::accounts::sign_in(
+        &s.db,
+        &s.passwords,
+        &req.email,
+        &req.password,
+        s.session_ttl_s,
+        s.now(),
+    )
+    .await?;
+    Ok(Json(SessionResponse { token, expires_at }))
+}
+
+/// Ends the session of the request (signing out): its token opens nothing afterwards.
+async fn sign_out(
+    State(s): St,
+    Account(_): Account,
+    headers: HeaderMap,
+) -> Result<StatusCode, StoreError> {
+    if let Some(token) = bearer(&headers) {
+        db::accounts::end_session(&s.db, token).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

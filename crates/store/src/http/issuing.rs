@@ -1,0 +1,194 @@
+//! Signing licences and the one-PC rules, shared by orders and the licences' routes (no routes
+//! here). A licence is signed for one device's current key; a purchase plays on one computer of
+//! the account at a time; a retry, a restore or a reinstall gets back what the account already
+//! holds instead of a second licence.
+
+use marquee_licence::licence::{wrap_content_key, Licence, LicenceKind};
+use marquee_licence::{ContentKey, DeviceId, RentalRules};
+use rand::RngCore;
+
+use super::devices::check_device_id;
+use crate::api::*;
+use crate::db;
+use crate::error::StoreError;
+
+/// A licence the store signed, read back (its device key, its rules).
+fn read_licence(s: &crate::State, bytes: &[u8]) -> Result<Licence, StoreError> {
+    marquee_licence::SignedLicence::from_bytes(bytes.to_vec())
+        .and_then(|l| l.verify(&s.signing_key.verifying_key()))
+        .map_err(|e| StoreError::Internal(format!("a stored licence does not verify: {e}")))
+}
+
+/// A live licence on `device`, wrapped for its current key: a reinstall on the same computer
+/// has a new key under the same device id, so the old bytes would not open there. Re-wrapping
+/// keeps the licence's id, kind and issue time, so a rental's window does not move.
+pub(super) async fn for_current_key(
+    s: &crate::State,
+    held: &db::licences::HeldLicence,
+    device: &db::devices::DeviceRecord,
+) -> Result<Vec<u8>, StoreError> {
+    let licence = read_licence(s, &held.bytes)?;
+    if licence.device_public_key == device.public_key {
+        return Ok(held.bytes.clone());
+    }
+    let title = db::catalog::title(&s.db, &held.title_id).await?;
+    let bytes = issue_licence(
+        s,
+        &title,
+        licence.device_id,
+        device.public_key,
+        licence.kind,
+        licence.licence_id,
+        licence.issued_at,
+    )?;
+    db::licences::replace_licence(&s.db, &held.id, licence.issued_at, bytes.clone()).await?;
+    tracing::info!(licence = %held.id, "licence re-wrapped for a new device key");
+    Ok(bytes)
+}
+
+/// Signs a licence of `title` for a device.
+pub(super) fn issue_licence(
+    s: &crate::State,
+    title: &db::catalog::TitleRecord,
+    device_id: DeviceId,
+    device_public: [u8; 32],
+    kind: LicenceKind,
+    licence_id: [u8; 16],
+    issued_at: i64,
+) -> Result<Vec<u8>, StoreError> {
+    let key: [u8; 32] = title
+        .content_key
+        .as_deref()
+        .and_then(|k| k.try_into().ok())
+        .ok_or_else(|| StoreError::Internal("title has no content key".into()))?;
+    let commitment: [u8; 32] = title
+        .key_commitment
+        .as_deref()
+        .and_then(|k| k.try_into().ok())
+        .ok_or_else(|| StoreError::Internal("title has no key commitment".into()))?;
+    let licence = Licence {
+        licence_id,
+        title_id: title.id.clone(),
+        device_id,
+        device_public_key: device_public,
+        kind,
+        issued_at,
+        rules: (kind == LicenceKind::Rent).then(RentalRules::default),
+        key_commitment: commitment,
+        wrapped_key: wrap_content_key(
+            &ContentKey::from_bytes(key),
+            &device_public,
+            &licence_id,
+            &title.id,
+        ),
+    };
+    Ok(licence.sign(&s.signing_key).into_bytes())
+}
+
+/// A fresh licence of a purchase for `device`, to supersede the account's earlier ones.
+pub(super) fn new_purchase_licence(
+    s: &crate::State,
+    title: &db::catalog::TitleRecord,
+    device_id: DeviceId,
+    device: &db::devices::DeviceRecord,
+) -> Result<db::licences::NewLicence<'static>, StoreError> {
+    let mut id = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut id);
+    let issued_at = s.now();
+    Ok(db::licences::NewLicence {
+        id: hex::encode(id),
+        kind: LicenceKind::Buy.as_str(),
+        issued_at,
+        bytes: issue_licence(
+            s,
+            title,
+            device_id,
+            device.public_key,
+            LicenceKind::Buy,
+            id,
+            issued_at,
+        )?,
+    })
+}
+
+/// True while a rental can still play: before its start deadline, and within its window once
+/// started.
+fn rental_open(l: &db::licences::HeldLicence, now: i64) -> bool {
+    let rules = RentalRules::default();
+    let start_by = l.issued_at.saturating_add(rules.start_within_s as i64);
+    match l.first_frame_at {
+        None => now < start_by,
+        Some(first) => first < start_by && now < first.saturating_add(rules.play_window_s as i64),
+    }
+}
+
+/// What the account already holds of a title for `device`, decided by the store so a client
+/// cannot get a second computer playing one purchase, nor pay twice for what it holds:
+/// - a purchase live on this computer is handed back (re-wrapped after a reinstall);
+/// - a purchase live on another computer is refused unless the order says "move it here",
+///   which revokes the other computer's licence;
+/// - a purchase that plays nowhere (its computer was deactivated) is re-issued here;
+/// - a rental rented on this computer and still in its window is handed back; a rental on
+///   another computer never moves, so renting here is a new rental.
+///
+/// `None`: nothing held, the order is charged as new.
+pub(super) async fn already_held(
+    s: &crate::State,
+    account: i64,
+    title: &db::catalog::TitleRecord,
+    req: &OrderRequest,
+    device: &db::devices::DeviceRecord,
+) -> Result<Option<(String, Vec<u8>, Option<i64>)>, StoreError> {
+    let held = db::licences::licences_of_title(&s.db, account, &title.id).await?;
+    let device_id = check_device_id(&req.device_id)?;
+    match title.offer {
+        OfferKind::Free => Ok(None),
+        OfferKind::Rent => {
+            let now = s.now();
+            match held.iter().find(|l| {
+                l.kind == LicenceKind::Rent.as_str()
+                    && !l.revoked
+                    && l.device_id == req.device_id
+                    && rental_open(l, now)
+            }) {
+                Some(l) => Ok(Some((
+                    l.order_id.clone(),
+                    for_current_key(s, l, device).await?,
+                    l.first_frame_at,
+                ))),
+                None => Ok(None),
+            }
+        }
+        OfferKind::Buy => {
+            let bought: Vec<&db::licences::HeldLicence> = held
+                .iter()
+                .filter(|l| l.kind == LicenceKind::Buy.as_str())
+                .collect();
+            let live: Vec<&db::licences::HeldLicence> =
+                bought.iter().copied().filter(|l| !l.revoked).collect();
+            if let Some(here) = live.iter().find(|l| l.device_id == req.device_id) {
+                return Ok(Some((
+                    here.order_id.clone(),
+                    for_current_key(s, here, device).await?,
+                    None,
+                )));
+            }
+            let superseded = match (live.is_empty(), bought.first()) {
+                (_, None) => return Ok(None),
+                // Owned, playing nowhere: the newest licence is the one to supersede.
+                (true, Some(newest)) => vec![*newest],
+                (false, Some(_)) if req.move_here => live,
+                (false, Some(_)) => {
+                    return Err(StoreError::LicensedElsewhere(
+                        db::catalog::title_name(&s.db, &title.id).await?,
+                    ))
+                }
+            };
+            let new = new_purchase_licence(s, title, device_id, device)?;
+            let bytes = new.bytes.clone();
+            db::licences::supersede(&s.db, &superseded, new, &req.device_id).await?;
+            tracing::info!(title = %title.id, "purchase licensed to another computer of the account");
+            Ok(Some((superseded[0].order_id.clone(), bytes, None)))
+        }
+    }
+}

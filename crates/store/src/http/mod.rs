@@ -1,0 +1,110 @@
+//! The store's HTTP API (axum): the route table and the router built from it.
+//!
+//! Each domain's module lists its own part of the table next to its handlers; the queries
+//! behind them are in the same-named module of [`crate::db`]. What every domain shares (the
+//! extractors with the store's error format, the signed-in account, the body limit) is in
+//! [`shared`], a leaf that imports no domain, so no module of the API imports one that imports
+//! it back.
+
+mod accounts;
+mod catalog;
+mod community;
+mod devices;
+mod issuing;
+mod licences;
+mod media;
+mod orders;
+mod shared;
+mod store;
+mod tracker;
+mod wallet;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, Method, Uri};
+use axum::response::IntoResponse;
+use axum::Router;
+
+use crate::error::StoreError;
+use shared::{Route, MAX_BODY};
+
+/// Every route: (method, path in axum's syntax, handler), each domain's part in turn. The
+/// router is built from this table and [`routes`] lists it, so the OpenAPI test sees exactly
+/// what is served.
+fn table() -> Vec<Route> {
+    [
+        store::table(),
+        community::table(),
+        accounts::table(),
+        devices::table(),
+        catalog::table(),
+        wallet::table(),
+        orders::table(),
+        licences::table(),
+        tracker::table(),
+        media::table(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Every route the store serves, as (method, path) with `{name}` path parameters.
+pub fn routes() -> Vec<(&'static str, &'static str)> {
+    table().into_iter().map(|(m, p, _)| (m, p)).collect()
+}
+
+/// The store's router. With `loopback_port`, only requests whose `Host` is
+/// `127.0.0.1:PORT` or `localhost:PORT` are answered (see [`crate::StoreConfig`]).
+///
+/// No route sends CORS headers, on purpose: a web page may not read the store's answers, and a
+/// JSON body (which must say `Content-Type: application/json`) cannot be sent from one without
+/// a preflight, which is never granted.
+pub(crate) fn router(state: Arc<crate::State>, loopback_port: Option<u16>) -> Router {
+    // Routing the same path twice merges the two method routers.
+    let router = table()
+        .into_iter()
+        .fold(Router::new(), |r, (_, path, handler)| {
+            r.route(path, handler)
+        })
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state);
+    match loopback_port {
+        Some(port) => router.layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| async move {
+                if loopback_host(&req, port) {
+                    next.run(req).await
+                } else {
+                    StoreError::ForeignHost.into_response()
+                }
+            },
+        )),
+        None => router,
+    }
+}
+
+/// True when a request is addressed to `127.0.0.1:port` or `localhost:port`: the embedded
+/// store's only names. A page that rebinds its own DNS name to 127.0.0.1 sends its own name.
+fn loopback_host(req: &axum::extract::Request, port: u16) -> bool {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        // HTTP/2 carries the host in the URI instead.
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    let Some((name, p)) = host.and_then(|h| h.rsplit_once(':')) else {
+        return false;
+    };
+    p.parse::<u16>() == Ok(port) && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
+}
+
+async fn not_found(uri: Uri) -> StoreError {
+    StoreError::NotFound(uri.path().to_owned())
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> StoreError {
+    StoreError::MethodNotAllowed(format!("{method} {}", uri.path()))
+}
