@@ -11,7 +11,13 @@ use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_specta::Event;
 
-use crate::{files_arrived, AppState, LinksOpened};
+use crate::publish::files_arrived;
+use crate::state::AppState;
+
+/// The event that tells the page `magnet:` links were opened with the app (from a browser, the
+/// desktop or a second launch): `links-opened`, with the links as given.
+#[derive(Clone, Debug, serde::Serialize, specta::Type, tauri_specta::Event)]
+pub struct LinksOpened(pub Vec<String>);
 
 /// The tray icon's id.
 const TRAY: &str = "main";

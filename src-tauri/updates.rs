@@ -118,7 +118,7 @@ pub async fn install<R: Runtime>(app: &AppHandle<R>) -> Result<(), AppError> {
             ))
         }
     })?;
-    let state = app.state::<crate::AppState>();
+    let state = app.state::<crate::state::AppState>();
     let core = state.core.borrow().clone().and_then(Result::ok);
     // Windows: the installer replaces files in use, and `install` exits the app once it has
     // started it, so the session stops first. Elsewhere the package manager swaps the files

@@ -4,15 +4,8 @@
  * session; the page never sees a token or keeps a password.
  */
 import {
-  accountGet,
-  accountOverview,
-  accountSignIn,
-  accountSignOut,
-  accountSignUp,
-  deviceDeactivate,
-  libraryRestore,
+  commands,
   toAppError,
-  voucherRedeem,
   type AccountInfo,
   type AccountOverview,
   type AppError,
@@ -46,7 +39,7 @@ export const account = {
   },
   async refresh(): Promise<void> {
     try {
-      info = await accountGet();
+      info = await commands.accountGet();
     } catch (e) {
       loadError = toAppError(e);
     }
@@ -57,29 +50,29 @@ export const account = {
       return;
     }
     try {
-      overview = await accountOverview();
+      overview = await commands.accountOverview();
       loadError = null;
     } catch (e) {
       loadError = toAppError(e);
     }
   },
   async signIn(email: string, password: string): Promise<void> {
-    await signedIn(await accountSignIn(email, password));
+    await signedIn(await commands.accountSignIn(email, password));
   },
   async signUp(email: string, password: string): Promise<void> {
-    await signedIn(await accountSignUp(email, password));
+    await signedIn(await commands.accountSignUp(email, password));
   },
   async signOut(): Promise<void> {
-    info = await accountSignOut();
+    info = await commands.accountSignOut();
     overview = null;
     walletState.clear();
   },
   async redeem(code: string): Promise<void> {
-    walletState.set(await voucherRedeem(code));
+    walletState.set(await commands.voucherRedeem(code));
     await account.loadOverview();
   },
   async deactivate(deviceId: string): Promise<void> {
-    info = await deviceDeactivate(deviceId);
+    info = await commands.deviceDeactivate(deviceId);
     if (!account.signedIn) {
       overview = null;
       walletState.clear();
@@ -89,7 +82,7 @@ export const account = {
   },
   /** Restores what the account holds on this computer; resolves to how many titles. */
   async restore(): Promise<number> {
-    const result = await libraryRestore();
+    const result = await commands.libraryRestore();
     await library.refresh();
     return result.restored.length;
   },

@@ -3,12 +3,7 @@
  * names and time left, which the library's pushed progress does not carry), and the limits.
  */
 import {
-  downloadPause,
-  downloadRemove,
-  downloadResume,
-  downloadsLimitsGet,
-  downloadsLimitsSet,
-  downloadsList,
+  commands,
   type DownloadItem,
   type DownloadLimits,
 } from "../ipc";
@@ -25,7 +20,7 @@ let busy = $state<string | null>(null);
 
 async function refresh(): Promise<void> {
   try {
-    items = await downloadsList();
+    items = await commands.downloadsList();
     loaded = true;
   } catch (e) {
     notice.show(e, () => void refresh());
@@ -65,23 +60,23 @@ export const downloads = {
   /** Polls while the view is open; returns the function that stops. */
   start(): () => void {
     void refresh();
-    downloadsLimitsGet()
+    commands.downloadsLimitsGet()
       .then((l) => (limits = l))
       .catch((e) => notice.show(e));
     const timer = setInterval(() => void refresh(), POLL_MS);
     return () => clearInterval(timer);
   },
   pause(titleId: string): Promise<boolean> {
-    return act(titleId, () => downloadPause(titleId));
+    return act(titleId, () => commands.downloadPause(titleId));
   },
   resume(titleId: string): Promise<boolean> {
-    return act(titleId, () => downloadResume(titleId));
+    return act(titleId, () => commands.downloadResume(titleId));
   },
   remove(titleId: string, deleteFiles: boolean): Promise<boolean> {
-    return act(titleId, () => downloadRemove(titleId, deleteFiles));
+    return act(titleId, () => commands.downloadRemove(titleId, deleteFiles));
   },
   /** Stores new limits; rejects with the core's sentence when one is out of range. */
   async setLimits(next: DownloadLimits): Promise<void> {
-    limits = await downloadsLimitsSet(next);
+    limits = await commands.downloadsLimitsSet(next);
   },
 };

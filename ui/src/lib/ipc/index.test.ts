@@ -28,10 +28,10 @@ beforeEach(() => {
 describe("ipc", () => {
   it("sends camelCase arguments under the command names", async () => {
     invoke.mockResolvedValue(undefined);
-    await ipc.titleAcquire("film-1", "order-1");
-    await ipc.playbackOpen("film-1");
-    await ipc.playbackReport("film-1", 12.5, true);
-    await ipc.catalogList();
+    await ipc.commands.titleAcquire("film-1", "order-1");
+    await ipc.commands.playbackOpen("film-1");
+    await ipc.commands.playbackReport("film-1", 12.5, true);
+    await ipc.commands.catalogList();
     expect(invoke.mock.calls).toEqual([
       ["title_acquire", { titleId: "film-1", clientOrderId: "order-1" }],
       ["playback_open", { titleId: "film-1" }],
@@ -52,13 +52,22 @@ describe("ipc", () => {
 
   it("rejects with the backend's AppError as is", async () => {
     invoke.mockImplementation(() => Promise.reject({ kind: "insufficient_funds", message: "Top up." }));
-    const error = await ipc.walletGet().catch((e: unknown) => e);
+    const error = await ipc.commands.walletGet().catch((e: unknown) => e);
     expect(error).toStrictEqual({ kind: "insufficient_funds", message: "Top up." });
+  });
+
+  it("wraps every generated command but those that stream to a channel", async () => {
+    const generated = await import("./bindings");
+    const streaming = ["downloadsWatch", "connectionWatch", "publishPrepare"];
+    const direct = Object.keys(generated.commands).filter((name) => !streaming.includes(name));
+    expect(Object.keys(ipc.commands).sort()).toEqual(direct.sort());
+    expect(direct.length).toBeGreaterThan(30);
+    for (const name of streaming) expect(typeof (ipc as Record<string, unknown>)[name]).toBe("function");
   });
 
   it("turns other rejections into internal AppErrors", async () => {
     invoke.mockImplementation(() => Promise.reject("Command catalog_list not allowed by ACL"));
-    const error = await ipc.catalogList().catch((e: unknown) => e);
+    const error = await ipc.commands.catalogList().catch((e: unknown) => e);
     expect(error).toStrictEqual({ kind: "internal", message: "Command catalog_list not allowed by ACL" });
     expect(ipc.toAppError({ kind: "made_up", message: "x" }).kind).toBe("internal");
     expect(ipc.toAppError(new Error("boom"))).toEqual({ kind: "internal", message: "boom" });
@@ -68,17 +77,17 @@ describe("ipc", () => {
   it("wraps the publishing and sharing commands", async () => {
     invoke.mockResolvedValue(undefined);
     const form = { name: "N", description: "", language: "en", licence_to_share: "CC BY 4.0", poster_data_url: null };
-    await ipc.dropsPending();
-    await ipc.publishPick();
-    await ipc.publishCancel("d1");
-    await ipc.publishDiscard("draft-1");
-    await ipc.publishSubmit("draft-1", form);
-    await ipc.titleShare("t1");
-    await ipc.titleSaveTorrent("t1");
-    await ipc.titleExport("t1");
-    await ipc.magnetOpen("magnet:?xt=urn:btih:abc");
-    await ipc.torrentPreview("d2");
-    await ipc.torrentImport("d2");
+    await ipc.commands.dropsPending();
+    await ipc.commands.publishPick();
+    await ipc.commands.publishCancel("d1");
+    await ipc.commands.publishDiscard("draft-1");
+    await ipc.commands.publishSubmit("draft-1", form);
+    await ipc.commands.titleShare("t1");
+    await ipc.commands.titleSaveTorrent("t1");
+    await ipc.commands.titleExport("t1");
+    await ipc.commands.magnetOpen("magnet:?xt=urn:btih:abc");
+    await ipc.commands.torrentPreview("d2");
+    await ipc.commands.torrentImport("d2");
     expect(invoke.mock.calls).toEqual([
       ["drops_pending"],
       ["publish_pick"],

@@ -1,36 +1,18 @@
 /**
- * The one door to the backend. Every Tauri command the UI uses has a typed wrapper here;
- * components never call `invoke` themselves. The wrappers call the functions generated in
- * `bindings.ts` from the Rust side (`cargo xtask bindings`), so command names, argument names
- * and types, results and event names cannot drift from it; here they only turn rejections into
- * `AppError`s and callbacks into channels.
+ * The one door to the backend. Components call `commands.<name>(..)`: the functions generated
+ * in `bindings.ts` from the Rust side's command table (`cargo xtask bindings`), so command
+ * names, argument names and types, results and event names cannot drift from it, each wrapped
+ * once here so that whatever a call rejects with is an `AppError`. Components never call
+ * `invoke` themselves.
+ *
+ * What is written by hand below is only what is not a pass-through: commands that stream to
+ * the page take a callback instead of a `Channel`, and the events.
  */
 import { Channel } from "@tauri-apps/api/core";
 import type { UnlistenFn } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
-import { commands, events, ERROR_KINDS } from "./bindings";
-import type {
-  AccountInfo,
-  AccountOverview,
-  AcquireResult,
-  AppError,
-  Connection,
-  DownloadItem,
-  DownloadLimits,
-  DownloadProgress,
-  DroppedFile,
-  LibraryEntry,
-  PlaybackSource,
-  PublishDraft,
-  PublishForm,
-  PublishProgress,
-  RestoreResult,
-  ShareLinks,
-  Title,
-  TorrentPreview,
-  UpdateInfo,
-  Wallet,
-} from "./bindings";
+import { commands as generated, events, ERROR_KINDS } from "./bindings";
+import type { AppError, Connection, DownloadProgress, DroppedFile, PublishDraft, PublishProgress } from "./bindings";
 
 export type * from "./bindings";
 
@@ -78,41 +60,29 @@ async function run(command: Promise<null>): Promise<void> {
   await call(command);
 }
 
-/** The store's catalog. */
-export function catalogList(): Promise<Title[]> {
-  return call(commands.catalogList());
-}
+/** The commands that take a `Channel`: the page calls them through the callback functions below. */
+const STREAMING = ["downloadsWatch", "connectionWatch", "publishPrepare"] as const;
+type Streaming = (typeof STREAMING)[number];
 
-/** The wallet balance on the store account. */
-export function walletGet(): Promise<Wallet> {
-  return call(commands.walletGet());
-}
+type Generated = typeof generated;
 
-/** Everything rented, bought or taken for free on this device. */
-export function libraryList(): Promise<LibraryEntry[]> {
-  return call(commands.libraryList());
-}
+/** A generated command as the page calls it: `null` (Rust's `()`) reads as nothing. */
+type Wrapped<F> = F extends (...args: infer A) => Promise<infer T>
+  ? (...args: A) => Promise<[T] extends [null] ? void : T>
+  : never;
 
 /**
- * Rents, buys or takes a free title. `clientOrderId` identifies one user intent: pass the
- * same id when retrying so the store charges only once (see `store/order.ts`).
+ * Every command the page calls directly, typed from the bindings, rejecting with an
+ * `AppError` whatever went wrong.
  */
-export function titleAcquire(titleId: string, clientOrderId: string): Promise<AcquireResult> {
-  return call(commands.titleAcquire(titleId, clientOrderId));
-}
-
-/** Opens a title on the local playback server; playable while it downloads. */
-export function playbackOpen(titleId: string): Promise<PlaybackSource> {
-  return call(commands.playbackOpen(titleId));
-}
-
-/**
- * Reports the playback position. `firstFrame` is true exactly once, when the first frame is
- * on screen: a rental's 48-hour window starts there.
- */
-export function playbackReport(titleId: string, positionS: number, firstFrame: boolean): Promise<void> {
-  return run(commands.playbackReport(titleId, positionS, firstFrame));
-}
+export const commands = Object.fromEntries(
+  Object.entries(generated)
+    .filter(([name]) => !(STREAMING as readonly string[]).includes(name))
+    .map(([name, command]) => [
+      name,
+      (...args: unknown[]) => call((command as (...a: unknown[]) => Promise<unknown>)(...args)),
+    ]),
+) as { [K in Exclude<keyof Generated, Streaming>]: Wrapped<Generated[K]> };
 
 /**
  * Subscribes to download progress; the backend pushes the whole list about twice a second.
@@ -121,7 +91,7 @@ export function playbackReport(titleId: string, positionS: number, firstFrame: b
 export function downloadsWatch(onProgress: (list: DownloadProgress[]) => void): Promise<void> {
   const channel = new Channel<DownloadProgress[]>();
   channel.onmessage = onProgress;
-  return run(commands.downloadsWatch(channel));
+  return run(generated.downloadsWatch(channel));
 }
 
 /**
@@ -131,40 +101,7 @@ export function downloadsWatch(onProgress: (list: DownloadProgress[]) => void): 
 export function connectionWatch(onChange: (connection: Connection) => void): Promise<void> {
   const channel = new Channel<Connection>();
   channel.onmessage = onChange;
-  return run(commands.connectionWatch(channel));
-}
-
-/** Every download and seed with its state, progress, speeds, peers and time left. */
-export function downloadsList(): Promise<DownloadItem[]> {
-  return call(commands.downloadsList());
-}
-
-/** Pauses a title's download or seeding; it stays paused after a restart. */
-export function downloadPause(titleId: string): Promise<void> {
-  return run(commands.downloadPause(titleId));
-}
-
-/** Resumes a paused title, or downloads a removed one again. */
-export function downloadResume(titleId: string): Promise<void> {
-  return run(commands.downloadResume(titleId));
-}
-
-/**
- * Removes a title from the downloads. `deleteFiles` deletes its folder; the library entry and
- * its licence stay. Refused while the title is playing.
- */
-export function downloadRemove(titleId: string, deleteFiles: boolean): Promise<void> {
-  return run(commands.downloadRemove(titleId, deleteFiles));
-}
-
-/** The global download and upload limits (KiB/s; `null` is unlimited). */
-export function downloadsLimitsGet(): Promise<DownloadLimits> {
-  return call(commands.downloadsLimitsGet());
-}
-
-/** Sets and keeps the global limits; resolves to what was stored. */
-export function downloadsLimitsSet(limits: DownloadLimits): Promise<DownloadLimits> {
-  return call(commands.downloadsLimitsSet(limits));
+  return run(generated.connectionWatch(channel));
 }
 
 /**
@@ -175,27 +112,12 @@ export function onFilesDropped(handler: (files: DroppedFile[]) => void): Promise
   return events.filesDropped.listen((event) => handler(event.payload));
 }
 
-/** A newer Marquee, if one is published and this build has an update channel. */
-export function updateCheck(): Promise<UpdateInfo | null> {
-  return call(commands.updateCheck());
-}
-
-/** Installs the published update and restarts into it; rejects with `update_refused`. */
-export async function updateInstall(): Promise<void> {
-  await call(commands.updateInstall());
-}
-
 /**
  * Subscribes to `magnet:` links opened with the app (a browser, the desktop, a second launch);
  * resolves to the function that unsubscribes.
  */
 export function onLinksOpened(handler: (links: string[]) => void): Promise<UnlistenFn> {
   return events.linksOpened.listen((event) => handler(event.payload));
-}
-
-/** Links opened before the page listened. Call once at start-up, after `onLinksOpened`. */
-export function linksPending(): Promise<string[]> {
-  return call(commands.linksPending());
 }
 
 /**
@@ -210,19 +132,6 @@ export function onDragHover(handler: (over: boolean) => void): Promise<UnlistenF
 }
 
 /**
- * Files dropped or opened ("Open with Marquee") before the page listened. Call once at
- * start-up, after `onFilesDropped`; the same file may arrive both ways (dedupe by `drop_id`).
- */
-export function dropsPending(): Promise<DroppedFile[]> {
-  return call(commands.dropsPending());
-}
-
-/** Opens the system file dialog for videos and `.torrent` files; empty when cancelled. */
-export function publishPick(): Promise<DroppedFile[]> {
-  return call(commands.publishPick());
-}
-
-/**
  * Checks a dropped video, copies it into the app's data folder, makes its torrent and starts
  * seeding it. Progress: `copying` with bytes, then `hashing`. Rejects with `cancelled` after
  * `publishCancel`, `publish_refused` for a file that cannot be published.
@@ -230,108 +139,6 @@ export function publishPick(): Promise<DroppedFile[]> {
 export function publishPrepare(dropId: string, onProgress: (p: PublishProgress) => void): Promise<PublishDraft> {
   const channel = new Channel<PublishProgress>();
   channel.onmessage = onProgress;
-  return call(commands.publishPrepare(dropId, channel));
+  return call(generated.publishPrepare(dropId, channel));
 }
 
-/** Stops preparing a dropped video (effective while copying). */
-export function publishCancel(dropId: string): Promise<void> {
-  return run(commands.publishCancel(dropId));
-}
-
-/** Throws a draft away: stops seeding it and deletes the copy (never the original). */
-export function publishDiscard(draftId: string): Promise<void> {
-  return run(commands.publishDiscard(draftId));
-}
-
-/** Publishes a draft to the community shelf; the title lands in the library, seeding. */
-export function publishSubmit(draftId: string, form: PublishForm): Promise<LibraryEntry> {
-  return call(commands.publishSubmit(draftId, form));
-}
-
-/** A magnet link for a free title in the library. */
-export function titleShare(titleId: string): Promise<ShareLinks> {
-  return call(commands.titleShare(titleId));
-}
-
-/** Asks where to save a free title's `.torrent`; the saved path, or null if cancelled. */
-export function titleSaveTorrent(titleId: string): Promise<string | null> {
-  return call(commands.titleSaveTorrent(titleId));
-}
-
-/** Asks where to export a free title's file; the saved path, or null if cancelled. */
-export function titleExport(titleId: string): Promise<string | null> {
-  return call(commands.titleExport(titleId));
-}
-
-/** Adds a magnet link as a free title not from the store. */
-export function magnetOpen(link: string): Promise<LibraryEntry> {
-  return call(commands.magnetOpen(link));
-}
-
-/**
- * What a dropped `.torrent` file holds (name, files, size, trackers, info hash), or why it
- * cannot be added (`refusal`); adds nothing. Show it before `torrentImport`.
- */
-export function torrentPreview(dropId: string): Promise<TorrentPreview> {
-  return call(commands.torrentPreview(dropId));
-}
-
-/** Adds a dropped `.torrent` file as a free title not from the store. */
-export function torrentImport(dropId: string): Promise<LibraryEntry> {
-  return call(commands.torrentImport(dropId));
-}
-
-/** Moves a purchase licensed to another computer of the account to this one. */
-export function licenceMove(titleId: string): Promise<LibraryEntry> {
-  return call(commands.licenceMove(titleId));
-}
-
-/** Registers this computer as a new device when the profile was made on another one. */
-export function deviceReactivate(): Promise<void> {
-  return run(commands.deviceReactivate());
-}
-
-/** Full-text search of the catalog, best matches first. */
-export function catalogSearch(query: string): Promise<Title[]> {
-  return call(commands.catalogSearch(query));
-}
-
-/** Who is signed in, on which store, and where the session is kept. */
-export function accountGet(): Promise<AccountInfo> {
-  return call(commands.accountGet());
-}
-
-/** Signs in; the password is not kept, only the session. */
-export function accountSignIn(email: string, password: string): Promise<AccountInfo> {
-  return call(commands.accountSignIn(email, password));
-}
-
-/** Creates an account on the store and signs in to it. */
-export function accountSignUp(email: string, password: string): Promise<AccountInfo> {
-  return call(commands.accountSignUp(email, password));
-}
-
-/** Signs out: the store ends the session, this computer forgets it. */
-export function accountSignOut(): Promise<AccountInfo> {
-  return call(commands.accountSignOut());
-}
-
-/** The account page: wallet, receipts, computers. */
-export function accountOverview(): Promise<AccountOverview> {
-  return call(commands.accountOverview());
-}
-
-/** Tops the wallet up with a voucher code. */
-export function voucherRedeem(code: string): Promise<Wallet> {
-  return call(commands.voucherRedeem(code));
-}
-
-/** Deactivates one of the account's computers (its licences are revoked). */
-export function deviceDeactivate(deviceId: string): Promise<AccountInfo> {
-  return call(commands.deviceDeactivate(deviceId));
-}
-
-/** Puts back what the account holds on this computer, without a charge. */
-export function libraryRestore(): Promise<RestoreResult> {
-  return call(commands.libraryRestore());
-}

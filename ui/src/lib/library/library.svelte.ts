@@ -2,7 +2,7 @@
  * The local library and live download progress. Entries come from `library_list` and from
  * each acquire; progress pushed by `downloads_watch` replaces each entry's download state.
  */
-import { downloadsWatch, libraryList, type DownloadProgress, type LibraryEntry } from "../ipc";
+import { commands, downloadsWatch, type DownloadProgress, type LibraryEntry } from "../ipc";
 import { notice } from "../notice.svelte";
 
 let entries = $state<LibraryEntry[]>([]);
@@ -32,7 +32,7 @@ export const library = {
     else entries = [entry, ...entries];
   },
   refresh(): Promise<void> {
-    refreshing ??= libraryList()
+    refreshing ??= commands.libraryList()
       .then((list) => {
         entries = [...list].sort((a, b) => b.acquired_at_ms - a.acquired_at_ms);
         loaded = true;

@@ -2,7 +2,7 @@
  * `magnet:` links from outside the window (a browser, the desktop, a second launch of Marquee):
  * each is added like a link pasted in the Library, and the Library is shown.
  */
-import { linksPending, magnetOpen, onLinksOpened } from "../ipc";
+import { commands, onLinksOpened } from "../ipc";
 import { nav } from "../nav.svelte";
 import { notice } from "../notice.svelte";
 import { alreadyInLibraryText, importedText } from "../publish/labels";
@@ -13,7 +13,7 @@ import { library } from "./library.svelte";
 export async function openMagnet(link: string): Promise<boolean> {
   try {
     const known = new Set(library.entries.map((e) => e.title.id));
-    const entry = await magnetOpen(link.trim());
+    const entry = await commands.magnetOpen(link.trim());
     library.upsert(entry);
     // A store title (or one added before) comes back as it is: say so, not "added".
     const fresh = entry.title.origin === "external" && !known.has(entry.title.id);
@@ -37,7 +37,7 @@ export const links = {
   async start(): Promise<() => void> {
     try {
       const stop = await onLinksOpened((list) => void receive(list));
-      await receive(await linksPending());
+      await receive(await commands.linksPending());
       return stop;
     } catch (e) {
       notice.show(e);

@@ -1,5 +1,5 @@
 /** The title being played, if any. */
-import { playbackOpen, type PlaybackSource, type Title } from "../ipc";
+import { commands, type PlaybackSource, type Title } from "../ipc";
 import { library } from "../library/library.svelte";
 import { notice } from "../notice.svelte";
 
@@ -20,7 +20,7 @@ export const player = {
   async open(title: Title): Promise<boolean> {
     opening = title.id;
     try {
-      const source = await playbackOpen(title.id);
+      const source = await commands.playbackOpen(title.id);
       session = { title, source };
       return true;
     } catch (e) {

@@ -3,7 +3,7 @@
  * another: videos open the publish sheet, `.torrent` files the sheet that shows what they hold
  * and adds them to the library once the person agrees.
  */
-import { dropsPending, onFilesDropped, publishPick, type DroppedFile, type LibraryEntry } from "../ipc";
+import { commands, onFilesDropped, type DroppedFile, type LibraryEntry } from "../ipc";
 import { library } from "../library/library.svelte";
 import { nav } from "../nav.svelte";
 import { notice } from "../notice.svelte";
@@ -43,7 +43,7 @@ export const publishing = {
   async start(): Promise<() => void> {
     try {
       const stop = await onFilesDropped((files) => publishing.receive(files));
-      publishing.receive(await dropsPending());
+      publishing.receive(await commands.dropsPending());
       return stop;
     } catch (e) {
       notice.show(e);
@@ -55,7 +55,7 @@ export const publishing = {
     if (picking) return;
     picking = true;
     try {
-      publishing.receive(await publishPick());
+      publishing.receive(await commands.publishPick());
     } catch (e) {
       notice.show(e);
     } finally {

@@ -3,7 +3,7 @@
  * Magnet links are fetched ahead (`prefetch`) so "Copy" can write to the clipboard while the
  * click still counts as a user gesture (WebKit refuses clipboard writes after an await).
  */
-import { titleExport, titleSaveTorrent, titleShare } from "../ipc";
+import { commands } from "../ipc";
 import { notice } from "../notice.svelte";
 import { toast } from "../toast.svelte";
 
@@ -15,7 +15,7 @@ let busy = $state<Record<string, ShareAction | undefined>>({});
 async function magnetFor(titleId: string): Promise<string> {
   const known = magnets.get(titleId);
   if (known) return known;
-  const { magnet } = await titleShare(titleId);
+  const { magnet } = await commands.titleShare(titleId);
   magnets.set(titleId, magnet);
   return magnet;
 }
@@ -72,13 +72,13 @@ export const share = {
   },
   saveTorrent(titleId: string): Promise<void> {
     return run(titleId, "torrent", async () => {
-      const path = await titleSaveTorrent(titleId);
+      const path = await commands.titleSaveTorrent(titleId);
       if (path !== null) toast.show(`Saved ${fileName(path)}`);
     });
   },
   exportFile(titleId: string): Promise<void> {
     return run(titleId, "export", async () => {
-      const path = await titleExport(titleId);
+      const path = await commands.titleExport(titleId);
       if (path !== null) toast.show(`Exported to ${fileName(path)}`);
     });
   },

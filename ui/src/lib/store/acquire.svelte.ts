@@ -3,7 +3,7 @@
  * order id per intent, see `orders.ts`) and then play or download.
  */
 import { clock } from "../clock.svelte";
-import { licenceMove, titleAcquire, toAppError, type Title } from "../ipc";
+import { commands, toAppError, type Title } from "../ipc";
 import { library } from "../library/library.svelte";
 import { notice } from "../notice.svelte";
 import { player } from "../player/player.svelte";
@@ -28,7 +28,7 @@ export async function runPrimary(title: Title): Promise<boolean> {
 
   busy = title.id;
   try {
-    const result = await orders.place(title.id, titleAcquire);
+    const result = await orders.place(title.id, commands.titleAcquire);
     library.upsert(result.entry);
     walletState.set(result.wallet);
     void walletState.refresh();
@@ -48,7 +48,7 @@ export async function runPrimary(title: Title): Promise<boolean> {
 async function moveHere(title: Title): Promise<void> {
   busy = title.id;
   try {
-    library.upsert(await licenceMove(title.id));
+    library.upsert(await commands.licenceMove(title.id));
     if (isVideo(title)) await player.open(title);
   } catch (e) {
     notice.show(e);

@@ -1,5 +1,5 @@
 /** The store's catalog, loaded once at start-up (and again on "Try again"). */
-import { catalogList, type Title } from "../ipc";
+import { commands, type Title } from "../ipc";
 import { notice } from "../notice.svelte";
 
 let titles = $state<Title[] | null>(null);
@@ -23,7 +23,7 @@ export const catalog = {
     loading = true;
     failed = false;
     try {
-      titles = await catalogList();
+      titles = await commands.catalogList();
     } catch (e) {
       failed = true;
       notice.show(e, () => void catalog.load());

@@ -2,7 +2,7 @@
  * Updates: checked once at start; a newer Marquee is offered with what is new, and installed
  * (then restarted into) only when the person agrees. A refusal keeps the running version.
  */
-import { updateCheck, updateInstall, type UpdateInfo } from "../ipc";
+import { commands, type UpdateInfo } from "../ipc";
 import { notice } from "../notice.svelte";
 
 let offer = $state<UpdateInfo | null>(null);
@@ -20,7 +20,7 @@ export const updates = {
   /** Asks once; a failed check is said once and changes nothing. */
   async check(): Promise<void> {
     try {
-      offer = await updateCheck();
+      offer = await commands.updateCheck();
     } catch (e) {
       notice.show(e);
     }
@@ -30,7 +30,7 @@ export const updates = {
     if (installing) return;
     installing = true;
     try {
-      await updateInstall();
+      await commands.updateInstall();
     } catch (e) {
       offer = null;
       notice.show(e);

@@ -1,5 +1,5 @@
 /** The wallet balance shown in the top bar. */
-import { toAppError, walletGet, type Wallet } from "../ipc";
+import { commands, toAppError, type Wallet } from "../ipc";
 import { notice } from "../notice.svelte";
 
 let wallet = $state<Wallet | null>(null);
@@ -17,7 +17,7 @@ export const walletState = {
   },
   async refresh(): Promise<void> {
     try {
-      wallet = await walletGet();
+      wallet = await commands.walletGet();
     } catch (e) {
       // Signed out is not a failure: the top bar offers to sign in instead.
       if (toAppError(e).kind === "signed_out") {
