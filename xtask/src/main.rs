@@ -4,7 +4,8 @@
 //! - `cargo xtask test`: the same set-up, then formatting, lints, UI checks, and every test,
 //!   including the end-to-end test in a real window under Xvfb. Builds once, shared by all tests.
 //!
-//! Also `cargo xtask bindings` (regenerate the files generated from the app's commands and
+//! Also `cargo xtask modules` (the import graph of the core's and the store's modules; fails
+//! on a circle), `cargo xtask bindings` (regenerate the files generated from the app's commands and
 //! types: the UI's TypeScript bindings and the commands' permissions) and `cargo xtask bench`.
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+
+mod modules;
 
 /// Debian/Ubuntu packages the build, the window and the tests need.
 const APT_PACKAGES: &[&str] = &[
@@ -54,6 +57,7 @@ fn main() -> Result<()> {
         Some("bundle") => bundle(&root, &args[1..]),
         Some("fuzz") => fuzz(&root, &args[1..], false),
         Some("setup") => setup(&root, false),
+        Some("modules") => modules::check(&root, args.iter().any(|a| a == "--verbose")),
         _ => {
             eprintln!(
                 "usage: cargo xtask <run | test | bench | fuzz | bindings | setup>\n\
@@ -63,6 +67,7 @@ fn main() -> Result<()> {
                  \n  bundle    [--debug]: build the installers for this system (Linux .deb and .rpm, Windows MSI and NSIS, macOS .app and .dmg)\
                  \n  fuzz      [--seconds N] [target..]: run the cargo-fuzz targets, N s each (default 300)\
                  \n  bindings  regenerate ui/src/lib/ipc/bindings.ts and permissions/commands.toml from the Rust side\
+                 \n  modules   [--verbose]: the import graph between the core's and the store's modules; fails on a circle\
                  \n  setup     only install what is missing and build the UI"
             );
             std::process::exit(2);
