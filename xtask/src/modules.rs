@@ -294,8 +294,10 @@ fn join(parent: &str, child: &str) -> String {
 mod tests {
     use super::*;
 
-    fn graph_of(files: &[(&str, &str)]) -> Graph {
-        let dir = std::env::temp_dir().join(format!("xtask-modules-{}", std::process::id()));
+    /// The graph of a crate made of `files`, written to a folder of this test's own (`name`:
+    /// the tests run in parallel).
+    fn graph_of(name: &str, files: &[(&str, &str)]) -> Graph {
+        let dir = std::env::temp_dir().join(format!("xtask-modules-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         for (path, text) in files {
             let path = dir.join(path);
@@ -309,24 +311,27 @@ mod tests {
 
     #[test]
     fn finds_a_circle_through_paths_groups_and_super() {
-        let g = graph_of(&[
-            ("lib.rs", "mod a; mod b; mod c; mod d; pub struct Core;"),
-            ("a.rs", "use crate::{b::Thing, Core};"),
-            (
-                "b/mod.rs",
-                "pub mod inner;\npub use inner::X;\npub struct Thing;",
-            ),
-            ("d/mod.rs", "mod only_declared;\npub struct D;"),
-            ("d/only_declared.rs", "use super::D;"),
-            (
-                "b/inner.rs",
-                "fn f() { super::super::c::g() }\nuse super::Thing;",
-            ),
-            (
-                "c.rs",
-                "pub fn g() { crate::a::h(); }\n#[cfg(test)]\nmod tests { use crate::b; }",
-            ),
-        ]);
+        let g = graph_of(
+            "circle",
+            &[
+                ("lib.rs", "mod a; mod b; mod c; mod d; pub struct Core;"),
+                ("a.rs", "use crate::{b::Thing, Core};"),
+                (
+                    "b/mod.rs",
+                    "pub mod inner;\npub use inner::X;\npub struct Thing;",
+                ),
+                ("d/mod.rs", "mod only_declared;\npub struct D;"),
+                ("d/only_declared.rs", "use super::D;"),
+                (
+                    "b/inner.rs",
+                    "fn f() { super::super::c::g() }\nuse super::Thing;",
+                ),
+                (
+                    "c.rs",
+                    "pub fn g() { crate::a::h(); }\n#[cfg(test)]\nmod tests { use crate::b; }",
+                ),
+            ],
+        );
         assert_eq!(g["a"], BTreeSet::from(["b".to_owned()]));
         assert!(g["b"].contains("b::inner"));
         assert!(g["b::inner"].contains("b"));
@@ -342,12 +347,15 @@ mod tests {
 
     #[test]
     fn a_leaf_shared_by_two_domains_is_no_circle() {
-        let g = graph_of(&[
-            ("lib.rs", "mod a; mod b; mod leaf;"),
-            ("a.rs", "use crate::leaf::T; use crate::b::U;"),
-            ("b.rs", "use crate::leaf::T; impl crate::Core {}"),
-            ("leaf.rs", "pub struct T;"),
-        ]);
+        let g = graph_of(
+            "leaf",
+            &[
+                ("lib.rs", "mod a; mod b; mod leaf;"),
+                ("a.rs", "use crate::leaf::T; use crate::b::U;"),
+                ("b.rs", "use crate::leaf::T; impl crate::Core {}"),
+                ("leaf.rs", "pub struct T;"),
+            ],
+        );
         assert!(circles(&g).is_empty(), "{g:?}");
     }
 }
