@@ -97,6 +97,14 @@ pub fn is_other_computer(e: &Error) -> bool {
     matches!(e, Error::Device(DeviceError::OtherComputer))
 }
 
+/// What this domain tells of the core.
+impl crate::Core {
+    /// This computer's app-specific device id.
+    pub fn device_id(&self) -> marquee_licence::DeviceId {
+        self.identity.device_id
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 //! on.
 
 pub mod clock;
+pub(crate) mod revocations;
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use marquee_protocol::api::SignedTime;
 use marquee_protocol::sign::{verify, SignatureContext};
 use marquee_protocol::StoreClient;
 
+use crate::api::LibraryEntry;
 use crate::api::{LicenceState, LicenceStatus, OfferKind};
 use crate::db::Settings;
 use crate::error::{Error, Result};
@@ -314,6 +316,33 @@ impl Licences {
         self.library.row(title_id).await
     }
 }
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {
+    /// Moves a purchase that plays on another computer of this account to this one: the store
+    /// issues a licence for this device and revokes the other's. Works whether or not this
+    /// profile holds the other computer's licence (a copied profile, or a purchase made there).
+    pub async fn licence_move(&self, title_id: &str) -> Result<LibraryEntry> {
+        let local = self.library.get(title_id).await?;
+        if local.as_ref().is_some_and(|r| r.licence.is_some()) {
+            if let Ok(row) = self.licences.move_here(title_id).await {
+                return Ok(self.entry(&row));
+            }
+        }
+        let order_id = uuid::Uuid::new_v4().to_string();
+        let done = self.orders.acquire(title_id, &order_id, true).await?;
+        Ok(self.entry(&done.row))
+    }
+
+    /// Asks the store for its time and for revoked licences; marks revoked titles and reports
+    /// first frames the store has not heard of. Quietly does nothing offline.
+    pub async fn licences_sync(&self) -> Result<()> {
+        self.sync.sync().await
+    }
+}
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {}
 
 #[cfg(test)]
 mod tests {
