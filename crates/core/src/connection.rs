@@ -14,8 +14,8 @@ use tokio::sync::watch;
 use crate::api::Connection;
 use crate::db::Settings;
 use crate::error::{Error, Result};
-use crate::time::unix_now;
 use ed25519_dalek::VerifyingKey;
+use marquee_protocol::clock::Clock;
 use marquee_protocol::sign::public_key_from_hex;
 use marquee_protocol::StoreClient;
 
@@ -45,20 +45,27 @@ pub(crate) struct Connectivity {
     state: watch::Sender<Connection>,
     backoff: Backoff,
     store_url: String,
+    /// What "since" and "next try" are read from.
+    clock: Clock,
 }
 
 impl Connectivity {
-    /// Online until a call says otherwise.
-    pub(crate) fn new(store_url: &str, backoff: Backoff) -> Connectivity {
+    fn now_ms(&self) -> i64 {
+        self.clock.now() * 1000
+    }
+
+    /// Online until a call says otherwise, for the profile's store, backoff and clock.
+    pub(crate) fn new(config: &crate::CoreConfig) -> Connectivity {
         Connectivity {
             state: watch::Sender::new(Connection {
                 online: true,
-                since_ms: now_ms(),
+                since_ms: config.clock.now() * 1000,
                 problem: None,
                 next_try_ms: None,
             }),
-            backoff,
-            store_url: store_url.to_owned(),
+            backoff: config.reconnect,
+            store_url: config.store_url.clone(),
+            clock: config.clock.clone(),
         }
     }
 
@@ -91,7 +98,7 @@ impl Connectivity {
     fn set(&self, online: bool, problem: Option<String>, next_try_ms: Option<i64>) {
         self.state.send_modify(|c| {
             if c.online != online {
-                c.since_ms = now_ms();
+                c.since_ms = self.now_ms();
             }
             c.online = online;
             c.problem = problem;
@@ -131,7 +138,7 @@ impl Connectivity {
             let mut problem = self.problem(&Error::StoreUnreachable(String::new()));
             let mut wait = self.backoff.first;
             loop {
-                let next = now_ms() + wait.as_millis() as i64;
+                let next = self.now_ms() + wait.as_millis() as i64;
                 self.set(false, Some(problem.clone()), Some(next));
                 // Another call got an answer (the person retried, a download asked for peers):
                 // try now rather than at the end of the wait.
@@ -163,10 +170,6 @@ impl Connectivity {
             self.set(true, None, None);
         }
     }
-}
-
-fn now_ms() -> i64 {
-    unix_now() * 1000
 }
 
 /// The operations of this domain that the app offers, on the core facade.

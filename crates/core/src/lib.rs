@@ -37,10 +37,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ed25519_dalek::VerifyingKey;
-use marquee_protocol::StoreClient;
+use marquee_protocol::{clock::Clock, StoreClient};
 
-use account::vault::{SessionVault, VaultChoice};
-use account::Accounts;
+use account::{vault::SessionVault, vault::VaultChoice, Accounts};
 pub use catalog::verify_feed;
 use catalog::Catalog;
 use connection::{Backoff, Connectivity};
@@ -87,6 +86,8 @@ pub struct CoreConfig {
     pub playback_listener: Option<playback::PlaybackListener>,
     /// How soon to try the store again once it stopped answering.
     pub reconnect: Backoff,
+    /// This computer's clock: [`Clock::system`] unless a test moves time on.
+    pub clock: Clock,
 }
 
 impl CoreConfig {
@@ -122,6 +123,7 @@ impl CoreConfig {
             session_vault: VaultChoice::Auto,
             playback_listener: None,
             reconnect: Backoff::default(),
+            clock: Clock::system(),
         }
     }
 }
@@ -166,7 +168,7 @@ impl Core {
         let settings = Settings::new(db.clone());
 
         let store = StoreClient::new(&config.store_url)?;
-        let connectivity = Arc::new(Connectivity::new(&config.store_url, config.reconnect));
+        let connectivity = Arc::new(Connectivity::new(&config));
         let store_key = connection::check_store_key(
             &store,
             &settings,
@@ -191,6 +193,7 @@ impl Core {
                 identity.clone(),
                 library.clone(),
                 settings.clone(),
+                config.clock.clone(),
             )
             .await?,
         );
@@ -279,11 +282,8 @@ impl Core {
             publishing,
             downloads,
         };
-        // Learn the store's time and revocations before the first playback; offline is fine.
         if online {
-            if let Err(e) = core.licences_sync().await {
-                tracing::warn!(error = %e, "checking licences with the store");
-            }
+            core.licences_sync_at_start().await;
         }
         core.keep_connected();
         core.resume_downloads_in_background();

@@ -16,7 +16,6 @@ use crate::error::{Error, Result};
 use crate::games::Games;
 use crate::library::{Library, LibraryRow, LibraryTitle};
 use crate::licences::Licences;
-use crate::time;
 use crate::torrents::Torrents;
 
 /// What an acquisition did.
@@ -137,7 +136,7 @@ impl Orders {
                 &torrent,
                 licence.as_deref(),
                 TitleOrigin::Store,
-                time::unix_now(),
+                self.licences.local_now(),
             )
             .await?;
         if let Some(at) = order.first_frame_at {
@@ -183,7 +182,7 @@ impl Orders {
                 // Already here with its download: only the licence changes.
                 Some(row) if row.licence.is_some() && !row.tampered => {
                     self.library
-                        .replace_licence(&title.id, &bytes, time::unix_now())
+                        .replace_licence(&title.id, &bytes, self.licences.local_now())
                         .await?
                 }
                 _ => {
@@ -195,7 +194,7 @@ impl Orders {
                             &torrent,
                             Some(&bytes),
                             TitleOrigin::Store,
-                            time::unix_now(),
+                            self.licences.local_now(),
                         )
                         .await?;
                 }

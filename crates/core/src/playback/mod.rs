@@ -23,7 +23,6 @@ use crate::library::Library;
 use crate::licences::revocations::Revocations;
 use crate::licences::Licences;
 use crate::sync::LicenceSync;
-use crate::time;
 use crate::torrents::Torrents;
 
 /// A loopback listener bound before the core opens, for its playback server. The shell binds it
@@ -142,7 +141,7 @@ impl Playback {
         let now = if row.licence.is_some() {
             self.licences.trusted_now().await?
         } else {
-            time::unix_now()
+            self.licences.local_now()
         };
         let (handle, _) = self.torrents.ensure(&row, None).await?;
         let (opener, plaintext_len, licence) = match &row.licence {

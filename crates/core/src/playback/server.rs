@@ -250,7 +250,7 @@ impl Served {
         let now = self
             .title
             .clock
-            .now(crate::time::unix_now())
+            .current()
             .map_err(|_| "the computer's clock is behind".to_owned())?;
         licence
             .check_time(now, (first != 0).then_some(first))
@@ -270,11 +270,7 @@ impl Served {
         }
         // The licences' "now that never fails" (`Licences::now_or_mark`) on the same clock: the
         // request was checked against it a moment ago.
-        let at = self
-            .title
-            .clock
-            .now(crate::time::unix_now())
-            .unwrap_or_else(|b| b.trusted);
+        let at = self.title.clock.current().unwrap_or_else(|b| b.trusted);
         let won = self
             .title
             .first_frame_at

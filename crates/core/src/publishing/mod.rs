@@ -17,7 +17,6 @@ use crate::identity::Identity;
 use crate::library::{Library, LibraryRow, LibraryTitle};
 use crate::licences::Licences;
 use crate::playback::{OpenTitle, Playback};
-use crate::time;
 use crate::torrents::{Added, Torrents};
 use marquee_protocol::StoreClient;
 
@@ -303,7 +302,7 @@ impl Publishing {
             info_hash: info_hash.clone(),
             torrent: base64::engine::general_purpose::STANDARD.encode(&torrent),
             poster: poster.map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
-            published_at: time::unix_now(),
+            published_at: self.licences.local_now(),
         };
         let title = self
             .store
@@ -321,7 +320,7 @@ impl Publishing {
                 &torrent,
                 None,
                 TitleOrigin::Published,
-                time::unix_now(),
+                self.licences.local_now(),
             )
             .await?;
         self.torrents.insert(&title.id, handle);
@@ -602,7 +601,7 @@ impl Publishing {
                 &meta.torrent_bytes,
                 None,
                 TitleOrigin::External,
-                time::unix_now(),
+                self.licences.local_now(),
             )
             .await?;
         self.torrents.insert(&title.id, handle);
