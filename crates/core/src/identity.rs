@@ -79,14 +79,12 @@ impl Identity {
 
 /// Sets aside a device key made on another computer (kept as `device.key.other-<time>`, never
 /// deleted), so the next start registers this computer as a new device. The library stays;
-/// purchases can then be moved here and rentals rented again.
-pub fn set_aside_device_key(profile: &Path) -> Result<()> {
+/// purchases can then be moved here and rentals rented again. `now` (Unix seconds) names the
+/// kept file.
+pub fn set_aside_device_key(profile: &Path, now: i64) -> Result<()> {
     let path = profile.join(DEVICE_KEY_FILE);
     if path.exists() {
-        let aside = profile.join(format!(
-            "{DEVICE_KEY_FILE}.other-{}",
-            crate::time::unix_now()
-        ));
+        let aside = profile.join(format!("{DEVICE_KEY_FILE}.other-{now}"));
         std::fs::rename(&path, aside).map_err(anyhow::Error::from)?;
     }
     Ok(())
@@ -95,6 +93,14 @@ pub fn set_aside_device_key(profile: &Path) -> Result<()> {
 /// True when the error means the profile was made on another computer.
 pub fn is_other_computer(e: &Error) -> bool {
     matches!(e, Error::Device(DeviceError::OtherComputer))
+}
+
+/// What this domain tells of the core.
+impl crate::Core {
+    /// This computer's app-specific device id.
+    pub fn device_id(&self) -> marquee_licence::DeviceId {
+        self.identity.device_id
+    }
 }
 
 #[cfg(test)]
@@ -115,7 +121,7 @@ mod tests {
         assert!(is_other_computer(&err), "{err}");
 
         // Re-activation: the other computer's key is kept aside and a new one is made here.
-        set_aside_device_key(dir.path()).unwrap();
+        set_aside_device_key(dir.path(), 1_700_000_000).unwrap();
         let here = Identity::load_or_create(dir.path(), &b).unwrap();
         assert_ne!(here.device_id, first.device_id);
         let kept = std::fs::read_dir(dir.path())

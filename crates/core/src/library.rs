@@ -4,110 +4,13 @@
 use std::path::Path;
 
 use anyhow::Context;
-use marquee_protocol::api::FeedTitle;
 use sqlx::{Row, SqlitePool};
 
-use crate::api::{OfferKind, SeriesInfo, TitleOrigin};
-use crate::catalog::offer_kind;
+use crate::api::{LibraryEntry, OfferKind, SeriesInfo, TitleOrigin};
+pub use crate::title::LibraryTitle;
 use sha2::Digest;
 
 use crate::error::{Error, Result};
-
-/// What the library keeps of a title: the library's own record, so the store's wire type can
-/// change without breaking a profile. Made from the feed entry in one place
-/// ([`LibraryTitle::from`]).
-#[derive(Clone, Debug, PartialEq)]
-pub struct LibraryTitle {
-    /// Title id.
-    pub id: String,
-    /// `film`, `episode`, `game`, `music_video`, `community_video`…
-    pub kind: String,
-    /// Display name.
-    pub name: String,
-    /// Synopsis.
-    pub synopsis: String,
-    /// Release year.
-    pub year: i32,
-    /// Running time in seconds.
-    pub runtime_s: u32,
-    /// Genre.
-    pub genre: String,
-    /// Studio.
-    pub studio: String,
-    /// Artist, for music videos.
-    pub artist: Option<String>,
-    /// Marked new when acquired.
-    pub new_release: bool,
-    /// Series, season and episode, for episodes.
-    pub series: Option<SeriesInfo>,
-    /// How it was offered.
-    pub offer: OfferKind,
-    /// The price when acquired.
-    pub price_cents: i64,
-    /// Its currency.
-    pub currency: String,
-    /// Poster path on the store (empty: none).
-    pub poster_path: String,
-    /// Backdrop path on the store.
-    pub backdrop_path: Option<String>,
-    /// Video width.
-    pub width: u32,
-    /// Video height.
-    pub height: u32,
-    /// Media type of the content.
-    pub mime: String,
-    /// Size of the torrent's content.
-    pub size_bytes: u64,
-    /// The torrent's info hash (hex), as the signed feed named it.
-    pub info_hash: String,
-    /// The content is a licensed container.
-    pub encrypted: bool,
-    /// Hex commitment to the content key, for encrypted titles.
-    pub key_commitment: Option<String>,
-    /// The licence free titles are shared under.
-    pub licence_to_share: Option<String>,
-    /// Publisher, for community titles.
-    pub publisher: Option<String>,
-    /// The store still sold it when acquired.
-    pub for_sale: bool,
-}
-
-impl From<&FeedTitle> for LibraryTitle {
-    fn from(t: &FeedTitle) -> LibraryTitle {
-        LibraryTitle {
-            id: t.id.clone(),
-            kind: t.kind.clone(),
-            name: t.name.clone(),
-            synopsis: t.synopsis.clone(),
-            year: t.year,
-            runtime_s: t.runtime_s,
-            genre: t.genre.clone(),
-            studio: t.studio.clone(),
-            artist: t.artist.clone(),
-            new_release: t.new_release,
-            series: t.series.as_ref().map(|s| SeriesInfo {
-                series: s.series.clone(),
-                season: s.season,
-                episode: s.episode,
-            }),
-            offer: offer_kind(t.offer),
-            price_cents: t.price_cents,
-            currency: t.currency.clone(),
-            poster_path: t.poster_path.clone(),
-            backdrop_path: t.backdrop_path.clone(),
-            width: t.width,
-            height: t.height,
-            mime: t.mime.clone(),
-            size_bytes: t.size_bytes,
-            info_hash: t.info_hash.clone(),
-            encrypted: t.encrypted,
-            key_commitment: t.key_commitment.clone(),
-            licence_to_share: t.licence_to_share.clone(),
-            publisher: t.publisher.clone(),
-            for_sale: t.for_sale,
-        }
-    }
-}
 
 /// The part of a row the seal covers.
 struct SealedState {
@@ -669,9 +572,39 @@ fn origin_str(o: TitleOrigin) -> &'static str {
     }
 }
 
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {
+    /// A library title as the UI shows it: its view, licence, download and installed game.
+    pub(crate) fn entry(&self, row: &LibraryRow) -> LibraryEntry {
+        LibraryEntry {
+            title: self.catalog.library_view(&row.title, row.origin),
+            acquired_at_ms: row.acquired_at * 1000,
+            licence: self.licences.state(row),
+            download: self.torrents.progress_of(row),
+            position_s: row.position_s,
+            local_path: self.games.installed(&row.title.id),
+        }
+    }
+
+    /// Every title in the library.
+    pub async fn library_list(&self) -> Result<Vec<LibraryEntry>> {
+        Ok(self
+            .library
+            .list()
+            .await?
+            .iter()
+            .map(|r| self.entry(r))
+            .collect())
+    }
+}
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use marquee_protocol::api::FeedTitle;
 
     /// A library made by the app at 8100c10 keeps every title field, its torrent, its licence
     /// bytes and its state through migration 0005: each migrated title equals the one its old

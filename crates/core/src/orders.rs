@@ -9,13 +9,13 @@ use marquee_protocol::api::OrderRequest;
 use marquee_protocol::StoreClient;
 
 use crate::account::Accounts;
+use crate::api::{AcquireResult, RestoreResult};
 use crate::api::{TitleOrigin, Wallet};
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::games::Games;
 use crate::library::{Library, LibraryRow, LibraryTitle};
 use crate::licences::Licences;
-use crate::time;
 use crate::torrents::Torrents;
 
 /// What an acquisition did.
@@ -136,7 +136,7 @@ impl Orders {
                 &torrent,
                 licence.as_deref(),
                 TitleOrigin::Store,
-                time::unix_now(),
+                self.licences.local_now(),
             )
             .await?;
         if let Some(at) = order.first_frame_at {
@@ -182,7 +182,7 @@ impl Orders {
                 // Already here with its download: only the licence changes.
                 Some(row) if row.licence.is_some() && !row.tampered => {
                     self.library
-                        .replace_licence(&title.id, &bytes, time::unix_now())
+                        .replace_licence(&title.id, &bytes, self.licences.local_now())
                         .await?
                 }
                 _ => {
@@ -194,7 +194,7 @@ impl Orders {
                             &torrent,
                             Some(&bytes),
                             TitleOrigin::Store,
-                            time::unix_now(),
+                            self.licences.local_now(),
                         )
                         .await?;
                 }
@@ -223,3 +223,42 @@ impl Orders {
         Ok(())
     }
 }
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {
+    /// Puts back in the library what the account holds on this computer (a reinstall, a
+    /// deleted profile), re-wrapped for this computer's key, without a charge.
+    pub async fn library_restore(&self) -> Result<RestoreResult> {
+        Ok(RestoreResult {
+            restored: self.orders.restore().await?,
+        })
+    }
+
+    /// The wallet.
+    pub async fn wallet_get(&self) -> Result<Wallet> {
+        self.orders.wallet().await
+    }
+
+    /// Rents, buys or gets a free title, then starts its download. A title already in the
+    /// library with a licence that still plays is not ordered again; a retry with the same
+    /// `client_order_id` is never charged twice by the store.
+    pub async fn title_acquire(
+        &self,
+        title_id: &str,
+        client_order_id: &str,
+    ) -> Result<AcquireResult> {
+        self.downloads.before_acquire(title_id).await?;
+        let done = self
+            .orders
+            .acquire(title_id, client_order_id, false)
+            .await?;
+        Ok(AcquireResult {
+            entry: self.entry(&done.row),
+            charged_cents: done.charged_cents,
+            wallet: done.wallet,
+        })
+    }
+}
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {}

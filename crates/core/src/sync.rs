@@ -1,7 +1,7 @@
 //! Keeping licences honest over time: the store's signed time, the licences it revoked, and
 //! first frames reported to it (retried when the store was unreachable).
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use marquee_licence::DeviceId;
@@ -10,8 +10,8 @@ use rand::RngCore;
 
 use crate::error::Result;
 use crate::library::{Library, LibraryRow};
+use crate::licences::revocations::Revocations;
 use crate::licences::Licences;
-use crate::playback::PlaybackServer;
 
 /// The exchange with the store about licences, and when it last happened.
 pub(crate) struct LicenceSync {
@@ -21,8 +21,8 @@ pub(crate) struct LicenceSync {
     device_id: DeviceId,
     /// When the store last told us its time and revocations.
     last_sync: Mutex<Option<Instant>>,
-    /// The playback server, told of revocations so that running streams stop.
-    playback: OnceLock<PlaybackServer>,
+    /// Revoked licences, shared with the playback server so that running streams stop.
+    revocations: Revocations,
 }
 
 impl LicenceSync {
@@ -31,6 +31,7 @@ impl LicenceSync {
         library: Library,
         licences: Arc<Licences>,
         device_id: DeviceId,
+        revocations: Revocations,
     ) -> LicenceSync {
         LicenceSync {
             store,
@@ -38,13 +39,8 @@ impl LicenceSync {
             licences,
             device_id,
             last_sync: Mutex::new(None),
-            playback: OnceLock::new(),
+            revocations,
         }
-    }
-
-    /// Tells `server` of every revocation from now on (it starts after this sync exists).
-    pub(crate) fn watch_playback(&self, server: PlaybackServer) {
-        let _ = self.playback.set(server);
     }
 
     /// [`LicenceSync::sync`], unless it ran in the last minute: playback asks before every
@@ -116,9 +112,7 @@ impl LicenceSync {
                     tracing::info!(title = %row.title.id, "licence revoked by the store");
                 }
                 // After the library knows, so a reopen cannot slip in between.
-                if let Some(server) = self.playback.get() {
-                    server.revoke(licence.licence_id);
-                }
+                self.revocations.revoke(licence.licence_id);
             }
             if let Some(play) = status.first_plays.iter().find(|p| p.licence_id == id) {
                 if row.first_frame_at.is_none_or(|mine| play.at < mine) {

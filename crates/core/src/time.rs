@@ -1,7 +1,7 @@
 //! Clock helpers. The core takes "now" from here so tests and, later, trusted store time have
 //! one place to hook in.
 
-pub use marquee_protocol::clock::unix_now;
+pub use marquee_protocol::clock::{unix_now, Clock};
 
 const MONTHS: [&str; 12] = [
     "January",

@@ -95,7 +95,7 @@ impl Torrents {
         if folder.exists() || !folder.starts_with(&self.downloads) {
             return;
         }
-        let Ok(t) = crate::publishing::torrent_file::inspect_names(torrent) else {
+        let Ok(t) = crate::torrent_file::inspect_names(torrent) else {
             return;
         };
         let old = self.downloads.join(&t.name);
@@ -496,6 +496,44 @@ pub(crate) fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// Where the torrent session listens for peers and whether it uses the DHT, for a profile whose
+/// store is at `store_url`. A store on this computer (the demo store, tests) keeps the swarm on
+/// loopback: peers listened for on 127.0.0.1 and no DHT, so nothing leaves the machine. A store
+/// on a network is a public swarm: peers are accepted on every interface, so other viewers can
+/// fetch from this one, and the DHT finds peers when the tracker cannot.
+pub(crate) fn swarm_for_store(store_url: &str) -> (SocketAddr, bool) {
+    if store_on_this_computer(store_url) {
+        (SocketAddr::from(([127, 0, 0, 1], 0)), false)
+    } else {
+        (SocketAddr::from(([0, 0, 0, 0], 0)), true)
+    }
+}
+
+/// Whether the store's address is this computer (a loopback address or `localhost`). An
+/// address that does not parse counts as local: the store client refuses it anyway, and no
+/// swarm should go public on a guess.
+fn store_on_this_computer(url: &str) -> bool {
+    let Some(host) = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+    else {
+        return true;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// What this domain tells of the core.
+impl crate::Core {
+    /// Where this profile's torrent session accepts peers.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.torrents.listen_addr()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -548,6 +586,28 @@ mod tests {
                 title_folder(data, TitleOrigin::External, bad).is_err(),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_store_on_this_computer_keeps_the_swarm_on_loopback() {
+        for local in [
+            "http://127.0.0.1:8640",
+            "http://127.8.0.1",
+            "http://localhost:1/",
+            "http://[::1]:9",
+            "not a url",
+        ] {
+            let c = crate::CoreConfig::signed_out("/p", local);
+            assert!(c.peer_listen.ip().is_loopback() && !c.dht, "{local}");
+        }
+        for public in [
+            "https://store.example.com",
+            "http://192.0.2.7:8640",
+            "http://[2001:db8::1]",
+        ] {
+            let c = crate::CoreConfig::signed_out("/p", public);
+            assert!(c.peer_listen.ip().is_unspecified() && c.dht, "{public}");
         }
     }
 }

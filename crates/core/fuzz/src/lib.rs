@@ -25,7 +25,7 @@ use std::io::Cursor;
 pub mod probe;
 #[path = "../../src/playback/range.rs"]
 pub mod range;
-#[path = "../../src/publishing/torrent_file.rs"]
+#[path = "../../src/torrent_file.rs"]
 pub mod torrent_file;
 
 use range::{parse_range, RangeRequest, MAX_OPEN_RANGE};

@@ -54,6 +54,24 @@ impl Accounts {
         }
     }
 
+    /// The sign-in at start: the demo account (once the store answers, when offline now), else
+    /// the kept session, taken up without asking the store when offline. Returns true when the
+    /// store refused the kept session.
+    pub(crate) async fn start(&self, online: bool) -> Result<bool> {
+        match &self.automatic {
+            Some((email, password)) if online => {
+                self.sign_in_automatically(email, password).await?;
+                Ok(false)
+            }
+            Some(_) => Ok(false),
+            None if online => self.resume().await,
+            None => {
+                self.resume_offline();
+                Ok(false)
+            }
+        }
+    }
+
     /// Signs in with the kept session, if there is one the store still accepts. Offline, the
     /// session is kept and used (the store checks it at the next call). Returns true when the
     /// store refused the kept session (it expired, or this computer was deactivated).
@@ -280,7 +298,7 @@ impl Accounts {
                     order_id: r.order_id,
                     title_id: r.title_id,
                     title_name: r.title_name,
-                    offer: crate::catalog::offer_kind(r.offer),
+                    offer: crate::title::offer_kind(r.offer),
                     amount_cents: r.amount_cents,
                     currency: r.currency,
                     created_at_ms: r.created_at * 1000,
@@ -315,3 +333,57 @@ impl Accounts {
         Ok(self.info())
     }
 }
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {
+    /// Who is signed in, on which store, and where the session is kept.
+    pub fn account_get(&self) -> AccountInfo {
+        self.accounts.info()
+    }
+
+    /// Signs in with an e-mail and password (never kept: only the session is), registers this
+    /// computer, and learns the account's licence state for it.
+    pub async fn account_sign_in(&self, email: &str, password: &str) -> Result<AccountInfo> {
+        let info = self.accounts.sign_in(email, password).await?;
+        self.after_sign_in().await;
+        Ok(info)
+    }
+
+    /// Creates an account on the store and signs in to it.
+    pub async fn account_sign_up(&self, email: &str, password: &str) -> Result<AccountInfo> {
+        let info = self.accounts.sign_up(email, password).await?;
+        self.after_sign_in().await;
+        Ok(info)
+    }
+
+    async fn after_sign_in(&self) {
+        if let Err(e) = self.licences_sync().await {
+            tracing::warn!(error = %e, "checking licences after signing in");
+        }
+    }
+
+    /// Signs out: the store ends the session and this computer forgets it. The library stays;
+    /// renting and buying need a sign-in again.
+    pub async fn account_sign_out(&self) -> Result<AccountInfo> {
+        self.accounts.sign_out().await
+    }
+
+    /// The account page: wallet, receipts and the account's computers.
+    pub async fn account_overview(&self) -> Result<AccountOverview> {
+        self.accounts.overview().await
+    }
+
+    /// Tops the wallet up with a voucher code.
+    pub async fn voucher_redeem(&self, code: &str) -> Result<Wallet> {
+        self.accounts.voucher_redeem(code).await
+    }
+
+    /// Deactivates one of the account's computers: its licences are revoked and its sessions
+    /// end (this one's too, when it is this computer).
+    pub async fn device_deactivate(&self, device_id: &str) -> Result<AccountInfo> {
+        self.accounts.device_deactivate(device_id).await
+    }
+}
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {}

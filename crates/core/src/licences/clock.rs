@@ -5,6 +5,8 @@
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
+use marquee_protocol::clock::Clock;
+
 /// How far behind the high-water mark the local clock may be (unix seconds, so time zones do
 /// not matter; this covers adjustments such as NTP corrections).
 pub const TOLERANCE_S: i64 = 10 * 60;
@@ -26,16 +28,30 @@ pub struct TrustedClock {
     /// Store time minus local time, once the store confirmed the time this run.
     offset: AtomicI64,
     confirmed: AtomicBool,
+    /// This computer's clock: the system's, or the one a test set.
+    local: Clock,
 }
 
 impl TrustedClock {
-    /// Starts from a persisted high-water mark.
-    pub fn new(high_water: i64) -> TrustedClock {
+    /// Starts from a persisted high-water mark, reading this computer's time from `local`.
+    pub fn new(high_water: i64, local: Clock) -> TrustedClock {
         TrustedClock {
             high_water: AtomicI64::new(high_water),
             offset: AtomicI64::new(0),
             confirmed: AtomicBool::new(false),
+            local,
         }
+    }
+
+    /// This computer's clock, untrusted: for records (when a licence was stored), never for a
+    /// rental's window.
+    pub fn local_now(&self) -> i64 {
+        self.local.now()
+    }
+
+    /// Trusted "now" on this computer's clock: [`TrustedClock::now`] of [`Self::local_now`].
+    pub fn current(&self) -> Result<i64, ClockBehind> {
+        self.now(self.local.now())
     }
 
     /// Records the store's (already verified, nonce-fresh) time, read when the local clock said
@@ -84,7 +100,7 @@ mod tests {
 
     #[test]
     fn the_mark_only_moves_forward_and_a_clock_set_back_is_refused() {
-        let c = TrustedClock::new(1_000_000);
+        let c = TrustedClock::new(1_000_000, Clock::system());
         assert_eq!(c.now(1_000_100), Ok(1_000_100));
         assert_eq!(c.high_water(), 1_000_100);
         // A little behind (an NTP correction): allowed, reported at the mark.
@@ -103,7 +119,7 @@ mod tests {
 
     #[test]
     fn store_time_overrides_a_wrong_local_clock() {
-        let c = TrustedClock::new(2_000_000);
+        let c = TrustedClock::new(2_000_000, Clock::system());
         // The local clock is a day behind, but the store says the real time.
         let local = 2_000_000 - 86_400;
         assert!(c.now(local).is_err());
@@ -111,7 +127,7 @@ mod tests {
         assert_eq!(c.now(local), Ok(2_000_050));
         assert_eq!(c.now(local + 10), Ok(2_000_060));
         // A mark left ahead by a clock once set forward: the store's time puts it right.
-        let d = TrustedClock::new(3_000_000 + 86_400);
+        let d = TrustedClock::new(3_000_000 + 86_400, Clock::system());
         assert!(d.now(3_000_000).is_err());
         d.confirm(3_000_000, 3_000_000);
         assert_eq!(d.now(3_000_000), Ok(3_000_000));

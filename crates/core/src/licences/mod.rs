@@ -3,6 +3,7 @@
 //! on.
 
 pub mod clock;
+pub(crate) mod revocations;
 
 use std::sync::Arc;
 
@@ -10,9 +11,11 @@ use base64::Engine;
 use ed25519_dalek::VerifyingKey;
 use marquee_licence::{Licence, SignedLicence, Validity};
 use marquee_protocol::api::SignedTime;
+use marquee_protocol::clock::Clock;
 use marquee_protocol::sign::{verify, SignatureContext};
 use marquee_protocol::StoreClient;
 
+use crate::api::LibraryEntry;
 use crate::api::{LicenceState, LicenceStatus, OfferKind};
 use crate::db::Settings;
 use crate::error::{Error, Result};
@@ -64,6 +67,7 @@ impl Licences {
         identity: Arc<Identity>,
         library: Library,
         settings: Settings,
+        local_clock: Clock,
     ) -> Result<Licences> {
         let mut licences = Licences {
             store,
@@ -71,7 +75,7 @@ impl Licences {
             identity,
             library,
             settings,
-            clock: Arc::new(TrustedClock::new(0)),
+            clock: Arc::new(TrustedClock::new(0, local_clock.clone())),
         };
         let high_water = match licences.get_sealed(HIGH_WATER_KEY).await? {
             Some(Ok(v)) => v.parse().unwrap_or(0),
@@ -80,7 +84,7 @@ impl Licences {
             Some(Err(())) => licences.library_floor().await?,
             None => 0,
         };
-        licences.clock = Arc::new(TrustedClock::new(high_water));
+        licences.clock = Arc::new(TrustedClock::new(high_water, local_clock));
         Ok(licences)
     }
 
@@ -146,6 +150,11 @@ impl Licences {
         }
     }
 
+    /// This computer's clock, untrusted: for records, never for a rental's window.
+    pub(crate) fn local_now(&self) -> i64 {
+        self.clock.local_now()
+    }
+
     /// The trusted clock, for the playback server's first frames.
     pub(crate) fn clock(&self) -> Arc<TrustedClock> {
         self.clock.clone()
@@ -155,13 +164,10 @@ impl Licences {
     /// refused when the clock was set back past the latest trusted time.
     pub(crate) async fn trusted_now(&self) -> Result<i64> {
         let before = self.clock.high_water();
-        let now = self
-            .clock
-            .now(time::unix_now())
-            .map_err(|b| Error::ClockBehind {
-                local: time::human_utc(b.local),
-                trusted: time::human_utc(b.trusted),
-            })?;
+        let now = self.clock.current().map_err(|b| Error::ClockBehind {
+            local: time::human_utc(b.local),
+            trusted: time::human_utc(b.trusted),
+        })?;
         // Persist the mark when it moved by a minute or more: a restart must not forget it.
         if self.clock.high_water() >= before + 60 {
             self.set_sealed(HIGH_WATER_KEY, &self.clock.high_water().to_string())
@@ -172,16 +178,14 @@ impl Licences {
 
     /// "Now" for a report that must never fail: the trusted mark when the clock is behind it.
     pub(crate) fn now_or_mark(&self) -> i64 {
-        self.clock
-            .now(time::unix_now())
-            .unwrap_or_else(|b| b.trusted)
+        self.clock.current().unwrap_or_else(|b| b.trusted)
     }
 
     /// Verifies the store's signed time (see [`verify_store_time`]) and lets it confirm the
     /// clock.
     pub(crate) fn accept_store_time(&self, t: &SignedTime, nonce: &[u8]) -> Result<()> {
         verify_store_time(&self.store_key, t, nonce)?;
-        self.clock.confirm(t.time, time::unix_now());
+        self.clock.confirm(t.time, self.clock.local_now());
         Ok(())
     }
 
@@ -271,7 +275,7 @@ impl Licences {
                 return state;
             }
         };
-        let now = time::unix_now().max(self.clock.high_water());
+        let now = self.clock.local_now().max(self.clock.high_water());
         match licence.check_time(now, row.first_frame_at) {
             Ok(Validity::NotStarted { start_by }) => state.start_by_ms = Some(start_by * 1000),
             Ok(Validity::Running { ends_at }) => {
@@ -309,11 +313,48 @@ impl Licences {
             .map_err(|_| Error::LicenceInvalid("not base64".into()))?;
         self.verified(&row.title, &bytes)?;
         self.library
-            .replace_licence(title_id, &bytes, time::unix_now())
+            .replace_licence(title_id, &bytes, self.clock.local_now())
             .await?;
         self.library.row(title_id).await
     }
 }
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {
+    /// Moves a purchase that plays on another computer of this account to this one: the store
+    /// issues a licence for this device and revokes the other's. Works whether or not this
+    /// profile holds the other computer's licence (a copied profile, or a purchase made there).
+    pub async fn licence_move(&self, title_id: &str) -> Result<LibraryEntry> {
+        let local = self.library.get(title_id).await?;
+        if local.as_ref().is_some_and(|r| r.licence.is_some()) {
+            if let Ok(row) = self.licences.move_here(title_id).await {
+                return Ok(self.entry(&row));
+            }
+        }
+        let order_id = uuid::Uuid::new_v4().to_string();
+        let done = self.orders.acquire(title_id, &order_id, true).await?;
+        Ok(self.entry(&done.row))
+    }
+
+    /// Asks the store for its time and for revoked licences; marks revoked titles and reports
+    /// first frames the store has not heard of. Quietly does nothing offline.
+    pub async fn licences_sync(&self) -> Result<()> {
+        self.sync.sync().await
+    }
+
+    /// The first [`Core::licences_sync`] of a run, before the first playback: the store's time
+    /// and revocations are learnt now; a failure is logged and playback checks again later.
+    ///
+    /// [`Core::licences_sync`]: crate::Core::licences_sync
+    pub(crate) async fn licences_sync_at_start(&self) {
+        if let Err(e) = self.licences_sync().await {
+            tracing::warn!(error = %e, "checking licences with the store");
+        }
+    }
+}
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {}
 
 #[cfg(test)]
 mod tests {
@@ -351,7 +392,7 @@ mod tests {
         moved.time = 500;
         assert!(verify_store_time(&key, &moved, b"nonce of yesterday").is_err());
         // The mark never goes back, even for a genuine reading that is behind it.
-        let clock = TrustedClock::new(2_000);
+        let clock = TrustedClock::new(2_000, Clock::system());
         clock.confirm(1_000, 1_000);
         assert_eq!(clock.high_water(), 2_000);
     }

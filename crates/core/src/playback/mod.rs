@@ -20,9 +20,9 @@ use crate::api::{PlaybackSource, TitleKind};
 use crate::error::{Error, Result};
 use crate::identity::Identity;
 use crate::library::Library;
+use crate::licences::revocations::Revocations;
 use crate::licences::Licences;
 use crate::sync::LicenceSync;
-use crate::time;
 use crate::torrents::Torrents;
 
 /// A loopback listener bound before the core opens, for its playback server. The shell binds it
@@ -71,7 +71,8 @@ pub(crate) struct Playback {
 
 impl Playback {
     /// Starts the playback server, on `listener` when one is given and still free, else on a
-    /// random loopback port. It tells `sync` so revocations stop running streams.
+    /// random loopback port. Streams of a licence in `revoked` (which the licence sync fills)
+    /// stop before their next chunk.
     pub(crate) async fn start(
         library: Library,
         licences: Arc<Licences>,
@@ -79,20 +80,20 @@ impl Playback {
         torrents: Arc<Torrents>,
         identity: Arc<Identity>,
         listener: Option<&PlaybackListener>,
+        revoked: Revocations,
     ) -> Result<Playback> {
         let server = match listener {
             Some(l) => match l.take() {
-                Some(bound) => PlaybackServer::start_on(bound)?,
+                Some(bound) => PlaybackServer::start_on(bound, revoked)?,
                 None => {
                     // Another core of this run took it: playing still works wherever the
                     // window's CSP does not pin the origin.
                     tracing::warn!(addr = %l.local_addr(), "the playback listener is taken; binding another port");
-                    PlaybackServer::start().await?
+                    PlaybackServer::start(revoked.clone()).await?
                 }
             },
-            None => PlaybackServer::start().await?,
+            None => PlaybackServer::start(revoked.clone()).await?,
         };
-        sync.watch_playback(server.clone());
         Ok(Playback {
             server,
             library,
@@ -140,7 +141,7 @@ impl Playback {
         let now = if row.licence.is_some() {
             self.licences.trusted_now().await?
         } else {
-            time::unix_now()
+            self.licences.local_now()
         };
         let (handle, _) = self.torrents.ensure(&row, None).await?;
         let (opener, plaintext_len, licence) = match &row.licence {
@@ -251,3 +252,32 @@ async fn read_header(handle: &Arc<ManagedTorrent>) -> Result<Header> {
         .map_err(|e| Error::Download(format!("{e:#}")))?;
     Header::parse(&buf).map_err(|e| Error::Playback(e.to_string()))
 }
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {
+    /// Opens a title on the playback server. Checks the licence (signature, this computer,
+    /// rental window), reads the container header through the torrent (its first piece comes
+    /// first), unwraps the content key and returns the URL the window plays.
+    /// A paused or removed download starts again: the person asked to watch now.
+    pub async fn playback_open(&self, title_id: &str) -> Result<PlaybackSource> {
+        self.downloads.before_watch(title_id).await?;
+        self.playback.open(title_id).await
+    }
+
+    /// Saves the playback position; a report with `first_frame` starts the rental window if the
+    /// playback server has not already (a rental's window starts with the first clear bytes it
+    /// sends, whoever asks for them).
+    pub async fn playback_report(
+        &self,
+        title_id: &str,
+        position_s: f64,
+        first_frame: bool,
+    ) -> Result<()> {
+        self.playback
+            .report(title_id, position_s, first_frame)
+            .await
+    }
+}
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {}

@@ -14,7 +14,7 @@
 //! window (see [`PlaybackServer::open_with`]), so fetching the URL without the window's player
 //! cannot watch a rental for free.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -35,6 +35,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt};
 use tokio::sync::Semaphore;
 
 use super::range::{parse_range, RangeRequest};
+
+use crate::licences::revocations::Revocations;
 
 /// A response body: whole (errors, preflights) or streamed chunk by chunk (media).
 type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::io::Error>;
@@ -82,15 +84,12 @@ pub struct OpenTitle {
     pub clock: Arc<crate::licences::clock::TrustedClock>,
 }
 
-/// Licence ids the store revoked this run, shared by the server and every title it serves.
-type Revoked = Arc<RwLock<HashSet<[u8; 16]>>>;
-
 /// An open title and what it needs to keep checking while it streams.
 pub struct Served {
     title: OpenTitle,
     /// Checked before every chunk. Kept by licence, not title: a stream of an earlier opening
     /// stops too, and a purchase moved back here (a new licence) plays.
-    revoked: Revoked,
+    revoked: Revocations,
     /// For rentals: starts the window when the first clear bytes leave.
     on_first_bytes: Option<OnFirstBytes>,
 }
@@ -103,7 +102,7 @@ pub struct PlaybackServer {
     titles: Arc<RwLock<HashMap<String, Arc<Served>>>>,
     /// One permit per request being answered (its body included), [`MAX_REQUESTS`] in all.
     permits: Arc<Semaphore>,
-    revoked: Revoked,
+    revoked: Revocations,
     /// The store's pictures, once the core hands them over (`/TOKEN/art/NAME`).
     art: Arc<std::sync::OnceLock<Arc<crate::art::Art>>>,
 }
@@ -115,26 +114,33 @@ struct Shared {
 }
 
 impl PlaybackServer {
-    /// Binds 127.0.0.1 on a random port and serves until the runtime ends.
-    pub async fn start() -> anyhow::Result<PlaybackServer> {
+    /// Binds 127.0.0.1 on a random port and serves until the runtime ends; streams of a
+    /// licence in `revoked` stop before their next chunk.
+    pub(crate) async fn start(revoked: Revocations) -> anyhow::Result<PlaybackServer> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-        Self::serve_on(listener)
+        Self::serve_on(listener, revoked)
     }
 
     /// Serves on a listener bound before the core opened (the shell binds it first, so the
     /// window's CSP can name the server's exact origin). It must be bound to 127.0.0.1: the
     /// server answers only that Host.
-    pub fn start_on(listener: std::net::TcpListener) -> anyhow::Result<PlaybackServer> {
+    pub(crate) fn start_on(
+        listener: std::net::TcpListener,
+        revoked: Revocations,
+    ) -> anyhow::Result<PlaybackServer> {
         let addr = listener.local_addr()?;
         anyhow::ensure!(
             addr.ip() == std::net::Ipv4Addr::LOCALHOST,
             "the playback server listens on 127.0.0.1 only, not {addr}"
         );
         listener.set_nonblocking(true)?;
-        Self::serve_on(tokio::net::TcpListener::from_std(listener)?)
+        Self::serve_on(tokio::net::TcpListener::from_std(listener)?, revoked)
     }
 
-    fn serve_on(listener: tokio::net::TcpListener) -> anyhow::Result<PlaybackServer> {
+    fn serve_on(
+        listener: tokio::net::TcpListener,
+        revoked: Revocations,
+    ) -> anyhow::Result<PlaybackServer> {
         let addr = listener.local_addr()?;
         let mut raw = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut raw);
@@ -143,7 +149,7 @@ impl PlaybackServer {
             token: hex::encode(raw).into(),
             titles: Arc::default(),
             permits: Arc::new(Semaphore::new(MAX_REQUESTS)),
-            revoked: Revoked::default(),
+            revoked,
             art: Arc::default(),
         };
         let shared = Shared {
@@ -223,15 +229,6 @@ impl PlaybackServer {
                     .compare_exchange(0, at, Ordering::SeqCst, Ordering::SeqCst);
         }
     }
-
-    /// The store revoked a licence: streams of its title stop before their next chunk and new
-    /// requests are refused.
-    pub fn revoke(&self, licence_id: [u8; 16]) {
-        self.revoked
-            .write()
-            .expect("revocations lock")
-            .insert(licence_id);
-    }
 }
 
 impl Served {
@@ -246,19 +243,14 @@ impl Served {
         let Some(licence) = &self.title.licence else {
             return Ok(());
         };
-        if self
-            .revoked
-            .read()
-            .expect("revocations lock")
-            .contains(&licence.licence_id)
-        {
+        if self.revoked.contains(&licence.licence_id) {
             return Err("the store revoked this licence".into());
         }
         let first = self.title.first_frame_at.load(Ordering::SeqCst);
         let now = self
             .title
             .clock
-            .now(crate::time::unix_now())
+            .current()
             .map_err(|_| "the computer's clock is behind".to_owned())?;
         licence
             .check_time(now, (first != 0).then_some(first))
@@ -278,11 +270,7 @@ impl Served {
         }
         // The licences' "now that never fails" (`Licences::now_or_mark`) on the same clock: the
         // request was checked against it a moment ago.
-        let at = self
-            .title
-            .clock
-            .now(crate::time::unix_now())
-            .unwrap_or_else(|b| b.trusted);
+        let at = self.title.clock.current().unwrap_or_else(|b| b.trusted);
         let won = self
             .title
             .first_frame_at

@@ -17,13 +17,12 @@ use crate::identity::Identity;
 use crate::library::{Library, LibraryRow, LibraryTitle};
 use crate::licences::Licences;
 use crate::playback::{OpenTitle, Playback};
-use crate::time;
 use crate::torrents::{Added, Torrents};
 use marquee_protocol::StoreClient;
 
 pub mod file;
 pub mod probe;
-pub mod torrent_file;
+use crate::torrent_file;
 
 use file as publish;
 pub use file::PublishError;
@@ -303,7 +302,7 @@ impl Publishing {
             info_hash: info_hash.clone(),
             torrent: base64::engine::general_purpose::STANDARD.encode(&torrent),
             poster: poster.map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
-            published_at: time::unix_now(),
+            published_at: self.licences.local_now(),
         };
         let title = self
             .store
@@ -321,7 +320,7 @@ impl Publishing {
                 &torrent,
                 None,
                 TitleOrigin::Published,
-                time::unix_now(),
+                self.licences.local_now(),
             )
             .await?;
         self.torrents.insert(&title.id, handle);
@@ -602,7 +601,7 @@ impl Publishing {
                 &meta.torrent_bytes,
                 None,
                 TitleOrigin::External,
-                time::unix_now(),
+                self.licences.local_now(),
             )
             .await?;
         self.torrents.insert(&title.id, handle);
@@ -700,6 +699,82 @@ fn decode_poster(url: &str) -> Result<Vec<u8>> {
     }
     Ok(bytes)
 }
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {
+    /// Registers a file the shell received from a drop or the file picker. Only the shell calls
+    /// this: the page never hands the core a path.
+    pub fn drop_register(&self, path: PathBuf) -> DroppedFile {
+        self.publishing.drop_register(path)
+    }
+
+    /// Cancels preparing a dropped file.
+    pub fn publish_cancel(&self, drop_id: &str) {
+        self.publishing.publish_cancel(drop_id)
+    }
+
+    /// Checks a dropped video, copies it into the data folder (the original is only read),
+    /// makes its torrent and starts seeding it, and opens it for the sheet's preview.
+    pub async fn publish_prepare(
+        &self,
+        drop_id: &str,
+        progress: impl Fn(PublishProgress) + Send + Sync + 'static,
+    ) -> Result<PublishDraft> {
+        self.publishing.publish_prepare(drop_id, progress).await
+    }
+
+    /// Drops a draft: stops seeding it and deletes its copy (the original is untouched).
+    pub async fn publish_discard(&self, draft_id: &str) -> Result<()> {
+        self.publishing.publish_discard(draft_id).await
+    }
+
+    /// Publishes a draft to the store's community shelf, signed by this device's publishing
+    /// key, and keeps seeding it.
+    pub async fn publish_submit(&self, draft_id: &str, form: PublishForm) -> Result<LibraryEntry> {
+        Ok(self.entry(&self.publishing.publish_submit(draft_id, form).await?))
+    }
+
+    /// A magnet link for a free title (paid titles are not shared this way).
+    pub async fn share_links(&self, title_id: &str) -> Result<ShareLinks> {
+        self.publishing.share_links(title_id).await
+    }
+
+    /// File names to suggest when saving a free title: (video file, `.torrent` file), from its
+    /// name, with characters file systems refuse replaced.
+    pub async fn export_names(&self, title_id: &str) -> Result<(String, String)> {
+        self.publishing.export_names(title_id).await
+    }
+
+    /// The `.torrent` file of a free title.
+    pub async fn torrent_file(&self, title_id: &str) -> Result<Vec<u8>> {
+        self.publishing.torrent_file(title_id).await
+    }
+
+    /// Copies a free title's downloaded file to `dest`.
+    pub async fn title_export(&self, title_id: &str, dest: &Path) -> Result<()> {
+        self.publishing.title_export(title_id, dest).await
+    }
+
+    /// What a `.torrent` file the shell received holds, and why it cannot be added if it
+    /// cannot: shown before [`Core::torrent_import`], which adds it. Adds and writes nothing.
+    pub async fn torrent_preview(&self, drop_id: &str) -> Result<TorrentPreview> {
+        self.publishing.torrent_preview(drop_id).await
+    }
+
+    /// Adds a `.torrent` file the shell received (drop or file association) as a free title
+    /// that is not from the store.
+    pub async fn torrent_import(&self, drop_id: &str) -> Result<LibraryEntry> {
+        Ok(self.entry(&self.publishing.torrent_import(drop_id).await?))
+    }
+
+    /// Adds a magnet link as a free title that is not from the store.
+    pub async fn magnet_open(&self, link: &str) -> Result<LibraryEntry> {
+        Ok(self.entry(&self.publishing.magnet_open(link).await?))
+    }
+}
+
+/// The operations of this domain that the app offers, on the core facade.
+impl crate::Core {}
 
 #[cfg(test)]
 mod tests {
