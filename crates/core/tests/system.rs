@@ -2,9 +2,12 @@
 //! a purchase moving between two computers.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use marquee_core::api::ErrorKind;
+use marquee_core::api::{ErrorKind, LicenceStatus};
+use marquee_core::time::{unix_now, Clock};
 use marquee_core::Core;
 use marquee_store::api::OrderRequest;
 use marquee_store::Store;
@@ -172,6 +175,45 @@ async fn rent_stream_and_refuse_on_another_computer() {
 
 /// The store charges once per client order id, refuses the same id with another body, and
 /// refuses an order the wallet cannot pay without charging anything.
+/// A rental's 48 hours run on the app's clock (`CoreConfig::clock`), so a test moves time on
+/// instead of waiting: 47 hours after its first frame the film plays, at 49 it is refused as
+/// ended and the library says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rental_ends_48_hours_after_its_first_frame_on_the_apps_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let ahead = Arc::new(AtomicI64::new(0));
+    let mut config = config(&dir.path().join("a"), &store, MACHINE_A);
+    let moved = ahead.clone();
+    config.clock = Clock::from_fn(move || unix_now() + moved.load(Ordering::SeqCst));
+    let a = Core::open(config).await.unwrap();
+    a.title_acquire("neon-harbor", "order-1").await.unwrap();
+    a.playback_open("neon-harbor").await.unwrap();
+    a.playback_report("neon-harbor", 0.0, true).await.unwrap();
+    let status = |a: &Core| {
+        let a = a.clone();
+        async move {
+            let library = a.library_list().await.unwrap();
+            let entry = library
+                .iter()
+                .find(|e| e.title.id == "neon-harbor")
+                .unwrap();
+            entry.licence.status
+        }
+    };
+    assert_eq!(status(&a).await, LicenceStatus::Running);
+
+    ahead.store(47 * 3600, Ordering::SeqCst);
+    a.playback_open("neon-harbor").await.unwrap();
+    assert_eq!(status(&a).await, LicenceStatus::Running);
+
+    ahead.store(49 * 3600, Ordering::SeqCst);
+    let e = a.playback_open("neon-harbor").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LicenceExpired, "{e}");
+    assert_eq!(status(&a).await, LicenceStatus::Expired);
+    a.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_are_idempotent_and_never_overdraw() {
     let dir = tempfile::tempdir().unwrap();
