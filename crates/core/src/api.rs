@@ -35,17 +35,7 @@ impl TitleKind {
     }
 }
 
-/// How a title is offered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
-#[serde(rename_all = "snake_case")]
-pub enum OfferKind {
-    /// Rental.
-    Rent,
-    /// Purchase.
-    Buy,
-    /// Free and DRM-free.
-    Free,
-}
+pub use marquee_protocol::api::OfferKind;
 
 /// Price and kind of an offer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]

@@ -167,7 +167,7 @@ impl Library {
     fn checked(&self, mut row: LibraryRow, seal: Option<Vec<u8>>) -> LibraryRow {
         if self.seal.is_some() {
             let state = SealedState {
-                offer: offer_str(row.title.offer).to_owned(),
+                offer: row.title.offer.as_str().to_owned(),
                 first_frame_at: row.first_frame_at,
                 revoked: row.revoked,
                 licence: row.licence.clone(),
@@ -285,7 +285,7 @@ impl Library {
                 first_frame_at = NULL, revoked = 0, first_frame_reported = 0",
         )
         .bind(&title.id)
-        .bind(offer_str(title.offer))
+        .bind(title.offer.as_str())
         .bind(now)
         .bind(order_id)
         .bind(&title.info_hash)
@@ -320,7 +320,7 @@ impl Library {
             self.seal_of(
                 &title.id,
                 &SealedState {
-                    offer: offer_str(title.offer).to_owned(),
+                    offer: title.offer.as_str().to_owned(),
                     first_frame_at: None,
                     revoked: false,
                     licence: licence.map(<[u8]>::to_vec),
@@ -375,11 +375,7 @@ impl Library {
                 season: r.get::<Option<u32>, _>("season").unwrap_or(0),
                 episode: r.get::<Option<u32>, _>("episode").unwrap_or(0),
             }),
-            offer: match r.get::<String, _>("offer").as_str() {
-                "rent" => OfferKind::Rent,
-                "buy" => OfferKind::Buy,
-                _ => OfferKind::Free,
-            },
+            offer: OfferKind::from_stored(r.get::<String, _>("offer").as_str()),
             price_cents: r.get("price_cents"),
             currency: r.get("currency"),
             poster_path: r.get("poster_path"),
@@ -553,14 +549,6 @@ impl Library {
         self.get(title_id)
             .await?
             .ok_or_else(|| crate::error::Error::NotInLibrary(title_id.to_owned()))
-    }
-}
-
-fn offer_str(o: OfferKind) -> &'static str {
-    match o {
-        OfferKind::Rent => "rent",
-        OfferKind::Buy => "buy",
-        OfferKind::Free => "free",
     }
 }
 

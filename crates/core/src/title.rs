@@ -84,7 +84,7 @@ impl From<&FeedTitle> for LibraryTitle {
                 season: s.season,
                 episode: s.episode,
             }),
-            offer: offer_kind(t.offer),
+            offer: t.offer,
             price_cents: t.price_cents,
             currency: t.currency.clone(),
             poster_path: t.poster_path.clone(),
@@ -100,14 +100,5 @@ impl From<&FeedTitle> for LibraryTitle {
             publisher: t.publisher.clone(),
             for_sale: t.for_sale,
         }
-    }
-}
-
-/// The UI's offer kind of a wire offer kind.
-pub(crate) fn offer_kind(o: marquee_protocol::api::OfferKind) -> OfferKind {
-    match o {
-        marquee_protocol::api::OfferKind::Rent => OfferKind::Rent,
-        marquee_protocol::api::OfferKind::Buy => OfferKind::Buy,
-        marquee_protocol::api::OfferKind::Free => OfferKind::Free,
     }
 }

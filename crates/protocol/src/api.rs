@@ -107,8 +107,10 @@ pub struct CatalogQuery {
 /// The largest page of the catalog feed.
 pub const MAX_CATALOG_PAGE: u32 = 5000;
 
-/// How a title is offered.
+/// How a title is offered: one type for the wire, the store's and the app's databases and the
+/// window (the app's bindings describe it with the `specta` feature).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum OfferKind {
     /// A rental: a time window to start and a window once started.
@@ -117,6 +119,28 @@ pub enum OfferKind {
     Buy,
     /// Free and DRM-free: the torrent holds the clear file.
     Free,
+}
+
+impl OfferKind {
+    /// The kind as the wire spells it, and as both databases store it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfferKind::Rent => "rent",
+            OfferKind::Buy => "buy",
+            OfferKind::Free => "free",
+        }
+    }
+
+    /// The kind a database row stores. Anything but `rent` or `buy` reads as free: a row that
+    /// cannot say it is paid is never charged for, and a free title carries no licence to
+    /// unlock anything.
+    pub fn from_stored(s: &str) -> OfferKind {
+        match s {
+            "rent" => OfferKind::Rent,
+            "buy" => OfferKind::Buy,
+            _ => OfferKind::Free,
+        }
+    }
 }
 
 /// One title in the feed.

@@ -423,10 +423,7 @@ async fn package(config: &StoreConfig, args: &PackageArgs) -> anyhow::Result<()>
         None => OfferKind::Buy,
     };
     if offer != OfferKind::Free && price == 0 {
-        bail!(
-            "a {} title needs a --price above 0",
-            db::catalog::offer_str(offer)
-        );
+        bail!("a {} title needs a --price above 0", offer.as_str());
     }
     let known_kinds = ["film", "episode", "music_video", "game", "community_video"];
     if !known_kinds.contains(&args.kind.as_str()) {

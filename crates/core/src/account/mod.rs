@@ -298,7 +298,7 @@ impl Accounts {
                     order_id: r.order_id,
                     title_id: r.title_id,
                     title_name: r.title_name,
-                    offer: crate::title::offer_kind(r.offer),
+                    offer: r.offer,
                     amount_cents: r.amount_cents,
                     currency: r.currency,
                     created_at_ms: r.created_at * 1000,

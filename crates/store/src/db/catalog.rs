@@ -24,27 +24,11 @@ pub(crate) struct TitleRecord {
     pub(crate) for_sale: bool,
 }
 
-pub(crate) fn parse_offer(s: &str) -> OfferKind {
-    match s {
-        "rent" => OfferKind::Rent,
-        "buy" => OfferKind::Buy,
-        _ => OfferKind::Free,
-    }
-}
-
-pub(crate) fn offer_str(o: OfferKind) -> &'static str {
-    match o {
-        OfferKind::Rent => "rent",
-        OfferKind::Buy => "buy",
-        OfferKind::Free => "free",
-    }
-}
-
 fn title_record(row: AnyRow) -> TitleRecord {
     TitleRecord {
         id: row.get("id"),
         seq: row.get("seq"),
-        offer: parse_offer(row.get::<String, _>("offer").as_str()),
+        offer: OfferKind::from_stored(row.get::<String, _>("offer").as_str()),
         price_cents: row.get("price_cents"),
         package_path: row.get("package_path"),
         encrypted: row.get::<i64, _>("encrypted") != 0,
@@ -139,7 +123,7 @@ pub(crate) async fn upsert_titles(db: &Db, titles: &[NewTitle<'_>]) -> anyhow::R
         .bind(&t.feed.id)
         .bind(seq)
         .bind(&t.feed.kind)
-        .bind(offer_str(t.feed.offer))
+        .bind(t.feed.offer.as_str())
         .bind(t.feed.price_cents)
         .bind(serde_json::to_string(t.feed).context("feed json")?)
         .bind(t.media_path)

@@ -3,11 +3,10 @@
 
 use sqlx::Row;
 
-use super::catalog::parse_offer;
 use super::licences::{insert_licence, NewLicence};
 use super::wallet::wallet;
 use super::{is_unique_violation, Db};
-use crate::api::{FeedTitle, Receipt};
+use crate::api::{FeedTitle, OfferKind, Receipt};
 use crate::error::StoreError;
 
 /// A stored order.
@@ -148,7 +147,7 @@ pub(crate) async fn order_history(db: &Db, account: i64) -> Result<Vec<Receipt>,
                 client_order_id: r.get(1),
                 title_id: r.get(2),
                 title_name: name,
-                offer: parse_offer(r.get::<String, _>(4).as_str()),
+                offer: OfferKind::from_stored(r.get::<String, _>(4).as_str()),
                 amount_cents: r.get(5),
                 currency: r.get(6),
                 created_at: r.get(7),
