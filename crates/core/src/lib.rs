@@ -32,12 +32,11 @@ mod title;
 pub mod torrent_file;
 pub mod torrents;
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use ed25519_dalek::VerifyingKey;
-use marquee_protocol::{clock::Clock, StoreClient};
+// `bencode`: where `torrent_file` (shared with its fuzz crate) finds the protocol's reader.
+use marquee_protocol::{bencode, clock::Clock, StoreClient};
 
 use account::{vault::SessionVault, vault::VaultChoice, Accounts};
 pub use catalog::verify_feed;

@@ -9,14 +9,15 @@
 //! on Linux is still refused when Windows or macOS would save it elsewhere or under another
 //! name, so that a torrent behaves the same for everyone it is shared with.
 //!
-//! Pure on purpose: `std` and `sha1` only, so the fuzz crate builds this file on its own. The
-//! bencode reader is our own, small and careful: it never recurses deeper than
-//! [`MAX_DEPTH`], allocates nothing for a length before checking it against the input, and
-//! borrows every string from the input instead of copying it.
+//! Pure on purpose: `std`, `sha1` and the protocol's bencode reader (`crate::bencode`, the one
+//! the store's trackers are written with: small and careful, see its docs), so the fuzz crate
+//! builds this file and that one on their own.
 
 use std::collections::HashMap;
 
 use sha1::{Digest, Sha1};
+
+use crate::bencode::{parse, BencodeError, Dict, Value};
 
 /// Torrent files are small (the piece hashes of a 100 GB torrent with 4 MiB pieces take
 /// 500 KB); anything larger is not one.
@@ -36,7 +37,18 @@ pub const ASK_FOR_ANOTHER: &str = "ask whoever shared it for another torrent";
 
 /// How deeply lists and dictionaries may nest. A torrent needs four levels (the file, `info`,
 /// `files`, a file's `path`); the limit keeps a hostile file from exhausting the stack.
-pub const MAX_DEPTH: usize = 64;
+pub use crate::bencode::MAX_DEPTH;
+
+impl From<BencodeError> for TorrentFileError {
+    fn from(e: BencodeError) -> TorrentFileError {
+        match e {
+            BencodeError::Malformed { why, at } => TorrentFileError::NotBencode { why, at },
+            BencodeError::DuplicateKey(key) => {
+                malformed(format!("it gives “{key}” twice in one section"))
+            }
+        }
+    }
+}
 
 /// What a torrent file shares, as the importer needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -298,7 +310,7 @@ fn read(bytes: &[u8], check_pieces: bool) -> Result<TorrentFile> {
         .ok_or_else(|| not_bencode("it does not start with a bencoded dictionary", 0))?;
     let info_value = top.get(b"info")?.ok_or(TorrentFileError::NoInfo)?;
     let info = info_value.dict().ok_or(TorrentFileError::NoInfo)?;
-    let info_hash = hex(&Sha1::digest(info_value.raw));
+    let info_hash = hex(&Sha1::digest(info_value.raw()));
 
     let name = match info.get(b"name")? {
         None => return Err(malformed("it does not name what it shares")),
@@ -567,209 +579,6 @@ fn hex(bytes: &[u8]) -> String {
         out.push(DIGITS[usize::from(b & 15)] as char);
     }
     out
-}
-
-// ---- bencode ----------------------------------------------------------------------------------
-
-/// A bencoded value, borrowed from the input; `raw` is its whole encoding (the info hash is the
-/// SHA-1 of the raw `info` dictionary, so it must be hashed exactly as written).
-#[derive(Clone, Copy, Debug)]
-struct Value<'a> {
-    raw: &'a [u8],
-    kind: Kind<'a>,
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Kind<'a> {
-    /// The digits, with their sign.
-    Int(&'a [u8]),
-    Bytes(&'a [u8]),
-    List,
-    Dict,
-}
-
-impl<'a> Value<'a> {
-    /// An integer: `None` if this is something else, `Some(None)` if it does not fit in an i64.
-    fn int(&self) -> Option<Option<i64>> {
-        let Kind::Int(text) = self.kind else {
-            return None;
-        };
-        // Validated by `parse`: ASCII digits after an optional '-', so only the range can fail.
-        Some(std::str::from_utf8(text).ok().and_then(|t| t.parse().ok()))
-    }
-
-    fn bytes(&self) -> Option<&'a [u8]> {
-        match self.kind {
-            Kind::Bytes(b) => Some(b),
-            _ => None,
-        }
-    }
-
-    /// The items of a list.
-    fn list(&self) -> Option<Items<'a>> {
-        matches!(self.kind, Kind::List).then(|| Items::inside(self.raw))
-    }
-
-    fn dict(&self) -> Option<Dict<'a>> {
-        matches!(self.kind, Kind::Dict).then_some(Dict { raw: self.raw })
-    }
-}
-
-/// The values between the `l`/`d` and the `e` of an encoding `parse` has validated.
-struct Items<'a> {
-    raw: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Items<'a> {
-    fn inside(raw: &'a [u8]) -> Items<'a> {
-        Items { raw, pos: 1 }
-    }
-}
-
-impl<'a> Iterator for Items<'a> {
-    type Item = Result<Value<'a>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        // The last byte is the closing 'e'.
-        if self.pos + 1 >= self.raw.len() {
-            return None;
-        }
-        // Validated already (at full depth from the top), so depth 0 is within the limit.
-        match parse(self.raw, self.pos, 0) {
-            Ok((v, end)) => {
-                self.pos = end;
-                Some(Ok(v))
-            }
-            Err(e) => {
-                self.pos = self.raw.len();
-                Some(Err(e))
-            }
-        }
-    }
-}
-
-/// A dictionary `parse` has validated: keys are strings, each followed by a value.
-struct Dict<'a> {
-    raw: &'a [u8],
-}
-
-impl<'a> Dict<'a> {
-    /// The value of `key`; refused when the key appears twice (librqbit would read one of them
-    /// and we the other).
-    fn get(&self, key: &[u8]) -> Result<Option<Value<'a>>> {
-        let mut items = Items::inside(self.raw);
-        let mut found = None;
-        while let Some(k) = items.next() {
-            let k = k?;
-            let v = items
-                .next()
-                .ok_or_else(|| malformed("a key has no value"))??;
-            if k.bytes() == Some(key) {
-                if found.is_some() {
-                    return Err(malformed(format!(
-                        "it gives “{}” twice in one section",
-                        String::from_utf8_lossy(key)
-                    )));
-                }
-                found = Some(v);
-            }
-        }
-        Ok(found)
-    }
-}
-
-/// Parses (and validates, to its end) the value starting at `buf[pos]`; returns it and the
-/// position after it. Positions in errors are offsets of `buf`.
-fn parse(buf: &[u8], pos: usize, depth: usize) -> Result<(Value<'_>, usize)> {
-    let Some(&first) = buf.get(pos) else {
-        return Err(not_bencode("it ends where a value should start", pos));
-    };
-    let (kind, end) = match first {
-        b'i' => {
-            let body_start = pos + 1;
-            let close = find_byte(buf, body_start, b'e')
-                .ok_or_else(|| not_bencode("a number is not closed", pos))?;
-            let digits = &buf[body_start..close];
-            let unsigned = digits.strip_prefix(b"-").unwrap_or(digits);
-            let canonical = !unsigned.is_empty()
-                && unsigned.iter().all(u8::is_ascii_digit)
-                && (unsigned == b"0" || unsigned[0] != b'0')
-                && digits != b"-0";
-            if !canonical {
-                return Err(not_bencode("a number is malformed", pos));
-            }
-            (Kind::Int(digits), close + 1)
-        }
-        b'0'..=b'9' => {
-            let colon = find_byte(buf, pos, b':')
-                .ok_or_else(|| not_bencode("a string's length is not followed by ':'", pos))?;
-            let mut len = 0usize;
-            for &d in &buf[pos..colon] {
-                if !d.is_ascii_digit() {
-                    return Err(not_bencode("a string's length is not a number", pos));
-                }
-                // Checked: twenty digits would overflow; the length is compared with what is
-                // left of the input before anything is read or allocated.
-                len = len
-                    .checked_mul(10)
-                    .and_then(|l| l.checked_add(usize::from(d - b'0')))
-                    .ok_or_else(|| not_bencode("a string is longer than the file", pos))?;
-            }
-            let start = colon + 1;
-            let end = start
-                .checked_add(len)
-                .filter(|&end| end <= buf.len())
-                .ok_or_else(|| not_bencode("a string is longer than the file", pos))?;
-            (Kind::Bytes(&buf[start..end]), end)
-        }
-        b'l' | b'd' => {
-            if depth >= MAX_DEPTH {
-                return Err(not_bencode(
-                    "lists and dictionaries nest more than 64 levels deep",
-                    pos,
-                ));
-            }
-            let dict = first == b'd';
-            let mut at = pos + 1;
-            loop {
-                match buf.get(at) {
-                    None => return Err(not_bencode("a list or dictionary is not closed", pos)),
-                    Some(b'e') => break,
-                    Some(b) if dict && !b.is_ascii_digit() => {
-                        return Err(not_bencode("a dictionary key is not a string", at))
-                    }
-                    Some(_) => {}
-                }
-                let (_, next) = parse(buf, at, depth + 1)?;
-                at = next;
-                if dict {
-                    if buf.get(at) == Some(&b'e') {
-                        return Err(not_bencode("a dictionary key has no value", at));
-                    }
-                    let (_, next) = parse(buf, at, depth + 1)?;
-                    at = next;
-                }
-            }
-            (if dict { Kind::Dict } else { Kind::List }, at + 1)
-        }
-        _ => return Err(not_bencode("a value has an unknown type", pos)),
-    };
-    Ok((
-        Value {
-            raw: &buf[pos..end],
-            kind,
-        },
-        end,
-    ))
-}
-
-/// The position of the first `byte` at or after `from`.
-fn find_byte(buf: &[u8], from: usize, byte: u8) -> Option<usize> {
-    buf.get(from..)?
-        .iter()
-        .position(|&b| b == byte)
-        .map(|i| from + i)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod bencode;
 pub mod client;
 pub mod clock;
 pub mod private_fs;

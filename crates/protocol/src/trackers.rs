@@ -7,6 +7,8 @@
 //! hash (and with it everything already downloaded, seeded or listed in a catalog) does not
 //! change.
 
+use crate::bencode::{self, BencodeError};
+
 /// Why a torrent's trackers could not be read or written.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TrackersError {
@@ -43,9 +45,6 @@ pub fn check_tracker_url(url: &str) -> Result<(), TrackersError> {
     Ok(())
 }
 
-/// Deeper nesting than this is refused: no torrent needs it, and it bounds the recursion.
-const MAX_DEPTH: usize = 64;
-
 /// The tiers to write: the store's own tracker alone first, then the operator's further
 /// trackers as one tier (without the store's own and without repeats), left out when there are
 /// none.
@@ -68,10 +67,8 @@ pub fn store_tiers(store_tracker: &str, further: &[String]) -> Vec<Vec<String>> 
 pub fn tiers_of(torrent: &[u8]) -> Result<Vec<Vec<String>>, TrackersError> {
     let entries = top_level(torrent)?;
     let text = |raw: &[u8]| -> Option<String> {
-        let (s, end) = string_at(raw, 0).ok()?;
-        (end == raw.len())
-            .then(|| std::str::from_utf8(s).ok().map(str::to_owned))
-            .flatten()
+        let s = bencode::parse_whole(raw).ok()?.bytes()?;
+        std::str::from_utf8(s).ok().map(str::to_owned)
     };
     if let Some((_, list)) = entries.iter().find(|(k, _)| *k == b"announce-list") {
         let mut tiers = Vec::new();
@@ -143,106 +140,37 @@ fn put_string(out: &mut Vec<u8>, s: &[u8]) {
 /// A dictionary key and the raw bytes of its value.
 type Entry<'a> = (&'a [u8], &'a [u8]);
 
+impl From<BencodeError> for TrackersError {
+    fn from(e: BencodeError) -> TrackersError {
+        TrackersError::NotATorrent(match e {
+            BencodeError::Malformed { why, .. } => why,
+            BencodeError::DuplicateKey(_) => "it gives a key twice in one section",
+        })
+    }
+}
+
 /// The top-level dictionary's keys and the raw bytes of their values.
 fn top_level(torrent: &[u8]) -> Result<Vec<Entry<'_>>, TrackersError> {
-    if torrent.first() != Some(&b'd') {
-        return Err(TrackersError::NotATorrent(
+    let dict = bencode::parse_whole(torrent)?
+        .dict()
+        .ok_or(TrackersError::NotATorrent(
             "it does not start with a dictionary",
-        ));
-    }
-    let mut entries = Vec::new();
-    let mut pos = 1;
-    loop {
-        match torrent.get(pos) {
-            Some(b'e') => break,
-            None => return Err(TrackersError::NotATorrent("it ends too early")),
-            _ => {}
-        }
-        let (key, value_start) = string_at(torrent, pos)?;
-        let value_end = skip(torrent, value_start, 1)?;
-        entries.push((key, &torrent[value_start..value_end]));
-        pos = value_end;
-    }
-    if pos + 1 != torrent.len() {
-        return Err(TrackersError::NotATorrent("bytes follow its end"));
-    }
-    Ok(entries)
+        ))?;
+    Ok(dict
+        .entries()?
+        .into_iter()
+        .map(|(k, v)| (k, v.raw()))
+        .collect())
 }
 
 /// The raw bytes of each item of the bencoded list `raw`.
 fn list_items(raw: &[u8]) -> Result<Vec<&[u8]>, TrackersError> {
-    if raw.first() != Some(&b'l') {
-        return Err(TrackersError::NotATorrent(
-            "its tracker list is not a list of lists",
-        ));
-    }
-    let mut items = Vec::new();
-    let mut pos = 1;
-    while raw.get(pos) != Some(&b'e') {
-        let end = skip(raw, pos, 1)?;
-        items.push(&raw[pos..end]);
-        pos = end;
-    }
-    Ok(items)
-}
-
-/// A byte string at `pos`: its bytes and the position after it.
-fn string_at(b: &[u8], pos: usize) -> Result<(&[u8], usize), TrackersError> {
-    const BAD: TrackersError = TrackersError::NotATorrent("a text length is malformed");
-    let colon = b[pos.min(b.len())..]
-        .iter()
-        .position(|&c| c == b':')
-        .ok_or(BAD)?;
-    let digits = &b[pos..pos + colon];
-    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(BAD);
-    }
-    let len: usize = std::str::from_utf8(digits)
-        .ok()
-        .and_then(|d| d.parse().ok())
-        .ok_or(BAD)?;
-    let start = pos + colon + 1;
-    let end = start
-        .checked_add(len)
-        .filter(|&e| e <= b.len())
-        .ok_or(TrackersError::NotATorrent("it ends too early"))?;
-    Ok((&b[start..end], end))
-}
-
-/// The position after the bencoded value at `pos`.
-fn skip(b: &[u8], pos: usize, depth: usize) -> Result<usize, TrackersError> {
-    if depth > MAX_DEPTH {
-        return Err(TrackersError::NotATorrent("it is nested too deeply"));
-    }
-    match b.get(pos) {
-        Some(b'i') => {
-            let end = b[pos..]
-                .iter()
-                .position(|&c| c == b'e')
-                .ok_or(TrackersError::NotATorrent("it ends too early"))?;
-            Ok(pos + end + 1)
-        }
-        Some(b'l' | b'd') => {
-            let dict = b[pos] == b'd';
-            let mut p = pos + 1;
-            loop {
-                match b.get(p) {
-                    Some(b'e') => return Ok(p + 1),
-                    None => return Err(TrackersError::NotATorrent("it ends too early")),
-                    _ => {}
-                }
-                if dict {
-                    p = string_at(b, p)?.1;
-                }
-                p = skip(b, p, depth + 1)?;
-            }
-        }
-        Some(c) if c.is_ascii_digit() => Ok(string_at(b, pos)?.1),
-        Some(_) => Err(TrackersError::NotATorrent(
-            "it holds a value that is not bencoded",
-        )),
-        None => Err(TrackersError::NotATorrent("it ends too early")),
-    }
+    let not_a_list = TrackersError::NotATorrent("its tracker list is not a list of lists");
+    bencode::parse_whole(raw)?
+        .list()
+        .ok_or(not_a_list)?
+        .map(|item| Ok(item?.raw()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -342,7 +270,9 @@ mod tests {
         let deep = [&b"d4:info"[..], &[b'l'; 100], &[b'e'; 100], b"e"].concat();
         assert_eq!(
             with_trackers(&deep, &[vec![STORE.to_owned()]]),
-            Err(TrackersError::NotATorrent("it is nested too deeply"))
+            Err(TrackersError::NotATorrent(
+                "lists and dictionaries nest more than 64 levels deep"
+            ))
         );
         assert_eq!(
             with_trackers(&bare(), &[vec![]]),

@@ -3,8 +3,9 @@
 //!
 //! The parsers are included by path instead of depending on `marquee-core`: the core crate
 //! pulls librqbit, sqlx, reqwest and aws-lc, and cargo-fuzz would instrument all of them (minutes
-//! per build) to fuzz three files that need only `std`, `thiserror` and `sha1`. The files are the
-//! very ones the app compiles, so what is fuzzed is what ships.
+//! per build) to fuzz files that need only `std`, `thiserror` and `sha1` (the torrent reader's
+//! bencode comes from `marquee-protocol`, included the same way). The files are the very ones
+//! the app compiles, so what is fuzzed is what ships.
 //!
 //! Every target must never panic on any input. Beyond that they check properties the parsers
 //! promise:
@@ -25,6 +26,8 @@ use std::io::Cursor;
 pub mod probe;
 #[path = "../../src/playback/range.rs"]
 pub mod range;
+#[path = "../../../protocol/src/bencode.rs"]
+pub mod bencode;
 #[path = "../../src/torrent_file.rs"]
 pub mod torrent_file;
 
