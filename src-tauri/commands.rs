@@ -143,6 +143,8 @@ commands! {
     /// goes away.
     fn connection_watch(on_change: Channel<Connection>) -> () =
         |core: Core| ok(crate::progress::connection(core, on_change));
+    /// Offline: tries the store now instead of at the end of the wait.
+    fn connection_retry() -> () = |core: Core| ok(core.connection_retry());
     /// Every download and seed, with its state, progress, speeds, peers and time left.
     fn downloads_list() -> Vec<DownloadItem> = |core: Core| core.downloads_list().await;
     /// Pauses a title's download (or seeding); it stays paused after a restart.

@@ -8,16 +8,15 @@
 use std::future::Future;
 use std::time::Duration;
 
-use marquee_protocol::Reachability;
+use ed25519_dalek::VerifyingKey;
+use marquee_protocol::clock::Clock;
+use marquee_protocol::sign::public_key_from_hex;
+use marquee_protocol::{Reachability, StoreClient};
 use tokio::sync::watch;
 
 use crate::api::Connection;
 use crate::db::Settings;
 use crate::error::{Error, Result};
-use ed25519_dalek::VerifyingKey;
-use marquee_protocol::clock::Clock;
-use marquee_protocol::sign::public_key_from_hex;
-use marquee_protocol::StoreClient;
 
 /// How long to wait between attempts to reach the store: `first` after it went away, doubling
 /// up to `max`.
@@ -47,6 +46,8 @@ pub(crate) struct Connectivity {
     store_url: String,
     /// What "since" and "next try" are read from.
     clock: Clock,
+    /// The person asked to try now ("Try now" on the offline banner).
+    retry: tokio::sync::Notify,
 }
 
 impl Connectivity {
@@ -66,6 +67,7 @@ impl Connectivity {
             backoff: config.reconnect,
             store_url: config.store_url.clone(),
             clock: config.clock.clone(),
+            retry: tokio::sync::Notify::new(),
         }
     }
 
@@ -104,6 +106,13 @@ impl Connectivity {
             c.problem = problem;
             c.next_try_ms = next_try_ms;
         });
+    }
+
+    /// Ends the current wait between attempts, so the next attempt to reach the store starts
+    /// now. Nothing happens while online, and nothing is remembered for later: a press of
+    /// "Try now" is for this wait only.
+    pub(crate) fn retry_now(&self) {
+        self.retry.notify_waiters();
     }
 
     /// Watches `reach` until `stop` turns true: when a call goes unanswered, marks the app
@@ -155,6 +164,7 @@ impl Connectivity {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = answered => {}
+                    _ = self.retry.notified() => {}
                     _ = stop.wait_for(|s| *s) => return,
                 }
                 match reconnect().await {
@@ -177,6 +187,12 @@ impl crate::Core {
     /// The store's base URL.
     pub fn store_url(&self) -> &str {
         self.store.base()
+    }
+
+    /// Offline: tries the store now instead of at the end of the current wait (the window's
+    /// "Try now"); the connection state says how it went. Online it does nothing.
+    pub fn connection_retry(&self) {
+        self.connectivity.retry_now();
     }
 
     /// Watches the store's reachability until shutdown, reconnecting when it comes back.
@@ -290,5 +306,63 @@ async fn pin_store_key(
             settings.set("store_key", announced).await?;
             Ok(key)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// "Try now" ends an hour's wait at once: the next attempt runs, and it reaching the store
+    /// brings the app back online.
+    #[tokio::test]
+    async fn trying_now_does_not_wait_for_the_backoff() {
+        let mut config = crate::CoreConfig::signed_out("/p", "http://127.0.0.1:9");
+        config.reconnect = Backoff {
+            first: Duration::from_secs(3600),
+            max: Duration::from_secs(3600),
+        };
+        let link = Arc::new(Connectivity::new(&config));
+        let reach = Arc::new(watch::Sender::new(Reachability::Reachable));
+        let (_stop, stop_rx) = watch::channel(false);
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let running = {
+            let (link, attempts, reach) = (link.clone(), attempts.clone(), reach.clone());
+            tokio::spawn(async move {
+                link.run(reach.subscribe(), stop_rx, || {
+                    attempts.fetch_add(1, Ordering::SeqCst);
+                    // The attempt reached the store, as the store client then records.
+                    reach.send_replace(Reachability::Reachable);
+                    async { Ok(()) }
+                })
+                .await
+            })
+        };
+        let mut state = link.watch();
+        reach.send_replace(Reachability::Unreachable("refused".into()));
+        state.wait_for(|c| !c.online).await.unwrap();
+        assert_eq!(
+            attempts.load(Ordering::SeqCst),
+            0,
+            "still waiting out the hour"
+        );
+        // Pressed until the loop is waiting (it may not have reached its wait yet).
+        let waited = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                link.retry_now();
+                if attempts.load(Ordering::SeqCst) > 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "the retry did not start within 10 s");
+        state.wait_for(|c| c.online).await.unwrap();
+        assert_eq!(attempts.load(Ordering::SeqCst), 1);
+        running.abort();
     }
 }
