@@ -4,9 +4,11 @@
 //! - `cargo xtask test`: the same set-up, then formatting, lints, UI checks, and every test,
 //!   including the end-to-end test in a real window under Xvfb. Builds once, shared by all tests.
 //!
-//! Also `cargo xtask modules` (the import graph of the core's and the store's modules; fails
-//! on a circle), `cargo xtask bindings` (regenerate the files generated from the app's commands and
-//! types: the UI's TypeScript bindings and the commands' permissions) and `cargo xtask bench`.
+//! Also `cargo xtask deny` (the dependency tree's licences, bans and sources against
+//! `deny.toml`; `cargo xtask test` runs it right after formatting), `cargo xtask modules` (the
+//! import graph of the core's and the store's modules; fails on a circle), `cargo xtask bindings`
+//! (regenerate the files generated from the app's commands and types: the UI's TypeScript
+//! bindings and the commands' permissions) and `cargo xtask bench`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -57,15 +59,17 @@ fn main() -> Result<()> {
         Some("bundle") => bundle(&root, &args[1..]),
         Some("fuzz") => fuzz(&root, &args[1..], false),
         Some("setup") => setup(&root, false),
+        Some("deny") => deny(&root, true),
         Some("modules") => modules::check(&root, args.iter().any(|a| a == "--verbose")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run | test | bench | fuzz | bindings | setup>\n\
+                "usage: cargo xtask <run | test | bench | bundle | fuzz | deny | bindings | modules | setup>\n\
                  \n  run       install what is missing, build the UI and the app, start Marquee\
-                 \n  test      the same set-up, then fmt, clippy, UI checks and every test (end-to-end included)\
+                 \n  test      the same set-up, then fmt, cargo-deny, clippy, UI checks and every test (end-to-end included)\
                  \n  bench     run the benchmarks; figures go to target/bench/*.json\
                  \n  bundle    [--debug]: build the installers for this system (Linux .deb and .rpm, Windows MSI and NSIS, macOS .app and .dmg)\
                  \n  fuzz      [--seconds N] [target..]: run the cargo-fuzz targets, N s each (default 300)\
+                 \n  deny      the dependency tree's licences, duplicates and sources against deny.toml (cargo-deny)\
                  \n  bindings  regenerate ui/src/lib/ipc/bindings.ts and permissions/commands.toml from the Rust side\
                  \n  modules   [--verbose]: the import graph between the core's and the store's modules; fails on a circle\
                  \n  setup     only install what is missing and build the UI"
@@ -194,6 +198,47 @@ fn install_tauri_driver() -> Result<()> {
     )
 }
 
+/// The cargo-deny release `cargo xtask deny` installs. Pinned: a newer one may read `deny.toml`
+/// differently or lint what this one does not, and the check should change only with a commit.
+const CARGO_DENY_VERSION: &str = "0.20.2";
+
+/// Installs cargo-deny when it is missing: a fresh machine builds it once (7.4 minutes on two
+/// busy cores), a warm one pays nothing. An installed one is used whatever its version.
+fn install_cargo_deny() -> Result<()> {
+    if have("cargo-deny") || cargo_bin(&exe("cargo-deny")).exists() {
+        eprintln!("cargo-deny is installed");
+        return Ok(());
+    }
+    sh(Command::new(env!("CARGO")).args([
+        "install",
+        "cargo-deny",
+        "--locked",
+        "--version",
+        CARGO_DENY_VERSION,
+    ]))
+}
+
+/// `cargo xtask deny`: the dependency tree's licences, banned and duplicate crates, and sources,
+/// checked by cargo-deny against `deny.toml` (its comments say what is allowed and why). Not
+/// the advisories: their database is a git clone these machines cannot fetch.
+///
+/// `--workspace`: the root manifest is the app's package, and without it cargo-deny would walk
+/// the app's dependencies only, not marquee-live's, the bench crate's or xtask's. With
+/// `warnings` false (in `cargo xtask test`) only errors are printed, each with the path from
+/// our crates to the offending one, and the warnings are counted: the duplicate versions alone
+/// are about 60, whose paths fill 8,000 lines; `cargo xtask deny` prints them all.
+fn deny(root: &Path, warnings: bool) -> Result<()> {
+    step("cargo-deny", install_cargo_deny)?;
+    step("cargo deny check licenses bans sources", || {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.current_dir(root).args(["deny", "--workspace"]);
+        if !warnings {
+            cmd.args(["--log-level", "error"]);
+        }
+        sh(cmd.args(["check", "--show-stats", "licenses", "bans", "sources"]))
+    })
+}
+
 fn cargo_bin(name: &str) -> PathBuf {
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
@@ -251,6 +296,8 @@ fn test(root: &Path) -> Result<()> {
     step("cargo fmt --check", || {
         sh(Command::new(cargo).args(["fmt", "--all", "--check"]))
     })?;
+    // Early: a dependency under a licence not in deny.toml fails in seconds, before any build.
+    deny(root, false)?;
     step(
         "module imports (no circles in the core or the store)",
         || modules::check(root, false),
