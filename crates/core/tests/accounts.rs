@@ -12,8 +12,7 @@ use marquee_core::{Core, CoreConfig, MachineIdSource};
 use marquee_protocol::api::ErrorCode;
 use marquee_protocol::{ClientError, StoreClient};
 use marquee_store::{Store, StoreConfig};
-
-use super::start_store;
+use marquee_testsupport::{start_store, wait_for};
 
 const MACHINE_A: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 const MACHINE_B: &str = "f9e8d7c6b5a493827160f5e4d3c2b1a0";
@@ -384,7 +383,7 @@ async fn a_reinstall_on_the_same_computer_is_not_charged_again() {
     core.playback_report("neon-harbor", 1.0, true)
         .await
         .unwrap();
-    let ends = super::wait_for(
+    let ends = wait_for(
         "the rental's window to start",
         Duration::from_secs(20),
         || async {
@@ -496,7 +495,7 @@ async fn an_edited_library_is_refused_and_restored_from_the_account() {
     core.playback_report("neon-harbor", 1.0, true)
         .await
         .unwrap();
-    let ends = super::wait_for(
+    let ends = wait_for(
         "the store to hear of the first frame",
         Duration::from_secs(20),
         || async {
@@ -570,7 +569,7 @@ async fn a_download_resumed_while_signed_out_still_finds_its_peers() {
         .await
         .unwrap();
     assert_eq!(core.account_get().email, None);
-    super::wait_for(
+    wait_for(
         "the download to finish signed out",
         Duration::from_secs(60),
         || async {

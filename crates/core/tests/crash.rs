@@ -13,12 +13,10 @@ use std::time::Duration;
 use marquee_core::account::vault::VaultChoice;
 use marquee_core::api::{DownloadLimits, DownloadState, LicenceStatus};
 use marquee_core::{Core, CoreConfig, MachineIdSource};
+use marquee_testsupport::{start_store, wait_for};
 use rand::{Rng, SeedableRng};
 
-use crate::{
-    assert_library_whole, demo_dir, play_whole, start_store, stranger_seeder, stranger_title,
-    wait_for,
-};
+use crate::{assert_library_whole, demo_dir, play_whole, stranger_seeder, stranger_title};
 
 const MACHINE: &str = "7e6d5c4b3a291807f6e5d4c3b2a19081";
 const MIB: u64 = 1024 * 1024;
