@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use marquee_core::account::vault::VaultChoice;
 use marquee_core::{CoreConfig, MachineIdSource};
 use marquee_store::Store;
 
@@ -41,6 +42,16 @@ fn config(profile: &Path, store: &Store, machine: &str) -> CoreConfig {
         marquee_store::DEMO_PASSWORD,
     );
     c.machine_id = MachineIdSource::Fixed(machine.to_owned());
+    c
+}
+
+/// A profile on the computer `machine` whose person signs in in the app, to the store at
+/// `store_url` (the session kept in the profile's owner-only file: tests never touch the
+/// person's own keyring).
+fn signed_out(profile: &Path, store_url: &str, machine: &str) -> CoreConfig {
+    let mut c = CoreConfig::signed_out(profile, store_url);
+    c.machine_id = MachineIdSource::Fixed(machine.to_owned());
+    c.session_vault = VaultChoice::File;
     c
 }
 
