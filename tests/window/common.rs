@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 /// Xvfb servers could race for one display number. Every window test holds it throughout.
 pub static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// A port on loopback that nothing listens on now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -23,6 +24,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Cargo's target folder: `CARGO_TARGET_DIR`, or `target/` in the repository.
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -55,6 +57,7 @@ pub fn start_xvfb() -> (Guard, String) {
     panic!("no free X display");
 }
 
+/// The tauri-driver to run: `MARQUEE_TAURI_DRIVER`, or the one on the `PATH`.
 pub fn tauri_driver() -> PathBuf {
     std::env::var_os("MARQUEE_TAURI_DRIVER")
         .map(PathBuf::from)
@@ -95,6 +98,7 @@ pub struct App {
 }
 
 impl App {
+    /// The binary at `path`, with no arguments, no extra environment, in the test's folder.
     pub fn new(path: &Path) -> App {
         App {
             path: path.to_owned(),
@@ -104,6 +108,7 @@ impl App {
         }
     }
 
+    /// Sets `key` to `value` in its environment.
     pub fn env(&mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> &mut App {
         self.env.push((key.to_owned(), value.as_ref().to_owned()));
         self
