@@ -13,8 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::Locator;
-
 use crate::common::*;
 
 const PACKAGE: &str = "marquee";
@@ -226,12 +224,7 @@ async fn the_deb_installs_rents_and_plays_takes_magnet_links_and_removes_cleanly
 
     // A magnet link opened the way the desktop opens one: the entry's Exec line with the link
     // for %U. It reaches the running window, and the second process exits.
-    c.find(Locator::Css("[data-testid=player-back]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=player-back]").await;
     // The free title's magnet link (a free title in the library can be shared).
     let magnet = poll(
         &c,
