@@ -18,10 +18,7 @@ const PASSWORD: &str = "a long password";
 
 /// Mints a voucher worth 10.00 with `marquee-store voucher create`, as an operator would.
 fn mint_voucher(data: &std::path::Path) -> String {
-    let bin = target_dir()
-        .join("debug")
-        .join(format!("marquee-store{}", std::env::consts::EXE_SUFFIX));
-    let out = Command::new(bin)
+    let out = Command::new(store_bin())
         .args(["voucher", "create", "--value", "10.00", "--data"])
         .arg(data)
         .output()
@@ -32,17 +29,6 @@ fn mint_voucher(data: &std::path::Path) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-async fn click(c: &Client, css: &str) {
-    c.wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
 }
 
 async fn type_into(c: &Client, css: &str, text: &str) {
@@ -79,11 +65,12 @@ async fn sign_up_top_up_rent_sign_out_and_in_against_a_store_process() {
     let out = target_dir().join("e2e");
     std::fs::create_dir_all(&out).unwrap();
     let data = tempfile::tempdir().unwrap();
-    let (_store, url) = start_store_process(data.path());
+    let store = start_store_process(data.path());
+    let url = store.url();
     let code = mint_voucher(data.path());
     let profile = tempfile::tempdir().unwrap();
     let (_xvfb, display) = start_xvfb();
-    let (driver, c) = launch_with(&display, profile.path(), &[], Some(&url)).await;
+    let (driver, c) = launch_with(&display, profile.path(), &[], Some(url)).await;
 
     // A store on a network: nobody is signed in, and the top bar says so.
     poll(
@@ -128,13 +115,9 @@ async fn sign_up_top_up_rent_sign_out_and_in_against_a_store_process() {
 
     // Rent and watch.
     click(&c, "[data-testid=tab-store]").await;
-    click(&c, &format!("[data-testid=title-card-{TITLE}]")).await;
-    let label = acquire_label(&c).await;
-    assert!(label.contains("Rent & watch"), "button says {label:?}");
-    click(&c, "[data-testid=acquire]").await;
+    rent(&c, TITLE).await;
     assert_plays(&c).await;
-    let after = wallet_cents_change(&c, topped).await;
-    assert_eq!(topped - after, PRICE_CENTS, "charged the price once");
+    let after = assert_charged(&c, topped, PRICE_CENTS).await;
     click(&c, "[data-testid=player-back]").await;
     // Back from the player: close the detail sheet if it is still there.
     poll(
@@ -165,7 +148,7 @@ async fn sign_up_top_up_rent_sign_out_and_in_against_a_store_process() {
     // A restart keeps the session: still signed in, same wallet.
     c.close().await.unwrap();
     drop(driver);
-    let (driver, c) = launch_with(&display, profile.path(), &[], Some(&url)).await;
+    let (driver, c) = launch_with(&display, profile.path(), &[], Some(url)).await;
     assert_eq!(
         wallet_cents(&c).await,
         after,
@@ -185,13 +168,7 @@ async fn sign_up_top_up_rent_sign_out_and_in_against_a_store_process() {
     .await;
     sign_in(&c).await;
     click(&c, "[data-testid=tab-library]").await;
-    click(&c, &format!("[data-testid=watch-{TITLE}]")).await;
-    assert_plays(&c).await;
-    assert_eq!(
-        wallet_cents(&c).await,
-        after,
-        "watching again charged nothing"
-    );
+    watch_again(&c, TITLE, after).await;
     c.close().await.unwrap();
     drop(driver);
 }

@@ -1,63 +1,21 @@
-//! Shared parts of the window tests: Xvfb, tauri-driver and WebKitWebDriver, and waiting on the
-//! page.
+//! Shared parts of the window tests: Xvfb, tauri-driver and WebKitWebDriver, waiting on the page,
+//! and the flows several tests go through (the catalog, renting a title, watching it again).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
+pub use marquee_testsupport::Guard;
+use marquee_testsupport::StoreProcess;
 use serde_json::{json, Value};
 
 /// One window at a time: on two cores, parallel windows would only measure each other, and two
 /// Xvfb servers could race for one display number. Every window test holds it throughout.
 pub static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A child process that is stopped when the test ends, pass or fail.
-pub struct Guard {
-    child: Child,
-    name: &'static str,
-}
-
-impl Guard {
-    /// Takes charge of `child`, named `name` in messages.
-    pub fn new(child: Child, name: &'static str) -> Guard {
-        Guard { child, name }
-    }
-
-    /// Waits up to `timeout` for the process to exit by itself; its status, or `None`.
-    pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
-    }
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        // SIGTERM, not SIGKILL: tauri-driver then stops its WebKitWebDriver too; a killed one
-        // leaves WebKitWebDriver running and the next run talks to the stale one.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!("{} did not stop on SIGTERM; killing it", self.name);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// A port on loopback that nothing listens on now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -66,6 +24,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Cargo's target folder: `CARGO_TARGET_DIR`, or `target/` in the repository.
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -87,10 +46,7 @@ pub fn start_xvfb() -> (Guard, String) {
             .stderr(Stdio::null())
             .spawn()
             .expect("Xvfb is installed (cargo xtask test installs it)");
-        let guard = Guard {
-            child,
-            name: "Xvfb",
-        };
+        let guard = Guard::new(child, "Xvfb");
         let deadline = Instant::now() + Duration::from_secs(10);
         while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
             assert!(Instant::now() < deadline, "Xvfb did not start on {display}");
@@ -101,6 +57,7 @@ pub fn start_xvfb() -> (Guard, String) {
     panic!("no free X display");
 }
 
+/// The tauri-driver to run: `MARQUEE_TAURI_DRIVER`, or the one on the `PATH`.
 pub fn tauri_driver() -> PathBuf {
     std::env::var_os("MARQUEE_TAURI_DRIVER")
         .map(PathBuf::from)
@@ -141,6 +98,7 @@ pub struct App {
 }
 
 impl App {
+    /// The binary at `path`, with no arguments, no extra environment, in the test's folder.
     pub fn new(path: &Path) -> App {
         App {
             path: path.to_owned(),
@@ -150,6 +108,7 @@ impl App {
         }
     }
 
+    /// Sets `key` to `value` in its environment.
     pub fn env(&mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> &mut App {
         self.env.push((key.to_owned(), value.as_ref().to_owned()));
         self
@@ -176,10 +135,7 @@ pub async fn launch_app(display: &str, app: &App) -> (Guard, Client) {
     let child = cmd
         .spawn()
         .expect("tauri-driver is installed (cargo xtask test installs it)");
-    let driver = Guard {
-        child,
-        name: "tauri-driver",
-    };
+    let driver = Guard::new(child, "tauri-driver");
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("wry"));
     caps.insert(
@@ -342,15 +298,8 @@ pub async fn assert_plays(c: &Client) -> Value {
     .await
 }
 
-/// Starts `marquee-store serve` as its own process on a free port, selling the demo catalog;
-/// returns it and its URL.
-pub fn start_store_process(data: &Path) -> (Guard, String) {
-    start_store_process_at(data, "127.0.0.1:0")
-}
-
-/// [`start_store_process`] listening at `listen` (a store coming back at its address).
-pub fn start_store_process_at(data: &Path, listen: &str) -> (Guard, String) {
-    use std::io::BufRead;
+/// The `marquee-store` binary `cargo build --workspace` builds beside the app.
+pub fn store_bin() -> PathBuf {
     let bin = target_dir()
         .join("debug")
         .join(format!("marquee-store{}", std::env::consts::EXE_SUFFIX));
@@ -359,34 +308,17 @@ pub fn start_store_process_at(data: &Path, listen: &str) -> (Guard, String) {
         "{} is missing: `cargo build --workspace` builds it",
         bin.display()
     );
-    let mut child = Command::new(bin)
-        .args(["serve", "--listen", listen, "--data"])
-        .arg(data)
-        .arg("--demo")
-        .arg(marquee_store::bundled_demo_dir())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("marquee-store starts");
-    let stdout = child.stdout.take().expect("piped");
-    let guard = Guard {
-        child,
-        name: "marquee-store",
-    };
-    // It prints its address once the catalog is packaged and the API listens.
-    let mut lines = std::io::BufReader::new(stdout).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("marquee-store printed its address")
-            .expect("readable output");
-        if let Some(url) = line.strip_prefix("marquee-store listening on ") {
-            break url.trim().to_owned();
-        }
-    };
-    // Keep draining its output so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (guard, url)
+    bin
+}
+
+/// Starts `marquee-store serve` as its own process on a free port, selling the demo catalog.
+pub fn start_store_process(data: &Path) -> StoreProcess {
+    start_store_process_at(data, "127.0.0.1:0")
+}
+
+/// [`start_store_process`] listening at `listen` (a store coming back at its address).
+pub fn start_store_process_at(data: &Path, listen: &str) -> StoreProcess {
+    StoreProcess::start(&store_bin(), data, listen)
 }
 
 /// The label of the detail sheet's main button, once the sheet has faded in and labelled it.
@@ -401,6 +333,68 @@ pub async fn acquire_label(c: &Client) -> String {
     .as_str()
     .unwrap_or_default()
     .to_owned()
+}
+
+/// Clicks the element `css` once it is there (within a minute).
+pub async fn click(c: &Client, css: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} to appear: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
+/// `title`'s card on the storefront, as CSS.
+pub fn title_card(title: &str) -> String {
+    format!("[data-testid=title-card-{title}]")
+}
+
+/// Waits up to three minutes for `title`'s card on the storefront: the catalog is there.
+pub async fn wait_for_catalog(c: &Client, title: &str) {
+    poll(
+        c,
+        "the catalog",
+        &format!(
+            "return document.querySelector('{}') !== null;",
+            title_card(title)
+        ),
+        Duration::from_secs(180),
+    )
+    .await;
+}
+
+/// Opens `title`'s detail sheet from its card and checks that its button offers to rent it.
+pub async fn open_to_rent(c: &Client, title: &str) {
+    click(c, &title_card(title)).await;
+    let label = acquire_label(c).await;
+    assert!(label.contains("Rent & watch"), "button says {label:?}");
+}
+
+/// Rents `title` from its card: one click on "Rent & watch", and the player opens.
+pub async fn rent(c: &Client, title: &str) {
+    open_to_rent(c, title).await;
+    click(c, "[data-testid=acquire]").await;
+}
+
+/// Waits until the wallet shows one charge of `price` on `before`; returns the new balance.
+pub async fn assert_charged(c: &Client, before: i64, price: i64) -> i64 {
+    let after = wallet_cents_change(c, before).await;
+    assert_eq!(before - after, price, "charged the price once");
+    after
+}
+
+/// Plays `title` again from the library page, and checks that the wallet still shows `cents`.
+pub async fn watch_again(c: &Client, title: &str, cents: i64) {
+    click(c, &format!("[data-testid=watch-{title}]")).await;
+    assert_plays(c).await;
+    assert_eq!(
+        wallet_cents(c).await,
+        cents,
+        "watching again charged nothing"
+    );
 }
 
 /// A private D-Bus session bus, where the running app claims its single-instance name.

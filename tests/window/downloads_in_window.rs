@@ -16,17 +16,6 @@ const TITLE: &str = "neon-harbor";
 /// Slow enough that the 2.6 MB demo film takes about forty seconds.
 const LIMIT_KIB_S: &str = "64";
 
-async fn click(c: &Client, css: &str) {
-    c.wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} to appear: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
-}
-
 /// Waits until the title's row is in `state`.
 async fn row_state(c: &Client, state: &str) {
     poll(
@@ -78,14 +67,7 @@ async fn downloads_are_listed_paused_resumed_and_limited_in_the_window() {
     let (_xvfb, display) = start_xvfb();
     let (driver, c) = launch(&display, profile.path(), &[]).await;
 
-    let card = format!("[data-testid=title-card-{TITLE}]");
-    poll(
-        &c,
-        "the catalog",
-        &format!("return document.querySelector('{card}') !== null;"),
-        Duration::from_secs(180),
-    )
-    .await;
+    wait_for_catalog(&c, TITLE).await;
 
     // Nothing yet; a limit first, so the rental is slow enough to watch.
     click(&c, "[data-testid=tab-downloads]").await;
@@ -101,10 +83,7 @@ async fn downloads_are_listed_paused_resumed_and_limited_in_the_window() {
 
     // Rent it; the player opens; back to the downloads.
     click(&c, "[data-testid=tab-store]").await;
-    click(&c, &card).await;
-    let label = acquire_label(&c).await;
-    assert!(label.contains("Rent & watch"), "button says {label:?}");
-    click(&c, "[data-testid=acquire]").await;
+    rent(&c, TITLE).await;
     click(&c, "[data-testid=player-back]").await;
     click(&c, "[data-testid=tab-downloads]").await;
 

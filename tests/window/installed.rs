@@ -13,8 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::Locator;
-
 use crate::common::*;
 
 const PACKAGE: &str = "marquee";
@@ -207,31 +205,11 @@ async fn the_deb_installs_rents_and_plays_takes_magnet_links_and_removes_cleanly
         .env("XDG_CACHE_HOME", home.join(".cache"));
     app.cwd = Some(elsewhere.clone());
     let (driver, c) = launch_app(&display, &app).await;
-    let card = format!("[data-testid=title-card-{TITLE}]");
-    poll(
-        &c,
-        "the catalog",
-        &format!("return document.querySelector('{card}') !== null;"),
-        Duration::from_secs(180),
-    )
-    .await;
+    wait_for_catalog(&c, TITLE).await;
     let before = wallet_cents(&c).await;
-    c.find(Locator::Css(&card))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let label = acquire_label(&c).await;
-    assert!(label.contains("Rent & watch"), "button says {label:?}");
-    c.find(Locator::Css("[data-testid=acquire]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    rent(&c, TITLE).await;
     assert_plays(&c).await;
-    assert_eq!(before - wallet_cents_change(&c, before).await, 400);
+    assert_charged(&c, before, 400).await;
     screenshot(&c, "the installed app playing", &out, "installed.png").await;
     // The app's own log, in its data folder.
     let logged =
@@ -246,12 +224,7 @@ async fn the_deb_installs_rents_and_plays_takes_magnet_links_and_removes_cleanly
 
     // A magnet link opened the way the desktop opens one: the entry's Exec line with the link
     // for %U. It reaches the running window, and the second process exits.
-    c.find(Locator::Css("[data-testid=player-back]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=player-back]").await;
     // The free title's magnet link (a free title in the library can be shared).
     let magnet = poll(
         &c,

@@ -31,10 +31,11 @@ async fn starts_offline_from_the_saved_catalog_and_reconnects_by_itself() {
     let dir = tempfile::tempdir().unwrap();
     let listen = format!("127.0.0.1:{}", free_port());
     let store_data = dir.path().join("store");
-    let (store, url) = start_store_process_at(&store_data, &listen);
+    let store = start_store_process_at(&store_data, &listen);
+    let url = store.url().to_owned();
     let profile = dir.path().join("profile");
     let (_xvfb, display) = start_xvfb();
-    let card = format!("[data-testid=title-card-{TITLE}]");
+    let card = title_card(TITLE);
     let has_card = format!("return document.querySelector('{card}') !== null;");
     let banner = "document.querySelector('[data-testid=offline-banner]')";
 
@@ -75,7 +76,7 @@ async fn starts_offline_from_the_saved_catalog_and_reconnects_by_itself() {
     screenshot(&c, "the offline storefront", &out, "offline.png").await;
 
     // Back at its address: the app notices by itself.
-    let (_store, _) = start_store_process_at(&store_data, &listen);
+    let _store = start_store_process_at(&store_data, &listen);
     poll(
         &c,
         "the offline banner to go",

@@ -73,12 +73,7 @@ async fn publish_a_dropped_video_and_play_it_from_the_community_shelf() {
         Duration::from_secs(30),
     )
     .await;
-    c.find(Locator::Css("[data-testid=publish-poster-pick]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=publish-poster-pick]").await;
     poll(
         &c,
         "the chosen poster",
@@ -89,12 +84,7 @@ async fn publish_a_dropped_video_and_play_it_from_the_community_shelf() {
     .await;
     screenshot(&c, "the publish sheet to settle", &out, "publish.png").await;
 
-    c.find(Locator::Css("[data-testid=publish-submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=publish-submit]").await;
 
     // On the community shelf, beside the studio titles.
     let card = poll(
@@ -129,25 +119,17 @@ async fn publish_a_dropped_video_and_play_it_from_the_community_shelf() {
         "community-shelf.png",
     )
     .await;
-    c.find(Locator::Css(&format!(
-        "[data-testid=shelf-community] [data-testid={card}]"
-    )))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    click(
+        &c,
+        &format!("[data-testid=shelf-community] [data-testid={card}]"),
+    )
+    .await;
     let label = acquire_label(&c).await;
     assert!(
         label.contains("Watch"),
         "published titles play without an order: {label}"
     );
-    c.find(Locator::Css("[data-testid=acquire]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=acquire]").await;
     assert_plays(&c).await;
     c.close().await.unwrap();
     drop(driver);

@@ -31,14 +31,7 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
 
     // First run: rent and watch.
     let (driver, c) = launch_with(&display, profile.path(), &[], store_url).await;
-    let card = format!("[data-testid=title-card-{TITLE}]");
-    poll(
-        &c,
-        "the catalog",
-        &format!("return document.querySelector('{card}') !== null;"),
-        Duration::from_secs(180),
-    )
-    .await;
+    wait_for_catalog(&c, TITLE).await;
     let before = wallet_cents(&c).await;
     // The storefront as a person first sees it, once its posters have loaded.
     poll(
@@ -54,15 +47,7 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
     } else {
         painted(&c, "the storefront to settle").await;
     }
-    c.find(Locator::Css(&card))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let label = acquire_label(&c).await;
-    assert!(label.contains("Rent & watch"), "button says {label:?}");
-    let acquire = c.find(Locator::Css("[data-testid=acquire]")).await.unwrap();
+    open_to_rent(&c, TITLE).await;
 
     // Time from the click to the first decoded frame, measured in the page: a frame callback
     // (or the first `playing` with time advancing) on the <video> as soon as it appears.
@@ -82,7 +67,7 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
     )
     .await
     .unwrap();
-    acquire.click().await.unwrap();
+    click(&c, "[data-testid=acquire]").await;
     let first_frame_ms = poll(
         &c,
         "the first frame",
@@ -108,12 +93,7 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
     .await;
     assert_eq!(blocked, "connect-src");
 
-    let after = wallet_cents_change(&c, before).await;
-    assert_eq!(
-        before - after,
-        PRICE_CENTS,
-        "charged the price exactly once"
-    );
+    let after = assert_charged(&c, before, PRICE_CENTS).await;
     poll(
         &c,
         "download progress",
@@ -148,14 +128,7 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
     let (driver, c) = launch_with(&display, profile.path(), &[], store_url).await;
     let again = wallet_cents(&c).await;
     assert_eq!(again, after, "the restart charged nothing");
-    c.wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css("[data-testid=tab-library]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=tab-library]").await;
     c.wait()
         .at_most(Duration::from_secs(60))
         .for_element(Locator::Css(&format!("[data-testid=watch-{TITLE}]")))
@@ -181,20 +154,7 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
         .await;
         screenshot(&c, "the library to settle", &out, "library.png").await;
     }
-    c.wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css(&format!("[data-testid=watch-{TITLE}]")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert_plays(&c).await;
-    assert_eq!(
-        wallet_cents(&c).await,
-        after,
-        "watching again charged nothing"
-    );
+    watch_again(&c, TITLE, after).await;
     c.close().await.unwrap();
     drop(driver);
 

@@ -68,12 +68,7 @@ async fn a_torrent_is_shown_before_it_is_added_and_a_hostile_one_is_refused() {
         .unwrap();
     assert_eq!(listed, 0, "nothing is added before the person says so");
     screenshot(&c, "the torrent sheet to settle", &out, "torrent-sheet.png").await;
-    c.find(Locator::Css("[data-testid=torrent-add]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=torrent-add]").await;
 
     // The second, hostile: refused in words, with only a way to close it.
     poll(
@@ -86,12 +81,7 @@ async fn a_torrent_is_shown_before_it_is_added_and_a_hostile_one_is_refused() {
     )
     .await;
     screenshot(&c, "the refusal to settle", &out, "torrent-refused.png").await;
-    c.find(Locator::Css("[data-testid=torrent-close]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=torrent-close]").await;
 
     // The library holds the first and only the first.
     let ids = poll(

@@ -14,8 +14,6 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fantoccini::Locator;
-
 use crate::common::*;
 
 fn tauri_cli() -> PathBuf {
@@ -200,12 +198,7 @@ async fn a_signed_update_installs_on_consent_and_a_bad_signature_is_refused() {
     screenshot(&c, "the update offer", &out, "update-offer.png").await;
 
     // The bad signature: refused in words, nothing installed, the app keeps working.
-    c.find(Locator::Css("[data-testid=update-install]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=update-install]").await;
     let refusal = poll(
         &c,
         "the refusal of a badly signed update",
@@ -247,12 +240,7 @@ async fn a_signed_update_installs_on_consent_and_a_bad_signature_is_refused() {
         Duration::from_secs(120),
     )
     .await;
-    c.find(Locator::Css("[data-testid=update-install]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "[data-testid=update-install]").await;
     let deadline = Instant::now() + Duration::from_secs(180);
     let restarted = loop {
         let now: Vec<u32> = pids_of(exe)

@@ -6,26 +6,17 @@
 use std::path::Path;
 use std::time::Duration;
 
-use marquee_core::account::vault::VaultChoice;
 use marquee_core::api::{ErrorKind, LicenceStatus};
-use marquee_core::{Core, CoreConfig, MachineIdSource};
+use marquee_core::Core;
 use marquee_protocol::api::ErrorCode;
 use marquee_protocol::{ClientError, StoreClient};
-use marquee_store::{Store, StoreConfig};
+use marquee_store::StoreConfig;
+use marquee_testsupport::{start_store, wait_for};
 
-use super::start_store;
+use crate::signed_out;
 
 const MACHINE_A: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 const MACHINE_B: &str = "f9e8d7c6b5a493827160f5e4d3c2b1a0";
-
-/// A profile on `machine` whose person signs in in the app (the session kept in the profile's
-/// owner-only file: tests never touch the person's own keyring).
-fn signed_out(profile: &Path, store: &Store, machine: &str) -> CoreConfig {
-    let mut c = CoreConfig::signed_out(profile, store.url());
-    c.machine_id = MachineIdSource::Fixed(machine.to_owned());
-    c.session_vault = VaultChoice::File;
-    c
-}
 
 /// Mints one voucher worth `cents` on the store's own database, as `marquee-store voucher
 /// create` does.
@@ -56,7 +47,7 @@ async fn sign_up_in_and_out_with_the_session_kept_between_runs() {
     let dir = tempfile::tempdir().unwrap();
     let store = start_store(dir.path()).await;
     let profile = dir.path().join("ann");
-    let core = Core::open(signed_out(&profile, &store, MACHINE_A))
+    let core = Core::open(signed_out(&profile, &store.url(), MACHINE_A))
         .await
         .unwrap();
 
@@ -132,7 +123,7 @@ async fn sign_up_in_and_out_with_the_session_kept_between_runs() {
     drop(core);
 
     // A restart: still signed in, without the password.
-    let core = Core::open(signed_out(&profile, &store, MACHINE_A))
+    let core = Core::open(signed_out(&profile, &store.url(), MACHINE_A))
         .await
         .unwrap();
     assert_eq!(core.account_get().email.as_deref(), Some("ann@example.com"));
@@ -183,7 +174,7 @@ async fn sign_up_in_and_out_with_the_session_kept_between_runs() {
 async fn two_accounts_cannot_see_or_touch_each_others_orders_licences_or_devices() {
     let dir = tempfile::tempdir().unwrap();
     let store = start_store(dir.path()).await;
-    let a = Core::open(signed_out(&dir.path().join("a"), &store, MACHINE_A))
+    let a = Core::open(signed_out(&dir.path().join("a"), &store.url(), MACHINE_A))
         .await
         .unwrap();
     a.account_sign_up("a@example.com", "password-a")
@@ -279,7 +270,7 @@ async fn two_accounts_cannot_see_or_touch_each_others_orders_licences_or_devices
 async fn a_purchase_plays_on_one_computer_and_deactivation_stops_a_computers_titles() {
     let dir = tempfile::tempdir().unwrap();
     let store = start_store(dir.path()).await;
-    let a = Core::open(signed_out(&dir.path().join("a"), &store, MACHINE_A))
+    let a = Core::open(signed_out(&dir.path().join("a"), &store.url(), MACHINE_A))
         .await
         .unwrap();
     a.account_sign_up("pat@example.com", "password-p")
@@ -293,7 +284,7 @@ async fn a_purchase_plays_on_one_computer_and_deactivation_stops_a_computers_tit
     a.playback_open("orbital-s01e01").await.unwrap();
 
     // The same account on a second computer: the purchase is not handed out a second time.
-    let b = Core::open(signed_out(&dir.path().join("b"), &store, MACHINE_B))
+    let b = Core::open(signed_out(&dir.path().join("b"), &store.url(), MACHINE_B))
         .await
         .unwrap();
     b.account_sign_in("pat@example.com", "password-p")
@@ -347,7 +338,7 @@ async fn a_purchase_plays_on_one_computer_and_deactivation_stops_a_computers_tit
         // Without its kept session, only the sealed mark remembers the refusal.
         std::fs::remove_file(dir.path().join("a").join("session.json")).unwrap();
     }
-    let a = Core::open(signed_out(&dir.path().join("a"), &store, MACHINE_A))
+    let a = Core::open(signed_out(&dir.path().join("a"), &store.url(), MACHINE_A))
         .await
         .unwrap();
     assert_eq!(a.account_get().email, None);
@@ -369,7 +360,7 @@ async fn a_reinstall_on_the_same_computer_is_not_charged_again() {
     let dir = tempfile::tempdir().unwrap();
     let store = start_store(dir.path()).await;
     let profile = dir.path().join("first-install");
-    let core = Core::open(signed_out(&profile, &store, MACHINE_A))
+    let core = Core::open(signed_out(&profile, &store.url(), MACHINE_A))
         .await
         .unwrap();
     core.account_sign_up("rae@example.com", "password-r")
@@ -384,7 +375,7 @@ async fn a_reinstall_on_the_same_computer_is_not_charged_again() {
     core.playback_report("neon-harbor", 1.0, true)
         .await
         .unwrap();
-    let ends = super::wait_for(
+    let ends = wait_for(
         "the rental's window to start",
         Duration::from_secs(20),
         || async {
@@ -403,7 +394,7 @@ async fn a_reinstall_on_the_same_computer_is_not_charged_again() {
 
     // The data folder is deleted: a new install on the same computer, with a new device key.
     std::fs::remove_dir_all(&profile).unwrap();
-    let core = Core::open(signed_out(&profile, &store, MACHINE_A))
+    let core = Core::open(signed_out(&profile, &store.url(), MACHINE_A))
         .await
         .unwrap();
     core.account_sign_in("rae@example.com", "password-r")
@@ -429,7 +420,7 @@ async fn a_reinstall_on_the_same_computer_is_not_charged_again() {
 
     // Another reinstall, restored from the account page in one step.
     std::fs::remove_dir_all(&profile).unwrap();
-    let core = Core::open(signed_out(&profile, &store, MACHINE_A))
+    let core = Core::open(signed_out(&profile, &store.url(), MACHINE_A))
         .await
         .unwrap();
     core.account_sign_in("rae@example.com", "password-r")
@@ -482,7 +473,7 @@ async fn an_edited_library_is_refused_and_restored_from_the_account() {
     let dir = tempfile::tempdir().unwrap();
     let store = start_store(dir.path()).await;
     let profile = dir.path().join("p");
-    let core = Core::open(signed_out(&profile, &store, MACHINE_A))
+    let core = Core::open(signed_out(&profile, &store.url(), MACHINE_A))
         .await
         .unwrap();
     core.account_sign_up("eve@example.com", "password-e")
@@ -496,7 +487,7 @@ async fn an_edited_library_is_refused_and_restored_from_the_account() {
     core.playback_report("neon-harbor", 1.0, true)
         .await
         .unwrap();
-    let ends = super::wait_for(
+    let ends = wait_for(
         "the store to hear of the first frame",
         Duration::from_secs(20),
         || async {
@@ -526,7 +517,7 @@ async fn an_edited_library_is_refused_and_restored_from_the_account() {
         assert_eq!(done.rows_affected(), 1);
         db.close().await;
     }
-    let core = Core::open(signed_out(&profile, &store, MACHINE_A))
+    let core = Core::open(signed_out(&profile, &store.url(), MACHINE_A))
         .await
         .unwrap();
     let e = core.playback_open("neon-harbor").await.unwrap_err();
@@ -552,7 +543,7 @@ async fn a_download_resumed_while_signed_out_still_finds_its_peers() {
     let dir = tempfile::tempdir().unwrap();
     let store = start_store(dir.path()).await;
     let profile = dir.path().join("p");
-    let core = Core::open(signed_out(&profile, &store, MACHINE_A))
+    let core = Core::open(signed_out(&profile, &store.url(), MACHINE_A))
         .await
         .unwrap();
     core.account_sign_up("sam@example.com", "password-s")
@@ -566,11 +557,11 @@ async fn a_download_resumed_while_signed_out_still_finds_its_peers() {
     // Deleting what was downloaded makes the restart fetch it all again, signed out: the peer
     // list needs a sign-in, the store's tracker does not.
     std::fs::remove_dir_all(profile.join("downloads")).unwrap();
-    let core = Core::open(signed_out(&profile, &store, MACHINE_A))
+    let core = Core::open(signed_out(&profile, &store.url(), MACHINE_A))
         .await
         .unwrap();
     assert_eq!(core.account_get().email, None);
-    super::wait_for(
+    wait_for(
         "the download to finish signed out",
         Duration::from_secs(60),
         || async {

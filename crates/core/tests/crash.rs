@@ -10,14 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use marquee_core::account::vault::VaultChoice;
 use marquee_core::api::{DownloadLimits, DownloadState, LicenceStatus};
-use marquee_core::{Core, CoreConfig, MachineIdSource};
+use marquee_core::{Core, CoreConfig};
+use marquee_testsupport::{start_store, wait_for};
 use rand::{Rng, SeedableRng};
 
 use crate::{
-    assert_library_whole, demo_dir, play_whole, start_store, stranger_seeder, stranger_title,
-    wait_for,
+    assert_library_whole, demo_dir, play_whole, signed_out, stranger_seeder, stranger_title,
 };
 
 const MACHINE: &str = "7e6d5c4b3a291807f6e5d4c3b2a19081";
@@ -36,9 +35,7 @@ const CHILD_ENV: &str = "MARQUEE_CRASH_CHILD";
 /// The profile as a person's app opens it: signed in once, the session kept in the profile (a
 /// sign-in at every start would meet the store's sign-in rate limit, as it should).
 fn child_config(profile: &Path, store_url: &str, store_key: &str) -> CoreConfig {
-    let mut c = CoreConfig::signed_out(profile, store_url);
-    c.session_vault = VaultChoice::File;
-    c.machine_id = MachineIdSource::Fixed(MACHINE.to_owned());
+    let mut c = signed_out(profile, store_url, MACHINE);
     c.trusted_store_key = Some(marquee_protocol::sign::public_key_from_hex(store_key).unwrap());
     c
 }

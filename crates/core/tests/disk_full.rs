@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use marquee_core::api::{DownloadLimits, DownloadState, ErrorKind};
 use marquee_core::Core;
+use marquee_testsupport::{start_store, wait_for};
 
-use crate::{assert_library_whole, config, start_store, stranger_seeder, stranger_title, wait_for};
+use crate::{assert_library_whole, config, stranger_seeder, stranger_title};
 
 const MACHINE: &str = "4c5d6e7f8091a2b3c4d5e6f708192a3b";
 const MIB: u64 = 1024 * 1024;

@@ -11,8 +11,9 @@ use marquee_core::api::{
     DownloadItem, DownloadLimits, DownloadState, ErrorKind, LicenceStatus, TitleOrigin,
 };
 use marquee_core::Core;
+use marquee_testsupport::{start_store, wait_for};
 
-use crate::{config, seed_stranger_file, start_store, stranger_seeder, wait_for};
+use crate::{config, seed_stranger_file, stranger_seeder};
 
 const MACHINE: &str = "9a8b7c6d5e4f30211203f4e5d6c7b8a9";
 const KIB: u64 = 1024;

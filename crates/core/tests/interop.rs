@@ -9,9 +9,10 @@ use std::time::Duration;
 use base64::Engine;
 use marquee_core::api::{DownloadState, ErrorKind, PublishForm, TitleKind, TitleOrigin};
 use marquee_core::Core;
-use marquee_store::{Store, StoreConfig};
+use marquee_store::Store;
+use marquee_testsupport::{start_store, start_store_with, wait_for};
 
-use crate::{config, start_store, wait_for};
+use crate::config;
 
 const MACHINE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const OTHER_MACHINE: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
@@ -107,12 +108,10 @@ async fn wait_seeding(core: &Core, title_id: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_published_video_reaches_another_viewer_and_aria2c() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = StoreConfig::loopback(
-        dir.path().join("store"),
-        Some(marquee_store::bundled_demo_dir()),
-    );
-    config.operator_token = Some("operator-secret-for-this-test".into());
-    let store = Store::start(config).await.unwrap();
+    let store = start_store_with(dir.path(), |c| {
+        c.operator_token = Some("operator-secret-for-this-test".into());
+    })
+    .await;
     let original =
         std::fs::read(marquee_store::bundled_demo_dir().join("media/paper-boats.webm")).unwrap();
     let mine = dir.path().join("My_Summer_Film.webm");

@@ -3,13 +3,11 @@
 //! its own profile and device identity, its own librqbit session and its own playback server.
 //! No window and no Tauri: the window tests are the app's (`tests/window/`).
 
-use std::fmt::Debug;
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
+use marquee_core::account::vault::VaultChoice;
 use marquee_core::{CoreConfig, MachineIdSource};
-use marquee_store::{Store, StoreConfig};
+use marquee_store::Store;
 
 // Renting, streaming, revoking and moving licences between two computers.
 mod system;
@@ -34,13 +32,6 @@ fn demo_dir() -> PathBuf {
     marquee_store::bundled_demo_dir()
 }
 
-/// A store on loopback selling the demo catalog, its data in `dir/store`.
-async fn start_store(dir: &Path) -> Store {
-    Store::start(StoreConfig::loopback(dir.join("store"), Some(demo_dir())))
-        .await
-        .expect("store starts")
-}
-
 /// A core's configuration: its own profile, on the computer `machine`, signed in to `store`
 /// as the demo account.
 fn config(profile: &Path, store: &Store, machine: &str) -> CoreConfig {
@@ -51,6 +42,16 @@ fn config(profile: &Path, store: &Store, machine: &str) -> CoreConfig {
         marquee_store::DEMO_PASSWORD,
     );
     c.machine_id = MachineIdSource::Fixed(machine.to_owned());
+    c
+}
+
+/// A profile on the computer `machine` whose person signs in in the app, to the store at
+/// `store_url` (the session kept in the profile's owner-only file: tests never touch the
+/// person's own keyring).
+fn signed_out(profile: &Path, store_url: &str, machine: &str) -> CoreConfig {
+    let mut c = CoreConfig::signed_out(profile, store_url);
+    c.machine_id = MachineIdSource::Fixed(machine.to_owned());
+    c.session_vault = VaultChoice::File;
     c
 }
 
@@ -105,25 +106,6 @@ async fn assert_library_whole(profile: &Path, read_only: bool) {
         .unwrap();
     assert_eq!(check, "ok", "PRAGMA integrity_check");
     db.close().await;
-}
-
-/// Polls `check` until it returns `Ok`, and fails after `timeout` saying what never happened and
-/// what `check` saw last. The interval is short: the check is what waits, not the interval.
-async fn wait_for<T, E: Debug, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, E>>,
-{
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        match check().await {
-            Ok(done) => return done,
-            Err(last) if tokio::time::Instant::now() >= deadline => {
-                panic!("{what} did not happen within {timeout:?}; last seen: {last:?}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
 }
 
 /// A seeder outside Marquee, as a stranger would run one: a plain librqbit session on

@@ -9,9 +9,9 @@ use std::time::Duration;
 use marquee_core::api::{DownloadState, ErrorKind, LicenceStatus};
 use marquee_core::connection::Backoff;
 use marquee_core::Core;
-use marquee_store::{Store, StoreConfig};
+use marquee_testsupport::{start_store, start_store_with, wait_for};
 
-use crate::{config, demo_dir, library_db, play_whole, start_store, wait_for};
+use crate::{config, demo_dir, library_db, play_whole};
 
 const MACHINE: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -129,9 +129,7 @@ async fn starts_offline_plays_what_it_holds_and_reconnects_by_itself() {
     .await;
 
     // The store comes back at the same address: the app reconnects with nobody asking.
-    let mut again = StoreConfig::loopback(dir.path().join("store"), Some(demo_dir()));
-    again.http_addr = addr;
-    let store = Store::start(again).await.unwrap();
+    let store = start_store_with(dir.path(), |c| c.http_addr = addr).await;
     let mut changes = core.connection_watch();
     tokio::time::timeout(PATIENCE, changes.wait_for(|c| c.online))
         .await

@@ -8,9 +8,10 @@ use std::time::Duration;
 use marquee_core::api::{LibraryEntry, LicenceStatus};
 use marquee_core::playback::MAX_REQUESTS;
 use marquee_core::Core;
-use marquee_store::{Store, StoreConfig};
+use marquee_store::Store;
+use marquee_testsupport::{start_store, start_store_with, wait_for};
 
-use crate::{config, demo_dir, start_store, wait_for};
+use crate::{config, demo_dir};
 
 const MACHINE: &str = "7e1d2c3b4a5f46e7a8b9c0d1e2f3a4b5";
 const MIB: usize = 1024 * 1024;
@@ -192,9 +193,7 @@ async fn busy_gets_503_and_a_revoked_stream_stops_midway() {
     const LEN: usize = 64 * MIB;
     let dir = tempfile::tempdir().unwrap();
     let demo = long_film_demo(dir.path(), LEN);
-    let store = Store::start(StoreConfig::loopback(dir.path().join("store"), Some(demo)))
-        .await
-        .expect("store starts");
+    let store = start_store_with(dir.path(), |c| c.demo_dir = Some(demo)).await;
     let core = Core::open(config(&dir.path().join("p"), &store, MACHINE))
         .await
         .unwrap();

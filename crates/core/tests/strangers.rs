@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use marquee_core::api::{DownloadState, ErrorKind, TitleOrigin};
 use marquee_core::Core;
+use marquee_testsupport::{start_store, wait_for};
 
-use crate::{config, seed_stranger_file, start_store, stranger_seeder, wait_for};
+use crate::{config, seed_stranger_file, stranger_seeder};
 
 const MACHINE: &str = "7e1d2c3b4a5968778695a4b3c2d1e0f9";
 

@@ -11,8 +11,9 @@ use marquee_core::time::{unix_now, Clock};
 use marquee_core::Core;
 use marquee_store::api::OrderRequest;
 use marquee_store::Store;
+use marquee_testsupport::{start_store, wait_for};
 
-use crate::{config, demo_dir, start_store, wait_for};
+use crate::{config, demo_dir};
 
 /// Distinct, well-formed machine ids: two "computers" in one process.
 const MACHINE_A: &str = "5b2f7c1e9a8d4e6fb3c2a1d0e9f8a7b6";

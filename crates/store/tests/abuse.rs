@@ -5,7 +5,6 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,69 +12,30 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use marquee_store::tracker::{self, Announce, Tracker};
 use marquee_store::{Clock, Limits};
+use marquee_testsupport::{start_store, start_store_with, StoreProcess};
 use rand::Rng;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::api::start;
-
-/// `marquee-store serve` as its own process, killed when the test ends however it ends.
-struct StoreProcess {
-    child: tokio::process::Child,
-    url: String,
-    data: std::path::PathBuf,
+/// `marquee-store serve` as its own process, on a free port, its data in `dir/store-data`.
+fn store_process(dir: &Path) -> StoreProcess {
+    StoreProcess::start(
+        Path::new(env!("CARGO_BIN_EXE_marquee-store")),
+        &dir.join("store-data"),
+        "127.0.0.1:0",
+    )
 }
 
-impl Drop for StoreProcess {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
-}
-
-impl StoreProcess {
-    async fn start(dir: &Path) -> StoreProcess {
-        let data = dir.join("store-data");
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_marquee-store"))
-            .arg("--data")
-            .arg(&data)
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--peer-listen",
-                "127.0.0.1:0",
-            ])
-            .arg("--demo")
-            .arg(marquee_store::bundled_demo_dir())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("marquee-store starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let url = tokio::time::timeout(Duration::from_secs(120), async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if let Some(url) = line.strip_prefix("marquee-store listening on ") {
-                    return url.to_owned();
-                }
-            }
-            panic!("marquee-store exited before listening");
-        })
-        .await
-        .expect("the store listens within two minutes");
-        StoreProcess { child, url, data }
-    }
-
-    /// A line of `/proc/<pid>/status` in KiB, e.g. `VmHWM` (the peak resident set).
-    fn status_kib(&self, field: &str) -> u64 {
-        let pid = self.child.id().expect("the store is running");
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{field}:")))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
-    }
+/// A line of `/proc/<pid>/status` of the store's process in KiB, e.g. `VmHWM` (the peak resident
+/// set).
+fn status_kib(store: &StoreProcess, field: &str) -> u64 {
+    let pid = store.pid();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
 }
 
 async fn sign_in(http: &reqwest::Client, base: &str, email: &str, password: &str) -> Answer {
@@ -115,8 +75,8 @@ impl Answer {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_wrong_passwords_is_refused_and_the_stores_memory_stays_bounded() {
     let dir = tempfile::tempdir().unwrap();
-    let store = StoreProcess::start(dir.path()).await;
-    let before_kib = store.status_kib("VmHWM");
+    let store = store_process(dir.path());
+    let before_kib = status_kib(&store, "VmHWM");
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(300)
         .build()
@@ -126,10 +86,10 @@ async fn a_flood_of_wrong_passwords_is_refused_and_the_stores_memory_stays_bound
     let answers: Vec<Answer> = futures::future::join_all(
         guesses
             .iter()
-            .map(|g| sign_in(&http, &store.url, marquee_store::DEMO_EMAIL, g)),
+            .map(|g| sign_in(&http, store.url(), marquee_store::DEMO_EMAIL, g)),
     )
     .await;
-    let after_kib = store.status_kib("VmHWM");
+    let after_kib = status_kib(&store, "VmHWM");
 
     let ok = answers.iter().filter(|a| a.status.is_success()).count();
     let limited: Vec<&Answer> = answers
@@ -178,10 +138,10 @@ async fn a_flood_of_wrong_passwords_is_refused_and_the_stores_memory_stays_bound
     let answers: Vec<Answer> = futures::future::join_all(
         spread
             .iter()
-            .map(|(http, email)| sign_in(http, &store.url, email, "guess")),
+            .map(|(http, email)| sign_in(http, store.url(), email, "guess")),
     )
     .await;
-    let spread_kib = store.status_kib("VmHWM");
+    let spread_kib = status_kib(&store, "VmHWM");
     let checked = answers
         .iter()
         .filter(|a| a.status == StatusCode::UNAUTHORIZED)
@@ -226,7 +186,7 @@ async fn a_flood_of_wrong_passwords_is_refused_and_the_stores_memory_stays_bound
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_emails_and_wrong_passwords_are_answered_alike_and_sign_ups_are_limited() {
     let dir = tempfile::tempdir().unwrap();
-    let store = start(dir.path(), |_| {}).await;
+    let store = start_store(dir.path()).await;
     store
         .create_account("known@example.com", "right password", 0)
         .await
@@ -319,7 +279,7 @@ async fn the_clock_refills_the_sign_in_limit() {
         let now = now.clone();
         Clock::from_fn(move || now.load(Ordering::SeqCst))
     };
-    let store = start(dir.path(), |c| {
+    let store = start_store_with(dir.path(), |c| {
         c.clock = clock;
         c.limits.sign_in_per_email = marquee_store::Rate {
             burst: 2,
@@ -360,7 +320,7 @@ fn announce_query(info_hash: &[u8; 20], port: u16, peer_id: &[u8; 20]) -> String
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tracker_over_http_tracks_only_the_stores_titles_and_stays_bounded() {
     let dir = tempfile::tempdir().unwrap();
-    let store = start(dir.path(), |_| {}).await;
+    let store = start_store(dir.path()).await;
     let base = store.url();
     let http = reqwest::Client::new();
     let feed: Value = http
@@ -524,7 +484,7 @@ fn a_million_random_announces_leave_the_tracker_bounded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn peers_need_a_sign_in_bodies_need_json_and_nothing_grants_cors() {
     let dir = tempfile::tempdir().unwrap();
-    let store = start(dir.path(), |_| {}).await;
+    let store = start_store(dir.path()).await;
     let base = store.url();
     let http = reqwest::Client::new();
 
@@ -618,7 +578,7 @@ async fn assert_no_cors(http: &reqwest::Client, base: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_embedded_store_answers_only_to_its_loopback_names() {
     let dir = tempfile::tempdir().unwrap();
-    let store = start(dir.path(), |_| {}).await;
+    let store = start_store(dir.path()).await;
     let port = store.url().rsplit(':').next().unwrap().to_owned();
     let http = reqwest::Client::new();
     let with_host = |host: String| {
@@ -652,29 +612,29 @@ async fn the_embedded_store_answers_only_to_its_loopback_names() {
 async fn the_store_process_keeps_its_secrets_owner_only_and_grants_no_cors() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let store = StoreProcess::start(dir.path()).await;
+    let store = store_process(dir.path());
     let http = reqwest::Client::new();
     // A write, so SQLite has its -wal and -shm files.
     let signed = sign_in(
         &http,
-        &store.url,
+        store.url(),
         marquee_store::DEMO_EMAIL,
         marquee_store::DEMO_PASSWORD,
     )
     .await;
     assert_eq!(signed.status, StatusCode::OK, "{signed:?}");
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&store.data), 0o700, "the data folder");
+    assert_eq!(mode(store.data()), 0o700, "the data folder");
     for file in ["store.db", "store.db-wal", "store.db-shm"] {
-        assert_eq!(mode(&store.data.join(file)), 0o600, "{file}");
+        assert_eq!(mode(&store.data().join(file)), 0o600, "{file}");
     }
     // A store on the network is reached under its own name: no Host check there.
     let named = http
-        .get(format!("{}/api/v1/store", store.url))
+        .get(format!("{}/api/v1/store", store.url()))
         .header("Host", "store.example")
         .send()
         .await
         .unwrap();
     assert_eq!(named.status(), StatusCode::OK);
-    assert_no_cors(&http, &store.url).await;
+    assert_no_cors(&http, store.url()).await;
 }

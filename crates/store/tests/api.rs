@@ -16,7 +16,7 @@ use rand::RngCore;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::wait_for;
+use marquee_testsupport::{start_store, start_store_with, wait_for};
 
 // ---- helpers ----
 
@@ -40,13 +40,6 @@ impl TestClock {
     fn advance(&self, seconds: i64) {
         self.0.fetch_add(seconds, Ordering::SeqCst);
     }
-}
-
-pub(crate) async fn start(dir: &Path, tune: impl FnOnce(&mut StoreConfig)) -> Store {
-    let mut config =
-        StoreConfig::loopback(dir.join("store"), Some(marquee_store::bundled_demo_dir()));
-    tune(&mut config);
-    Store::start(config).await.expect("store starts")
 }
 
 /// A client of the store, signed in or not.
@@ -186,7 +179,7 @@ async fn rich_account(store: &Store, email: &str) -> Client {
 async fn licences_renew_revoke_move_and_report_first_frames() {
     let dir = tempfile::tempdir().unwrap();
     let clock = TestClock::new();
-    let store = start(dir.path(), |c| c.clock = clock.clock()).await;
+    let store = start_store_with(dir.path(), |c| c.clock = clock.clock()).await;
     let a = rich_account(&store, "a@example.com").await;
     let pc1 = a.new_device().await;
     let pc2 = a.new_device().await;
@@ -331,7 +324,7 @@ async fn licences_renew_revoke_move_and_report_first_frames() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn device_limit_deactivation_and_listing() {
     let dir = tempfile::tempdir().unwrap();
-    let store = start(dir.path(), |c| c.device_limit = 2).await;
+    let store = start_store_with(dir.path(), |c| c.device_limit = 2).await;
     let a = rich_account(&store, "devices@example.com").await;
     let first = a.new_device().await;
     let second = a.new_device().await;
@@ -381,7 +374,7 @@ async fn device_limit_deactivation_and_listing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_history_and_vouchers() {
     let dir = tempfile::tempdir().unwrap();
-    let store = start(dir.path(), |_| {}).await;
+    let store = start_store(dir.path()).await;
     let anon = Client::new(&store);
     let (status, session) = anon
         .call(
@@ -487,7 +480,7 @@ async fn sign_up_history_and_vouchers() {
 async fn sessions_expire() {
     let dir = tempfile::tempdir().unwrap();
     let clock = TestClock::new();
-    let store = start(dir.path(), |c| c.clock = clock.clock()).await;
+    let store = start_store_with(dir.path(), |c| c.clock = clock.clock()).await;
     let c = rich_account(&store, "brief@example.com").await;
     assert_eq!(c.balance().await, 10_000);
     // The default sign-in lasts 30 days: still good in its last second, gone at its end.
@@ -518,7 +511,7 @@ async fn sessions_expire() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_stable_codes_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let store = start(dir.path(), |_| {}).await;
+    let store = start_store(dir.path()).await;
     store
         .create_account("poor@example.com", "long enough", 250)
         .await
@@ -631,7 +624,7 @@ async fn served_torrents_carry_the_store_tracker_first_then_the_operators() {
         "https://tracker.example.net/announce",
     ];
     let dir = tempfile::tempdir().unwrap();
-    let store = start(dir.path(), |c| {
+    let store = start_store_with(dir.path(), |c| {
         c.trackers = FURTHER.iter().map(|t| t.to_string()).collect();
     })
     .await;
@@ -678,7 +671,7 @@ async fn served_torrents_carry_the_store_tracker_first_then_the_operators() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catalog_pages_revalidates_and_sends_only_changes() {
     let dir = tempfile::tempdir().unwrap();
-    let store = start(dir.path(), |c| {
+    let store = start_store_with(dir.path(), |c| {
         c.rescan_interval = Some(Duration::from_millis(200))
     })
     .await;
@@ -931,7 +924,7 @@ fn openapi_documents_exactly_the_error_codes() {
 async fn answers_match_the_openapi_schemas() {
     let doc = openapi();
     let dir = tempfile::tempdir().unwrap();
-    let store = start(dir.path(), |_| {}).await;
+    let store = start_store(dir.path()).await;
     let c = rich_account(&store, "schema@example.com").await;
     let device = c.new_device().await;
     let mut seen: HashMap<String, Value> = HashMap::new();

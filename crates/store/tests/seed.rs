@@ -10,7 +10,7 @@ use librqbit::{AddTorrent, AddTorrentOptions, Session};
 use marquee_protocol::StoreClient;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::api::start;
+use marquee_testsupport::start_store;
 
 /// Kills the seed node when the test ends, however it ends.
 struct Kill(tokio::process::Child);
@@ -24,7 +24,7 @@ impl Drop for Kill {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seed_node_serves_a_title_to_a_viewer_that_knows_only_it() {
     let dir = tempfile::tempdir().unwrap();
-    let store = start(dir.path(), |_| {}).await;
+    let store = start_store(dir.path()).await;
     // A free port on loopback for the node's peers (tests never listen beyond loopback).
     let peer: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
