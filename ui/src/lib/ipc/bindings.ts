@@ -43,6 +43,8 @@ export const commands = {
 	 *  goes away.
 	 */
 	connectionWatch: (onChange: Channel<Connection>) => __TAURI_INVOKE<null>("connection_watch", { onChange }),
+	/**  Offline: tries the store now instead of at the end of the wait. */
+	connectionRetry: () => __TAURI_INVOKE<null>("connection_retry"),
 	/**  Every download and seed, with its state, progress, speeds, peers and time left. */
 	downloadsList: () => __TAURI_INVOKE<DownloadItem[]>("downloads_list"),
 	/**  Pauses a title's download (or seeding); it stays paused after a restart. */
@@ -467,13 +469,16 @@ export type Offer = {
 	currency: string,
 };
 
-/**  How a title is offered. */
+/**
+ *  How a title is offered: one type for the wire, the store's and the app's databases and the
+ *  window (the app's bindings describe it with the `specta` feature).
+ */
 export type OfferKind = 
-/**  Rental. */
+/**  A rental: a time window to start and a window once started. */
 "rent" | 
-/**  Purchase. */
+/**  A purchase: plays for good on the licensed computer. */
 "buy" | 
-/**  Free and DRM-free. */
+/**  Free and DRM-free: the torrent holds the clear file. */
 "free";
 
 /**  Where the window plays a title from. */
