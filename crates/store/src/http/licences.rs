@@ -86,10 +86,9 @@ async fn restore(
 }
 
 /// Licence ids are the hex of 16 bytes.
+/// Refuses an id that is not 32 hex digits, as an unknown licence.
 fn check_licence_id(licence_id: &str) -> Result<(), StoreError> {
-    let mut raw = [0u8; 16];
-    hex::decode_to_slice(licence_id, &mut raw)
-        .map_err(|_| StoreError::UnknownLicence(licence_id.to_owned()))
+    raw_licence_id(licence_id).map(drop)
 }
 
 async fn first_frame(
