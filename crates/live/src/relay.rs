@@ -22,6 +22,13 @@
 //! Nothing is played or forwarded before [`Chunk::verify`] passes; a peer that sends one bad
 //! chunk is dropped and ignored from then on.
 //!
+//! Nothing a peer says unverified can stall the relay or grow it without bound: only a verified
+//! chunk moves the window of sequence numbers the relay looks at ([`WINDOW`]); a neighbour's
+//! claim to hold newer chunks is believed only a few seconds past it, and serves only to pick
+//! whom to pull from; every map has a bound ([`Footprint`]); only a peer asked to be a parent
+//! may refuse; a parent that accepts and then sends nothing is not asked again for
+//! [`SILENT_PARENT_PENALTY_MS`].
+//!
 //! The relay is driven by its owner: [`Relay::handle`] for each message, [`Relay::tick`] often
 //! (every 50 ms is plenty), [`Relay::publish`] on the broadcaster, and [`Relay::drain`] for what
 //! to send and play. Time is a parameter (`now`, ms), so the same code runs over sockets and under
@@ -29,7 +36,7 @@
 
 // B-trees rather than hash maps: iteration order is part of behaviour, and the simulator must
 // give the same run for the same seed.
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Debug;
 use std::hash::Hash;
 
@@ -42,6 +49,38 @@ pub const MAX_STRIPES: usize = 8;
 
 /// Depth reported by a node that is not connected to the root in a stripe.
 pub const NO_DEPTH: u8 = u8::MAX;
+
+/// The span of sequence numbers a relay looks at: chunks older than the newest verified one by
+/// more than this are neither kept nor pulled, and a repair pass walks at most this many.
+pub const WINDOW: u64 = 2_000;
+
+/// The most peers a relay remembers having banned; beyond it the oldest ban is forgotten (a
+/// forger who makes a new node id for each forged chunk costs a signature check each time,
+/// never memory).
+pub const BANNED_MAX: usize = 1_024;
+
+/// The most chunk bytes a relay holds: an attacker replaying old signed chunks cannot grow it
+/// past this (at 4 Mbit/s the 12 s kept for pulls are about 6 MiB).
+pub const STORED_BYTES_MAX: usize = 32 << 20;
+
+/// The most a viewer offers its children, as a multiple of the bitrate, whatever its line.
+const MOST_OFFERED_X: f64 = 1.5;
+
+/// Arrivals remembered while choosing the playout delay.
+const SEEN_MAX: usize = 4_096;
+
+/// Joins remembered per stripe, for telling an answer from an unasked refusal.
+const ASKED_MAX: usize = 8;
+
+/// How long after a join its refusal is still taken.
+const ASKED_FOR_MS: u64 = 5_000;
+
+/// How long a peer that refused a join is not asked again in that stripe.
+const REFUSED_FOR_MS: u64 = 2_000;
+
+/// How long a parent left for silence is not asked again: it accepted and then sent nothing,
+/// and may do it again.
+pub const SILENT_PARENT_PENALTY_MS: u64 = 30_000;
 
 /// What a peer is called by the relay: the network layer's node id, or an index in the
 /// simulator.
@@ -104,7 +143,7 @@ impl RelayConfig {
         let stripes = stripes.clamp(1, MAX_STRIPES as u8);
         // Children get at most 70 % of the line and pulls 15 %: a full line queues, and a queue
         // is lag for everyone below.
-        let offered = (upload_x * 0.7).min(1.5);
+        let offered = (upload_x * 0.7).min(MOST_OFFERED_X);
         RelayConfig {
             stripes,
             slots: (offered * f64::from(stripes)).floor().max(0.0) as u16,
@@ -139,6 +178,12 @@ impl RelayConfig {
             ..RelayConfig::viewer(stripes, 1.5)
         }
         .with_repair_share(0.4)
+    }
+
+    /// The most child slots any honest viewer offers with `stripes` stripes: a claim of more in
+    /// a [`Message::Join`] is counted as this.
+    pub fn most_slots(stripes: u8) -> u16 {
+        (MOST_OFFERED_X * f64::from(stripes.clamp(1, MAX_STRIPES as u8))).floor() as u16
     }
 
     /// Sets the repair budget to `share` of a 1 Mbit/s bitrate; call [`RelayConfig::for_bitrate`]
@@ -343,6 +388,28 @@ pub struct RelayStats {
     pub tree: TreeStats,
 }
 
+/// How much a relay holds, entry by entry: each is bounded whatever peers send (see
+/// [`Relay::footprint`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Footprint {
+    /// Neighbours, at most `neighbours_max` plus every possible parent and child.
+    pub neighbours: usize,
+    /// Banned peers, at most [`BANNED_MAX`].
+    pub banned: usize,
+    /// Chunks kept to play and to answer pulls.
+    pub chunks: usize,
+    /// Their bytes, at most [`STORED_BYTES_MAX`].
+    pub stored_bytes: usize,
+    /// Neighbours' claims remembered, at most [`WINDOW`].
+    pub heard: usize,
+    /// Pulls outstanding, at most `wants_max`.
+    pub wants: usize,
+    /// Peers not to ask to be a parent for a while, all stripes together.
+    pub refused: usize,
+    /// Children, all stripes together, at most `slots`.
+    pub children: usize,
+}
+
 /// Counters of tree upkeep (see [`RelayStats::tree`]).
 #[derive(Debug, Clone, Default)]
 pub struct TreeStats {
@@ -370,11 +437,15 @@ struct Stripe<P> {
     last_from_parent: u64,
     newest_from_parent: Option<u64>,
     joining: Option<(P, u64)>,
+    /// Peers not to ask to be our parent here before the time given: they refused us, failed
+    /// us, or accepted us and then sent nothing.
     refused: BTreeMap<P, u64>,
+    /// The last few peers asked to be our parent here, and when: only they may refuse.
+    asked: VecDeque<(P, u64)>,
     children: Vec<P>,
 }
 
-impl<P> Stripe<P> {
+impl<P: Copy> Stripe<P> {
     fn new() -> Stripe<P> {
         Stripe {
             parent: None,
@@ -383,8 +454,18 @@ impl<P> Stripe<P> {
             newest_from_parent: None,
             joining: None,
             refused: BTreeMap::new(),
+            asked: VecDeque::new(),
             children: Vec::new(),
         }
+    }
+
+    /// A join goes to `peer`.
+    fn ask(&mut self, peer: P, now: u64) {
+        self.joining = Some((peer, now));
+        if self.asked.len() >= ASKED_MAX {
+            self.asked.pop_front();
+        }
+        self.asked.push_back((peer, now));
     }
 }
 
@@ -431,14 +512,20 @@ pub struct Relay<P: PeerKey> {
     stripes: Vec<Stripe<P>>,
     neighbours: BTreeMap<P, Neighbour>,
     chunks: BTreeMap<u64, Stored>,
-    newest_seen: Option<u64>,
+    /// The bytes of `chunks`, bounded by [`STORED_BYTES_MAX`].
+    stored_bytes: usize,
+    /// The newest chunk that passed [`Chunk::verify`]: the anchor of every window. Only a
+    /// verified chunk moves it; what neighbours say never does.
+    newest_verified: Option<u64>,
     /// When each new newest chunk was first heard of (from a neighbour's [`Have`]), oldest
-    /// first: a chunk missing a while after others said they hold it is pulled.
+    /// first, strictly increasing: a chunk missing a while after others said they hold it is
+    /// pulled. A claim is kept only within [`Relay::lead`] of `newest_verified`.
     heard: VecDeque<(u64, u64)>,
     /// When each stripe last tried a better parent.
     improved_at: Vec<u64>,
     wants: BTreeMap<u64, Want<P>>,
-    banned: BTreeSet<P>,
+    /// Peers dropped for a bad chunk, with when: at most [`BANNED_MAX`].
+    banned: BTreeMap<P, u64>,
     repair_tokens: f64,
     last_refill: u64,
     next_have: u64,
@@ -477,11 +564,12 @@ impl<P: PeerKey> Relay<P> {
             stripes,
             neighbours: BTreeMap::new(),
             chunks: BTreeMap::new(),
-            newest_seen: None,
+            stored_bytes: 0,
+            newest_verified: None,
             heard: VecDeque::new(),
             improved_at,
             wants: BTreeMap::new(),
-            banned: BTreeSet::new(),
+            banned: BTreeMap::new(),
             last_refill: now,
             next_have: now,
             last_need_peers: None,
@@ -500,6 +588,25 @@ impl<P: PeerKey> Relay<P> {
     /// What the relay counted so far.
     pub fn stats(&self) -> &RelayStats {
         &self.stats
+    }
+
+    /// How much the relay holds: for the tests that flood it, and for the node's figures.
+    pub fn footprint(&self) -> Footprint {
+        Footprint {
+            neighbours: self.neighbours.len(),
+            banned: self.banned.len(),
+            chunks: self.chunks.len(),
+            stored_bytes: self.stored_bytes,
+            heard: self.heard.len(),
+            wants: self.wants.len(),
+            refused: self.stripes.iter().map(|s| s.refused.len()).sum(),
+            children: self.stripes.iter().map(|s| s.children.len()).sum(),
+        }
+    }
+
+    /// The newest chunk this relay verified: what every window is measured from.
+    pub fn newest_verified(&self) -> Option<u64> {
+        self.newest_verified
     }
 
     /// The channel this relay carries.
@@ -563,6 +670,39 @@ impl<P: PeerKey> Relay<P> {
         self.events.drain(..)
     }
 
+    /// The most neighbours at once: the chosen ones plus every possible parent and child.
+    fn neighbours_limit(&self) -> usize {
+        self.config.neighbours_max
+            + usize::from(self.config.slots)
+            + usize::from(self.config.stripes)
+    }
+
+    /// How far past the newest verified chunk a neighbour's claim to hold one is believed:
+    /// about eight seconds of stream (a neighbour near the root is a few hops ahead; one whose
+    /// stripe stalled for a while may be seconds behind), never more than the [`WINDOW`].
+    fn lead(&self) -> u64 {
+        (8 * self.chunks_per_second()).clamp(64, WINDOW)
+    }
+
+    /// A neighbour says it holds chunks up to `newest`. Once this relay verified a chunk, a
+    /// claim is believed only within [`Relay::lead`] of it: a lie cannot move the repair
+    /// window, only waste a pull or two. Before that there is nothing to measure a claim
+    /// against: claims are kept (a newcomer pulls its first chunks by them, over a window of
+    /// two seconds) and the first verified chunk drops those out of reach.
+    fn hear(&mut self, newest: u64, now: u64) {
+        if let Some(verified) = self.newest_verified {
+            if newest > verified.saturating_add(self.lead()) {
+                return;
+            }
+        }
+        if self.heard.back().is_none_or(|(n, _)| newest > *n) {
+            self.heard.push_back((newest, now));
+            if self.heard.len() > WINDOW as usize {
+                self.heard.pop_front();
+            }
+        }
+    }
+
     fn depth(&self, stripe: u8) -> u8 {
         if self.is_broadcaster {
             return 0;
@@ -599,7 +739,9 @@ impl<P: PeerKey> Relay<P> {
     /// [`Have`], which makes this relay their neighbour too.
     pub fn add_peers(&mut self, peers: impl IntoIterator<Item = P>, now: u64) {
         for peer in peers {
-            if peer == self.me || self.banned.contains(&peer) || self.neighbours.contains_key(&peer)
+            if peer == self.me
+                || self.banned.contains_key(&peer)
+                || self.neighbours.contains_key(&peer)
             {
                 continue;
             }
@@ -645,8 +787,10 @@ impl<P: PeerKey> Relay<P> {
         let st = &mut self.stripes[stripe as usize];
         if let Some(parent) = st.parent.take() {
             self.stats.tree.orphaned += 1;
-            // Remember not to go straight back to the parent that failed us.
-            st.refused.insert(parent, now);
+            // Remember not to go straight back to the parent that failed us (a longer ban, set
+            // by the caller, stays).
+            let until = st.refused.entry(parent).or_insert(0);
+            *until = (*until).max(now + REFUSED_FOR_MS);
             st.path.retain(|p| *p != parent);
         }
         st.joining = None;
@@ -660,15 +804,17 @@ impl<P: PeerKey> Relay<P> {
 
     /// Handles one message from `from`.
     pub fn handle(&mut self, from: P, message: Message<P>, now: u64) {
-        if self.banned.contains(&from) || from == self.me {
+        if self.banned.contains_key(&from) || from == self.me {
             return;
         }
         let mut introduced = false;
         if let Some(n) = self.neighbours.get_mut(&from) {
             n.last_heard = now;
         } else if !matches!(message, Message::Bye) && self.neighbours.len() < self.config.neighbours_max
-            // A new child or parent is always a neighbour: the tree runs over neighbours.
+            // A new child or parent is always a neighbour: the tree runs over neighbours. But
+            // not past the hard limit, or a flood of joins from made-up ids would grow the map.
             || matches!(message, Message::Join { .. } | Message::Accept { .. })
+                && self.neighbours.len() < self.neighbours_limit()
         {
             self.neighbours.insert(
                 from,
@@ -678,15 +824,20 @@ impl<P: PeerKey> Relay<P> {
                 },
             );
             introduced = true;
+        } else if let Message::Join { stripe, .. } = message {
+            // Full: a stranger's join gets a quick answer (it may ask elsewhere at once) and
+            // leaves no trace here.
+            if stripe < self.config.stripes {
+                let suggest = self.suggestions(stripe, from);
+                self.send(from, Message::Refuse { stripe, suggest });
+            }
+            return;
         }
         match message {
             Message::Chunk { chunk, hops } => self.on_chunk(from, chunk, hops, now),
             Message::Have(have) => {
                 if let Some(newest) = have.newest {
-                    if self.newest_seen.is_none_or(|n| newest > n) {
-                        self.newest_seen = Some(newest);
-                        self.heard.push_back((newest, now));
-                    }
+                    self.hear(newest, now);
                 }
                 if let Some(n) = self.neighbours.get_mut(&from) {
                     n.have = Some(have);
@@ -706,14 +857,22 @@ impl<P: PeerKey> Relay<P> {
             } => self.on_join(from, stripe, home, slots, now),
             Message::Accept { stripe, path } => self.on_accept(from, stripe, path, now),
             Message::Refuse { stripe, suggest } => {
-                if stripe >= self.config.stripes {
+                // Only a peer asked lately may refuse (an answer may come after the join timed
+                // out, and its suggestions are still good): an unasked refusal would fill the
+                // map and steer joins to the peers it names.
+                if stripe >= self.config.stripes
+                    || !self.stripes[stripe as usize]
+                        .asked
+                        .iter()
+                        .any(|(p, at)| *p == from && now.saturating_sub(*at) < ASKED_FOR_MS)
+                {
                     return;
                 }
                 let st = &mut self.stripes[stripe as usize];
                 if st.joining.map(|j| j.0) == Some(from) {
                     st.joining = None;
                 }
-                st.refused.insert(from, now);
+                st.refused.insert(from, now + REFUSED_FOR_MS);
                 self.stats.tree.refused += 1;
                 self.add_peers(suggest.into_iter().take(8), now);
                 self.try_join(stripe, now);
@@ -758,10 +917,8 @@ impl<P: PeerKey> Relay<P> {
         }
         // Older than anything worth keeping: nobody will play or ask for it.
         if self
-            .chunks
-            .keys()
-            .next_back()
-            .is_some_and(|n| seq + 2_000 < *n)
+            .newest_verified
+            .is_some_and(|n| seq.saturating_add(WINDOW) < n)
         {
             return;
         }
@@ -786,7 +943,15 @@ impl<P: PeerKey> Relay<P> {
     fn store(&mut self, chunk: Chunk, hops: u8, now: u64, from: Option<P>, repaired: bool) {
         let seq = chunk.sequence();
         let stripe = (seq % u64::from(self.config.stripes)) as usize;
-        self.newest_seen = Some(self.newest_seen.map_or(seq, |n| n.max(seq)));
+        let first = self.newest_verified.is_none();
+        self.newest_verified = Some(self.newest_verified.map_or(seq, |n| n.max(seq)));
+        if first {
+            // Claims heard before anything could be checked: those out of reach were lies.
+            let reach = seq.saturating_add(self.lead());
+            while self.heard.back().is_some_and(|(n, _)| *n > reach) {
+                self.heard.pop_back();
+            }
+        }
         if from.is_some() {
             self.stats.received += 1;
             self.stats.hops[usize::from(hops).min(31)] += 1;
@@ -801,6 +966,11 @@ impl<P: PeerKey> Relay<P> {
             // about how far behind the pushed stream runs.
             if !repaired {
                 seen.push_back((now, now.saturating_sub(chunk.announcement.available_ms())));
+                // Only the last moments choose the delay; a stream with no keyframe to start
+                // on must not grow this for ever.
+                if seen.len() > SEEN_MAX {
+                    seen.pop_front();
+                }
             }
         }
         let children = self.stripes[stripe].children.clone();
@@ -815,6 +985,11 @@ impl<P: PeerKey> Relay<P> {
                 );
             }
         }
+        self.stored_bytes += chunk.bytes.len();
+        while self.stored_bytes > STORED_BYTES_MAX && !self.chunks.is_empty() {
+            let oldest = *self.chunks.keys().next().expect("not empty");
+            self.forget(oldest);
+        }
         self.chunks.insert(
             seq,
             Stored {
@@ -827,7 +1002,19 @@ impl<P: PeerKey> Relay<P> {
     }
 
     fn ban(&mut self, peer: P, reason: ChunkError, now: u64) {
-        self.banned.insert(peer);
+        if self.banned.len() >= BANNED_MAX {
+            // The oldest ban goes: a forger with fresh ids each time gets nothing from it but
+            // one more signature check per chunk.
+            if let Some(oldest) = self
+                .banned
+                .iter()
+                .min_by_key(|(_, at)| **at)
+                .map(|(p, _)| *p)
+            {
+                self.banned.remove(&oldest);
+            }
+        }
+        self.banned.insert(peer, now);
         self.peer_gone(peer, now);
         self.events.push_back(Event::Misbehaved { peer, reason });
     }
@@ -861,6 +1048,9 @@ impl<P: PeerKey> Relay<P> {
         if stripe >= self.config.stripes {
             return;
         }
+        // A joiner claiming a huge line would win every eviction: no viewer offers more than
+        // this, so no claim counts for more.
+        let slots = slots.min(RelayConfig::most_slots(self.config.stripes));
         let s = stripe as usize;
         if self.stripes[s].children.contains(&from) {
             let path = self.path_for_child(stripe);
@@ -1009,12 +1199,20 @@ impl<P: PeerKey> Relay<P> {
             }
         }
         self.stats.tree.accepted += 1;
+        let parent_newest = self
+            .neighbours
+            .get(&from)
+            .and_then(|n| n.have.as_ref())
+            .and_then(|h| h.newest)
+            .max(self.newest_verified);
         let st = &mut self.stripes[s];
         st.parent = Some(from);
         st.path = path;
         st.joining = None;
         st.last_from_parent = now;
-        st.newest_from_parent = None;
+        // What the parent held before it took us is not owed to us: only newer chunks count
+        // when judging whether it serves us.
+        st.newest_from_parent = parent_newest;
         st.children.retain(|c| *c != from);
         self.tell_children_path(stripe);
     }
@@ -1048,11 +1246,8 @@ impl<P: PeerKey> Relay<P> {
             }
             self.stripes[s].joining = None;
         }
-        let recently_refused = |st: &Stripe<P>, p: &P| {
-            st.refused
-                .get(p)
-                .is_some_and(|at| now.saturating_sub(*at) < 2_000)
-        };
+        let recently_refused =
+            |st: &Stripe<P>, p: &P| st.refused.get(p).is_some_and(|until| *until > now);
         let st = &self.stripes[s];
         // Former ancestors first, nearest first: the grandparent of an orphan usually has room
         // or knows who has.
@@ -1061,14 +1256,14 @@ impl<P: PeerKey> Relay<P> {
             .iter()
             .rev()
             .take(2)
-            .find(|p| !recently_refused(st, p) && !self.banned.contains(p))
+            .find(|p| !recently_refused(st, p) && !self.banned.contains_key(p))
             .copied();
         if candidate.is_none() {
             candidate = self.best_parent(stripe, now, NO_DEPTH);
         }
         match candidate {
             Some(p) => {
-                self.stripes[s].joining = Some((p, now));
+                self.stripes[s].ask(p, now);
                 self.stats.tree.joins += 1;
                 let (home, slots) = (self.home, self.config.slots);
                 self.send(
@@ -1103,10 +1298,7 @@ impl<P: PeerKey> Relay<P> {
             }
             if st.children.contains(p)
                 || st.parent == Some(*p)
-                || st
-                    .refused
-                    .get(p)
-                    .is_some_and(|at| now.saturating_sub(*at) < 2_000)
+                || st.refused.get(p).is_some_and(|until| *until > now)
             {
                 continue;
             }
@@ -1137,7 +1329,7 @@ impl<P: PeerKey> Relay<P> {
             return;
         }
         if let Some(p) = self.best_parent(stripe, now, depth - 2) {
-            self.stripes[s].joining = Some((p, now));
+            self.stripes[s].ask(p, now);
             self.stats.tree.joins += 1;
             let (home, slots) = (self.home, self.config.slots);
             self.send(
@@ -1222,19 +1414,25 @@ impl<P: PeerKey> Relay<P> {
         // line is full, or it dropped us and the word was lost).
         let not_serving = parent_info.and_then(|n| n.have.as_ref()).is_some_and(|h| {
             let Some(newest) = h.newest else { return false };
+            // A [`Have`] names at most the 65 chunks up to its newest, whatever newest it
+            // claims: only those are looked at.
             let first = match mine {
-                Some(m) => m + stripes,
-                None => newest.saturating_sub(64),
-            };
+                Some(m) => m.saturating_add(stripes),
+                None => 0,
+            }
+            .max(newest.saturating_sub(64));
             let mut seq = first - first % stripes + stripe as u64;
             if seq < first {
-                seq += stripes;
+                seq = seq.saturating_add(stripes);
             }
             while seq <= newest {
                 if h.holds(seq) && !self.chunks.contains_key(&seq) {
                     return true;
                 }
-                seq += stripes;
+                let Some(next) = seq.checked_add(stripes) else {
+                    break;
+                };
+                seq = next;
             }
             false
         });
@@ -1243,12 +1441,22 @@ impl<P: PeerKey> Relay<P> {
             self.stats.tree.silent_parents += 1;
             self.send(parent, Message::Leave { stripe });
             self.orphan(stripe, now);
+            if !gone {
+                // It talks but does not serve: not asked again for a good while, or a peer
+                // that accepts children and sends them nothing would take this stripe back
+                // every few seconds.
+                self.stripes[s]
+                    .refused
+                    .insert(parent, now + SILENT_PARENT_PENALTY_MS);
+            }
         }
     }
 
     /// Pulls chunks that are late: missing a while after a later one arrived.
     fn repair(&mut self, now: u64) {
-        let Some(newest) = self.newest_seen else {
+        // The newest chunk a neighbour says it holds, which `hear` kept within reach.
+        let heard = self.heard.back().map(|(n, _)| *n);
+        let Some(newest) = heard.max(self.newest_verified) else {
             return;
         };
         // Pulls that were not answered in time are forgotten, so they are asked elsewhere.
@@ -1269,7 +1477,9 @@ impl<P: PeerKey> Relay<P> {
                 let per_second = self.chunks_per_second().max(1);
                 newest.saturating_sub(2 * per_second)
             }
-        };
+        }
+        // A pass looks at one window at most, however far behind the playhead fell.
+        .max(newest.saturating_sub(WINDOW));
         let grace = self.config.repair_grace_ms;
         // A stripe's chunks come down its tree in order, so a gap is late once a later chunk of
         // the same stripe has been here for the grace period; or, when the stripe has stalled,
@@ -1288,13 +1498,11 @@ impl<P: PeerKey> Relay<P> {
                 None => {
                     let by_stripe =
                         later_arrival[s].is_some_and(|a| now.saturating_sub(a) >= grace);
-                    let by_neighbour =
-                        self.heard
-                            .iter()
-                            .find(|(n, _)| *n >= seq)
-                            .is_some_and(|(_, at)| {
-                                now.saturating_sub(*at) >= self.config.heard_grace_ms
-                            });
+                    // `heard` increases: the first claim at least this new is found by halving.
+                    let first_claim = self.heard.partition_point(|(n, _)| *n < seq);
+                    let by_neighbour = self.heard.get(first_claim).is_some_and(|(_, at)| {
+                        now.saturating_sub(*at) >= self.config.heard_grace_ms
+                    });
                     if (by_stripe || by_neighbour) && !self.wants.contains_key(&seq) {
                         late.push(seq);
                     }
@@ -1361,15 +1569,23 @@ impl<P: PeerKey> Relay<P> {
             .unwrap_or(1)
     }
 
+    fn forget(&mut self, seq: u64) {
+        if let Some(stored) = self.chunks.remove(&seq) {
+            self.stored_bytes -= stored.chunk.bytes.len();
+        }
+    }
+
     fn prune(&mut self, now: u64) {
         let keep = self.config.keep_ms;
         let cursor = match &self.playout {
             Playout::Playing { cursor, .. } => *cursor,
             Playout::Waiting { .. } => u64::MAX,
         };
+        let floor = self.newest_verified.map_or(0, |n| n.saturating_sub(WINDOW));
         while let Some((&seq, stored)) = self.chunks.iter().next() {
-            if now.saturating_sub(stored.arrived) > keep && seq < cursor {
-                self.chunks.remove(&seq);
+            let stale = now.saturating_sub(stored.arrived) > keep && seq < cursor;
+            if stale || seq < floor || self.stored_bytes > STORED_BYTES_MAX {
+                self.forget(seq);
             } else {
                 break;
             }
@@ -1383,7 +1599,7 @@ impl<P: PeerKey> Relay<P> {
         }
         let stripes = &mut self.stripes;
         for st in stripes.iter_mut() {
-            st.refused.retain(|_, at| now.saturating_sub(*at) < 5_000);
+            st.refused.retain(|_, until| *until > now);
         }
     }
 
@@ -1461,7 +1677,6 @@ impl<P: PeerKey> Relay<P> {
         else {
             return;
         };
-        let newest_here = self.chunks.keys().next_back().copied().unwrap_or(0);
         let mut missed_now = 0u64;
         loop {
             match self.chunks.get(cursor) {
@@ -1493,9 +1708,11 @@ impl<P: PeerKey> Relay<P> {
                 }
                 None => {
                     if *skipping {
-                        if *cursor < newest_here {
-                            missed_now += 1;
-                            *cursor += 1;
+                        // Straight to the next chunk held, however far: a stream that jumped
+                        // ahead is not walked one number at a time.
+                        if let Some((&next, _)) = self.chunks.range(*cursor..).next() {
+                            missed_now += next - *cursor;
+                            *cursor = next;
                             continue;
                         }
                         break;

@@ -83,6 +83,7 @@ fn a_viewer_plays_only_verified_chunks_and_drops_a_forger() {
             }
         }
     }
+    eprintln!("played {} stats {:?}", played.len(), viewer.stats());
     assert!(forged_sent > 0);
     assert!(
         played.len() > 20,
@@ -102,4 +103,339 @@ fn a_viewer_plays_only_verified_chunks_and_drops_a_forger() {
     ));
     assert_eq!(viewer.stats().refused, 1);
     assert!(!viewer.neighbours().any(|p| p == 2));
+}
+
+/// Ids at or above this are the test's own hostile peers: what relays send them is kept in
+/// [`Net::outbox`] for the test to read.
+const HOSTILE: u32 = 1_000;
+
+/// A broadcaster (0) and honest viewers (1..) on a perfect network, run 50 ms at a time: every
+/// message arrives at once, in the order sent.
+struct Net {
+    signer: ChannelSigner,
+    relays: std::collections::BTreeMap<u32, Relay<u32>>,
+    now: u64,
+    played: std::collections::BTreeMap<u32, Vec<u64>>,
+    missed: std::collections::BTreeMap<u32, u64>,
+    /// (from, to, message) for every message to a hostile id.
+    outbox: Vec<(u32, u32, Message<u32>)>,
+}
+
+impl Net {
+    /// Viewers `1..=viewers`, each introduced to the broadcaster and the viewers before it.
+    fn new(viewers: u32) -> Net {
+        let signer = ChannelSigner::new(SigningKey::from_bytes(&[1; 32]), 4096);
+        let channel = signer.channel();
+        let mut relays = std::collections::BTreeMap::new();
+        relays.insert(
+            0,
+            Relay::broadcaster(0u32, channel, RelayConfig::broadcaster(4), 0),
+        );
+        for v in 1..=viewers {
+            let mut relay = Relay::viewer(v, channel, RelayConfig::viewer(4, 2.0), v as u8, 0);
+            relay.add_peers(0..v, 0);
+            relays.insert(v, relay);
+        }
+        Net {
+            signer,
+            relays,
+            now: 0,
+            played: Default::default(),
+            missed: Default::default(),
+            outbox: Vec::new(),
+        }
+    }
+
+    fn relay(&mut self, id: u32) -> &mut Relay<u32> {
+        self.relays.get_mut(&id).expect("an honest relay")
+    }
+
+    /// The newest chunk the broadcaster published.
+    fn newest(&self) -> Option<u64> {
+        self.relays[&0].newest_verified()
+    }
+
+    /// One 50 ms step: a segment each second, every relay ticks, messages flow.
+    fn step(&mut self) {
+        let now = self.now;
+        if now.is_multiple_of(1000) {
+            let k = now / 1000;
+            let chunks = self.signer.chunks(segment(k), &vec![k as u8; 10_000]);
+            for chunk in chunks {
+                self.relay(0).publish(chunk, now);
+            }
+        }
+        for relay in self.relays.values_mut() {
+            relay.tick(now);
+        }
+        self.deliver();
+        self.now += 50;
+    }
+
+    /// Delivers until nobody has anything more to send.
+    fn deliver(&mut self) {
+        let now = self.now;
+        loop {
+            let mut quiet = true;
+            let ids: Vec<u32> = self.relays.keys().copied().collect();
+            for from in ids {
+                let events: Vec<_> = self.relay(from).drain().collect();
+                for event in events {
+                    quiet = false;
+                    match event {
+                        Event::Send { to, message } if to >= HOSTILE => {
+                            self.outbox.push((from, to, message))
+                        }
+                        Event::Send { to, message } => {
+                            if let Some(relay) = self.relays.get_mut(&to) {
+                                relay.handle(from, message, now);
+                            }
+                        }
+                        Event::Play(chunk) => {
+                            self.played.entry(from).or_default().push(chunk.sequence())
+                        }
+                        Event::Skipped { from: a, to: b } => {
+                            *self.missed.entry(from).or_default() += b - a
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            if quiet {
+                return;
+            }
+        }
+    }
+
+    /// Chunks viewer `v` played since the first `since` of them.
+    fn played_since(&self, v: u32, since: usize) -> usize {
+        self.played
+            .get(&v)
+            .map_or(0, |p| p.len().saturating_sub(since))
+    }
+
+    fn played_count(&self, v: u32) -> usize {
+        self.played.get(&v).map_or(0, Vec::len)
+    }
+}
+
+/// Runs `f` on its own thread and fails if it has not finished within `limit`: a relay that
+/// froze would otherwise hang the whole test run instead of failing it.
+fn finishes<T: Send + 'static>(
+    limit: std::time::Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit)
+        .expect("the relay froze: the run did not finish")
+}
+
+fn have(newest: Option<u64>) -> Message<u32> {
+    Message::Have(marquee_live::relay::Have {
+        newest,
+        bits: u64::MAX,
+        depth: [0; marquee_live::relay::MAX_STRIPES],
+        open: 0xff,
+        home: 0,
+        open_home: 0xff,
+        slots: 255,
+    })
+}
+
+/// A neighbour claims chunks that do not exist: the newest possible, a billion ahead, and a few
+/// ahead (within what a real neighbour near the root could hold). The viewer keeps playing in
+/// step with the others; its window never moves past what it verified.
+#[test]
+fn a_lying_have_neither_freezes_a_viewer_nor_moves_its_window() {
+    let (net, before, liar_wants, heard_max) =
+        finishes(std::time::Duration::from_secs(120), || {
+            let mut net = Net::new(4);
+            let liar = HOSTILE;
+            net.relay(1).add_peers([liar], 0);
+            for _ in 0..100 {
+                net.step();
+            }
+            let before = net.played_count(1);
+            let mut heard_max = 0;
+            for round in 0..400u64 {
+                let newest = net.newest().unwrap_or(0);
+                let lie = match round % 3 {
+                    0 => u64::MAX,
+                    1 => newest + 1_000_000_000,
+                    _ => newest + 40,
+                };
+                let now = net.now;
+                net.relay(1).handle(liar, have(Some(lie)), now);
+                net.step();
+                heard_max = heard_max.max(net.relay(1).footprint().heard);
+                let verified = net.relays[&1].newest_verified();
+                assert!(
+                    verified <= net.newest(),
+                    "only verified chunks move the window"
+                );
+            }
+            let liar_wants: Vec<u64> = net
+                .outbox
+                .iter()
+                .filter_map(|(_, _, m)| match m {
+                    Message::Want { sequence } => Some(*sequence),
+                    _ => None,
+                })
+                .collect();
+            (net, before, liar_wants, heard_max)
+        });
+    let expected = 20 * 3; // 20 s at three chunks a second
+    let played = net.played_since(1, before);
+    let honest = net.played_since(2, 0) - net.played_since(2, 0).min(before);
+    assert!(
+        played >= expected - 6,
+        "the viewer played {played} of {expected} chunks while lied to (an honest one: {honest})"
+    );
+    assert!(
+        heard_max <= marquee_live::relay::WINDOW as usize,
+        "{heard_max}"
+    );
+    // Pulls the liar drew are bounded by the lead it is believed within: never the far lies.
+    let newest = net.newest().unwrap();
+    assert!(
+        liar_wants.iter().all(|s| *s <= newest + 64),
+        "the viewer asked the liar for {:?}",
+        liar_wants.iter().max()
+    );
+}
+
+/// Tens of thousands of made-up peers join, claim, refuse, accept and forge at one viewer. It
+/// keeps playing, and every map it holds stays within its bound.
+#[test]
+fn a_flood_of_made_up_peers_leaves_a_viewer_playing_within_bounds() {
+    let net = finishes(std::time::Duration::from_secs(120), || {
+        let mut net = Net::new(4);
+        for _ in 0..100 {
+            net.step();
+        }
+        let mut forger = ChannelSigner::new(SigningKey::from_bytes(&[2; 32]), 4096);
+        let mut forged = forger.chunks(segment(0), &[9u8; 4000]).remove(0);
+        forged.announcement.channel = net.signer.channel().to_bytes();
+        let mut next_id = HOSTILE;
+        let before = net.played_count(1);
+        for _ in 0..200 {
+            let now = net.now;
+            for _ in 0..200 {
+                let stranger = next_id;
+                next_id += 1;
+                let suggest: Vec<u32> = (0..32).map(|i| 50_000_000 + next_id * 32 + i).collect();
+                let stripe = (stranger % 4) as u8;
+                for message in [
+                    Message::Join {
+                        stripe,
+                        home: stripe,
+                        slots: u16::MAX,
+                    },
+                    have(Some(u64::MAX)),
+                    Message::Refuse { stripe, suggest },
+                    Message::Accept {
+                        stripe,
+                        path: vec![stranger],
+                    },
+                    Message::Want { sequence: 0 },
+                    Message::Chunk {
+                        chunk: forged.clone(),
+                        hops: 0,
+                    },
+                ] {
+                    net.relay(1).handle(stranger, message, now);
+                }
+            }
+            net.step();
+            let f = net.relay(1).footprint();
+            assert!(f.neighbours <= 12 + 5 + 4, "{f:?}");
+            assert!(f.banned <= marquee_live::relay::BANNED_MAX, "{f:?}");
+            assert!(f.children <= 5, "{f:?}");
+            assert!(f.refused <= 4 * 8, "{f:?}");
+            assert!(f.wants <= 24, "{f:?}");
+            assert!(
+                f.stored_bytes <= marquee_live::relay::STORED_BYTES_MAX,
+                "{f:?}"
+            );
+        }
+        (net, before)
+    });
+    let (net, before) = net;
+    let played = net.played_since(1, before);
+    assert!(
+        played >= 10 * 3 - 6,
+        "the viewer played {played} chunks in 10 s of flood"
+    );
+    assert!(net.relays[&1].stats().refused > 0);
+}
+
+/// A peer poses as the root's neighbour with room in every stripe, accepts every join and then
+/// sends nothing. The viewer leaves it, plays from honest parents, and does not go back to it
+/// for the penalty's length.
+#[test]
+fn a_parent_that_accepts_and_sends_nothing_is_left() {
+    let (net, joins_to_liar, start) = finishes(std::time::Duration::from_secs(120), || {
+        let mut net = Net::new(5);
+        for _ in 0..60 {
+            net.step();
+        }
+        // A latecomer whose first neighbour is the liar, at depth 0 with room everywhere.
+        let liar = HOSTILE;
+        let channel = net.signer.channel();
+        let mut late = Relay::viewer(9u32, channel, RelayConfig::viewer(4, 2.0), 1, net.now);
+        let now = net.now;
+        late.handle(liar, have(None), now);
+        late.add_peers([0, 1, 2, 3, 4, 5], now);
+        net.relays.insert(9, late);
+        let start = net.now;
+        let mut joins_to_liar = 0;
+        for _ in 0..600 {
+            // The liar answers each join at once, and keeps saying it is there.
+            let joins: Vec<u8> = net
+                .outbox
+                .drain(..)
+                .filter_map(|(from, _, m)| match m {
+                    Message::Join { stripe, .. } if from == 9 => Some(stripe),
+                    _ => None,
+                })
+                .collect();
+            let now = net.now;
+            for stripe in joins {
+                joins_to_liar += 1;
+                net.relay(9).handle(
+                    liar,
+                    Message::Accept {
+                        stripe,
+                        path: vec![liar],
+                    },
+                    now,
+                );
+            }
+            net.relay(9).handle(liar, have(None), now);
+            net.step();
+        }
+        (net, joins_to_liar, start)
+    });
+    let stats = net.relays[&9].stats();
+    let started = stats.started_at.expect("the latecomer plays");
+    assert!(
+        started - start <= 10_000,
+        "it started {} ms after joining",
+        started - start
+    );
+    // 30 s after joining: the steady state is the last 20 s (60 chunks).
+    let played: usize = net.played[&9]
+        .iter()
+        .filter(|s| **s >= net.newest().unwrap() - 60)
+        .count();
+    assert!(
+        played >= 55,
+        "the latecomer played {played} of the last 60 chunks"
+    );
+    // Once per stripe at first, then again at most once per penalty (30 s) per stripe.
+    assert!(joins_to_liar <= 8, "{joins_to_liar} joins went to the liar");
+    assert!(stats.tree.silent_parents >= 1);
 }
