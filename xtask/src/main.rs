@@ -575,8 +575,7 @@ fn bench(root: &Path) -> Result<()> {
         .env("MARQUEE_TAURI_DRIVER", tauri_driver_path()))
 }
 
-/// `cargo test`'s fuzz smoke: every cargo-fuzz target (five) for about 12 s, the same minute in
-/// all that two targets at 30 s took. Skipped, with a line saying why, when cargo-fuzz cannot
+/// `cargo test`'s fuzz smoke: every cargo-fuzz target ([`FUZZ_TARGETS`]) for about 12 s. Skipped, with a line saying why, when cargo-fuzz cannot
 /// be installed; a crash fails the test run.
 fn fuzz_smoke(root: &Path) -> Result<()> {
     fuzz(root, &["--seconds".to_string(), "12".to_string()], true)
@@ -599,6 +598,7 @@ const FUZZ_TARGETS: &[(&str, &str)] = &[
     ("crates/core/fuzz", "torrent_import"),
     ("crates/live/fuzz", "live_segment"),
     ("crates/live/fuzz", "live_announcement"),
+    ("crates/live/fuzz", "live_relay"),
 ];
 
 /// `cargo xtask fuzz [--seconds N] [target..]`: runs the cargo-fuzz targets of

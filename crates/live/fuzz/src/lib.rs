@@ -11,11 +11,19 @@
 //!   time and never empty.
 //! - [`live_announcement`]: an announcement that decodes encodes back to the same bytes, and
 //!   verifying it (against any key) answers without panicking.
+//! - [`live_relay`]: a viewer's relay fed frames from eight peers through the wire decoder,
+//!   real signed chunks among them, with its clock moving: every call returns, what it asks to
+//!   send encodes and decodes back, only verified chunks play, and every map stays within its
+//!   bound.
 
 #[path = "../../src/chunk.rs"]
 pub mod chunk;
+#[path = "../../src/relay.rs"]
+pub mod relay;
 #[path = "../../src/segment.rs"]
 pub mod segment;
+#[path = "../../src/wire.rs"]
+pub mod wire;
 
 use ed25519_dalek::SigningKey;
 
@@ -49,6 +57,96 @@ pub fn live_announcement(data: &[u8]) {
     let _ = announcement.verify(&key);
     if let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&announcement.channel) {
         let _ = announcement.verify(&key);
+    }
+}
+
+/// The channel of [`live_relay`]'s real chunks.
+fn relay_signer() -> chunk::ChannelSigner {
+    chunk::ChannelSigner::new(SigningKey::from_bytes(&[7; 32]), 4096)
+}
+
+/// [`live_relay`]'s stream: 64 real chunks, three to a one-second segment, signed once.
+fn relay_chunks() -> &'static [chunk::Chunk] {
+    static CHUNKS: std::sync::OnceLock<Vec<chunk::Chunk>> = std::sync::OnceLock::new();
+    CHUNKS.get_or_init(|| {
+        let mut signer = relay_signer();
+        (0..22u64)
+            .flat_map(|k| {
+                let info = chunk::SegmentInfo {
+                    segment: k,
+                    pts_ms: k * 1000,
+                    duration_ms: 1000,
+                    capture_ms: k * 1000,
+                    keyframe: true,
+                    epoch: 0,
+                };
+                signer.chunks(info, &[k as u8; 10_000])
+            })
+            .take(64)
+            .collect()
+    })
+}
+
+/// Fuzz target `live_relay`: `data` is a script of what eight peers send one viewer. Each step
+/// starts with a byte `op`: `op % 4 == 0` moves the clock `(op >> 2) * 10` ms and ticks;
+/// `op % 4 == 1` delivers real chunk `op >> 2` from peer 0 (the broadcaster); otherwise a frame
+/// follows (peer byte, length `u16` big-endian, the bytes) and goes through [`wire::decode`]
+/// to the relay as the peer's message.
+pub fn live_relay(data: &[u8]) {
+    use relay::{Event, Relay, RelayConfig};
+    let chunks = relay_chunks();
+    let channel = relay_signer().channel();
+    let config = RelayConfig::viewer(4, 2.0);
+    let (slots, wants_max, neighbours_max) = (config.slots, config.wants_max, config.neighbours_max);
+    let mut relay = Relay::viewer([200u8; 32], channel, config, 1, 0);
+    relay.add_peers([[0u8; 32], [1u8; 32]], 0);
+    let mut now = 0u64;
+    let mut rest = data;
+    while let Some((&op, after)) = rest.split_first() {
+        rest = after;
+        match op % 4 {
+            0 => {
+                now += u64::from(op >> 2) * 10;
+                relay.tick(now);
+            }
+            1 => {
+                let chunk = chunks[usize::from(op >> 2) % chunks.len()].clone();
+                relay.handle([0u8; 32], relay::Message::Chunk { chunk, hops: 0 }, now);
+            }
+            _ => {
+                let Some((&peer, after)) = rest.split_first() else {
+                    break;
+                };
+                let Some((len, after)) = after.split_first_chunk::<2>() else {
+                    break;
+                };
+                let len = usize::from(u16::from_be_bytes(*len)).min(after.len());
+                let (frame, after) = after.split_at(len);
+                rest = after;
+                if let Ok(message) = wire::decode(frame) {
+                    relay.handle([peer % 8; 32], message, now);
+                }
+            }
+        }
+        for event in relay.drain() {
+            match event {
+                Event::Send { message, .. } => {
+                    let bytes = wire::encode(&message);
+                    assert_eq!(bytes.len(), message.wire_len(), "{message:?}");
+                    wire::decode(&bytes).expect("what the relay sends decodes");
+                }
+                Event::Play(chunk) => chunk.verify(&channel).expect("only verified chunks play"),
+                _ => {}
+            }
+        }
+        let f = relay.footprint();
+        assert!(f.neighbours <= neighbours_max + usize::from(slots) + 4, "{f:?}");
+        assert!(f.children <= usize::from(slots), "{f:?}");
+        assert!(f.wants <= wants_max, "{f:?}");
+        assert!(f.banned <= relay::BANNED_MAX, "{f:?}");
+        assert!(f.heard <= relay::WINDOW as usize, "{f:?}");
+        assert!(f.stored_bytes <= relay::STORED_BYTES_MAX, "{f:?}");
+        assert!(f.chunks <= chunks.len(), "{f:?}");
     }
 }
 
@@ -86,5 +184,43 @@ pub fn seeds() -> std::io::Result<Vec<(&'static str, String, Vec<u8>)>> {
             c.announcement.encode().to_vec(),
         ));
     }
+    // A viewer's first seconds: Haves and an Accept from the broadcaster, its chunks, ticks,
+    // then a lying Have and a forged chunk from a neighbour.
+    let mut script = Vec::new();
+    let frame = |peer: u8, message: relay::Message<[u8; 32]>, script: &mut Vec<u8>| {
+        let bytes = wire::encode(&message);
+        script.push(2);
+        script.push(peer);
+        script.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+        script.extend_from_slice(&bytes);
+    };
+    let have = |newest| {
+        relay::Message::Have(relay::Have {
+            newest,
+            bits: u64::MAX,
+            depth: [0; relay::MAX_STRIPES],
+            open: 0x0f,
+            home: 0,
+            open_home: 0x0f,
+            slots: 4,
+        })
+    };
+    frame(0, have(Some(2)), &mut script);
+    for stripe in 0..4 {
+        let path = vec![[0u8; 32]];
+        frame(0, relay::Message::Accept { stripe, path }, &mut script);
+    }
+    for k in 0..48u8 {
+        script.push(1 + (k << 2));
+        if k % 3 == 2 {
+            script.push(50 << 2);
+        }
+    }
+    frame(1, have(Some(u64::MAX)), &mut script);
+    let mut forged = relay_chunks()[5].clone();
+    forged.bytes = std::sync::Arc::from(vec![0u8; forged.bytes.len()]);
+    frame(1, relay::Message::Chunk { chunk: forged, hops: 0 }, &mut script);
+    script.push(60 << 2);
+    out.push(("live_relay", "first-seconds".to_string(), script));
     Ok(out)
 }

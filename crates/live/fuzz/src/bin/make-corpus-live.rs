@@ -14,6 +14,7 @@ fn main() -> std::io::Result<()> {
         match target {
             "live_segment" => marquee_live_fuzz::live_segment(&bytes),
             "live_announcement" => marquee_live_fuzz::live_announcement(&bytes),
+            "live_relay" => marquee_live_fuzz::live_relay(&bytes),
             other => unreachable!("unknown target {other}"),
         }
         let target_dir = dir.join(target);
