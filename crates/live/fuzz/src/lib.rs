@@ -97,7 +97,8 @@ pub fn live_relay(data: &[u8]) {
     let chunks = relay_chunks();
     let channel = relay_signer().channel();
     let config = RelayConfig::viewer(4, 2.0);
-    let (slots, wants_max, neighbours_max) = (config.slots, config.wants_max, config.neighbours_max);
+    let (slots, wants_max, neighbours_max) =
+        (config.slots, config.wants_max, config.neighbours_max);
     let mut relay = Relay::viewer([200u8; 32], channel, config, 1, 0);
     relay.add_peers([[0u8; 32], [1u8; 32]], 0);
     let mut now = 0u64;
@@ -140,7 +141,10 @@ pub fn live_relay(data: &[u8]) {
             }
         }
         let f = relay.footprint();
-        assert!(f.neighbours <= neighbours_max + usize::from(slots) + 4, "{f:?}");
+        assert!(
+            f.neighbours <= neighbours_max + usize::from(slots) + 4,
+            "{f:?}"
+        );
         assert!(f.children <= usize::from(slots), "{f:?}");
         assert!(f.wants <= wants_max, "{f:?}");
         assert!(f.banned <= relay::BANNED_MAX, "{f:?}");
@@ -219,7 +223,14 @@ pub fn seeds() -> std::io::Result<Vec<(&'static str, String, Vec<u8>)>> {
     frame(1, have(Some(u64::MAX)), &mut script);
     let mut forged = relay_chunks()[5].clone();
     forged.bytes = std::sync::Arc::from(vec![0u8; forged.bytes.len()]);
-    frame(1, relay::Message::Chunk { chunk: forged, hops: 0 }, &mut script);
+    frame(
+        1,
+        relay::Message::Chunk {
+            chunk: forged,
+            hops: 0,
+        },
+        &mut script,
+    );
     script.push(60 << 2);
     out.push(("live_relay", "first-seconds".to_string(), script));
     Ok(out)
