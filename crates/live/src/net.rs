@@ -8,8 +8,8 @@
 //! # Offline by construction
 //! The endpoint is built from [`presets::Minimal`], which starts from an empty builder: relays
 //! disabled, no address lookup service, no port mapping (the `portmapper` feature is off). It
-//! binds only the address it is given (the tests use `127.0.0.1:0`) and dials peers only at
-//! addresses it was told. Nothing here needs the internet; hole punching and relays come when
+//! binds only the address it is given (the tests use `127.0.0.1:0`; on a LAN, `0.0.0.0:port` or
+//! the machine's address) and dials peers only at addresses it was told. Nothing here needs the internet; hole punching and relays come when
 //! the store's directory does. (iroh still watches the machine's interfaces: netlink queries,
 //! and a UDP `connect` to 10.254.254.254:1 to learn the default route's local address, which
 //! sends no datagram. Traced with strace: every datagram goes to 127.0.0.1.)
@@ -50,6 +50,15 @@
 //!
 //! A message for a peer whose address is unknown is dropped and the relay is told the peer is
 //! gone; one for a peer being dialed waits (a few dozen at most) until the connection is up.
+//!
+//! # Bounds
+//! Node ids are free to make and addresses free to name, so nothing a peer sends grows this
+//! layer without limit: the address book holds [`BOOK_MAX`] peers (past it, only peers that
+//! connect get in), at most [`MAX_INCOMING`] incoming connections are open or in their
+//! handshake at once and [`HANDSHAKES_PER_S`] start a second (more are refused before the
+//! handshake), a connection's queue holds [`SEND_QUEUE`]
+//! frames and drops a chunk that waited [`QUEUE_MAX_AGE`], and state for peers that are
+//! neither connected nor dialed is dropped at the next tick.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::IntoFuture;
@@ -64,11 +73,11 @@ use iroh::endpoint::{presets, Connection, QuicTransportConfig};
 use iroh::{Endpoint, EndpointAddr, PublicKey, SecretKey};
 use rand::seq::SliceRandom;
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::chunk::{ChannelSigner, Chunk, SegmentInfo};
-use crate::relay::{Event, Message, Relay, RelayConfig, RelayStats};
+use crate::relay::{Event, Footprint, Message, Relay, RelayConfig, RelayStats};
 use crate::segment::LiveSource;
 use crate::wire::{self, MAX_MESSAGE_LEN};
 
@@ -91,7 +100,16 @@ pub const ADDRS_PER_FRAME: usize = 32;
 const TICK: Duration = Duration::from_millis(50);
 /// Frames queued for one connection before new ones are dropped: a link this far behind is
 /// better served by the relay's repair (and by a new parent) than by a growing queue.
-const SEND_QUEUE: usize = 256;
+pub const SEND_QUEUE: usize = 256;
+/// A chunk that waited this long in a connection's queue is dropped instead of sent: it would
+/// arrive after its time (the playout margin is 1.5 s), and the receiver pulls it elsewhere.
+pub const QUEUE_MAX_AGE: Duration = Duration::from_secs(2);
+/// The most peers in the address book. Addresses come from peers (a frame names up to 32), so
+/// without a bound a peer could grow it for ever; past it, only peers that connect are added.
+pub const BOOK_MAX: usize = 1_024;
+/// The most connections accepted at once (a viewer uses a few dozen). Node ids cost nothing
+/// to make: past this, incoming connections are refused before their handshake.
+pub const MAX_INCOMING: usize = 128;
 /// Frames held for a peer while it is being dialed.
 const PENDING_MAX: usize = 64;
 /// A dial that has not connected by then has failed.
@@ -104,16 +122,15 @@ const ASK_EVERY_MS: u64 = 2_000;
 /// A duplicate connection is closed this long after the preferred one is up.
 const DUPLICATE_GRACE: Duration = Duration::from_secs(2);
 /// A silent connection is closed after this long; keep-alives go out every [`KEEP_ALIVE`], so
-/// only a peer that is gone (killed, unplugged) is silent this long: three keep-alives lost in
-/// a row. The connection is how a node learns soonest that a neighbour died. The relay alone
-/// cannot tell a dead parent from a paused stream when every neighbour hangs below the same
-/// dead node (nobody is ahead), and it keeps a dead child's slot for its 2.5 s neighbour
-/// timeout. Measured with 16 viewer processes, 3 killed: at 2 s the viewers below a killed one
-/// stalled for 2–3 s; at 1 s they re-joined within about a second, and no live connection
-/// was cut.
-const IDLE_TIMEOUT: Duration = Duration::from_millis(1_000);
+/// only a peer that is gone (killed, unplugged) is silent this long. Loopback once had 1 s
+/// here (and 250 ms keep-alives), which cut dead neighbours fastest but would also cut a Wi-Fi
+/// link that pauses for a second and comes back. The relay does not need the connection to
+/// learn that a neighbour died: a parent that sent no [`Have`](crate::relay::Have) for 1.5 s is
+/// left, a child silent for 1.5 s gives up its slot to a joiner, any neighbour silent for
+/// 2.5 s is forgotten. So the transport's timeouts are in seconds.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Keep-alive interval on every connection.
-const KEEP_ALIVE: Duration = Duration::from_millis(250);
+const KEEP_ALIVE: Duration = Duration::from_secs(1);
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -228,8 +245,10 @@ pub struct NodeConfig {
     pub stripes: u8,
     /// The channel's bitrate, to scale the repair budget.
     pub bitrate_bps: u64,
-    /// Dial and accept addresses only on the loopback interface (until the directory and NAT
-    /// traversal come, every test runs on one machine).
+    /// Keep and dial only loopback addresses. [`NodeConfig::new`] sets it when the node listens
+    /// on a loopback address (the tests): such a node cannot reach any other, and must not be
+    /// steered to. A node listening on a LAN address, or on every interface (`0.0.0.0:port`),
+    /// takes any address a peer could listen at.
     pub loopback_only: bool,
     /// A viewer's playout margin over the worst delay it saw while starting
     /// ([`RelayConfig::playout_margin_ms`]); [`DEFAULT_PLAYOUT_MARGIN_MS`] unless changed.
@@ -248,7 +267,7 @@ pub const DEFAULT_PLAYOUT_MARGIN_MS: u64 = 1_500;
 
 impl NodeConfig {
     /// A node of `channel` listening on `listen`, with the defaults: 4 stripes, 1 Mbit/s,
-    /// loopback only, no peers yet.
+    /// loopback only if `listen` is, no peers yet.
     pub fn new(channel: VerifyingKey, role: Role, listen: SocketAddr) -> NodeConfig {
         NodeConfig {
             channel,
@@ -258,7 +277,7 @@ impl NodeConfig {
             peers: Vec::new(),
             stripes: 4,
             bitrate_bps: 1_000_000,
-            loopback_only: true,
+            loopback_only: listen.ip().is_loopback(),
             playout_margin_ms: DEFAULT_PLAYOUT_MARGIN_MS,
         }
     }
@@ -305,8 +324,14 @@ pub struct NodeStats {
     pub connections: usize,
     /// The relay's neighbours.
     pub neighbours: usize,
-    /// Peers in the address book.
+    /// Peers in the address book, at most [`BOOK_MAX`].
     pub known_peers: usize,
+    /// Peers the network layer keeps state for (connected, dialed, or with frames waiting).
+    pub peer_states: usize,
+    /// Chunks dropped from a connection's queue after [`QUEUE_MAX_AGE`].
+    pub stale_dropped: u64,
+    /// What the relay holds ([`Relay::footprint`]); `None` before the first tick.
+    pub footprint: Option<Footprint>,
 }
 
 /// One line of figures for the command line and the tests (serialised as JSON).
@@ -492,6 +517,8 @@ impl Node {
             player: player_tx,
             stats_tx,
             sent: Arc::new(AtomicU64::new(0)),
+            stale: Arc::new(AtomicU64::new(0)),
+            seen_at: HashMap::new(),
             received: 0,
             dropped: 0,
             malformed: 0,
@@ -592,6 +619,11 @@ enum NetEvent {
         peer: NodeId,
         conn: Connection,
         dialed: bool,
+        /// The IP the connection comes from: a hello that names an unspecified IP
+        /// (`0.0.0.0`, a node bound to every interface) is completed with it.
+        remote_ip: Option<IpAddr>,
+        /// An incoming connection's place under [`MAX_INCOMING`], held while it is open.
+        permit: Option<OwnedSemaphorePermit>,
     },
     DialFailed {
         peer: NodeId,
@@ -610,7 +642,10 @@ struct Conn {
     conn: Connection,
     /// Who dialed it: the connection dialed by the smaller id is preferred.
     dialer: NodeId,
-    tx: mpsc::Sender<Vec<u8>>,
+    /// Frames to write, with when they were queued.
+    tx: mpsc::Sender<(Instant, Vec<u8>)>,
+    /// Frees a place for another incoming connection when this one goes.
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 #[derive(Default)]
@@ -642,6 +677,10 @@ struct Task {
     stats_tx: watch::Sender<NodeStats>,
     /// Shared with the writer tasks, which count what they actually wrote.
     sent: Arc<AtomicU64>,
+    /// Shared with the writer tasks: chunks they dropped as too old to send.
+    stale: Arc<AtomicU64>,
+    /// The IP each connected peer's connection came from.
+    seen_at: HashMap<NodeId, IpAddr>,
     received: u64,
     dropped: u64,
     malformed: u64,
@@ -668,6 +707,7 @@ impl Task {
             tokio::select! {
                 _ = tick.tick() => {
                     let now = self.clock.now_ms();
+                    self.prune(now);
                     self.relay.tick(now);
                     self.flush();
                     self.publish_stats();
@@ -713,8 +753,26 @@ impl Task {
         self.endpoint.close().await;
     }
 
+    /// Whether `addr` may go in the book and be dialed: never an address nobody listens at
+    /// (unspecified, multicast, port 0); on a loopback-only node, loopback alone.
     fn allowed(&self, addr: SocketAddr) -> bool {
-        !self.loopback_only || addr.ip().is_loopback()
+        let ip = addr.ip();
+        let dialable = addr.port() != 0
+            && !ip.is_unspecified()
+            && !ip.is_multicast()
+            && ip != IpAddr::V4(Ipv4Addr::BROADCAST);
+        dialable && (!self.loopback_only || ip.is_loopback())
+    }
+
+    /// Forgets what no longer matters, so no map outgrows the peers actually around: failures
+    /// older than [`FAILED_FOR_MS`], and peers with no connection, dial or queued frame.
+    fn prune(&mut self, now: u64) {
+        self.failed
+            .retain(|_, at| now.saturating_sub(*at) <= FAILED_FOR_MS);
+        self.peers
+            .retain(|_, p| !p.conns.is_empty() || p.dialing || !p.pending.is_empty());
+        let peers = &self.peers;
+        self.seen_at.retain(|id, _| peers.contains_key(id));
     }
 
     fn publish_stats(&self) {
@@ -728,6 +786,9 @@ impl Task {
             connections: self.peers.values().map(|p| p.conns.len()).sum(),
             neighbours: self.relay.neighbours().count(),
             known_peers: self.book.len(),
+            peer_states: self.peers.len(),
+            stale_dropped: self.stale.load(Ordering::Relaxed),
+            footprint: Some(self.relay.footprint()),
         };
         self.stats_tx.send_replace(stats);
     }
@@ -735,7 +796,18 @@ impl Task {
     fn on_event(&mut self, event: NetEvent) {
         let now = self.clock.now_ms();
         match event {
-            NetEvent::Connected { peer, conn, dialed } => self.on_connected(peer, conn, dialed),
+            NetEvent::Connected {
+                peer,
+                conn,
+                dialed,
+                remote_ip,
+                permit,
+            } => {
+                if let Some(ip) = remote_ip {
+                    self.seen_at.insert(peer, ip);
+                }
+                self.on_connected(peer, conn, dialed, permit)
+            }
             NetEvent::DialFailed { peer } => {
                 self.failed.insert(peer, now);
                 let state = self.peers.entry(peer).or_default();
@@ -768,15 +840,26 @@ impl Task {
         }
     }
 
-    fn on_connected(&mut self, peer: NodeId, conn: Connection, dialed: bool) {
+    fn on_connected(
+        &mut self,
+        peer: NodeId,
+        conn: Connection,
+        dialed: bool,
+        permit: Option<OwnedSemaphorePermit>,
+    ) {
         if peer == self.me {
             conn.close(0u32.into(), b"self");
             return;
         }
         let (tx, rx) = mpsc::channel(SEND_QUEUE);
-        tokio::spawn(write_loop(conn.clone(), rx, self.sent.clone()));
+        tokio::spawn(write_loop(
+            conn.clone(),
+            rx,
+            self.sent.clone(),
+            self.stale.clone(),
+        ));
         tokio::spawn(read_loop(conn.clone(), peer, self.events.clone()));
-        let _ = tx.try_send(hello_frame(self.my_addr));
+        let _ = tx.try_send((Instant::now(), hello_frame(self.my_addr)));
         self.failed.remove(&peer);
         let me = self.me;
         let state = self.peers.entry(peer).or_default();
@@ -787,6 +870,7 @@ impl Task {
             conn,
             dialer: if dialed { me } else { peer },
             tx,
+            _permit: permit,
         });
         // Both sides apply the same rule, so they agree on the connection to use: the one the
         // smaller id dialed, and of two such the newest (the older one is likely dying).
@@ -807,7 +891,7 @@ impl Task {
         }
         state.pending_joins.clear();
         for frame in state.pending.drain(..) {
-            if chosen.tx.try_send(frame).is_err() {
+            if chosen.tx.try_send((Instant::now(), frame)).is_err() {
                 self.dropped += 1;
             }
         }
@@ -817,8 +901,27 @@ impl Task {
     fn on_frame(&mut self, peer: NodeId, bytes: &[u8], now: u64) {
         match bytes.first() {
             Some(&TAG_HELLO) => {
-                if let Some((addr, [])) = read_addr(&bytes[1..]) {
+                if let Some((mut addr, [])) = read_addr(&bytes[1..]) {
+                    // A node bound to every interface does not know which of its addresses
+                    // others reach it at: the one its connection came from is that.
+                    if addr.ip().is_unspecified() {
+                        if let Some(ip) = self.seen_at.get(&peer) {
+                            addr.set_ip(*ip);
+                        }
+                    }
                     if self.allowed(addr) {
+                        // A connected peer always has a place: it pushes out one the book
+                        // only heard of.
+                        if self.book.len() >= BOOK_MAX && !self.book.contains_key(&peer) {
+                            let spare = self
+                                .book
+                                .keys()
+                                .find(|id| !self.peers.contains_key(*id))
+                                .copied();
+                            if let Some(spare) = spare {
+                                self.book.remove(&spare);
+                            }
+                        }
                         self.book.insert(peer, addr);
                     }
                 }
@@ -835,7 +938,7 @@ impl Task {
                         break;
                     };
                     rest = after;
-                    if *id != self.me && self.allowed(addr) {
+                    if *id != self.me && self.allowed(addr) && self.book.len() < BOOK_MAX {
                         self.book.entry(*id).or_insert(addr);
                     }
                 }
@@ -987,7 +1090,7 @@ impl Task {
         let now = self.clock.now_ms();
         let state = self.peers.entry(to).or_default();
         if let Some(conn) = state.conns.last() {
-            if conn.tx.try_send(frame).is_err() {
+            if conn.tx.try_send((Instant::now(), frame)).is_err() {
                 self.dropped += 1;
             }
             return;
@@ -1030,6 +1133,8 @@ impl Task {
                         peer: to,
                         conn,
                         dialed: true,
+                        remote_ip: Some(addr.ip()),
+                        permit: None,
                     },
                     _ => NetEvent::DialFailed { peer: to },
                 };
@@ -1039,7 +1144,23 @@ impl Task {
 }
 
 async fn accept_loop(endpoint: Endpoint, events: mpsc::Sender<NetEvent>) {
+    let places = Arc::new(Semaphore::new(MAX_INCOMING));
+    let mut handshakes = TokenBucket::new(HANDSHAKES_PER_S, HANDSHAKES_BURST);
     while let Some(incoming) = endpoint.accept().await {
+        // Full, or too many handshakes lately: refused before the handshake, which is the
+        // costly part (a thousand in a few seconds starved a viewer's own stream).
+        if !handshakes.take() {
+            incoming.refuse();
+            continue;
+        }
+        let Ok(permit) = places.clone().try_acquire_owned() else {
+            incoming.refuse();
+            continue;
+        };
+        let remote_ip = match incoming.remote_addr() {
+            iroh::endpoint::IncomingAddr::Ip(addr) => Some(addr.ip()),
+            _ => None,
+        };
         let events = events.clone();
         tokio::spawn(async move {
             let Ok(Ok(conn)) = tokio::time::timeout(DIAL_TIMEOUT, incoming.into_future()).await
@@ -1056,19 +1177,71 @@ async fn accept_loop(endpoint: Endpoint, events: mpsc::Sender<NetEvent>) {
                     peer,
                     conn,
                     dialed: false,
+                    remote_ip,
+                    permit: Some(permit),
                 })
                 .await;
         });
     }
 }
 
-/// Writes this side's frames on one uni stream, each after its length.
-async fn write_loop(conn: Connection, mut frames: mpsc::Receiver<Vec<u8>>, sent: Arc<AtomicU64>) {
+/// Handshakes started per second, on average: a viewer gains a few neighbours a second at
+/// most, a flash crowd joining one broadcaster a few dozen.
+pub const HANDSHAKES_PER_S: f64 = 20.0;
+/// Handshakes that may start at once after a quiet while.
+pub const HANDSHAKES_BURST: f64 = 40.0;
+
+/// A rate limit: `rate` a second on average, `burst` at once.
+struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl TokenBucket {
+    fn new(rate: f64, burst: f64) -> TokenBucket {
+        TokenBucket {
+            rate,
+            burst,
+            tokens: burst,
+            at: Instant::now(),
+        }
+    }
+
+    /// Takes one token if there is one.
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Writes this side's frames on one uni stream, each after its length. A chunk that waited
+/// longer than [`QUEUE_MAX_AGE`] is dropped (and counted in `stale`): the link is this far
+/// behind, and a late chunk only delays the ones after it.
+async fn write_loop(
+    conn: Connection,
+    mut frames: mpsc::Receiver<(Instant, Vec<u8>)>,
+    sent: Arc<AtomicU64>,
+    stale: Arc<AtomicU64>,
+) {
     let Ok(mut stream) = conn.open_uni().await else {
         return;
     };
     let mut buf = Vec::with_capacity(MAX_MESSAGE_LEN + 4);
-    while let Some(frame) = frames.recv().await {
+    while let Some((queued, frame)) = frames.recv().await {
+        if wire::is_chunk(&frame) && queued.elapsed() > QUEUE_MAX_AGE {
+            stale.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
         buf.clear();
         buf.extend_from_slice(&(frame.len() as u32).to_be_bytes());
         buf.extend_from_slice(&frame);

@@ -703,6 +703,11 @@ impl<P: PeerKey> Relay<P> {
         }
     }
 
+    /// Whether `n` spoke within the last two rounds of [`Have`]s.
+    fn lately_heard(&self, n: &Neighbour, now: u64) -> bool {
+        now.saturating_sub(n.last_heard) <= 2 * self.config.have_interval_ms
+    }
+
     fn depth(&self, stripe: u8) -> u8 {
         if self.is_broadcaster {
             return 0;
@@ -1288,6 +1293,11 @@ impl<P: PeerKey> Relay<P> {
         let mut best: Option<(u16, P)> = None;
         for (p, n) in &self.neighbours {
             let Some(h) = &n.have else { continue };
+            // A neighbour that missed two rounds of news may be dead (a killed process is
+            // only noticed by the transport seconds later): not one to hang a branch on.
+            if !self.lately_heard(n, now) {
+                continue;
+            }
             let open = if stripe == self.home {
                 h.open_home
             } else {
@@ -1521,7 +1531,7 @@ impl<P: PeerKey> Relay<P> {
                 break;
             }
             let tried = retried.get(&seq).cloned().unwrap_or_default();
-            if let Some(peer) = self.pick_source(seq, &tried) {
+            if let Some(peer) = self.pick_source(seq, &tried, now) {
                 let mut tried = tried;
                 tried.push(peer);
                 self.wants.insert(seq, Want { at: now, tried });
@@ -1530,11 +1540,11 @@ impl<P: PeerKey> Relay<P> {
         }
     }
 
-    fn pick_source(&self, seq: u64, tried: &[P]) -> Option<P> {
+    fn pick_source(&self, seq: u64, tried: &[P], now: u64) -> Option<P> {
         let stripe = (seq % u64::from(self.config.stripes)) as usize;
         let mut best: Option<(u8, P)> = None;
         for (p, n) in &self.neighbours {
-            if tried.contains(p) {
+            if tried.contains(p) || !self.lately_heard(n, now) {
                 continue;
             }
             if let Some(h) = &n.have {

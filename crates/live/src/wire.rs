@@ -78,6 +78,12 @@ pub enum WireError {
     Announcement(ChunkError),
 }
 
+/// Whether an encoded frame is a [`Message::Chunk`]: the network layer drops chunks that
+/// waited too long to be sent, and only those.
+pub fn is_chunk(frame: &[u8]) -> bool {
+    frame.first() == Some(&TAG_CHUNK)
+}
+
 /// Encodes one message. Lists longer than [`MAX_PEERS_LISTED`] are cut to that length (the
 /// relay never builds longer ones; a cut list is still a valid, shorter suggestion or path).
 pub fn encode(message: &Message<PeerId>) -> Vec<u8> {

@@ -8,6 +8,10 @@
 //!                    [--seconds N] [--json] [--report-ms MS] [--upload-x X]
 //! ```
 //!
+//! `--listen` defaults to `127.0.0.1:0`: a node on loopback talks to loopback peers only. On a
+//! LAN, or across the internet with direct addresses, listen on `0.0.0.0:<port>` (or the
+//! machine's address): peers learn the address they reached it at.
+//!
 //! `broadcast` prints `channel <channel-hex> node <node-hex> addr <ip:port>` on its first line;
 //! `watch` prints `node <node-hex> addr <ip:port>`. Both then print their figures every
 //! `--report-ms` (default 2000) and once more on exit, as JSON lines with `--json`.
@@ -24,7 +28,8 @@ use marquee_live::segment::LiveSource;
 
 const USAGE: &str = "usage:
   marquee-live broadcast <file.webm> [--key <seed file>] [--listen <ip:port>] [--seconds N] [--json] [--report-ms MS]
-  marquee-live watch <channel-hex> --peer <node-hex>@<ip:port> [--peer ...] [--listen <ip:port>] [--seconds N] [--json] [--report-ms MS] [--upload-x X]";
+  marquee-live watch <channel-hex> --peer <node-hex>@<ip:port> [--peer ...] [--listen <ip:port>] [--seconds N] [--json] [--report-ms MS] [--upload-x X]
+--listen defaults to 127.0.0.1:0 (loopback peers only); on a LAN use 0.0.0.0:<port>";
 
 /// Options both commands take.
 #[derive(Debug, Clone, PartialEq)]
