@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
+use marquee_ebml::{children, read_id, read_vint, Element, Error as EbmlError, Header};
 use thiserror::Error;
 
 /// The default target length of a media segment, in milliseconds.
@@ -422,210 +423,46 @@ fn ticks_to_ms(ticks: u64, scale: u64) -> u64 {
 // Parsing
 // ---------------------------------------------------------------------------------------------
 
-/// An element header: `offset` is where the ID starts, `data` where the payload starts, `end`
-/// where it ends (`None` for an unknown size).
-#[derive(Debug, Clone, Copy)]
-struct Header {
-    id: u32,
-    offset: usize,
-    data: usize,
-    end: Option<usize>,
-}
-
-/// An element of known size.
-#[derive(Debug, Clone)]
-struct Element {
-    id: u32,
-    offset: usize,
-    data: Range<usize>,
-}
-
-impl Element {
-    /// The whole element, header included.
-    fn whole(&self) -> Range<usize> {
-        self.offset..self.data.end
-    }
-}
-
-/// The length of a variable-length integer from its first byte (`None`: longer than 8 bytes).
-fn vint_len(first: u8) -> Option<usize> {
-    (first != 0).then(|| first.leading_zeros() as usize + 1)
-}
-
-/// The value bits of a variable-length integer's first byte (none for an 8-byte integer).
-fn value_mask(len: usize) -> u8 {
-    0xFFu8.checked_shr(len as u32).unwrap_or(0)
-}
-
-/// Reads an element ID (marker bits kept, at most 4 bytes) at `pos`, within `..end`.
-fn read_id(buf: &[u8], pos: usize, end: usize) -> Result<(u32, usize), SegmentError> {
-    let first = *buf
-        .get(pos)
-        .filter(|_| pos < end)
-        .ok_or(SegmentError::Truncated { offset: pos })?;
-    let len = vint_len(first)
-        .filter(|&len| len <= 4)
-        .ok_or(SegmentError::InvalidVint { offset: pos })?;
-    if end - pos < len {
-        return Err(SegmentError::Truncated { offset: pos });
-    }
-    let id = buf[pos..pos + len]
-        .iter()
-        .fold(0u32, |acc, &b| (acc << 8) | u32::from(b));
-    Ok((id, len))
-}
-
-/// Reads an element size at `pos`, within `..end`: `None` for "unknown" (all value bits set).
-fn read_size(buf: &[u8], pos: usize, end: usize) -> Result<(Option<u64>, usize), SegmentError> {
-    let first = *buf
-        .get(pos)
-        .filter(|_| pos < end)
-        .ok_or(SegmentError::Truncated { offset: pos })?;
-    let len = vint_len(first).ok_or(SegmentError::InvalidVint { offset: pos })?;
-    if end - pos < len {
-        return Err(SegmentError::Truncated { offset: pos });
-    }
-    let value = buf[pos + 1..pos + len]
-        .iter()
-        .fold(u64::from(first & value_mask(len)), |acc, &b| {
-            (acc << 8) | u64::from(b)
-        });
-    let unknown = value == (1u64 << (7 * len)) - 1;
-    Ok(((!unknown).then_some(value), len))
-}
-
-/// Reads the header of the element at `pos`, which must fit in `..end`.
-fn header(buf: &[u8], pos: usize, end: usize) -> Result<Header, SegmentError> {
-    let (id, id_len) = read_id(buf, pos, end)?;
-    let (size, size_len) = read_size(buf, pos + id_len, end)?;
-    let data = pos + id_len + size_len;
-    let end = match size {
-        Some(size) => {
-            // Checked against what is there before it is used for anything: a truncated file or
-            // a size of 2^56 - 2 stops here.
-            let available = (end - data) as u64;
-            if size > available {
-                return Err(SegmentError::SizePastEnd {
-                    id,
-                    offset: pos,
-                    size,
-                    available,
-                });
+/// The EBML reader's refusals as the cutter's, each keeping its reason and offset.
+impl From<EbmlError> for SegmentError {
+    fn from(e: EbmlError) -> SegmentError {
+        match e {
+            EbmlError::HeaderCut { offset } => SegmentError::Truncated { offset },
+            EbmlError::IdTooLong { offset } | EbmlError::VintTooLong { offset } => {
+                SegmentError::InvalidVint { offset }
             }
-            Some(data + size as usize)
-        }
-        None => None,
-    };
-    Ok(Header {
-        id,
-        offset: pos,
-        data,
-        end,
-    })
-}
-
-/// Reads an element of known size at `pos`, within `..end`.
-fn element(buf: &[u8], pos: usize, end: usize) -> Result<Element, SegmentError> {
-    let h = header(buf, pos, end)?;
-    let data_end = h.end.ok_or(SegmentError::UnknownSize {
-        id: h.id,
-        offset: pos,
-    })?;
-    Ok(Element {
-        id: h.id,
-        offset: pos,
-        data: h.data..data_end,
-    })
-}
-
-/// The children of a master element of known size; stops at the first error.
-struct Children<'a> {
-    buf: &'a [u8],
-    pos: usize,
-    end: usize,
-}
-
-fn children(buf: &[u8], data: Range<usize>) -> Children<'_> {
-    Children {
-        buf,
-        pos: data.start,
-        end: data.end,
-    }
-}
-
-impl Iterator for Children<'_> {
-    type Item = Result<Element, SegmentError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.pos >= self.end {
-            return None;
-        }
-        match element(self.buf, self.pos, self.end) {
-            Ok(el) => {
-                self.pos = el.data.end;
-                Some(Ok(el))
-            }
-            Err(e) => {
-                self.pos = self.end;
-                Some(Err(e))
-            }
+            EbmlError::PastParent {
+                id,
+                offset,
+                size,
+                available,
+            } => SegmentError::SizePastEnd {
+                id,
+                offset,
+                size,
+                available,
+            },
+            EbmlError::UnknownSize { id, offset } => SegmentError::UnknownSize { id, offset },
+            EbmlError::IntegerTooLong { offset, .. } => SegmentError::Invalid {
+                what: "integer longer than 8 bytes",
+                offset,
+            },
+            EbmlError::FloatSize { offset, .. } => SegmentError::Invalid {
+                what: "float that is not 0, 4 or 8 bytes",
+                offset,
+            },
         }
     }
 }
 
-fn read_uint(buf: &[u8], el: &Element) -> Result<u64, SegmentError> {
-    let bytes = &buf[el.data.clone()];
-    if bytes.len() > 8 {
-        return Err(SegmentError::Invalid {
-            what: "unsigned integer longer than 8 bytes",
-            offset: el.offset,
-        });
-    }
-    Ok(bytes.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b)))
-}
-
-fn read_int(buf: &[u8], el: &Element) -> Result<i64, SegmentError> {
-    let bytes = &buf[el.data.clone()];
-    if bytes.len() > 8 {
-        return Err(SegmentError::Invalid {
-            what: "signed integer longer than 8 bytes",
-            offset: el.offset,
-        });
-    }
-    // Sign-extend from the first byte.
-    let start = if bytes.first().is_some_and(|&b| b & 0x80 != 0) {
-        -1
-    } else {
-        0
-    };
-    Ok(bytes
-        .iter()
-        .fold(start, |acc: i64, &b| (acc << 8) | i64::from(b)))
-}
-
-fn read_float(buf: &[u8], el: &Element) -> Result<f64, SegmentError> {
-    let bytes = &buf[el.data.clone()];
-    match bytes.len() {
-        0 => Ok(0.0),
-        4 => Ok(f64::from(f32::from_be_bytes(
-            bytes.try_into().expect("4 bytes"),
-        ))),
-        8 => Ok(f64::from_be_bytes(bytes.try_into().expect("8 bytes"))),
-        _ => Err(SegmentError::Invalid {
-            what: "float that is not 4 or 8 bytes",
-            offset: el.offset,
-        }),
-    }
-}
-
-/// A string element, for error messages and codec IDs: trailing NUL padding dropped, at most 64
-/// bytes kept.
+/// A string element, for error messages and codec IDs: at most its first 64 bytes.
 fn read_string(buf: &[u8], el: &Element) -> String {
-    let bytes = &buf[el.data.clone()];
-    let bytes = &bytes[..bytes.len().min(64)];
-    String::from_utf8_lossy(bytes)
-        .trim_end_matches('\0')
-        .to_owned()
+    let start = el.data.start;
+    let first = Element {
+        data: start..el.data.end.min(start + 64),
+        ..el.clone()
+    };
+    first.string(buf)
 }
 
 /// A track as far as the cutter cares.
@@ -707,20 +544,20 @@ fn parse_ebml_header(buf: &[u8]) -> Result<Element, SegmentError> {
     if buf.len() < 4 || buf[..4] != id::EBML.to_be_bytes() {
         return Err(SegmentError::NotEbml);
     }
-    let ebml = element(buf, 0, buf.len())?;
+    let ebml = Element::read(buf, 0, buf.len())?;
     // DocType defaults to "matroska" when absent.
     let mut doc_type = String::from("matroska");
     for child in children(buf, ebml.data.clone()) {
         let child = child?;
         match child.id {
             id::DOC_TYPE => doc_type = read_string(buf, &child),
-            id::EBML_READ_VERSION if read_uint(buf, &child)? != 1 => {
+            id::EBML_READ_VERSION if child.uint(buf)? != 1 => {
                 return Err(SegmentError::EbmlHeader("EBMLReadVersion is not 1"))
             }
-            id::EBML_MAX_ID_LENGTH if read_uint(buf, &child)? > 4 => {
+            id::EBML_MAX_ID_LENGTH if child.uint(buf)? > 4 => {
                 return Err(SegmentError::EbmlHeader("IDs longer than 4 bytes"))
             }
-            id::EBML_MAX_SIZE_LENGTH if read_uint(buf, &child)? > 8 => {
+            id::EBML_MAX_SIZE_LENGTH if child.uint(buf)? > 8 => {
                 return Err(SegmentError::EbmlHeader("sizes longer than 8 bytes"))
             }
             _ => {}
@@ -743,7 +580,7 @@ fn parse_info(buf: &[u8], info: &Element) -> Result<(Vec<u8>, u64, Option<f64>),
         let child = child?;
         match child.id {
             id::TIMECODE_SCALE => {
-                scale = read_uint(buf, &child)?;
+                scale = child.uint(buf)?;
                 if scale == 0 {
                     return Err(SegmentError::Invalid {
                         what: "TimecodeScale of 0",
@@ -752,7 +589,7 @@ fn parse_info(buf: &[u8], info: &Element) -> Result<(Vec<u8>, u64, Option<f64>),
                 }
             }
             id::DURATION => {
-                let d = read_float(buf, &child)?;
+                let d = child.float(buf)?;
                 if !(d.is_finite() && d >= 0.0 && d <= MAX_TICKS as f64) {
                     return Err(SegmentError::Invalid {
                         what: "Duration",
@@ -789,11 +626,11 @@ fn parse_tracks(buf: &[u8], tracks: &Element) -> Result<Vec<Track>, SegmentError
         for child in children(buf, entry.data.clone()) {
             let child = child?;
             match child.id {
-                id::TRACK_NUMBER => number = Some(read_uint(buf, &child)?),
-                id::TRACK_TYPE => kind = read_uint(buf, &child)?,
+                id::TRACK_NUMBER => number = Some(child.uint(buf)?),
+                id::TRACK_TYPE => kind = child.uint(buf)?,
                 id::CODEC_ID => codec_id = read_string(buf, &child),
                 id::CODEC_PRIVATE => codec_private = Some(child.data.clone()),
-                id::DEFAULT_DURATION => default_duration_ns = Some(read_uint(buf, &child)?),
+                id::DEFAULT_DURATION => default_duration_ns = Some(child.uint(buf)?),
                 _ => {}
             }
         }
@@ -874,16 +711,11 @@ fn block_header(buf: &[u8], el: &Element) -> Result<(u64, i16, u8), SegmentError
         what: "block header",
         offset: el.offset,
     };
-    let data = &buf[el.data.clone()];
-    let len = data.first().and_then(|&b| vint_len(b)).ok_or(bad.clone())?;
+    let data = el.bytes(buf);
+    let (track, len) = read_vint(data, 0, data.len()).map_err(|_| bad.clone())?;
     if data.len() < len + 3 {
         return Err(bad);
     }
-    let track = data[1..len]
-        .iter()
-        .fold(u64::from(data[0] & value_mask(len)), |acc, &b| {
-            (acc << 8) | u64::from(b)
-        });
     let relative = i16::from_be_bytes([data[len], data[len + 1]]);
     Ok((track, relative, data[len + 2]))
 }
@@ -905,7 +737,7 @@ fn parse_cluster(
     parent_end: usize,
     cx: &mut ClusterContext<'_>,
 ) -> Result<(ClusterMeta, usize), SegmentError> {
-    let (end, unknown_size) = match h.end {
+    let (end, unknown_size) = match h.end(parent_end)? {
         Some(end) => (end, false),
         None => (parent_end, true),
     };
@@ -917,7 +749,7 @@ fn parse_cluster(
         if unknown_size && !is_cluster_child(read_id(buf, pos, end)?.0) {
             break;
         }
-        let el = element(buf, pos, end)?;
+        let el = Element::read(buf, pos, end)?;
         pos = el.data.end;
         let block = match el.id {
             id::TIMECODE => {
@@ -927,7 +759,7 @@ fn parse_cluster(
                         offset: el.offset,
                     });
                 }
-                let value = read_uint(buf, &el)?;
+                let value = el.uint(buf)?;
                 if value > MAX_TICKS {
                     return Err(SegmentError::Invalid {
                         what: "cluster Timecode (too large)",
@@ -960,13 +792,11 @@ fn parse_cluster(
                     match child.id {
                         id::BLOCK => block = Some(block_header(buf, &child)?),
                         id::REFERENCE_BLOCK => referenced = true,
-                        id::BLOCK_DURATION => {
-                            duration = Some(read_uint(buf, &child)?.min(MAX_TICKS))
-                        }
+                        id::BLOCK_DURATION => duration = Some(child.uint(buf)?.min(MAX_TICKS)),
                         id::DISCARD_PADDING => {
                             // A signed integer of nanoseconds; negative means padding at the
                             // start, which does not move the end.
-                            let ns = read_int(buf, &child)?.max(0) as u64;
+                            let ns = child.int(buf)?.max(0) as u64;
                             discard = (ns / cx.timecode_scale).min(MAX_TICKS);
                         }
                         _ => {}
@@ -1023,21 +853,22 @@ fn scan(buf: &[u8]) -> Result<Layout, SegmentError> {
 
     // The Segment: the first top-level element with its ID (Void may come before it).
     let mut pos = ebml.data.end;
-    let segment = loop {
+    let (segment, end) = loop {
         if pos >= buf.len() {
             return Err(SegmentError::NoSegment);
         }
-        let h = header(buf, pos, buf.len())?;
+        let h = Header::read(buf, pos, buf.len())?;
+        let end = h.end(buf.len())?;
         if h.id == id::SEGMENT {
-            break h;
+            break (h, end);
         }
-        pos = h.end.ok_or(SegmentError::UnknownSize {
+        pos = end.ok_or(SegmentError::UnknownSize {
             id: h.id,
             offset: pos,
         })?;
     };
     // A live recording may have an unknown-size Segment: it runs to the end of the input.
-    let segment_end = segment.end.unwrap_or(buf.len());
+    let segment_end = end.unwrap_or(buf.len());
 
     let mut info: Option<(Vec<u8>, u64, Option<f64>)> = None;
     let mut tracks: Option<(Range<usize>, Vec<Track>)> = None;
@@ -1061,7 +892,7 @@ fn scan(buf: &[u8]) -> Result<Layout, SegmentError> {
             if tracks.is_none() {
                 return Err(SegmentError::Missing("Tracks before the first Cluster"));
             }
-            let h = header(buf, pos, segment_end)?;
+            let h = Header::read(buf, pos, segment_end)?;
             let mut cx = ClusterContext {
                 video_track,
                 timecode_scale: info.as_ref().map_or(1_000_000, |i| i.1),
@@ -1083,7 +914,7 @@ fn scan(buf: &[u8]) -> Result<Layout, SegmentError> {
         }
         // SeekHead, Cues, Tags, Chapters, Attachments, Void: skipped (offsets into the original
         // file mean nothing in a live stream), but still bounds-checked.
-        let el = element(buf, pos, segment_end)?;
+        let el = Element::read(buf, pos, segment_end)?;
         pos = el.data.end;
         match el.id {
             id::INFO if info.is_none() => info = Some(parse_info(buf, &el)?),
@@ -1831,12 +1662,15 @@ mod tests {
             let mut out = Vec::new();
             write_size(&mut out, size);
             assert_eq!(
-                read_size(&out, 0, out.len()).unwrap(),
+                marquee_ebml::read_size(&out, 0, out.len()).unwrap(),
                 (Some(size), out.len())
             );
         }
-        assert_eq!(read_size(&UNKNOWN_SIZE_8, 0, 8).unwrap(), (None, 8));
-        assert_eq!(read_size(&[0xFF], 0, 1).unwrap(), (None, 1));
+        assert_eq!(
+            marquee_ebml::read_size(&UNKNOWN_SIZE_8, 0, 8).unwrap(),
+            (None, 8)
+        );
+        assert_eq!(marquee_ebml::read_size(&[0xFF], 0, 1).unwrap(), (None, 1));
     }
 
     // --- Hostile input. -----------------------------------------------------------------------

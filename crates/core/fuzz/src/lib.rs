@@ -4,8 +4,9 @@
 //! The parsers are included by path instead of depending on `marquee-core`: the core crate
 //! pulls librqbit, sqlx, reqwest and aws-lc, and cargo-fuzz would instrument all of them (minutes
 //! per build) to fuzz files that need only `std`, `thiserror` and `sha1` (the torrent reader's
-//! bencode comes from `marquee-protocol`, included the same way). The files are the very ones
-//! the app compiles, so what is fuzzed is what ships.
+//! bencode comes from `marquee-protocol`, included the same way), and the probe's EBML reader,
+//! the leaf crate `marquee-ebml`. The files are the very ones the app compiles, so what is
+//! fuzzed is what ships.
 //!
 //! Every target must never panic on any input. Beyond that they check properties the parsers
 //! promise:

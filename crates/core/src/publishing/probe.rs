@@ -9,6 +9,8 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
+use marquee_ebml as ebml;
+
 /// What a probe learnt about a playable file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MediaInfo {
@@ -114,17 +116,52 @@ const WEBM_CUT: ProbeError = ProbeError::Damaged("the file ends in the middle of
 const WEBM_TOO_LONG: ProbeError =
     ProbeError::Damaged("its headers do not fit in the first 4 MiB of the file");
 
-/// One EBML element: `buf[start..end]` is its data, always within the buffer.
-#[derive(Clone, Copy, Debug)]
+/// The EBML reader's refusals in the probe's words: what the person publishing can act on,
+/// without the byte offset.
+impl From<ebml::Error> for ProbeError {
+    fn from(e: ebml::Error) -> ProbeError {
+        ProbeError::Damaged(match e {
+            ebml::Error::HeaderCut { .. } => {
+                "an element's header runs past the end of the element that holds it"
+            }
+            ebml::Error::IdTooLong { .. } => {
+                "an element ID is longer than the four bytes EBML allows"
+            }
+            // The probe reads no vint but IDs and sizes.
+            ebml::Error::VintTooLong { .. } => {
+                "an element size is longer than the eight bytes EBML allows"
+            }
+            ebml::Error::PastParent { .. } => {
+                "an element runs past the end of the element that holds it"
+            }
+            ebml::Error::UnknownSize { .. } => "an element that holds a value has no size",
+            ebml::Error::IntegerTooLong { .. } => {
+                "a number in its headers is longer than eight bytes"
+            }
+            ebml::Error::FloatSize { .. } => {
+                "a number in its headers is a float of neither 4 nor 8 bytes"
+            }
+        })
+    }
+}
+
+/// One EBML element as the probe sees it: its data always lies within the buffer.
+#[derive(Clone, Debug)]
 struct Element {
-    id: u32,
-    start: usize,
-    end: usize,
-    /// The data runs past what was read (the end of the file or of the 4 MiB read), so `end`
-    /// is where the buffer stops, not where the element does.
+    /// Its ID, where it starts, and its data; when `cut` or `unknown_size`, the data ends
+    /// where the range holding it ends.
+    el: ebml::Element,
+    /// The data runs past what was read (the end of the file or of the 4 MiB read), so its
+    /// end is where the buffer stops, not where the element does.
     cut: bool,
     /// The size field said "unknown" (live streams): the element runs to its parent's end.
     unknown_size: bool,
+}
+
+impl Element {
+    fn id(&self) -> u32 {
+        self.el.id
+    }
 }
 
 /// The elements in `buf[pos..end]`, one after the other.
@@ -158,8 +195,8 @@ impl<'a> Ebml<'a> {
     fn inside(&self, parent: &Element) -> Ebml<'a> {
         Ebml {
             buf: self.buf,
-            pos: parent.start,
-            end: parent.end,
+            pos: parent.el.data.start,
+            end: parent.el.data.end,
             cut: parent.cut,
             whole_file: self.whole_file,
         }
@@ -174,135 +211,71 @@ impl<'a> Ebml<'a> {
         }
     }
 
-    /// A variable-length integer at `self.pos` of at most `max_len` bytes: its length and its
-    /// bytes, or `None` when the range ends inside it.
-    fn vint(&self, max_len: usize, too_long: &'static str) -> Result<Option<&'a [u8]>, ProbeError> {
-        let range = self.buf.get(..self.end).unwrap_or_default();
-        let Some(&first) = range.get(self.pos) else {
-            return Ok(None);
-        };
-        // The count of leading zero bits plus one is the length; a zero first byte would mean
-        // nine bytes or more, which EBML does not allow.
-        let len = first.leading_zeros() as usize + 1;
-        if len > max_len {
-            return Err(ProbeError::Damaged(too_long));
-        }
-        Ok(self
-            .pos
-            .checked_add(len)
-            .and_then(|e| range.get(self.pos..e)))
-    }
-
     /// Reads the next element header, or `None` at the end of the range.
     fn next(&mut self) -> Result<Option<Element>, ProbeError> {
         if self.pos >= self.end {
             return Ok(None);
         }
-        // A header cut by the end of a file is damage, and so is one cut by the end of a
-        // parent whose size we trust; cut by the end of the 4 MiB read, it ends the list.
-        let header_cut = if self.cut && !self.whole_file {
-            Ok(None)
-        } else if self.cut {
-            Err(WEBM_CUT)
-        } else {
-            Err(ProbeError::Damaged(
-                "an element's header runs past the end of the element that holds it",
-            ))
-        };
-        let Some(id_bytes) =
-            self.vint(4, "an element ID is longer than the four bytes EBML allows")?
-        else {
-            self.pos = self.end;
-            return header_cut;
-        };
-        let id = id_bytes
-            .iter()
-            .fold(0u32, |acc, b| acc << 8 | u32::from(*b));
-        let size_at = self.pos + id_bytes.len();
-        let mut sized = Ebml {
-            pos: size_at,
-            ..*self
-        };
-        let Some(size_bytes) = sized.vint(
-            8,
-            "an element size is longer than the eight bytes EBML allows",
-        )?
-        else {
-            self.pos = self.end;
-            return header_cut;
-        };
-        sized.pos += size_bytes.len();
-        let start = sized.pos;
-        // The length marker bit is cleared; all value bits set means "unknown size".
-        let len = size_bytes.len();
-        let mask = if len == 8 { 0 } else { 0xFFu8 >> len };
-        let mut value = u64::from(size_bytes[0] & mask);
-        let mut all_ones = size_bytes[0] & mask == mask;
-        for b in &size_bytes[1..] {
-            value = value << 8 | u64::from(*b);
-            all_ones &= *b == 0xFF;
-        }
-        let (end, cut, unknown_size) = if all_ones {
-            (self.end, self.cut, true)
-        } else {
-            let declared_end = usize::try_from(value)
-                .ok()
-                .and_then(|v| start.checked_add(v));
-            match declared_end {
-                Some(e) if e <= self.end => (e, false, false),
-                _ if self.cut => (self.end, true, false),
-                _ => {
-                    return Err(ProbeError::Damaged(
-                        "an element runs past the end of the element that holds it",
-                    ))
-                }
+        let header = match ebml::Header::read(self.buf, self.pos, self.end) {
+            Ok(header) => header,
+            // A header cut by the end of the 4 MiB read ends the list; cut by the end of the
+            // file, it is damage, and so is one cut by the end of a parent whose size we trust.
+            Err(ebml::Error::HeaderCut { .. }) if self.cut => {
+                self.pos = self.end;
+                return if self.whole_file {
+                    Err(WEBM_CUT)
+                } else {
+                    Ok(None)
+                };
             }
+            Err(e) => return Err(e.into()),
+        };
+        let (end, cut, unknown_size) = match header.end(self.end) {
+            Ok(Some(end)) => (end, false, false),
+            Ok(None) => (self.end, self.cut, true),
+            // Past the end of what was read: cut, not damaged.
+            Err(ebml::Error::PastParent { .. }) if self.cut => (self.end, true, false),
+            Err(e) => return Err(e.into()),
         };
         self.pos = end;
         Ok(Some(Element {
-            id,
-            start,
-            end,
+            el: ebml::Element {
+                id: header.id,
+                offset: header.offset,
+                data: header.data..end,
+            },
             cut,
             unknown_size,
         }))
     }
 
-    /// The data of an element that holds a value: refused when it was cut off or has no size.
-    fn data(&self, el: &Element) -> Result<&'a [u8], ProbeError> {
+    /// An element that holds a value: refused when it was cut off or has no size.
+    fn value<'e>(&self, el: &'e Element) -> Result<&'e ebml::Element, ProbeError> {
         if el.unknown_size {
-            return Err(ProbeError::Damaged(
-                "an element that holds a value has no size",
-            ));
+            return Err(ebml::Error::UnknownSize {
+                id: el.el.id,
+                offset: el.el.offset,
+            }
+            .into());
         }
         if el.cut {
             return Err(self.cut_error());
         }
-        self.buf.get(el.start..el.end).ok_or(self.cut_error())
+        Ok(&el.el)
     }
 
     fn uint(&self, el: &Element) -> Result<u64, ProbeError> {
-        let b = self.data(el)?;
-        if b.len() > 8 {
-            return Err(ProbeError::Damaged(
-                "a number in its headers is longer than eight bytes",
-            ));
-        }
-        Ok(b.iter().fold(0u64, |acc, x| acc << 8 | u64::from(*x)))
+        Ok(self.value(el)?.uint(self.buf)?)
     }
 
     fn string(&self, el: &Element) -> Result<String, ProbeError> {
-        Ok(String::from_utf8_lossy(self.data(el)?)
-            .trim_end_matches('\0')
-            .to_owned())
+        Ok(self.value(el)?.string(self.buf))
     }
-}
 
-fn float(b: &[u8]) -> Option<f64> {
-    match b.len() {
-        4 => Some(f32::from_be_bytes(b.try_into().ok()?) as f64),
-        8 => Some(f64::from_be_bytes(b.try_into().ok()?)),
-        _ => None,
+    /// A float, or `None` when it is not 0, 4 or 8 bytes long: the only float read is the
+    /// duration, which is optional (the title's runtime), so an odd one is left out, not refused.
+    fn float(&self, el: &Element) -> Result<Option<f64>, ProbeError> {
+        Ok(self.value(el)?.float(self.buf).ok())
     }
 }
 
@@ -315,7 +288,7 @@ fn probe_webm<R: Read>(f: &mut R) -> Result<MediaInfo, ProbeError> {
     let header = r
         .next()?
         .ok_or(ProbeError::Damaged("it has no EBML header"))?;
-    if header.id != EBML {
+    if header.id() != EBML {
         return Err(ProbeError::UnknownFormat);
     }
     if header.unknown_size {
@@ -327,7 +300,7 @@ fn probe_webm<R: Read>(f: &mut R) -> Result<MediaInfo, ProbeError> {
     let mut doctype = String::new();
     let mut h = r.inside(&header);
     while let Some(el) = h.next()? {
-        if el.id == DOCTYPE {
+        if el.id() == DOCTYPE {
             doctype = h.string(&el)?;
         }
     }
@@ -336,7 +309,7 @@ fn probe_webm<R: Read>(f: &mut R) -> Result<MediaInfo, ProbeError> {
     }
     let segment = r
         .next()?
-        .filter(|el| el.id == SEGMENT)
+        .filter(|el| el.id() == SEGMENT)
         .ok_or(ProbeError::Damaged(
             "there is no segment after its EBML header",
         ))?;
@@ -348,13 +321,13 @@ fn probe_webm<R: Read>(f: &mut R) -> Result<MediaInfo, ProbeError> {
     let mut saw_tracks = false;
     let mut s = r.inside(&segment);
     while let Some(el) = s.next()? {
-        match el.id {
+        match el.id() {
             INFO => {
                 let mut i = s.inside(&el);
                 while let Some(el) = i.next()? {
-                    match el.id {
+                    match el.id() {
                         TIMECODE_SCALE => scale = i.uint(&el)?,
-                        DURATION => duration = float(i.data(&el)?),
+                        DURATION => duration = i.float(&el)?,
                         _ => {}
                     }
                 }
@@ -363,7 +336,7 @@ fn probe_webm<R: Read>(f: &mut R) -> Result<MediaInfo, ProbeError> {
                 saw_tracks = true;
                 let mut t = s.inside(&el);
                 while let Some(el) = t.next()? {
-                    if el.id == TRACK_ENTRY {
+                    if el.id() == TRACK_ENTRY {
                         let (kind, codec, w, h) = track_entry(t.inside(&el))?;
                         match kind {
                             1 if video.is_none() => video = Some((codec, w, h)),
@@ -426,13 +399,13 @@ fn track_entry(mut r: Ebml<'_>) -> Result<(u64, String, u32, u32), ProbeError> {
         u32::try_from(n).map_err(|_| ProbeError::Damaged("its video size is implausibly large"))
     };
     while let Some(el) = r.next()? {
-        match el.id {
+        match el.id() {
             TRACK_TYPE => kind = r.uint(&el)?,
             CODEC_ID => codec = r.string(&el)?,
             VIDEO => {
                 let mut v = r.inside(&el);
                 while let Some(el) = v.next()? {
-                    match el.id {
+                    match el.id() {
                         PIXEL_WIDTH => w = pixels(v.uint(&el)?)?,
                         PIXEL_HEIGHT => h = pixels(v.uint(&el)?)?,
                         _ => {}

@@ -2,7 +2,8 @@
 //! corpora.
 //!
 //! The parsers are included by path instead of depending on `marquee-live`, whose network layer
-//! would be instrumented too. The files are the very ones the crate compiles.
+//! would be instrumented too; the cutter's EBML reader, the leaf crate `marquee-ebml`, is a
+//! dependency. The files are the very ones the crate compiles.
 //!
 //! Every target must never panic on any input. Beyond that:
 //!
