@@ -653,3 +653,91 @@ pub fn mime_of(file_name: &str) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A feed title with every field set, and the JSON the wire has carried for it: the feed
+    /// is signed text that older apps parse, so its shape and field order are pinned.
+    fn full_title() -> (FeedTitle, &'static str) {
+        let title = FeedTitle {
+            id: "orbital-s01e02".into(),
+            kind: "episode".into(),
+            name: "Orbital: Drift".into(),
+            synopsis: "The crew loses the station.".into(),
+            year: 2026,
+            runtime_s: 35,
+            genre: "Science fiction".into(),
+            studio: "Northlight".into(),
+            artist: Some("The Band".into()),
+            new_release: true,
+            offer: OfferKind::Rent,
+            price_cents: 400,
+            currency: "EUR".into(),
+            series: Some(SeriesRef {
+                series: "Orbital".into(),
+                season: 1,
+                episode: 2,
+            }),
+            poster_path: "/media/orbital.jpg".into(),
+            backdrop_path: Some("/media/orbital-wide.jpg".into()),
+            width: 1280,
+            height: 720,
+            mime: "video/webm".into(),
+            size_bytes: 1_234_567,
+            info_hash: "ab".repeat(20),
+            encrypted: true,
+            key_commitment: Some("cd".repeat(4)),
+            licence_to_share: Some("CC BY 4.0".into()),
+            rental: Some(RentalTerms {
+                start_within_s: 2_592_000,
+                play_window_s: 172_800,
+            }),
+            version: 7,
+            for_sale: true,
+            variant: Some("hd".into()),
+            publisher: Some("Ada".into()),
+            hidden: true,
+        };
+        let json = concat!(
+            r#"{"id":"orbital-s01e02","kind":"episode","name":"Orbital: Drift","#,
+            r#""synopsis":"The crew loses the station.","year":2026,"runtime_s":35,"#,
+            r#""genre":"Science fiction","studio":"Northlight","artist":"The Band","#,
+            r#""new_release":true,"offer":"rent","price_cents":400,"currency":"EUR","#,
+            r#""series":{"series":"Orbital","season":1,"episode":2},"#,
+            r#""poster_path":"/media/orbital.jpg","backdrop_path":"/media/orbital-wide.jpg","#,
+            r#""width":1280,"height":720,"mime":"video/webm","size_bytes":1234567,"#,
+            r#""info_hash":"abababababababababababababababababababab","encrypted":true,"#,
+            r#""key_commitment":"cdcdcdcd","licence_to_share":"CC BY 4.0","#,
+            r#""rental":{"start_within_s":2592000,"play_window_s":172800},"version":7,"#,
+            r#""for_sale":true,"variant":"hd","publisher":"Ada","hidden":true}"#
+        );
+        (title, json)
+    }
+
+    #[test]
+    fn a_feed_title_is_the_same_json_as_ever() {
+        let (title, json) = full_title();
+        assert_eq!(serde_json::to_string(&title).unwrap(), json);
+        assert_eq!(serde_json::from_str::<FeedTitle>(json).unwrap(), title);
+
+        // The fields added over time may be absent (older stores), and `hidden` is only
+        // written when true.
+        let mut plain = title.clone();
+        plain.artist = None;
+        plain.series = None;
+        plain.hidden = false;
+        let written = serde_json::to_string(&plain).unwrap();
+        assert!(written.contains(r#""artist":null,"#), "{written}");
+        assert!(written.contains(r#""series":null,"#), "{written}");
+        assert!(!written.contains("hidden"), "{written}");
+        let mut old: serde_json::Value = serde_json::from_str(&written).unwrap();
+        for added in ["version", "for_sale", "variant", "publisher"] {
+            old.as_object_mut().unwrap().remove(added);
+        }
+        let parsed: FeedTitle = serde_json::from_value(old).unwrap();
+        assert_eq!((parsed.version, parsed.for_sale), (0, true));
+        assert_eq!((parsed.variant, parsed.publisher), (None, None));
+    }
+}

@@ -238,3 +238,74 @@ pub(crate) async fn seed_since(state: &State, since: i64) -> anyhow::Result<()> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo `catalog.json` is read as it is written: the same file must keep loading.
+    #[test]
+    fn the_demo_catalog_reads_as_written() {
+        let path = crate::bundled_demo_dir().join("catalog.json");
+        let entries: Vec<CatalogEntry> =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        assert_eq!(entries.len(), 9);
+        let by_id = |id: &str| entries.iter().find(|e| e.id == id).unwrap();
+        let film = by_id("neon-harbor");
+        assert_eq!(
+            (
+                film.kind.as_str(),
+                film.name.as_str(),
+                film.year,
+                film.runtime_s
+            ),
+            ("film", "Neon Harbor", 2026, 34)
+        );
+        assert_eq!((film.offer, film.price_cents), (OfferKind::Rent, 400));
+        assert_eq!(
+            (film.genre.as_str(), film.studio.as_str()),
+            ("Thriller", "Halcyon Pictures")
+        );
+        assert!(film.new_release && film.synopsis.starts_with("On the last night"));
+        assert_eq!(
+            (
+                film.media.as_str(),
+                film.mime.as_str(),
+                film.poster.as_str()
+            ),
+            ("neon-harbor.webm", "video/webm", "neon-harbor.jpg")
+        );
+        assert_eq!(film.backdrop.as_deref(), Some("neon-harbor-backdrop.jpg"));
+        assert_eq!((film.width, film.height), (1280, 720));
+        assert_eq!(film.series, None);
+        assert_eq!(
+            by_id("orbital-s01e02").series,
+            Some(SeriesRef {
+                series: "Orbital".into(),
+                season: 1,
+                episode: 2
+            })
+        );
+        assert_eq!(by_id("glass-rain").artist.as_deref(), Some("Lumen Drive"));
+        let free = by_id("open-skies");
+        assert_eq!((free.offer, free.price_cents), (OfferKind::Free, 0));
+        assert_eq!(free.licence_to_share.as_deref(), Some("CC BY 4.0"));
+    }
+
+    /// Optional fields may be left out of an entry, and a required one may not.
+    #[test]
+    fn a_catalog_entry_needs_only_what_it_must_have() {
+        let mut entry = serde_json::json!({
+            "id": "t", "kind": "film", "name": "T", "synopsis": "S", "year": 2026,
+            "runtime_s": 1, "genre": "G", "studio": "St", "new_release": false,
+            "offer": "buy", "price_cents": 100, "media": "t.webm", "mime": "video/webm",
+            "poster": "t.jpg", "width": 2, "height": 3
+        });
+        let parsed: CatalogEntry = serde_json::from_value(entry.clone()).unwrap();
+        assert_eq!((parsed.artist, parsed.series), (None, None));
+        assert_eq!((parsed.backdrop, parsed.licence_to_share), (None, None));
+        entry.as_object_mut().unwrap().remove("name");
+        let e = serde_json::from_value::<CatalogEntry>(entry).unwrap_err();
+        assert!(e.to_string().contains("missing field `name`"), "{e}");
+    }
+}
