@@ -3,6 +3,8 @@
 //!
 //! - [`api`]: the bodies of the store's HTTP API (`/api/v1/...`) and its stable error codes;
 //! - [`sign`]: the signature contexts, with one way to sign and one way to verify;
+//! - [`channels`]: live channels in the store's directory, each word signed by the channel's
+//!   or the viewer's own key;
 //! - [`swarm`]: the BitTorrent settings every Marquee peer shares (app, store seeder, seed node),
 //!   and how content is cut into pieces;
 //! - [`trackers`]: the trackers a `.torrent` names, written without touching its info hash;
@@ -16,6 +18,7 @@
 
 pub mod api;
 pub mod bencode;
+pub mod channels;
 pub mod client;
 pub mod clock;
 pub mod private_fs;

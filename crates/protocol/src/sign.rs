@@ -13,6 +13,12 @@ pub enum SignatureContext {
     Time,
     /// A community title's payload, signed by the publishing device's key.
     Publish,
+    /// A live channel's record (its JSON text), signed by the channel's key.
+    Channel,
+    /// A live channel's heartbeat or end, signed by the channel's key.
+    ChannelSignal,
+    /// A live viewer's report (its JSON text), signed by the viewer's node key.
+    ViewerReport,
 }
 
 impl SignatureContext {
@@ -22,6 +28,9 @@ impl SignatureContext {
             SignatureContext::Feed => b"marquee feed v1",
             SignatureContext::Time => b"marquee time v1",
             SignatureContext::Publish => b"marquee publish v1",
+            SignatureContext::Channel => b"marquee channel v1",
+            SignatureContext::ChannelSignal => b"marquee channel signal v1",
+            SignatureContext::ViewerReport => b"marquee viewer report v1",
         }
     }
 

@@ -31,6 +31,7 @@
 /// The HTTP API's bodies and error codes: the wire crate's, shared with the app.
 pub use marquee_protocol::api;
 mod catalog;
+pub mod channels;
 pub mod cli;
 mod community;
 mod db;
@@ -231,6 +232,10 @@ pub(crate) struct State {
     pub(crate) sign_in_by_email: limit::Limiter<[u8; 16]>,
     /// Sign-ups per client address.
     pub(crate) sign_up_by_address: limit::Limiter<std::net::IpAddr>,
+    /// The live channel directory.
+    pub(crate) channels: channels::Directory,
+    /// New live viewers per client address.
+    pub(crate) joins_by_address: limit::Limiter<std::net::IpAddr>,
     /// Orders of one account are processed one at a time: the check of the order id, the
     /// balance and the charge must not interleave between two retries of the same order.
     /// (The database's unique order id and conditional charge hold even without it, e.g. with
@@ -314,6 +319,12 @@ impl Store {
                 config.limits.max_keys,
                 config.clock.clone(),
             ),
+            channels: channels::Directory::new(config.clock.clone()),
+            joins_by_address: limit::Limiter::new(
+                config.limits.joins_per_address,
+                config.limits.max_keys,
+                config.clock.clone(),
+            ),
             order_locks: std::sync::Mutex::new(HashMap::new()),
             refresh_lock: Mutex::new(0),
         });
@@ -372,6 +383,12 @@ impl Store {
             http_addr,
             shutdown,
         })
+    }
+
+    /// Live channels held and viewers tracked over all of them: the directory's size, for
+    /// tests that flood it.
+    pub fn channels_size(&self) -> (usize, usize) {
+        self.state.channels.size()
     }
 
     /// The base URL of the HTTP API, e.g. `http://127.0.0.1:41234`.

@@ -34,6 +34,9 @@ pub struct Limits {
     /// Sign-ups from one address. Sign-up says whether an e-mail has an account (the app tells
     /// the person to sign in instead), so this is also what bounds probing for accounts.
     pub sign_up_per_address: Rate,
+    /// New viewers of live channels from one address. Reports of a viewer already counted
+    /// are not limited here (each must be newer than the last, so one a second at most).
+    pub joins_per_address: Rate,
     /// Most distinct keys each table keeps (addresses, e-mails). Beyond it, new keys share one
     /// bucket, so a flood of distinct keys neither grows memory nor escapes the limit.
     pub max_keys: usize,
@@ -65,6 +68,13 @@ impl Default for Limits {
             sign_up_per_address: Rate {
                 burst: 5,
                 every_s: 600,
+            },
+            // 30 at once, then one every 2 s: a household or an office starting to watch
+            // together never meets it; a script minting node ids to fill a channel's list of
+            // peers does at once.
+            joins_per_address: Rate {
+                burst: 30,
+                every_s: 2,
             },
             max_keys: 10_000,
             hashing_permits: 0,

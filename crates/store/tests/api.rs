@@ -933,6 +933,13 @@ async fn answers_match_the_openapi_schemas() {
         ("GET", "/api/v1/time".into(), None, 200, "/api/v1/time"),
         (
             "GET",
+            "/api/v1/channels".into(),
+            None,
+            200,
+            "/api/v1/channels",
+        ),
+        (
+            "GET",
             "/api/v1/catalog?limit=2".into(),
             None,
             200,
@@ -1018,5 +1025,308 @@ async fn answers_match_the_openapi_schemas() {
         &page,
         "feed",
     );
+    store.shutdown().await;
+}
+
+// ---- live channels: the directory ----
+
+/// A channel's signed record, as `marquee-live broadcast` makes it.
+fn channel_record(
+    key: &ed25519_dalek::SigningKey,
+    title: &str,
+    at: i64,
+) -> marquee_protocol::channels::SignedChannel {
+    use marquee_protocol::channels::{ChannelRecord, LiveNode};
+    let broadcaster = ed25519_dalek::SigningKey::from_bytes(&[200; 32]);
+    ChannelRecord {
+        channel: hex::encode(key.verifying_key().as_bytes()),
+        title: title.to_owned(),
+        poster: None,
+        price_cents: 0,
+        bitrate_bps: 1_000_000,
+        mime: "video/webm; codecs=\"vp9,opus\"".into(),
+        init_segment: base64::engine::general_purpose::STANDARD
+            .encode([0x1A, 0x45, 0xDF, 0xA3, 1, 2, 3]),
+        stripes: 4,
+        broadcaster: LiveNode {
+            node: hex::encode(broadcaster.verifying_key().as_bytes()),
+            addr: "127.0.0.1:40000".into(),
+        },
+        at,
+    }
+    .sign(key)
+}
+
+/// A viewer's signed report: node `n`'s key, depth `depth` in every stripe, room in `open`.
+fn viewer_report(
+    channel: &str,
+    n: u8,
+    depth: u8,
+    open: u8,
+    at: i64,
+) -> marquee_protocol::channels::SignedViewerReport {
+    use marquee_protocol::channels::{LiveNode, ViewerReport};
+    let key = ed25519_dalek::SigningKey::from_bytes(&[n; 32]);
+    ViewerReport {
+        channel: channel.to_owned(),
+        viewer: LiveNode {
+            node: hex::encode(key.verifying_key().as_bytes()),
+            addr: format!("127.0.0.1:{}", 41_000 + u16::from(n)),
+        },
+        depth: vec![depth; 4],
+        open,
+        need_stripe: None,
+        at,
+    }
+    .sign(&key)
+}
+
+fn to_json<T: serde::Serialize>(t: &T) -> Value {
+    serde_json::to_value(t).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_channels_are_listed_kept_and_ended_only_by_their_own_keys() {
+    use marquee_protocol::channels::{ChannelSignal, ChannelSignalKind, JoinResponse};
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::new();
+    let store = start_store_with(dir.path(), |c| c.clock = clock.clock()).await;
+    let now = || clock.0.load(Ordering::SeqCst);
+    let anyone = Client::new(&store);
+    let owner = rich_account(&store, "live@example.com").await;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
+    let channel = hex::encode(key.verifying_key().as_bytes());
+    let record = channel_record(&key, "Harbour cam", now());
+
+    // Going live is for accounts.
+    let (status, body) = anyone
+        .call("POST", "/api/v1/channels", Some(to_json(&record)))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // A record signed by another key, or changed after signing, is refused in words.
+    let thief = ed25519_dalek::SigningKey::from_bytes(&[4; 32]);
+    let mut stolen = channel_record(&thief, "Harbour cam", now());
+    stolen.record.channel = channel.clone();
+    let (status, body) = owner
+        .call("POST", "/api/v1/channels", Some(to_json(&stolen)))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not the channel key's"),
+        "{body}"
+    );
+    let mut altered = record.clone();
+    altered.record.title = "Someone else's show".into();
+    let (status, _) = owner
+        .call("POST", "/api/v1/channels", Some(to_json(&altered)))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A clock ten minutes off is named as the problem.
+    let skewed = channel_record(&key, "Harbour cam", now() - 600);
+    let (status, body) = owner
+        .call("POST", "/api/v1/channels", Some(to_json(&skewed)))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"].as_str().unwrap().contains("clock"),
+        "{body}"
+    );
+
+    let (status, body) = owner
+        .call("POST", "/api/v1/channels", Some(to_json(&record)))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["channel"], channel.as_str());
+    // The same registration again is a replay.
+    let (status, body) = owner
+        .call("POST", "/api/v1/channels", Some(to_json(&record)))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"].as_str().unwrap().contains("no newer"),
+        "{body}"
+    );
+    let (status, list) = anyone.call("GET", "/api/v1/channels", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["channels"][0]["title"], "Harbour cam");
+    assert_eq!(list["channels"][0]["viewers"], 0);
+
+    // The first viewer is handed the broadcaster, with the record as its broadcaster signed it.
+    let path = format!("/api/v1/channels/{channel}/viewers");
+    let first = viewer_report(&channel, 10, u8::MAX, 0, now());
+    let (status, body) = anyone.call("POST", &path, Some(to_json(&first))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let joined: JoinResponse = serde_json::from_value(body).unwrap();
+    assert_eq!(joined.channel.verify().unwrap(), key.verifying_key());
+    assert_eq!(joined.peers, vec![record.record.broadcaster.clone()]);
+    assert_eq!(joined.viewers, 1);
+    // Replayed, forged, or about another channel: refused.
+    let (status, _) = anyone.call("POST", &path, Some(to_json(&first))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let mut forged = viewer_report(&channel, 11, 1, 0xF, now());
+    forged.report.viewer.node = first.report.viewer.node.clone();
+    let (status, body) = anyone.call("POST", &path, Some(to_json(&forged))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"].as_str().unwrap().contains("node key"),
+        "{body}"
+    );
+    let elsewhere = viewer_report(&"ab".repeat(32), 12, 1, 0xF, now());
+    let (status, _) = anyone.call("POST", &path, Some(to_json(&elsewhere))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Twelve viewers at depth 1 with room: a joiner is handed two per stripe, shallow ones,
+    // never itself, and no longer the broadcaster.
+    for n in 20..32u8 {
+        let (status, body) = anyone
+            .call(
+                "POST",
+                &path,
+                Some(to_json(&viewer_report(&channel, n, 1, 0xF, now()))),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let joiner = viewer_report(&channel, 40, u8::MAX, 0, now());
+    let (_, body) = anyone.call("POST", &path, Some(to_json(&joiner))).await;
+    let joined: JoinResponse = serde_json::from_value(body).unwrap();
+    assert!(
+        !joined.peers.is_empty() && joined.peers.len() <= 8,
+        "{:?}",
+        joined.peers
+    );
+    assert!(!joined.peers.contains(&record.record.broadcaster));
+    assert!(!joined.peers.contains(&joiner.report.viewer));
+    assert_eq!(joined.viewers, 14);
+
+    // Heartbeats keep it listed; a replayed or forged one is refused.
+    let beat = format!("/api/v1/channels/{channel}/heartbeat");
+    clock.advance(1);
+    let signal = ChannelSignal::new(ChannelSignalKind::Heartbeat, &key, now());
+    let (status, body) = anyone.call("POST", &beat, Some(to_json(&signal))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["viewers"], 14);
+    let (status, _) = anyone.call("POST", &beat, Some(to_json(&signal))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    clock.advance(1);
+    let forged = ChannelSignal::new(ChannelSignalKind::Heartbeat, &thief, now());
+    let (status, _) = anyone.call("POST", &beat, Some(to_json(&forged))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Silent for 16 s: no longer listed, and nobody can join; a heartbeat brings it back.
+    clock.advance(16);
+    let (_, list) = anyone.call("GET", "/api/v1/channels", None).await;
+    assert_eq!(list["channels"], json!([]));
+    let late = viewer_report(&channel, 50, u8::MAX, 0, now());
+    let (status, _) = anyone.call("POST", &path, Some(to_json(&late))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let signal = ChannelSignal::new(ChannelSignalKind::Heartbeat, &key, now());
+    let (status, body) = anyone.call("POST", &beat, Some(to_json(&signal))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["viewers"], 0, "the viewers went quiet too");
+    let (_, list) = anyone.call("GET", "/api/v1/channels", None).await;
+    assert_eq!(list["channels"].as_array().unwrap().len(), 1);
+
+    // Ended by its key: gone, and the old registration cannot list it again.
+    clock.advance(1);
+    let end = ChannelSignal::new(ChannelSignalKind::End, &key, now());
+    let (status, _) = anyone
+        .call(
+            "POST",
+            &format!("/api/v1/channels/{channel}/end"),
+            Some(to_json(&end)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, list) = anyone.call("GET", "/api/v1/channels", None).await;
+    assert_eq!(list["channels"], json!([]));
+    let (status, body) = owner
+        .call("POST", "/api/v1/channels", Some(to_json(&record)))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    clock.advance(1);
+    let signal = ChannelSignal::new(ChannelSignalKind::Heartbeat, &key, now());
+    let (status, _) = anyone.call("POST", &beat, Some(to_json(&signal))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A new record, signed after the end, goes live again.
+    let again = channel_record(&key, "Harbour cam, later", now());
+    let (status, _) = owner
+        .call("POST", "/api/v1/channels", Some(to_json(&again)))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_channel_directory_is_bounded_per_account_and_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::new();
+    let store = start_store_with(dir.path(), |c| c.clock = clock.clock()).await;
+    let now = clock.0.load(Ordering::SeqCst);
+    let owner = rich_account(&store, "many@example.com").await;
+    for k in 0..3u8 {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[60 + k; 32]);
+        let (status, _) = owner
+            .call(
+                "POST",
+                "/api/v1/channels",
+                Some(to_json(&channel_record(&key, "Show", now))),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let fourth = ed25519_dalek::SigningKey::from_bytes(&[63; 32]);
+    let (status, body) = owner
+        .call(
+            "POST",
+            "/api/v1/channels",
+            Some(to_json(&channel_record(&fourth, "Show", now))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"].as_str().unwrap().contains("end one"),
+        "{body}"
+    );
+
+    // New viewers from one address: 30 at once, then one every 2 s.
+    let channel = hex::encode(
+        ed25519_dalek::SigningKey::from_bytes(&[60; 32])
+            .verifying_key()
+            .as_bytes(),
+    );
+    let path = format!("/api/v1/channels/{channel}/viewers");
+    let anyone = Client::new(&store);
+    for n in 100..130u8 {
+        let (status, body) = anyone
+            .call(
+                "POST",
+                &path,
+                Some(to_json(&viewer_report(&channel, n, 1, 1, now))),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let resp = anyone
+        .request("POST", &path)
+        .json(&viewer_report(&channel, 130, 1, 1, now))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(resp.headers().get("retry-after").is_some());
+    // A viewer already counted keeps reporting.
+    let (status, _) = anyone
+        .call(
+            "POST",
+            &path,
+            Some(to_json(&viewer_report(&channel, 100, 2, 1, now + 1))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(store.channels_size(), (3, 30));
     store.shutdown().await;
 }

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod catalog;
+mod channels;
 mod community;
 mod devices;
 mod issuing;
@@ -43,6 +44,7 @@ fn table() -> Vec<Route> {
         orders::table(),
         licences::table(),
         tracker::table(),
+        channels::table(),
         media::table(),
     ]
     .into_iter()

@@ -1,0 +1,99 @@
+//! Live channels: the directory a broadcaster lists its channel in and keeps it alive through,
+//! and where a viewer joins (and reports while it watches) to be handed peers. The directory
+//! itself is [`crate::channels`]; the signed bodies are [`marquee_protocol::channels`].
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Json;
+use marquee_protocol::channels::{
+    ChannelSignal, ChannelSignalKind, ChannelsResponse, JoinResponse, SignedChannel,
+    SignedViewerReport,
+};
+use serde_json::{json, Value};
+
+use super::shared::{Account, JsonBody, Route, St};
+use crate::error::StoreError;
+
+/// This domain's part of the route table.
+pub(super) fn table() -> Vec<Route> {
+    vec![
+        ("GET", "/api/v1/channels", get(list)),
+        ("POST", "/api/v1/channels", post(register)),
+        (
+            "POST",
+            "/api/v1/channels/{channel}/heartbeat",
+            post(heartbeat),
+        ),
+        ("POST", "/api/v1/channels/{channel}/end", post(end)),
+        ("POST", "/api/v1/channels/{channel}/viewers", post(viewer)),
+    ]
+}
+
+/// The channels live now: anyone may look.
+async fn list(State(s): St) -> Json<ChannelsResponse> {
+    Json(ChannelsResponse {
+        channels: s.channels.list(),
+    })
+}
+
+/// Going live is for signed-in accounts; the record is signed by the channel's own key.
+async fn register(
+    State(s): St,
+    Account(account): Account,
+    JsonBody(signed): JsonBody<SignedChannel>,
+) -> Result<(StatusCode, Json<Value>), StoreError> {
+    let channel = signed.record.channel.clone();
+    s.channels.register(account, signed)?;
+    tracing::info!(%channel, account, "channel live");
+    Ok((StatusCode::CREATED, Json(json!({ "channel": channel }))))
+}
+
+async fn heartbeat(
+    State(s): St,
+    Path(channel): Path<String>,
+    JsonBody(signal): JsonBody<ChannelSignal>,
+) -> Result<Json<Value>, StoreError> {
+    let viewers = s
+        .channels
+        .signal(&channel, ChannelSignalKind::Heartbeat, &signal)?;
+    Ok(Json(json!({ "viewers": viewers })))
+}
+
+async fn end(
+    State(s): St,
+    Path(channel): Path<String>,
+    JsonBody(signal): JsonBody<ChannelSignal>,
+) -> Result<Json<Value>, StoreError> {
+    let viewers = s
+        .channels
+        .signal(&channel, ChannelSignalKind::End, &signal)?;
+    tracing::info!(%channel, viewers, "channel ended");
+    Ok(Json(json!({ "viewers": viewers })))
+}
+
+/// A viewer joins or reports. New viewers from one address are rate limited: node ids cost
+/// nothing to make, addresses do.
+async fn viewer(
+    State(s): St,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Path(channel): Path<String>,
+    JsonBody(report): JsonBody<SignedViewerReport>,
+) -> Result<Json<JoinResponse>, StoreError> {
+    if s.channels.is_new_viewer(&report) {
+        s.joins_by_address
+            .check(&crate::limit::address_key(remote.ip()))
+            .map_err(|retry_after_s| StoreError::RateLimited {
+                what: "viewers joining from here",
+                retry_after_s,
+            })?;
+    }
+    let joined = s.channels.report(&channel, report)?;
+    Ok(Json(JoinResponse {
+        channel: joined.channel,
+        peers: joined.peers,
+        viewers: joined.viewers,
+    }))
+}
