@@ -5,9 +5,12 @@
 //! small announcement per chunk ([`chunk`]). Viewers relay to each other ([`relay`]): the
 //! protocol core here does no I/O, so the same code runs under the deterministic simulator
 //! ([`sim`]) and over real QUIC connections ([`net`], with the messages encoded by [`wire`]).
-//! The `marquee-live` binary is a thin command line over [`net`].
+//! A broadcaster lists its channel in the store's directory and a viewer joins through it
+//! ([`directory`]). The `marquee-live` binary is a thin command line over [`net`] and
+//! [`directory`].
 
 pub mod chunk;
+pub mod directory;
 pub mod net;
 pub mod relay;
 pub mod segment;

@@ -77,7 +77,7 @@ use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::chunk::{ChannelSigner, Chunk, SegmentInfo};
-use crate::relay::{Event, Footprint, Message, Relay, RelayConfig, RelayStats};
+use crate::relay::{Event, Footprint, Have, Message, Relay, RelayConfig, RelayStats};
 use crate::segment::LiveSource;
 use crate::wire::{self, MAX_MESSAGE_LEN};
 
@@ -332,6 +332,9 @@ pub struct NodeStats {
     pub stale_dropped: u64,
     /// What the relay holds ([`Relay::footprint`]); `None` before the first tick.
     pub footprint: Option<Footprint>,
+    /// Where the relay stands: its depth and room in each stripe, what a viewer reports to the
+    /// channel directory; `None` before the first tick.
+    pub have: Option<Have>,
 }
 
 /// One line of figures for the command line and the tests (serialised as JSON).
@@ -431,6 +434,7 @@ impl NodeStats {
 
 enum Command {
     Publish(Chunk),
+    AddPeers(Vec<PeerAddr>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -441,6 +445,7 @@ pub struct Node {
     addr: SocketAddr,
     commands: mpsc::UnboundedSender<Command>,
     stats: watch::Receiver<NodeStats>,
+    peer_requests: watch::Receiver<(u64, Option<u8>)>,
     player: Option<mpsc::Receiver<PlayerEvent>>,
     task: JoinHandle<()>,
 }
@@ -502,6 +507,7 @@ impl Node {
         };
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (stats_tx, stats) = watch::channel(NodeStats::default());
+        let (peer_requests_tx, peer_requests) = watch::channel((0, None));
         let (player_tx, player) = mpsc::channel(4096);
         let (events_tx, events_rx) = mpsc::channel(1024);
         let mut task = Task {
@@ -516,6 +522,7 @@ impl Node {
             events: events_tx,
             player: player_tx,
             stats_tx,
+            peer_requests: peer_requests_tx,
             sent: Arc::new(AtomicU64::new(0)),
             stale: Arc::new(AtomicU64::new(0)),
             seen_at: HashMap::new(),
@@ -541,6 +548,7 @@ impl Node {
             addr,
             commands,
             stats,
+            peer_requests,
             player: Some(player),
             task,
         })
@@ -567,6 +575,19 @@ impl Node {
     /// The broadcaster's side: a new signed chunk is ready to go.
     pub fn publish(&self, chunk: Chunk) {
         let _ = self.commands.send(Command::Publish(chunk));
+    }
+
+    /// Peers handed by the channel directory: the node adds them to its address book and
+    /// greets them.
+    pub fn add_peers(&self, peers: Vec<PeerAddr>) {
+        let _ = self.commands.send(Command::AddPeers(peers));
+    }
+
+    /// Each time the relay asks for more peers: a count that goes up, and the stripe it needs
+    /// them in (if that is why). A directory client waits on this to ask the store at once
+    /// rather than at its next report.
+    pub fn peer_requests(&self) -> watch::Receiver<(u64, Option<u8>)> {
+        self.peer_requests.clone()
     }
 
     /// The latest figures (updated every tick).
@@ -675,6 +696,8 @@ struct Task {
     events: mpsc::Sender<NetEvent>,
     player: mpsc::Sender<PlayerEvent>,
     stats_tx: watch::Sender<NodeStats>,
+    /// Counts the relay's requests for peers, for a directory client.
+    peer_requests: watch::Sender<(u64, Option<u8>)>,
     /// Shared with the writer tasks, which count what they actually wrote.
     sent: Arc<AtomicU64>,
     /// Shared with the writer tasks: chunks they dropped as too old to send.
@@ -720,6 +743,18 @@ impl Task {
                     Some(Command::Publish(chunk)) => {
                         let now = self.clock.now_ms();
                         self.relay.publish(chunk, now);
+                        self.flush();
+                    }
+                    Some(Command::AddPeers(peers)) => {
+                        let now = self.clock.now_ms();
+                        for p in &peers {
+                            if p.id != self.me && self.allowed(p.addr) {
+                                self.book.insert(p.id, p.addr);
+                                // Handed by the directory just now: worth a dial at once.
+                                self.failed.remove(&p.id);
+                            }
+                        }
+                        self.relay.add_peers(peers.iter().map(|p| p.id), now);
                         self.flush();
                     }
                     Some(Command::Shutdown(done)) => {
@@ -789,6 +824,7 @@ impl Task {
             peer_states: self.peers.len(),
             stale_dropped: self.stale.load(Ordering::Relaxed),
             footprint: Some(self.relay.footprint()),
+            have: Some(self.relay.have()),
         };
         self.stats_tx.send_replace(stats);
     }
@@ -981,8 +1017,15 @@ impl Task {
             for event in events {
                 match event {
                     Event::Send { to, message } => self.send(to, message),
-                    // No directory yet: every known address is offered, whatever the stripe.
-                    Event::NeedPeers { .. } => self.need_peers(),
+                    // The book's addresses are offered at once, whatever the stripe; a directory
+                    // client (if any) hears of it and asks the store for peers in that stripe.
+                    Event::NeedPeers { stripe } => {
+                        self.peer_requests.send_modify(|(n, s)| {
+                            *n += 1;
+                            *s = stripe;
+                        });
+                        self.need_peers()
+                    }
                     Event::Started { at_ms, delay_ms } => {
                         let _ = self
                             .player

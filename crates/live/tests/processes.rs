@@ -1,5 +1,6 @@
-//! Real processes over real sockets: one `marquee-live broadcast` and a swarm of
-//! `marquee-live watch` viewers on 127.0.0.1, talking QUIC through iroh.
+//! Real processes over real sockets: a `marquee-store` whose directory lists the channel, one
+//! `marquee-live broadcast` and a swarm of `marquee-live watch` viewers on 127.0.0.1 that join
+//! through the store and talk QUIC through iroh.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -33,6 +34,9 @@ impl Proc {
     fn spawn(args: &[String]) -> Proc {
         let mut child = Command::new(BIN)
             .args(args)
+            // The broadcaster lists its channel with the demo store's account.
+            .env("MARQUEE_EMAIL", marquee_store::DEMO_EMAIL)
+            .env("MARQUEE_PASSWORD", marquee_store::DEMO_PASSWORD)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
@@ -70,10 +74,6 @@ impl Proc {
     fn field(&self, key: &str) -> String {
         let at = self.first.iter().position(|w| w == key).expect(key);
         self.first[at + 1].clone()
-    }
-
-    fn peer(&self) -> String {
-        format!("{}@{}", self.field("node"), self.field("addr"))
     }
 
     fn report(&self) -> Option<Report> {
@@ -122,27 +122,38 @@ fn percentile(mut values: Vec<u64>, p: usize) -> u64 {
 #[test]
 fn a_swarm_of_viewer_processes_plays_and_survives_killed_relays() {
     let _turn = crate::heavy();
+    let data = tempfile::tempdir().unwrap();
+    let store = marquee_testsupport::StoreProcess::start(
+        &marquee_testsupport::store_bin(),
+        data.path(),
+        "127.0.0.1:0",
+    );
     let started = Instant::now();
     let report = ["--json".to_string(), "--report-ms".into(), "250".into()];
     let mut args = vec!["broadcast".to_string(), MEDIA.into()];
+    args.extend([
+        "--store".into(),
+        store.url().into(),
+        "--title".into(),
+        "Glass rain, live".into(),
+    ]);
     args.extend(report.clone());
     let broadcaster = Proc::spawn(&args);
     let channel = broadcaster.field("channel");
+    let listed = listed_channels(store.url());
+    assert_eq!(
+        listed["channels"][0]["channel"],
+        channel.as_str(),
+        "{listed}"
+    );
+    assert_eq!(listed["channels"][0]["title"], "Glass rain, live");
 
-    // Each viewer is given the broadcaster and up to three viewers started before it, as the
-    // store's directory will hand a joiner a few peers.
+    // Each viewer knows only the store: it joins through the directory, which hands it peers
+    // with room near the root (the broadcaster while the trees are small).
     let mut viewers: Vec<Proc> = Vec::new();
     for i in 0..VIEWERS {
         let mut args = vec!["watch".to_string(), channel.clone()];
-        args.extend(["--peer".into(), broadcaster.peer()]);
-        let mut known: Vec<usize> = [i.wrapping_sub(1), i / 2, i / 3]
-            .into_iter()
-            .filter(|&j| j < i)
-            .collect();
-        known.dedup();
-        for j in known {
-            args.extend(["--peer".into(), viewers[j].peer()]);
-        }
+        args.extend(["--store".into(), store.url().into()]);
         // Home lines as in the simulator: from barely above the bitrate to fibre.
         let upload_x = [1.2, 2.0, 3.0, 5.0][i % 4];
         args.extend(["--upload-x".into(), upload_x.to_string()]);
@@ -167,6 +178,12 @@ fn a_swarm_of_viewer_processes_plays_and_survives_killed_relays() {
         |rs| rs.iter().all(|r| r.played >= 20),
     );
     let warm = started.elapsed();
+    let counted = listed_channels(store.url())["channels"][0]["viewers"].as_u64();
+    assert_eq!(
+        counted,
+        Some(VIEWERS as u64),
+        "the directory counts every viewer"
+    );
 
     // Kill three viewers spread over the join order, as viewers leave without a word. (Killing
     // instead the three that relay the most, three of the four stripes' first relays, stops
@@ -292,4 +309,17 @@ fn a_swarm_of_viewer_processes_plays_and_survives_killed_relays() {
         assert_eq!(r.refused, 0, "{r:?}");
     }
     assert_eq!(b.refused, 0);
+}
+
+/// `GET /api/v1/channels` of the store at `url`, as JSON.
+fn listed_channels(url: &str) -> serde_json::Value {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = marquee_protocol::StoreClient::new(url).unwrap();
+    let listed = runtime
+        .block_on(client.channels())
+        .expect("the directory answers");
+    serde_json::to_value(listed).unwrap()
 }

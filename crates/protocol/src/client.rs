@@ -182,6 +182,48 @@ impl StoreClient {
         *self.token.write().expect("session lock") = token;
     }
 
+    /// The live channels now, most watched first.
+    pub async fn channels(&self) -> Result<crate::channels::ChannelsResponse> {
+        self.get("/api/v1/channels").await
+    }
+
+    /// Lists a live channel (signed in), or updates its record.
+    pub async fn channel_go_live(&self, signed: &crate::channels::SignedChannel) -> Result<()> {
+        let _: serde_json::Value = self.post("/api/v1/channels", signed).await?;
+        Ok(())
+    }
+
+    /// Tells the directory the channel is still live (`Heartbeat`) or ended (`End`); answers
+    /// the viewers counted.
+    pub async fn channel_signal(
+        &self,
+        channel: &str,
+        kind: crate::channels::ChannelSignalKind,
+        signal: &crate::channels::ChannelSignal,
+    ) -> Result<u64> {
+        let what = match kind {
+            crate::channels::ChannelSignalKind::Heartbeat => "heartbeat",
+            crate::channels::ChannelSignalKind::End => "end",
+        };
+        let v: serde_json::Value = self
+            .post(&format!("/api/v1/channels/{channel}/{what}"), signal)
+            .await?;
+        Ok(v["viewers"].as_u64().unwrap_or(0))
+    }
+
+    /// A viewer joins a channel or reports while it watches: answers the channel's signed
+    /// record and peers to connect to.
+    pub async fn channel_viewer(
+        &self,
+        report: &crate::channels::SignedViewerReport,
+    ) -> Result<crate::channels::JoinResponse> {
+        self.post(
+            &format!("/api/v1/channels/{}/viewers", report.report.channel),
+            report,
+        )
+        .await
+    }
+
     /// Signs in; later calls (of every clone) carry the session token.
     pub async fn sign_in(&self, email: &str, password: &str) -> Result<SessionResponse> {
         let s: SessionResponse = self

@@ -19,7 +19,7 @@ mod process;
 mod store;
 
 pub use process::Guard;
-pub use store::{start_store, start_store_with, StoreProcess};
+pub use store::{start_store, start_store_with, store_bin, StoreProcess};
 
 /// Polls `check` until it returns `Ok`, and fails after `timeout` saying what never happened and
 /// what `check` saw last. The interval is short: the check is what waits, not the interval.

@@ -93,3 +93,21 @@ impl StoreProcess {
         self.process.id()
     }
 }
+
+/// The `marquee-store` binary that `cargo build --workspace` puts beside the test binaries
+/// (`target/<profile>/marquee-store`, one folder up from the running test's `deps`). Panics
+/// with the command that builds it when it is missing.
+pub fn store_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("tests run from target/<profile>/deps");
+    let bin = profile.join(format!("marquee-store{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: `cargo build --workspace` (or `cargo build -p marquee-store`) builds it",
+        bin.display()
+    );
+    bin
+}

@@ -3,10 +3,17 @@
 //! [`marquee_live::net`]: arguments are parsed into [`Cli`], everything else is the library's.
 //!
 //! ```text
-//! marquee-live broadcast <file.webm> [--key <seed file>] [--listen 127.0.0.1:0] [--seconds N] [--json] [--report-ms MS]
-//! marquee-live watch <channel-hex> --peer <node-hex>@<ip:port> [--peer ...] [--listen 127.0.0.1:0]
-//!                    [--seconds N] [--json] [--report-ms MS] [--upload-x X]
+//! marquee-live broadcast <file.webm> [--key <seed file>] [--store URL [--title T]] [--listen 127.0.0.1:0]
+//!                        [--advertise ip:port] [--seconds N] [--json] [--report-ms MS]
+//! marquee-live watch <channel-hex> (--store URL | --peer <node-hex>@<ip:port> [--peer ...])
+//!                    [--listen 127.0.0.1:0] [--advertise ip:port] [--seconds N] [--json] [--report-ms MS] [--upload-x X]
 //! ```
+//!
+//! With `--store`, the broadcaster lists its channel in that store's directory (signed in with
+//! the account in `MARQUEE_EMAIL` and `MARQUEE_PASSWORD`: not arguments, which other users of
+//! the computer can read), keeps it listed and ends it on exit; a viewer joins through the
+//! store, which hands it peers, and keeps reporting where it stands. `--peer` introduces peers
+//! by hand instead (the tests of the transport alone).
 //!
 //! `--listen` defaults to `127.0.0.1:0`: a node on loopback talks to loopback peers only. On a
 //! LAN, or across the internet with direct addresses, listen on `0.0.0.0:<port>` (or the
@@ -23,18 +30,25 @@ use std::time::Duration;
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use marquee_live::chunk::ChannelSigner;
+use marquee_live::directory::{self, Broadcast, Listing, Membership};
 use marquee_live::net::{pace, Clock, Node, NodeConfig, NodeStats, PeerAddr, Role};
 use marquee_live::segment::LiveSource;
+use marquee_protocol::StoreClient;
 
 const USAGE: &str = "usage:
-  marquee-live broadcast <file.webm> [--key <seed file>] [--listen <ip:port>] [--seconds N] [--json] [--report-ms MS]
-  marquee-live watch <channel-hex> --peer <node-hex>@<ip:port> [--peer ...] [--listen <ip:port>] [--seconds N] [--json] [--report-ms MS] [--upload-x X]
+  marquee-live broadcast <file.webm> [--key <seed file>] [--store URL [--title T]] [--listen <ip:port>] [--advertise <ip:port>] [--seconds N] [--json] [--report-ms MS]
+  marquee-live watch <channel-hex> (--store URL | --peer <node-hex>@<ip:port> [--peer ...]) [--listen <ip:port>] [--advertise <ip:port>] [--seconds N] [--json] [--report-ms MS] [--upload-x X]
+--store: the broadcaster signs in with MARQUEE_EMAIL and MARQUEE_PASSWORD from the environment
 --listen defaults to 127.0.0.1:0 (loopback peers only); on a LAN use 0.0.0.0:<port>";
 
 /// Options both commands take.
 #[derive(Debug, Clone, PartialEq)]
 struct Common {
     listen: SocketAddr,
+    /// The address peers are told (default: `listen`, unless that is every interface).
+    advertise: Option<SocketAddr>,
+    /// The store whose directory lists the channel.
+    store: Option<String>,
     seconds: Option<u64>,
     json: bool,
     report_ms: u64,
@@ -48,6 +62,8 @@ enum Cli {
         /// A file holding the channel's 32-byte secret seed in hex; made if missing. None: a new
         /// channel each run.
         key: Option<PathBuf>,
+        /// The title listed in the store (default: the file's name).
+        title: Option<String>,
         common: Common,
     },
     Watch {
@@ -65,11 +81,14 @@ impl Cli {
         let target = args.next().ok_or("missing argument")?;
         let mut common = Common {
             listen: "127.0.0.1:0".parse().expect("a valid address"),
+            advertise: None,
+            store: None,
             seconds: None,
             json: false,
             report_ms: 2_000,
         };
         let mut key = None;
+        let mut title = None;
         let mut peers = Vec::new();
         let mut upload_x = 1.5;
         while let Some(flag) = args.next() {
@@ -85,6 +104,12 @@ impl Cli {
                     common.report_ms = value()?.parse().map_err(|e| format!("--report-ms: {e}"))?
                 }
                 "--json" => common.json = true,
+                "--store" => common.store = Some(value()?),
+                "--advertise" => {
+                    common.advertise =
+                        Some(value()?.parse().map_err(|e| format!("--advertise: {e}"))?)
+                }
+                "--title" if command == "broadcast" => title = Some(value()?),
                 "--key" if command == "broadcast" => {
                     let v = value()?;
                     key = (v != "generate").then(|| PathBuf::from(v));
@@ -103,6 +128,7 @@ impl Cli {
             "broadcast" => Ok(Cli::Broadcast {
                 file: target.into(),
                 key,
+                title,
                 common,
             }),
             "watch" => {
@@ -110,8 +136,8 @@ impl Cli {
                     .ok()
                     .and_then(|v| v.try_into().ok())
                     .ok_or("the channel is 64 hex digits")?;
-                if peers.is_empty() {
-                    return Err("watch needs at least one --peer".into());
+                if peers.is_empty() && common.store.is_none() {
+                    return Err("watch needs --store, or at least one --peer".into());
                 }
                 Ok(Cli::Watch {
                     channel,
@@ -216,7 +242,12 @@ async fn main() {
 async fn run(cli: Cli) -> Result<(), String> {
     let clock = Clock::new();
     match cli {
-        Cli::Broadcast { file, key, common } => {
+        Cli::Broadcast {
+            file,
+            key,
+            title,
+            common,
+        } => {
             let key = channel_key(key.as_ref())?;
             let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let source =
@@ -224,19 +255,58 @@ async fn run(cli: Cli) -> Result<(), String> {
             let channel = key.verifying_key();
             let mut config = NodeConfig::new(channel, Role::Broadcaster, common.listen);
             config.bitrate_bps = bitrate(&source);
-            let node = Node::start(config, clock)
+            let node = Node::start(config.clone(), clock)
                 .await
                 .map_err(|e| e.to_string())?;
+            let addr = directory::advertised(&node, common.advertise).map_err(|e| e.to_string())?;
+            let mut listed = match &common.store {
+                Some(url) => {
+                    let client = signed_in(url).await?;
+                    let listing = Listing {
+                        title: title.unwrap_or_else(|| {
+                            file.file_stem()
+                                .map_or("Live".into(), |s| s.to_string_lossy().into_owned())
+                        }),
+                        poster: None,
+                        price_cents: 0,
+                        stripes: config.stripes,
+                    };
+                    let b = Broadcast::go_live(
+                        client,
+                        key.clone(),
+                        &node,
+                        addr,
+                        &source,
+                        config.bitrate_bps,
+                        listing,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                    Some(b)
+                }
+                None => None,
+            };
             println!(
-                "channel {} node {} addr {}",
+                "channel {} node {} addr {addr}",
                 hex::encode(channel.as_bytes()),
                 hex::encode(node.id()),
-                node.addr()
             );
             let mut signer = ChannelSigner::new(key, 8 * 1024);
+            let keep_listed = async {
+                match &mut listed {
+                    Some(b) => b.keep_listed().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = pace(&node, &source, &mut signer, clock) => {}
                 _ = report_until_stopped(&node, &common) => {}
+                _ = keep_listed => {}
+            }
+            if let Some(b) = listed {
+                if let Err(e) = b.end().await {
+                    eprintln!("marquee-live: ending the channel: {e}");
+                }
             }
             node.shutdown().await;
         }
@@ -250,19 +320,58 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|_| "the channel is not an Ed25519 public key")?;
             let mut config = NodeConfig::new(channel, Role::Viewer { upload_x }, common.listen);
             config.peers = peers;
-            let mut node = Node::start(config, clock)
+            // The node's key signs its reports to the directory.
+            let node_key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
+            config.secret_key = Some(node_key.to_bytes());
+            let mut node = Node::start(config.clone(), clock)
                 .await
                 .map_err(|e| e.to_string())?;
-            println!("node {} addr {}", hex::encode(node.id()), node.addr());
+            let addr = directory::advertised(&node, common.advertise).map_err(|e| e.to_string())?;
+            println!("node {} addr {addr}", hex::encode(node.id()));
             // No player here: read the feed so it never fills.
             if let Some(mut player) = node.take_player() {
                 tokio::spawn(async move { while player.recv().await.is_some() {} });
             }
-            report_until_stopped(&node, &common).await;
+            let mut membership = match &common.store {
+                Some(url) => {
+                    let client = StoreClient::new(url).map_err(|e| e.to_string())?;
+                    let (m, _record) =
+                        Membership::join(client, channel, config.stripes, &node, node_key, addr)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                    Some(m)
+                }
+                None => None,
+            };
+            let keep_reporting = async {
+                match &mut membership {
+                    Some(m) => m.keep_reporting(&node).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = report_until_stopped(&node, &common) => {}
+                _ = keep_reporting => {}
+            }
             node.shutdown().await;
         }
     }
     Ok(())
+}
+
+/// A client of the store at `url`, signed in with `MARQUEE_EMAIL` and `MARQUEE_PASSWORD`.
+async fn signed_in(url: &str) -> Result<StoreClient, String> {
+    let var = |name: &str| {
+        std::env::var(name)
+            .map_err(|_| format!("--store needs the account to list the channel with: set {name}"))
+    };
+    let (email, password) = (var("MARQUEE_EMAIL")?, var("MARQUEE_PASSWORD")?);
+    let client = StoreClient::new(url).map_err(|e| e.to_string())?;
+    client
+        .sign_in(&email, &password)
+        .await
+        .map_err(|e| format!("signing in to {url}: {e}"))?;
+    Ok(client)
 }
 
 /// Prints figures every `report_ms` until stopped, then the last ones.
@@ -333,6 +442,7 @@ mod tests {
             "watch",
             "watch abcd --peer x",
             &format!("watch {}", "ab".repeat(32)),
+            &format!("watch {} --advertise nowhere", "ab".repeat(32)),
             "broadcast a.webm --peer x",
             "broadcast a.webm --seconds",
             "fly a.webm",
