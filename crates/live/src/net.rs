@@ -77,7 +77,9 @@ use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::chunk::{ChannelSigner, Chunk, SegmentInfo};
-use crate::relay::{Event, Footprint, Have, Message, Relay, RelayConfig, RelayStats};
+use crate::relay::{
+    Event, Footprint, Have, Message, Relay, RelayConfig, RelayStats, PLAYOUT_MARGIN_MS,
+};
 use crate::segment::LiveSource;
 use crate::wire::{self, MAX_MESSAGE_LEN};
 
@@ -251,19 +253,9 @@ pub struct NodeConfig {
     /// takes any address a peer could listen at.
     pub loopback_only: bool,
     /// A viewer's playout margin over the worst delay it saw while starting
-    /// ([`RelayConfig::playout_margin_ms`]); [`DEFAULT_PLAYOUT_MARGIN_MS`] unless changed.
+    /// ([`RelayConfig::playout_margin_ms`]); [`PLAYOUT_MARGIN_MS`] unless changed.
     pub playout_margin_ms: u64,
 }
-
-/// The playout margin of a viewer on a real network: 1.5 s, where the simulator's relays use
-/// 600 ms. In the simulator, links of 20–80 ms and several hops make the worst delay a viewer
-/// sees while starting already a second or two, and the margin comes on top. On a LAN or
-/// loopback that worst delay is a few milliseconds, so the margin alone is the buffer, and it
-/// must cover the loss of a parent: the relay waits `parent_timeout_ms` (1 s) before it
-/// re-joins, then pulls what it missed. Measured with 16 viewer processes on loopback, 3 of
-/// them killed: continuity 0.86–0.89 at 600 ms and 0.86–0.96 at 1.5 s, lag p50 1.1 s against
-/// 2.0–2.4 s (goal: 3 s).
-pub const DEFAULT_PLAYOUT_MARGIN_MS: u64 = 1_500;
 
 impl NodeConfig {
     /// A node of `channel` listening on `listen`, with the defaults: 4 stripes, 1 Mbit/s,
@@ -278,7 +270,7 @@ impl NodeConfig {
             stripes: 4,
             bitrate_bps: 1_000_000,
             loopback_only: listen.ip().is_loopback(),
-            playout_margin_ms: DEFAULT_PLAYOUT_MARGIN_MS,
+            playout_margin_ms: PLAYOUT_MARGIN_MS,
         }
     }
 }

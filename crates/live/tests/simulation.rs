@@ -22,9 +22,10 @@ fn a_hundred_viewers_relay_a_minute_of_live_video() {
         "start-up p95 {}",
         report.startup_p95_s
     );
-    // Relaying: the broadcaster sends each chunk about once whatever the audience...
+    // Relaying: the broadcaster sends each chunk twice (two children per stripe) whatever the
+    // audience, plus a tenth of the bitrate for repairs: about 2.1x measured over six seeds...
     assert!(
-        report.broadcaster_upload_x < 2.0,
+        report.broadcaster_upload_x < 2.3,
         "broadcaster {}",
         report.broadcaster_upload_x
     );
