@@ -1163,6 +1163,21 @@ async fn live_channels_are_listed_kept_and_ended_only_by_their_own_keys() {
     assert_eq!(joined.channel.verify().unwrap(), key.verifying_key());
     assert_eq!(joined.peers, vec![record.record.broadcaster.clone()]);
     assert_eq!(joined.viewers, 1);
+    // A node may not name someone else's address: joiners would dial it.
+    let mut elsewhere = viewer_report(&channel, 13, u8::MAX, 0, now());
+    elsewhere.report.viewer.addr = "10.1.2.3:4433".into();
+    let elsewhere = elsewhere
+        .report
+        .sign(&ed25519_dalek::SigningKey::from_bytes(&[13; 32]));
+    let (status, body) = anyone.call("POST", &path, Some(to_json(&elsewhere))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("calls the store from"),
+        "{body}"
+    );
     // Replayed, forged, or about another channel: refused.
     let (status, _) = anyone.call("POST", &path, Some(to_json(&first))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

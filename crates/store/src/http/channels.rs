@@ -42,9 +42,11 @@ async fn list(State(s): St) -> Json<ChannelsResponse> {
 /// Going live is for signed-in accounts; the record is signed by the channel's own key.
 async fn register(
     State(s): St,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
     Account(account): Account,
     JsonBody(signed): JsonBody<SignedChannel>,
 ) -> Result<(StatusCode, Json<Value>), StoreError> {
+    calls_from(&signed.record.broadcaster.addr, remote)?;
     let channel = signed.record.channel.clone();
     s.channels.register(account, signed)?;
     tracing::info!(%channel, account, "channel live");
@@ -82,6 +84,7 @@ async fn viewer(
     Path(channel): Path<String>,
     JsonBody(report): JsonBody<SignedViewerReport>,
 ) -> Result<Json<JoinResponse>, StoreError> {
+    calls_from(&report.report.viewer.addr, remote)?;
     if s.channels.is_new_viewer(&report) {
         s.joins_by_address
             .check(&crate::limit::address_key(remote.ip()))
@@ -96,4 +99,21 @@ async fn viewer(
         peers: joined.peers,
         viewers: joined.viewers,
     }))
+}
+
+/// A node may list only an address on the machine it calls from: the store hands that address
+/// to every joiner, who dials it, so naming someone else's would point a swarm at them.
+fn calls_from(addr: &str, remote: SocketAddr) -> Result<(), StoreError> {
+    let named: SocketAddr = addr
+        .parse()
+        .map_err(|_| StoreError::BadRequest(format!("the address {addr:?} is not ip:port")))?;
+    let key = crate::limit::address_key;
+    if key(named.ip()) != key(remote.ip()) {
+        return Err(StoreError::BadRequest(format!(
+            "a node can list only the address it calls the store from ({}), not {}",
+            remote.ip(),
+            named.ip()
+        )));
+    }
+    Ok(())
 }
