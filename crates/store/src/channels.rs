@@ -50,6 +50,9 @@ struct Inner {
     /// Channels that ended, with the time their end was signed: a replayed registration signed
     /// before that is refused. Dropped once any such replay is too old to be taken anyway.
     ended: HashMap<String, i64>,
+    /// When both maps were last swept (at most once a second of the clock: every report
+    /// takes the lock, and a sweep walks every channel).
+    swept_at: i64,
 }
 
 struct Channel {
@@ -110,12 +113,15 @@ impl Directory {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         let mut inner = self.inner.lock().expect("directory lock");
         let now = self.clock.now();
-        inner
-            .channels
-            .retain(|_, c| now - c.heard_at <= 2 * CHANNEL_TTL_S);
-        inner
-            .ended
-            .retain(|_, at| now - *at <= 2 * marquee_protocol::channels::CLOCK_SKEW_S);
+        if inner.swept_at != now {
+            inner.swept_at = now;
+            inner
+                .channels
+                .retain(|_, c| now - c.heard_at <= 2 * CHANNEL_TTL_S);
+            inner
+                .ended
+                .retain(|_, at| now - *at <= 2 * marquee_protocol::channels::CLOCK_SKEW_S);
+        }
         inner
     }
 

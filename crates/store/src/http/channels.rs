@@ -3,6 +3,7 @@
 //! itself is [`crate::channels`]; the signed bodies are [`marquee_protocol::channels`].
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
@@ -25,9 +26,21 @@ pub(super) fn table() -> Vec<Route> {
         (
             "POST",
             "/api/v1/channels/{channel}/heartbeat",
-            post(heartbeat),
+            post(
+                |State(s): St, Path(c): Path<String>, JsonBody(b): JsonBody<ChannelSignal>| {
+                    signal(s, c, ChannelSignalKind::Heartbeat, b)
+                },
+            ),
         ),
-        ("POST", "/api/v1/channels/{channel}/end", post(end)),
+        (
+            "POST",
+            "/api/v1/channels/{channel}/end",
+            post(
+                |State(s): St, Path(c): Path<String>, JsonBody(b): JsonBody<ChannelSignal>| {
+                    signal(s, c, ChannelSignalKind::End, b)
+                },
+            ),
+        ),
         ("POST", "/api/v1/channels/{channel}/viewers", post(viewer)),
     ]
 }
@@ -53,26 +66,17 @@ async fn register(
     Ok((StatusCode::CREATED, Json(json!({ "channel": channel }))))
 }
 
-async fn heartbeat(
-    State(s): St,
-    Path(channel): Path<String>,
-    JsonBody(signal): JsonBody<ChannelSignal>,
+/// A heartbeat or an end, signed by the channel's key; answers the viewers counted.
+async fn signal(
+    s: Arc<crate::State>,
+    channel: String,
+    kind: ChannelSignalKind,
+    signal: ChannelSignal,
 ) -> Result<Json<Value>, StoreError> {
-    let viewers = s
-        .channels
-        .signal(&channel, ChannelSignalKind::Heartbeat, &signal)?;
-    Ok(Json(json!({ "viewers": viewers })))
-}
-
-async fn end(
-    State(s): St,
-    Path(channel): Path<String>,
-    JsonBody(signal): JsonBody<ChannelSignal>,
-) -> Result<Json<Value>, StoreError> {
-    let viewers = s
-        .channels
-        .signal(&channel, ChannelSignalKind::End, &signal)?;
-    tracing::info!(%channel, viewers, "channel ended");
+    let viewers = s.channels.signal(&channel, kind, &signal)?;
+    if kind == ChannelSignalKind::End {
+        tracing::info!(%channel, viewers, "channel ended");
+    }
     Ok(Json(json!({ "viewers": viewers })))
 }
 
