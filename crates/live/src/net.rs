@@ -287,6 +287,12 @@ pub enum PlayerEvent {
     },
     /// The next verified chunk.
     Play(Chunk),
+    /// The playout delay changed: stall, or play a little faster, until `delay_ms` behind
+    /// capture.
+    Delay {
+        /// The new playout delay behind capture, ms.
+        delay_ms: u64,
+    },
     /// Chunks `from..to` missed their time: jump to the next keyframe.
     Skipped {
         /// First chunk skipped.
@@ -1025,6 +1031,9 @@ impl Task {
                     }
                     Event::Play(chunk) => {
                         let _ = self.player.try_send(PlayerEvent::Play(chunk));
+                    }
+                    Event::Delay { delay_ms } => {
+                        let _ = self.player.try_send(PlayerEvent::Delay { delay_ms });
                     }
                     Event::Skipped { from, to } => {
                         let _ = self.player.try_send(PlayerEvent::Skipped { from, to });

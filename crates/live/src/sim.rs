@@ -348,6 +348,7 @@ impl Sim {
                 Event::Started { .. }
                 | Event::Play(_)
                 | Event::Skipped { .. }
+                | Event::Delay { .. }
                 | Event::Misbehaved { .. } => {}
             }
         }

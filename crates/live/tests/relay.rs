@@ -119,6 +119,12 @@ struct Net {
     missed: std::collections::BTreeMap<u32, u64>,
     /// (from, to, message) for every message to a hostile id.
     outbox: Vec<(u32, u32, Message<u32>)>,
+    /// A viewer whose line is down: nothing it sends or is sent arrives.
+    down: Option<u32>,
+    /// Every playout delay each viewer ran at: where it started, then each change.
+    delays: std::collections::BTreeMap<u32, Vec<u64>>,
+    /// Whether a relay that asks for peers gets every honest one (the channel directory).
+    directory: bool,
 }
 
 impl Net {
@@ -143,6 +149,9 @@ impl Net {
             played: Default::default(),
             missed: Default::default(),
             outbox: Vec::new(),
+            down: None,
+            delays: Default::default(),
+            directory: false,
         }
     }
 
@@ -182,6 +191,11 @@ impl Net {
                 let events: Vec<_> = self.relay(from).drain().collect();
                 for event in events {
                     quiet = false;
+                    if let Event::Send { to, .. } = &event {
+                        if self.down.is_some_and(|d| d == from || d == *to) {
+                            continue;
+                        }
+                    }
                     match event {
                         Event::Send { to, message } if to >= HOSTILE => {
                             self.outbox.push((from, to, message))
@@ -196,6 +210,14 @@ impl Net {
                         }
                         Event::Skipped { from: a, to: b } => {
                             *self.missed.entry(from).or_default() += b - a
+                        }
+                        Event::Started { delay_ms, .. } | Event::Delay { delay_ms } => {
+                            self.delays.entry(from).or_default().push(delay_ms)
+                        }
+                        Event::NeedPeers { .. } if self.directory && self.down != Some(from) => {
+                            let peers: Vec<u32> =
+                                self.relays.keys().copied().filter(|p| *p != from).collect();
+                            self.relay(from).add_peers(peers, now);
                         }
                         _ => {}
                     }
@@ -438,4 +460,46 @@ fn a_parent_that_accepts_and_sends_nothing_is_left() {
     // Once per stripe at first, then again at most once per penalty (30 s) per stripe.
     assert!(joins_to_liar <= 8, "{joins_to_liar} joins went to the liar");
     assert!(stats.tree.silent_parents >= 1);
+}
+
+/// A viewer whose line drops for three seconds misses chunks and plays further behind (a
+/// rebuffer) rather than keep skipping; once deliveries are steady again it works its way back
+/// to the delay it started at, a quarter second at a time, and no further.
+#[test]
+fn lag_returns_to_the_live_edge_once_deliveries_are_steady() {
+    let net = finishes(std::time::Duration::from_secs(120), || {
+        let mut net = Net::new(2);
+        net.directory = true;
+        for _ in 0..200 {
+            net.step();
+        }
+        net.down = Some(1);
+        for _ in 0..60 {
+            net.step();
+        }
+        net.down = None;
+        for _ in 0..1200 {
+            net.step();
+        }
+        net
+    });
+    let delays = &net.delays[&1];
+    let start = delays[0];
+    let most = *delays.iter().max().expect("started");
+    let stats = net.relays[&1].stats();
+    assert!(net.missed[&1] > 0, "the outage cost chunks");
+    assert!(stats.rebuffers >= 1, "{delays:?}");
+    assert!(most >= start + 500, "{delays:?}");
+    assert!(stats.caught_up >= 2, "{delays:?}");
+    assert_eq!(stats.delay_ms, Some(start), "{delays:?}");
+    assert!(delays.iter().all(|d| *d >= start), "{delays:?}");
+    // Each step back is at most a quarter second: a player covers it by playing a little faster.
+    assert!(
+        delays
+            .windows(2)
+            .all(|w| w[1] > w[0] || w[0] - w[1] <= marquee_live::relay::CATCH_UP_STEP_MS),
+        "{delays:?}"
+    );
+    // The viewer that stayed online never needed to change its delay.
+    assert_eq!(net.delays[&2].len(), 1, "{:?}", net.delays[&2]);
 }
