@@ -30,6 +30,22 @@ pub enum DirectoryError {
     /// A node listening on every interface cannot say where it is reached.
     #[error("listening on {0}: give the address others reach this computer at")]
     NoAddress(SocketAddr),
+    /// The store names a relay server that is not a URL a node can use.
+    #[error("the store names a live relay that is not a usable address ({0}): tell the store's operator")]
+    BadRelay(String),
+}
+
+/// The iroh relay server the store's operator runs for live peers behind NAT, if any: a node
+/// of this store's channels starts with it ([`crate::net::NodeConfig::relay_url`]).
+pub async fn store_relay(client: &StoreClient) -> Result<Option<iroh::RelayUrl>, DirectoryError> {
+    let Some(url) = client.channels().await?.relay else {
+        return Ok(None);
+    };
+    marquee_protocol::channels::check_relay_url(&url)
+        .map_err(|e| DirectoryError::BadRelay(e.to_string()))?;
+    url.parse()
+        .map(Some)
+        .map_err(|e: iroh::RelayUrlParseError| DirectoryError::BadRelay(format!("{url}: {e}")))
 }
 
 /// Unix seconds on this computer's clock.

@@ -70,7 +70,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::VerifyingKey;
 use iroh::endpoint::{presets, Connection, QuicTransportConfig};
-use iroh::{Endpoint, EndpointAddr, PublicKey, SecretKey};
+use iroh::{Endpoint, EndpointAddr, PublicKey, RelayMode, RelayUrl, SecretKey};
 use rand::seq::SliceRandom;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
@@ -255,6 +255,11 @@ pub struct NodeConfig {
     /// A viewer's playout margin over the worst delay it saw while starting
     /// ([`RelayConfig::playout_margin_ms`]); [`PLAYOUT_MARGIN_MS`] unless changed.
     pub playout_margin_ms: u64,
+    /// The iroh relay server the store's operator runs for peers behind NAT (the store names
+    /// it in its channel directory). Every node of the channel keeps a connection to it and
+    /// reaches any peer through it while a direct path is found or when none can be.
+    /// `None` (the default): direct addresses only.
+    pub relay_url: Option<RelayUrl>,
 }
 
 impl NodeConfig {
@@ -271,6 +276,7 @@ impl NodeConfig {
             bitrate_bps: 1_000_000,
             loopback_only: listen.ip().is_loopback(),
             playout_margin_ms: PLAYOUT_MARGIN_MS,
+            relay_url: None,
         }
     }
 }
@@ -465,8 +471,15 @@ impl Node {
             .build();
         // `Minimal` is the empty builder plus a crypto provider: relays disabled, no address
         // lookup. Only the given socket is bound (the builder's defaults would bind 0.0.0.0 and
-        // [::]).
+        // [::]). A relay only when the store's operator runs one: never n0's public relays.
+        let relay_mode = match &config.relay_url {
+            // No QUIC address discovery: the relay is reached over HTTP(S) only, so a relay
+            // server run without its QUIC port works too.
+            Some(url) => RelayMode::Custom(iroh::RelayConfig::new(url.clone(), None).into()),
+            None => RelayMode::Disabled,
+        };
         let endpoint = Endpoint::builder(presets::Minimal)
+            .relay_mode(relay_mode)
             .clear_ip_transports()
             .bind_addr(config.listen)
             .map_err(|e| NetError::Bind(format!("{e}")))?
@@ -530,6 +543,7 @@ impl Node {
             lost: 0,
             last_ask: 0,
             loopback_only: config.loopback_only,
+            relay_url: config.relay_url.clone(),
             unreachable: Vec::new(),
         };
         for p in &config.peers {
@@ -708,6 +722,8 @@ struct Task {
     lost: u64,
     last_ask: u64,
     loopback_only: bool,
+    /// The relay every peer of the channel keeps a connection to, if the store runs one.
+    relay_url: Option<RelayUrl>,
     /// Peers a message could not be sent to (no address, or failed a moment ago), with the
     /// stripes of the joins among those messages: the relay is told each join was refused,
     /// then that the peer is gone.
@@ -1169,8 +1185,12 @@ impl Task {
         state.pending_joins.extend(join);
         let endpoint = self.endpoint.clone();
         let events = self.events.clone();
+        let relay_url = self.relay_url.clone();
         tokio::spawn(async move {
-            let target = EndpointAddr::new(key).with_ip_addr(addr);
+            let mut target = EndpointAddr::new(key).with_ip_addr(addr);
+            if let Some(url) = relay_url {
+                target = target.with_relay_url(url);
+            }
             let event =
                 match tokio::time::timeout(DIAL_TIMEOUT, endpoint.connect(target, ALPN)).await {
                     Ok(Ok(conn)) => NetEvent::Connected {

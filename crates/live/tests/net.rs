@@ -272,3 +272,87 @@ async fn flood() {
     broadcast.0.abort();
     viewer.shutdown().await;
 }
+
+/// Behind NAT a peer's address is of no use to anyone outside; the iroh relay server a store's
+/// operator runs (here in-process on loopback, plain HTTP) carries the connection instead. The
+/// viewer is given the broadcaster's id with an address nothing listens at, and plays; without
+/// the relay the same viewer never connects.
+#[test]
+fn a_viewer_reaches_a_broadcaster_it_cannot_address_through_the_relay_server() {
+    let _turn = crate::heavy();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(through_relay());
+}
+
+async fn through_relay() {
+    use iroh_relay::server::{RelayConfig, Server, ServerConfig};
+    use marquee_live::net::{pace, PeerAddr};
+    use marquee_live::segment::LiveSource;
+
+    let mut config = ServerConfig::default();
+    config.relay = Some(RelayConfig::new(([127, 0, 0, 1], 0)));
+    let server = Server::spawn(config).await.unwrap();
+    let url: iroh::RelayUrl = format!("http://{}", server.http_addr().unwrap())
+        .parse()
+        .unwrap();
+
+    // An address nothing listens at: a port bound a moment ago, then let go.
+    let nowhere = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let clock = Clock::new();
+    let loopback = "127.0.0.1:0".parse().unwrap();
+    let mut signer = ChannelSigner::new(SigningKey::from_bytes(&[6; 32]), 4096);
+    let channel = signer.channel();
+    let mut config = NodeConfig::new(channel, Role::Broadcaster, loopback);
+    config.relay_url = Some(url.clone());
+    let broadcaster = std::sync::Arc::new(Node::start(config, clock).await.unwrap());
+    let unaddressable = PeerAddr {
+        id: broadcaster.id(),
+        addr: nowhere,
+    };
+    let file = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../store/demo/media/glass-rain.webm"
+    ))
+    .unwrap();
+    let source = LiveSource::from_vec(file).unwrap();
+    let b = broadcaster.clone();
+    let broadcast = tokio::spawn(async move { pace(&b, &source, &mut signer, clock).await });
+
+    let viewer_config = |relay: Option<iroh::RelayUrl>| {
+        let mut config = NodeConfig::new(channel, Role::Viewer { upload_x: 2.0 }, loopback);
+        config.peers = vec![unaddressable];
+        config.relay_url = relay;
+        config
+    };
+    // Without the relay: the address leads nowhere, and nothing plays.
+    let alone = Node::start(viewer_config(None), clock).await.unwrap();
+    // Through the relay: it plays.
+    let viewer = Node::start(viewer_config(Some(url)), clock).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while viewer.stats().relay.played < 10 {
+        assert!(
+            Instant::now() < deadline,
+            "the viewer did not play through the relay: {:?}",
+            viewer.stats()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let through = viewer.stats();
+    let without = alone.stats();
+    assert_eq!(without.relay.received, 0, "{without:?}");
+    assert_eq!(without.connections, 0, "{without:?}");
+    println!(
+        "through the relay: {} chunks played, {} missed; without it: {} received",
+        through.relay.played, through.relay.missed, without.relay.received
+    );
+    broadcast.abort();
+    viewer.shutdown().await;
+    alone.shutdown().await;
+}

@@ -170,6 +170,35 @@ pub struct ChannelListing {
 pub struct ChannelsResponse {
     /// The channels.
     pub channels: Vec<ChannelListing>,
+    /// The iroh relay server the store's operator runs for live peers behind NAT: every
+    /// broadcaster and viewer of this store keeps a connection to it. Absent: direct
+    /// addresses only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<String>,
+}
+
+/// Why a live relay URL is refused: it must be an `http://` or `https://` address with a
+/// host, and nothing more than a path.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the live relay {0:?} must be an https:// (or, on a LAN, http://) address with a host")]
+pub struct RelayUrlError(pub String);
+
+/// Checks a live relay URL the way clients will read it.
+pub fn check_relay_url(url: &str) -> Result<(), RelayUrlError> {
+    let bad = || RelayUrlError(url.to_string());
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(bad)?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty()
+        || url.len() > 512
+        || url.chars().any(|c| c.is_whitespace() || c.is_control())
+        || rest.contains(['?', '#'])
+    {
+        return Err(bad());
+    }
+    Ok(())
 }
 
 /// Why a signed message about a channel is refused. Each says what is wrong in words a
@@ -504,5 +533,28 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("clock"));
+    }
+
+    #[test]
+    fn a_live_relay_is_an_http_or_https_address_with_a_host() {
+        for good in [
+            "https://relay.example.com",
+            "https://relay.example.com/",
+            "http://192.168.1.20:3340",
+        ] {
+            assert_eq!(check_relay_url(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "relay.example.com",
+            "ftp://relay.example.com",
+            "https://",
+            "https:///path",
+            "https://relay.example.com/?token=x",
+            "https://relay example.com",
+        ] {
+            let e = check_relay_url(bad).unwrap_err();
+            assert!(e.to_string().contains("https://"), "{bad}: {e}");
+        }
     }
 }

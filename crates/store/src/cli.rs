@@ -14,6 +14,7 @@
 //! peer_listen = "0.0.0.0:6881"
 //! public_url = "https://store.example.com"  # where viewers reach it; its tracker is URL/announce
 //! trackers = ["udp://tracker.example.org:6969/announce"]  # listed after the store's own
+//! live_relay = "https://relay.example.com"  # an iroh-relay for live viewers behind NAT
 //! name = "Example Store"
 //! device_limit = 5
 //! session_ttl_s = 2592000
@@ -155,6 +156,11 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     trackers: Vec<String>,
+    /// The iroh relay server (`iroh-relay`) this store's live channels use to reach viewers
+    /// behind NAT: broadcasters and viewers read it from the channel directory. Off unless
+    /// given: without it, live peers connect by their direct addresses only.
+    #[arg(long, env = "MARQUEE_STORE_LIVE_RELAY", value_name = "URL")]
+    live_relay: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -263,6 +269,7 @@ struct FileConfig {
     rescan_interval_s: Option<u64>,
     public_url: Option<String>,
     trackers: Option<Vec<String>>,
+    live_relay: Option<String>,
 }
 
 fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -333,6 +340,10 @@ fn store_config(common: &Common, serve: Option<&ServeArgs>) -> anyhow::Result<St
     };
     for url in &c.trackers {
         marquee_protocol::trackers::check_tracker_url(url)?;
+    }
+    c.live_relay = serve.and_then(|s| s.live_relay.clone()).or(file.live_relay);
+    if let Some(url) = &c.live_relay {
+        marquee_protocol::channels::check_relay_url(url)?;
     }
     // A secret: from the environment only, never a flag (flags show in process lists).
     c.operator_token = std::env::var("MARQUEE_STORE_OPERATOR_TOKEN")
@@ -714,6 +725,28 @@ mod tests {
             format!("{e:#}"),
             "\"ftp://x.example\" cannot be a tracker address: it must start with http://, https:// or udp://"
         );
+
+        // The live relay: off unless given; checked like the clients will read it.
+        assert_eq!(c.live_relay, None);
+        let relayed = Cli::try_parse_from([
+            "marquee-store",
+            "serve",
+            "--live-relay",
+            "https://relay.example.com",
+        ])
+        .unwrap();
+        let Command::Serve(relay_args) = &relayed.command else {
+            panic!()
+        };
+        let c = store_config(&relayed.common, Some(relay_args)).unwrap();
+        assert_eq!(c.live_relay.as_deref(), Some("https://relay.example.com"));
+        let bad = Cli::try_parse_from(["marquee-store", "serve", "--live-relay", "relay.example"])
+            .unwrap();
+        let Command::Serve(bad_args) = &bad.command else {
+            panic!()
+        };
+        let e = store_config(&bad.common, Some(bad_args)).unwrap_err();
+        assert!(format!("{e:#}").contains("must be an https://"), "{e:#}");
 
         std::fs::write(&file, "listen = \"127.0.0.1:1111\"\nunknown = 1\n").unwrap();
         let e = store_config(&cli.common, Some(args)).unwrap_err();

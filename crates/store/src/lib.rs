@@ -119,6 +119,9 @@ pub struct StoreConfig {
     /// `announce-list` tier), so a store that outgrows its own tracker can point viewers at an
     /// established one. The store's own tracker stays first.
     pub trackers: Vec<String>,
+    /// The iroh relay server live channels use to reach peers behind NAT, named in the
+    /// channel directory (`GET /api/v1/channels`). `None`: direct addresses only.
+    pub live_relay: Option<String>,
 }
 
 /// The clock the store reads (a test moves it on instead of waiting): the wire crate's.
@@ -143,6 +146,7 @@ impl StoreConfig {
             loopback_hosts_only: true,
             public_url: None,
             trackers: Vec::new(),
+            live_relay: None,
         }
     }
 
@@ -219,6 +223,8 @@ pub(crate) struct State {
     pub(crate) base_url: String,
     /// The operator's further trackers, listed after the store's own in served torrents.
     pub(crate) trackers: Vec<String>,
+    /// The relay live nodes use behind NAT, if the operator runs one.
+    pub(crate) live_relay: Option<String>,
     pub(crate) device_limit: u32,
     pub(crate) operator_token: Option<String>,
     pub(crate) media_dir: PathBuf,
@@ -298,6 +304,7 @@ impl Store {
             media_dirs,
             base_url: base_url.clone(),
             trackers: config.trackers.clone(),
+            live_relay: config.live_relay.clone(),
             device_limit: config.device_limit,
             operator_token: config.operator_token.clone(),
             media_dir: config.data_dir.join("media"),

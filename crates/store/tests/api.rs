@@ -1090,7 +1090,11 @@ async fn live_channels_are_listed_kept_and_ended_only_by_their_own_keys() {
     use marquee_protocol::channels::{ChannelSignal, ChannelSignalKind, JoinResponse};
     let dir = tempfile::tempdir().unwrap();
     let clock = TestClock::new();
-    let store = start_store_with(dir.path(), |c| c.clock = clock.clock()).await;
+    let store = start_store_with(dir.path(), |c| {
+        c.clock = clock.clock();
+        c.live_relay = Some("https://relay.example.com".into());
+    })
+    .await;
     let now = || clock.0.load(Ordering::SeqCst);
     let anyone = Client::new(&store);
     let owner = rich_account(&store, "live@example.com").await;
@@ -1153,6 +1157,8 @@ async fn live_channels_are_listed_kept_and_ended_only_by_their_own_keys() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["channels"][0]["title"], "Harbour cam");
     assert_eq!(list["channels"][0]["viewers"], 0);
+    // The operator's relay for peers behind NAT, for every node of every channel.
+    assert_eq!(list["relay"], "https://relay.example.com");
 
     // The first viewer is handed the broadcaster, with the record as its broadcaster signed it.
     let path = format!("/api/v1/channels/{channel}/viewers");

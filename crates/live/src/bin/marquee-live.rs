@@ -4,9 +4,9 @@
 //!
 //! ```text
 //! marquee-live broadcast <file.webm> [--key <seed file>] [--store URL [--title T]] [--listen 127.0.0.1:0]
-//!                        [--advertise ip:port] [--seconds N] [--json] [--report-ms MS]
+//!                        [--advertise ip:port] [--relay URL] [--seconds N] [--json] [--report-ms MS]
 //! marquee-live watch <channel-hex> (--store URL | --peer <node-hex>@<ip:port> [--peer ...])
-//!                    [--listen 127.0.0.1:0] [--advertise ip:port] [--seconds N] [--json] [--report-ms MS] [--upload-x X]
+//!                    [--listen 127.0.0.1:0] [--advertise ip:port] [--relay URL] [--seconds N] [--json] [--report-ms MS] [--upload-x X]
 //! ```
 //!
 //! With `--store`, the broadcaster lists its channel in that store's directory (signed in with
@@ -17,7 +17,8 @@
 //!
 //! `--listen` defaults to `127.0.0.1:0`: a node on loopback talks to loopback peers only. On a
 //! LAN, or across the internet with direct addresses, listen on `0.0.0.0:<port>` (or the
-//! machine's address): peers learn the address they reached it at.
+//! machine's address): peers learn the address they reached it at. Behind NAT, peers reach
+//! each other through the iroh relay server the store names in its directory (or `--relay`).
 //!
 //! `broadcast` prints `channel <channel-hex> node <node-hex> addr <ip:port>` on its first line;
 //! `watch` prints `node <node-hex> addr <ip:port>`. Both then print their figures every
@@ -36,10 +37,11 @@ use marquee_live::segment::LiveSource;
 use marquee_protocol::StoreClient;
 
 const USAGE: &str = "usage:
-  marquee-live broadcast <file.webm> [--key <seed file>] [--store URL [--title T]] [--listen <ip:port>] [--advertise <ip:port>] [--seconds N] [--json] [--report-ms MS]
-  marquee-live watch <channel-hex> (--store URL | --peer <node-hex>@<ip:port> [--peer ...]) [--listen <ip:port>] [--advertise <ip:port>] [--seconds N] [--json] [--report-ms MS] [--upload-x X]
+  marquee-live broadcast <file.webm> [--key <seed file>] [--store URL [--title T]] [--listen <ip:port>] [--advertise <ip:port>] [--relay URL] [--seconds N] [--json] [--report-ms MS]
+  marquee-live watch <channel-hex> (--store URL | --peer <node-hex>@<ip:port> [--peer ...]) [--listen <ip:port>] [--advertise <ip:port>] [--relay URL] [--seconds N] [--json] [--report-ms MS] [--upload-x X]
 --store: the broadcaster signs in with MARQUEE_EMAIL and MARQUEE_PASSWORD from the environment
---listen defaults to 127.0.0.1:0 (loopback peers only); on a LAN use 0.0.0.0:<port>";
+--listen defaults to 127.0.0.1:0 (loopback peers only); on a LAN use 0.0.0.0:<port>
+--relay: an iroh relay server for peers behind NAT (default: the one the store names, if any)";
 
 /// Options both commands take.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +51,8 @@ struct Common {
     advertise: Option<SocketAddr>,
     /// The store whose directory lists the channel.
     store: Option<String>,
+    /// The iroh relay server for peers behind NAT (default: the one the store names, if any).
+    relay: Option<iroh::RelayUrl>,
     seconds: Option<u64>,
     json: bool,
     report_ms: u64,
@@ -83,6 +87,7 @@ impl Cli {
             listen: "127.0.0.1:0".parse().expect("a valid address"),
             advertise: None,
             store: None,
+            relay: None,
             seconds: None,
             json: false,
             report_ms: 2_000,
@@ -105,6 +110,11 @@ impl Cli {
                 }
                 "--json" => common.json = true,
                 "--store" => common.store = Some(value()?),
+                "--relay" => {
+                    let v = value()?;
+                    marquee_protocol::channels::check_relay_url(&v).map_err(|e| e.to_string())?;
+                    common.relay = Some(v.parse().map_err(|e| format!("--relay: {e}"))?)
+                }
                 "--advertise" => {
                     common.advertise =
                         Some(value()?.parse().map_err(|e| format!("--advertise: {e}"))?)
@@ -253,15 +263,19 @@ async fn run(cli: Cli) -> Result<(), String> {
             let source =
                 LiveSource::from_vec(bytes).map_err(|e| format!("{}: {e}", file.display()))?;
             let channel = key.verifying_key();
+            let client = match &common.store {
+                Some(url) => Some(signed_in(url).await?),
+                None => None,
+            };
             let mut config = NodeConfig::new(channel, Role::Broadcaster, common.listen);
             config.bitrate_bps = bitrate(&source);
+            config.relay_url = relay(&common, client.as_ref()).await?;
             let node = Node::start(config.clone(), clock)
                 .await
                 .map_err(|e| e.to_string())?;
             let addr = directory::advertised(&node, common.advertise).map_err(|e| e.to_string())?;
-            let mut listed = match &common.store {
-                Some(url) => {
-                    let client = signed_in(url).await?;
+            let mut listed = match client {
+                Some(client) => {
                     let listing = Listing {
                         title: title.unwrap_or_else(|| {
                             file.file_stem()
@@ -318,8 +332,13 @@ async fn run(cli: Cli) -> Result<(), String> {
         } => {
             let channel = VerifyingKey::from_bytes(&channel)
                 .map_err(|_| "the channel is not an Ed25519 public key")?;
+            let client = match &common.store {
+                Some(url) => Some(StoreClient::new(url).map_err(|e| e.to_string())?),
+                None => None,
+            };
             let mut config = NodeConfig::new(channel, Role::Viewer { upload_x }, common.listen);
             config.peers = peers;
+            config.relay_url = relay(&common, client.as_ref()).await?;
             // The node's key signs its reports to the directory.
             let node_key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
             config.secret_key = Some(node_key.to_bytes());
@@ -332,9 +351,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             if let Some(mut player) = node.take_player() {
                 tokio::spawn(async move { while player.recv().await.is_some() {} });
             }
-            let mut membership = match &common.store {
-                Some(url) => {
-                    let client = StoreClient::new(url).map_err(|e| e.to_string())?;
+            let mut membership = match client {
+                Some(client) => {
                     let (m, _record) =
                         Membership::join(client, channel, config.stripes, &node, node_key, addr)
                             .await
@@ -357,6 +375,20 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The relay server to start with: `--relay`, else the one the store names, else none.
+async fn relay(
+    common: &Common,
+    client: Option<&StoreClient>,
+) -> Result<Option<iroh::RelayUrl>, String> {
+    match (&common.relay, client) {
+        (Some(url), _) => Ok(Some(url.clone())),
+        (None, Some(client)) => directory::store_relay(client)
+            .await
+            .map_err(|e| e.to_string()),
+        (None, None) => Ok(None),
+    }
 }
 
 /// A client of the store at `url`, signed in with `MARQUEE_EMAIL` and `MARQUEE_PASSWORD`.
@@ -433,6 +465,17 @@ mod tests {
         }
         let cli = Cli::parse(args("broadcast a.webm --key generate --listen 127.0.0.1:9")).unwrap();
         assert!(matches!(cli, Cli::Broadcast { key: None, .. }));
+        let cli = Cli::parse(args(
+            "broadcast a.webm --store http://127.0.0.1:8640 --relay https://relay.example.com",
+        ))
+        .unwrap();
+        let Cli::Broadcast { common, .. } = cli else {
+            panic!("{cli:?}")
+        };
+        assert_eq!(
+            common.relay.map(|u| u.to_string()),
+            Some("https://relay.example.com/".into())
+        );
     }
 
     #[test]
@@ -443,6 +486,8 @@ mod tests {
             "watch abcd --peer x",
             &format!("watch {}", "ab".repeat(32)),
             &format!("watch {} --advertise nowhere", "ab".repeat(32)),
+            "broadcast a.webm --relay ftp://relay.example.com",
+            "broadcast a.webm --relay relay.example.com",
             "broadcast a.webm --peer x",
             "broadcast a.webm --seconds",
             "fly a.webm",

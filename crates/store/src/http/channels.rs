@@ -49,6 +49,7 @@ pub(super) fn table() -> Vec<Route> {
 async fn list(State(s): St) -> Json<ChannelsResponse> {
     Json(ChannelsResponse {
         channels: s.channels.list(),
+        relay: s.live_relay.clone(),
     })
 }
 
