@@ -78,7 +78,7 @@ use tokio::task::JoinHandle;
 
 use crate::chunk::{ChannelSigner, Chunk, SegmentInfo};
 use crate::relay::{
-    Event, Footprint, Have, Message, Relay, RelayConfig, RelayStats, PLAYOUT_MARGIN_MS,
+    Capacity, Event, Footprint, Have, Message, Relay, RelayConfig, RelayStats, PLAYOUT_MARGIN_MS,
 };
 use crate::segment::LiveSource;
 use crate::wire::{self, MAX_MESSAGE_LEN};
@@ -516,6 +516,10 @@ impl Node {
                 now,
             ),
         };
+        let capacity = match config.role {
+            Role::Broadcaster => None,
+            Role::Viewer { .. } => Some(Capacity::new(relay.children().1, now)),
+        };
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (stats_tx, stats) = watch::channel(NodeStats::default());
         let (peer_requests_tx, peer_requests) = watch::channel((0, None));
@@ -536,6 +540,9 @@ impl Node {
             peer_requests: peer_requests_tx,
             sent: Arc::new(AtomicU64::new(0)),
             stale: Arc::new(AtomicU64::new(0)),
+            waited: Arc::new(AtomicU64::new(0)),
+            capacity,
+            next_capacity: now + 1_000,
             seen_at: HashMap::new(),
             received: 0,
             dropped: 0,
@@ -714,6 +721,13 @@ struct Task {
     sent: Arc<AtomicU64>,
     /// Shared with the writer tasks: chunks they dropped as too old to send.
     stale: Arc<AtomicU64>,
+    /// Shared with the writer tasks: the longest a frame waited in a queue since the last
+    /// capacity check, ms.
+    waited: Arc<AtomicU64>,
+    /// A viewer's child slots as its line bears them out (`None` for the broadcaster, whose
+    /// budget is its own choice).
+    capacity: Option<Capacity>,
+    next_capacity: u64,
     /// The IP each connected peer's connection came from.
     seen_at: HashMap<NodeId, IpAddr>,
     received: u64,
@@ -745,6 +759,7 @@ impl Task {
                 _ = tick.tick() => {
                     let now = self.clock.now_ms();
                     self.prune(now);
+                    self.measure_capacity(now);
                     self.relay.tick(now);
                     self.flush();
                     self.publish_stats();
@@ -782,6 +797,22 @@ impl Task {
                     }
                 },
             }
+        }
+    }
+
+    /// Once a second: the longest wait in the send queues decides the child slots.
+    fn measure_capacity(&mut self, now: u64) {
+        let Some(capacity) = &mut self.capacity else {
+            return;
+        };
+        if now < self.next_capacity {
+            return;
+        }
+        self.next_capacity = now + 1_000;
+        let before = capacity.slots();
+        let slots = capacity.observe(self.waited.swap(0, Ordering::Relaxed), now);
+        if slots != before {
+            self.relay.set_slots(slots);
         }
     }
 
@@ -907,6 +938,7 @@ impl Task {
             rx,
             self.sent.clone(),
             self.stale.clone(),
+            self.waited.clone(),
         ));
         tokio::spawn(read_loop(conn.clone(), peer, self.events.clone()));
         let _ = tx.try_send((Instant::now(), hello_frame(self.my_addr)));
@@ -1296,13 +1328,17 @@ async fn write_loop(
     mut frames: mpsc::Receiver<(Instant, Vec<u8>)>,
     sent: Arc<AtomicU64>,
     stale: Arc<AtomicU64>,
+    waited: Arc<AtomicU64>,
 ) {
     let Ok(mut stream) = conn.open_uni().await else {
         return;
     };
     let mut buf = Vec::with_capacity(MAX_MESSAGE_LEN + 4);
     while let Some((queued, frame)) = frames.recv().await {
-        if wire::is_chunk(&frame) && queued.elapsed() > QUEUE_MAX_AGE {
+        // What the line bears: a frame that waited long says the children taken are too many.
+        let wait = queued.elapsed();
+        waited.fetch_max(wait.as_millis() as u64, Ordering::Relaxed);
+        if wire::is_chunk(&frame) && wait > QUEUE_MAX_AGE {
             stale.fetch_add(1, Ordering::Relaxed);
             continue;
         }

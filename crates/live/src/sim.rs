@@ -22,7 +22,7 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use crate::chunk::{ChannelSigner, Chunk, SegmentInfo};
-use crate::relay::{Event, Message, Relay, RelayConfig, RelayStats, NO_DEPTH};
+use crate::relay::{Capacity, Event, Message, Relay, RelayConfig, RelayStats, NO_DEPTH};
 
 /// One simulated broadcast.
 #[derive(Debug, Clone)]
@@ -57,6 +57,12 @@ pub struct SimConfig {
     pub overhead_bytes: usize,
     /// The reference: no relaying, the broadcaster sends every chunk to every viewer itself.
     pub direct: bool,
+    /// Share of viewers that declare a 5× line while theirs carries 1.2× the bitrate (a
+    /// misconfigured client, or one lying to sit near the root).
+    pub overstated: f64,
+    /// Whether each node's child slots follow what its line bears ([`Capacity`], as the
+    /// network layer does); off, they stay what it declared.
+    pub measure_capacity: bool,
 }
 
 impl SimConfig {
@@ -82,6 +88,8 @@ impl SimConfig {
             // IPv4 + UDP + QUIC short header and frame.
             overhead_bytes: 48,
             direct: false,
+            overstated: 0.0,
+            measure_capacity: true,
         }
     }
 }
@@ -155,6 +163,10 @@ struct Node {
     free_at_us: u64,
     bytes_sent: u64,
     joined_us: u64,
+    capacity: Capacity,
+    /// The longest a message waited on this node's line since capacity was last checked, µs.
+    queued_max_us: u64,
+    next_capacity_us: u64,
 }
 
 struct Finished {
@@ -216,14 +228,19 @@ impl Sim {
     fn add_viewer(&mut self) {
         let id = self.next_id;
         self.next_id += 1;
-        let upload_x = self.config.upload_x[self.rng.gen_range(0..self.config.upload_x.len())];
-        let mut relay_config =
-            RelayConfig::viewer(self.config.stripes, upload_x).for_bitrate(self.config.bitrate_bps);
+        let mut upload_x = self.config.upload_x[self.rng.gen_range(0..self.config.upload_x.len())];
+        let mut declared_x = upload_x;
+        if self.config.overstated > 0.0 && self.rng.gen_bool(self.config.overstated) {
+            (upload_x, declared_x) = (1.2, 5.0);
+        }
+        let mut relay_config = RelayConfig::viewer(self.config.stripes, declared_x)
+            .for_bitrate(self.config.bitrate_bps);
         if self.config.direct {
             relay_config.slots = 0;
         }
         let home = (id % u32::from(self.config.stripes)) as u8;
         let now_ms = self.now_us / 1000;
+        let capacity = Capacity::new(relay_config.slots, now_ms);
         let relay = Relay::viewer(id, self.channel(), relay_config, home, now_ms);
         self.nodes.insert(
             id,
@@ -233,6 +250,9 @@ impl Sim {
                 free_at_us: 0,
                 bytes_sent: 0,
                 joined_us: self.now_us,
+                capacity,
+                queued_max_us: 0,
+                next_capacity_us: self.now_us + 1_000_000,
             },
         );
         let first_tick = self.now_us + self.rng.gen_range(0..TICK_US);
@@ -366,6 +386,7 @@ impl Sim {
         if start - now > self.max_backlog_us.0 {
             self.max_backlog_us = (start - now, from);
         }
+        node.queued_max_us = node.queued_max_us.max(start - now);
         let done = start + (size as f64 * 8.0 * 1e6 / node.upload_bps) as u64;
         node.free_at_us = done;
         node.bytes_sent += size as u64;
@@ -405,6 +426,8 @@ impl Sim {
         if self.config.direct {
             b_config.slots = u16::from(self.config.stripes) * (self.config.viewers as u16 * 2);
         }
+        // The broadcaster's budget is its own choice (two children per stripe), not measured.
+        let capacity = Capacity::new(b_config.slots, 0);
         let broadcaster = Relay::broadcaster(BROADCASTER, signer.channel(), b_config, 0);
         self.nodes.insert(
             BROADCASTER,
@@ -414,6 +437,9 @@ impl Sim {
                 free_at_us: 0,
                 bytes_sent: 0,
                 joined_us: 0,
+                capacity,
+                queued_max_us: 0,
+                next_capacity_us: u64::MAX,
             },
         );
         self.at(0, Ev::Tick(BROADCASTER));
@@ -459,7 +485,17 @@ impl Sim {
                     }
                 }
                 Ev::Tick(id) => {
+                    let measure = self.config.measure_capacity && id != BROADCASTER;
                     if let Some(node) = self.nodes.get_mut(&id) {
+                        if measure && t >= node.next_capacity_us {
+                            let before = node.capacity.slots();
+                            let slots = node.capacity.observe(node.queued_max_us / 1000, now_ms);
+                            if slots != before {
+                                node.relay.set_slots(slots);
+                            }
+                            node.queued_max_us = 0;
+                            node.next_capacity_us = t + 1_000_000;
+                        }
                         node.relay.tick(now_ms);
                         self.flush(id);
                         self.at(t + TICK_US, Ev::Tick(id));

@@ -503,3 +503,75 @@ fn lag_returns_to_the_live_edge_once_deliveries_are_steady() {
     // The viewer that stayed online never needed to change its delay.
     assert_eq!(net.delays[&2].len(), 1, "{:?}", net.delays[&2]);
 }
+
+/// What a line bears, measured by its send queues: a quarter of the slots go at the first long
+/// wait, one comes back after ten calm seconds, never more than declared.
+#[test]
+fn capacity_follows_the_send_queues_and_never_passes_the_claim() {
+    use marquee_live::relay::{Capacity, CAPACITY_CALM_MS, CAPACITY_QUEUE_MS};
+    let mut c = Capacity::new(8, 0);
+    assert_eq!(c.observe(0, 1_000), 8);
+    assert_eq!(c.observe(CAPACITY_QUEUE_MS + 1, 2_000), 6);
+    assert_eq!(c.observe(CAPACITY_QUEUE_MS + 1, 3_000), 5);
+    // Busy but keeping up: holds.
+    assert_eq!(
+        c.observe(CAPACITY_QUEUE_MS / 2, 3_000 + CAPACITY_CALM_MS),
+        5
+    );
+    let calm = 3_000 + CAPACITY_CALM_MS;
+    assert_eq!(c.observe(0, calm + CAPACITY_CALM_MS - 1), 5);
+    assert_eq!(c.observe(0, calm + CAPACITY_CALM_MS), 6);
+    let mut at = calm + CAPACITY_CALM_MS;
+    for _ in 0..10 {
+        at += CAPACITY_CALM_MS;
+        c.observe(0, at);
+    }
+    assert_eq!(c.slots(), 8, "never past what was declared");
+    for _ in 0..20 {
+        at += 1_000;
+        c.observe(10_000, at);
+    }
+    assert_eq!(c.slots(), 0);
+}
+
+/// A relay whose line turns out too thin lets its children go; each finds another parent and
+/// keeps playing.
+#[test]
+fn a_relay_that_sheds_its_children_leaves_them_playing_elsewhere() {
+    let net = finishes(std::time::Duration::from_secs(120), || {
+        let mut net = Net::new(8);
+        net.directory = true;
+        for _ in 0..200 {
+            net.step();
+        }
+        // The viewer with the most children.
+        let busiest = (1..=8u32)
+            .max_by_key(|v| net.relays[v].children().0.iter().sum::<usize>())
+            .unwrap();
+        let children: usize = net.relays[&busiest].children().0.iter().sum();
+        assert!(children >= 2, "a viewer with children: {children}");
+        net.relay(busiest).set_slots(0);
+        let before: Vec<usize> = (1..=8).map(|v| net.played_count(v)).collect();
+        for _ in 0..200 {
+            net.step();
+        }
+        (net, busiest, children, before)
+    });
+    let (net, busiest, children, before) = net;
+    let relay = &net.relays[&busiest];
+    assert_eq!(relay.children().0.iter().sum::<usize>(), 0);
+    assert_eq!(relay.stats().tree.shed, children as u64);
+    assert_eq!(
+        relay.have().slots,
+        0,
+        "it tells its neighbours it has no room"
+    );
+    // Ten seconds of three chunks a second: nearly all of them, for every viewer.
+    for v in 1..=8u32 {
+        assert!(
+            net.played_since(v, before[v as usize - 1]) >= 27,
+            "viewer {v} kept playing: {} chunks",
+            net.played_since(v, before[v as usize - 1])
+        );
+    }
+}

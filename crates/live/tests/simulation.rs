@@ -71,3 +71,40 @@ fn without_relaying_a_home_line_cannot_serve_a_hundred_viewers() {
         report.broadcaster_upload_x
     );
 }
+
+/// A fifth of the audience claims a 5x line on a 1.2x one (misconfigured, or lying to sit near
+/// the root). Without measuring, each takes six children it cannot feed and whole branches
+/// starve; with [`marquee_live::relay::Capacity`] (as the network layer runs it) their send
+/// queues give them away within seconds and the branches move to lines that carry them.
+#[test]
+fn viewers_that_overstate_their_line_give_up_the_children_it_cannot_carry() {
+    let _turn = crate::heavy();
+    let mut config = SimConfig::new(60, 3);
+    config.stream_s = 40;
+    config.overstated = 0.2;
+    config.measure_capacity = false;
+    let trusted = simulate(&config);
+    config.measure_capacity = true;
+    let measured = simulate(&config);
+    println!(
+        "overstated lines: continuity {:.3} (steady {:.3}) trusting the claims, {:.3} ({:.3}) \
+         measuring them; lag p50 {:.2} / {:.2} s",
+        trusted.continuity,
+        trusted.continuity_steady,
+        measured.continuity,
+        measured.continuity_steady,
+        trusted.lag_p50_s,
+        measured.lag_p50_s
+    );
+    assert!(
+        measured.continuity > trusted.continuity + 0.1,
+        "{} vs {}",
+        measured.continuity,
+        trusted.continuity
+    );
+    assert!(
+        measured.continuity_steady > 0.95,
+        "steady {}",
+        measured.continuity_steady
+    );
+}
