@@ -6,9 +6,16 @@
 //!
 //! * [`LiveSource::init_segment`] is what a Media Source Extensions `SourceBuffer` is given first:
 //!   the EBML header, a Segment header of *unknown size*, Info (without Duration) and Tracks.
-//! * [`LiveSource::segments`] yields [`Segment`]s forever: whole Clusters, each segment starting
-//!   on a video keyframe, about a target duration long, loop `k` shifted by `k` × the file's
-//!   duration.
+//! * [`LiveSource::segments`] yields [`Segment`]s forever: Clusters, each segment starting on a
+//!   video keyframe, about a target duration long, loop `k` shifted by `k` × the file's duration.
+//!
+//! Segments start at Cluster boundaries where they can. Many encoders put several keyframes in
+//! one Cluster (5 s Clusters with a keyframe every second), and a viewer can only start, or
+//! resume after a missed chunk, at a segment boundary: so a Cluster longer than the target is cut
+//! at a video keyframe inside it. The bytes from that keyframe on become a Cluster of their own,
+//! with the keyframe's time as its `Timecode` and every block's 16-bit relative timecode rebased
+//! on it (a keyframe where one would not fit is not a cut point); the blocks stay in file order,
+//! audio included, and the bytes are otherwise untouched.
 //!
 //! The input is untrusted (a broadcaster may pick any file): every size is checked against the
 //! bytes that are actually there before it is used, nothing is allocated from a declared size,
@@ -144,12 +151,14 @@ pub enum SegmentError {
     },
 }
 
-/// One live media segment: one or more whole Clusters, starting on a video keyframe.
+/// One live media segment: one or more Clusters (whole ones of the file, or the parts of one cut
+/// at a video keyframe), starting on a video keyframe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
     /// Position in the live stream: 0, 1, 2, … across loops.
     pub sequence: u64,
-    /// Presentation time of the segment's first Cluster in the live timeline, in milliseconds.
+    /// Presentation time of the segment's first Cluster (its `Timecode`) in the live timeline, in
+    /// milliseconds.
     pub start_ms: u64,
     /// Length in milliseconds: `start_ms + duration_ms` is the next segment's `start_ms`.
     pub duration_ms: u64,
@@ -168,6 +177,9 @@ pub struct LiveSource {
     /// Nanoseconds per Timecode tick.
     timecode_scale: u64,
     clusters: Vec<ClusterMeta>,
+    /// Where a segment may start, in file order: every Cluster, and the video keyframes inside
+    /// them where a Cluster may be cut.
+    pieces: Vec<Piece>,
     /// The first cluster's Timecode: the live timeline starts there.
     first_ticks: u64,
     /// Ticks from the first cluster to the end of the last frame: the loop period.
@@ -184,6 +196,41 @@ struct ClusterMeta {
     /// The children copied verbatim: everything but Timecode, and Position, PrevSize and CRC-32,
     /// which would be wrong in the re-cut stream. Adjacent children are merged into one range.
     kept: Vec<Range<usize>>,
+    /// Its SimpleBlocks and BlockGroups, in file order: where it may be cut, and the relative
+    /// timecodes to rebase when it is.
+    blocks: Vec<BlockAt>,
+    /// No cut may go before `blocks[first_cut]`: something follows whose timecode a cut could
+    /// not rebase (an EncryptedBlock, or a BlockGroup with more than one Block).
+    first_cut: usize,
+}
+
+/// A block of a Cluster, as a cut needs it.
+#[derive(Debug, Clone, Copy)]
+struct BlockAt {
+    /// Where the SimpleBlock or BlockGroup element starts: a cut before it goes there.
+    offset: usize,
+    /// Where its (or its Block's) two-byte relative timecode is.
+    timecode_at: usize,
+    /// Its timecode relative to the Cluster's, in ticks.
+    relative: i16,
+    /// A video keyframe that is not the Cluster's first video block: the Cluster may be cut
+    /// before it (cutting before the first one would only split off the audio ahead of it).
+    key: bool,
+}
+
+/// Where a segment may start: a Cluster's start, or a video keyframe inside it. A piece runs to
+/// the next piece of the same Cluster, or to the Cluster's end.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    /// Index in [`LiveSource::clusters`].
+    cluster: usize,
+    /// The keyframe it starts at (an index in the Cluster's `blocks`); `None` for the Cluster's
+    /// start.
+    from: Option<usize>,
+    /// Its start in the file's ticks: the Cluster's Timecode, or the keyframe's time.
+    ticks: u64,
+    /// Whether its first video block is a keyframe (always, for a piece that starts at one).
+    keyframe: bool,
 }
 
 impl fmt::Debug for LiveSource {
@@ -241,8 +288,9 @@ impl LiveSource {
     }
 
     /// An endless iterator of media segments of about `target_ms` milliseconds each (0 means
-    /// [`DEFAULT_TARGET_MS`]). Clusters are never split: when they are longer than the target,
-    /// each segment is one Cluster.
+    /// [`DEFAULT_TARGET_MS`]). A segment starts at a Cluster that starts on a video keyframe, or
+    /// at a video keyframe inside a Cluster, which is then cut there; a Cluster with no keyframe
+    /// to cut at stays whole, however much longer than the target it is.
     pub fn segments(&self, target_ms: u64) -> Looper<'_> {
         let target_ms = if target_ms == 0 {
             DEFAULT_TARGET_MS
@@ -264,77 +312,141 @@ impl LiveSource {
         }
     }
 
-    /// The cluster's start relative to the live timeline's origin, in ticks.
-    fn cluster_start(&self, i: usize) -> u64 {
-        match self.clusters.get(i) {
-            Some(c) => c.timecode - self.first_ticks,
+    /// The piece's start relative to the live timeline's origin, in ticks (the loop period past
+    /// the last one).
+    fn piece_start(&self, i: usize) -> u64 {
+        match self.pieces.get(i) {
+            // Piece times never go below the first Cluster's Timecode (see `pieces`).
+            Some(p) => p.ticks - self.first_ticks,
             None => self.period_ticks,
         }
     }
 
-    /// Groups the clusters of one loop into segments of about `target` ticks.
+    /// Groups the pieces (Clusters, or their parts from a keyframe on) of one loop into segments
+    /// of about `target` ticks.
     fn plan(&self, target: u64) -> Vec<Planned> {
         let mut plan = Vec::new();
         let mut first = 0;
-        for i in 1..self.clusters.len() {
+        for i in 1..self.pieces.len() {
             // A segment may only start on a keyframe: a Cluster that does not is appended to the
             // segment before it.
-            if !self.clusters[i].keyframe {
+            if !self.pieces[i].keyframe {
                 continue;
             }
-            let start = self.cluster_start(first);
-            let so_far = self.cluster_start(i) - start;
+            let start = self.piece_start(first);
+            let so_far = self.piece_start(i) - start;
             if so_far == 0 {
                 continue;
             }
-            let with_next = self.cluster_start(i + 1) - start;
-            // Cut once the target is reached, or earlier if taking this cluster too would
+            let with_next = self.piece_start(i + 1) - start;
+            // Cut once the target is reached, or earlier if taking this piece too would
             // overshoot the target by more than stopping here undershoots it.
             if so_far >= target || with_next.saturating_sub(target) > target - so_far {
                 plan.push(self.planned(first..i));
                 first = i;
             }
         }
-        plan.push(self.planned(first..self.clusters.len()));
+        plan.push(self.planned(first..self.pieces.len()));
         plan
     }
 
-    fn planned(&self, clusters: Range<usize>) -> Planned {
+    fn planned(&self, pieces: Range<usize>) -> Planned {
         Planned {
-            start: self.cluster_start(clusters.start),
-            end: self.cluster_start(clusters.end),
-            keyframe: self.clusters[clusters.start].keyframe,
-            clusters,
+            start: self.piece_start(pieces.start),
+            end: self.piece_start(pieces.end),
+            keyframe: self.pieces[pieces.start].keyframe,
+            pieces,
         }
     }
 
-    /// The Clusters in `clusters`, shifted by `offset` ticks, each rewritten with a known size.
-    /// `None` if a timecode would overflow (after centuries of looping).
-    fn cluster_bytes(&self, clusters: Range<usize>, offset: u64) -> Option<Vec<u8>> {
+    /// The Clusters of the pieces in `pieces`, shifted by `offset` ticks, each rewritten with a
+    /// known size. Consecutive pieces of one Cluster go out as one Cluster, so a Cluster is cut
+    /// only where a segment starts. `None` if a timecode would overflow (after centuries of
+    /// looping).
+    fn segment_bytes(&self, pieces: Range<usize>, offset: u64) -> Option<Vec<u8>> {
         let mut out = Vec::new();
-        for cluster in &self.clusters[clusters] {
-            let timecode = (cluster.timecode - self.first_ticks).checked_add(offset)?;
-            let mut tc_element = Vec::with_capacity(10);
-            write_uint_element(&mut tc_element, id::TIMECODE, timecode);
-            let body: usize =
-                tc_element.len() + cluster.kept.iter().map(|r| r.len()).sum::<usize>();
-            out.reserve(body + 12);
-            write_id(&mut out, id::CLUSTER);
-            write_size(&mut out, body as u64);
-            // The Timecode first: players (and the Matroska spec) expect it before any block.
-            out.extend_from_slice(&tc_element);
-            for range in &cluster.kept {
-                out.extend_from_slice(&self.data[range.clone()]);
+        let mut i = pieces.start;
+        while i < pieces.end {
+            let piece = self.pieces.get(i)?;
+            let mut next = i + 1;
+            while next < pieces.end && self.pieces.get(next)?.cluster == piece.cluster {
+                next += 1;
             }
+            // The part ends where the next segment cuts the same Cluster, if it does.
+            let to = self
+                .pieces
+                .get(next)
+                .filter(|p| p.cluster == piece.cluster)
+                .and_then(|p| p.from);
+            self.write_cluster(&mut out, piece, to, offset)?;
+            i = next;
         }
         Some(out)
+    }
+
+    /// Writes the Cluster of `piece` up to its block `to` (its end if `None`), shifted by `offset`
+    /// ticks. From a keyframe, the Timecode is the keyframe's time and the relative timecodes of
+    /// the blocks written are rebased on it.
+    fn write_cluster(
+        &self,
+        out: &mut Vec<u8>,
+        piece: &Piece,
+        to: Option<usize>,
+        offset: u64,
+    ) -> Option<()> {
+        let cluster = self.clusters.get(piece.cluster)?;
+        let timecode = (piece.ticks - self.first_ticks).checked_add(offset)?;
+        let to = to.unwrap_or(cluster.blocks.len());
+        let end = match cluster.blocks.get(to) {
+            Some(b) => b.offset,
+            None => usize::MAX,
+        };
+        // Where the part starts, the blocks to rebase and by how much: none from the start.
+        let (start, rebased, base) = match piece.from {
+            Some(k) => {
+                let key = cluster.blocks.get(k)?;
+                (key.offset, cluster.blocks.get(k..to)?, key.relative)
+            }
+            None => (0, &[][..], 0),
+        };
+        // The kept children within the part: cuts fall between children, so whole ones.
+        let ranges = || {
+            cluster
+                .kept
+                .iter()
+                .map(move |r| r.start.max(start)..r.end.min(end))
+                .filter(|r| !r.is_empty())
+        };
+        let mut tc_element = Vec::with_capacity(10);
+        write_uint_element(&mut tc_element, id::TIMECODE, timecode);
+        let body: usize = tc_element.len() + ranges().map(|r| r.len()).sum::<usize>();
+        out.reserve(body + 12);
+        write_id(out, id::CLUSTER);
+        write_size(out, body as u64);
+        // The Timecode first: players (and the Matroska spec) expect it before any block.
+        out.extend_from_slice(&tc_element);
+        let mut blocks = rebased.iter().peekable();
+        for range in ranges() {
+            let at = out.len();
+            out.extend_from_slice(self.data.get(range.clone())?);
+            // Blocks are kept children, so each block's timecode lies in one of these ranges,
+            // and both are in file order.
+            while let Some(block) = blocks.next_if(|b| b.timecode_at < range.end) {
+                // `pieces` only cuts where every rebased timecode fits.
+                let relative = i16::try_from(i32::from(block.relative) - i32::from(base)).ok()?;
+                let pos = at + block.timecode_at.checked_sub(range.start)?;
+                out.get_mut(pos..pos + 2)?
+                    .copy_from_slice(&relative.to_be_bytes());
+            }
+        }
+        Some(())
     }
 }
 
 /// One planned segment of a loop, times in ticks from the live timeline's origin.
 #[derive(Debug, Clone)]
 struct Planned {
-    clusters: Range<usize>,
+    pieces: Range<usize>,
     start: u64,
     end: u64,
     keyframe: bool,
@@ -386,7 +498,7 @@ impl Iterator for Looper<'_> {
         let offset = self.lap.checked_mul(source.period_ticks)?;
         let start = offset.checked_add(planned.start)?;
         let end = offset.checked_add(planned.end)?;
-        let bytes = source.cluster_bytes(planned.clusters.clone(), offset)?;
+        let bytes = source.segment_bytes(planned.pieces.clone(), offset)?;
         let start_ms = ticks_to_ms(start, source.timecode_scale);
         let segment = Segment {
             sequence: self.sequence,
@@ -482,6 +594,8 @@ struct BlockInfo {
     track: u64,
     /// Timecode relative to the cluster's, in ticks.
     relative: i16,
+    /// Where that relative timecode is in the file.
+    timecode_at: usize,
     keyframe: bool,
     /// BlockDuration, in ticks, if given.
     duration: Option<u64>,
@@ -521,6 +635,7 @@ struct Layout {
     mime: String,
     timecode_scale: u64,
     clusters: Vec<ClusterMeta>,
+    pieces: Vec<Piece>,
     first_ticks: u64,
     period_ticks: u64,
 }
@@ -533,6 +648,7 @@ impl Layout {
             mime: self.mime,
             timecode_scale: self.timecode_scale,
             clusters: self.clusters,
+            pieces: self.pieces,
             first_ticks: self.first_ticks,
             period_ticks: self.period_ticks,
         }
@@ -705,8 +821,9 @@ fn is_cluster_child(id: u32) -> bool {
     )
 }
 
-/// The start of a Block or SimpleBlock: track number, relative timecode, flags.
-fn block_header(buf: &[u8], el: &Element) -> Result<(u64, i16, u8), SegmentError> {
+/// The start of a Block or SimpleBlock: track number, relative timecode, flags, and where the
+/// relative timecode is in `buf`.
+fn block_header(buf: &[u8], el: &Element) -> Result<(u64, i16, u8, usize), SegmentError> {
     let bad = SegmentError::Invalid {
         what: "block header",
         offset: el.offset,
@@ -717,7 +834,7 @@ fn block_header(buf: &[u8], el: &Element) -> Result<(u64, i16, u8), SegmentError
         return Err(bad);
     }
     let relative = i16::from_be_bytes([data[len], data[len + 1]]);
-    Ok((track, relative, data[len + 2]))
+    Ok((track, relative, data[len + 2], el.data.start + len))
 }
 
 /// What [`parse_cluster`] needs to know of the tracks.
@@ -745,6 +862,8 @@ fn parse_cluster(
     let mut timecode = None;
     let mut keyframe = None;
     let mut kept: Vec<Range<usize>> = Vec::new();
+    let mut blocks: Vec<BlockAt> = Vec::new();
+    let mut first_cut = 0;
     while pos < end {
         if unknown_size && !is_cluster_child(read_id(buf, pos, end)?.0) {
             break;
@@ -772,11 +891,18 @@ fn parse_cluster(
             // Where the cluster was in the file and how big the previous one was are wrong in
             // the re-cut stream, and a CRC-32 would no longer match the rewritten Timecode.
             id::POSITION | id::PREV_SIZE | id::CRC32 => continue,
+            // Its timecode is inside transformed data: a cut before it would leave it relative
+            // to the wrong Cluster. (Matroska never used it; WebM does not allow it.)
+            id::ENCRYPTED_BLOCK => {
+                first_cut = blocks.len();
+                None
+            }
             id::SIMPLE_BLOCK => {
-                let (track, relative, flags) = block_header(buf, &el)?;
+                let (track, relative, flags, timecode_at) = block_header(buf, &el)?;
                 Some(BlockInfo {
                     track,
                     relative,
+                    timecode_at,
                     keyframe: flags & 0x80 != 0,
                     duration: None,
                     discard: 0,
@@ -784,13 +910,17 @@ fn parse_cluster(
             }
             id::BLOCK_GROUP => {
                 let mut block = None;
+                let mut block_count = 0;
                 let mut referenced = false;
                 let mut duration = None;
                 let mut discard = 0;
                 for child in children(buf, el.data.clone()) {
                     let child = child?;
                     match child.id {
-                        id::BLOCK => block = Some(block_header(buf, &child)?),
+                        id::BLOCK => {
+                            block = Some(block_header(buf, &child)?);
+                            block_count += 1;
+                        }
                         id::REFERENCE_BLOCK => referenced = true,
                         id::BLOCK_DURATION => duration = Some(child.uint(buf)?.min(MAX_TICKS)),
                         id::DISCARD_PADDING => {
@@ -802,13 +932,19 @@ fn parse_cluster(
                         _ => {}
                     }
                 }
-                let (track, relative, _) = block.ok_or(SegmentError::Invalid {
+                let (track, relative, _, timecode_at) = block.ok_or(SegmentError::Invalid {
                     what: "BlockGroup without a Block",
                     offset: el.offset,
                 })?;
+                // Matroska allows one Block per group; with more, a cut before this group
+                // would rebase the last one only.
+                if block_count > 1 {
+                    first_cut = blocks.len() + 1;
+                }
                 Some(BlockInfo {
                     track,
                     relative,
+                    timecode_at,
                     // A Block that references no other block is a keyframe.
                     keyframe: !referenced,
                     duration,
@@ -822,7 +958,14 @@ fn parse_cluster(
                 what: "block before its cluster's Timecode",
                 offset: el.offset,
             })?;
-            if block.track == cx.video_track && keyframe.is_none() {
+            let video = block.track == cx.video_track;
+            blocks.push(BlockAt {
+                offset: el.offset,
+                timecode_at: block.timecode_at,
+                relative: block.relative,
+                key: video && block.keyframe && keyframe.is_some(),
+            });
+            if video && keyframe.is_none() {
                 keyframe = Some(block.keyframe);
             }
             if let Some(&i) = cx.tracks.get(&block.track) {
@@ -843,6 +986,8 @@ fn parse_cluster(
         timecode,
         keyframe: keyframe == Some(true),
         kept,
+        blocks,
+        first_cut,
     };
     Ok((meta, pos))
 }
@@ -978,6 +1123,7 @@ fn scan(buf: &[u8]) -> Result<Layout, SegmentError> {
         end = end.max(duration.ceil() as i64);
     }
     let period_ticks = end as u64 - first;
+    let pieces = pieces(&clusters, end as u64);
 
     let codecs: Vec<&str> = tracks.iter().filter_map(|t| t.codec.as_deref()).collect();
     let mime = format!("video/webm; codecs=\"{}\"", codecs.join(","));
@@ -996,9 +1142,64 @@ fn scan(buf: &[u8]) -> Result<Layout, SegmentError> {
         mime,
         timecode_scale,
         clusters,
+        pieces,
         first_ticks: first,
         period_ticks,
     })
+}
+
+/// Where segments may start: each Cluster's start, and the video keyframes inside it where it
+/// can be cut. `end` is where the loop ends, in the file's ticks.
+///
+/// A keyframe is a cut point only if it is strictly later than the previous piece and earlier
+/// than the next Cluster (or the loop's end), so that piece times keep increasing and every
+/// piece has a length, and only if the relative timecode of every block after it in the Cluster
+/// still fits in an `i16` once rebased on it. That is checked against the Cluster's end, not just
+/// against the next cut, because which cuts a plan takes depends on its target.
+///
+/// A rebased timecode is negative only for a block muxed after the keyframe but timed before
+/// it. Matroska allows that. Chromium's MSE parser refuses it, but it refuses the uncut Cluster
+/// too (block times going backwards), so such a cut breaks nothing that played before.
+fn pieces(clusters: &[ClusterMeta], end: u64) -> Vec<Piece> {
+    let mut out = Vec::with_capacity(clusters.len());
+    // The smallest relative timecode from each block to the Cluster's end.
+    let mut lowest_after: Vec<i16> = Vec::new();
+    for (i, cluster) in clusters.iter().enumerate() {
+        out.push(Piece {
+            cluster: i,
+            from: None,
+            ticks: cluster.timecode,
+            keyframe: cluster.keyframe,
+        });
+        let limit = clusters.get(i + 1).map_or(end, |next| next.timecode);
+        lowest_after.clear();
+        lowest_after.extend(cluster.blocks.iter().rev().scan(i16::MAX, |low, b| {
+            *low = (*low).min(b.relative);
+            Some(*low)
+        }));
+        lowest_after.reverse();
+        let mut last = cluster.timecode;
+        for (k, (block, &lowest)) in cluster.blocks.iter().zip(&lowest_after).enumerate() {
+            if !block.key || k < cluster.first_cut || block.relative <= 0 {
+                continue;
+            }
+            // A Timecode is at most MAX_TICKS and `relative` is positive: no overflow.
+            let ticks = cluster.timecode + u64::from(block.relative.unsigned_abs());
+            // Rebasing subtracts a positive `relative` from every later block's timecode: the
+            // highest stays within i16, the lowest must too.
+            let fits = i32::from(lowest) - i32::from(block.relative) >= i32::from(i16::MIN);
+            if ticks > last && ticks < limit && fits {
+                out.push(Piece {
+                    cluster: i,
+                    from: Some(k),
+                    ticks,
+                    keyframe: true,
+                });
+                last = ticks;
+            }
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1646,6 +1847,493 @@ mod tests {
             );
         }
         assert_eq!(payloads, original);
+    }
+
+    // --- Clusters cut at the keyframes inside them. -------------------------------------------
+
+    /// A block as the tests read it back: track, absolute time in ticks, payload.
+    type Timed = (u8, i64, Vec<u8>);
+
+    /// Every SimpleBlock and Block in `buf`, in order, with its absolute time: its Cluster's
+    /// Timecode plus its own relative timecode (track numbers are one byte in the synthetic
+    /// files, and no element but a Cluster's Timecode has the ID 0xE7).
+    fn timed_blocks(buf: &[u8]) -> Vec<Timed> {
+        let mut out = Vec::new();
+        let mut base = None;
+        for node in tree(buf) {
+            match node.id {
+                id::CLUSTER => base = None,
+                id::TIMECODE => base = Some(uint(buf, &node) as i64),
+                id::SIMPLE_BLOCK | id::BLOCK => {
+                    let data = &buf[node.data.clone()];
+                    let relative = i16::from_be_bytes([data[1], data[2]]);
+                    let base = base.expect("the Timecode before the blocks");
+                    out.push((
+                        data[0] & 0x7F,
+                        base + i64::from(relative),
+                        data[4..].to_vec(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Checks a media segment of a synthetic file: Clusters of known size only, each with one
+    /// Timecode, first, and no CRC-32, Position or PrevSize; `start_ms` is the first Cluster's
+    /// Timecode; the first video block is a keyframe (a SimpleBlock with the key flag, or a Block
+    /// whose BlockGroup has no ReferenceBlock). Returns the Cluster Timecodes.
+    fn check_cut_segment(source: &LiveSource, segment: &Segment) -> Vec<u64> {
+        let bytes = &segment.bytes;
+        let nodes = tree(bytes);
+        let mut timecodes = Vec::new();
+        for cluster in nodes.iter().filter(|n| n.depth == 0) {
+            assert!(cluster.id == id::CLUSTER && !cluster.unknown, "{cluster:?}");
+            let children: Vec<&Node> = nodes
+                .iter()
+                .filter(|n| n.depth == 1 && cluster.data.contains(&n.offset))
+                .collect();
+            assert_eq!(children[0].id, id::TIMECODE, "the Timecode first");
+            assert_eq!(
+                children.iter().filter(|n| n.id == id::TIMECODE).count(),
+                1,
+                "one Timecode"
+            );
+            assert!(children
+                .iter()
+                .all(|n| !matches!(n.id, id::CRC32 | id::POSITION | id::PREV_SIZE)));
+            timecodes.push(uint(bytes, children[0]));
+        }
+        assert_eq!(
+            ticks_to_ms(timecodes[0], source.timecode_scale),
+            segment.start_ms
+        );
+        let (i, first_video) = nodes
+            .iter()
+            .enumerate()
+            .find(|(_, n)| {
+                matches!(n.id, id::SIMPLE_BLOCK | id::BLOCK) && bytes[n.data.start] == 0x81
+            })
+            .expect("a video block");
+        let key = if first_video.id == id::SIMPLE_BLOCK {
+            bytes[first_video.data.start + 3] & 0x80 != 0
+        } else {
+            let group = nodes[..i]
+                .iter()
+                .rev()
+                .find(|n| n.id == id::BLOCK_GROUP)
+                .expect("a Block is in a BlockGroup");
+            !nodes
+                .iter()
+                .any(|n| n.id == id::REFERENCE_BLOCK && group.data.contains(&n.offset))
+        };
+        assert!(key, "segment {} starts on a keyframe", segment.sequence);
+        assert!(segment.keyframe);
+        timecodes
+    }
+
+    /// Synthetic blocks in file order, each encoded and as (track, time relative to its
+    /// Cluster, payload).
+    struct Blocks(Vec<(Vec<u8>, Timed)>);
+
+    impl Blocks {
+        fn encoded(&self) -> Vec<Vec<u8>> {
+            self.0.iter().map(|(e, _)| e.clone()).collect()
+        }
+        /// With absolute times: `cluster` is their Cluster's Timecode in the file, `shift` moves
+        /// it into the live timeline (and a loop further on).
+        fn timed(&self, cluster: u64, shift: i64) -> Vec<Timed> {
+            self.0
+                .iter()
+                .map(|(_, (t, rel, p))| (*t, cluster as i64 + rel + shift, p.clone()))
+                .collect()
+        }
+    }
+
+    /// Four seconds (ticks of 1 ms) of blocks for one Cluster: a video frame every 250 ms, a
+    /// keyframe every second (the one at 2 s a BlockGroup without ReferenceBlock, some of the
+    /// others BlockGroups with one), and an audio block every 50 ms, muxed 60 ms late so that
+    /// some land after the keyframe that follows them in time.
+    fn four_seconds() -> Blocks {
+        let mut blocks = Vec::new();
+        for t in (0..4000i16).step_by(250) {
+            let payload = format!("video {t}").into_bytes();
+            let encoded = match t {
+                2000 => block_group(1, t, false, &payload),
+                t if t % 1000 == 0 => simple_block(1, t, true, &payload),
+                t if t % 500 == 250 => block_group(1, t, true, &payload),
+                _ => simple_block(1, t, false, &payload),
+            };
+            blocks.push((i32::from(t), encoded, (1, i64::from(t), payload)));
+        }
+        for t in (0..4000i16).step_by(50) {
+            let payload = format!("audio {t}").into_bytes();
+            let encoded = simple_block(2, t, true, &payload);
+            blocks.push((i32::from(t) + 60, encoded, (2, i64::from(t), payload)));
+        }
+        // Stable: at equal times, video first.
+        blocks.sort_by_key(|b| b.0);
+        Blocks(blocks.into_iter().map(|(_, e, t)| (e, t)).collect())
+    }
+
+    /// A Cluster with `blocks`, and the children a cut must drop: CRC-32, Position, PrevSize.
+    fn cluster_with_extras(timecode: u64, blocks: &[Vec<u8>]) -> Vec<u8> {
+        let mut body = el(id::CRC32, &[1, 2, 3, 4]);
+        body.extend(uint_el(id::TIMECODE, timecode));
+        body.extend(uint_el(id::POSITION, 4321));
+        body.extend(uint_el(id::PREV_SIZE, 1234));
+        body.extend(blocks.concat());
+        el(id::CLUSTER, &body)
+    }
+
+    #[test]
+    fn a_long_cluster_is_cut_at_its_keyframes() {
+        // The file's one Cluster is at 7 s: the live timeline starts there.
+        let blocks = four_seconds();
+        let input = file(
+            "webm",
+            1_000_000,
+            &av_tracks(),
+            &[cluster_with_extras(7000, &blocks.encoded())],
+        );
+        let source = LiveSource::parse(&input).unwrap();
+        assert_eq!(source.cluster_count(), 1);
+        assert_eq!(source.duration_ms(), 4000);
+
+        let looper = source.segments(1000);
+        assert_eq!(looper.segments_per_loop(), 4);
+        let segments: Vec<Segment> = looper.take(8).collect();
+        let starts: Vec<u64> = segments.iter().map(|s| s.start_ms).collect();
+        assert_eq!(starts, [0, 1000, 2000, 3000, 4000, 5000, 6000, 7000]);
+        assert!(segments.iter().all(|s| s.duration_ms == 1000));
+        for (lap, laps) in segments.chunks(4).enumerate() {
+            let mut got = Vec::new();
+            for segment in laps {
+                // One Cluster each, at the segment's start, opening with the keyframe there.
+                let timecodes = check_cut_segment(&source, segment);
+                assert_eq!(timecodes, [segment.start_ms]);
+                let timed = timed_blocks(&segment.bytes);
+                let first = &timed[0];
+                assert_eq!((first.0, first.1), (1, segment.start_ms as i64));
+                got.extend(timed);
+            }
+            // Every block at its original time, shifted to the live timeline and by the loop.
+            let want = blocks.timed(7000, lap as i64 * 4000 - 7000);
+            assert_eq!(got, want, "loop {lap}");
+        }
+        // Audio muxed after a keyframe though earlier in time stays after it, its relative
+        // timecode negative in the new Cluster: the audio at 950 ms follows the keyframe at 1 s.
+        let second = timed_blocks(&segments[1].bytes);
+        assert_eq!((second[1].1, &second[1].2[..]), (950, &b"audio 950"[..]));
+        let audio = tree(&segments[1].bytes)
+            .into_iter()
+            .filter(|n| n.id == id::SIMPLE_BLOCK)
+            .nth(1)
+            .unwrap();
+        let at = audio.data.start + 1;
+        assert_eq!(segments[1].bytes[at..at + 2], (-50i16).to_be_bytes());
+        // And what is muxed before the keyframe at 2 s stays before it.
+        assert_eq!(second.last().unwrap().2, b"audio 1900");
+
+        // The target picks the cuts: two segments of 2 s at 2000, the whole Cluster at 4000.
+        let two: Vec<Segment> = source.segments(2000).take(2).collect();
+        assert_eq!(
+            two.iter().map(|s| s.duration_ms).collect::<Vec<_>>(),
+            [2000, 2000]
+        );
+        for segment in &two {
+            assert_eq!(check_cut_segment(&source, segment), [segment.start_ms]);
+        }
+        let whole = source.segments(4000).next().unwrap();
+        assert_eq!(source.segments(4000).segments_per_loop(), 1);
+        assert_eq!(check_cut_segment(&source, &whole), [0]);
+        assert_eq!(timed_blocks(&whole.bytes), blocks.timed(7000, -7000));
+        // Uncut, the Cluster's blocks are its bytes as they were.
+        let (_, rest) = without_timecodes(&whole.bytes);
+        assert_eq!(rest, blocks.encoded().concat());
+    }
+
+    #[test]
+    fn cut_clusters_carry_every_frame_in_order_and_parse_again() {
+        let blocks = four_seconds();
+        let input = file(
+            "webm",
+            1_000_000,
+            &av_tracks(),
+            &[cluster_with_extras(0, &blocks.encoded())],
+        );
+        let source = LiveSource::parse(&input).unwrap();
+        let looper = source.segments(1000);
+        let per_loop = looper.segments_per_loop();
+        let segments: Vec<Segment> = looper.take(per_loop).collect();
+        let mut stream = source.init_segment().to_vec();
+        for segment in &segments {
+            stream.extend_from_slice(&segment.bytes);
+        }
+        // The frames (block data after track, relative timecode and flags, which a cut
+        // rewrites) are the file's, in its order, each at its time: the first Cluster is at 0.
+        let expected = timed_blocks(&input);
+        assert_eq!(expected.len(), 16 + 80);
+        assert_eq!(timed_blocks(&stream), expected);
+        // Block headers aside, the blocks are the file's bytes: flags, lacing, BlockGroups.
+        let headless = |buf: &[u8]| {
+            block_payloads(buf, &tree(buf))
+                .into_iter()
+                .map(|b| b[3..].to_vec())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(headless(&stream), headless(&input));
+        // The re-cut stream is a live source of four one-second Clusters, each on a keyframe,
+        // with the same loop, and cutting it again changes nothing.
+        let again = LiveSource::parse(&stream).unwrap();
+        assert_eq!(again.cluster_count(), 4);
+        assert!(again.clusters.iter().all(|c| c.keyframe));
+        assert_eq!(again.duration_ms(), source.duration_ms());
+        let recut: Vec<Segment> = again.segments(1000).take(per_loop).collect();
+        assert_eq!(recut, segments);
+    }
+
+    #[test]
+    fn a_keyframe_whose_rebased_timecodes_overflow_i16_is_not_a_cut_point() {
+        // Keyframes at 0, 10 s and 30 s; an audio block at -5 s comes last. Cut at 30 s, it
+        // would be at -35,000 ticks from the new Cluster, past i16::MIN; cut at 10 s, -15,000.
+        let mut blocks = vec![
+            (simple_block(1, 0, true, b"k0"), (1, 0, b"k0".to_vec())),
+            (
+                simple_block(1, 5000, false, b"p5"),
+                (1, 5000, b"p5".to_vec()),
+            ),
+            (
+                simple_block(1, 10_000, true, b"k10"),
+                (1, 10_000, b"k10".to_vec()),
+            ),
+            (
+                block_group(1, 20_000, true, b"p20"),
+                (1, 20_000, b"p20".to_vec()),
+            ),
+            (
+                block_group(1, 30_000, false, b"k30"),
+                (1, 30_000, b"k30".to_vec()),
+            ),
+            (
+                simple_block(1, 32_000, false, b"p32"),
+                (1, 32_000, b"p32".to_vec()),
+            ),
+            (
+                simple_block(2, -5000, true, b"a-5"),
+                (2, -5000, b"a-5".to_vec()),
+            ),
+        ];
+        let next = cluster(40_000, &[simple_block(1, 0, true, b"k40")]);
+        let with_tail = |blocks: &Blocks| {
+            let input = file(
+                "webm",
+                1_000_000,
+                &av_tracks(),
+                &[cluster(0, &blocks.encoded()), next.clone()],
+            );
+            let source = LiveSource::parse(&input).unwrap();
+            let looper = source.segments(1000);
+            let per_loop = looper.segments_per_loop();
+            let segments: Vec<Segment> = looper.take(2 * per_loop).collect();
+            let mut got = Vec::new();
+            for segment in &segments {
+                check_cut_segment(&source, segment);
+                got.extend(timed_blocks(&segment.bytes));
+            }
+            let period = source.period_ticks as i64;
+            let mut want = Vec::new();
+            for lap in 0..2 {
+                want.extend(blocks.timed(0, lap * period));
+                want.push((1, 40_000 + lap * period, b"k40".to_vec()));
+            }
+            assert_eq!(got, want);
+            let starts: Vec<u64> = segments[..per_loop].iter().map(|s| s.start_ms).collect();
+            starts
+        };
+        assert_eq!(with_tail(&Blocks(blocks.clone())), [0, 10_000, 40_000]);
+        // Without that audio block, 30 s is a cut point.
+        blocks.pop();
+        assert_eq!(with_tail(&Blocks(blocks)), [0, 10_000, 30_000, 40_000]);
+    }
+
+    #[test]
+    fn not_every_keyframe_is_a_cut_point() {
+        // In unknown-size Clusters: keyframes at 3 s, then back at 2 s (not after the previous
+        // cut), then at 6 s (past the next Cluster, at 5 s); and an EncryptedBlock after the
+        // keyframe at 1 s of the next Cluster, which must not move to a Cluster of its own.
+        let first = Blocks(vec![
+            (simple_block(1, 0, true, b"k0"), (1, 0, b"k0".to_vec())),
+            (
+                simple_block(1, 3000, true, b"k3"),
+                (1, 3000, b"k3".to_vec()),
+            ),
+            (
+                simple_block(1, 2000, true, b"k2"),
+                (1, 2000, b"k2".to_vec()),
+            ),
+            (
+                simple_block(1, 6000, true, b"k6"),
+                (1, 6000, b"k6".to_vec()),
+            ),
+        ]);
+        let second = Blocks(vec![
+            (simple_block(1, 0, true, b"k5"), (1, 0, b"k5".to_vec())),
+            (
+                simple_block(1, 1000, true, b"k6b"),
+                (1, 1000, b"k6b".to_vec()),
+            ),
+            (
+                el(id::ENCRYPTED_BLOCK, &[0x81, 0, 0, 0]),
+                (0, 0, Vec::new()),
+            ),
+            (
+                simple_block(1, 2000, true, b"k7"),
+                (1, 2000, b"k7".to_vec()),
+            ),
+            (
+                simple_block(1, 3000, false, b"p8"),
+                (1, 3000, b"p8".to_vec()),
+            ),
+        ]);
+        let mut tail = Vec::new();
+        for (timecode, blocks) in [(0, &first), (5000, &second)] {
+            let mut body = uint_el(id::TIMECODE, timecode);
+            body.extend(blocks.encoded().concat());
+            tail.extend(unknown_el(id::CLUSTER, &body));
+        }
+        let source = LiveSource::parse(&file_with_raw_segment_tail(&tail)).unwrap();
+        let looper = source.segments(1000);
+        let per_loop = looper.segments_per_loop();
+        let segments: Vec<Segment> = looper.take(2 * per_loop).collect();
+        let starts: Vec<u64> = segments[..per_loop].iter().map(|s| s.start_ms).collect();
+        assert_eq!(starts, [0, 3000, 5000, 7000]);
+        let mut got = Vec::new();
+        for segment in &segments {
+            check_cut_segment(&source, segment);
+            got.extend(timed_blocks(&segment.bytes));
+        }
+        let period = source.period_ticks as i64;
+        let mut want = Vec::new();
+        for lap in 0..2 {
+            want.extend(first.timed(0, lap * period));
+            want.extend(
+                second
+                    .timed(5000, lap * period)
+                    .into_iter()
+                    .filter(|b| b.0 != 0),
+            );
+        }
+        assert_eq!(got, want);
+        // The EncryptedBlock stays in the Cluster it was in, which starts at 5 s.
+        let encrypted = tree(&segments[2].bytes)
+            .iter()
+            .any(|n| n.id == id::ENCRYPTED_BLOCK);
+        assert!(encrypted);
+        assert_eq!(check_cut_segment(&source, &segments[2]), [5000]);
+
+        // A BlockGroup with two Blocks (Matroska allows one): a cut before it would rebase only
+        // the second, so the keyframe at 1 s is no cut point; the one at 2 s, after it, is.
+        let mut group = el(id::BLOCK, &[0x81, 0x05, 0xDC, 0, b'x']); // 1500 ms
+        group.extend(el(id::BLOCK, &[0x81, 0x06, 0x40, 0, b'y'])); // 1600 ms
+        group.extend(el(id::REFERENCE_BLOCK, &[0xFF]));
+        let blocks = [
+            simple_block(1, 0, true, b"k0"),
+            simple_block(1, 1000, true, b"k1"),
+            el(id::BLOCK_GROUP, &group),
+            simple_block(1, 2000, true, b"k2"),
+            simple_block(1, 2500, false, b"p"),
+        ];
+        let input = file("webm", 1_000_000, &av_tracks(), &[cluster(0, &blocks)]);
+        let source = LiveSource::parse(&input).unwrap();
+        let segments: Vec<Segment> = source.segments(1000).take(2).collect();
+        let starts: Vec<u64> = segments.iter().map(|s| s.start_ms).collect();
+        assert_eq!(starts, [0, 2000]);
+        let times: Vec<i64> = segments
+            .iter()
+            .flat_map(|s| timed_blocks(&s.bytes))
+            .map(|b| b.1)
+            .collect();
+        assert_eq!(times, [0, 1000, 1500, 1600, 2000, 2500]);
+    }
+
+    /// Figures for the report: a 30 s file muxed as many encoders do, 5 s Clusters with a
+    /// keyframe every second (25 fps video, 20 ms audio frames), cut at the 1 s target.
+    #[test]
+    fn five_second_clusters_with_a_keyframe_a_second_give_one_second_segments() {
+        let mut clusters = Vec::new();
+        for c in 0..6u64 {
+            let mut blocks = Vec::new();
+            for t in (0..5000i16).step_by(20) {
+                if t % 40 == 0 {
+                    let payload = format!("v{c}:{t}").into_bytes();
+                    blocks.push(simple_block(1, t, t % 1000 == 0, &payload));
+                }
+                blocks.push(simple_block(2, t, true, format!("a{c}:{t}").as_bytes()));
+            }
+            clusters.push(cluster(5000 * c, &blocks));
+        }
+        let source = LiveSource::parse(&file("webm", 1_000_000, &av_tracks(), &clusters)).unwrap();
+        let looper = source.segments(DEFAULT_TARGET_MS);
+        let per_loop = looper.segments_per_loop();
+        let durations: Vec<u64> = looper.take(per_loop).map(|s| s.duration_ms).collect();
+        eprintln!(
+            "30 s file, 5 s clusters, a keyframe every 1 s, target {DEFAULT_TARGET_MS} ms: \
+             {per_loop} segments a loop, durations {durations:?}"
+        );
+        assert_eq!(durations, [1000; 30]);
+    }
+
+    #[test]
+    fn mutated_files_with_long_clusters_never_panic() {
+        let blocks = four_seconds();
+        let input = file(
+            "webm",
+            1_000_000,
+            &av_tracks(),
+            &[
+                cluster_with_extras(0, &blocks.encoded()),
+                cluster(4000, &blocks.encoded()),
+            ],
+        );
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut accepted = 0;
+        for round in 0..400 {
+            let mut mutated = input.clone();
+            for _ in 0..1 + round % 3 {
+                let at = rng.gen_range(0..mutated.len());
+                mutated[at] = rng.gen();
+            }
+            let Ok(source) = LiveSource::parse(&mutated) else {
+                continue;
+            };
+            accepted += 1;
+            let looper = source.segments(1000);
+            let per_loop = looper.segments_per_loop();
+            let mut next_start = 0;
+            for segment in looper.take(2 * per_loop) {
+                assert_eq!(segment.start_ms, next_start);
+                next_start += segment.duration_ms;
+                // Whatever was accepted is cut into Clusters of known size that tile the
+                // segment, each with its Timecode first. (Only the top level is walked: the
+                // children are the file's, whatever the mutation made of them.)
+                let bytes = &segment.bytes;
+                let mut pos = 0;
+                while pos < bytes.len() {
+                    let (id, id_len, _) = vint(bytes, pos, true).unwrap();
+                    let (size, size_len, unknown) = vint(bytes, pos + id_len, false).unwrap();
+                    assert!(id == u64::from(id::CLUSTER) && !unknown);
+                    let data = pos + id_len + size_len;
+                    assert_eq!(bytes[data], 0xE7, "the Timecode first");
+                    pos = data + size as usize;
+                }
+                assert_eq!(pos, bytes.len());
+            }
+            let end = ticks_to_ms(2 * source.period_ticks, source.timecode_scale);
+            assert_eq!(next_start, end);
+        }
+        eprintln!("{accepted} of 400 mutated files still parse");
     }
 
     #[test]
