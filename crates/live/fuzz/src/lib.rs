@@ -155,7 +155,82 @@ pub fn live_relay(data: &[u8]) {
     }
 }
 
-/// The seeds: (target, name, bytes): the demo films, and a real signed announcement.
+/// A WebM file unlike the demo films, whose Clusters all start on their only keyframe: two 4 s
+/// Clusters (1 ms ticks) with a video keyframe every second and audio between, which the
+/// re-cutter cuts at the keyframes inside them; the second of unknown size, a BlockGroup
+/// keyframe at 2 s, a CRC-32 and a Position to drop.
+fn long_clusters_webm() -> Vec<u8> {
+    // Every size in eight bytes (0x01, then seven bytes of value), whatever the length.
+    fn el(id: &[u8], data: &[u8]) -> Vec<u8> {
+        let size = (data.len() as u64) | (1 << 56);
+        [id, &size.to_be_bytes()[..], data].concat()
+    }
+    fn uint(id: &[u8], value: u64) -> Vec<u8> {
+        el(id, &value.to_be_bytes())
+    }
+    fn block(track: u8, time: i16, flags: u8) -> Vec<u8> {
+        let frame = format!("{track}:{time}");
+        [
+            &[0x80 | track][..],
+            &time.to_be_bytes(),
+            &[flags],
+            frame.as_bytes(),
+        ]
+        .concat()
+    }
+    fn track(number: u64, kind: u64, codec: &[u8]) -> Vec<u8> {
+        let body = [
+            uint(&[0xD7], number),
+            uint(&[0x83], kind),
+            el(&[0x86], codec),
+        ];
+        el(&[0xAE], &body.concat())
+    }
+    const CLUSTER: [u8; 4] = [0x1F, 0x43, 0xB6, 0x75];
+    let header = [uint(&[0x42, 0xF7], 1), el(&[0x42, 0x82], b"webm")].concat();
+    let mut segment = el(
+        &[0x15, 0x49, 0xA9, 0x66],
+        &uint(&[0x2A, 0xD7, 0xB1], 1_000_000),
+    );
+    let tracks = [track(1, 1, b"V_VP9"), track(2, 2, b"A_OPUS")].concat();
+    segment.extend(el(&[0x16, 0x54, 0xAE, 0x6B], &tracks));
+    for c in 0..2u64 {
+        let mut body = el(&[0xBF], &[0; 4]);
+        body.extend(uint(&[0xE7], 4000 * c));
+        body.extend(uint(&[0xA7], 1234));
+        for t in (0..4000i16).step_by(40) {
+            body.extend(match t {
+                // A BlockGroup without ReferenceBlock: a keyframe.
+                2000 => el(&[0xA0], &el(&[0xA1], &block(1, t, 0))),
+                t if t % 1000 == 0 => el(&[0xA3], &block(1, t, 0x80)),
+                t => el(&[0xA3], &block(1, t, 0)),
+            });
+            if t % 80 == 0 {
+                body.extend(el(&[0xA3], &block(2, t, 0x80)));
+            }
+        }
+        if c == 0 {
+            segment.extend(el(&CLUSTER, &body));
+        } else {
+            segment.extend(
+                [
+                    &CLUSTER[..],
+                    &[0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+                ]
+                .concat(),
+            );
+            segment.extend(body);
+        }
+    }
+    [
+        el(&[0x1A, 0x45, 0xDF, 0xA3], &header),
+        el(&[0x18, 0x53, 0x80, 0x67], &segment),
+    ]
+    .concat()
+}
+
+/// The seeds: (target, name, bytes): the demo films, a film of long Clusters, and a real signed
+/// announcement.
 pub fn seeds() -> std::io::Result<Vec<(&'static str, String, Vec<u8>)>> {
     let mut out = Vec::new();
     let media = concat!(env!("CARGO_MANIFEST_DIR"), "/../../store/demo/media");
@@ -173,6 +248,11 @@ pub fn seeds() -> std::io::Result<Vec<(&'static str, String, Vec<u8>)>> {
             .into_owned();
         out.push(("live_segment", name, std::fs::read(&path)?));
     }
+    out.push((
+        "live_segment",
+        "long-clusters.webm".to_string(),
+        long_clusters_webm(),
+    ));
     let mut signer = chunk::ChannelSigner::new(SigningKey::from_bytes(&[7; 32]), 4096);
     let info = chunk::SegmentInfo {
         segment: 3,
