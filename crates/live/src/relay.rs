@@ -1775,13 +1775,11 @@ impl<P: PeerKey> Relay<P> {
         } = &self.playout
         {
             let waited = now.saturating_sub(*first);
-            // Start once every stripe has a parent (a stripe without one arrives by pulling,
-            // later than the rest, and would miss its time), or after waiting three times as
-            // long without.
-            let connected = self.stripes.iter().all(|st| st.parent.is_some());
-            if waited < self.config.start_observe_ms
-                || !connected && waited < 3 * self.config.start_observe_ms
-            {
+            // Start once arrivals were watched for a while, whether or not every stripe has a
+            // parent yet: a stripe still joining arrives by pulling meanwhile. Waiting up to
+            // three times as long for every parent was measured (100 viewers, 90 s, six
+            // seeds): 0.2 s later to the first frame, 0.1 s more lag, no better continuity.
+            if waited < self.config.start_observe_ms {
                 return;
             }
             // The delay of what arrived lately: the first arrivals came while the trees were
