@@ -113,19 +113,32 @@ async fn send_frames(stream: &mut iroh::endpoint::SendStream, frames: &[Vec<u8>]
 /// its relay's maps stay within their bounds.
 #[test]
 fn floods_of_addresses_and_connections_leave_a_viewer_playing_within_bounds() {
-    // CPU-heavy: its turn is taken before its runtime starts.
+    heavy_run(flood());
+}
+
+/// Runs a CPU-heavy test on a runtime of its own, its turn taken before the runtime starts.
+fn heavy_run<F: std::future::Future>(test: F) -> F::Output {
     let _turn = crate::heavy();
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap()
-        .block_on(flood());
+        .block_on(test)
+}
+
+/// The demo title, paced as a live channel by the tests' broadcasters.
+fn demo_source() -> marquee_live::segment::LiveSource {
+    let file = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../store/demo/media/glass-rain.webm"
+    ))
+    .unwrap();
+    marquee_live::segment::LiveSource::from_vec(file).unwrap()
 }
 
 async fn flood() {
     use marquee_live::net::{pace, BOOK_MAX, MAX_INCOMING};
-    use marquee_live::segment::LiveSource;
     // The attackers' endpoints are made first: binding a thousand (each watches the machine's
     // interfaces) costs seconds of this process's CPU, which is the attacker's cost, not the
     // viewer's, and would otherwise land on the same two cores while the viewer plays.
@@ -151,12 +164,7 @@ async fn flood() {
     let mut config = NodeConfig::new(channel, Role::Viewer { upload_x: 2.0 }, loopback);
     config.peers = vec![broadcaster.peer_addr()];
     let viewer = Node::start(config, clock).await.unwrap();
-    let file = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../store/demo/media/glass-rain.webm"
-    ))
-    .unwrap();
-    let source = LiveSource::from_vec(file).unwrap();
+    let source = demo_source();
     let broadcast = {
         let broadcaster = std::sync::Arc::new(broadcaster);
         let b = broadcaster.clone();
@@ -279,19 +287,12 @@ async fn flood() {
 /// the relay the same viewer never connects.
 #[test]
 fn a_viewer_reaches_a_broadcaster_it_cannot_address_through_the_relay_server() {
-    let _turn = crate::heavy();
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(through_relay());
+    heavy_run(through_relay());
 }
 
 async fn through_relay() {
     use iroh_relay::server::{RelayConfig, Server, ServerConfig};
     use marquee_live::net::{pace, PeerAddr};
-    use marquee_live::segment::LiveSource;
 
     let mut config = ServerConfig::default();
     config.relay = Some(RelayConfig::new(([127, 0, 0, 1], 0)));
@@ -316,12 +317,7 @@ async fn through_relay() {
         id: broadcaster.id(),
         addr: nowhere,
     };
-    let file = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../store/demo/media/glass-rain.webm"
-    ))
-    .unwrap();
-    let source = LiveSource::from_vec(file).unwrap();
+    let source = demo_source();
     let b = broadcaster.clone();
     let broadcast = tokio::spawn(async move { pace(&b, &source, &mut signer, clock).await });
 
