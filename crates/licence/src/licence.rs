@@ -321,6 +321,7 @@ impl Licence {
     /// - Rent, not started: valid until `issued_at + start_within_s`
     ///   ([`Validity::NotStarted`]), then [`LicenceError::StartWindowPassed`].
     /// - Rent, started: valid until `first_frame_at + play_window_s` ([`Validity::Running`]),
+    ///   a first frame before `issued_at` counting from `issued_at`,
     ///   then [`LicenceError::Expired`]. A first frame recorded at or after the start deadline
     ///   does not count: [`LicenceError::StartWindowPassed`].
     ///
@@ -347,7 +348,10 @@ impl Licence {
                 Err(LicenceError::StartWindowPassed { deadline: start_by })
             }
             Some(first) => {
-                let ends_at = add_secs(first, rules.play_window_s);
+                // A first frame cannot precede the licence: the store clamps reports to the
+                // same bound, so a client whose trusted clock runs a second behind the store's
+                // (the offset is read in whole seconds) and the store agree on the window.
+                let ends_at = add_secs(first.max(self.issued_at), rules.play_window_s);
                 if now < ends_at {
                     Ok(Validity::Running { ends_at })
                 } else {
@@ -810,6 +814,14 @@ mod tests {
             l.check_time(ends_at, Some(first)),
             Err(LicenceError::Expired { ended_at }) if ended_at == ends_at
         ));
+        // A first frame stamped a second before the licence (a client clock a second behind
+        // the store's) counts from the licence, as the store records it.
+        assert_eq!(
+            l.check_time(issued + 60, Some(issued - 1)).unwrap(),
+            Validity::Running {
+                ends_at: issued + 48 * 3600
+            }
+        );
         // A first frame after the deadline does not count.
         assert!(matches!(
             l.check_time(start_by + 10, Some(start_by + 1)),
