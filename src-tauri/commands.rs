@@ -216,6 +216,22 @@ commands! {
     fn torrent_import(drop_id: String) -> LibraryEntry =
         |core: Core| core.torrent_import(&drop_id).await;
 
+    // Live channels.
+
+    /// The channels live now, from the store's directory.
+    fn live_channels() -> Vec<LiveChannel> = |core: Core| core.live_channels().await;
+    /// Starts watching a channel (leaving any other); where this viewer stands goes to
+    /// `on_status` once a second until it stops watching.
+    fn live_watch(channel: String, on_status: Channel<LiveStatus>) -> LiveSession =
+        |core: Core| {
+            core.live_watch(&channel, Box::new(move |s| {
+                let _ = on_status.send(s);
+            }))
+            .await
+        };
+    /// Stops watching: the relay is left and the player's stream ends.
+    fn live_leave() -> () = |core: Core| ok(core.live_leave().await);
+
     // This computer and its licences.
 
     /// Moves a purchase licensed to another computer of the account to this one.

@@ -184,8 +184,8 @@ pub fn tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     Ok(())
 }
 
-/// The window's close button: with transfers running the window hides and the app stays in
-/// the tray; otherwise the app quits cleanly.
+/// The window's close button: a live channel being watched is left; with transfers running
+/// the window hides and the app stays in the tray; otherwise the app quits cleanly.
 pub fn close_requested<R: Runtime>(app: &AppHandle<R>, api: &tauri::CloseRequestApi) {
     // Decided off the UI thread: the core may still be opening.
     api.prevent_close();
@@ -193,11 +193,14 @@ pub fn close_requested<R: Runtime>(app: &AppHandle<R>, api: &tauri::CloseRequest
     tauri::async_runtime::spawn(async move {
         let ready = app.state::<AppState>().core.borrow().clone();
         let busy = match ready {
-            Some(Ok(core)) => core
-                .downloads_list()
-                .await
-                .map(|items| keeps_running(&items))
-                .unwrap_or(false),
+            Some(Ok(core)) => {
+                // Watching a channel ends with the window; seeding does not.
+                core.live_leave().await;
+                core.downloads_list()
+                    .await
+                    .map(|items| keeps_running(&items))
+                    .unwrap_or(false)
+            }
             _ => false,
         };
         match app.get_webview_window("main") {

@@ -275,10 +275,19 @@ pub async fn assert_plays(c: &Client) -> Value {
         Duration::from_secs(120),
     )
     .await;
+    frame_is_picture(c, "[data-testid=player]").await
+}
+
+/// Waits until a frame of the video `css` drawn to a canvas is a picture (at least 8 distinct
+/// colours, over 100 non-dark pixels); returns what that frame held. Drawing is retried while
+/// the video plays: WebKit may hand the canvas an empty frame before the first decoded frame
+/// reaches it.
+pub async fn frame_is_picture(c: &Client, css: &str) -> Value {
     poll(
         c,
-        "a frame drawn from the playing video that is not blank",
-        "const v = document.querySelector('[data-testid=player]');
+        &format!("a frame drawn from {css} that is not blank"),
+        &format!(
+            "const v = document.querySelector('{css}');
          const w = 160, h = 90;
          const canvas = document.createElement('canvas');
          canvas.width = w; canvas.height = h;
@@ -287,12 +296,13 @@ pub async fn assert_plays(c: &Client) -> Value {
          const d = ctx.getImageData(0, 0, w, h).data;
          const colours = new Set();
          let bright = 0;
-         for (let i = 0; i < d.length; i += 4) {
+         for (let i = 0; i < d.length; i += 4) {{
            colours.add((d[i] >> 4) << 8 | (d[i+1] >> 4) << 4 | (d[i+2] >> 4));
            if (d[i] + d[i+1] + d[i+2] > 60) bright++;
-         }
-         const frame = { colours: colours.size, bright, pixels: w * h, width: v.videoWidth, height: v.videoHeight };
-         return frame.colours >= 8 && frame.bright > 100 ? frame : null;",
+         }}
+         const frame = {{ colours: colours.size, bright, pixels: w * h, width: v.videoWidth, height: v.videoHeight }};
+         return frame.colours >= 8 && frame.bright > 100 ? frame : null;"
+        ),
         Duration::from_secs(20),
     )
     .await

@@ -25,3 +25,6 @@ mod installed;
 mod tray;
 // Updating the installed app to a newer signed .deb from loopback; a bad signature refused.
 mod updates;
+// Live channels: the Live section, watching from the live edge beside viewer processes, the
+// broadcaster ending the channel.
+mod live_in_window;

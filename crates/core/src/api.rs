@@ -508,8 +508,97 @@ pub enum ErrorKind {
     UpdateRefused,
     /// The person cancelled.
     Cancelled,
+    /// A live channel that is no longer on the air.
+    LiveEnded,
+    /// A live channel that cannot be watched here (the store lists none, a paid channel, a
+    /// relay that could not start).
+    LiveUnavailable,
     /// Anything else.
     Internal,
+}
+
+/// A live channel the store's directory lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct LiveChannel {
+    /// The channel's id: its public key, hex.
+    pub channel: String,
+    /// Its title.
+    pub title: String,
+    /// Its poster, served from loopback, if the broadcaster gave one on the store.
+    pub poster_url: Option<String>,
+    /// Viewers the directory counts now.
+    #[specta(type = specta_typescript::Number)]
+    pub viewers: u64,
+    /// When it went live, unix seconds.
+    #[specta(type = specta_typescript::Number)]
+    pub started_at: i64,
+    /// Price of a pass in cents (0: free).
+    #[specta(type = specta_typescript::Number)]
+    pub price_cents: i64,
+    /// Its bitrate, bits per second.
+    #[specta(type = specta_typescript::Number)]
+    pub bitrate_bps: u64,
+}
+
+/// A channel being watched: where the player reads it from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct LiveSession {
+    /// This viewing's id (a new one each time a channel is watched).
+    pub session: String,
+    /// The channel's id.
+    pub channel: String,
+    /// Its title.
+    pub title: String,
+    /// The stream's MIME type with its codecs, for Media Source Extensions.
+    pub mime: String,
+    /// Where the player reads the verified stream from (the loopback playback server).
+    pub stream_url: String,
+    /// Its bitrate, bits per second.
+    #[specta(type = specta_typescript::Number)]
+    pub bitrate_bps: u64,
+}
+
+/// Where a watched channel stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum LiveState {
+    /// Joining the relay: nothing played yet.
+    Joining,
+    /// Playing.
+    Playing,
+    /// Nothing arrived for a few seconds: the broadcaster paused, or the network did.
+    Waiting,
+    /// The broadcaster ended the channel.
+    Ended,
+    /// This computer stopped watching (the window closed, the app quit): the player closes.
+    Stopped,
+}
+
+/// What a viewer is told once a second while watching.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct LiveStatus {
+    /// Where it stands.
+    pub state: LiveState,
+    /// Its relay's playout delay behind capture, ms.
+    #[specta(type = Option<specta_typescript::Number>)]
+    pub delay_ms: Option<u64>,
+    /// What this computer sends to other viewers, bytes a second.
+    #[specta(type = specta_typescript::Number)]
+    pub upload_bytes_per_s: u64,
+    /// What it receives, bytes a second.
+    #[specta(type = specta_typescript::Number)]
+    pub download_bytes_per_s: u64,
+    /// Children it relays to, all stripes together.
+    pub feeding: u32,
+    /// Viewers of the channel, as the directory last said.
+    #[specta(type = specta_typescript::Number)]
+    pub viewers: u64,
+    /// Chunks played on time.
+    #[specta(type = specta_typescript::Number)]
+    pub played: u64,
+    /// Chunks that missed their time.
+    #[specta(type = specta_typescript::Number)]
+    pub missed: u64,
 }
 
 /// An error as the UI gets it: a kind to branch on and a sentence for people.

@@ -157,6 +157,14 @@ pub enum Error {
     /// A title whose file cannot be copied out of the library safely.
     #[error("This title cannot be exported: {0}.")]
     ExportRefused(String),
+    /// A live channel that is no longer on the air.
+    #[error(
+        "This channel is no longer live: its broadcaster ended it. See what else is live now."
+    )]
+    LiveEnded,
+    /// A live channel that cannot be watched here.
+    #[error("This channel cannot be watched here: {0}.")]
+    LiveUnavailable(String),
     /// This computer's identity cannot be used.
     #[error("{0}")]
     Device(#[from] DeviceError),
@@ -216,6 +224,8 @@ impl Error {
             Error::NotShareable => ErrorKind::NotShareable,
             Error::BadTorrent(_) => ErrorKind::TorrentRefused,
             Error::ExportRefused(_) => ErrorKind::ExportRefused,
+            Error::LiveEnded => ErrorKind::LiveEnded,
+            Error::LiveUnavailable(_) => ErrorKind::LiveUnavailable,
             Error::Device(_) => ErrorKind::DeviceUnusable,
             Error::Internal(_) => ErrorKind::Internal,
         }

@@ -2,7 +2,7 @@
 //! [`account`], the [`catalog`] (verified against the store's signature, cached and
 //! searchable), `orders`, the profile's [`library`], [`licences`] and the trusted clock, `sync`
 //! with the store, the [`connection`] to it, the [`torrents`] session and the [`downloads`] the
-//! person controls, [`playback`], `games` and [`publishing`].
+//! person controls, [`playback`], `games`, [`publishing`] and [`live`] channels.
 //!
 //! [`Core`] is the facade the desktop shell, the tests and any CLI call. This file holds only
 //! how it opens; each domain module adds the operations it offers in an `impl Core` block of
@@ -23,6 +23,7 @@ mod games;
 pub mod identity;
 pub mod library;
 pub mod licences;
+pub mod live;
 mod orders;
 pub mod playback;
 pub mod publishing;
@@ -50,6 +51,7 @@ use identity::Identity;
 pub use identity::MachineIdSource;
 use library::Library;
 use licences::{revocations::Revocations, Licences};
+use live::Live;
 use orders::Orders;
 use playback::Playback;
 use publishing::Publishing;
@@ -148,6 +150,7 @@ pub struct Core {
     playback: Arc<Playback>,
     publishing: Arc<Publishing>,
     downloads: Arc<Downloads>,
+    live: Arc<Live>,
 }
 
 impl Core {
@@ -244,7 +247,13 @@ impl Core {
             )
             .await?,
         );
-        playback.server().serve_art(art);
+        playback.server().serve_art(art.clone());
+        let live = Arc::new(Live::new(
+            store.clone(),
+            art,
+            playback.server().clone(),
+            &config.store_url,
+        ));
         let publishing = Arc::new(Publishing::new(
             store.clone(),
             identity.clone(),
@@ -280,6 +289,7 @@ impl Core {
             playback,
             publishing,
             downloads,
+            live,
         };
         if online {
             core.licences_sync_at_start().await;
@@ -289,10 +299,11 @@ impl Core {
         Ok(core)
     }
 
-    /// Stops the torrent session and closes the profile's database. The core is not used
-    /// afterwards.
+    /// Leaves any live channel, stops the torrent session and closes the profile's database.
+    /// The core is not used afterwards.
     pub async fn shutdown(&self) {
         self.stopping.send_replace(true);
+        self.live_leave().await;
         self.torrents.stop().await;
         self.library.close().await;
     }

@@ -512,7 +512,7 @@ pub(crate) fn swarm_for_store(store_url: &str) -> (SocketAddr, bool) {
 /// Whether the store's address is this computer (a loopback address or `localhost`). An
 /// address that does not parse counts as local: the store client refuses it anyway, and no
 /// swarm should go public on a guess.
-fn store_on_this_computer(url: &str) -> bool {
+pub(crate) fn store_on_this_computer(url: &str) -> bool {
     let Some(host) = reqwest::Url::parse(url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))

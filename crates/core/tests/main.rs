@@ -27,6 +27,8 @@ mod crash;
 mod disk_full;
 // Starting with the store unreachable, and reconnecting by itself.
 mod offline;
+// Watching a live channel: the directory, the relay, the stream to the window, its end.
+mod live;
 
 fn demo_dir() -> PathBuf {
     marquee_store::bundled_demo_dir()

@@ -4,13 +4,15 @@
 //! the store can hand it (and others) peers with room near the root.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use marquee_protocol::channels::{
-    ChannelRecord, ChannelSignal, ChannelSignalKind, JoinResponse, LiveNode, ViewerReport,
-    HEARTBEAT_EVERY_S, NOT_CONNECTED, REPORT_EVERY_S,
+    ChannelRecord, ChannelSignal, ChannelSignalKind, ChannelsResponse, JoinResponse, LiveNode,
+    ViewerReport, HEARTBEAT_EVERY_S, NOT_CONNECTED, REPORT_EVERY_S,
 };
 use marquee_protocol::{ClientError, StoreClient};
 
@@ -38,10 +40,15 @@ pub enum DirectoryError {
 /// The iroh relay server the store's operator runs for live peers behind NAT, if any: a node
 /// of this store's channels starts with it ([`crate::net::NodeConfig::relay_url`]).
 pub async fn store_relay(client: &StoreClient) -> Result<Option<iroh::RelayUrl>, DirectoryError> {
-    let Some(url) = client.channels().await?.relay else {
+    relay_of(&client.channels().await?)
+}
+
+/// The relay server a directory listing names, checked ([`store_relay`] without the request).
+pub fn relay_of(listing: &ChannelsResponse) -> Result<Option<iroh::RelayUrl>, DirectoryError> {
+    let Some(url) = &listing.relay else {
         return Ok(None);
     };
-    marquee_protocol::channels::check_relay_url(&url)
+    marquee_protocol::channels::check_relay_url(url)
         .map_err(|e| DirectoryError::BadRelay(e.to_string()))?;
     url.parse()
         .map(Some)
@@ -185,7 +192,13 @@ pub struct Membership {
     addr: SocketAddr,
     stripes: u8,
     dating: Dating,
+    /// The channel's viewers as the directory last counted them.
+    viewers: Arc<AtomicU64>,
 }
+
+/// Why [`Membership::keep_reporting`] stopped: the channel is no longer listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelEnded;
 
 impl Membership {
     /// Joins `channel` (of `stripes` stripes, as the node was started with) through the
@@ -207,6 +220,7 @@ impl Membership {
             addr,
             stripes: stripes.clamp(1, MAX_STRIPES as u8),
             dating: Dating::default(),
+            viewers: Arc::default(),
         };
         let joined = m.report(node, None).await?;
         Ok((m, joined.channel.record))
@@ -244,6 +258,7 @@ impl Membership {
         if key != self.channel {
             return Err(DirectoryError::Forged("another channel's record".into()));
         }
+        self.viewers.store(joined.viewers, Ordering::Relaxed);
         let peers: Vec<PeerAddr> = joined
             .peers
             .iter()
@@ -253,20 +268,35 @@ impl Membership {
         Ok(joined)
     }
 
+    /// The channel's viewers as the directory last counted them (updated at every report).
+    pub fn viewers(&self) -> Arc<AtomicU64> {
+        self.viewers.clone()
+    }
+
     /// Reports every [`REPORT_EVERY_S`], and at once (at most once a second) when the relay
-    /// asks for peers. Errors are retried at the next report.
-    pub async fn keep_reporting(&mut self, node: &Node) {
+    /// asks for peers, until the store no longer lists the channel (its broadcaster ended it,
+    /// or stopped sending heartbeats). Other errors are retried at the next report.
+    pub async fn keep_reporting(&mut self, node: &Node) -> ChannelEnded {
         let mut requests = node.peer_requests();
+        let mut node_running = true;
         loop {
             let need = tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(REPORT_EVERY_S as u64)) => None,
-                changed = requests.changed() => match changed {
+                changed = requests.changed(), if node_running => match changed {
                     Ok(()) => requests.borrow_and_update().1,
-                    Err(_) => return,
+                    // The node stopped: keep the plain reports until the caller stops too.
+                    Err(_) => {
+                        node_running = false;
+                        None
+                    }
                 },
             };
-            if let Err(e) = self.report(node, need).await {
-                eprintln!("marquee-live: report to the directory: {e}");
+            match self.report(node, need).await {
+                Err(DirectoryError::Store(ClientError::Refused { status: 404, .. })) => {
+                    return ChannelEnded
+                }
+                Err(e) => eprintln!("marquee-live: report to the directory: {e}"),
+                Ok(_) => {}
             }
             // The store takes one report a second from a node.
             tokio::time::sleep(Duration::from_secs(1)).await;

@@ -87,6 +87,10 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Can't export this title";
     case "cancelled":
       return "Cancelled";
+    case "live_ended":
+      return "This channel has ended";
+    case "live_unavailable":
+      return "Can't watch this channel";
     case "internal":
       return "Something went wrong";
   }

@@ -1,7 +1,7 @@
-/** Which screen is showing. One window: a tab (Store, Library, Downloads or Account), a detail sheet, the player. */
+/** Which screen is showing. One window: a tab (Store, Live, Library, Downloads or Account), a detail sheet, the player. */
 import { tick } from "svelte";
 
-export type Tab = "store" | "library" | "downloads" | "account";
+export type Tab = "store" | "live" | "library" | "downloads" | "account";
 
 let tab = $state<Tab>("store");
 let detailId = $state<string | null>(null);

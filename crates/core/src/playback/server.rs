@@ -105,7 +105,12 @@ pub struct PlaybackServer {
     revoked: Revocations,
     /// The store's pictures, once the core hands them over (`/TOKEN/art/NAME`).
     art: Arc<std::sync::OnceLock<Arc<crate::art::Art>>>,
+    /// Watched live channels' frames by session (`/TOKEN/live/SESSION`), until read once.
+    lives: Arc<std::sync::Mutex<HashMap<String, Option<LiveFeed>>>>,
 }
+
+/// A watched channel's frames for the page, in order ([`crate::live::feed`]).
+pub type LiveFeed = tokio::sync::mpsc::Receiver<Bytes>;
 
 #[derive(Clone)]
 struct Shared {
@@ -151,6 +156,7 @@ impl PlaybackServer {
             permits: Arc::new(Semaphore::new(MAX_REQUESTS)),
             revoked,
             art: Arc::default(),
+            lives: Arc::default(),
         };
         let shared = Shared {
             server: server.clone(),
@@ -218,6 +224,20 @@ impl PlaybackServer {
     /// Stops serving a title: its URL answers 404 until it is opened again.
     pub fn close(&self, title_id: &str) {
         self.titles.write().expect("playback lock").remove(title_id);
+    }
+
+    /// Serves a watched channel's frames at the URL answered, to one reader.
+    pub fn open_live(&self, session: &str, frames: LiveFeed) -> String {
+        self.lives
+            .lock()
+            .expect("live feeds lock")
+            .insert(session.to_owned(), Some(frames));
+        format!("http://{}/{}/live/{session}", self.addr, self.token)
+    }
+
+    /// Forgets a watched channel's frames: its URL answers 404 from now on.
+    pub fn close_live(&self, session: &str) {
+        self.lives.lock().expect("live feeds lock").remove(session);
     }
 
     /// Records the first frame of an open title.
@@ -357,6 +377,7 @@ async fn bounded<B>(shared: &Shared, req: Request<B>) -> Response {
 
 /// `/{token}/play/{title}`: GET and HEAD play, OPTIONS is the CORS preflight.
 /// `/{token}/art/{name}`: GET, a poster or backdrop.
+/// `/{token}/live/{session}`: GET, a watched channel's frames.
 async fn route<B>(shared: &Shared, req: Request<B>) -> Response {
     let path = req.uri().path();
     let mut parts = path.strip_prefix('/').unwrap_or_default().splitn(3, '/');
@@ -365,6 +386,13 @@ async fn route<B>(shared: &Shared, req: Request<B>) -> Response {
         return match *req.method() {
             Method::GET | Method::HEAD => art(shared, token, name, req.headers()).await,
             _ => refuse(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD"),
+        };
+    }
+    if let (Some(token), Some("live"), Some(session)) = (token, what, title_id) {
+        return match *req.method() {
+            Method::GET => live(shared, token, session, req.headers()).await,
+            Method::OPTIONS => preflight(shared, token, req.headers()),
+            _ => refuse(StatusCode::METHOD_NOT_ALLOWED, "only GET"),
         };
     }
     let (Some(token), Some("play"), Some(title_id)) = (token, what, title_id) else {
@@ -455,6 +483,47 @@ async fn art(shared: &Shared, token: &str, name: &str, headers: &HeaderMap) -> R
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
+    resp
+}
+
+/// `/{token}/live/{session}`: a watched channel's frames ([`crate::live::feed`]), streamed as
+/// they come, to one reader: the live player's `fetch`. A second read of the same session gets
+/// 409 (the frames went to the first).
+async fn live(shared: &Shared, token: &str, session: &str, headers: &HeaderMap) -> Response {
+    if let Err((status, why)) = authorised(shared, token, headers) {
+        return refuse(status, why);
+    }
+    let feed = {
+        let mut lives = shared.server.lives.lock().expect("live feeds lock");
+        match lives.get_mut(session) {
+            Some(feed) => feed.take(),
+            None => return refuse(StatusCode::NOT_FOUND, "this channel is not being watched"),
+        }
+    };
+    let Some(frames) = feed else {
+        return refuse(
+            StatusCode::CONFLICT,
+            "this live stream is already being read",
+        );
+    };
+    let body = futures::stream::unfold(frames, |mut frames| async move {
+        frames
+            .recv()
+            .await
+            .map(|b| (Ok::<_, std::io::Error>(Frame::data(b)), frames))
+    });
+    let mut resp = hyper::Response::new(StreamBody::new(body).boxed_unsync());
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    cors(headers, &mut resp);
     resp
 }
 

@@ -22,7 +22,8 @@
 //!
 //! `broadcast` prints `channel <channel-hex> node <node-hex> addr <ip:port>` on its first line;
 //! `watch` prints `node <node-hex> addr <ip:port>`. Both then print their figures every
-//! `--report-ms` (default 2000) and once more on exit, as JSON lines with `--json`.
+//! `--report-ms` (default 2000) and once more on exit, as JSON lines with `--json`. A viewer
+//! that joined through the store exits once the store no longer lists the channel.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -369,7 +370,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             };
             tokio::select! {
                 _ = report_until_stopped(&node, &common) => {}
-                _ = keep_reporting => {}
+                _ = keep_reporting => {
+                    eprintln!("marquee-live: the channel ended");
+                    print_stats(&node, &node.stats(), &common, true);
+                }
             }
             node.shutdown().await;
         }

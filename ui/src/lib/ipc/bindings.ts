@@ -93,6 +93,15 @@ export const commands = {
 	torrentPreview: (dropId: string) => __TAURI_INVOKE<TorrentPreview>("torrent_preview", { dropId }),
 	/**  Adds a dropped `.torrent` file as a free title not from the store. */
 	torrentImport: (dropId: string) => __TAURI_INVOKE<LibraryEntry>("torrent_import", { dropId }),
+	/**  The channels live now, from the store's directory. */
+	liveChannels: () => __TAURI_INVOKE<LiveChannel[]>("live_channels"),
+	/**
+	 *  Starts watching a channel (leaving any other); where this viewer stands goes to
+	 *  `on_status` once a second until it stops watching.
+	 */
+	liveWatch: (channel: string, onStatus: Channel<LiveStatus>) => __TAURI_INVOKE<LiveSession>("live_watch", { channel, onStatus }),
+	/**  Stops watching: the relay is left and the player's stream ends. */
+	liveLeave: () => __TAURI_INVOKE<null>("live_leave"),
 	/**  Moves a purchase licensed to another computer of the account to this one. */
 	licenceMove: (titleId: string) => __TAURI_INVOKE<LibraryEntry>("licence_move", { titleId }),
 	/**
@@ -109,7 +118,7 @@ export const events = {
 };
 
 /* Constants */
-export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","download_refused","disk_full","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","update_refused","cancelled","internal"] as const;
+export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","download_refused","disk_full","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","update_refused","cancelled","live_ended","live_unavailable","internal"] as const;
 
 /* Types */
 /**  One computer of the account, on the account page. */
@@ -399,6 +408,13 @@ export type ErrorKind =
 "update_refused" | 
 /**  The person cancelled. */
 "cancelled" | 
+/**  A live channel that is no longer on the air. */
+"live_ended" | 
+/**
+ *  A live channel that cannot be watched here (the store lists none, a paid channel, a
+ *  relay that could not start).
+ */
+"live_unavailable" | 
 /**  Anything else. */
 "internal";
 
@@ -458,6 +474,73 @@ export type LicenceStatus =
  *  desktop or a second launch): `links-opened`, with the links as given.
  */
 export type LinksOpened = string[];
+
+/**  A live channel the store's directory lists. */
+export type LiveChannel = {
+	/**  The channel's id: its public key, hex. */
+	channel: string,
+	/**  Its title. */
+	title: string,
+	/**  Its poster, served from loopback, if the broadcaster gave one on the store. */
+	poster_url: string | null,
+	/**  Viewers the directory counts now. */
+	viewers: number,
+	/**  When it went live, unix seconds. */
+	started_at: number,
+	/**  Price of a pass in cents (0: free). */
+	price_cents: number,
+	/**  Its bitrate, bits per second. */
+	bitrate_bps: number,
+};
+
+/**  A channel being watched: where the player reads it from. */
+export type LiveSession = {
+	/**  This viewing's id (a new one each time a channel is watched). */
+	session: string,
+	/**  The channel's id. */
+	channel: string,
+	/**  Its title. */
+	title: string,
+	/**  The stream's MIME type with its codecs, for Media Source Extensions. */
+	mime: string,
+	/**  Where the player reads the verified stream from (the loopback playback server). */
+	stream_url: string,
+	/**  Its bitrate, bits per second. */
+	bitrate_bps: number,
+};
+
+/**  Where a watched channel stands. */
+export type LiveState = 
+/**  Joining the relay: nothing played yet. */
+"joining" | 
+/**  Playing. */
+"playing" | 
+/**  Nothing arrived for a few seconds: the broadcaster paused, or the network did. */
+"waiting" | 
+/**  The broadcaster ended the channel. */
+"ended" | 
+/**  This computer stopped watching (the window closed, the app quit): the player closes. */
+"stopped";
+
+/**  What a viewer is told once a second while watching. */
+export type LiveStatus = {
+	/**  Where it stands. */
+	state: LiveState,
+	/**  Its relay's playout delay behind capture, ms. */
+	delay_ms: number | null,
+	/**  What this computer sends to other viewers, bytes a second. */
+	upload_bytes_per_s: number,
+	/**  What it receives, bytes a second. */
+	download_bytes_per_s: number,
+	/**  Children it relays to, all stripes together. */
+	feeding: number,
+	/**  Viewers of the channel, as the directory last said. */
+	viewers: number,
+	/**  Chunks played on time. */
+	played: number,
+	/**  Chunks that missed their time. */
+	missed: number,
+};
 
 /**  Price and kind of an offer. */
 export type Offer = {

@@ -12,7 +12,16 @@ import { Channel } from "@tauri-apps/api/core";
 import type { UnlistenFn } from "@tauri-apps/api/event";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { commands as generated, events, ERROR_KINDS } from "./bindings";
-import type { AppError, Connection, DownloadProgress, DroppedFile, PublishDraft, PublishProgress } from "./bindings";
+import type {
+  AppError,
+  Connection,
+  DownloadProgress,
+  DroppedFile,
+  LiveSession,
+  LiveStatus,
+  PublishDraft,
+  PublishProgress,
+} from "./bindings";
 
 export type * from "./bindings";
 
@@ -61,7 +70,7 @@ async function run(command: Promise<null>): Promise<void> {
 }
 
 /** The commands that take a `Channel`: the page calls them through the callback functions below. */
-const STREAMING = ["downloadsWatch", "connectionWatch", "publishPrepare"] as const;
+const STREAMING = ["downloadsWatch", "connectionWatch", "publishPrepare", "liveWatch"] as const;
 type Streaming = (typeof STREAMING)[number];
 
 type Generated = typeof generated;
@@ -142,3 +151,15 @@ export function publishPrepare(dropId: string, onProgress: (p: PublishProgress) 
   return call(generated.publishPrepare(dropId, channel));
 }
 
+
+/**
+ * Starts watching a live channel (leaving any other): the core joins its relay and answers
+ * where the player reads the verified stream from; `onStatus` hears where this viewer stands
+ * once a second until `liveLeave`. Rejects with `live_ended` for a channel no longer on the
+ * air, `live_unavailable` when it cannot be watched here.
+ */
+export function liveWatch(channel: string, onStatus: (s: LiveStatus) => void): Promise<LiveSession> {
+  const channelOut = new Channel<LiveStatus>();
+  channelOut.onmessage = onStatus;
+  return call(generated.liveWatch(channel, channelOut));
+}

@@ -1,0 +1,261 @@
+//! Watching a live channel from the core, as the window does: a real store's directory lists a
+//! channel broadcast by a real node; the core joins its relay and the playback server streams
+//! the verified frames to one reader of the app's origin; leaving ends the stream; the
+//! broadcaster ending the channel reaches the viewer as `ended`, and the channel then refuses
+//! to be watched in words.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use marquee_core::api::{ErrorKind, LiveState, LiveStatus};
+use marquee_core::live::feed::{FRAME_DELAY, FRAME_INIT, FRAME_MEDIA};
+use marquee_core::live::OnStatus;
+use marquee_core::{Core, Error};
+use marquee_live::chunk::ChannelSigner;
+use marquee_live::directory::{Broadcast, Listing};
+use marquee_live::net::{pace, Clock, Node, NodeConfig, Role};
+use marquee_live::segment::LiveSource;
+use marquee_protocol::StoreClient;
+use marquee_testsupport::{start_store, wait_for};
+
+use crate::config;
+
+const MEDIA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../store/demo/media/glass-rain.webm"
+);
+const APP_ORIGIN: &str = "tauri://localhost";
+const MACHINE: &str = "5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d";
+
+/// A broadcaster node pacing the demo file, listed in the store's directory.
+struct Broadcaster {
+    node: Arc<Node>,
+    listed: Broadcast,
+    pacing: tokio::task::JoinHandle<()>,
+    channel: String,
+    init: Vec<u8>,
+}
+
+async fn go_live(store_url: &str, title: &str) -> Broadcaster {
+    let source = LiveSource::from_vec(std::fs::read(MEDIA).unwrap()).unwrap();
+    let key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
+    let mut config = NodeConfig::new(
+        key.verifying_key(),
+        Role::Broadcaster,
+        "127.0.0.1:0".parse().unwrap(),
+    );
+    config.bitrate_bps = 1_000_000;
+    let node = Arc::new(Node::start(config.clone(), Clock::new()).await.unwrap());
+    let client = StoreClient::new(store_url).unwrap();
+    client
+        .sign_in(marquee_store::DEMO_EMAIL, marquee_store::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let listing = Listing {
+        title: title.into(),
+        poster: None,
+        price_cents: 0,
+        stripes: config.stripes,
+    };
+    let listed = Broadcast::go_live(
+        client,
+        key.clone(),
+        &node,
+        node.addr(),
+        &source,
+        config.bitrate_bps,
+        listing,
+    )
+    .await
+    .unwrap();
+    let init = source.init_segment().to_vec();
+    let paced = node.clone();
+    let pacing = tokio::spawn(async move {
+        let mut signer = ChannelSigner::new(key, 8 * 1024);
+        pace(&paced, &source, &mut signer, Clock::new()).await;
+    });
+    Broadcaster {
+        node,
+        listed,
+        pacing,
+        channel: hex::encode(config.channel.as_bytes()),
+        init,
+    }
+}
+
+/// Reads whole frames off a live stream's body.
+struct Frames {
+    body: reqwest::Response,
+    buf: Vec<u8>,
+}
+
+impl Frames {
+    /// The stream at `url`, read as the window's page (its origin) reads it.
+    async fn open(http: &reqwest::Client, url: &str) -> Frames {
+        let body = http
+            .get(url)
+            .header("Origin", APP_ORIGIN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(body.status(), 200);
+        assert_eq!(body.headers()["access-control-allow-origin"], APP_ORIGIN);
+        Frames {
+            body,
+            buf: Vec::new(),
+        }
+    }
+
+    /// The next frame, or `None` at the end of the stream (within `within`).
+    async fn next(&mut self, within: Duration) -> Option<(u8, Vec<u8>)> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if self.buf.len() >= 5 {
+                let len = u32::from_be_bytes(self.buf[1..5].try_into().unwrap()) as usize;
+                if self.buf.len() >= 5 + len {
+                    let frame = (self.buf[0], self.buf[5..5 + len].to_vec());
+                    self.buf.drain(..5 + len);
+                    return Some(frame);
+                }
+            }
+            match tokio::time::timeout_at(deadline, self.body.chunk())
+                .await
+                .expect("the stream kept going")
+            {
+                Ok(Some(bytes)) => self.buf.extend_from_slice(&bytes),
+                Ok(None) | Err(_) => return None,
+            }
+        }
+    }
+}
+
+/// What the window would hear, and the callback that records it.
+fn statuses() -> (Arc<Mutex<Vec<LiveStatus>>>, OnStatus) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    (
+        seen,
+        Box::new(move |s: LiveStatus| sink.lock().unwrap().push(s)),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_channel_plays_from_the_relay_to_one_reader_and_ends_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let core = Core::open(config(&dir.path().join("p"), &store, MACHINE))
+        .await
+        .unwrap();
+    assert!(core.live_channels().await.unwrap().is_empty());
+    let b = go_live(&store.url(), "Glass rain, live").await;
+
+    let listed = core.live_channels().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].channel, b.channel);
+    assert_eq!(listed[0].title, "Glass rain, live");
+    assert_eq!(listed[0].price_cents, 0);
+
+    let (seen, on_status) = statuses();
+    let session = core.live_watch(&b.channel, on_status).await.unwrap();
+    assert!(session.mime.starts_with("video/webm"), "{}", session.mime);
+    let http = reqwest::Client::new();
+    // Another page's origin gets nothing, and does not use up the one read.
+    let foreign = http
+        .get(&session.stream_url)
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+    let mut frames = Frames::open(&http, &session.stream_url).await;
+    // The frames went to the first reader.
+    let second = http.get(&session.stream_url).send().await.unwrap();
+    assert_eq!(second.status(), 409);
+
+    // The init segment first, then the relay's delay, then a keyframe segment's start.
+    let within = Duration::from_secs(30);
+    assert_eq!(
+        frames.next(within).await,
+        Some((FRAME_INIT, b.init.clone()))
+    );
+    let (kind, delay) = frames.next(within).await.unwrap();
+    assert_eq!(kind, FRAME_DELAY);
+    let delay_ms = u64::from_be_bytes(delay.try_into().unwrap());
+    assert!((500..15_000).contains(&delay_ms), "delay {delay_ms} ms");
+    let (kind, first) = frames.next(within).await.unwrap();
+    assert_eq!(kind, FRAME_MEDIA);
+    assert_eq!(first[16], 1, "playback starts at a segment's start");
+    assert_eq!(
+        &first[17..21],
+        &[0x1F, 0x43, 0xB6, 0x75],
+        "a segment is a WebM Cluster"
+    );
+    let mut media = 1;
+    while media < 40 {
+        let (kind, _) = frames.next(within).await.expect("more frames");
+        media += usize::from(kind == FRAME_MEDIA);
+    }
+    wait_for("a status saying it plays", Duration::from_secs(10), || {
+        let playing = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s.state == LiveState::Playing && s.played > 0 && s.delay_ms.is_some());
+        async move { playing.then_some(()).ok_or("not yet") }
+    })
+    .await;
+
+    // Leaving ends the stream and tells the window watching stopped.
+    core.live_leave().await;
+    let mut rest = 0;
+    while frames.next(Duration::from_secs(10)).await.is_some() {
+        rest += 1;
+        assert!(rest < 10_000, "the stream did not end");
+    }
+    assert_eq!(
+        seen.lock().unwrap().last().unwrap().state,
+        LiveState::Stopped
+    );
+    let gone = http.get(&session.stream_url).send().await.unwrap();
+    assert_eq!(gone.status(), 404);
+
+    // Watching again, then the broadcaster ends the channel: the viewer hears `ended`.
+    let (seen, on_status) = statuses();
+    let session = core.live_watch(&b.channel, on_status).await.unwrap();
+    let mut frames = Frames::open(&http, &session.stream_url).await;
+    assert_eq!(frames.next(within).await.unwrap().0, FRAME_INIT);
+    b.pacing.abort();
+    let _ = b.pacing.await;
+    b.listed.end().await.unwrap();
+    wait_for(
+        "the viewer to hear the channel ended",
+        Duration::from_secs(20),
+        || {
+            let ended = seen
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|s| s.state == LiveState::Ended);
+            async move { ended.then_some(()).ok_or("not yet") }
+        },
+    )
+    .await;
+    while frames.next(Duration::from_secs(10)).await.is_some() {}
+    assert!(core.live_channels().await.unwrap().is_empty());
+    let (_, on_status) = statuses();
+    let refused = core.live_watch(&b.channel, on_status).await.unwrap_err();
+    assert!(matches!(refused, Error::LiveEnded), "{refused:?}");
+    assert_eq!(refused.kind(), ErrorKind::LiveEnded);
+    assert!(refused.to_string().contains("no longer live"), "{refused}");
+    // Not a channel at all reads the same to a person.
+    let (_, on_status) = statuses();
+    let refused = core
+        .live_watch("not-a-channel", on_status)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::LiveEnded);
+
+    Arc::try_unwrap(b.node).ok().unwrap().shutdown().await;
+    core.shutdown().await;
+}

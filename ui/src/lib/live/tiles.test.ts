@@ -1,0 +1,17 @@
+import { describe, expect, it } from "vitest";
+import { liveFor, tileColours } from "./tiles";
+
+describe("channel tiles", () => {
+  it("says how long a channel has been live", () => {
+    const start = 1_000_000;
+    expect(liveFor(start, start * 1000 + 20_000)).toBe("less than a minute");
+    expect(liveFor(start, start * 1000 + 3 * 60_000)).toBe("3 min");
+    expect(liveFor(start, start * 1000 + 65 * 60_000)).toBe("1 h 05 min");
+    // A broadcaster's clock ahead of this one's never reads as negative.
+    expect(liveFor(start, start * 1000 - 60_000)).toBe("less than a minute");
+  });
+  it("gives each channel its own colours, the same every time", () => {
+    expect(tileColours("ab".repeat(32))).toEqual(tileColours("ab".repeat(32)));
+    expect(tileColours("ab".repeat(32))).not.toEqual(tileColours("cd".repeat(32)));
+  });
+});
