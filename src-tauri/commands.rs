@@ -231,6 +231,23 @@ commands! {
         };
     /// Stops watching: the relay is left and the player's stream ends.
     fn live_leave() -> () = |core: Core| ok(core.live_leave().await);
+    /// Lets the person pick a WebM video to go live with (the system's file dialog); the path
+    /// stays on the Rust side. `null` when they cancelled.
+    fn live_pick() -> Option<DroppedFile> =
+        |app: App, core: Core| crate::publish::pick_live(&app, &core).await;
+    /// Checks a dropped or picked video for going live; nothing starts yet.
+    fn live_prepare(drop_id: String) -> LiveDraft = |core: Core| core.live_prepare(&drop_id).await;
+    /// Goes live with the checked video, looped, under `title`; its viewers and this
+    /// computer's upload go to `on_status` once a second until it stops.
+    fn live_go_live(drop_id: String, title: String, on_status: Channel<BroadcastStatus>) -> LiveBroadcast =
+        |core: Core| {
+            core.live_go_live(&drop_id, &title, Box::new(move |s| {
+                let _ = on_status.send(s);
+            }))
+            .await
+        };
+    /// Ends the broadcast running from this computer.
+    fn live_broadcast_stop() -> () = |core: Core| ok(core.live_broadcast_stop().await);
 
     // This computer and its licences.
 

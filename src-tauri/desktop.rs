@@ -144,8 +144,17 @@ pub fn tray_summary(items: &[DownloadItem]) -> String {
     }
 }
 
-/// Puts Marquee in the tray: a line about transfers, "Show Marquee" and "Quit". The line is
-/// refreshed every two seconds while the app runs.
+/// The tray's line while this computer broadcasts: it comes before transfers, as it is what
+/// keeps Marquee running.
+pub fn broadcast_summary(title: &str, viewers: u64) -> String {
+    format!(
+        "Live: “{title}”, {viewers} {}",
+        if viewers == 1 { "viewer" } else { "viewers" }
+    )
+}
+
+/// Puts Marquee in the tray: a line about the broadcast or the transfers, "Show Marquee" and
+/// "Quit". The line is refreshed every two seconds while the app runs.
 pub fn tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let status = MenuItem::with_id(app, "status", "Starting…", false, None::<&str>)?;
     let menu = Menu::with_items(
@@ -175,7 +184,9 @@ pub fn tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
             return;
         };
         loop {
-            if let Ok(items) = core.downloads_list().await {
+            if let Some((title, viewers)) = core.live_broadcasting().await {
+                let _ = status.set_text(broadcast_summary(&title, viewers));
+            } else if let Ok(items) = core.downloads_list().await {
                 let _ = status.set_text(tray_summary(&items));
             }
             tokio::time::sleep(Duration::from_secs(2)).await;
@@ -184,8 +195,9 @@ pub fn tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     Ok(())
 }
 
-/// The window's close button: a live channel being watched is left; with transfers running
-/// the window hides and the app stays in the tray; otherwise the app quits cleanly.
+/// The window's close button: a live channel being watched is left; with transfers or a
+/// broadcast running the window hides and the app stays in the tray; otherwise the app quits
+/// cleanly.
 pub fn close_requested<R: Runtime>(app: &AppHandle<R>, api: &tauri::CloseRequestApi) {
     // Decided off the UI thread: the core may still be opening.
     api.prevent_close();
@@ -194,12 +206,14 @@ pub fn close_requested<R: Runtime>(app: &AppHandle<R>, api: &tauri::CloseRequest
         let ready = app.state::<AppState>().core.borrow().clone();
         let busy = match ready {
             Some(Ok(core)) => {
-                // Watching a channel ends with the window; seeding does not.
+                // Watching a channel ends with the window; seeding and broadcasting do not.
                 core.live_leave().await;
-                core.downloads_list()
-                    .await
-                    .map(|items| keeps_running(&items))
-                    .unwrap_or(false)
+                core.live_broadcasting().await.is_some()
+                    || core
+                        .downloads_list()
+                        .await
+                        .map(|items| keeps_running(&items))
+                        .unwrap_or(false)
             }
             _ => false,
         };
@@ -279,6 +293,14 @@ mod tests {
         assert!(!keeps_running(&[item("a", DownloadState::Paused, 1, 2)]));
         let seeding = [item("a", DownloadState::Seeding, 2, 2)];
         assert_eq!(tray_summary(&seeding), "Sharing 1 title with other viewers");
+        assert_eq!(
+            broadcast_summary("Evening Show", 1),
+            "Live: “Evening Show”, 1 viewer"
+        );
+        assert_eq!(
+            broadcast_summary("Evening Show", 12),
+            "Live: “Evening Show”, 12 viewers"
+        );
         assert!(keeps_running(&seeding));
         let one = [
             item("Neon Harbor", DownloadState::Downloading, 25, 100),

@@ -1,6 +1,6 @@
 //! Files from the desktop: drops and "Open with Marquee" reach the core as paths on the Rust
-//! side and the page as ids; the system's file dialogs for picking videos and for saving a free
-//! title or its `.torrent`.
+//! side and the page as ids; the system's file dialogs for picking videos (to publish, or to go
+//! live with) and for saving a free title or its `.torrent`.
 
 use std::path::PathBuf;
 
@@ -54,6 +54,25 @@ pub(crate) async fn pick<R: Runtime>(
         .filter_map(|f| f.into_path().ok())
         .map(|p| core.drop_register(p))
         .collect())
+}
+
+/// Lets the person pick one WebM video to go live with; the path stays on the Rust side and the
+/// page gets an id, or `None` when the person cancelled.
+pub(crate) async fn pick_live<R: Runtime>(
+    app: &AppHandle<R>,
+    core: &Core,
+) -> Result<Option<DroppedFile>, AppError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .add_filter("WebM videos", &["webm"])
+        .pick_file(move |picked| {
+            let _ = tx.send(picked);
+        });
+    let picked = rx.await.map_err(|_| internal("the file dialog closed"))?;
+    Ok(picked
+        .and_then(|f| f.into_path().ok())
+        .map(|p| core.drop_register(p)))
 }
 
 /// Asks where to save, then writes a free title's `.torrent` there; the path, or `None` when

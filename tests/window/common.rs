@@ -452,3 +452,28 @@ pub fn run(cmd: &mut Command) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Builds the close-button helper (`close-window.c`: a `WM_DELETE_WINDOW` message, as a window
+/// manager sends it; Xvfb has none) into `dir`.
+pub fn close_helper(dir: &Path) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/window/close-window.c");
+    let bin = dir.join("close-window");
+    let status = Command::new("cc")
+        .arg(&source)
+        .arg("-o")
+        .arg(&bin)
+        .arg("-lX11")
+        .status()
+        .expect("cc is installed (build-essential)");
+    assert!(status.success(), "building {}", source.display());
+    bin
+}
+
+pub fn press_close(helper: &Path, display: &str) {
+    let status = Command::new(helper)
+        .arg("Marquee")
+        .env("DISPLAY", display)
+        .status()
+        .unwrap();
+    assert!(status.success(), "the Marquee window is not on screen");
+}

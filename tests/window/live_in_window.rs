@@ -4,11 +4,16 @@
 //! Media Source Extensions, says how far behind live it is and what it gives back, leaves
 //! cleanly, and says so when the broadcaster ends the channel.
 //!
+//! Going live from the app: the "Go live" sheet takes a video opened with Marquee, checks it,
+//! and broadcasts it; a `marquee-live watch` process plays it through the store's directory;
+//! closing the window keeps the broadcast on the air; Stop ends it and the viewer process exits.
+//!
 //! Writes `target/e2e/live.json` (`lag_s`: now minus the capture time of the frame on screen,
 //! measured in the page, median over ten seconds; `startup_s`: click to first frame, of which
 //! `join_s` until the core answered, having joined the relay through the directory;
 //! `upload_bytes_per_s`: what the app relayed to others), and saves `target/e2e/live-section.png`
-//! and `target/e2e/live-playing.png` (the README shows both).
+//! and `target/e2e/live-playing.png`, `target/e2e/golive-sheet.png` and
+//! `target/e2e/broadcasting.png` (the README shows them).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -20,8 +25,14 @@ use serde_json::json;
 
 use crate::common::*;
 
-/// Viewer processes relaying beside the app.
-const VIEWERS: usize = 10;
+/// Viewer processes relaying beside the app: ten, or `MARQUEE_LIVE_VIEWERS` to measure the lag
+/// with as many as the machine holds.
+fn viewers() -> usize {
+    std::env::var("MARQUEE_LIVE_VIEWERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10)
+}
 const TITLE: &str = "Glass rain, live";
 
 /// The `marquee-live` binary `cargo build --workspace` builds beside the app.
@@ -41,10 +52,11 @@ fn demo_media() -> PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/store/demo/media/glass-rain.webm")
 }
 
-/// A `marquee-live` process, killed when dropped; its first line read.
+/// A `marquee-live` process, killed when dropped; its first line read, then its JSON reports.
 struct Live {
     child: Child,
     first: Vec<String>,
+    latest: std::sync::Arc<std::sync::Mutex<Option<serde_json::Value>>>,
 }
 
 impl Live {
@@ -61,13 +73,19 @@ impl Live {
             .expect("marquee-live starts");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = std::sync::mpsc::channel();
+        let latest = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let reports = latest.clone();
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
             if let Some(Ok(line)) = lines.next() {
                 let _ = tx.send(line);
             }
             // Keep reading so the process never blocks on a full pipe.
-            for _ in lines.map_while(Result::ok) {}
+            for line in lines.map_while(Result::ok) {
+                if let Ok(report) = serde_json::from_str(&line) {
+                    *reports.lock().unwrap() = Some(report);
+                }
+            }
         });
         let first = rx
             .recv_timeout(Duration::from_secs(30))
@@ -75,7 +93,43 @@ impl Live {
         Live {
             child,
             first: first.split_whitespace().map(String::from).collect(),
+            latest,
         }
+    }
+
+    /// Chunks played on time, by its latest report (`--json`).
+    fn played(&self) -> u64 {
+        self.latest
+            .lock()
+            .unwrap()
+            .as_ref()
+            .and_then(|r| r["played"].as_u64())
+            .unwrap_or(0)
+    }
+
+    /// Waits until it has played `chunks` more chunks than `from`, for at most `within`.
+    fn wait_played(&self, what: &str, from: u64, chunks: u64, within: Duration) -> u64 {
+        let deadline = Instant::now() + within;
+        loop {
+            let played = self.played();
+            if played >= from + chunks {
+                return played;
+            }
+            assert!(Instant::now() < deadline, "{what}: played {played}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits for it to exit by itself (a viewer exits when the channel ends).
+    fn wait_exit(&mut self, what: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{what}: marquee-live still runs");
     }
 
     fn field(&self, key: &str) -> String {
@@ -147,7 +201,8 @@ async fn watch_a_channel_relayed_by_viewer_processes_from_the_live_edge() {
         TITLE,
     ]);
     let channel = broadcaster.field("channel");
-    let _viewers: Vec<Live> = (0..VIEWERS)
+    let count = viewers();
+    let _viewers: Vec<Live> = (0..count)
         .map(|_| Live::spawn(&["watch", &channel, "--store", &url]))
         .collect();
 
@@ -163,7 +218,8 @@ async fn watch_a_channel_relayed_by_viewer_processes_from_the_live_edge() {
         "the channel in the Live section with its relaying viewers",
         &format!(
             "const t = document.querySelector(\"{tile}\");
-             return t && t.innerText.includes('{TITLE}') && /1[0-9] viewers|[2-9][0-9] viewers/.test(t.getAttribute('aria-label'));"
+             const n = t && /(\\d+) viewers/.exec(t.getAttribute('aria-label'));
+             return t && t.innerText.includes('{TITLE}') && n && Number(n[1]) >= {count};"
         ),
         Duration::from_secs(60),
     )
@@ -232,7 +288,7 @@ async fn watch_a_channel_relayed_by_viewer_processes_from_the_live_edge() {
     let startup_s = startup_ms / 1000.0;
     let upload = uploads.iter().sum::<f64>() / uploads.len() as f64;
     let figures = json!({
-        "viewers": VIEWERS,
+        "viewers": count,
         "lag_s": lag_s,
         "lag_s_max": lags.iter().cloned().fold(0.0, f64::max),
         "startup_s": startup_s,
@@ -287,6 +343,149 @@ async fn watch_a_channel_relayed_by_viewer_processes_from_the_live_edge() {
     )
     .await;
 
+    let _ = c.close().await;
+    drop(driver);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn go_live_from_the_app_and_a_viewer_process_plays_it_through_the_directory() {
+    let _one = ONE_WINDOW.lock().await;
+    let out = target_dir().join("e2e");
+    std::fs::create_dir_all(&out).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("Evening_Show.webm");
+    std::fs::copy(demo_media(), &video).unwrap();
+    let profile = dir.path().join("profile");
+    let helper = close_helper(dir.path());
+    let (_xvfb, display) = start_xvfb();
+    let (_bus, bus_address) = start_session_bus(dir.path());
+    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_marquee"));
+    let mut app = App::new(exe);
+    app.env("MARQUEE_DATA_DIR", &profile)
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus_address);
+    let (driver, c) = launch_app(&display, &app).await;
+    // The embedded demo store, signed in to its demo account: where viewers find the channel.
+    let store = poll(
+        &c,
+        "the signed-in account",
+        "const a = await window.__TAURI_INTERNALS__.invoke('account_get');
+         return a && a.email ? a.store_url : null;",
+        Duration::from_secs(120),
+    )
+    .await
+    .as_str()
+    .unwrap()
+    .to_owned();
+
+    // The sheet waits for a video; one opened with Marquee goes to it, checked, with a title
+    // made from its name.
+    click(&c, "[data-testid=tab-live]").await;
+    click(&c, "[data-testid=golive-open]").await;
+    poll(
+        &c,
+        "the Go live sheet to wait for a video",
+        "const s = document.querySelector('[data-testid=golive-sheet]'); return s && s.dataset.state === 'choose';",
+        Duration::from_secs(10),
+    )
+    .await;
+    let handed = std::process::Command::new(exe)
+        .arg(&video)
+        .env("DISPLAY", &display)
+        .env("MARQUEE_DATA_DIR", &profile)
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus_address)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(
+        handed.success(),
+        "the second launch did not hand the video over"
+    );
+    poll(
+        &c,
+        "the video checked, with its title",
+        "const s = document.querySelector('[data-testid=golive-sheet]');
+         const t = document.querySelector('[data-testid=golive-title]');
+         return s && s.dataset.state === 'ready' && t && t.value === 'Evening Show';",
+        Duration::from_secs(60),
+    )
+    .await;
+    screenshot(&c, "the Go live sheet to settle", &out, "golive-sheet.png").await;
+    click(&c, "[data-testid=golive-start]").await;
+    let channel = poll(
+        &c,
+        "the broadcast panel",
+        "const p = document.querySelector('[data-testid=broadcast-panel]');
+         return p ? p.dataset.channel : null;",
+        Duration::from_secs(30),
+    )
+    .await
+    .as_str()
+    .unwrap()
+    .to_owned();
+
+    // A viewer process that knows only the store plays it, and the app counts it.
+    let mut viewer = Live::spawn(&[
+        "watch",
+        &channel,
+        "--store",
+        &store,
+        "--json",
+        "--report-ms",
+        "250",
+    ]);
+    let played = viewer.wait_played(
+        "the viewer to play the app's channel",
+        0,
+        40,
+        Duration::from_secs(60),
+    );
+    poll(
+        &c,
+        "the panel to count the viewer and this computer's upload",
+        "const v = document.querySelector('[data-testid=broadcast-viewers]');
+         const u = document.querySelector('[data-testid=broadcast-upload]');
+         return v && Number(v.innerText) >= 1 && u && Number(u.dataset.upload) > 0;",
+        Duration::from_secs(30),
+    )
+    .await;
+    screenshot(
+        &c,
+        "the broadcast panel to settle",
+        &out,
+        "broadcasting.png",
+    )
+    .await;
+
+    // Closing the window keeps the broadcast on the air.
+    press_close(&helper, &display);
+    poll(
+        &c,
+        "the window to hide",
+        "return document.visibilityState === 'hidden';",
+        Duration::from_secs(20),
+    )
+    .await;
+    let played = viewer.wait_played(
+        "the viewer to keep playing with the window closed",
+        played,
+        40,
+        Duration::from_secs(30),
+    );
+
+    // Stop: the directory forgets the channel and the viewer exits.
+    poll(
+        &c,
+        "the broadcast to stop",
+        "await window.__TAURI_INTERNALS__.invoke('live_broadcast_stop'); return true;",
+        Duration::from_secs(20),
+    )
+    .await;
+    viewer.wait_exit(
+        "the viewer to leave the ended channel",
+        Duration::from_secs(30),
+    );
+    eprintln!("go live: the viewer process played {played} chunks of the app's channel");
     let _ = c.close().await;
     drop(driver);
 }

@@ -13,30 +13,6 @@ use crate::common::*;
 
 const FREE_TITLE: &str = "open-skies";
 
-/// Builds the close-button helper into `dir`.
-fn close_helper(dir: &Path) -> PathBuf {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/window/close-window.c");
-    let bin = dir.join("close-window");
-    let status = Command::new("cc")
-        .arg(&source)
-        .arg("-o")
-        .arg(&bin)
-        .arg("-lX11")
-        .status()
-        .expect("cc is installed (build-essential)");
-    assert!(status.success(), "building {}", source.display());
-    bin
-}
-
-fn press_close(helper: &Path, display: &str) {
-    let status = Command::new(helper)
-        .arg("Marquee")
-        .env("DISPLAY", display)
-        .status()
-        .unwrap();
-    assert!(status.success(), "the Marquee window is not on screen");
-}
-
 fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         // A zombie has exited: only its parent has not collected it yet.

@@ -513,6 +513,8 @@ pub enum ErrorKind {
     /// A live channel that cannot be watched here (the store lists none, a paid channel, a
     /// relay that could not start).
     LiveUnavailable,
+    /// A video that cannot go live (not WebM, no keyframe to start on, too large, no title).
+    LiveRefused,
     /// Anything else.
     Internal,
 }
@@ -599,6 +601,72 @@ pub struct LiveStatus {
     /// Chunks that missed their time.
     #[specta(type = specta_typescript::Number)]
     pub missed: u64,
+}
+
+/// A video checked for going live.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
+pub struct LiveDraft {
+    /// The dropped or picked file.
+    pub drop_id: String,
+    /// The file's name.
+    pub name: String,
+    /// A title suggested from the file's name.
+    pub title: String,
+    /// The file's size.
+    #[specta(type = specta_typescript::Number)]
+    pub size_bytes: u64,
+    /// One pass of the loop, seconds.
+    pub duration_s: f64,
+    /// Its mean bitrate, bits per second.
+    #[specta(type = specta_typescript::Number)]
+    pub bitrate_bps: u64,
+    /// Its MIME type with codecs.
+    pub mime: String,
+    /// How long its segments mostly are, seconds (its keyframes decide).
+    pub segment_s: f64,
+}
+
+/// The broadcast running from this computer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct LiveBroadcast {
+    /// Its channel's id.
+    pub channel: String,
+    /// Its title.
+    pub title: String,
+    /// Its bitrate, bits per second.
+    #[specta(type = specta_typescript::Number)]
+    pub bitrate_bps: u64,
+    /// When it went live, unix seconds.
+    #[specta(type = specta_typescript::Number)]
+    pub started_at: i64,
+}
+
+/// Where a broadcast stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum BroadcastState {
+    /// On the air.
+    Live,
+    /// Stopped: the directory no longer lists it.
+    Ended,
+}
+
+/// What a broadcaster is told once a second.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct BroadcastStatus {
+    /// Where it stands.
+    pub state: BroadcastState,
+    /// Viewers, as the directory last counted them.
+    #[specta(type = specta_typescript::Number)]
+    pub viewers: u64,
+    /// What this computer sends, bytes a second (about twice the stream, whatever the audience).
+    #[specta(type = specta_typescript::Number)]
+    pub upload_bytes_per_s: u64,
+    /// The stream's bitrate, bits per second.
+    #[specta(type = specta_typescript::Number)]
+    pub bitrate_bps: u64,
+    /// Children it feeds directly, all stripes together.
+    pub feeding: u32,
 }
 
 /// An error as the UI gets it: a kind to branch on and a sentence for people.

@@ -165,6 +165,9 @@ pub enum Error {
     /// A live channel that cannot be watched here.
     #[error("This channel cannot be watched here: {0}.")]
     LiveUnavailable(String),
+    /// A video that cannot go live.
+    #[error("This video cannot go live: {0}.")]
+    LiveRefused(String),
     /// This computer's identity cannot be used.
     #[error("{0}")]
     Device(#[from] DeviceError),
@@ -226,6 +229,7 @@ impl Error {
             Error::ExportRefused(_) => ErrorKind::ExportRefused,
             Error::LiveEnded => ErrorKind::LiveEnded,
             Error::LiveUnavailable(_) => ErrorKind::LiveUnavailable,
+            Error::LiveRefused(_) => ErrorKind::LiveRefused,
             Error::Device(_) => ErrorKind::DeviceUnusable,
             Error::Internal(_) => ErrorKind::Internal,
         }

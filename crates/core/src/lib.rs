@@ -253,6 +253,7 @@ impl Core {
             art,
             playback.server().clone(),
             &config.store_url,
+            config.data_dir.clone(),
         ));
         let publishing = Arc::new(Publishing::new(
             store.clone(),
@@ -299,11 +300,13 @@ impl Core {
         Ok(core)
     }
 
-    /// Leaves any live channel, stops the torrent session and closes the profile's database.
+    /// Leaves any live channel and ends any broadcast, stops the torrent session and closes the
+    /// profile's database.
     /// The core is not used afterwards.
     pub async fn shutdown(&self) {
         self.stopping.send_replace(true);
         self.live_leave().await;
+        self.live_broadcast_stop().await;
         self.torrents.stop().await;
         self.library.close().await;
     }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
-use marquee_core::api::{ErrorKind, LiveState, LiveStatus};
+use marquee_core::api::{BroadcastState, ErrorKind, LiveState, LiveStatus};
 use marquee_core::live::feed::{FRAME_DELAY, FRAME_INIT, FRAME_MEDIA};
 use marquee_core::live::OnStatus;
 use marquee_core::{Core, Error};
@@ -140,6 +140,19 @@ fn statuses() -> (Arc<Mutex<Vec<LiveStatus>>>, OnStatus) {
     )
 }
 
+/// Waits until one of the statuses heard so far matches `heard`.
+async fn wait_heard<S: Send + 'static>(
+    what: &str,
+    seen: &Arc<Mutex<Vec<S>>>,
+    heard: impl Fn(&S) -> bool,
+) {
+    wait_for(what, Duration::from_secs(20), || {
+        let found = seen.lock().unwrap().iter().any(&heard);
+        async move { found.then_some(()).ok_or("not yet") }
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_channel_plays_from_the_relay_to_one_reader_and_ends_in_words() {
     let dir = tempfile::tempdir().unwrap();
@@ -196,13 +209,8 @@ async fn a_channel_plays_from_the_relay_to_one_reader_and_ends_in_words() {
         let (kind, _) = frames.next(within).await.expect("more frames");
         media += usize::from(kind == FRAME_MEDIA);
     }
-    wait_for("a status saying it plays", Duration::from_secs(10), || {
-        let playing = seen
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|s| s.state == LiveState::Playing && s.played > 0 && s.delay_ms.is_some());
-        async move { playing.then_some(()).ok_or("not yet") }
+    wait_heard("a status saying it plays", &seen, |s| {
+        s.state == LiveState::Playing && s.played > 0 && s.delay_ms.is_some()
     })
     .await;
 
@@ -228,18 +236,9 @@ async fn a_channel_plays_from_the_relay_to_one_reader_and_ends_in_words() {
     b.pacing.abort();
     let _ = b.pacing.await;
     b.listed.end().await.unwrap();
-    wait_for(
-        "the viewer to hear the channel ended",
-        Duration::from_secs(20),
-        || {
-            let ended = seen
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|s| s.state == LiveState::Ended);
-            async move { ended.then_some(()).ok_or("not yet") }
-        },
-    )
+    wait_heard("the viewer to hear the channel ended", &seen, |s| {
+        s.state == LiveState::Ended
+    })
     .await;
     while frames.next(Duration::from_secs(10)).await.is_some() {}
     assert!(core.live_channels().await.unwrap().is_empty());
@@ -258,4 +257,109 @@ async fn a_channel_plays_from_the_relay_to_one_reader_and_ends_in_words() {
 
     Arc::try_unwrap(b.node).ok().unwrap().shutdown().await;
     core.shutdown().await;
+}
+
+/// Going live from one app and watching in another: the video is checked first (a file that
+/// cannot go live is refused in words), the channel is listed under the account, the second
+/// app plays it, and Stop ends it for the viewer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_app_goes_live_and_another_watches_until_it_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let caster = Core::open(config(&dir.path().join("caster"), &store, MACHINE))
+        .await
+        .unwrap();
+    let viewer = Core::open(config(
+        &dir.path().join("viewer"),
+        &store,
+        "6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e",
+    ))
+    .await
+    .unwrap();
+
+    // Not a video, and a video that does not start on a keyframe: refused before anything
+    // starts, each with what to do.
+    let text = dir.path().join("notes.webm");
+    std::fs::write(&text, "not a video at all").unwrap();
+    let refused = caster
+        .live_prepare(&caster.drop_register(text).drop_id)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::LiveRefused);
+    assert!(
+        refused.to_string().contains("Convert it to WebM"),
+        "{refused}"
+    );
+
+    let video = dir.path().join("Evening_Show.webm");
+    std::fs::copy(MEDIA, &video).unwrap();
+    let drop = caster.drop_register(video);
+    let draft = caster.live_prepare(&drop.drop_id).await.unwrap();
+    assert_eq!(draft.title, "Evening Show");
+    assert!(draft.mime.contains("vp9"), "{}", draft.mime);
+    assert!(
+        (30.0..40.0).contains(&draft.duration_s),
+        "{}",
+        draft.duration_s
+    );
+    assert!(draft.bitrate_bps > 100_000, "{}", draft.bitrate_bps);
+
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let on_air = caster
+        .live_go_live(
+            &drop.drop_id,
+            "Evening Show",
+            Box::new(move |s| sink.lock().unwrap().push(s)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(on_air.title, "Evening Show");
+    assert_eq!(caster.live_broadcasting().await.unwrap().0, "Evening Show");
+    let listed = viewer.live_channels().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].channel, on_air.channel);
+
+    // The other app plays it.
+    let (watched, on_status) = statuses();
+    let session = viewer.live_watch(&on_air.channel, on_status).await.unwrap();
+    let http = reqwest::Client::new();
+    let mut frames = Frames::open(&http, &session.stream_url).await;
+    let mut media = 0;
+    while media < 40 {
+        let (kind, _) = frames
+            .next(Duration::from_secs(30))
+            .await
+            .expect("the broadcast's frames");
+        media += usize::from(kind == FRAME_MEDIA);
+    }
+    wait_heard(
+        "the broadcaster to count its viewer and send to it",
+        &seen,
+        |s| s.viewers >= 1 && s.upload_bytes_per_s > 0,
+    )
+    .await;
+
+    // Stop: the viewer hears the channel ended, and the directory lists nothing.
+    caster.live_broadcast_stop().await;
+    assert!(caster.live_broadcasting().await.is_none());
+    assert_eq!(
+        seen.lock().unwrap().last().unwrap().state,
+        BroadcastState::Ended
+    );
+    wait_heard("the viewer to hear it ended", &watched, |s| {
+        s.state == LiveState::Ended
+    })
+    .await;
+    assert!(viewer.live_channels().await.unwrap().is_empty());
+
+    // The channel keeps its id from one broadcast to the next.
+    let again = caster
+        .live_go_live(&drop.drop_id, "Evening Show, again", Box::new(|_| {}))
+        .await
+        .unwrap();
+    assert_eq!(again.channel, on_air.channel);
+    caster.live_broadcast_stop().await;
+    viewer.shutdown().await;
+    caster.shutdown().await;
 }

@@ -62,17 +62,34 @@ fn unix_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// A signer's clock for signed messages: unix seconds, never the same twice (the store takes a
-/// message only if it is newer than the last from the same signer).
-#[derive(Debug, Default)]
+/// A signer's clock for signed messages: unix seconds, never the same twice for one key in this
+/// process (the store takes a message only if it is newer than the last from the same signer),
+/// even across listings: a channel stopped and started again within a second signs its new
+/// record after its end.
+#[derive(Debug)]
 struct Dating {
-    last: i64,
+    signer: [u8; 32],
 }
 
+/// The last time each key signed in this process: one entry per key used (a broadcaster's
+/// channel, a viewer's node), so a handful.
+static LAST_SIGNED: std::sync::Mutex<std::collections::BTreeMap<[u8; 32], i64>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
 impl Dating {
+    fn of(key: &SigningKey) -> Dating {
+        Dating {
+            signer: key.verifying_key().to_bytes(),
+        }
+    }
+
     fn next(&mut self) -> i64 {
-        self.last = unix_now().max(self.last + 1);
-        self.last
+        let mut last = LAST_SIGNED.lock().expect("signing clock");
+        let at = last
+            .get(&self.signer)
+            .map_or(unix_now(), |l| unix_now().max(l + 1));
+        last.insert(self.signer, at);
+        at
     }
 }
 
@@ -122,7 +139,7 @@ impl Broadcast {
         bitrate_bps: u64,
         listing: Listing,
     ) -> Result<Broadcast, DirectoryError> {
-        let mut dating = Dating::default();
+        let mut dating = Dating::of(&key);
         let record = ChannelRecord {
             channel: hex::encode(key.verifying_key().as_bytes()),
             title: listing.title,
@@ -213,13 +230,14 @@ impl Membership {
         node_key: SigningKey,
         addr: SocketAddr,
     ) -> Result<(Membership, ChannelRecord), DirectoryError> {
+        let dating = Dating::of(&node_key);
         let mut m = Membership {
             client,
             channel,
             node_key,
             addr,
             stripes: stripes.clamp(1, MAX_STRIPES as u8),
-            dating: Dating::default(),
+            dating,
             viewers: Arc::default(),
         };
         let joined = m.report(node, None).await?;

@@ -271,6 +271,25 @@ impl LiveSource {
         ticks_to_ms(self.period_ticks, self.timecode_scale)
     }
 
+    /// The mean bitrate of one pass of the file, bits per second (what a channel of it
+    /// declares).
+    pub fn mean_bitrate_bps(&self) -> u64 {
+        let looper = self.segments(0);
+        let per_loop = looper.segments_per_loop();
+        let bytes: u64 = looper.take(per_loop).map(|s| s.bytes.len() as u64).sum();
+        bytes * 8 * 1000 / self.duration_ms().max(1)
+    }
+
+    /// How long one pass's segments mostly are (the median), ms: the file's keyframes decide,
+    /// so a file with a keyframe every 2 s makes 2 s segments whatever the target.
+    pub fn typical_segment_ms(&self) -> u64 {
+        let looper = self.segments(0);
+        let per_loop = looper.segments_per_loop();
+        let mut durations: Vec<u64> = looper.take(per_loop).map(|s| s.duration_ms).collect();
+        durations.sort_unstable();
+        durations.get(durations.len() / 2).copied().unwrap_or(0)
+    }
+
     /// The MIME type for `MediaSource.addSourceBuffer`, e.g. `video/webm; codecs="vp9,opus"`.
     pub fn mime(&self) -> String {
         self.mime.clone()

@@ -91,6 +91,8 @@ export function errorHeadline(kind: ErrorKind): string {
       return "This channel has ended";
     case "live_unavailable":
       return "Can't watch this channel";
+    case "live_refused":
+      return "Can't go live with this video";
     case "internal":
       return "Something went wrong";
   }

@@ -9,19 +9,19 @@
 //! channel is still on) goes to the window once a second.
 //!
 //! One channel at a time: watching another leaves the first, and leaving stops the node and
-//! ends the page's stream.
+//! ends the page's stream. Going live from this computer is [`broadcast`]'s.
 
+mod access;
+pub mod broadcast;
 pub mod feed;
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use marquee_live::directory::{self, DirectoryError, Membership};
+use marquee_live::directory::{self, Membership};
 use marquee_live::net::{Clock, Node, NodeConfig, NodeStats, PlayerEvent, Role};
-use marquee_protocol::channels::ChannelsResponse;
-use marquee_protocol::{ClientError, StoreClient};
+use marquee_protocol::StoreClient;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::api::{LiveChannel, LiveSession, LiveState, LiveStatus};
@@ -29,6 +29,7 @@ use crate::art::Art;
 use crate::playback::PlaybackServer;
 use crate::{Core, Error, Result};
 
+use access::{directory_error, StoreSide};
 use feed::Framer;
 
 /// How much of its line a viewer offers to relay, as a multiple of the channel's bitrate. The
@@ -45,14 +46,14 @@ const WAITING_AFTER: Duration = Duration::from_secs(3);
 /// What the window is told, once a second while watching.
 pub type OnStatus = Box<dyn Fn(LiveStatus) + Send + Sync>;
 
-/// Live channels: the directory's listing, and the channel being watched.
+/// Live channels: the directory's listing, the channel being watched, and going live.
 pub(crate) struct Live {
-    store: StoreClient,
+    side: StoreSide,
     art: Arc<Art>,
     server: PlaybackServer,
-    /// The store is on this computer: the node talks to loopback peers only.
-    local: bool,
     watching: Mutex<Option<Watching>>,
+    /// Going live from this computer.
+    pub(crate) broadcaster: broadcast::Broadcaster,
 }
 
 /// The channel being watched: its node runs in a task of its own until told to stop.
@@ -68,24 +69,16 @@ impl Live {
         art: Arc<Art>,
         server: PlaybackServer,
         store_url: &str,
+        data_dir: std::path::PathBuf,
     ) -> Live {
+        let side = StoreSide::new(store, store_url);
         Live {
-            store,
+            broadcaster: broadcast::Broadcaster::new(side.clone(), data_dir),
+            side,
             art,
             server,
-            local: crate::torrents::store_on_this_computer(store_url),
             watching: Mutex::new(None),
         }
-    }
-
-    /// The store's directory: the channels live now and the relay server, if any.
-    async fn directory(&self) -> Result<ChannelsResponse> {
-        self.store.channels().await.map_err(|e| match e {
-            ClientError::Refused { status: 404, .. } | ClientError::Refused { status: 405, .. } => {
-                Error::LiveUnavailable("this store does not list live channels".into())
-            }
-            other => other.into(),
-        })
     }
 
     /// Stops watching, if anything is being watched: the node leaves the relay and the page's
@@ -97,59 +90,6 @@ impl Live {
         let _ = w.stop.send(());
         let _ = w.done.await;
         self.server.close_live(&w.session);
-    }
-
-    /// Where the node listens, and the address peers are told: loopback for a store on this
-    /// computer; otherwise every interface, advertised at the address this computer reaches
-    /// the store from.
-    async fn addresses(&self) -> Result<(SocketAddr, Option<SocketAddr>)> {
-        if self.local {
-            return Ok((SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), None));
-        }
-        let ip = outgoing_ip(self.store.base()).await.ok_or_else(|| {
-            Error::LiveUnavailable(
-                "this computer has no network address the store's other viewers could reach".into(),
-            )
-        })?;
-        Ok((
-            SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
-            Some((ip, 0).into()),
-        ))
-    }
-}
-
-/// The address this computer sends from to reach `base_url`'s host (no packet is sent: a
-/// connected UDP socket only asks the routing table).
-async fn outgoing_ip(base_url: &str) -> Option<IpAddr> {
-    let url = reqwest::Url::parse(base_url).ok()?;
-    let host = url.host_str()?.to_owned();
-    let port = url.port_or_known_default()?;
-    let target = tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .ok()?
-        .next()?;
-    let bind: SocketAddr = if target.is_ipv4() {
-        (Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = tokio::net::UdpSocket::bind(bind).await.ok()?;
-    socket.connect(target).await.ok()?;
-    Some(socket.local_addr().ok()?.ip())
-}
-
-/// What the directory's failures mean for a person about to watch.
-fn directory_error(e: DirectoryError) -> Error {
-    match e {
-        DirectoryError::Store(ClientError::Refused { status: 404, .. }) => Error::LiveEnded,
-        DirectoryError::Store(ClientError::Refused { status: 405, .. }) => {
-            Error::LiveUnavailable("this store does not list live channels".into())
-        }
-        DirectoryError::Store(e) => e.into(),
-        DirectoryError::Forged(why) => Error::LiveUnavailable(format!(
-            "the store handed a channel that its broadcaster did not sign ({why})"
-        )),
-        other => Error::LiveUnavailable(other.to_string()),
     }
 }
 
@@ -167,7 +107,8 @@ impl Core {
     pub async fn live_channels(&self) -> Result<Vec<LiveChannel>> {
         let mut channels: Vec<LiveChannel> = self
             .live
-            .directory()
+            .side
+            .listing()
             .await?
             .channels
             .into_iter()
@@ -175,7 +116,7 @@ impl Core {
                 poster_url: c
                     .poster
                     .as_deref()
-                    .and_then(|p| p.strip_prefix(self.store.base()))
+                    .and_then(|p| p.strip_prefix(self.live.side.store.base()))
                     .filter(|path| path.starts_with('/'))
                     .map(|path| self.live.art.url(path)),
                 channel: c.channel,
@@ -198,7 +139,7 @@ impl Core {
         self.live.leave().await;
         // One request for the listing and the relay server: every round trip delays the
         // first frame.
-        let directory = self.live.directory().await?;
+        let directory = self.live.side.listing().await?;
         let listing = directory
             .channels
             .iter()
@@ -210,10 +151,10 @@ impl Core {
             ));
         }
         let relay = directory::relay_of(&directory).map_err(directory_error)?;
-        let (listen, advertise) = self.live.addresses().await?;
+        let (listen, advertise) = self.live.side.addresses().await?;
         let mut config = NodeConfig::new(key, Role::Viewer { upload_x: UPLOAD_X }, listen);
         config.relay_url = relay;
-        config.loopback_only = self.live.local;
+        config.loopback_only = self.live.side.local;
         // The node's key signs its reports to the directory.
         let node_key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
         config.secret_key = Some(node_key.to_bytes());

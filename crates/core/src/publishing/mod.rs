@@ -106,7 +106,7 @@ impl Publishing {
         }
     }
 
-    fn dropped_path(&self, drop_id: &str) -> Result<PathBuf> {
+    pub(crate) fn dropped_path(&self, drop_id: &str) -> Result<PathBuf> {
         self.drops
             .files
             .lock()

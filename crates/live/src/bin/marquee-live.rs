@@ -269,7 +269,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 None => None,
             };
             let mut config = NodeConfig::new(channel, Role::Broadcaster, common.listen);
-            config.bitrate_bps = bitrate(&source);
+            config.bitrate_bps = source.mean_bitrate_bps();
             config.relay_url = relay(&common, client.as_ref()).await?;
             let node = Node::start(config.clone(), clock)
                 .await
@@ -423,17 +423,6 @@ async fn report_until_stopped(node: &Node, common: &Common) {
         }
     }
     print_stats(node, &node.stats(), common, true);
-}
-
-/// The file's mean bitrate, bits per second.
-fn bitrate(source: &LiveSource) -> u64 {
-    let period_ms = source.duration_ms().max(1);
-    let bytes: u64 = source
-        .segments(0)
-        .take_while(|s| s.start_ms < period_ms)
-        .map(|s| s.bytes.len() as u64)
-        .sum();
-    bytes * 8 * 1000 / period_ms
 }
 
 #[cfg(test)]

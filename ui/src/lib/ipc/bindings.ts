@@ -102,6 +102,20 @@ export const commands = {
 	liveWatch: (channel: string, onStatus: Channel<LiveStatus>) => __TAURI_INVOKE<LiveSession>("live_watch", { channel, onStatus }),
 	/**  Stops watching: the relay is left and the player's stream ends. */
 	liveLeave: () => __TAURI_INVOKE<null>("live_leave"),
+	/**
+	 *  Lets the person pick a WebM video to go live with (the system's file dialog); the path
+	 *  stays on the Rust side. `null` when they cancelled.
+	 */
+	livePick: () => __TAURI_INVOKE<DroppedFile | null>("live_pick"),
+	/**  Checks a dropped or picked video for going live; nothing starts yet. */
+	livePrepare: (dropId: string) => __TAURI_INVOKE<LiveDraft>("live_prepare", { dropId }),
+	/**
+	 *  Goes live with the checked video, looped, under `title`; its viewers and this
+	 *  computer's upload go to `on_status` once a second until it stops.
+	 */
+	liveGoLive: (dropId: string, title: string, onStatus: Channel<BroadcastStatus>) => __TAURI_INVOKE<LiveBroadcast>("live_go_live", { dropId, title, onStatus }),
+	/**  Ends the broadcast running from this computer. */
+	liveBroadcastStop: () => __TAURI_INVOKE<null>("live_broadcast_stop"),
 	/**  Moves a purchase licensed to another computer of the account to this one. */
 	licenceMove: (titleId: string) => __TAURI_INVOKE<LibraryEntry>("licence_move", { titleId }),
 	/**
@@ -118,7 +132,7 @@ export const events = {
 };
 
 /* Constants */
-export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","download_refused","disk_full","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","update_refused","cancelled","live_ended","live_unavailable","internal"] as const;
+export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","download_refused","disk_full","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","update_refused","cancelled","live_ended","live_unavailable","live_refused","internal"] as const;
 
 /* Types */
 /**  One computer of the account, on the account page. */
@@ -201,6 +215,27 @@ export type AppError = {
 	kind: ErrorKind,
 	/**  What happened and what to do next. */
 	message: string,
+};
+
+/**  Where a broadcast stands. */
+export type BroadcastState = 
+/**  On the air. */
+"live" | 
+/**  Stopped: the directory no longer lists it. */
+"ended";
+
+/**  What a broadcaster is told once a second. */
+export type BroadcastStatus = {
+	/**  Where it stands. */
+	state: BroadcastState,
+	/**  Viewers, as the directory last counted them. */
+	viewers: number,
+	/**  What this computer sends, bytes a second (about twice the stream, whatever the audience). */
+	upload_bytes_per_s: number,
+	/**  The stream's bitrate, bits per second. */
+	bitrate_bps: number,
+	/**  Children it feeds directly, all stripes together. */
+	feeding: number,
 };
 
 /**
@@ -415,6 +450,8 @@ export type ErrorKind =
  *  relay that could not start).
  */
 "live_unavailable" | 
+/**  A video that cannot go live (not WebM, no keyframe to start on, too large, no title). */
+"live_refused" | 
 /**  Anything else. */
 "internal";
 
@@ -475,6 +512,18 @@ export type LicenceStatus =
  */
 export type LinksOpened = string[];
 
+/**  The broadcast running from this computer. */
+export type LiveBroadcast = {
+	/**  Its channel's id. */
+	channel: string,
+	/**  Its title. */
+	title: string,
+	/**  Its bitrate, bits per second. */
+	bitrate_bps: number,
+	/**  When it went live, unix seconds. */
+	started_at: number,
+};
+
 /**  A live channel the store's directory lists. */
 export type LiveChannel = {
 	/**  The channel's id: its public key, hex. */
@@ -491,6 +540,26 @@ export type LiveChannel = {
 	price_cents: number,
 	/**  Its bitrate, bits per second. */
 	bitrate_bps: number,
+};
+
+/**  A video checked for going live. */
+export type LiveDraft = {
+	/**  The dropped or picked file. */
+	drop_id: string,
+	/**  The file's name. */
+	name: string,
+	/**  A title suggested from the file's name. */
+	title: string,
+	/**  The file's size. */
+	size_bytes: number,
+	/**  One pass of the loop, seconds. */
+	duration_s: number,
+	/**  Its mean bitrate, bits per second. */
+	bitrate_bps: number,
+	/**  Its MIME type with codecs. */
+	mime: string,
+	/**  How long its segments mostly are, seconds (its keyframes decide). */
+	segment_s: number,
 };
 
 /**  A channel being watched: where the player reads it from. */

@@ -14,9 +14,11 @@ import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { commands as generated, events, ERROR_KINDS } from "./bindings";
 import type {
   AppError,
+  BroadcastStatus,
   Connection,
   DownloadProgress,
   DroppedFile,
+  LiveBroadcast,
   LiveSession,
   LiveStatus,
   PublishDraft,
@@ -70,7 +72,7 @@ async function run(command: Promise<null>): Promise<void> {
 }
 
 /** The commands that take a `Channel`: the page calls them through the callback functions below. */
-const STREAMING = ["downloadsWatch", "connectionWatch", "publishPrepare", "liveWatch"] as const;
+const STREAMING = ["downloadsWatch", "connectionWatch", "publishPrepare", "liveWatch", "liveGoLive"] as const;
 type Streaming = (typeof STREAMING)[number];
 
 type Generated = typeof generated;
@@ -162,4 +164,15 @@ export function liveWatch(channel: string, onStatus: (s: LiveStatus) => void): P
   const channelOut = new Channel<LiveStatus>();
   channelOut.onmessage = onStatus;
   return call(generated.liveWatch(channel, channelOut));
+}
+
+/**
+ * Goes live with a checked video (`livePrepare`), looped, under `title`: the core starts a
+ * broadcaster node and lists the channel in the store's directory. `onStatus` hears its viewers
+ * and this computer's upload once a second until `liveBroadcastStop`.
+ */
+export function liveGoLive(dropId: string, title: string, onStatus: (s: BroadcastStatus) => void): Promise<LiveBroadcast> {
+  const channel = new Channel<BroadcastStatus>();
+  channel.onmessage = onStatus;
+  return call(generated.liveGoLive(dropId, title, channel));
 }

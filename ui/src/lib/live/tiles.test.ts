@@ -15,3 +15,14 @@ describe("channel tiles", () => {
     expect(tileColours("ab".repeat(32))).not.toEqual(tileColours("cd".repeat(32)));
   });
 });
+
+describe("what a stream is", () => {
+  it("reads a bitrate and the codecs of a WebM type", async () => {
+    const { codecsOf, formatBitrate } = await import("./tiles");
+    expect(formatBitrate(1_234_000)).toBe("1.2 Mbit/s");
+    expect(formatBitrate(850_000)).toBe("850 kbit/s");
+    expect(codecsOf('video/webm; codecs="vp9,opus"')).toBe("VP9 · Opus");
+    expect(codecsOf('video/webm; codecs="vp09.00.10.08, vorbis"')).toBe("VP9 · Vorbis");
+    expect(codecsOf("video/webm")).toBe("WebM");
+  });
+});

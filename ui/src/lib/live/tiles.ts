@@ -16,3 +16,21 @@ export function liveFor(startedAtS: number, nowMs: number): string {
   const h = Math.floor(minutes / 60);
   return `${h} h ${String(minutes % 60).padStart(2, "0")} min`;
 }
+
+/** "1.2 Mbit/s", "850 kbit/s": a stream's bitrate for people. */
+export function formatBitrate(bps: number): string {
+  if (bps >= 1_000_000) return `${(bps / 1_000_000).toFixed(1)} Mbit/s`;
+  return `${Math.round(bps / 1000)} kbit/s`;
+}
+
+/** "VP9 · Opus" (as the publish sheet says it) from `video/webm; codecs="vp9,opus"`; "WebM" when the type names none. */
+export function codecsOf(mime: string): string {
+  const m = /codecs="?([^"]+)"?/.exec(mime);
+  if (!m) return "WebM";
+  const names: Record<string, string> = { vp8: "VP8", vp9: "VP9", vp09: "VP9", av1: "AV1", av01: "AV1", opus: "Opus", vorbis: "Vorbis" };
+  return m[1]
+    .split(",")
+    .map((c) => c.trim())
+    .map((c) => names[c.split(".")[0].toLowerCase()] ?? c)
+    .join(" · ");
+}

@@ -1,9 +1,11 @@
 /**
  * Files handed to Marquee (dropped on the window, picked, or opened with it), one sheet after
- * another: videos open the publish sheet, `.torrent` files the sheet that shows what they hold
- * and adds them to the library once the person agrees.
+ * another: videos open the publish sheet (unless the "Go live" sheet is waiting for one),
+ * `.torrent` files the sheet that shows what they hold and adds them to the library once the
+ * person agrees.
  */
 import { commands, onFilesDropped, type DroppedFile, type LibraryEntry } from "../ipc";
+import { broadcast } from "../live/broadcast.svelte";
 import { library } from "../library/library.svelte";
 import { nav } from "../nav.svelte";
 import { notice } from "../notice.svelte";
@@ -36,7 +38,8 @@ export const publishing = {
     return picking;
   },
   receive(files: DroppedFile[]): void {
-    queue.add(files);
+    // A video dropped while the "Go live" sheet waits for one goes live instead.
+    queue.add(broadcast.take(files));
     sync();
   },
   /** Listens for dropped files, then takes those that came before. Returns a stop function. */
