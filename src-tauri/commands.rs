@@ -237,11 +237,19 @@ commands! {
         |app: App, core: Core| crate::publish::pick_live(&app, &core).await;
     /// Checks a dropped or picked video for going live; nothing starts yet.
     fn live_prepare(drop_id: String) -> LiveDraft = |core: Core| core.live_prepare(&drop_id).await;
-    /// Goes live with the checked video, looped, under `title`; its viewers and this
-    /// computer's upload go to `on_status` once a second until it stops.
-    fn live_go_live(drop_id: String, title: String, on_status: Channel<BroadcastStatus>) -> LiveBroadcast =
+    /// The first seconds of the checked video, for the sheet's preview and poster frame.
+    fn live_preview(drop_id: String) -> LivePreview = |core: Core| core.live_preview(&drop_id).await;
+    /// Goes live with the checked video, looped, under `title`, with `poster` (a JPEG `data:`
+    /// URL) as its picture; its viewers and this computer's upload go to `on_status` once a
+    /// second until it stops.
+    fn live_go_live(
+        drop_id: String,
+        title: String,
+        poster: Option<String>,
+        on_status: Channel<BroadcastStatus>,
+    ) -> LiveBroadcast =
         |core: Core| {
-            core.live_go_live(&drop_id, &title, Box::new(move |s| {
+            core.live_go_live(&drop_id, &title, poster.as_deref(), Box::new(move |s| {
                 let _ = on_status.send(s);
             }))
             .await

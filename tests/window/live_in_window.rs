@@ -5,7 +5,7 @@
 //! cleanly, and says so when the broadcaster ends the channel.
 //!
 //! Going live from the app: the "Go live" sheet takes a video opened with Marquee, checks it,
-//! and broadcasts it; a `marquee-live watch` process plays it through the store's directory;
+//! takes a poster frame from its preview, and broadcasts it; a `marquee-live watch` process plays it through the store's directory;
 //! closing the window keeps the broadcast on the air; Stop ends it and the viewer process exits.
 //!
 //! Writes `target/e2e/live.json` (`lag_s`: now minus the capture time of the frame on screen,
@@ -410,6 +410,30 @@ async fn go_live_from_the_app_and_a_viewer_process_plays_it_through_the_director
         Duration::from_secs(60),
     )
     .await;
+    // A poster: a frame of the preview, played as the channel will send it.
+    poll(
+        &c,
+        "the preview to play",
+        "const v = document.querySelector('[data-testid=golive-preview]'); return v && v.currentTime > 2.5;",
+        Duration::from_secs(30),
+    )
+    .await;
+    click(&c, "[data-testid=golive-poster-pick]").await;
+    poll(
+        &c,
+        "the chosen poster",
+        "const i = document.querySelector('[data-testid=golive-poster]'); return i && i.naturalWidth === 480;",
+        Duration::from_secs(10),
+    )
+    .await;
+    // Paused on the poster's frame for the picture: WebKit under Xvfb may paint a playing
+    // video black in a screenshot.
+    c.execute(
+        "document.querySelector('[data-testid=golive-preview]').pause();",
+        vec![],
+    )
+    .await
+    .unwrap();
     screenshot(&c, "the Go live sheet to settle", &out, "golive-sheet.png").await;
     click(&c, "[data-testid=golive-start]").await;
     let channel = poll(
@@ -423,6 +447,17 @@ async fn go_live_from_the_app_and_a_viewer_process_plays_it_through_the_director
     .as_str()
     .unwrap()
     .to_owned();
+    // The channel's tile shows the poster, fetched from the store like its other pictures.
+    poll(
+        &c,
+        "the channel's tile with its poster",
+        &format!(
+            "const i = document.querySelector(\"[data-testid=live-channel][data-channel='{channel}'] img\");
+             return i && i.complete && i.naturalWidth === 480;"
+        ),
+        Duration::from_secs(30),
+    )
+    .await;
 
     // A viewer process that knows only the store plays it, and the app counts it.
     let mut viewer = Live::spawn(&[

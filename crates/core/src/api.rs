@@ -626,6 +626,18 @@ pub struct LiveDraft {
     pub segment_s: f64,
 }
 
+/// The first seconds of a video checked for going live, as the channel will send them: for the
+/// sheet's preview (played through Media Source Extensions) and its poster frame.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct LivePreview {
+    /// The stream's MIME type with codecs.
+    pub mime: String,
+    /// Its init segment, base64.
+    pub init: String,
+    /// Its first media segments, base64.
+    pub media: String,
+}
+
 /// The broadcast running from this computer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct LiveBroadcast {

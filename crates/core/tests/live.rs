@@ -26,6 +26,8 @@ const MEDIA: &str = concat!(
     "/../store/demo/media/glass-rain.webm"
 );
 const APP_ORIGIN: &str = "tauri://localhost";
+/// A JPEG as the sheet sends it (a `data:` URL): the smallest file with a JPEG's magic.
+const POSTER: &str = "data:image/jpeg;base64,/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/wAALCAABAAEBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAACf/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AKp//2Q==";
 const MACHINE: &str = "5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d";
 
 /// A broadcaster node pacing the demo file, listed in the store's directory.
@@ -310,6 +312,7 @@ async fn one_app_goes_live_and_another_watches_until_it_stops() {
         .live_go_live(
             &drop.drop_id,
             "Evening Show",
+            Some(POSTER),
             Box::new(move |s| sink.lock().unwrap().push(s)),
         )
         .await
@@ -319,6 +322,16 @@ async fn one_app_goes_live_and_another_watches_until_it_stops() {
     let listed = viewer.live_channels().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].channel, on_air.channel);
+    // Its poster reaches the other app through its own loopback server, as the store's
+    // pictures do.
+    let poster = listed[0].poster_url.clone().expect("the channel's poster");
+    let picture = reqwest::get(&poster).await.unwrap();
+    assert_eq!(picture.status(), 200);
+    assert_eq!(picture.headers()["content-type"], "image/jpeg");
+    // The preview: the init segment and the first segments, as the channel sends them.
+    let preview = caster.live_preview(&drop.drop_id).await.unwrap();
+    assert_eq!(preview.mime, draft.mime);
+    assert!(preview.media.len() > 10_000);
 
     // The other app plays it.
     let (watched, on_status) = statuses();
@@ -355,7 +368,7 @@ async fn one_app_goes_live_and_another_watches_until_it_stops() {
 
     // The channel keeps its id from one broadcast to the next.
     let again = caster
-        .live_go_live(&drop.drop_id, "Evening Show, again", Box::new(|_| {}))
+        .live_go_live(&drop.drop_id, "Evening Show, again", None, Box::new(|_| {}))
         .await
         .unwrap();
     assert_eq!(again.channel, on_air.channel);

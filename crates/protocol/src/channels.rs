@@ -165,6 +165,19 @@ pub struct ChannelListing {
     pub started_at: i64,
 }
 
+/// The largest channel poster a store takes, bytes: a 16:9 JPEG or PNG of a few hundred pixels
+/// (the app sends 480×270), well inside the API's 64 KiB body limit once in base64.
+pub const MAX_POSTER_BYTES: usize = 40 * 1024;
+
+/// `POST /api/v1/channels/poster`: a signed-in account's channel poster, a JPEG or PNG in
+/// base64. The store answers its path (`{"poster": "/media/…"}`) to list in the channel's
+/// record.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ChannelPoster {
+    /// The picture, base64.
+    pub image: String,
+}
+
 /// `GET /api/v1/channels`: the channels live now, most watched first.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ChannelsResponse {

@@ -187,6 +187,21 @@ impl StoreClient {
         self.get("/api/v1/channels").await
     }
 
+    /// Uploads the signed-in account's channel poster (a JPEG or PNG); answers its path on the
+    /// store (`/media/…`), to list in the channel's record.
+    pub async fn channel_poster(&self, image: &[u8]) -> Result<String> {
+        use base64::Engine as _;
+        let body = crate::channels::ChannelPoster {
+            image: base64::engine::general_purpose::STANDARD.encode(image),
+        };
+        let answer: serde_json::Value = self.post("/api/v1/channels/poster", &body).await?;
+        answer["poster"]
+            .as_str()
+            .filter(|p| p.starts_with("/media/"))
+            .map(str::to_owned)
+            .ok_or_else(|| ClientError::Malformed("the store answered no poster path".into()))
+    }
+
     /// Lists a live channel (signed in), or updates its record.
     pub async fn channel_go_live(&self, signed: &crate::channels::SignedChannel) -> Result<()> {
         let _: serde_json::Value = self.post("/api/v1/channels", signed).await?;

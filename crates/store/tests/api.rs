@@ -1351,3 +1351,79 @@ async fn the_channel_directory_is_bounded_per_account_and_per_address() {
     assert_eq!(store.channels_size(), (3, 30));
     store.shutdown().await;
 }
+
+/// A channel poster: kept for a signed-in account and served beside the catalog's pictures; a
+/// second upload replaces the first on disk; anything but a small JPEG or PNG is refused in
+/// words, and nobody signed out may upload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_poster_is_kept_one_per_account_and_served() {
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let owner = rich_account(&store, "poster@example.com").await;
+    let jpeg = |fill: u8| {
+        let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        b.extend(std::iter::repeat_n(fill, 2_000));
+        b
+    };
+    let upload = |image: String| {
+        let owner = &owner;
+        async move {
+            owner
+                .call(
+                    "POST",
+                    "/api/v1/channels/poster",
+                    Some(serde_json::json!({ "image": image })),
+                )
+                .await
+        }
+    };
+    let (status, body) = upload(b64(&jpeg(1))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let first = body["poster"].as_str().unwrap().to_owned();
+    assert!(
+        first.starts_with("/media/live-") && first.ends_with(".jpg"),
+        "{first}"
+    );
+    let anyone = Client::new(&store);
+    let fetch = |path: String| {
+        let anyone = &anyone;
+        async move { anyone.request("GET", &path).send().await.unwrap().status() }
+    };
+    assert_eq!(fetch(first.clone()).await, StatusCode::OK);
+
+    let (status, body) = upload(b64(&jpeg(2))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let second = body["poster"].as_str().unwrap().to_owned();
+    assert_ne!(first, second);
+    assert_eq!(
+        fetch(first).await,
+        StatusCode::NOT_FOUND,
+        "the earlier poster is gone"
+    );
+    assert_eq!(fetch(second).await, StatusCode::OK);
+
+    for (image, says) in [
+        ("not base64!".to_owned(), "not base64"),
+        (b64(b"GIF89a and so on"), "JPEG or PNG"),
+        (b64(&vec![0xFF; 41 * 1024]), "at most 40 KiB"),
+    ] {
+        let (status, body) = upload(image).await;
+        assert!(
+            status == StatusCode::BAD_REQUEST || status == StatusCode::PAYLOAD_TOO_LARGE,
+            "{status} {body}"
+        );
+        if status == StatusCode::BAD_REQUEST {
+            assert!(body["message"].as_str().unwrap().contains(says), "{body}");
+        }
+    }
+    let (status, _) = anyone
+        .call(
+            "POST",
+            "/api/v1/channels/poster",
+            Some(serde_json::json!({ "image": b64(&jpeg(3)) })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

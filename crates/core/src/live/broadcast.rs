@@ -17,7 +17,7 @@ use marquee_live::segment::{LiveSource, SegmentError};
 use tokio::sync::{oneshot, Mutex};
 
 use super::access::{directory_error, StoreSide};
-use crate::api::{BroadcastState, BroadcastStatus, LiveBroadcast, LiveDraft};
+use crate::api::{BroadcastState, BroadcastStatus, LiveBroadcast, LiveDraft, LivePreview};
 use crate::{Core, Error, Result};
 
 /// The largest video that goes live: the re-cutter keeps the whole file in memory while it
@@ -29,6 +29,9 @@ const CHUNK_BYTES: usize = 8 * 1024;
 
 /// How often the broadcaster asks the directory how many watch.
 const VIEWERS_EVERY: Duration = Duration::from_secs(5);
+
+/// How much of the video the sheet's preview gets, ms: enough to pick a poster frame from.
+const PREVIEW_MS: u64 = 4_000;
 
 /// The channel's key file in the profile.
 const KEY_FILE: &str = "live-channel.key";
@@ -85,6 +88,27 @@ fn refusal(e: &SegmentError) -> String {
         }
         other => format!("the file is damaged or cut short ({other})"),
     }
+}
+
+/// A poster's bytes from the `data:` URL the sheet sends: a JPEG or PNG small enough for the
+/// store.
+fn poster_bytes(data_url: &str) -> Result<Vec<u8>> {
+    use base64::Engine as _;
+    let refused = || Error::LiveRefused("its poster is not a JPEG or PNG picture".into());
+    let b64 = data_url
+        .strip_prefix("data:image/jpeg;base64,")
+        .or_else(|| data_url.strip_prefix("data:image/png;base64,"))
+        .ok_or_else(refused)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|_| refused())?;
+    if bytes.len() > marquee_protocol::channels::MAX_POSTER_BYTES {
+        return Err(Error::LiveRefused(format!(
+            "its poster is over {} KiB: choose a simpler frame",
+            marquee_protocol::channels::MAX_POSTER_BYTES / 1024
+        )));
+    }
+    Ok(bytes)
 }
 
 /// A title from a file's name: `Lake_Day.webm` reads "Lake Day".
@@ -172,14 +196,39 @@ impl Core {
         Ok(draft)
     }
 
+    /// The first seconds of the video checked by [`Core::live_prepare`], as the channel will
+    /// send them, for the sheet's preview and poster frame.
+    pub async fn live_preview(&self, drop_id: &str) -> Result<LivePreview> {
+        let source = match self.live.broadcaster.prepared.lock().await.as_ref() {
+            Some(p) if p.drop_id == drop_id => p.source.clone(),
+            _ => return Err(Error::FileGone),
+        };
+        let mut media = Vec::new();
+        for segment in source.segments(0) {
+            if segment.start_ms >= PREVIEW_MS && !media.is_empty() {
+                break;
+            }
+            media.extend_from_slice(&segment.bytes);
+        }
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        Ok(LivePreview {
+            mime: source.mime(),
+            init: b64.encode(source.init_segment()),
+            media: b64.encode(media),
+        })
+    }
+
     /// Goes live with the video checked by [`Core::live_prepare`], looped, under `title`: a
     /// broadcaster node starts and the channel is listed in the store's directory under the
-    /// signed-in account. Ends any broadcast already running. `on_status` hears its viewers
-    /// and this computer's upload once a second until it stops.
+    /// signed-in account, with `poster` (a JPEG or PNG `data:` URL) as its picture. Ends any
+    /// broadcast already running. `on_status` hears its viewers and this computer's upload once
+    /// a second until it stops.
     pub async fn live_go_live(
         &self,
         drop_id: &str,
         title: &str,
+        poster: Option<&str>,
         on_status: OnBroadcastStatus,
     ) -> Result<LiveBroadcast> {
         let title = title.trim();
@@ -196,8 +245,17 @@ impl Core {
             Some(p) if p.drop_id == drop_id => p.source.clone(),
             _ => return Err(Error::FileGone),
         };
+        let poster = poster.map(poster_bytes).transpose()?;
         self.live_broadcast_stop().await;
         let key = channel_key(&self.live.broadcaster.data_dir)?;
+        let poster = match poster {
+            Some(bytes) => Some(format!(
+                "{}{}",
+                self.store.base(),
+                self.store.channel_poster(&bytes).await?
+            )),
+            None => None,
+        };
         let directory = self.live.broadcaster.side.listing().await?;
         let relay =
             directory::relay_of(&directory).map_err(|e| Error::LiveUnavailable(e.to_string()))?;
@@ -214,7 +272,7 @@ impl Core {
                 .map_err(|e| Error::LiveUnavailable(e.to_string()))?;
             let listing = Listing {
                 title: title.to_owned(),
-                poster: None,
+                poster,
                 price_cents: 0,
                 stripes: config.stripes,
             };
@@ -402,6 +460,24 @@ mod tests {
         assert_eq!(title_of("Lake_Day.webm"), "Lake Day");
         assert_eq!(title_of("my-first.stream.webm"), "my first stream");
         assert_eq!(title_of("___.webm"), "My channel");
+    }
+
+    #[test]
+    fn a_poster_is_a_small_jpeg_or_png_data_url() {
+        assert_eq!(
+            poster_bytes("data:image/jpeg;base64,/9j/4A==").unwrap(),
+            [0xFF, 0xD8, 0xFF, 0xE0]
+        );
+        for bad in [
+            "data:image/gif;base64,R0lG",
+            "data:image/png;base64,!!",
+            "http://x/y.jpg",
+        ] {
+            assert_eq!(
+                poster_bytes(bad).unwrap_err().kind(),
+                crate::api::ErrorKind::LiveRefused
+            );
+        }
     }
 
     #[test]

@@ -10,10 +10,11 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Json;
 use marquee_protocol::channels::{
-    ChannelSignal, ChannelSignalKind, ChannelsResponse, JoinResponse, SignedChannel,
-    SignedViewerReport,
+    ChannelPoster, ChannelSignal, ChannelSignalKind, ChannelsResponse, JoinResponse, SignedChannel,
+    SignedViewerReport, MAX_POSTER_BYTES,
 };
 use serde_json::{json, Value};
+use sha2::Digest as _;
 
 use super::shared::{Account, JsonBody, Route, St};
 use crate::error::StoreError;
@@ -23,6 +24,7 @@ pub(super) fn table() -> Vec<Route> {
     vec![
         ("GET", "/api/v1/channels", get(list)),
         ("POST", "/api/v1/channels", post(register)),
+        ("POST", "/api/v1/channels/poster", post(poster)),
         (
             "POST",
             "/api/v1/channels/{channel}/heartbeat",
@@ -65,6 +67,57 @@ async fn register(
     s.channels.register(account, signed)?;
     tracing::info!(%channel, account, "channel live");
     Ok((StatusCode::CREATED, Json(json!({ "channel": channel }))))
+}
+
+/// `POST /api/v1/channels/poster`: a signed-in account's channel poster. Kept under a name made
+/// of the account and the picture's hash; the account's earlier channel posters are deleted, so
+/// an account holds one on disk however often it uploads. Answers the path to list in the
+/// channel's record.
+async fn poster(
+    State(s): St,
+    Account(account): Account,
+    JsonBody(body): JsonBody<ChannelPoster>,
+) -> Result<(StatusCode, Json<Value>), StoreError> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&body.image)
+        .map_err(|_| StoreError::BadRequest("the poster is not base64".into()))?;
+    if bytes.len() > MAX_POSTER_BYTES {
+        return Err(StoreError::BadRequest(format!(
+            "a channel's poster is at most {} KiB",
+            MAX_POSTER_BYTES / 1024
+        )));
+    }
+    let ext = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        "jpg"
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "png"
+    } else {
+        return Err(StoreError::BadRequest(
+            "the poster must be a JPEG or PNG image".into(),
+        ));
+    };
+    let prefix = format!("live-{account}-");
+    let hash = hex::encode(&sha2::Sha256::digest(&bytes)[..8]);
+    let file = format!("{prefix}{hash}.{ext}");
+    let internal = |e: std::io::Error| StoreError::Internal(e.to_string());
+    tokio::fs::create_dir_all(&s.media_dir)
+        .await
+        .map_err(internal)?;
+    let mut old = tokio::fs::read_dir(&s.media_dir).await.map_err(internal)?;
+    while let Some(entry) = old.next_entry().await.map_err(internal)? {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&prefix) && name != file {
+            let _ = tokio::fs::remove_file(entry.path()).await;
+        }
+    }
+    tokio::fs::write(s.media_dir.join(&file), &bytes)
+        .await
+        .map_err(internal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "poster": format!("/media/{file}") })),
+    ))
 }
 
 /// A heartbeat or an end, signed by the channel's key; answers the viewers counted.

@@ -109,11 +109,14 @@ export const commands = {
 	livePick: () => __TAURI_INVOKE<DroppedFile | null>("live_pick"),
 	/**  Checks a dropped or picked video for going live; nothing starts yet. */
 	livePrepare: (dropId: string) => __TAURI_INVOKE<LiveDraft>("live_prepare", { dropId }),
+	/**  The first seconds of the checked video, for the sheet's preview and poster frame. */
+	livePreview: (dropId: string) => __TAURI_INVOKE<LivePreview>("live_preview", { dropId }),
 	/**
-	 *  Goes live with the checked video, looped, under `title`; its viewers and this
-	 *  computer's upload go to `on_status` once a second until it stops.
+	 *  Goes live with the checked video, looped, under `title`, with `poster` (a JPEG `data:`
+	 *  URL) as its picture; its viewers and this computer's upload go to `on_status` once a
+	 *  second until it stops.
 	 */
-	liveGoLive: (dropId: string, title: string, onStatus: Channel<BroadcastStatus>) => __TAURI_INVOKE<LiveBroadcast>("live_go_live", { dropId, title, onStatus }),
+	liveGoLive: (dropId: string, title: string, poster: string | null, onStatus: Channel<BroadcastStatus>) => __TAURI_INVOKE<LiveBroadcast>("live_go_live", { dropId, title, poster, onStatus }),
 	/**  Ends the broadcast running from this computer. */
 	liveBroadcastStop: () => __TAURI_INVOKE<null>("live_broadcast_stop"),
 	/**  Moves a purchase licensed to another computer of the account to this one. */
@@ -560,6 +563,19 @@ export type LiveDraft = {
 	mime: string,
 	/**  How long its segments mostly are, seconds (its keyframes decide). */
 	segment_s: number,
+};
+
+/**
+ *  The first seconds of a video checked for going live, as the channel will send them: for the
+ *  sheet's preview (played through Media Source Extensions) and its poster frame.
+ */
+export type LivePreview = {
+	/**  The stream's MIME type with codecs. */
+	mime: string,
+	/**  Its init segment, base64. */
+	init: string,
+	/**  Its first media segments, base64. */
+	media: string,
 };
 
 /**  A channel being watched: where the player reads it from. */

@@ -167,12 +167,18 @@ export function liveWatch(channel: string, onStatus: (s: LiveStatus) => void): P
 }
 
 /**
- * Goes live with a checked video (`livePrepare`), looped, under `title`: the core starts a
- * broadcaster node and lists the channel in the store's directory. `onStatus` hears its viewers
+ * Goes live with a checked video (`livePrepare`), looped, under `title`, with `poster` (a JPEG
+ * `data:` URL) as its picture: the core starts a broadcaster node and lists the channel in the
+ * store's directory. `onStatus` hears its viewers
  * and this computer's upload once a second until `liveBroadcastStop`.
  */
-export function liveGoLive(dropId: string, title: string, onStatus: (s: BroadcastStatus) => void): Promise<LiveBroadcast> {
+export function liveGoLive(
+  dropId: string,
+  title: string,
+  poster: string | null,
+  onStatus: (s: BroadcastStatus) => void,
+): Promise<LiveBroadcast> {
   const channel = new Channel<BroadcastStatus>();
   channel.onmessage = onStatus;
-  return call(generated.liveGoLive(dropId, title, channel));
+  return call(generated.liveGoLive(dropId, title, poster, channel));
 }

@@ -13,11 +13,14 @@ import {
   type DroppedFile,
   type LiveBroadcast,
   type LiveDraft,
+  type LivePreview,
 } from "../ipc";
 
 let sheetOpen = $state(false);
 let file = $state<DroppedFile | null>(null);
 let draft = $state<LiveDraft | null>(null);
+/** The first seconds of the checked video, for the preview and its poster frame. */
+let preview = $state<LivePreview | null>(null);
 let problem = $state<AppError | null>(null);
 let busy = $state<"pick" | "check" | "start" | "stop" | null>(null);
 let current = $state<LiveBroadcast | null>(null);
@@ -26,10 +29,13 @@ let status = $state<BroadcastStatus | null>(null);
 async function check(f: DroppedFile): Promise<void> {
   file = f;
   draft = null;
+  preview = null;
   problem = null;
   busy = "check";
   try {
-    draft = await commands.livePrepare(f.drop_id);
+    const checked = await commands.livePrepare(f.drop_id);
+    preview = await commands.livePreview(checked.drop_id);
+    draft = checked;
   } catch (e) {
     problem = toAppError(e);
   } finally {
@@ -46,6 +52,9 @@ export const broadcast = {
   },
   get draft(): LiveDraft | null {
     return draft;
+  },
+  get preview(): LivePreview | null {
+    return preview;
   },
   get problem(): AppError | null {
     return problem;
@@ -71,6 +80,7 @@ export const broadcast = {
     sheetOpen = false;
     file = null;
     draft = null;
+    preview = null;
     problem = null;
   },
   /**
@@ -98,14 +108,17 @@ export const broadcast = {
     }
     if (picked) await check(picked);
   },
-  /** Starts broadcasting the checked video under `title`; the sheet closes once it is live. */
-  async start(title: string): Promise<void> {
+  /**
+   * Starts broadcasting the checked video under `title`, with `poster` (a JPEG `data:` URL) as
+   * its picture; the sheet closes once it is live.
+   */
+  async start(title: string, poster: string | null): Promise<void> {
     if (!draft || busy !== null) return;
     busy = "start";
     problem = null;
     try {
       status = null;
-      current = await liveGoLive(draft.drop_id, title, (s) => {
+      current = await liveGoLive(draft.drop_id, title, poster, (s) => {
         status = s;
         if (s.state === "ended") current = null;
       });

@@ -1,5 +1,5 @@
 /** Draws poster frames from a playing `<video>` (DOM side of `poster.ts`). */
-import { POSTER_HEIGHT, POSTER_QUALITY, POSTER_WIDTH, posterCrop } from "./poster";
+import { POSTER_QUALITY, POSTER_SIZE, posterCrop, type Size } from "./poster";
 
 const WAIT_MS = 5000;
 
@@ -18,19 +18,20 @@ function waitFor(video: HTMLVideoElement, event: string, ms = WAIT_MS): Promise<
 }
 
 /**
- * The frame on screen, centre-cropped to 2:3 at 480×720, as a JPEG data URL; null when the
- * video has no frame yet or the frame may not be read (a server without CORS).
+ * The frame on screen, centre-cropped to `size`'s shape and drawn at that size (a title's 2:3
+ * poster at 480×720 unless told), as a JPEG data URL; null when the video has no frame yet or
+ * the frame may not be read (a server without CORS).
  */
-export function captureFrame(video: HTMLVideoElement): string | null {
-  const crop = posterCrop(video.videoWidth, video.videoHeight);
+export function captureFrame(video: HTMLVideoElement, size: Size = POSTER_SIZE): string | null {
+  const crop = posterCrop(video.videoWidth, video.videoHeight, size);
   if (crop.sw === 0 || video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA) return null;
   const canvas = document.createElement("canvas");
-  canvas.width = POSTER_WIDTH;
-  canvas.height = POSTER_HEIGHT;
+  canvas.width = size.width;
+  canvas.height = size.height;
   const ctx = canvas.getContext("2d");
   if (!ctx) return null;
   try {
-    ctx.drawImage(video, crop.sx, crop.sy, crop.sw, crop.sh, 0, 0, POSTER_WIDTH, POSTER_HEIGHT);
+    ctx.drawImage(video, crop.sx, crop.sy, crop.sw, crop.sh, 0, 0, size.width, size.height);
     return canvas.toDataURL("image/jpeg", POSTER_QUALITY);
   } catch {
     return null;

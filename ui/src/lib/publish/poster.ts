@@ -9,13 +9,22 @@ export const AUTO_POSTER_S = 1;
 
 export type Crop = { sx: number; sy: number; sw: number; sh: number };
 
+/** A picture's size in pixels. */
+export type Size = { width: number; height: number };
+
+/** A title's poster: 2:3. */
+export const POSTER_SIZE: Size = { width: POSTER_WIDTH, height: POSTER_HEIGHT };
+/** A live channel's poster: 16:9, as its tile shows it, small enough for the store's 40 KiB. */
+export const CHANNEL_POSTER_SIZE: Size = { width: 480, height: 270 };
+
 /**
- * The largest centred region of a `width`×`height` frame with the poster's 2:3 shape, in
- * whole pixels. A wide frame loses its sides, a tall one its top and bottom.
+ * The largest centred region of a `width`×`height` frame with the shape of `shape` (a title's
+ * 2:3 poster unless told), in whole pixels. A wide frame loses its sides, a tall one its top
+ * and bottom.
  */
-export function posterCrop(width: number, height: number): Crop {
+export function posterCrop(width: number, height: number, shape: Size = POSTER_SIZE): Crop {
   if (!(width > 0) || !(height > 0)) return { sx: 0, sy: 0, sw: 0, sh: 0 };
-  const ratio = POSTER_WIDTH / POSTER_HEIGHT;
+  const ratio = shape.width / shape.height;
   if (width / height > ratio) {
     const sw = Math.min(width, Math.round(height * ratio));
     return { sx: Math.floor((width - sw) / 2), sy: 0, sw, sh: height };
