@@ -221,7 +221,8 @@ async fn watch_a_channel_relayed_by_viewer_processes_from_the_live_edge() {
              const n = t && /(\\d+) viewers/.exec(t.getAttribute('aria-label'));
              return t && t.innerText.includes('{TITLE}') && n && Number(n[1]) >= {count};"
         ),
-        Duration::from_secs(60),
+        // The store lets 30 viewers join from one address at once, then one every 2 s.
+        Duration::from_secs(60 + 2 * count.saturating_sub(30) as u64),
     )
     .await;
     screenshot(&c, "the Live section to settle", &out, "live-section.png").await;

@@ -213,6 +213,10 @@ pub struct Membership {
     viewers: Arc<AtomicU64>,
 }
 
+/// How long a join refused for its address's rate keeps trying (the store lets one more in
+/// every 2 s once 30 joined from one address).
+pub const JOIN_WAIT: Duration = Duration::from_secs(60);
+
 /// Why [`Membership::keep_reporting`] stopped: the channel is no longer listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChannelEnded;
@@ -221,7 +225,8 @@ impl Membership {
     /// Joins `channel` (of `stripes` stripes, as the node was started with) through the
     /// store: reports the node (whose secret is `node_key`, reached at `addr`), checks the
     /// record handed back against the channel's key, and gives the node the peers handed with
-    /// it. Answers the record too: its init segment starts the player.
+    /// it. Answers the record too: its init segment starts the player. A join refused for its
+    /// address's rate is tried again every 2 s for up to [`JOIN_WAIT`].
     pub async fn join(
         client: StoreClient,
         channel: VerifyingKey,
@@ -240,7 +245,19 @@ impl Membership {
             dating,
             viewers: Arc::default(),
         };
-        let joined = m.report(node, None).await?;
+        // Joins from one address are rate limited (node ids cost nothing, addresses do): many
+        // viewers behind one address, or many processes on one machine, wait their turn.
+        let deadline = tokio::time::Instant::now() + JOIN_WAIT;
+        let joined = loop {
+            match m.report(node, None).await {
+                Err(DirectoryError::Store(ClientError::Refused { status: 429, .. }))
+                    if tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+                other => break other?,
+            }
+        };
         Ok((m, joined.channel.record))
     }
 
