@@ -125,6 +125,8 @@ pub struct Broadcast {
     key: SigningKey,
     record: ChannelRecord,
     dating: Dating,
+    /// The channel's viewers as the store answered the last heartbeat.
+    viewers: Arc<AtomicU64>,
 }
 
 impl Broadcast {
@@ -161,7 +163,14 @@ impl Broadcast {
             key,
             record,
             dating,
+            viewers: Arc::default(),
         })
+    }
+
+    /// The channel's viewers as the store counted them at the last heartbeat (updated every
+    /// [`HEARTBEAT_EVERY_S`] while [`Broadcast::keep_listed`] runs).
+    pub fn viewers(&self) -> Arc<AtomicU64> {
+        self.viewers.clone()
     }
 
     /// Sends a heartbeat every [`HEARTBEAT_EVERY_S`] for ever; lists the channel again if the
@@ -186,7 +195,7 @@ impl Broadcast {
                         .await;
                 }
                 Err(e) => eprintln!("marquee-live: heartbeat: {e}"),
-                Ok(_) => {}
+                Ok(viewers) => self.viewers.store(viewers, Ordering::Relaxed),
             }
         }
     }

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use marquee_live::chunk::ChannelSigner;
@@ -17,6 +17,7 @@ use marquee_live::segment::{LiveSource, SegmentError};
 use tokio::sync::{oneshot, Mutex};
 
 use super::access::{directory_error, StoreSide};
+use super::rates::Rates;
 use crate::api::{BroadcastState, BroadcastStatus, LiveBroadcast, LiveDraft, LivePreview};
 use crate::{Core, Error, Result};
 
@@ -26,9 +27,6 @@ pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Bytes of a chunk: a segment of a 1 Mbit/s stream is about sixteen of them.
 const CHUNK_BYTES: usize = 8 * 1024;
-
-/// How often the broadcaster asks the directory how many watch.
-const VIEWERS_EVERY: Duration = Duration::from_secs(5);
 
 /// How much of the video the sheet's preview gets, ms: enough to pick a poster frame from.
 const PREVIEW_MS: u64 = 4_000;
@@ -300,14 +298,13 @@ impl Core {
         let started_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        let viewers = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let viewers = listed.viewers();
         let (stop_tx, stop_rx) = oneshot::channel();
         let on_air = OnAir {
             node,
             listed,
             source,
             key,
-            store: self.store.clone(),
             channel: channel.clone(),
             bitrate_bps: config.bitrate_bps,
             viewers: viewers.clone(),
@@ -362,7 +359,6 @@ struct OnAir {
     listed: Broadcast,
     source: Arc<LiveSource>,
     key: SigningKey,
-    store: marquee_protocol::StoreClient,
     channel: String,
     bitrate_bps: u64,
     viewers: Arc<std::sync::atomic::AtomicU64>,
@@ -376,7 +372,6 @@ impl OnAir {
             mut listed,
             source,
             key,
-            store,
             channel,
             bitrate_bps,
             viewers,
@@ -384,8 +379,7 @@ impl OnAir {
         } = self;
         let mut signer = ChannelSigner::new(key, CHUNK_BYTES);
         let mut every = tokio::time::interval(Duration::from_secs(1));
-        let mut last: Option<(Instant, u64)> = None;
-        let mut asked: Option<Instant> = None;
+        let mut rates = Rates::default();
         {
             let pacing = pace(&node, &source, &mut signer, Clock::new());
             tokio::pin!(pacing);
@@ -397,16 +391,7 @@ impl OnAir {
                     _ = &mut pacing => break,
                     _ = &mut keeping => break,
                     _ = every.tick() => {
-                        if asked.is_none_or(|at| at.elapsed() >= VIEWERS_EVERY) {
-                            asked = Some(Instant::now());
-                            if let Ok(listing) = store.channels().await {
-                                if let Some(c) = listing.channels.iter().find(|c| c.channel == channel) {
-                                    viewers.store(c.viewers, std::sync::atomic::Ordering::Relaxed);
-                                }
-                            }
-                        }
-                        let stats = node.stats();
-                        on_status(status(&stats, &mut last, bitrate_bps, &viewers, BroadcastState::Live));
+                        on_status(status(&mut rates, &node.stats(), bitrate_bps, &viewers, BroadcastState::Live));
                     }
                 }
             }
@@ -415,8 +400,8 @@ impl OnAir {
             tracing::warn!(error = %e, "ending the channel in the directory");
         }
         on_status(status(
+            &mut rates,
             &node.stats(),
-            &mut last,
             bitrate_bps,
             &viewers,
             BroadcastState::Ended,
@@ -426,22 +411,15 @@ impl OnAir {
     }
 }
 
+/// Where the broadcast stands, for the window.
 fn status(
+    rates: &mut Rates,
     stats: &NodeStats,
-    last: &mut Option<(Instant, u64)>,
     bitrate_bps: u64,
     viewers: &std::sync::atomic::AtomicU64,
     state: BroadcastState,
 ) -> BroadcastStatus {
-    let now = Instant::now();
-    let up = match *last {
-        Some((at, sent)) => {
-            (stats.bytes_sent.saturating_sub(sent) as f64
-                / now.duration_since(at).as_secs_f64().max(0.001)) as u64
-        }
-        None => 0,
-    };
-    *last = Some((now, stats.bytes_sent));
+    let (up, _) = rates.sample(stats);
     BroadcastStatus {
         state,
         viewers: viewers.load(std::sync::atomic::Ordering::Relaxed),

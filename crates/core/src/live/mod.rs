@@ -14,6 +14,7 @@
 mod access;
 pub mod broadcast;
 pub mod feed;
+mod rates;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,6 +32,7 @@ use crate::{Core, Error, Result};
 
 use access::{directory_error, StoreSide};
 use feed::Framer;
+use rates::Rates;
 
 /// How much of its line a viewer offers to relay, as a multiple of the channel's bitrate. The
 /// node measures what its line bears and offers less when sends queue up.
@@ -103,9 +105,9 @@ fn channel_key(channel: &str) -> Result<VerifyingKey> {
 }
 
 impl Core {
-    /// The channels live now, as the store's directory lists them, most watched first.
+    /// The channels live now, in the store's directory's order (most watched first).
     pub async fn live_channels(&self) -> Result<Vec<LiveChannel>> {
-        let mut channels: Vec<LiveChannel> = self
+        let channels: Vec<LiveChannel> = self
             .live
             .side
             .listing()
@@ -127,7 +129,6 @@ impl Core {
                 bitrate_bps: c.bitrate_bps,
             })
             .collect();
-        channels.sort_by(|a, b| b.viewers.cmp(&a.viewers).then(a.title.cmp(&b.title)));
         Ok(channels)
     }
 
@@ -283,7 +284,7 @@ impl Watch {
                             Some(_) => LiveState::Playing,
                         };
                         let count = viewers.load(std::sync::atomic::Ordering::Relaxed);
-                        on_status(rates.status(&node.stats(), state, count));
+                        on_status(status(&mut rates, &node.stats(), state, count));
                     }
                 }
             }
@@ -294,41 +295,23 @@ impl Watch {
         } else {
             LiveState::Stopped
         };
-        on_status(rates.status(&node.stats(), last, 0));
+        on_status(status(&mut rates, &node.stats(), last, 0));
         drop(feed);
         node.shutdown().await;
     }
 }
 
-/// Upload and download rates from the node's byte counts, one second apart.
-#[derive(Default)]
-struct Rates {
-    last: Option<(Instant, u64, u64)>,
-}
-
-impl Rates {
-    fn status(&mut self, stats: &NodeStats, state: LiveState, viewers: u64) -> LiveStatus {
-        let now = Instant::now();
-        let (up, down) = match self.last {
-            Some((at, sent, received)) => {
-                let s = now.duration_since(at).as_secs_f64().max(0.001);
-                (
-                    (stats.bytes_sent.saturating_sub(sent) as f64 / s) as u64,
-                    (stats.bytes_received.saturating_sub(received) as f64 / s) as u64,
-                )
-            }
-            None => (0, 0),
-        };
-        self.last = Some((now, stats.bytes_sent, stats.bytes_received));
-        LiveStatus {
-            state,
-            delay_ms: stats.relay.delay_ms,
-            upload_bytes_per_s: up,
-            download_bytes_per_s: down,
-            feeding: stats.footprint.as_ref().map_or(0, |f| f.children as u32),
-            viewers,
-            played: stats.relay.played,
-            missed: stats.relay.missed,
-        }
+/// Where the viewer stands, for the window.
+fn status(rates: &mut Rates, stats: &NodeStats, state: LiveState, viewers: u64) -> LiveStatus {
+    let (up, down) = rates.sample(stats);
+    LiveStatus {
+        state,
+        delay_ms: stats.relay.delay_ms,
+        upload_bytes_per_s: up,
+        download_bytes_per_s: down,
+        feeding: stats.footprint.as_ref().map_or(0, |f| f.children as u32),
+        viewers,
+        played: stats.relay.played,
+        missed: stats.relay.missed,
     }
 }
