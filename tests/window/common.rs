@@ -174,11 +174,22 @@ pub async fn poll(c: &Client, what: &str, script: &str, timeout: Duration) -> Va
          (async () => {{ {script} }})().then(done, e => done({{ pollScriptError: String(e) }}));"
     );
     let deadline = Instant::now() + timeout;
+    let mut failed = 0;
     loop {
-        let v = c
-            .execute_async(&wrapped, vec![])
-            .await
-            .expect("script runs");
+        let v = match c.execute_async(&wrapped, vec![]).await {
+            Ok(v) => v,
+            // WebKitWebDriver now and then answers a script with "Could not parse script
+            // result" while the page is busy (seen about once in a few thousand calls): ask
+            // again; three failures in a row are a real failure.
+            Err(e) if failed < 3 => {
+                failed += 1;
+                eprintln!("the script waiting for {what} failed ({e}); asking again");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            Err(e) => panic!("the script waiting for {what} failed three times: {e}"),
+        };
+        failed = 0;
         if let Some(e) = v.get("pollScriptError") {
             panic!("the script waiting for {what} failed: {e}");
         }
@@ -196,8 +207,17 @@ pub async fn poll(c: &Client, what: &str, script: &str, timeout: Duration) -> Va
                 )
                 .await
                 .unwrap_or(Value::Null);
+            // What the page said, so a CI log that keeps no screenshot still shows it.
+            let text = c
+                .execute(
+                    "return document.body ? document.body.innerText.slice(0, 600) : null;",
+                    vec![],
+                )
+                .await
+                .unwrap_or(Value::Null);
             panic!(
-                "timed out after {timeout:?} waiting for {what}; error shown: {err}; screenshot: {}",
+                "timed out after {timeout:?} waiting for {what}; error shown: {err}; \
+                 the page read: {text}; screenshot: {}",
                 path.display()
             );
         }

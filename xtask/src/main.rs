@@ -98,6 +98,47 @@ fn sh(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Runs a test command with its standard output passed through and kept. When it fails, the
+/// failing tests' panic messages are printed again at the very end: a window test's captured
+/// logs run to thousands of lines, and a CI page that keeps only the head and the tail of the
+/// output would otherwise lose the one line that says what failed.
+fn sh_tests(cmd: &mut Command) -> Result<()> {
+    use std::io::{BufRead, BufReader, Write};
+    eprintln!("$ {}", display(cmd));
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start {}", display(cmd)))?;
+    let out = child.stdout.take().expect("piped stdout");
+    let mut failures: Vec<String> = Vec::new();
+    // Lines after a panic's first line that still belong to its message (assertion diffs).
+    let mut tail = 0;
+    let mut stdout = std::io::stdout().lock();
+    for line in BufReader::new(out).lines() {
+        let line = line.unwrap_or_default();
+        let _ = writeln!(stdout, "{line}");
+        if line.starts_with("---- ") || line.contains("panicked at") {
+            failures.push(line);
+            tail = 6;
+        } else if tail > 0 && !line.trim().is_empty() && !line.starts_with("stack backtrace") {
+            failures.push(format!("    {line}"));
+            tail -= 1;
+        } else {
+            tail = 0;
+        }
+    }
+    drop(stdout);
+    let status = child.wait()?;
+    if !status.success() {
+        eprintln!("\n==> what failed, again (each failing test and its panic):");
+        for line in &failures {
+            eprintln!("{line}");
+        }
+        bail!("`{}` failed with {status}", display(cmd));
+    }
+    Ok(())
+}
+
 fn display(cmd: &Command) -> String {
     let mut s = cmd.get_program().to_string_lossy().into_owned();
     for a in cmd.get_args() {
@@ -352,7 +393,7 @@ fn test(root: &Path) -> Result<()> {
                 cmd.arg("--")
                     .args(LINUX_ONLY_TESTS.iter().map(|t| format!("--skip={t}")));
             }
-            sh(&mut cmd)
+            sh_tests(&mut cmd)
         },
     )?;
     // `--all-targets` covers lib, bins, tests, benches and examples but not doc tests: they
