@@ -1,0 +1,60 @@
+/**
+ * Whether this window's video player can play a live channel: a live stream reaches the page as
+ * Media Source Extensions appends, so a channel plays only where `MediaSource` exists and takes
+ * the channel's type. WebKitGTK builds without MSE, or without the codec's GStreamer plugin, say
+ * no here; the person reads why before anything starts.
+ */
+
+/** The slice of `MediaSource` this asks, so a test can stand in for the browser's. */
+export interface MediaSourceSupport {
+  isTypeSupported(type: string): boolean;
+}
+
+/** The browser's `MediaSource`, or `undefined` where the webview has none. */
+export function browserMediaSource(): MediaSourceSupport | undefined {
+  return typeof MediaSource === "undefined" ? undefined : MediaSource;
+}
+
+/**
+ * Why a channel of type `mime` cannot play in this window, in words; `null` when it can.
+ * `what` names the thing: "this channel", "this video".
+ */
+export function cannotPlay(
+  mime: string,
+  what: string,
+  support: MediaSourceSupport | undefined = browserMediaSource(),
+): string | null {
+  if (!support)
+    return `This computer's video player cannot play live streams (it lacks Media Source Extensions), so ${what} cannot play here. Updating the system's WebKitGTK may help.`;
+  if (!support.isTypeSupported(mime))
+    return `This computer's video player cannot play ${what}'s format (${describe(mime)}). Installing the system's media codecs (GStreamer's "good" plugins) may help; other channels may play.`;
+  return null;
+}
+
+/** `video/webm; codecs="vp9,opus"` as "WebM: VP9, Opus". */
+export function describe(mime: string): string {
+  const [type, ...params] = mime.split(";").map((s) => s.trim());
+  const container =
+    type === "video/webm" || type === "audio/webm" ? "WebM" : type === "video/mp4" || type === "audio/mp4" ? "MP4" : type;
+  const codecs = params
+    .find((p) => p.toLowerCase().startsWith("codecs="))
+    ?.slice("codecs=".length)
+    .replace(/"/g, "")
+    .split(",")
+    .map((c) => codecName(c.trim()))
+    .filter(Boolean);
+  return codecs && codecs.length > 0 ? `${container}: ${codecs.join(", ")}` : container;
+}
+
+function codecName(codec: string): string {
+  const c = codec.toLowerCase();
+  if (c.startsWith("vp09") || c === "vp9") return "VP9";
+  if (c.startsWith("vp08") || c === "vp8") return "VP8";
+  if (c.startsWith("av01")) return "AV1";
+  if (c.startsWith("avc1") || c.startsWith("avc3")) return "H.264";
+  if (c.startsWith("hvc1") || c.startsWith("hev1")) return "H.265";
+  if (c === "opus") return "Opus";
+  if (c === "vorbis") return "Vorbis";
+  if (c.startsWith("mp4a")) return "AAC";
+  return codec;
+}
