@@ -510,8 +510,10 @@ pub enum ErrorKind {
     Cancelled,
     /// A live channel that is no longer on the air.
     LiveEnded,
-    /// A live channel that cannot be watched here (the store lists none, a paid channel, a
-    /// relay that could not start).
+    /// The store has no directory of live channels: its operator sells titles only.
+    LiveNotOffered,
+    /// A live channel that cannot be watched here (a paid channel, a relay that could not
+    /// start, a record its broadcaster did not sign).
     LiveUnavailable,
     /// A video that cannot go live (not WebM, no keyframe to start on, too large, no title).
     LiveRefused,

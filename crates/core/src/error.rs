@@ -162,6 +162,11 @@ pub enum Error {
         "This channel is no longer live: its broadcaster ended it. See what else is live now."
     )]
     LiveEnded,
+    /// A store without a directory of live channels.
+    #[error(
+        "This store carries no live channels: its operator sells titles only. Films, episodes and everything else in it work as before."
+    )]
+    LiveNotOffered,
     /// A live channel that cannot be watched here.
     #[error("This channel cannot be watched here: {0}.")]
     LiveUnavailable(String),
@@ -228,6 +233,7 @@ impl Error {
             Error::BadTorrent(_) => ErrorKind::TorrentRefused,
             Error::ExportRefused(_) => ErrorKind::ExportRefused,
             Error::LiveEnded => ErrorKind::LiveEnded,
+            Error::LiveNotOffered => ErrorKind::LiveNotOffered,
             Error::LiveUnavailable(_) => ErrorKind::LiveUnavailable,
             Error::LiveRefused(_) => ErrorKind::LiveRefused,
             Error::Device(_) => ErrorKind::DeviceUnusable,

@@ -376,3 +376,52 @@ async fn one_app_goes_live_and_another_watches_until_it_stops() {
     viewer.shutdown().await;
     caster.shutdown().await;
 }
+
+/// A store whose operator sells titles only: the Live section and "Go live" say so in words,
+/// and nothing (not even the poster) is sent to a directory that does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_without_live_channels_says_so_to_viewer_and_broadcaster() {
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        marquee_testsupport::start_store_with(dir.path(), |c| c.live_channels = false).await;
+    let core = Core::open(config(&dir.path().join("app"), &store, MACHINE))
+        .await
+        .unwrap();
+
+    let listed = core.live_channels().await.unwrap_err();
+    assert_eq!(listed.kind(), ErrorKind::LiveNotOffered);
+    assert!(
+        listed.to_string().contains("carries no live channels"),
+        "{listed}"
+    );
+    // The rest of the store is unaffected.
+    assert!(!core.catalog_list().await.unwrap().is_empty());
+
+    core.account_sign_in(marquee_store::DEMO_EMAIL, marquee_store::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let video = dir.path().join("Evening_Show.webm");
+    std::fs::copy(MEDIA, &video).unwrap();
+    let drop = core.drop_register(video);
+    core.live_prepare(&drop.drop_id).await.unwrap();
+    let refused = core
+        .live_go_live(
+            &drop.drop_id,
+            "Evening Show",
+            Some(POSTER),
+            Box::new(|_| {}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::LiveNotOffered);
+    assert!(core.live_broadcasting().await.is_none());
+    let media = std::fs::read_dir(dir.path().join("store/media"))
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with("live-"))
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(media, 0, "no channel poster was kept");
+    core.shutdown().await;
+}

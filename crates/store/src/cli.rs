@@ -15,6 +15,7 @@
 //! public_url = "https://store.example.com"  # where viewers reach it; its tracker is URL/announce
 //! trackers = ["udp://tracker.example.org:6969/announce"]  # listed after the store's own
 //! live_relay = "https://relay.example.com"  # an iroh-relay for live viewers behind NAT
+//! live_channels = false                     # titles only: no live channel directory
 //! name = "Example Store"
 //! device_limit = 5
 //! session_ttl_s = 2592000
@@ -161,6 +162,10 @@ struct ServeArgs {
     /// given: without it, live peers connect by their direct addresses only.
     #[arg(long, env = "MARQUEE_STORE_LIVE_RELAY", value_name = "URL")]
     live_relay: Option<String>,
+    /// Sell titles only: no directory of live channels (its routes answer 404, and the app
+    /// says this store carries no live channels).
+    #[arg(long, env = "MARQUEE_STORE_NO_LIVE_CHANNELS")]
+    no_live_channels: bool,
 }
 
 #[derive(Debug, Args)]
@@ -270,6 +275,7 @@ struct FileConfig {
     public_url: Option<String>,
     trackers: Option<Vec<String>>,
     live_relay: Option<String>,
+    live_channels: Option<bool>,
 }
 
 fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -342,6 +348,8 @@ fn store_config(common: &Common, serve: Option<&ServeArgs>) -> anyhow::Result<St
         marquee_protocol::trackers::check_tracker_url(url)?;
     }
     c.live_relay = serve.and_then(|s| s.live_relay.clone()).or(file.live_relay);
+    c.live_channels =
+        !serve.is_some_and(|s| s.no_live_channels) && file.live_channels != Some(false);
     if let Some(url) = &c.live_relay {
         marquee_protocol::channels::check_relay_url(url)?;
     }
@@ -747,6 +755,19 @@ mod tests {
         };
         let e = store_config(&bad.common, Some(bad_args)).unwrap_err();
         assert!(format!("{e:#}").contains("must be an https://"), "{e:#}");
+
+        // Live channels: on unless the flag or the file turns them off.
+        assert!(c.live_channels);
+        let titles_only =
+            Cli::try_parse_from(["marquee-store", "serve", "--no-live-channels"]).unwrap();
+        let Command::Serve(titles_args) = &titles_only.command else {
+            panic!()
+        };
+        assert!(
+            !store_config(&titles_only.common, Some(titles_args))
+                .unwrap()
+                .live_channels
+        );
 
         std::fs::write(&file, "listen = \"127.0.0.1:1111\"\nunknown = 1\n").unwrap();
         let e = store_config(&cli.common, Some(args)).unwrap_err();

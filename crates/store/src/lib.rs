@@ -122,6 +122,10 @@ pub struct StoreConfig {
     /// The iroh relay server live channels use to reach peers behind NAT, named in the
     /// channel directory (`GET /api/v1/channels`). `None`: direct addresses only.
     pub live_relay: Option<String>,
+    /// Whether the store is a directory of live channels (`/api/v1/channels`). An operator who
+    /// sells titles only turns it off: those routes then answer 404, which the app reads as
+    /// "this store carries no live channels".
+    pub live_channels: bool,
 }
 
 /// The clock the store reads (a test moves it on instead of waiting): the wire crate's.
@@ -147,6 +151,7 @@ impl StoreConfig {
             public_url: None,
             trackers: Vec::new(),
             live_relay: None,
+            live_channels: true,
         }
     }
 
@@ -371,6 +376,7 @@ impl Store {
         let app = http::router(
             state.clone(),
             config.loopback_hosts_only.then_some(http_addr.port()),
+            config.live_channels,
         );
         let stop = shutdown.clone();
         tokio::spawn(async move {

@@ -89,6 +89,8 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Cancelled";
     case "live_ended":
       return "This channel has ended";
+    case "live_not_offered":
+      return "No live channels in this store";
     case "live_unavailable":
       return "Can't watch this channel";
     case "live_refused":

@@ -30,7 +30,7 @@ impl StoreSide {
     pub(crate) async fn listing(&self) -> Result<ChannelsResponse> {
         self.store.channels().await.map_err(|e| match e {
             ClientError::Refused { status: 404, .. } | ClientError::Refused { status: 405, .. } => {
-                Error::LiveUnavailable("this store does not list live channels".into())
+                Error::LiveNotOffered
             }
             other => other.into(),
         })
@@ -79,9 +79,7 @@ async fn outgoing_ip(base_url: &str) -> Option<IpAddr> {
 pub(crate) fn directory_error(e: DirectoryError) -> Error {
     match e {
         DirectoryError::Store(ClientError::Refused { status: 404, .. }) => Error::LiveEnded,
-        DirectoryError::Store(ClientError::Refused { status: 405, .. }) => {
-            Error::LiveUnavailable("this store does not list live channels".into())
-        }
+        DirectoryError::Store(ClientError::Refused { status: 405, .. }) => Error::LiveNotOffered,
         DirectoryError::Store(e) => e.into(),
         DirectoryError::Forged(why) => Error::LiveUnavailable(format!(
             "the store handed a channel that its broadcaster did not sign ({why})"

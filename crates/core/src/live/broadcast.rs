@@ -246,6 +246,8 @@ impl Core {
         let poster = poster.map(poster_bytes).transpose()?;
         self.live_broadcast_stop().await;
         let key = channel_key(&self.live.broadcaster.data_dir)?;
+        // The directory first: a store without live channels says so before a poster is sent.
+        let directory = self.live.broadcaster.side.listing().await?;
         let poster = match poster {
             Some(bytes) => Some(format!(
                 "{}{}",
@@ -254,7 +256,6 @@ impl Core {
             )),
             None => None,
         };
-        let directory = self.live.broadcaster.side.listing().await?;
         let relay =
             directory::relay_of(&directory).map_err(|e| Error::LiveUnavailable(e.to_string()))?;
         let (listen, advertise) = self.live.broadcaster.side.addresses().await?;

@@ -47,6 +47,11 @@ pub(super) fn table() -> Vec<Route> {
     ]
 }
 
+/// Whether `path` is one of this domain's routes (a store without live channels leaves them out).
+pub(super) fn serves(path: &str) -> bool {
+    path == "/api/v1/channels" || path.starts_with("/api/v1/channels/")
+}
+
 /// The channels live now: anyone may look.
 async fn list(State(s): St) -> Json<ChannelsResponse> {
     Json(ChannelsResponse {

@@ -63,10 +63,16 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
 /// No route sends CORS headers, on purpose: a web page may not read the store's answers, and a
 /// JSON body (which must say `Content-Type: application/json`) cannot be sent from one without
 /// a preflight, which is never granted.
-pub(crate) fn router(state: Arc<crate::State>, loopback_port: Option<u16>) -> Router {
+pub(crate) fn router(
+    state: Arc<crate::State>,
+    loopback_port: Option<u16>,
+    live_channels: bool,
+) -> Router {
     // Routing the same path twice merges the two method routers.
     let router = table()
         .into_iter()
+        // A store without live channels serves none of the directory: 404 like any unknown path.
+        .filter(|(_, path, _)| live_channels || !channels::serves(path))
         .fold(Router::new(), |r, (_, path, handler)| {
             r.route(path, handler)
         })

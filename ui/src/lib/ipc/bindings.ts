@@ -135,7 +135,7 @@ export const events = {
 };
 
 /* Constants */
-export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","download_refused","disk_full","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","update_refused","cancelled","live_ended","live_unavailable","live_refused","internal"] as const;
+export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","device_of_another_account","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","download_refused","disk_full","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","update_refused","cancelled","live_ended","live_not_offered","live_unavailable","live_refused","internal"] as const;
 
 /* Types */
 /**  One computer of the account, on the account page. */
@@ -448,9 +448,11 @@ export type ErrorKind =
 "cancelled" | 
 /**  A live channel that is no longer on the air. */
 "live_ended" | 
+/**  The store has no directory of live channels: its operator sells titles only. */
+"live_not_offered" | 
 /**
- *  A live channel that cannot be watched here (the store lists none, a paid channel, a
- *  relay that could not start).
+ *  A live channel that cannot be watched here (a paid channel, a relay that could not
+ *  start, a record its broadcaster did not sign).
  */
 "live_unavailable" | 
 /**  A video that cannot go live (not WebM, no keyframe to start on, too large, no title). */

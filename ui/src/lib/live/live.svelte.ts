@@ -44,6 +44,10 @@ export const live = {
   get listError(): AppError | null {
     return listError;
   },
+  /** The store has no directory of live channels: nothing to watch, nowhere to go live. */
+  get notOffered(): boolean {
+    return listError?.kind === "live_not_offered";
+  },
   get session(): LiveSession | null {
     return session;
   },
