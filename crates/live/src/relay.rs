@@ -1779,7 +1779,11 @@ impl<P: PeerKey> Relay<P> {
             // parent yet: a stripe still joining arrives by pulling meanwhile. Waiting up to
             // three times as long for every parent was measured (100 viewers, 90 s, six
             // seeds): 0.2 s later to the first frame, 0.1 s more lag, no better continuity.
-            if waited < self.config.start_observe_ms {
+            // Half the watch is enough once every stripe is pushed by a parent: what arrives
+            // then is what the trees deliver, not pulls made while joining.
+            let settled = self.stripes.iter().all(|st| st.parent.is_some())
+                && waited >= self.config.start_observe_ms / 2;
+            if waited < self.config.start_observe_ms && !settled {
                 return;
             }
             // The delay of what arrived lately: the first arrivals came while the trees were

@@ -3,7 +3,7 @@
 #
 # What it makes (into ./media/ next to this script):
 #   * eight short video titles, WebM (VP9 video + Opus audio, 24 fps, 32–36 s,
-#     keyframe every 2 s), built purely from synthetic ffmpeg lavfi sources
+#     keyframe every 2 s, every 1 s for glass-rain, the live demo), built purely from synthetic ffmpeg lavfi sources
 #     (gradients / life / cellauto / mandelbrot / geq) with drawtext overlays
 #     (title card, lower third, running timecode) and aevalsrc music:
 #       neon-harbor, midnight-circuit          new-release films, 1280x720
@@ -104,7 +104,7 @@ encode() {
   fi
   ffmpeg -nostdin -hide_banner -loglevel ${LOGLEVEL:-error} -y -filter_complex "$vgraph;$text" \
     -map '[v]' -map '[a]' -t "$dur" -r $FPS \
-    -c:v libvpx-vp9 -b:v "$vb" -g 48 -keyint_min 48 \
+    -c:v libvpx-vp9 -b:v "$vb" -g "${GOP:-48}" -keyint_min "${GOP:-48}" \
     -deadline good -cpu-used 5 -row-mt 1 -tile-columns 1 -threads 2 \
     -c:a libopus -b:a "$ab" -ac 2 -ar 48000 \
     -metadata title="$title" -metadata:s:v:0 handler_name= \
@@ -234,7 +234,9 @@ if want glass-rain; then
   ARP="0.09*exp(-mod(t,0.125)*18)*(sin(2*PI*$ARPF*t)+0.25*sin(4*PI*$ARPF*t))"
   PADG="0.035*(sin(2*PI*$N1/2*t)+sin(2*PI*$N2/2*t)+sin(2*PI*$N3/2*t))"
   MIX="$KICK+$HAT+$BASS+$ARP+$PADG"
-  encode glass-rain 1280x720 34 "$gr_v" "$MIX|$MIX" "Glass Rain" "LUMEN DRIVE" 380k 96k
+  # The live demo (tests go live with it): a keyframe every second, so its live segments are
+  # 1 s long and a viewer's first frame waits at most a second for one.
+  GOP=$FPS encode glass-rain 1280x720 34 "$gr_v" "$MIX|$MIX" "Glass Rain" "LUMEN DRIVE" 380k 96k
 fi
 
 # Open Skies — free CC BY short: a drifting sunset sky with a glowing sun.
