@@ -299,3 +299,60 @@ async fn busy_gets_503_and_a_revoked_stream_stops_midway() {
     core.shutdown().await;
     store.shutdown().await;
 }
+
+/// A local program that opens connections to the playback server and never finishes a request
+/// (or sends nothing) gets them closed after the server's header timeout, however many it opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn half_sent_requests_to_the_playback_server_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let core = Core::open(config(&dir.path().join("p"), &store, MACHINE))
+        .await
+        .unwrap();
+    core.title_acquire("open-skies", "free-1").await.unwrap();
+    let url = core.playback_open("open-skies").await.unwrap().url;
+    let addr = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let started = std::time::Instant::now();
+    let mut held = Vec::new();
+    for i in 0..100 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        if i % 2 == 0 {
+            s.write_all(format!("GET / HTTP/1.1\r\nHost: {addr}\r\n").as_bytes())
+                .await
+                .unwrap();
+        }
+        held.push(tokio::spawn(async move {
+            let mut buf = [0u8; 1024];
+            while let Ok(n) = s.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        }));
+    }
+    for h in held {
+        tokio::time::timeout(Duration::from_secs(60), h)
+            .await
+            .expect("the playback server closes every half-sent request")
+            .unwrap();
+    }
+    println!(
+        "100 half-sent or silent connections to the playback server: all closed after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    // And it still plays.
+    let resp = reqwest::Client::new()
+        .get(&url)
+        .header("Range", "bytes=0-1023")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 206);
+    core.shutdown().await;
+}

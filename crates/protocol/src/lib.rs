@@ -10,7 +10,8 @@
 //! - [`trackers`]: the trackers a `.torrent` names, written without touching its info hash;
 //! - [`clock`]: Unix seconds, and a clock that tests can move;
 //! - [`client`]: the typed client of the store's API, used by the app and by `marquee-store seed`;
-//! - [`private_fs`]: owner-only folders and files for the secrets both sides keep at rest.
+//! - [`private_fs`]: owner-only folders and files for the secrets both sides keep at rest;
+//! - [`server`]: HTTP/1.1 served with a header timeout and a connection cap (store and app).
 //!
 //! The app's core depends on this crate and on `marquee-licence`, never on the store server.
 
@@ -22,6 +23,7 @@ pub mod channels;
 pub mod client;
 pub mod clock;
 pub mod private_fs;
+pub mod server;
 pub mod sign;
 pub mod swarm;
 pub mod trackers;

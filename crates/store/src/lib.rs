@@ -52,6 +52,7 @@ use std::time::Duration;
 use anyhow::Context;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use librqbit::Session;
+use marquee_protocol::server::ServerLimits;
 use marquee_protocol::sign::SignatureContext;
 use marquee_protocol::trackers::TrackersError;
 use tokio::sync::Mutex;
@@ -379,17 +380,17 @@ impl Store {
             config.live_channels,
         );
         let stop = shutdown.clone();
-        tokio::spawn(async move {
-            let served = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "store server stopped");
-            }
-        });
+        let limits = ServerLimits {
+            connections: config.limits.connections,
+            header_read: Duration::from_millis(config.limits.header_read_ms),
+        };
+        let request_timeout = Duration::from_millis(config.limits.request_ms);
+        tokio::spawn(marquee_protocol::server::serve(
+            listener,
+            limits,
+            async move { stop.cancelled().await },
+            move |peer| http::service(app.clone(), peer, request_timeout),
+        ));
         tracing::info!(url = %base_url, seeder = %seeder_addr, "store started");
         Ok(Store {
             state,

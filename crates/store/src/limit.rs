@@ -46,6 +46,14 @@ pub struct Limits {
     /// How long a sign-in or sign-up waits for a hashing slot before it is refused with
     /// `rate_limited`, milliseconds.
     pub hashing_wait_ms: u64,
+    /// HTTP connections open at once; more wait in the kernel's backlog until one ends.
+    pub connections: usize,
+    /// From a connection's start (or its last response) to the end of the next request's
+    /// headers, milliseconds: a half-sent request or an idle connection is closed after it.
+    pub header_read_ms: u64,
+    /// From a request's headers to its response's headers (its body read, its handler run),
+    /// milliseconds; past it the store answers 408.
+    pub request_ms: u64,
 }
 
 impl Default for Limits {
@@ -79,6 +87,14 @@ impl Default for Limits {
             max_keys: 10_000,
             hashing_permits: 0,
             hashing_wait_ms: 2_000,
+            // A file descriptor each, far below the usual 1,024 soft limit once the database,
+            // the seeder's peers and the tracker take theirs.
+            connections: 512,
+            // A browser or the app sends its headers at once; a phone on a bad line within a
+            // few seconds.
+            header_read_ms: 10_000,
+            // The largest body the store takes (a publication's poster) over a slow line.
+            request_ms: 30_000,
         }
     }
 }

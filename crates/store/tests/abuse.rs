@@ -638,3 +638,104 @@ async fn the_store_process_keeps_its_secrets_owner_only_and_grants_no_cors() {
     assert_eq!(named.status(), StatusCode::OK);
     assert_no_cors(&http, store.url()).await;
 }
+
+/// Reads until the server closes the connection (or resets it); the bytes it sent first.
+async fn until_closed(mut stream: tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt as _;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return got,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Half-sent requests, connections that send nothing, one kept alive and then left idle, and a
+/// body that stops arriving: each is closed by the store within its timeouts, a connection cap
+/// keeps them from holding more than a few sockets, and a real request still gets through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_requests_and_idle_connections_are_closed_and_capped() {
+    use tokio::io::AsyncWriteExt as _;
+    use tokio::net::TcpStream;
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store_with(dir.path(), |c| {
+        c.limits.connections = 8;
+        c.limits.header_read_ms = 1_000;
+        c.limits.request_ms = 2_000;
+    })
+    .await;
+    let addr = store.url().trim_start_matches("http://").to_owned();
+    let started = Instant::now();
+
+    // 32 requests whose headers never end, 32 connections that say nothing: eight times the cap.
+    let mut holders = Vec::new();
+    for i in 0..64 {
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        if i % 2 == 0 {
+            s.write_all(format!("GET /api/v1/store HTTP/1.1\r\nHost: {addr}\r\n").as_bytes())
+                .await
+                .unwrap();
+        }
+        holders.push(tokio::spawn(until_closed(s)));
+    }
+    // A real request meanwhile: it waits for a place, at most a few header timeouts.
+    let http = reqwest::Client::new();
+    let answer = http
+        .get(format!("{}/api/v1/store", store.url()))
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let waited = started.elapsed();
+    for h in holders {
+        tokio::time::timeout(Duration::from_secs(30), h)
+            .await
+            .expect("the store closes every half-sent request and idle connection")
+            .unwrap();
+    }
+    let all_closed = started.elapsed();
+    println!(
+        "64 idle or half-sent connections against a cap of 8 and a 1 s header timeout: all \
+         closed after {:.1} s; a real request answered after {:.1} s",
+        all_closed.as_secs_f64(),
+        waited.as_secs_f64()
+    );
+    // 64 connections, 8 at a time, 1 s each: about 8 s, and never for ever.
+    assert!(all_closed < Duration::from_secs(20), "{all_closed:?}");
+
+    // A connection kept alive after one answer and then left idle is closed too.
+    let mut kept = TcpStream::connect(&addr).await.unwrap();
+    kept.write_all(format!("GET /api/v1/store HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let idle_from = Instant::now();
+    let got = tokio::time::timeout(Duration::from_secs(10), until_closed(kept))
+        .await
+        .expect("an idle kept-alive connection is closed");
+    assert!(
+        got.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+    assert!(idle_from.elapsed() < Duration::from_secs(5));
+
+    // A body that stops arriving: 408, in words, and the connection closes.
+    let mut slow = TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(
+        format!(
+            "POST /api/v1/sessions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"email\":"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(10), until_closed(slow))
+        .await
+        .expect("a body that stops arriving is answered");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("did not arrive within 2 s"), "{text}");
+}

@@ -326,31 +326,30 @@ fn cors(headers: &HeaderMap, resp: &mut Response) {
     }
 }
 
+/// How many connections a `<video>` element, the page's fetches and a live stream keep open at
+/// most, with room to spare: WebKit opens a few per media element.
+const MAX_CONNECTIONS: usize = 64;
+
+/// A request's headers arrive at once from the webview; an idle kept-alive connection is
+/// closed after this too.
+const HEADER_READ: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Accepts connections until the runtime ends; each is served as HTTP/1.1 (all a `<video>`
-/// element speaks to a loopback server).
+/// element speaks to a loopback server), at most [`MAX_CONNECTIONS`] at once, each closed when
+/// its next request's headers take longer than [`HEADER_READ`].
 async fn serve(listener: tokio::net::TcpListener, shared: Shared) {
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(e) => {
-                // Out of file descriptors, say: the next accept may work.
-                tracing::warn!(error = %e, "playback server could not accept a connection");
-                continue;
-            }
-        };
+    let limits = marquee_protocol::server::ServerLimits {
+        connections: MAX_CONNECTIONS,
+        header_read: HEADER_READ,
+    };
+    marquee_protocol::server::serve(listener, limits, std::future::pending(), move |_| {
         let shared = shared.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let shared = shared.clone();
-                async move { Ok::<_, std::convert::Infallible>(bounded(&shared, req).await) }
-            });
-            let io = hyper_util::rt::TokioIo::new(stream);
-            // A client that goes away mid-response is normal for media: nothing to report.
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(io, service)
-                .await;
-        });
-    }
+        hyper::service::service_fn(move |req| {
+            let shared = shared.clone();
+            async move { Ok::<_, std::convert::Infallible>(bounded(&shared, req).await) }
+        })
+    })
+    .await;
 }
 
 /// Answers a request while holding one of the server's permits, or 503 when all are taken. The

@@ -52,6 +52,50 @@ fn table() -> Vec<Route> {
     .collect()
 }
 
+/// The router as one connection's service: each request carries the peer's address (for
+/// [`axum::extract::ConnectInfo`]) and gets `timeout` from its headers to its response's
+/// headers (its body read, its handler run); past it the answer is 408 and the connection
+/// closes.
+pub(crate) fn service(
+    app: Router,
+    peer: std::net::SocketAddr,
+    timeout: std::time::Duration,
+) -> impl hyper::service::Service<
+    hyper::Request<hyper::body::Incoming>,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl std::future::Future<
+        Output = Result<axum::response::Response, std::convert::Infallible>,
+    > + Send,
+> + Send
+       + 'static {
+    hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let mut req = req.map(axum::body::Body::new);
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        let app = app.clone();
+        async move {
+            use tower::ServiceExt as _;
+            match tokio::time::timeout(timeout, app.oneshot(req)).await {
+                Ok(answer) => answer,
+                Err(_) => {
+                    let mut resp = StoreError::BadRequest(format!(
+                        "the request did not arrive within {} s: send it again",
+                        timeout.as_secs()
+                    ))
+                    .into_response();
+                    *resp.status_mut() = axum::http::StatusCode::REQUEST_TIMEOUT;
+                    resp.headers_mut().insert(
+                        header::CONNECTION,
+                        axum::http::HeaderValue::from_static("close"),
+                    );
+                    Ok(resp)
+                }
+            }
+        }
+    })
+}
+
 /// Every route the store serves, as (method, path) with `{name}` path parameters.
 pub fn routes() -> Vec<(&'static str, &'static str)> {
     table().into_iter().map(|(m, p, _)| (m, p)).collect()
