@@ -65,7 +65,7 @@ pub(crate) async fn pick_live<R: Runtime>(
     let (tx, rx) = tokio::sync::oneshot::channel();
     app.dialog()
         .file()
-        .add_filter("WebM videos", &["webm"])
+        .add_filter("WebM and MP4 videos", &["webm", "mp4", "m4v"])
         .pick_file(move |picked| {
             let _ = tx.send(picked);
         });

@@ -380,28 +380,72 @@ async fn go_live_from_the_app_and_a_viewer_process_plays_it_through_the_director
 
     // The sheet waits for a video; one opened with Marquee goes to it, checked, with a title
     // made from its name.
+    let open_with_marquee = |file: &std::path::Path| {
+        let handed = std::process::Command::new(exe)
+            .arg(file)
+            .env("DISPLAY", &display)
+            .env("MARQUEE_DATA_DIR", &profile)
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus_address)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(
+            handed.success(),
+            "the second launch did not hand the video over"
+        );
+    };
+    let sheet_waits = "const s = document.querySelector('[data-testid=golive-sheet]'); return s && s.dataset.state === 'choose';";
     click(&c, "[data-testid=tab-live]").await;
     click(&c, "[data-testid=golive-open]").await;
     poll(
         &c,
         "the Go live sheet to wait for a video",
-        "const s = document.querySelector('[data-testid=golive-sheet]'); return s && s.dataset.state === 'choose';",
+        sheet_waits,
         Duration::from_secs(10),
     )
     .await;
-    let handed = std::process::Command::new(exe)
-        .arg(&video)
-        .env("DISPLAY", &display)
-        .env("MARQUEE_DATA_DIR", &profile)
-        .env("DBUS_SESSION_BUS_ADDRESS", &bus_address)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(
-        handed.success(),
-        "the second launch did not hand the video over"
-    );
+
+    // A fragmented MP4 first (H.264 and AAC): checked, and its preview plays in this webview
+    // through Media Source Extensions as the channel would send it.
+    let mp4 = dir.path().join("Rooftop_Set.mp4");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("crates/live/testdata/glass-rain-8s.mp4"),
+        &mp4,
+    )
+    .unwrap();
+    open_with_marquee(&mp4);
+    poll(
+        &c,
+        "the MP4 checked, described as H.264 and AAC",
+        "const s = document.querySelector('[data-testid=golive-sheet]');
+         const f = document.querySelector('[data-testid=golive-facts]');
+         const t = document.querySelector('[data-testid=golive-title]');
+         return s && s.dataset.state === 'ready' && t && t.value === 'Rooftop Set'
+             && f && f.innerText.includes('H.264 · AAC');",
+        Duration::from_secs(60),
+    )
+    .await;
+    poll(
+        &c,
+        "the MP4's preview to play",
+        "const v = document.querySelector('[data-testid=golive-preview]'); return v && v.currentTime > 1.5;",
+        Duration::from_secs(30),
+    )
+    .await;
+    frame_is_picture(&c, "[data-testid=golive-preview]").await;
+    click(&c, "[data-testid=golive-cancel]").await;
+    click(&c, "[data-testid=golive-open]").await;
+    poll(
+        &c,
+        "the Go live sheet to wait again",
+        sheet_waits,
+        Duration::from_secs(10),
+    )
+    .await;
+
+    open_with_marquee(&video);
     poll(
         &c,
         "the video checked, with its title",

@@ -25,6 +25,11 @@ const MEDIA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../store/demo/media/glass-rain.webm"
 );
+/// Eight seconds of it as fragmented MP4 (H.264 and AAC).
+const MP4_MEDIA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../live/testdata/glass-rain-8s.mp4"
+);
 const APP_ORIGIN: &str = "tauri://localhost";
 /// A JPEG as the sheet sends it (a `data:` URL): the smallest file with a JPEG's magic.
 const POSTER: &str = "data:image/jpeg;base64,/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/wAALCAABAAEBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAACf/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AKp//2Q==";
@@ -261,23 +266,29 @@ async fn a_channel_plays_from_the_relay_to_one_reader_and_ends_in_words() {
     core.shutdown().await;
 }
 
+/// A store and two apps on it, on two computers: one to go live, one to watch.
+async fn two_apps(dir: &std::path::Path) -> (marquee_store::Store, Core, Core) {
+    let store = start_store(dir).await;
+    let caster = Core::open(config(&dir.join("caster"), &store, MACHINE))
+        .await
+        .unwrap();
+    let viewer = Core::open(config(
+        &dir.join("viewer"),
+        &store,
+        "6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e",
+    ))
+    .await
+    .unwrap();
+    (store, caster, viewer)
+}
+
 /// Going live from one app and watching in another: the video is checked first (a file that
 /// cannot go live is refused in words), the channel is listed under the account, the second
 /// app plays it, and Stop ends it for the viewer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_app_goes_live_and_another_watches_until_it_stops() {
     let dir = tempfile::tempdir().unwrap();
-    let store = start_store(dir.path()).await;
-    let caster = Core::open(config(&dir.path().join("caster"), &store, MACHINE))
-        .await
-        .unwrap();
-    let viewer = Core::open(config(
-        &dir.path().join("viewer"),
-        &store,
-        "6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e",
-    ))
-    .await
-    .unwrap();
+    let (_store, caster, viewer) = two_apps(dir.path()).await;
 
     // Not a video, and a video that does not start on a keyframe: refused before anything
     // starts, each with what to do.
@@ -424,4 +435,56 @@ async fn a_store_without_live_channels_says_so_to_viewer_and_broadcaster() {
         .unwrap_or(0);
     assert_eq!(media, 0, "no channel poster was kept");
     core.shutdown().await;
+}
+
+/// Going live from a fragmented MP4 (H.264 and AAC): checked, described as MP4, and another
+/// app receives its init segment (`ftyp`, `moov`) and its fragments through the relay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_app_goes_live_from_a_fragmented_mp4_and_another_receives_its_fragments() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_store, caster, viewer) = two_apps(dir.path()).await;
+    caster
+        .account_sign_in(marquee_store::DEMO_EMAIL, marquee_store::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let video = dir.path().join("Rooftop_Set.mp4");
+    std::fs::copy(MP4_MEDIA, &video).unwrap();
+    let drop = caster.drop_register(video);
+    let draft = caster.live_prepare(&drop.drop_id).await.unwrap();
+    assert_eq!(draft.title, "Rooftop Set");
+    assert!(
+        draft.mime.starts_with("video/mp4; codecs=\"avc1."),
+        "{}",
+        draft.mime
+    );
+    let on_air = caster
+        .live_go_live(&drop.drop_id, "Rooftop set", None, Box::new(|_| {}))
+        .await
+        .unwrap();
+
+    let (_, on_status) = statuses();
+    let session = viewer.live_watch(&on_air.channel, on_status).await.unwrap();
+    assert_eq!(session.mime, draft.mime);
+    let http = reqwest::Client::new();
+    let mut frames = Frames::open(&http, &session.stream_url).await;
+    let (kind, init) = frames
+        .next(Duration::from_secs(30))
+        .await
+        .expect("the init segment");
+    assert_eq!(kind, FRAME_INIT);
+    assert_eq!(&init[4..8], b"ftyp");
+    let mut fragments = 0;
+    while fragments < 3 {
+        let (kind, payload) = frames
+            .next(Duration::from_secs(30))
+            .await
+            .expect("the broadcast's fragments");
+        // A media frame that starts a segment carries a moof's start after its 17-byte header.
+        if kind == FRAME_MEDIA && payload.len() > 25 && &payload[21..25] == b"moof" {
+            fragments += 1;
+        }
+    }
+    caster.live_broadcast_stop().await;
+    viewer.shutdown().await;
+    caster.shutdown().await;
 }

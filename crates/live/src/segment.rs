@@ -132,9 +132,23 @@ pub enum SegmentError {
     /// Tracks has no video track.
     #[error("no video track")]
     NoVideoTrack,
-    /// A video or audio track's codec cannot be played as WebM through Media Source Extensions.
-    #[error("unsupported codec {0:?} (WebM carries V_VP8, V_VP9, V_AV1, A_VORBIS, A_OPUS)")]
+    /// A video or audio track's codec cannot be carried through Media Source Extensions.
+    #[error(
+        "unsupported codec {0:?} (a live channel carries VP8, VP9, AV1, Vorbis or Opus in WebM, \
+         H.264 with AAC or Opus in MP4)"
+    )]
     UnsupportedCodec(String),
+    /// An MP4 file that cannot be cut as it is: what is wrong, and where.
+    #[error("{reason} (at byte {offset})")]
+    Mp4 {
+        /// What is wrong, with what to do when re-muxing helps.
+        reason: String,
+        /// Byte offset of the offending box.
+        offset: usize,
+    },
+    /// The first fragment of an MP4 file does not start with a video sync sample.
+    #[error("the first fragment does not start with a video keyframe")]
+    FirstFragmentNotKeyframe,
     /// The Segment has no Cluster.
     #[error("no clusters")]
     NoClusters,
@@ -169,7 +183,7 @@ pub struct Segment {
 }
 
 /// A parsed WebM file, ready to be cut into live segments.
-pub struct LiveSource {
+pub(crate) struct WebmSource {
     /// The whole file; Clusters are copied out of it.
     data: Vec<u8>,
     init: Vec<u8>,
@@ -222,7 +236,7 @@ struct BlockAt {
 /// the next piece of the same Cluster, or to the Cluster's end.
 #[derive(Debug, Clone, Copy)]
 struct Piece {
-    /// Index in [`LiveSource::clusters`].
+    /// Index in [`WebmSource::clusters`].
     cluster: usize,
     /// The keyframe it starts at (an index in the Cluster's `blocks`); `None` for the Cluster's
     /// start.
@@ -233,9 +247,9 @@ struct Piece {
     keyframe: bool,
 }
 
-impl fmt::Debug for LiveSource {
+impl fmt::Debug for WebmSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LiveSource")
+        f.debug_struct("WebmSource")
             .field("bytes", &self.data.len())
             .field("mime", &self.mime)
             .field("timecode_scale", &self.timecode_scale)
@@ -245,16 +259,16 @@ impl fmt::Debug for LiveSource {
     }
 }
 
-impl LiveSource {
+impl WebmSource {
     /// Parses a WebM (or Matroska with WebM codecs) file. The bytes are validated first and copied
-    /// only if they are good; see [`LiveSource::from_vec`] to avoid the copy.
-    pub fn parse(webm: &[u8]) -> Result<LiveSource, SegmentError> {
+    /// only if they are good; see [`WebmSource::from_vec`] to avoid the copy.
+    pub fn parse(webm: &[u8]) -> Result<WebmSource, SegmentError> {
         let layout = scan(webm)?;
         Ok(layout.into_source(webm.to_vec()))
     }
 
     /// Parses a WebM file that the caller already owns, without copying it.
-    pub fn from_vec(webm: Vec<u8>) -> Result<LiveSource, SegmentError> {
+    pub fn from_vec(webm: Vec<u8>) -> Result<WebmSource, SegmentError> {
         let layout = scan(&webm)?;
         Ok(layout.into_source(webm))
     }
@@ -271,25 +285,6 @@ impl LiveSource {
         ticks_to_ms(self.period_ticks, self.timecode_scale)
     }
 
-    /// The mean bitrate of one pass of the file, bits per second (what a channel of it
-    /// declares).
-    pub fn mean_bitrate_bps(&self) -> u64 {
-        let looper = self.segments(0);
-        let per_loop = looper.segments_per_loop();
-        let bytes: u64 = looper.take(per_loop).map(|s| s.bytes.len() as u64).sum();
-        bytes * 8 * 1000 / self.duration_ms().max(1)
-    }
-
-    /// How long one pass's segments mostly are (the median), ms: the file's keyframes decide,
-    /// so a file with a keyframe every 2 s makes 2 s segments whatever the target.
-    pub fn typical_segment_ms(&self) -> u64 {
-        let looper = self.segments(0);
-        let per_loop = looper.segments_per_loop();
-        let mut durations: Vec<u64> = looper.take(per_loop).map(|s| s.duration_ms).collect();
-        durations.sort_unstable();
-        durations.get(durations.len() / 2).copied().unwrap_or(0)
-    }
-
     /// The MIME type for `MediaSource.addSourceBuffer`, e.g. `video/webm; codecs="vp9,opus"`.
     pub fn mime(&self) -> String {
         self.mime.clone()
@@ -297,7 +292,8 @@ impl LiveSource {
 
     /// Nanoseconds per Timecode tick (the file's TimecodeScale; 1,000,000 unless it says
     /// otherwise).
-    pub fn timecode_scale_ns(&self) -> u64 {
+    #[cfg(test)]
+    fn timecode_scale_ns(&self) -> u64 {
         self.timecode_scale
     }
 
@@ -310,7 +306,7 @@ impl LiveSource {
     /// [`DEFAULT_TARGET_MS`]). A segment starts at a Cluster that starts on a video keyframe, or
     /// at a video keyframe inside a Cluster, which is then cut there; a Cluster with no keyframe
     /// to cut at stays whole, however much longer than the target it is.
-    pub fn segments(&self, target_ms: u64) -> Looper<'_> {
+    pub fn segments(&self, target_ms: u64) -> WebmLooper<'_> {
         let target_ms = if target_ms == 0 {
             DEFAULT_TARGET_MS
         } else {
@@ -322,7 +318,7 @@ impl LiveSource {
         )
         .unwrap_or(u64::MAX)
         .max(1);
-        Looper {
+        WebmLooper {
             source: self,
             plan: self.plan(target),
             index: 0,
@@ -471,14 +467,14 @@ struct Planned {
     keyframe: bool,
 }
 
-/// An endless iterator of [`Segment`]s over a looped [`LiveSource`]; use `.take(n)` for `n`.
+/// An endless iterator of [`Segment`]s over a looped [`WebmSource`]; use `.take(n)` for `n`.
 ///
 /// Loop `k`'s Cluster timecodes are those of the file, shifted so that the first Cluster is at 0,
-/// plus `k` × [`LiveSource::duration_ms`] (in ticks): the timeline has neither gap nor overlap at
+/// plus `k` × [`WebmSource::duration_ms`] (in ticks): the timeline has neither gap nor overlap at
 /// the seam. (The iterator only ends if a timestamp would overflow `u64` ticks.)
 #[derive(Debug)]
-pub struct Looper<'a> {
-    source: &'a LiveSource,
+pub(crate) struct WebmLooper<'a> {
+    source: &'a WebmSource,
     plan: Vec<Planned>,
     /// The next segment's index in `plan`.
     index: usize,
@@ -487,7 +483,7 @@ pub struct Looper<'a> {
     sequence: u64,
 }
 
-impl Looper<'_> {
+impl WebmLooper<'_> {
     /// How many segments one pass of the file makes.
     pub fn segments_per_loop(&self) -> usize {
         self.plan.len()
@@ -508,7 +504,7 @@ impl Looper<'_> {
     }
 }
 
-impl Iterator for Looper<'_> {
+impl Iterator for WebmLooper<'_> {
     type Item = Segment;
 
     fn next(&mut self) -> Option<Segment> {
@@ -660,8 +656,8 @@ struct Layout {
 }
 
 impl Layout {
-    fn into_source(self, data: Vec<u8>) -> LiveSource {
-        LiveSource {
+    fn into_source(self, data: Vec<u8>) -> WebmSource {
+        WebmSource {
             data,
             init: self.init,
             mime: self.mime,
@@ -1249,6 +1245,247 @@ fn write_uint_element(out: &mut Vec<u8>, id: u32, value: u64) {
     out.extend_from_slice(&bytes[skip..]);
 }
 
+// ---------------------------------------------------------------------------------------------
+// The two containers behind one type
+// ---------------------------------------------------------------------------------------------
+
+/// A video file parsed for going live: WebM (or Matroska with WebM codecs), or a fragmented MP4
+/// ([`crate::fmp4`]); which one is read from its first bytes.
+pub struct LiveSource {
+    inner: Inner,
+}
+
+enum Inner {
+    Webm(WebmSource),
+    Mp4(Box<crate::fmp4::Mp4Source>),
+}
+
+impl fmt::Debug for LiveSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.inner {
+            Inner::Webm(w) => w.fmt(f),
+            Inner::Mp4(m) => f
+                .debug_struct("Mp4Source")
+                .field("mime", &m.mime())
+                .field("fragments", &m.fragment_count())
+                .field("duration_ms", &m.duration_ms())
+                .finish(),
+        }
+    }
+}
+
+impl LiveSource {
+    /// Parses a WebM or fragmented MP4 file. The bytes are validated first and copied only if
+    /// they are good; see [`LiveSource::from_vec`] to avoid the copy.
+    pub fn parse(file: &[u8]) -> Result<LiveSource, SegmentError> {
+        if crate::fmp4::is_mp4(file) {
+            return Self::from_vec(file.to_vec());
+        }
+        Ok(LiveSource {
+            inner: Inner::Webm(WebmSource::parse(file)?),
+        })
+    }
+
+    /// Parses a file that the caller already owns, without copying it.
+    pub fn from_vec(file: Vec<u8>) -> Result<LiveSource, SegmentError> {
+        let inner = if crate::fmp4::is_mp4(&file) {
+            Inner::Mp4(Box::new(crate::fmp4::Mp4Source::parse(file)?))
+        } else {
+            Inner::Webm(WebmSource::from_vec(file)?)
+        };
+        Ok(LiveSource { inner })
+    }
+
+    /// The initialisation segment a Media Source Extensions `SourceBuffer` is given first:
+    /// for WebM the EBML header, a Segment of unknown size, Info without Duration and Tracks;
+    /// for MP4 `ftyp` and `moov` as they are.
+    pub fn init_segment(&self) -> &[u8] {
+        match &self.inner {
+            Inner::Webm(w) => w.init_segment(),
+            Inner::Mp4(m) => m.init_segment(),
+        }
+    }
+
+    /// The loop period in milliseconds.
+    pub fn duration_ms(&self) -> u64 {
+        match &self.inner {
+            Inner::Webm(w) => w.duration_ms(),
+            Inner::Mp4(m) => m.duration_ms(),
+        }
+    }
+
+    /// The mean bitrate of one pass of the file, bits per second (what a channel of it
+    /// declares).
+    pub fn mean_bitrate_bps(&self) -> u64 {
+        let looper = self.segments(0);
+        let per_loop = looper.segments_per_loop();
+        let bytes: u64 = looper.take(per_loop).map(|s| s.bytes.len() as u64).sum();
+        bytes * 8 * 1000 / self.duration_ms().max(1)
+    }
+
+    /// How long one pass's segments mostly are (the median), ms: the file's keyframes decide,
+    /// so a file with a keyframe every 2 s makes 2 s segments whatever the target.
+    pub fn typical_segment_ms(&self) -> u64 {
+        let looper = self.segments(0);
+        let per_loop = looper.segments_per_loop();
+        let mut durations: Vec<u64> = looper.take(per_loop).map(|s| s.duration_ms).collect();
+        durations.sort_unstable();
+        durations.get(durations.len() / 2).copied().unwrap_or(0)
+    }
+
+    /// The MIME type for `MediaSource.addSourceBuffer`, e.g. `video/webm; codecs="vp9,opus"`
+    /// or `video/mp4; codecs="avc1.4d401e,mp4a.40.2"`.
+    pub fn mime(&self) -> String {
+        match &self.inner {
+            Inner::Webm(w) => w.mime(),
+            Inner::Mp4(m) => m.mime(),
+        }
+    }
+
+    /// The number of Clusters (WebM) or fragments (MP4) in one pass of the file.
+    pub fn cluster_count(&self) -> usize {
+        match &self.inner {
+            Inner::Webm(w) => w.cluster_count(),
+            Inner::Mp4(m) => m.fragment_count(),
+        }
+    }
+
+    /// An endless iterator of media segments of about `target_ms` milliseconds each (0 means
+    /// [`DEFAULT_TARGET_MS`]), each starting on a video keyframe.
+    pub fn segments(&self, target_ms: u64) -> Looper<'_> {
+        let inner = match &self.inner {
+            Inner::Webm(w) => LooperInner::Webm(w.segments(target_ms)),
+            Inner::Mp4(m) => LooperInner::Mp4 {
+                plan: m.plan(target_ms),
+                source: m,
+                index: 0,
+                lap: 0,
+                sequence: 0,
+            },
+        };
+        Looper { inner }
+    }
+}
+
+/// An endless iterator of [`Segment`]s over a looped [`LiveSource`]; use `.take(n)` for `n`.
+/// Loop `k`'s timestamps are the file's, shifted so that the first segment is at 0, plus `k` ×
+/// [`LiveSource::duration_ms`].
+pub struct Looper<'a> {
+    inner: LooperInner<'a>,
+}
+
+enum LooperInner<'a> {
+    Webm(WebmLooper<'a>),
+    Mp4 {
+        source: &'a crate::fmp4::Mp4Source,
+        /// One pass: fragments, start and end in ns.
+        plan: Vec<(Range<usize>, u64, u64)>,
+        index: usize,
+        lap: u64,
+        sequence: u64,
+    },
+}
+
+impl fmt::Debug for Looper<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Looper")
+            .field("segments_per_loop", &self.segments_per_loop())
+            .field("loop_index", &self.loop_index())
+            .finish()
+    }
+}
+
+impl Looper<'_> {
+    /// How many segments one pass of the file makes.
+    pub fn segments_per_loop(&self) -> usize {
+        match &self.inner {
+            LooperInner::Webm(l) => l.segments_per_loop(),
+            LooperInner::Mp4 { plan, .. } => plan.len(),
+        }
+    }
+
+    /// The loop number of the next segment (0 for the first pass).
+    pub fn loop_index(&self) -> u64 {
+        match &self.inner {
+            LooperInner::Webm(l) => l.loop_index(),
+            LooperInner::Mp4 { lap, .. } => *lap,
+        }
+    }
+
+    /// Makes `sequence` the next segment, e.g. to resume a channel after a restart, without
+    /// building the segments in between.
+    pub fn seek(&mut self, to: u64) {
+        match &mut self.inner {
+            LooperInner::Webm(l) => l.seek(to),
+            LooperInner::Mp4 {
+                plan,
+                index,
+                lap,
+                sequence,
+                ..
+            } => {
+                let per_loop = plan.len() as u64;
+                *lap = to / per_loop;
+                *index = (to % per_loop) as usize;
+                *sequence = to;
+            }
+        }
+    }
+}
+
+impl Iterator for Looper<'_> {
+    type Item = Segment;
+
+    fn next(&mut self) -> Option<Segment> {
+        match &mut self.inner {
+            LooperInner::Webm(l) => l.next(),
+            LooperInner::Mp4 {
+                source,
+                plan,
+                index,
+                lap,
+                sequence,
+            } => {
+                let (fragments, start_ns, end_ns) = plan[*index].clone();
+                let offset = lap.checked_mul(source.period_ns())?;
+                let start_ms = offset.checked_add(start_ns)? / 1_000_000;
+                let end_ms = offset.checked_add(end_ns)? / 1_000_000;
+                let first = lap
+                    .checked_mul(source.fragment_count() as u64)?
+                    .checked_add(fragments.start as u64)?;
+                let bytes = source.bytes(fragments, *lap, first)?;
+                let segment = Segment {
+                    sequence: *sequence,
+                    start_ms,
+                    duration_ms: end_ms - start_ms,
+                    keyframe: true,
+                    bytes,
+                };
+                *sequence += 1;
+                *index += 1;
+                if *index == plan.len() {
+                    *index = 0;
+                    *lap += 1;
+                }
+                Some(segment)
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (usize::MAX, None)
+    }
+
+    fn nth(&mut self, n: usize) -> Option<Segment> {
+        let next = match &self.inner {
+            LooperInner::Webm(l) => l.sequence,
+            LooperInner::Mp4 { sequence, .. } => *sequence,
+        };
+        self.seek(next.checked_add(n as u64)?);
+        self.next()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1324,7 +1561,7 @@ mod tests {
 
     /// Parses hostile input: it must fail, and allocate nothing much bigger than the input.
     fn refused(input: &[u8]) -> SegmentError {
-        let (result, largest) = largest_allocation(|| LiveSource::parse(input));
+        let (result, largest) = largest_allocation(|| WebmSource::parse(input));
         assert!(
             largest <= 64 * input.len() + 64 * 1024,
             "{largest} bytes allocated at once for {} bytes of input",
@@ -1452,7 +1689,7 @@ mod tests {
     }
 
     /// Checks one media segment; returns its cluster timecodes (in ticks).
-    fn check_segment(source: &LiveSource, segment: &Segment) -> Vec<u64> {
+    fn check_segment(source: &WebmSource, segment: &Segment) -> Vec<u64> {
         let bytes = &segment.bytes;
         assert_eq!(
             &bytes[..4],
@@ -1496,7 +1733,7 @@ mod tests {
     fn demo_files_parse_with_a_clean_init_segment() {
         for name in DEMOS {
             let file = demo(name);
-            let source = LiveSource::parse(&file).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let source = WebmSource::parse(&file).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(source.mime(), "video/webm; codecs=\"vp9,opus\"", "{name}");
 
             let init = source.init_segment();
@@ -1546,7 +1783,7 @@ mod tests {
     #[test]
     fn demo_cluster_spacing() {
         for name in DEMOS {
-            let source = LiveSource::parse(&demo(name)).unwrap();
+            let source = WebmSource::parse(&demo(name)).unwrap();
             let tcs: Vec<u64> = source.clusters.iter().map(|c| c.timecode).collect();
             let gaps: Vec<u64> = tcs.windows(2).map(|w| w[1] - w[0]).collect();
             eprintln!(
@@ -1571,7 +1808,7 @@ mod tests {
     #[test]
     fn demo_segments_are_keyframe_clusters_contiguous_across_loops() {
         for name in DEMOS {
-            let source = LiveSource::parse(&demo(name)).unwrap();
+            let source = WebmSource::parse(&demo(name)).unwrap();
             let looper = source.segments(DEFAULT_TARGET_MS);
             let per_loop = looper.segments_per_loop();
             // The demo clusters are 1 or 2 s apart, no shorter than the 1 s target: one cluster
@@ -1608,7 +1845,7 @@ mod tests {
     #[test]
     fn loop_one_equals_loop_zero_but_for_the_timecodes() {
         for name in DEMOS {
-            let source = LiveSource::parse(&demo(name)).unwrap();
+            let source = WebmSource::parse(&demo(name)).unwrap();
             let looper = source.segments(DEFAULT_TARGET_MS);
             let per_loop = looper.segments_per_loop();
             let segments: Vec<Segment> = looper.take(2 * per_loop).collect();
@@ -1633,7 +1870,7 @@ mod tests {
     fn one_loop_carries_every_block_payload_in_order() {
         for name in DEMOS {
             let file = demo(name);
-            let source = LiveSource::parse(&file).unwrap();
+            let source = WebmSource::parse(&file).unwrap();
             let looper = source.segments(DEFAULT_TARGET_MS);
             let per_loop = looper.segments_per_loop();
             let mut stream = source.init_segment().to_vec();
@@ -1646,19 +1883,19 @@ mod tests {
             assert!(expected.len() > 1000, "{name}: {} blocks", expected.len());
             assert_eq!(block_payloads(&stream, &recut), expected, "{name}");
             // The re-cut stream is itself a good live source, with the same clusters.
-            let again = LiveSource::parse(&stream).unwrap();
+            let again = WebmSource::parse(&stream).unwrap();
             assert_eq!(again.cluster_count(), source.cluster_count());
             // Without Info's Duration, the end of the last frame (the last Opus packet less its
             // DiscardPadding) gives the same loop period.
             assert_eq!(again.duration_ms(), source.duration_ms(), "{name}");
-            let tcs = |s: &LiveSource| s.clusters.iter().map(|c| c.timecode).collect::<Vec<_>>();
+            let tcs = |s: &WebmSource| s.clusters.iter().map(|c| c.timecode).collect::<Vec<_>>();
             assert_eq!(tcs(&again), tcs(&source));
         }
     }
 
     #[test]
     fn segments_are_grouped_to_the_target() {
-        let source = LiveSource::parse(&demo("paper-boats")).unwrap();
+        let source = WebmSource::parse(&demo("paper-boats")).unwrap();
         for target in [1, 1000, 2500, 4000, 5000, 10_000, 60_000] {
             let looper = source.segments(target);
             let per_loop = looper.segments_per_loop();
@@ -1698,7 +1935,7 @@ mod tests {
 
     #[test]
     fn seeking_matches_iterating() {
-        let source = LiveSource::parse(&demo("open-skies")).unwrap();
+        let source = WebmSource::parse(&demo("open-skies")).unwrap();
         let all: Vec<Segment> = source.segments(4000).take(30).collect();
         let mut looper = source.segments(4000);
         looper.seek(23);
@@ -1823,7 +2060,7 @@ mod tests {
         let mut input = ebml_header("webm");
         input.extend(unknown_el(id::SEGMENT, &segment));
 
-        let source = LiveSource::parse(&input).unwrap();
+        let source = WebmSource::parse(&input).unwrap();
         assert_eq!(source.mime(), "video/webm; codecs=\"vp8,vorbis\"");
         assert_eq!(source.cluster_count(), 3);
         assert_eq!(source.timecode_scale_ns(), 500_000);
@@ -1906,7 +2143,7 @@ mod tests {
     /// Timecode, first, and no CRC-32, Position or PrevSize; `start_ms` is the first Cluster's
     /// Timecode; the first video block is a keyframe (a SimpleBlock with the key flag, or a Block
     /// whose BlockGroup has no ReferenceBlock). Returns the Cluster Timecodes.
-    fn check_cut_segment(source: &LiveSource, segment: &Segment) -> Vec<u64> {
+    fn check_cut_segment(source: &WebmSource, segment: &Segment) -> Vec<u64> {
         let bytes = &segment.bytes;
         let nodes = tree(bytes);
         let mut timecodes = Vec::new();
@@ -2019,7 +2256,7 @@ mod tests {
             &av_tracks(),
             &[cluster_with_extras(7000, &blocks.encoded())],
         );
-        let source = LiveSource::parse(&input).unwrap();
+        let source = WebmSource::parse(&input).unwrap();
         assert_eq!(source.cluster_count(), 1);
         assert_eq!(source.duration_ms(), 4000);
 
@@ -2085,7 +2322,7 @@ mod tests {
             &av_tracks(),
             &[cluster_with_extras(0, &blocks.encoded())],
         );
-        let source = LiveSource::parse(&input).unwrap();
+        let source = WebmSource::parse(&input).unwrap();
         let looper = source.segments(1000);
         let per_loop = looper.segments_per_loop();
         let segments: Vec<Segment> = looper.take(per_loop).collect();
@@ -2108,7 +2345,7 @@ mod tests {
         assert_eq!(headless(&stream), headless(&input));
         // The re-cut stream is a live source of four one-second Clusters, each on a keyframe,
         // with the same loop, and cutting it again changes nothing.
-        let again = LiveSource::parse(&stream).unwrap();
+        let again = WebmSource::parse(&stream).unwrap();
         assert_eq!(again.cluster_count(), 4);
         assert!(again.clusters.iter().all(|c| c.keyframe));
         assert_eq!(again.duration_ms(), source.duration_ms());
@@ -2155,7 +2392,7 @@ mod tests {
                 &av_tracks(),
                 &[cluster(0, &blocks.encoded()), next.clone()],
             );
-            let source = LiveSource::parse(&input).unwrap();
+            let source = WebmSource::parse(&input).unwrap();
             let looper = source.segments(1000);
             let per_loop = looper.segments_per_loop();
             let segments: Vec<Segment> = looper.take(2 * per_loop).collect();
@@ -2225,7 +2462,7 @@ mod tests {
             body.extend(blocks.encoded().concat());
             tail.extend(unknown_el(id::CLUSTER, &body));
         }
-        let source = LiveSource::parse(&file_with_raw_segment_tail(&tail)).unwrap();
+        let source = WebmSource::parse(&file_with_raw_segment_tail(&tail)).unwrap();
         let looper = source.segments(1000);
         let per_loop = looper.segments_per_loop();
         let segments: Vec<Segment> = looper.take(2 * per_loop).collect();
@@ -2268,7 +2505,7 @@ mod tests {
             simple_block(1, 2500, false, b"p"),
         ];
         let input = file("webm", 1_000_000, &av_tracks(), &[cluster(0, &blocks)]);
-        let source = LiveSource::parse(&input).unwrap();
+        let source = WebmSource::parse(&input).unwrap();
         let segments: Vec<Segment> = source.segments(1000).take(2).collect();
         let starts: Vec<u64> = segments.iter().map(|s| s.start_ms).collect();
         assert_eq!(starts, [0, 2000]);
@@ -2296,7 +2533,7 @@ mod tests {
             }
             clusters.push(cluster(5000 * c, &blocks));
         }
-        let source = LiveSource::parse(&file("webm", 1_000_000, &av_tracks(), &clusters)).unwrap();
+        let source = WebmSource::parse(&file("webm", 1_000_000, &av_tracks(), &clusters)).unwrap();
         let looper = source.segments(DEFAULT_TARGET_MS);
         let per_loop = looper.segments_per_loop();
         let durations: Vec<u64> = looper.take(per_loop).map(|s| s.duration_ms).collect();
@@ -2327,7 +2564,7 @@ mod tests {
                 let at = rng.gen_range(0..mutated.len());
                 mutated[at] = rng.gen();
             }
-            let Ok(source) = LiveSource::parse(&mutated) else {
+            let Ok(source) = WebmSource::parse(&mutated) else {
                 continue;
             };
             accepted += 1;
@@ -2487,8 +2724,8 @@ mod tests {
         let key = || simple_block(1, 0, true, b"k");
         let good = || vec![cluster(0, &[key()]), cluster(40, &[key()])];
         // The synthetic baseline is good, so each case below fails for its own reason.
-        LiveSource::parse(&file("webm", 1_000_000, &av_tracks(), &good())).unwrap();
-        LiveSource::parse(&file("matroska", 1_000_000, &av_tracks(), &good())).unwrap();
+        WebmSource::parse(&file("webm", 1_000_000, &av_tracks(), &good())).unwrap();
+        WebmSource::parse(&file("matroska", 1_000_000, &av_tracks(), &good())).unwrap();
 
         assert_eq!(
             refused(&file("foo", 1_000_000, &av_tracks(), &good())),
@@ -2581,7 +2818,7 @@ mod tests {
                 };
                 mutated[at] = rng.gen();
             }
-            if let Ok(source) = LiveSource::parse(&mutated) {
+            if let Ok(source) = WebmSource::parse(&mutated) {
                 accepted += 1;
                 for segment in source.segments(DEFAULT_TARGET_MS).take(3) {
                     assert!(!segment.bytes.is_empty());

@@ -307,8 +307,10 @@ impl ChannelRecord {
                 "the bitrate is {MIN_BITRATE_BPS} to {MAX_BITRATE_BPS} bits per second"
             ));
         }
-        if !self.mime.starts_with("video/webm") || self.mime.len() > 200 {
-            return invalid("the stream is video/webm (with its codecs)".into());
+        if !(self.mime.starts_with("video/webm") || self.mime.starts_with("video/mp4"))
+            || self.mime.len() > 200
+        {
+            return invalid("the stream is video/webm or video/mp4 (with its codecs)".into());
         }
         use base64::Engine as _;
         let init = base64::engine::general_purpose::STANDARD
@@ -486,7 +488,7 @@ mod tests {
             (|r| r.poster = Some("file:///etc/passwd".into()), "poster"),
             (|r| r.price_cents = -1, "price"),
             (|r| r.bitrate_bps = 1_000, "bitrate"),
-            (|r| r.mime = "video/mp4".into(), "video/webm"),
+            (|r| r.mime = "video/x-matroska".into(), "video/webm"),
             (|r| r.init_segment = "not base64!".into(), "base64"),
             (|r| r.stripes = 0, "stripes"),
             (|r| r.stripes = 9, "stripes"),

@@ -75,15 +75,19 @@ struct Broadcasting {
 fn refusal(e: &SegmentError) -> String {
     match e {
         SegmentError::NotEbml | SegmentError::DocType(_) | SegmentError::EbmlHeader(_) => {
-            "it is not a WebM video. Convert it to WebM (VP8 or VP9 video, Vorbis or Opus sound) first".into()
+            "it is neither a WebM nor an MP4 video. Convert it to WebM (VP8 or VP9 video, Vorbis or Opus sound) or to fragmented MP4 (H.264 video, AAC sound) first".into()
         }
         SegmentError::UnsupportedCodec(codec) => format!(
-            "its {codec} stream cannot play in a live channel. Live channels carry WebM with VP8, VP9 or AV1 video and Vorbis or Opus sound"
+            "its {codec} stream cannot play in a live channel. Live channels carry WebM with VP8, VP9 or AV1 video and Vorbis or Opus sound, or MP4 with H.264 video and AAC or Opus sound"
         ),
         SegmentError::NoVideoTrack => "it has no picture, only sound".into(),
-        SegmentError::NoClusters | SegmentError::FirstClusterNotKeyframe => {
+        SegmentError::NoClusters
+        | SegmentError::FirstClusterNotKeyframe
+        | SegmentError::FirstFragmentNotKeyframe => {
             "it does not start on a keyframe, so no viewer could start watching it. Export it again with a keyframe at the start".into()
         }
+        // The MP4 reader's own sentence says what to do (most often, the command that re-muxes).
+        SegmentError::Mp4 { reason, .. } => format!("as it is, this MP4 cannot be cut live: {reason}"),
         other => format!("the file is damaged or cut short ({other})"),
     }
 }
@@ -462,6 +466,7 @@ mod tests {
     #[test]
     fn refusals_say_what_to_do() {
         assert!(refusal(&SegmentError::NotEbml).contains("Convert it to WebM"));
+        assert!(refusal(&SegmentError::FirstFragmentNotKeyframe).contains("keyframe"));
         assert!(
             refusal(&SegmentError::UnsupportedCodec("V_MPEG4/ISO/AVC".into()))
                 .contains("VP8, VP9 or AV1")

@@ -7,9 +7,9 @@
 //!
 //! Every target must never panic on any input. Beyond that:
 //!
-//! - [`live_segment`]: a file that parses gives an init segment starting with the EBML magic,
-//!   and two loops of segments that each start with a Cluster, on a keyframe, contiguous in
-//!   time and never empty.
+//! - [`live_segment`]: a file that parses gives an init segment starting with the EBML magic
+//!   (or `ftyp`, for MP4), and two loops of segments that each start with a Cluster (or a
+//!   `moof`), on a keyframe, contiguous in time and never empty.
 //! - [`live_announcement`]: an announcement that decodes encodes back to the same bytes, and
 //!   verifying it (against any key) answers without panicking.
 //! - [`live_relay`]: a viewer's relay fed frames from eight peers through the wire decoder,
@@ -23,23 +23,31 @@ pub mod chunk;
 pub mod relay;
 #[path = "../../src/segment.rs"]
 pub mod segment;
+#[path = "../../src/fmp4.rs"]
+mod fmp4;
 #[path = "../../src/wire.rs"]
 pub mod wire;
 
 use ed25519_dalek::SigningKey;
 
-/// Fuzz target `live_segment`: `data` is a whole WebM file given to "Go live".
+/// Fuzz target `live_segment`: `data` is a whole WebM or MP4 file given to "Go live".
 pub fn live_segment(data: &[u8]) {
     let Ok(source) = segment::LiveSource::parse(data) else {
         return;
     };
-    assert!(source.init_segment().starts_with(&[0x1A, 0x45, 0xDF, 0xA3]));
+    // WebM: the EBML magic and Clusters; fragmented MP4: ftyp, then moof boxes.
+    let mp4 = source.init_segment().get(4..8) == Some(b"ftyp");
+    assert!(mp4 || source.init_segment().starts_with(&[0x1A, 0x45, 0xDF, 0xA3]));
     let mut looper = source.segments(1000);
     let per_loop = looper.segments_per_loop();
     assert!(per_loop > 0);
     let mut next_start = None;
     for segment in looper.by_ref().take(2 * per_loop.min(500)) {
-        assert!(segment.bytes.starts_with(&[0x1F, 0x43, 0xB6, 0x75]));
+        if mp4 {
+            assert_eq!(segment.bytes.get(4..8), Some(&b"moof"[..]));
+        } else {
+            assert!(segment.bytes.starts_with(&[0x1F, 0x43, 0xB6, 0x75]));
+        }
         assert!(segment.keyframe);
         if let Some(start) = next_start {
             assert_eq!(segment.start_ms, start, "segments are contiguous");
@@ -252,6 +260,14 @@ pub fn seeds() -> std::io::Result<Vec<(&'static str, String, Vec<u8>)>> {
         "live_segment",
         "long-clusters.webm".to_string(),
         long_clusters_webm(),
+    ));
+    out.push((
+        "live_segment",
+        "glass-rain-8s.mp4".to_string(),
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../testdata/glass-rain-8s.mp4"
+        ))?,
     ));
     let mut signer = chunk::ChannelSigner::new(SigningKey::from_bytes(&[7; 32]), 4096);
     let info = chunk::SegmentInfo {

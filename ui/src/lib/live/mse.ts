@@ -33,24 +33,38 @@ export function cannotPlay(
 
 /** `video/webm; codecs="vp9,opus"` as "WebM: VP9, Opus". */
 export function describe(mime: string): string {
-  const [type, ...params] = mime.split(";").map((s) => s.trim());
-  const container =
-    type === "video/webm" || type === "audio/webm" ? "WebM" : type === "video/mp4" || type === "audio/mp4" ? "MP4" : type;
-  const codecs = params
-    .find((p) => p.toLowerCase().startsWith("codecs="))
-    ?.slice("codecs=".length)
+  const codecs = codecNames(mime);
+  return codecs.length > 0 ? `${containerName(mime)}: ${codecs.join(", ")}` : containerName(mime);
+}
+
+/** "WebM", "MP4", or the type itself for anything else. */
+export function containerName(mime: string): string {
+  const type = mime.split(";")[0].trim();
+  if (type === "video/webm" || type === "audio/webm") return "WebM";
+  if (type === "video/mp4" || type === "audio/mp4") return "MP4";
+  return type;
+}
+
+/** The codecs a type names, as people know them: `["VP9", "Opus"]`, `["H.264", "AAC"]`. */
+export function codecNames(mime: string): string[] {
+  const param = mime
+    .split(";")
+    .map((s) => s.trim())
+    .find((p) => p.toLowerCase().startsWith("codecs="));
+  if (!param) return [];
+  return param
+    .slice("codecs=".length)
     .replace(/"/g, "")
     .split(",")
     .map((c) => codecName(c.trim()))
     .filter(Boolean);
-  return codecs && codecs.length > 0 ? `${container}: ${codecs.join(", ")}` : container;
 }
 
 function codecName(codec: string): string {
   const c = codec.toLowerCase();
   if (c.startsWith("vp09") || c === "vp9") return "VP9";
   if (c.startsWith("vp08") || c === "vp8") return "VP8";
-  if (c.startsWith("av01")) return "AV1";
+  if (c.startsWith("av01") || c === "av1") return "AV1";
   if (c.startsWith("avc1") || c.startsWith("avc3")) return "H.264";
   if (c.startsWith("hvc1") || c.startsWith("hev1")) return "H.265";
   if (c === "opus") return "Opus";

@@ -24,5 +24,6 @@ describe("what a stream is", () => {
     expect(codecsOf('video/webm; codecs="vp9,opus"')).toBe("VP9 · Opus");
     expect(codecsOf('video/webm; codecs="vp09.00.10.08, vorbis"')).toBe("VP9 · Vorbis");
     expect(codecsOf("video/webm")).toBe("WebM");
+    expect(codecsOf('video/mp4; codecs="avc1.4d401e,mp4a.40.2"')).toBe("H.264 · AAC");
   });
 });

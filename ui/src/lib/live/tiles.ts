@@ -1,4 +1,5 @@
 /** How a channel's tile reads: its colours (stable per channel) and how long it has been live. */
+import { codecNames, containerName } from "./mse";
 
 /** Two colours for a channel without a poster, from its id: the same channel always looks the same. */
 export function tileColours(channel: string): [string, string] {
@@ -23,14 +24,8 @@ export function formatBitrate(bps: number): string {
   return `${Math.round(bps / 1000)} kbit/s`;
 }
 
-/** "VP9 · Opus" (as the publish sheet says it) from `video/webm; codecs="vp9,opus"`; "WebM" when the type names none. */
+/** "VP9 · Opus" (as the publish sheet says it) from `video/webm; codecs="vp9,opus"`; the container ("WebM") when the type names no codec. */
 export function codecsOf(mime: string): string {
-  const m = /codecs="?([^"]+)"?/.exec(mime);
-  if (!m) return "WebM";
-  const names: Record<string, string> = { vp8: "VP8", vp9: "VP9", vp09: "VP9", av1: "AV1", av01: "AV1", opus: "Opus", vorbis: "Vorbis" };
-  return m[1]
-    .split(",")
-    .map((c) => c.trim())
-    .map((c) => names[c.split(".")[0].toLowerCase()] ?? c)
-    .join(" · ");
+  const names = codecNames(mime);
+  return names.length > 0 ? names.join(" · ") : containerName(mime);
 }
