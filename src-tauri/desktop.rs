@@ -243,6 +243,29 @@ pub fn quit<R: Runtime>(app: &AppHandle<R>) {
     });
 }
 
+/// WebKitGTK runs the page in a process of its own. When that process ends (a crash in a media
+/// pipeline, the memory limit), the window would stay blank: say why in the log and load the
+/// page again. The core, and with it downloads, seeding and a broadcast, keep running.
+#[cfg(target_os = "linux")]
+pub fn reload_when_the_page_dies<R: Runtime>(app: &AppHandle<R>) {
+    let Some(window) = app.get_webview_window("main") else {
+        return;
+    };
+    let attached = window.with_webview(|page| {
+        use webkit2gtk::WebViewExt as _;
+        page.inner().connect_web_process_terminated(|view, reason| {
+            tracing::error!(
+                ?reason,
+                "the window's web process ended: loading the page again"
+            );
+            view.reload();
+        });
+    });
+    if let Err(e) = attached {
+        tracing::warn!(error = %e, "cannot watch the window's web process");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

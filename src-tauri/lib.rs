@@ -72,6 +72,8 @@ pub fn build<R: Runtime>(
                     );
                 });
             }
+            #[cfg(target_os = "linux")]
+            desktop::reload_when_the_page_dies(app.handle());
             // A tray is a nicety: a desktop without one (no StatusNotifier host) still runs.
             if let Err(e) = desktop::tray(app.handle()) {
                 tracing::warn!(error = %e, "no tray icon");

@@ -1,7 +1,8 @@
 //! Starting with the store unreachable, in the window: the storefront opens from the catalog
 //! saved on this computer, with the pictures it showed before and a banner saying the app is
 //! offline; and when the store process comes back at its address the banner goes by itself,
-//! with nobody clicking anything.
+//! with nobody clicking anything. And when the page's own process dies, the app loads the
+//! page again.
 //!
 //! Saves `target/e2e/offline.png` (the README shows it).
 
@@ -84,6 +85,40 @@ async fn starts_offline_from_the_saved_catalog_and_reconnects_by_itself() {
         Duration::from_secs(90),
     )
     .await;
-    c.close().await.unwrap();
+
+    // The page's own process killed (as a crash in a media pipeline would end it): the app
+    // says why in its log and loads the page again in a new one, instead of a blank window.
+    let app = pid_of(std::path::Path::new(env!("CARGO_BIN_EXE_marquee")));
+    let page = web_process_of(app).expect("the window's web process");
+    run(std::process::Command::new("kill").args(["-9", &page.to_string()]));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let log = profile.join("logs/marquee.log");
+    loop {
+        let said = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("the window's web process ended: loading the page again");
+        if said && web_process_of(app).is_some_and(|p| p != page) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the app did not load the page again after its web process was killed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // WebDriver's session ended with the page it drove.
+    let _ = c.close().await;
     drop(driver);
+}
+
+/// The WebKit web process the app `pid` started for its window, if one runs.
+fn web_process_of(pid: u32) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let child: u32 = e.file_name().to_string_lossy().parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).ok()?;
+        // `pid (comm) state ppid …`: the name is cut to 15 bytes.
+        let (name, rest) = stat.split_once(") ")?;
+        let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+        (ppid == pid && name.ends_with("(WebKitWebProces")).then_some(child)
+    })
 }
