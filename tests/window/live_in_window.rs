@@ -406,45 +406,6 @@ async fn go_live_from_the_app_and_a_viewer_process_plays_it_through_the_director
     )
     .await;
 
-    // A fragmented MP4 first (H.264 and AAC): checked, and its preview plays in this webview
-    // through Media Source Extensions as the channel would send it.
-    let mp4 = dir.path().join("Rooftop_Set.mp4");
-    std::fs::copy(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("crates/live/testdata/glass-rain-8s.mp4"),
-        &mp4,
-    )
-    .unwrap();
-    open_with_marquee(&mp4);
-    poll(
-        &c,
-        "the MP4 checked, described as H.264 and AAC",
-        "const s = document.querySelector('[data-testid=golive-sheet]');
-         const f = document.querySelector('[data-testid=golive-facts]');
-         const t = document.querySelector('[data-testid=golive-title]');
-         return s && s.dataset.state === 'ready' && t && t.value === 'Rooftop Set'
-             && f && f.innerText.includes('H.264 · AAC');",
-        Duration::from_secs(60),
-    )
-    .await;
-    poll(
-        &c,
-        "the MP4's preview to play",
-        "const v = document.querySelector('[data-testid=golive-preview]'); return v && v.currentTime > 1.5;",
-        Duration::from_secs(30),
-    )
-    .await;
-    frame_is_picture(&c, "[data-testid=golive-preview]").await;
-    click(&c, "[data-testid=golive-cancel]").await;
-    click(&c, "[data-testid=golive-open]").await;
-    poll(
-        &c,
-        "the Go live sheet to wait again",
-        sheet_waits,
-        Duration::from_secs(10),
-    )
-    .await;
-
     open_with_marquee(&video);
     poll(
         &c,
