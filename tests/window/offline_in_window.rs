@@ -88,7 +88,7 @@ async fn starts_offline_from_the_saved_catalog_and_reconnects_by_itself() {
 
     // The page's own process killed (as a crash in a media pipeline would end it): the app
     // says why in its log and loads the page again in a new one, instead of a blank window.
-    let app = pid_of(std::path::Path::new(env!("CARGO_BIN_EXE_marquee")));
+    let app = app_with_profile(&profile).expect("this test's app");
     let page = web_process_of(app).expect("the window's web process");
     run(std::process::Command::new("kill").args(["-9", &page.to_string()]));
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -109,6 +109,20 @@ async fn starts_offline_from_the_saved_catalog_and_reconnects_by_itself() {
     // WebDriver's session ended with the page it drove.
     let _ = c.close().await;
     drop(driver);
+}
+
+/// The app running on `profile` (an app another test left behind, still exiting, runs on
+/// another).
+fn app_with_profile(profile: &std::path::Path) -> Option<u32> {
+    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_marquee"));
+    let wanted = format!("MARQUEE_DATA_DIR={}", profile.display());
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_string_lossy().parse().ok()?;
+        let runs_exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()? == exe;
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+        let ours = environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes());
+        (runs_exe && ours).then_some(pid)
+    })
 }
 
 /// The WebKit web process the app `pid` started for its window, if one runs.
