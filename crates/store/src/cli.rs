@@ -16,6 +16,7 @@
 //! trackers = ["udp://tracker.example.org:6969/announce"]  # listed after the store's own
 //! live_relay = "https://relay.example.com"  # an iroh-relay for live viewers behind NAT
 //! live_channels = false                     # titles only: no live channel directory
+//! trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]  # whose X-Forwarded-For is believed
 //! name = "Example Store"
 //! device_limit = 5
 //! session_ttl_s = 2592000
@@ -166,6 +167,16 @@ struct ServeArgs {
     /// says this store carries no live channels).
     #[arg(long, env = "MARQUEE_STORE_NO_LIVE_CHANNELS")]
     no_live_channels: bool,
+    /// A reverse proxy of yours, by address or network (10.0.0.5, 10.0.0.0/8; repeat the flag,
+    /// or separate with commas): only from these is X-Forwarded-For believed, for rate limits
+    /// and the peers the tracker hands out. Without it every client is its connection's address.
+    #[arg(
+        long = "trusted-proxy",
+        env = "MARQUEE_STORE_TRUSTED_PROXIES",
+        value_name = "ADDR",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -276,6 +287,7 @@ struct FileConfig {
     trackers: Option<Vec<String>>,
     live_relay: Option<String>,
     live_channels: Option<bool>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -296,8 +308,6 @@ fn store_config(common: &Common, serve: Option<&ServeArgs>) -> anyhow::Result<St
         .or(file.data_dir)
         .unwrap_or_else(|| PathBuf::from("store-data"));
     let mut c = StoreConfig::loopback(data_dir, None);
-    // A store run from the command line may sit behind a proxy, under any name.
-    c.loopback_hosts_only = false;
     c.database_url = common.database_url.clone().or(file.database_url);
     c.http_addr = serve
         .and_then(|s| s.listen)
@@ -352,6 +362,22 @@ fn store_config(common: &Common, serve: Option<&ServeArgs>) -> anyhow::Result<St
         !serve.is_some_and(|s| s.no_live_channels) && file.live_channels != Some(false);
     if let Some(url) = &c.live_relay {
         marquee_protocol::channels::check_relay_url(url)?;
+    }
+    let proxies = match serve.map(|s| &s.trusted_proxies) {
+        Some(flags) if !flags.is_empty() => flags.clone(),
+        _ => file.trusted_proxies.unwrap_or_default(),
+    };
+    c.trusted_proxies = crate::TrustedProxies::parse(&proxies).map_err(anyhow::Error::msg)?;
+    // On loopback, only the store's own names are answered (a web page reaching 127.0.0.1
+    // under a name of its own is refused); on a network, any name its operator gives it.
+    c.loopback_hosts_only = c.http_addr.ip().is_loopback();
+    if c.demo_dir.is_some() && serve.is_some() && !c.http_addr.ip().is_loopback() {
+        bail!(
+            "--demo creates the account {} with the password {:?}, so it serves only on a loopback address (127.0.0.1 or [::1]), not {}: package your titles with `marquee-store package` to sell on a network",
+            crate::DEMO_EMAIL,
+            crate::DEMO_PASSWORD,
+            c.http_addr
+        );
     }
     // A secret: from the environment only, never a flag (flags show in process lists).
     c.operator_token = std::env::var("MARQUEE_STORE_OPERATOR_TOKEN")
@@ -642,6 +668,46 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_demo_account_is_refused_off_loopback_and_proxies_are_parsed() {
+        let config = |args: &[&str]| {
+            let cli = Cli::try_parse_from(
+                ["marquee-store", "--data", "unused", "serve"]
+                    .iter()
+                    .chain(args),
+            )
+            .unwrap();
+            let Command::Serve(serve) = &cli.command else {
+                panic!()
+            };
+            store_config(&cli.common, Some(serve))
+        };
+        let e = config(&["--listen", "0.0.0.0:8640", "--demo", "demo"]).unwrap_err();
+        let e = format!("{e:#}");
+        assert!(e.contains("only on a loopback address"), "{e}");
+        let c = config(&["--listen", "[::1]:8640", "--demo", "demo"]).unwrap();
+        assert!(c.loopback_hosts_only, "on loopback, only its own names");
+        let c = config(&["--listen", "0.0.0.0:8640"]).unwrap();
+        assert!(!c.loopback_hosts_only, "on a network, any name");
+        assert!(c.trusted_proxies.is_empty());
+        let c = config(&[
+            "--trusted-proxy",
+            "10.0.0.0/8,::1",
+            "--trusted-proxy",
+            "192.0.2.1",
+        ])
+        .unwrap();
+        assert_eq!(
+            c.trusted_proxies,
+            crate::TrustedProxies::parse(&["10.0.0.0/8", "::1", "192.0.2.1"]).unwrap()
+        );
+        let e = format!(
+            "{:#}",
+            config(&["--trusted-proxy", "proxy.lan"]).unwrap_err()
+        );
+        assert!(e.contains("\"proxy.lan\" is neither an address"), "{e}");
     }
 
     #[test]

@@ -41,6 +41,7 @@ mod http;
 pub mod limit;
 pub mod package;
 mod passwords;
+pub mod proxy;
 pub mod tracker;
 
 use std::collections::HashMap;
@@ -61,6 +62,7 @@ use tokio_util::sync::CancellationToken;
 pub use error::StoreError;
 pub use http::routes;
 pub use limit::{Limits, Rate};
+pub use proxy::TrustedProxies;
 
 /// The e-mail of the account the demo store creates.
 pub const DEMO_EMAIL: &str = "demo@marquee.local";
@@ -107,10 +109,11 @@ pub struct StoreConfig {
     pub clock: Clock,
     /// Rate limits of sign-in and sign-up, and how many passwords are hashed at once.
     pub limits: Limits,
-    /// Answer only requests addressed to `127.0.0.1:PORT` or `localhost:PORT` (the `Host`
-    /// header): the app's embedded store, which a web page must not reach through a DNS name
-    /// that resolves to 127.0.0.1 (DNS rebinding). Off for a store on a network, whose name is
-    /// whatever its operator gives it.
+    /// Answer only requests addressed to `127.0.0.1:PORT`, `[::1]:PORT` or `localhost:PORT` (the
+    /// `Host` header), or to the host of `public_url`: a store on loopback (the app's embedded
+    /// store, or one behind a proxy on the same machine), which a web page must not reach
+    /// through a DNS name that resolves to 127.0.0.1 (DNS rebinding). Off for a store listening
+    /// on a network, whose name is whatever its operator gives it.
     pub loopback_hosts_only: bool,
     /// The address viewers reach the store at (`https://store.example.com`) when it is not
     /// `http://` + `http_addr` (behind a proxy, or listening on 0.0.0.0). The store's tracker,
@@ -127,6 +130,10 @@ pub struct StoreConfig {
     /// sells titles only turns it off: those routes then answer 404, which the app reads as
     /// "this store carries no live channels".
     pub live_channels: bool,
+    /// The operator's reverse proxies: only from these is `X-Forwarded-For` believed (the
+    /// address rate limits count and the tracker hands out). Empty: every client is the
+    /// address its connection comes from.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The clock the store reads (a test moves it on instead of waiting): the wire crate's.
@@ -153,6 +160,7 @@ impl StoreConfig {
             trackers: Vec::new(),
             live_relay: None,
             live_channels: true,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 
@@ -177,6 +185,19 @@ impl StoreConfig {
             )
         })
     }
+}
+
+/// The host name of an `http(s)://` URL, lower case, without its port: `store.example.com`,
+/// `[2001:db8::1]`.
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => host,
+        _ => host_port,
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
 /// Where the demo catalog of this source tree lives (used when no other is given).
@@ -240,10 +261,12 @@ pub(crate) struct State {
     pub(crate) passwords: passwords::Passwords,
     /// Sign-ins per client address.
     pub(crate) sign_in_by_address: limit::Limiter<std::net::IpAddr>,
-    /// Sign-ins per e-mail.
-    pub(crate) sign_in_by_email: limit::Limiter<[u8; 16]>,
+    /// Sign-ins per e-mail and client address.
+    pub(crate) sign_in_by_email_and_address: limit::Limiter<(std::net::IpAddr, [u8; 16])>,
     /// Sign-ups per client address.
     pub(crate) sign_up_by_address: limit::Limiter<std::net::IpAddr>,
+    /// Whose `X-Forwarded-For` is believed.
+    pub(crate) trusted_proxies: TrustedProxies,
     /// The live channel directory.
     pub(crate) channels: channels::Directory,
     /// New live viewers per client address.
@@ -322,8 +345,8 @@ impl Store {
                 config.limits.max_keys,
                 config.clock.clone(),
             ),
-            sign_in_by_email: limit::Limiter::new(
-                config.limits.sign_in_per_email,
+            sign_in_by_email_and_address: limit::Limiter::new(
+                config.limits.sign_in_per_email_and_address,
                 config.limits.max_keys,
                 config.clock.clone(),
             ),
@@ -332,6 +355,7 @@ impl Store {
                 config.limits.max_keys,
                 config.clock.clone(),
             ),
+            trusted_proxies: config.trusted_proxies.clone(),
             channels: channels::Directory::new(config.clock.clone()),
             joins_by_address: limit::Limiter::new(
                 config.limits.joins_per_address,
@@ -376,7 +400,10 @@ impl Store {
         }
         let app = http::router(
             state.clone(),
-            config.loopback_hosts_only.then_some(http_addr.port()),
+            config.loopback_hosts_only.then(|| http::LoopbackHosts {
+                port: http_addr.port(),
+                public: config.public_url.as_deref().and_then(url_host),
+            }),
             config.live_channels,
         );
         let stop = shutdown.clone();
@@ -545,5 +572,31 @@ impl State {
             .entry(account)
             .or_default()
             .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_host;
+
+    #[test]
+    fn url_host_drops_scheme_credentials_port_and_path() {
+        assert_eq!(
+            url_host("https://Store.Example.com/").as_deref(),
+            Some("store.example.com")
+        );
+        assert_eq!(
+            url_host("http://u:p@store.example.com:8443/x?y").as_deref(),
+            Some("store.example.com")
+        );
+        assert_eq!(
+            url_host("http://[2001:db8::1]:80").as_deref(),
+            Some("[2001:db8::1]")
+        );
+        assert_eq!(
+            url_host("http://[2001:db8::1]").as_deref(),
+            Some("[2001:db8::1]")
+        );
+        assert_eq!(url_host("store.example.com"), None);
     }
 }

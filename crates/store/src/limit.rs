@@ -26,11 +26,15 @@ pub struct Rate {
 /// The store's limits on sign-in, sign-up and password hashing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Sign-ins from one address (IPv4, or an IPv6 /64).
+    /// Failed sign-ins from one address (IPv4, or an IPv6 /64), whatever e-mail they name. Each
+    /// attempt takes one before its password is checked (so a burst of guesses waits for no
+    /// hash); a success gives its one back.
     pub sign_in_per_address: Rate,
-    /// Sign-ins naming one e-mail, from anywhere: password guessing spread over many addresses
-    /// still meets this one.
-    pub sign_in_per_email: Rate,
+    /// Failed sign-ins naming one e-mail from one address: guessing one account from one place
+    /// meets this long before the address's own limit. A success clears it. There is no limit
+    /// per e-mail alone, on purpose: strangers' wrong guesses from elsewhere would lock the
+    /// owner out.
+    pub sign_in_per_email_and_address: Rate,
     /// Sign-ups from one address. Sign-up says whether an e-mail has an account (the app tells
     /// the person to sign in instead), so this is also what bounds probing for accounts.
     pub sign_up_per_address: Rate,
@@ -65,9 +69,9 @@ impl Default for Limits {
                 burst: 20,
                 every_s: 3,
             },
-            // 10 at once, then 2 a minute. Someone else's wrong guesses can make the owner of
-            // an account wait a minute; they cannot lock it for longer than they keep trying.
-            sign_in_per_email: Rate {
+            // 10 at once, then 2 a minute: a person who forgot which password they used tries
+            // a handful; a script guessing one account from one address is slowed to a crawl.
+            sign_in_per_email_and_address: Rate {
                 burst: 10,
                 every_s: 30,
             },
@@ -213,6 +217,21 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         taken
     }
 
+    /// Gives back one attempt taken for `key` (a sign-in that succeeded does not count against
+    /// its address).
+    pub(crate) fn give_back(&self, key: &K) {
+        let mut t = self.table.lock().expect("limiter lock");
+        let burst = self.rate.burst;
+        if let Some(b) = t.buckets.get_mut(key) {
+            b.tokens = (b.tokens + 1).min(burst);
+        }
+    }
+
+    /// Forgets `key`'s attempts: its bucket is full again.
+    pub(crate) fn clear(&self, key: &K) {
+        self.table.lock().expect("limiter lock").buckets.remove(key);
+    }
+
     /// How many keys the table holds (the overflow bucket not counted).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
@@ -280,6 +299,35 @@ mod tests {
             assert_eq!(l.check(&1), Ok(()), "refills to the burst, no further");
         }
         assert!(l.check(&1).is_err());
+    }
+
+    #[test]
+    fn a_success_gives_back_or_clears_its_own_attempts_only() {
+        let (_now, clock) = clock();
+        let rate = Rate {
+            burst: 2,
+            every_s: 60,
+        };
+        let l = Limiter::new(rate, 100, clock);
+        assert_eq!(l.check(&1), Ok(()));
+        assert_eq!(l.check(&1), Ok(()));
+        l.give_back(&1);
+        assert_eq!(l.check(&1), Ok(()));
+        assert!(l.check(&1).is_err());
+        l.give_back(&1);
+        l.give_back(&1);
+        l.give_back(&1);
+        assert_eq!(l.check(&1), Ok(()));
+        assert_eq!(l.check(&1), Ok(()));
+        assert!(
+            l.check(&1).is_err(),
+            "given back up to the burst, no further"
+        );
+        assert_eq!(l.check(&2), Ok(()));
+        l.clear(&1);
+        assert_eq!(l.check(&1), Ok(()));
+        assert_eq!(l.check(&2), Ok(()));
+        assert!(l.check(&2).is_err(), "clearing one key leaves the others");
     }
 
     #[test]

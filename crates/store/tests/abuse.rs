@@ -281,7 +281,7 @@ async fn the_clock_refills_the_sign_in_limit() {
     };
     let store = start_store_with(dir.path(), |c| {
         c.clock = clock;
-        c.limits.sign_in_per_email = marquee_store::Rate {
+        c.limits.sign_in_per_email_and_address = marquee_store::Rate {
             burst: 2,
             every_s: 60,
         };
@@ -299,12 +299,242 @@ async fn the_clock_refills_the_sign_in_limit() {
     assert_eq!(a.retry_after, Some(60));
     assert_eq!(
         a.body["message"],
-        "too many sign-in attempts for this e-mail: wait a minute and try again"
+        "too many sign-in attempts for this e-mail from here: wait a minute and try again"
     );
     now.fetch_add(60, Ordering::SeqCst);
     let a = sign_in(&http, &base, demo, marquee_store::DEMO_PASSWORD).await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
     store.shutdown().await;
+}
+
+/// A client calling from `127.0.0.N`.
+fn client_from(n: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, n)))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_guessing_from_many_addresses_never_lock_the_owner_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store_with(dir.path(), |c| {
+        c.limits.sign_in_per_email_and_address = marquee_store::Rate {
+            burst: 3,
+            every_s: 600,
+        };
+        c.limits.sign_in_per_address = marquee_store::Rate {
+            burst: 6,
+            every_s: 600,
+        };
+    })
+    .await;
+    let base = store.url();
+    let demo = marquee_store::DEMO_EMAIL;
+    // 40 wrong guesses at the demo account from 20 addresses, two each (under every limit).
+    let guesses = futures::future::join_all((0..40u8).map(|i| {
+        let http = client_from(2 + i % 20);
+        let base = base.clone();
+        async move { sign_in(&http, &base, demo, &format!("guess {i}")).await }
+    }))
+    .await;
+    assert!(
+        guesses.iter().all(|a| a.status == StatusCode::UNAUTHORIZED),
+        "{:?}",
+        guesses.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
+    // The owner, from an address of their own, with the right password.
+    let owner = client_from(100);
+    let a = sign_in(&owner, &base, demo, marquee_store::DEMO_PASSWORD).await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "the owner is not locked out: {a:?}"
+    );
+
+    // One address guessing one account meets the pair's limit (3) first...
+    let guesser = client_from(50);
+    for i in 0..3 {
+        let a = sign_in(&guesser, &base, demo, &format!("wrong {i}")).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{a:?}");
+    }
+    let a = sign_in(&guesser, &base, demo, "wrong again").await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{a:?}");
+    assert_eq!(
+        a.body["message"],
+        "too many sign-in attempts for this e-mail from here: wait 10 minutes and try again"
+    );
+    // ...then the address's own limit (6) whatever e-mail it names; the refused attempt above
+    // did not count against the address.
+    for i in 0..3 {
+        let a = sign_in(&guesser, &base, &format!("other{i}@example.com"), "x").await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{a:?}");
+    }
+    let a = sign_in(&guesser, &base, "another@example.com", "x").await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{a:?}");
+    assert!(
+        a.body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("too many sign-in attempts from here"),
+        "{a:?}"
+    );
+
+    // Successes count against nothing: an app restarted twenty times signs in each time.
+    let app = client_from(101);
+    for i in 0..20 {
+        let a = sign_in(&app, &base, demo, marquee_store::DEMO_PASSWORD).await;
+        assert_eq!(a.status, StatusCode::OK, "sign-in {i}: {a:?}");
+    }
+    // And a success clears its own mistakes: two typos, a success, three typos more.
+    let typist = client_from(102);
+    for password in [
+        "dmeo",
+        "Demo",
+        marquee_store::DEMO_PASSWORD,
+        "deom",
+        "demo ",
+        "dem",
+    ] {
+        let a = sign_in(&typist, &base, demo, password).await;
+        assert_ne!(
+            a.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{password:?}: {a:?}"
+        );
+    }
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_x_forwarded_for_is_ignored_and_only_a_trusted_proxy_is_believed() {
+    let dir = tempfile::tempdir().unwrap();
+    // The operator's proxy calls from 127.0.0.2.
+    let store = start_store_with(dir.path(), |c| {
+        c.trusted_proxies = marquee_store::TrustedProxies::parse(&["127.0.0.2"]).unwrap();
+    })
+    .await;
+    let base = store.url();
+    let burst = Limits::default().sign_up_per_address.burst as usize;
+    let sign_up = |http: reqwest::Client, email: String, forwarded_for: String| {
+        let base = base.clone();
+        async move {
+            let resp = http
+                .post(format!("{base}/api/v1/accounts"))
+                .header("X-Forwarded-For", forwarded_for)
+                .json(&json!({"email": email, "password": "long enough"}))
+                .send()
+                .await
+                .unwrap();
+            Answer::of(resp).await
+        }
+    };
+    // Through the proxy, a dozen people sign up from a dozen addresses: none is refused, though
+    // every connection comes from the proxy.
+    let proxy = client_from(2);
+    for i in 0..(burst * 2) {
+        let a = sign_up(
+            proxy.clone(),
+            format!("viewer{i}@example.com"),
+            format!("127.0.1.{}", 10 + i),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::CREATED, "viewer {i}: {a:?}");
+    }
+    // A stranger forging a new X-Forwarded-For each time is still one address.
+    let stranger = client_from(3);
+    let mut refused = None;
+    for i in 0..=burst {
+        let a = sign_up(
+            stranger.clone(),
+            format!("forger{i}@example.com"),
+            format!("127.0.2.{}", 10 + i),
+        )
+        .await;
+        if a.status == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(i);
+            break;
+        }
+        assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
+    }
+    assert_eq!(refused, Some(burst), "the forged header is ignored");
+
+    // The tracker hands out the viewer's address, not the proxy's.
+    let free = feed_titles(&base)
+        .await
+        .into_iter()
+        .find(|t| t["offer"] == "free")
+        .expect("a free demo title");
+    let mut ih = [0u8; 20];
+    hex::decode_to_slice(free["info_hash"].as_str().unwrap(), &mut ih).unwrap();
+    let announce = |http: reqwest::Client, forwarded_for: &'static str, port: u16, id: u8| {
+        let url = format!("{base}/announce?{}", announce_query(&ih, port, &[id; 20]));
+        async move {
+            http.get(url)
+                .header("X-Forwarded-For", forwarded_for)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+        }
+    };
+    announce(proxy.clone(), "127.0.3.7", 7001, b'a').await;
+    announce(stranger.clone(), "127.0.3.8", 7002, b'b').await;
+    let body = announce(proxy.clone(), "127.0.3.9", 7003, b'c').await;
+    let peers = compact_peers(&body);
+    assert!(
+        peers.contains(&"127.0.3.7:7001".parse().unwrap()),
+        "the viewer behind the proxy: {peers:?}"
+    );
+    assert!(
+        peers.contains(&"127.0.0.3:7002".parse().unwrap()),
+        "the stranger's own address, not the one it forged: {peers:?}"
+    );
+    assert!(
+        !peers
+            .iter()
+            .any(|p| p.ip() == IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2))
+                || p.ip() == IpAddr::V4(Ipv4Addr::new(127, 0, 3, 8))),
+        "neither the proxy nor a forged address: {peers:?}"
+    );
+    store.shutdown().await;
+}
+
+/// The titles of the store's signed feed, as JSON.
+async fn feed_titles(base: &str) -> Vec<Value> {
+    let answer: Value = reqwest::get(format!("{base}/api/v1/catalog"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let feed: Value = serde_json::from_str(answer["feed"].as_str().unwrap()).unwrap();
+    feed["titles"].as_array().unwrap().clone()
+}
+
+/// The IPv4 peers of a compact announce response (`5:peers<len>:<6 bytes each>`).
+fn compact_peers(body: &[u8]) -> Vec<std::net::SocketAddr> {
+    let at = body
+        .windows(7)
+        .position(|w| w == b"5:peers")
+        .unwrap_or_else(|| panic!("no peers in {}", String::from_utf8_lossy(body)));
+    let rest = &body[at + 7..];
+    let colon = rest.iter().position(|&b| b == b':').unwrap();
+    let len: usize = std::str::from_utf8(&rest[..colon])
+        .unwrap()
+        .parse()
+        .unwrap();
+    rest[colon + 1..colon + 1 + len]
+        .chunks_exact(6)
+        .map(|c| {
+            std::net::SocketAddr::from((
+                Ipv4Addr::new(c[0], c[1], c[2], c[3]),
+                u16::from_be_bytes([c[4], c[5]]),
+            ))
+        })
+        .collect()
 }
 
 /// A percent-encoded announce query.
@@ -323,18 +553,8 @@ async fn the_tracker_over_http_tracks_only_the_stores_titles_and_stays_bounded()
     let store = start_store(dir.path()).await;
     let base = store.url();
     let http = reqwest::Client::new();
-    let feed: Value = http
-        .get(format!("{base}/api/v1/catalog"))
-        .send()
+    let known: Vec<[u8; 20]> = feed_titles(&base)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let feed: Value = serde_json::from_str(feed["feed"].as_str().unwrap()).unwrap();
-    let known: Vec<[u8; 20]> = feed["titles"]
-        .as_array()
-        .unwrap()
         .iter()
         .filter_map(|t| {
             let mut ih = [0u8; 20];
@@ -609,7 +829,7 @@ async fn the_embedded_store_answers_only_to_its_loopback_names() {
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_store_process_keeps_its_secrets_owner_only_and_grants_no_cors() {
+async fn the_store_process_keeps_its_secrets_owner_only_refuses_foreign_hosts_and_grants_no_cors() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let store = store_process(dir.path());
@@ -628,14 +848,27 @@ async fn the_store_process_keeps_its_secrets_owner_only_and_grants_no_cors() {
     for file in ["store.db", "store.db-wal", "store.db-shm"] {
         assert_eq!(mode(&store.data().join(file)), 0o600, "{file}");
     }
-    // A store on the network is reached under its own name: no Host check there.
-    let named = http
-        .get(format!("{}/api/v1/store", store.url()))
-        .header("Host", "store.example")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(named.status(), StatusCode::OK);
+    // The store on loopback answers to its own names only: a page that reached 127.0.0.1
+    // through a DNS name of its own (rebinding) cannot sign in as demo/demo.
+    let port = store.url().rsplit(':').next().unwrap().to_owned();
+    for (host, expected) in [
+        ("store.example".to_owned(), StatusCode::MISDIRECTED_REQUEST),
+        (
+            format!("rebound.attacker.test:{port}"),
+            StatusCode::MISDIRECTED_REQUEST,
+        ),
+        (format!("localhost:{port}"), StatusCode::OK),
+        (format!("127.0.0.1:{port}"), StatusCode::OK),
+    ] {
+        let resp = http
+            .post(format!("{}/api/v1/sessions", store.url()))
+            .header("Host", &host)
+            .json(&json!({"email": marquee_store::DEMO_EMAIL, "password": marquee_store::DEMO_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), expected, "Host: {host}");
+    }
     assert_no_cors(&http, store.url()).await;
 }
 

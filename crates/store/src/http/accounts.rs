@@ -3,14 +3,12 @@
 //! and account enumeration. Sessions have no module of their own: a session is what signing up
 //! or in hands back, and signing out is their only other route.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{delete, post};
 use axum::Json;
 
-use super::shared::{bearer, Account, JsonBody, Route, St};
+use super::shared::{bearer, Account, Client, JsonBody, Route, St};
 use crate::api::*;
 use crate::db;
 use crate::error::StoreError;
@@ -54,7 +52,7 @@ fn limit<K: std::hash::Hash + Eq + Clone>(
 
 async fn sign_up(
     State(s): St,
-    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Client(client): Client,
     JsonBody(req): JsonBody<SignUpRequest>,
 ) -> Result<(StatusCode, Json<SessionResponse>), StoreError> {
     let email = req.email.trim().to_lowercase();
@@ -73,7 +71,7 @@ async fn sign_up(
     // an address can ask only a handful of times an hour, each after a full Argon2 hash.
     limit(
         &s.sign_up_by_address,
-        &crate::limit::address_key(remote.ip()),
+        &crate::limit::address_key(client),
         "sign-ups from here",
     )?;
     let account =
@@ -90,19 +88,27 @@ async fn sign_up(
 
 async fn sign_in(
     State(s): St,
-    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Client(client): Client,
     JsonBody(req): JsonBody<SessionRequest>,
 ) -> Result<Json<SessionResponse>, StoreError> {
+    // Both limits are taken before the password is checked, so a burst of guesses does not
+    // queue for the hasher; a success gives them back. Nothing is counted per e-mail alone:
+    // strangers guessing from elsewhere never lock the owner out.
+    let address = crate::limit::address_key(client);
+    let pair = (address, crate::limit::email_key(&req.email));
     limit(
         &s.sign_in_by_address,
-        &crate::limit::address_key(remote.ip()),
+        &address,
         "sign-in attempts from here",
     )?;
-    limit(
-        &s.sign_in_by_email,
-        &crate::limit::email_key(&req.email),
-        "sign-in attempts for this e-mail",
-    )?;
+    if let Err(e) = limit(
+        &s.sign_in_by_email_and_address,
+        &pair,
+        "sign-in attempts for this e-mail from here",
+    ) {
+        s.sign_in_by_address.give_back(&address);
+        return Err(e);
+    }
     let (token, expires_at) = db::accounts::sign_in(
         &s.db,
         &s.passwords,
@@ -112,6 +118,8 @@ async fn sign_in(
         s.now(),
     )
     .await?;
+    s.sign_in_by_address.give_back(&address);
+    s.sign_in_by_email_and_address.clear(&pair);
     Ok(Json(SessionResponse { token, expires_at }))
 }
 

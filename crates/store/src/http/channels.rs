@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Json;
@@ -16,7 +16,7 @@ use marquee_protocol::channels::{
 use serde_json::{json, Value};
 use sha2::Digest as _;
 
-use super::shared::{Account, JsonBody, Route, St};
+use super::shared::{Account, Client, JsonBody, Route, St};
 use crate::error::StoreError;
 
 /// This domain's part of the route table.
@@ -63,11 +63,11 @@ async fn list(State(s): St) -> Json<ChannelsResponse> {
 /// Going live is for signed-in accounts; the record is signed by the channel's own key.
 async fn register(
     State(s): St,
-    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Client(client): Client,
     Account(account): Account,
     JsonBody(signed): JsonBody<SignedChannel>,
 ) -> Result<(StatusCode, Json<Value>), StoreError> {
-    calls_from(&signed.record.broadcaster.addr, remote)?;
+    calls_from(&signed.record.broadcaster.addr, client)?;
     let channel = signed.record.channel.clone();
     s.channels.register(account, signed)?;
     tracing::info!(%channel, account, "channel live");
@@ -143,14 +143,14 @@ async fn signal(
 /// nothing to make, addresses do.
 async fn viewer(
     State(s): St,
-    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    Client(client): Client,
     Path(channel): Path<String>,
     JsonBody(report): JsonBody<SignedViewerReport>,
 ) -> Result<Json<JoinResponse>, StoreError> {
-    calls_from(&report.report.viewer.addr, remote)?;
+    calls_from(&report.report.viewer.addr, client)?;
     if s.channels.is_new_viewer(&report) {
         s.joins_by_address
-            .check(&crate::limit::address_key(remote.ip()))
+            .check(&crate::limit::address_key(client))
             .map_err(|retry_after_s| StoreError::RateLimited {
                 what: "viewers joining from here",
                 retry_after_s,
@@ -166,15 +166,14 @@ async fn viewer(
 
 /// A node may list only an address on the machine it calls from: the store hands that address
 /// to every joiner, who dials it, so naming someone else's would point a swarm at them.
-fn calls_from(addr: &str, remote: SocketAddr) -> Result<(), StoreError> {
+fn calls_from(addr: &str, client: std::net::IpAddr) -> Result<(), StoreError> {
     let named: SocketAddr = addr
         .parse()
         .map_err(|_| StoreError::BadRequest(format!("the address {addr:?} is not ip:port")))?;
     let key = crate::limit::address_key;
-    if key(named.ip()) != key(remote.ip()) {
+    if key(named.ip()) != key(client) {
         return Err(StoreError::BadRequest(format!(
-            "a node can list only the address it calls the store from ({}), not {}",
-            remote.ip(),
+            "a node can list only the address it calls the store from ({client}), not {}",
             named.ip()
         )));
     }

@@ -101,15 +101,52 @@ pub fn routes() -> Vec<(&'static str, &'static str)> {
     table().into_iter().map(|(m, p, _)| (m, p)).collect()
 }
 
-/// The store's router. With `loopback_port`, only requests whose `Host` is
-/// `127.0.0.1:PORT` or `localhost:PORT` are answered (see [`crate::StoreConfig`]).
+/// Which names a store on loopback answers to (the `Host` of a request): its loopback names
+/// with its port, and the name of its public address when it has one (a proxy on the same
+/// machine forwarding to it). Anything else is a web page that reached 127.0.0.1 through a DNS
+/// name of its own (DNS rebinding), refused before any handler runs.
+#[derive(Clone, Debug)]
+pub(crate) struct LoopbackHosts {
+    /// The port the store listens on.
+    pub(crate) port: u16,
+    /// The host name of the store's public URL, lower case.
+    pub(crate) public: Option<String>,
+}
+
+impl LoopbackHosts {
+    fn allows(&self, req: &axum::extract::Request) -> bool {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            // HTTP/2 carries the host in the URI instead.
+            .or_else(|| req.uri().authority().map(|a| a.as_str()));
+        let Some(host) = host else {
+            return false;
+        };
+        let (name, port) = match host.rsplit_once(':') {
+            Some((name, port)) if !port.contains(']') => (name, port.parse::<u16>().ok()),
+            _ => (host, None),
+        };
+        let loopback =
+            name == "127.0.0.1" || name == "[::1]" || name.eq_ignore_ascii_case("localhost");
+        (loopback && port == Some(self.port))
+            || self
+                .public
+                .as_deref()
+                .is_some_and(|public| name.eq_ignore_ascii_case(public))
+    }
+}
+
+/// The store's router. With `hosts`, only requests addressed to those names are answered (see
+/// [`LoopbackHosts`]).
 ///
 /// No route sends CORS headers, on purpose: a web page may not read the store's answers, and a
 /// JSON body (which must say `Content-Type: application/json`) cannot be sent from one without
 /// a preflight, which is never granted.
 pub(crate) fn router(
     state: Arc<crate::State>,
-    loopback_port: Option<u16>,
+    hosts: Option<LoopbackHosts>,
     live_channels: bool,
 ) -> Router {
     // Routing the same path twice merges the two method routers.
@@ -124,33 +161,21 @@ pub(crate) fn router(
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state);
-    match loopback_port {
-        Some(port) => router.layer(axum::middleware::from_fn(
-            move |req: axum::extract::Request, next: axum::middleware::Next| async move {
-                if loopback_host(&req, port) {
-                    next.run(req).await
-                } else {
-                    StoreError::ForeignHost.into_response()
+    match hosts {
+        Some(hosts) => router.layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let allowed = hosts.allows(&req);
+                async move {
+                    if allowed {
+                        next.run(req).await
+                    } else {
+                        StoreError::ForeignHost.into_response()
+                    }
                 }
             },
         )),
         None => router,
     }
-}
-
-/// True when a request is addressed to `127.0.0.1:port` or `localhost:port`: the embedded
-/// store's only names. A page that rebinds its own DNS name to 127.0.0.1 sends its own name.
-fn loopback_host(req: &axum::extract::Request, port: u16) -> bool {
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        // HTTP/2 carries the host in the URI instead.
-        .or_else(|| req.uri().authority().map(|a| a.as_str()));
-    let Some((name, p)) = host.and_then(|h| h.rsplit_once(':')) else {
-        return false;
-    };
-    p.parse::<u16>() == Ok(port) && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
 }
 
 async fn not_found(uri: Uri) -> StoreError {

@@ -84,6 +84,25 @@ impl FromRequestParts<Arc<crate::State>> for Account {
     }
 }
 
+/// The address of the client a request comes from: its connection's, or behind one of the
+/// operator's trusted proxies, the one they forward for (see [`crate::proxy`]).
+pub(super) struct Client(pub(super) std::net::IpAddr);
+
+impl FromRequestParts<Arc<crate::State>> for Client {
+    type Rejection = StoreError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<crate::State>,
+    ) -> Result<Self, StoreError> {
+        let axum::extract::ConnectInfo(peer) = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .copied()
+            .ok_or_else(|| StoreError::Internal("a request without its connection".into()))?;
+        Ok(Client(state.trusted_proxies.client(peer, &parts.headers)))
+    }
+}
+
 /// The bearer token of a request.
 pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers

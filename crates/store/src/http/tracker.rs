@@ -1,15 +1,13 @@
 //! Swarms: a title's torrent as the store serves it (naming the store's tracker), who is
 //! watching a title, and the tracker's announce. The tracker itself is [`crate::tracker`].
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Json;
 
-use super::shared::{Account, Route, St};
+use super::shared::{Account, Client, Route, St};
 use crate::api::*;
 use crate::error::StoreError;
 use crate::{db, tracker};
@@ -68,13 +66,9 @@ async fn peers(
     }))
 }
 
-async fn announce(
-    State(s): St,
-    ConnectInfo(remote): ConnectInfo<SocketAddr>,
-    RawQuery(query): RawQuery,
-) -> Response {
+async fn announce(State(s): St, Client(client): Client, RawQuery(query): RawQuery) -> Response {
     let body = match tracker::parse_announce(query.as_deref().unwrap_or("")) {
-        Ok(a) => match s.tracker.announce(remote.ip(), &a) {
+        Ok(a) => match s.tracker.announce(client, &a) {
             Ok(peers) => tracker::encode_response(&peers),
             Err(reason) => tracker::encode_failure(reason),
         },
