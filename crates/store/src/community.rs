@@ -25,6 +25,15 @@ fn bad(why: &str) -> StoreError {
 pub(crate) type Poster = (Vec<u8>, &'static str);
 
 /// Checks the payload's fields and its torrent; returns the decoded torrent and poster.
+/// The year a publication is listed under: the app's own date for it, but never after the
+/// store's today (a computer's clock far in the future, or a forged payload, once overflowed
+/// here and dropped the connection) nor before 1970.
+pub(crate) fn year_of(published_at: i64, now: i64) -> i32 {
+    const YEAR_S: i64 = 31_556_952;
+    let at = published_at.clamp(0, now.max(0));
+    i32::try_from(1970 + at / YEAR_S).unwrap_or(i32::MAX)
+}
+
 pub(crate) fn validate(p: &CommunityPayload) -> Result<(Vec<u8>, Option<Poster>), StoreError> {
     let name_len = p.name.trim().chars().count();
     if name_len == 0 || name_len > 200 {
@@ -68,4 +77,16 @@ pub(crate) fn validate(p: &CommunityPayload) -> Result<(Vec<u8>, Option<Poster>)
         }
     };
     Ok((torrent, poster))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_publication_dated_at_the_ends_of_time_is_listed_under_a_real_year() {
+        let now = 1_796_000_000; // December 2026
+        assert_eq!(super::year_of(now - 3_600, now), 2026);
+        assert_eq!(super::year_of(i64::MAX, now), 2026);
+        assert_eq!(super::year_of(i64::MIN, now), 1970);
+        assert_eq!(super::year_of(1_700_000_000, now), 2023);
+    }
 }

@@ -564,15 +564,32 @@ impl State {
         marquee_protocol::trackers::with_trackers(torrent, &tiers)
     }
 
-    /// The lock that serialises one account's orders.
-    pub(crate) fn order_lock(&self, account: i64) -> Arc<Mutex<()>> {
-        self.order_locks
+    /// Takes the lock that serialises one account's orders, licence moves and restores: the
+    /// one-PC rule reads what the account holds, then writes. In this process a mutex; on
+    /// PostgreSQL also an advisory lock, held until the guard drops, so two store processes
+    /// on one database take turns too.
+    pub(crate) async fn lock_orders(&self, account: i64) -> Result<OrdersLock, StoreError> {
+        let mutex = self
+            .order_locks
             .lock()
             .expect("order locks")
             .entry(account)
             .or_default()
-            .clone()
+            .clone();
+        let local = mutex.lock_owned().await;
+        let shared = db::lock_orders_of(&self.db, account).await?;
+        Ok(OrdersLock {
+            _local: local,
+            _shared: shared,
+        })
     }
+}
+
+/// One account's orders, held (see [`State::lock_orders`]).
+pub(crate) struct OrdersLock {
+    _local: tokio::sync::OwnedMutexGuard<()>,
+    /// The open transaction holding PostgreSQL's advisory lock; rolled back on drop.
+    _shared: Option<sqlx::Transaction<'static, sqlx::Any>>,
 }
 
 #[cfg(test)]

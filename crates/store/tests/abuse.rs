@@ -972,3 +972,113 @@ async fn half_sent_requests_and_idle_connections_are_closed_and_capped() {
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(text.contains("did not arrive within 2 s"), "{text}");
 }
+
+/// Signs up `email` and returns its session token.
+async fn token_of(http: &reqwest::Client, base: &str, email: &str) -> String {
+    let a = Answer::of(
+        http.post(format!("{base}/api/v1/accounts"))
+            .json(&json!({"email": email, "password": "long enough"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
+    a.body["token"].as_str().unwrap().to_owned()
+}
+
+/// Registers `device` (a 64-hex id) for the account of `token`.
+async fn register_device(http: &reqwest::Client, base: &str, token: &str, device: &str) -> Answer {
+    Answer::of(
+        http.post(format!("{base}/api/v1/devices"))
+            .bearer_auth(token)
+            .json(&json!({"device_id": device, "public_key": "cd".repeat(32)}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_never_answer_500_and_never_pass_the_device_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store_with(dir.path(), |c| {
+        c.limits.sign_up_per_address.burst = 100;
+    })
+    .await;
+    let base = store.url();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
+
+    // Seven computers of one account registering at once, under a limit of five.
+    let crowded = token_of(&http, &base, "crowded@example.com").await;
+    let devices: Vec<String> = (0..7).map(|i| format!("{i:02}").repeat(32)).collect();
+    let answers = futures::future::join_all(
+        devices
+            .iter()
+            .map(|d| register_device(&http, &base, &crowded, d)),
+    )
+    .await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status).collect();
+    let registered = statuses.iter().filter(|s| s.is_success()).count();
+    assert!(
+        answers
+            .iter()
+            .all(|a| a.status.is_success() || a.body["code"] == "device_limit"),
+        "every answer is a registration or the device limit: {answers:?}"
+    );
+    assert_eq!(registered, 5, "the limit holds under a race: {statuses:?}");
+
+    // One account re-registering its computer over and over while another places free
+    // orders: every write is answered, none with a server error.
+    let registering = token_of(&http, &base, "registering@example.com").await;
+    let ordering = token_of(&http, &base, "ordering@example.com").await;
+    let device = "ef".repeat(32);
+    assert!(register_device(&http, &base, &ordering, &device)
+        .await
+        .status
+        .is_success());
+    let registrations = futures::stream::iter(0..300).map(|_| {
+        let (http, base, token) = (http.clone(), base.clone(), registering.clone());
+        async move {
+            register_device(&http, &base, &token, &"12".repeat(32))
+                .await
+                .status
+        }
+    });
+    let orders = futures::stream::iter(0..300).map(|i| {
+        let (http, base, token, device) =
+            (http.clone(), base.clone(), ordering.clone(), device.clone());
+        async move {
+            let resp = http
+                .post(format!("{base}/api/v1/orders"))
+                .bearer_auth(&token)
+                .json(&json!({
+                    "client_order_id": format!("free-{i}"),
+                    "title_id": if i % 2 == 0 { "open-skies" } else { "paper-boats" },
+                    "device_id": device,
+                }))
+                .send()
+                .await
+                .unwrap();
+            resp.status()
+        }
+    });
+    let (registered, ordered): (Vec<StatusCode>, Vec<StatusCode>) = futures::join!(
+        registrations.buffer_unordered(8).collect(),
+        orders.buffer_unordered(8).collect()
+    );
+    let failed = |v: &[StatusCode]| v.iter().filter(|s| !s.is_success()).count();
+    println!(
+        "300 re-registrations beside 300 free orders: {} and {} not answered with success",
+        failed(&registered),
+        failed(&ordered)
+    );
+    assert_eq!(failed(&registered), 0, "{registered:?}");
+    assert_eq!(failed(&ordered), 0, "{ordered:?}");
+    assert!(store.audit().await.unwrap().is_clean());
+    store.shutdown().await;
+}

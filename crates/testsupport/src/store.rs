@@ -37,11 +37,22 @@ impl StoreProcess {
     /// for a store coming back at it), its data in `data`, and waits up to two minutes for it to
     /// say where it listens.
     pub fn start(bin: &Path, data: &Path, listen: &str) -> StoreProcess {
+        let demo = marquee_store::bundled_demo_dir();
+        StoreProcess::start_with(bin, data, listen, &["--demo".as_ref(), demo.as_os_str()])
+    }
+
+    /// [`StoreProcess::start`] with other arguments after `serve --listen LISTEN --data DATA`
+    /// instead of the demo catalog's (`--database-url URL`, with or without `--demo DIR`).
+    pub fn start_with(
+        bin: &Path,
+        data: &Path,
+        listen: &str,
+        args: &[&std::ffi::OsStr],
+    ) -> StoreProcess {
         let mut child = Command::new(bin)
             .args(["serve", "--listen", listen, "--data"])
             .arg(data)
-            .arg("--demo")
-            .arg(marquee_store::bundled_demo_dir())
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()

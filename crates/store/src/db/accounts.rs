@@ -27,7 +27,7 @@ pub(crate) async fn create_account(
 ) -> Result<i64, StoreError> {
     // Hashing is deliberately slow and large: bounded, off the async workers.
     let hash = passwords.hash(password).await?;
-    let mut tx = db.begin().await?;
+    let mut tx = super::begin_write(db).await?;
     let inserted = sqlx::query(
         "INSERT INTO accounts (email, password_hash, balance_cents, currency) VALUES ($1, $2, $3, $4) RETURNING id",
     )

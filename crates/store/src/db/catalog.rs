@@ -104,7 +104,8 @@ pub(crate) struct NewTitle<'a> {
 
 /// Registers (or replaces) titles in one transaction; each gets the next catalog version.
 pub(crate) async fn upsert_titles(db: &Db, titles: &[NewTitle<'_>]) -> anyhow::Result<i64> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::begin_write(db).await?;
+    super::lock_catalog(&mut tx).await?;
     let mut seq: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM titles")
         .fetch_one(&mut *tx)
         .await?

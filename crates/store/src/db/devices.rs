@@ -19,7 +19,8 @@ pub(crate) async fn register_device(
     limit: u32,
     now: i64,
 ) -> Result<(), StoreError> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::begin_write(db).await?;
+    super::lock_account(&mut tx, account).await?;
     let existing = sqlx::query("SELECT account_id, active FROM devices WHERE device_id = $1")
         .bind(device_id)
         .fetch_optional(&mut *tx)
@@ -127,7 +128,7 @@ pub(crate) async fn deactivate_device(
     account: i64,
     device_id: &str,
 ) -> Result<u64, StoreError> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::begin_write(db).await?;
     let done =
         sqlx::query("UPDATE devices SET active = 0 WHERE device_id = $1 AND account_id = $2")
             .bind(device_id)

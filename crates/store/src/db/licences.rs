@@ -188,7 +188,7 @@ pub(crate) async fn supersede(
     let first = old
         .first()
         .ok_or_else(|| StoreError::Internal("nothing to supersede".into()))?;
-    let mut tx = db.begin().await?;
+    let mut tx = super::begin_write(db).await?;
     for l in old {
         sqlx::query("UPDATE licences SET revoked = 1 WHERE id = $1")
             .bind(&l.id)

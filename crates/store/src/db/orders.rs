@@ -66,7 +66,7 @@ pub(crate) enum Placed {
 
 /// Charges the wallet, records the order (placed at `now`) and its licence: all or nothing.
 pub(crate) async fn place_order(db: &Db, o: NewOrder<'_>, now: i64) -> Result<Placed, StoreError> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::begin_write(db).await?;
     // The balance check is part of the charge, so two orders can never both spend the same
     // money; the CHECK (balance_cents >= 0) constraint is the last line of defence.
     let balance = sqlx::query(

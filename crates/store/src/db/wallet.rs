@@ -35,7 +35,7 @@ pub(crate) async fn create_vouchers(
     value_cents: i64,
     now: i64,
 ) -> Result<(), StoreError> {
-    let mut tx = db.begin().await?;
+    let mut tx = super::begin_write(db).await?;
     for code in codes {
         sqlx::query(
             "INSERT INTO vouchers (code_hash, value_cents, created_at) VALUES ($1, $2, $3)",
@@ -58,7 +58,7 @@ pub(crate) async fn redeem_voucher(
     now: i64,
 ) -> Result<i64, StoreError> {
     let hash = voucher_hash(code);
-    let mut tx = db.begin().await?;
+    let mut tx = super::begin_write(db).await?;
     // Claiming the voucher and crediting the wallet commit together or not at all.
     let claimed = sqlx::query(
         "UPDATE vouchers SET redeemed_by = $1, redeemed_at = $2 WHERE code_hash = $3 AND redeemed_by IS NULL RETURNING value_cents",

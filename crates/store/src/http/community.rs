@@ -60,7 +60,7 @@ async fn publish(
         None => String::new(),
     };
     let publisher = db::community::display_name(&s.db, account).await?;
-    let year = 1970 + (payload.published_at.max(0) / 31_556_952) as i32;
+    let year = community::year_of(payload.published_at, s.now());
     let title = FeedTitle {
         id: id.clone(),
         kind: "community_video".into(),

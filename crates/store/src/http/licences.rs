@@ -52,8 +52,7 @@ async fn restore(
     if !device.active {
         return Err(StoreError::DeviceInactive);
     }
-    let lock = s.order_lock(account);
-    let _one_at_a_time = lock.lock().await;
+    let _one_at_a_time = s.lock_orders(account).await?;
     let mut titles: Vec<String> = db::licences::licences_of_account(&s.db, account)
         .await?
         .into_iter()
@@ -208,8 +207,7 @@ async fn move_licence(
     if !target.active {
         return Err(StoreError::DeviceInactive);
     }
-    let lock = s.order_lock(account);
-    let _one_at_a_time = lock.lock().await;
+    let _one_at_a_time = s.lock_orders(account).await?;
     let title = db::catalog::title(&s.db, &licence.title_id).await?;
     // Every live licence of the purchase goes, not only the one named: one computer at a time.
     let held = db::licences::licences_of_title(&s.db, account, &title.id).await?;

@@ -108,8 +108,7 @@ async fn order(
     }
     let hash = request_hash(&req);
     // One order of an account at a time: the one-PC rules below read, then write.
-    let lock = s.order_lock(account);
-    let _one_at_a_time = lock.lock().await;
+    let _one_at_a_time = s.lock_orders(account).await?;
 
     if let Some(existing) = db::orders::find_order(&s.db, account, &req.client_order_id).await? {
         return replay(&s, account, existing, &hash, &req).await;
