@@ -1848,6 +1848,8 @@ impl<P: PeerKey> Relay<P> {
             return;
         };
         let mut missed_now = 0u64;
+        // Misses already told to the player (in this call).
+        let mut reported = 0u64;
         loop {
             match self.chunks.get(cursor) {
                 Some(stored) => {
@@ -1856,6 +1858,16 @@ impl<P: PeerKey> Relay<P> {
                     if *skipping {
                         if a.index == 0 && a.keyframe && deadline >= now {
                             *skipping = false;
+                            // The player hears of the skip before the chunk it resumes at: a
+                            // player that appends bytes (a Media Source buffer) must start
+                            // afresh there, not append the next segment to a broken one.
+                            if missed_now > reported {
+                                self.events.push_back(Event::Skipped {
+                                    from: *cursor - (missed_now - reported),
+                                    to: *cursor,
+                                });
+                                reported = missed_now;
+                            }
                             continue;
                         }
                         missed_now += 1;
@@ -1913,7 +1925,12 @@ impl<P: PeerKey> Relay<P> {
             for _ in 0..missed_now {
                 recent.push_back((now, true));
             }
-            self.events.push_back(Event::Skipped { from, to: *cursor });
+            if missed_now > reported {
+                self.events.push_back(Event::Skipped {
+                    from: from + reported,
+                    to: *cursor,
+                });
+            }
         }
         while recent
             .front()

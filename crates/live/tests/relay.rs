@@ -575,3 +575,77 @@ fn a_relay_that_sheds_its_children_leaves_them_playing_elsewhere() {
         );
     }
 }
+
+/// A chunk that never arrives: the viewer skips to the next keyframe segment, and tells its
+/// player of the skip before the first chunk it resumes at (a player that appends bytes must
+/// start afresh there, not append the next segment onto the broken one).
+#[test]
+fn a_skip_is_reported_before_the_chunk_playback_resumes_at() {
+    let mut signer = ChannelSigner::new(SigningKey::from_bytes(&[1; 32]), 4096);
+    let channel = signer.channel();
+    let mut broadcaster = Relay::broadcaster(0u32, channel, RelayConfig::broadcaster(4), 0);
+    let mut viewer = Relay::viewer(1u32, channel, RelayConfig::viewer(4, 2.0), 0, 0);
+    viewer.add_peers([0], 0);
+    // Segment 4's second chunk (three chunks a segment, numbered from 0) is lost every time.
+    let lost = 4 * 3 + 1;
+    let mut events = Vec::new();
+    for step in 0..240u64 {
+        let now = step * 50;
+        if now % 1000 == 0 {
+            let k = now / 1000;
+            for chunk in signer.chunks(segment(k), &vec![k as u8; 10_000]) {
+                broadcaster.publish(chunk, now);
+            }
+        }
+        broadcaster.tick(now);
+        viewer.tick(now);
+        for _ in 0..4 {
+            let out: Vec<_> = broadcaster.drain().collect();
+            for e in out {
+                if let Event::Send { to: 1, message } = e {
+                    if matches!(&message, Message::Chunk { chunk, .. } if chunk.sequence() == lost)
+                    {
+                        continue;
+                    }
+                    viewer.handle(0, message, now);
+                }
+            }
+            let out: Vec<_> = viewer.drain().collect();
+            for e in out {
+                match e {
+                    Event::Send { to: 0, message } => broadcaster.handle(1, message, now),
+                    Event::Play(chunk) => events.push(Ok(chunk.sequence())),
+                    Event::Skipped { from, to } => events.push(Err((from, to))),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let played: Vec<u64> = events.iter().filter_map(|e| e.ok()).collect();
+    assert!(played.contains(&(lost - 1)), "{events:?}");
+    assert!(!played.contains(&lost));
+    assert!(
+        played.contains(&(lost + 2)),
+        "the next segment plays: {events:?}"
+    );
+    let mut last: Option<u64> = None;
+    let mut told = false;
+    for e in &events {
+        match e {
+            Ok(seq) => {
+                if let Some(l) = last {
+                    assert!(
+                        *seq == l + 1 || told,
+                        "chunk {seq} played after {l} with no skip reported first: {events:?}"
+                    );
+                }
+                last = Some(*seq);
+                told = false;
+            }
+            Err((from, to)) => {
+                assert!(from < to);
+                told = true;
+            }
+        }
+    }
+}

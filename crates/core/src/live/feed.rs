@@ -64,6 +64,12 @@ fn media_frame(chunk: &Chunk) -> Bytes {
 pub struct Framer {
     /// A skip happened: nothing is sent until a keyframe segment starts, and a reset goes first.
     skipping: bool,
+    /// The sequence number of the last chunk sent. A chunk that does not follow it is a hole,
+    /// whether or not a skip was reported before it (the relay's report of a skip may come
+    /// after the chunk it resumed at, and a full player channel drops events silently):
+    /// appended to the page, the bytes of the next segment would be read as the rest of the
+    /// broken one, and the decoder fails on them.
+    last_sent: Option<u64>,
     /// Chunks sent to the page.
     pub sent: u64,
     /// Chunks not sent because their segment had a hole (or the page could not keep up).
@@ -77,15 +83,28 @@ impl Framer {
             PlayerEvent::Play(chunk) => {
                 let a = &chunk.announcement;
                 let mut out = Vec::with_capacity(2);
+                let follows = match self.last_sent {
+                    Some(last) => a.sequence == last + 1,
+                    // The first chunk must start a keyframe segment, or the page has nothing
+                    // to start decoding from.
+                    None => a.index == 0 && a.keyframe,
+                };
+                if !follows {
+                    self.skipping = true;
+                }
                 if self.skipping {
                     if !(a.index == 0 && a.keyframe) {
                         self.held_back += 1;
                         return out;
                     }
                     self.skipping = false;
-                    out.push(frame(FRAME_RESET, &[]));
+                    // Nothing sent yet: the page's parser has nothing to forget.
+                    if self.last_sent.is_some() {
+                        out.push(frame(FRAME_RESET, &[]));
+                    }
                 }
                 self.sent += 1;
+                self.last_sent = Some(a.sequence);
                 out.push(media_frame(chunk));
                 out
             }
@@ -166,6 +185,63 @@ mod tests {
             .flat_map(|(_, p)| p[17..].to_vec())
             .collect();
         assert_eq!(joined, b"abcdefghi");
+    }
+
+    /// Chunks of segments `first..` (three chunks each), numbered in stream order.
+    fn stream(first: u64, segments: u64) -> Vec<Vec<Chunk>> {
+        let mut signer = ChannelSigner::new(ed25519_dalek::SigningKey::from_bytes(&[7; 32]), 3);
+        (first..first + segments)
+            .map(|segment| {
+                let info = SegmentInfo {
+                    segment,
+                    pts_ms: segment * 1000,
+                    duration_ms: 1000,
+                    capture_ms: 1_700_000_000_000 + segment * 1000,
+                    keyframe: true,
+                    epoch: 0,
+                };
+                signer.chunks(info, format!("seg{segment}.....").as_bytes())
+            })
+            .collect()
+    }
+
+    fn kinds(framer: &mut Framer, chunk: &Chunk) -> Vec<u8> {
+        framer
+            .frames(&PlayerEvent::Play(chunk.clone()))
+            .iter()
+            .map(|f| f[0])
+            .collect()
+    }
+
+    #[test]
+    fn a_hole_nobody_reported_still_resets_the_page_before_the_next_segment() {
+        let s = stream(1, 4);
+        assert_eq!(s[0].len(), 3);
+        let mut f = Framer::default();
+        assert_eq!(kinds(&mut f, &s[0][0]), [FRAME_MEDIA]);
+        // The rest of segment 1 never came, and no skip was reported before segment 2 (the
+        // relay once reported it after): segment 2 must not be appended onto segment 1's start.
+        assert_eq!(kinds(&mut f, &s[1][0]), [FRAME_RESET, FRAME_MEDIA]);
+        assert_eq!(kinds(&mut f, &s[1][1]), [FRAME_MEDIA]);
+        // Segment 2's last chunk never came either: segment 3 starts afresh.
+        assert_eq!(kinds(&mut f, &s[2][0]), [FRAME_RESET, FRAME_MEDIA]);
+        // A chunk lost inside a segment: the rest of it is held back until the next segment.
+        assert!(kinds(&mut f, &s[2][2]).is_empty(), "s[2][1] is missing");
+        assert_eq!(kinds(&mut f, &s[3][0]), [FRAME_RESET, FRAME_MEDIA]);
+        assert_eq!((f.sent, f.held_back), (5, 1));
+    }
+
+    #[test]
+    fn the_page_starts_at_a_keyframe_segment_whatever_the_relay_plays_first() {
+        let s = stream(1, 2);
+        let mut f = Framer::default();
+        assert!(kinds(&mut f, &s[0][1]).is_empty());
+        assert!(kinds(&mut f, &s[0][2]).is_empty());
+        assert_eq!(
+            kinds(&mut f, &s[1][0]),
+            [FRAME_MEDIA],
+            "nothing to reset yet"
+        );
     }
 
     #[test]
