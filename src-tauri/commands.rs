@@ -207,12 +207,15 @@ commands! {
 
     // Titles from elsewhere: magnet links and `.torrent` files.
 
-    /// Adds a magnet link (pasted) as a free title not from the store.
-    fn magnet_open(link: String) -> LibraryEntry = |core: Core| core.magnet_open(&link).await;
-    /// What a dropped `.torrent` file holds, or why it cannot be added; adds nothing.
+    /// Opens a magnet link (pasted, or from the desktop): the title if it is in the library,
+    /// else a file of kind `magnet` for the torrent sheet; adds nothing.
+    fn magnet_open(link: String) -> MagnetOpened = |core: Core| core.magnet_open(&link).await;
+    /// What a dropped `.torrent` file (or an opened magnet link, asked of its peers) holds, or
+    /// why it cannot be added; adds nothing.
     fn torrent_preview(drop_id: String) -> TorrentPreview =
         |core: Core| core.torrent_preview(&drop_id).await;
-    /// Adds a dropped `.torrent` file as a free title not from the store.
+    /// Adds a dropped `.torrent` file (or an opened magnet link) as a free title not from the
+    /// store.
     fn torrent_import(drop_id: String) -> LibraryEntry =
         |core: Core| core.torrent_import(&drop_id).await;
 

@@ -297,7 +297,10 @@ async fn watch_a_channel_relayed_by_viewer_processes_from_the_live_edge() {
         )
         .await
         .unwrap();
-    assert!(refused.is_null(), "the live player refused the stream: {refused}");
+    assert!(
+        refused.is_null(),
+        "the live player refused the stream: {refused}"
+    );
     let behind = poll(
         &c,
         "the player to say how far behind live it is",

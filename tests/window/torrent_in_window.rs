@@ -1,8 +1,10 @@
 //! `.torrent` files opened with the app, in the window: each is shown before it is added (its
 //! files, size, trackers, info hash), one at a time; a hostile one says why it is refused and
-//! adds nothing.
+//! adds nothing. A magnet link pasted in the Library gets the same sheet once its peers have
+//! described its torrent.
 //!
-//! Saves `target/e2e/torrent-sheet.png` and `target/e2e/torrent-refused.png`.
+//! Saves `target/e2e/torrent-sheet.png`, `target/e2e/torrent-refused.png` and
+//! `target/e2e/magnet-sheet.png`.
 
 use std::time::Duration;
 
@@ -36,8 +38,15 @@ async fn a_torrent_is_shown_before_it_is_added_and_a_hostile_one_is_refused() {
     std::fs::write(&good, torrent("home-movie.webm", 3 * 1024 * 1024 + 17)).unwrap();
     let hostile = dir.path().join("console.torrent");
     std::fs::write(&hostile, torrent("CON.webm", 40_000)).unwrap();
+    let store = start_store_process(&dir.path().join("store"));
     let (_xvfb, display) = start_xvfb();
-    let (driver, c) = launch(&display, &dir.path().join("profile"), &[&good, &hostile]).await;
+    let (driver, c) = launch_with(
+        &display,
+        &dir.path().join("profile"),
+        &[&good, &hostile],
+        Some(store.url()),
+    )
+    .await;
 
     // The first: what it holds, before anything is added.
     poll(
@@ -93,6 +102,71 @@ async fn a_torrent_is_shown_before_it_is_added_and_a_hostile_one_is_refused() {
     )
     .await;
     assert_eq!(ids, serde_json::json!(["home-movie"]));
+
+    // A magnet link of a free title the store seeds, pasted in the Library: asked of its peers,
+    // shown, added on consent.
+    let feed = http_get(&format!("{}/api/v1/catalog", store.url())).await;
+    let feed: serde_json::Value = serde_json::from_slice(&feed).unwrap();
+    let feed: serde_json::Value = serde_json::from_str(feed["feed"].as_str().unwrap()).unwrap();
+    let free = feed["titles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "open-skies")
+        .unwrap();
+    let link = format!(
+        "magnet:?xt=urn:btih:{}&dn=Open%20Skies",
+        free["info_hash"].as_str().unwrap()
+    );
+    click(&c, "[data-testid=tab-library]").await;
+    let input = c
+        .wait()
+        .for_element(Locator::Css("[data-testid=magnet-input]"))
+        .await
+        .unwrap();
+    input.send_keys(&link).await.unwrap();
+    click(&c, "[data-testid=magnet-open]").await;
+    poll(
+        &c,
+        "the magnet's sheet with the file its peers described",
+        "const s = document.querySelector('[data-testid=torrent-sheet]');
+         const files = s && s.querySelector('[data-testid=torrent-files]');
+         return files && files.innerText.includes('.webm')
+           && /open a magnet link/i.test(s.innerText)
+           && s.querySelector('[data-testid=torrent-add]') !== null ? files.innerText : null;",
+        Duration::from_secs(90),
+    )
+    .await;
+    screenshot(&c, "the magnet sheet to settle", &out, "magnet-sheet.png").await;
+    click(&c, "[data-testid=torrent-add]").await;
+    poll(
+        &c,
+        "the magnet's title in the library",
+        "const l = await window.__TAURI_INTERNALS__.invoke('library_list');
+         return l.length === 2 ? l.map(e => e.title.name) : null;",
+        Duration::from_secs(30),
+    )
+    .await;
     c.close().await.unwrap();
     drop(driver);
+}
+
+/// The body of a plain HTTP GET on loopback.
+async fn http_get(url: &str) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    stream.read_to_end(&mut got).await.unwrap();
+    let at = got
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers end");
+    assert!(got.starts_with(b"HTTP/1.0 200") || got.starts_with(b"HTTP/1.1 200"));
+    got.split_off(at + 4)
 }

@@ -308,6 +308,25 @@ pub enum DroppedKind {
     Video,
     /// A `.torrent` file to add.
     Torrent,
+    /// A magnet link to add: its torrent's details come from its peers when its preview is
+    /// asked for.
+    Magnet,
+}
+
+/// What opening a magnet link led to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MagnetOpened {
+    /// The link's title is in the library already: shown as it is, nothing fetched.
+    InLibrary {
+        /// The title.
+        entry: Box<LibraryEntry>,
+    },
+    /// A torrent to show before it is added (`torrent_preview`, then `torrent_import`).
+    Preview {
+        /// The link, as a dropped file of kind `magnet`.
+        file: DroppedFile,
+    },
 }
 
 /// Progress of preparing a file for publishing.

@@ -8,7 +8,7 @@
 //! how it opens; each domain module adds the operations it offers in an `impl Core` block of
 //! its own, so an operation is written once, in its domain. Shared leaves that import nothing
 //! of the core's: [`api`] (what the window sees), `title` (the title record a profile keeps),
-//! [`torrent_file`] (reading `.torrent` files), [`time`]. `cargo xtask modules` checks that no
+//! [`time`] ([`torrent_file`], reading `.torrent` files, is the wire crate's). `cargo xtask modules` checks that no
 //! module imports one that imports it back.
 
 pub mod account;
@@ -30,14 +30,15 @@ pub mod publishing;
 mod sync;
 pub mod time;
 mod title;
-pub mod torrent_file;
 pub mod torrents;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use ed25519_dalek::VerifyingKey;
-// `bencode`: where `torrent_file` (shared with its fuzz crate) finds the protocol's reader.
-use marquee_protocol::{bencode, clock::Clock, StoreClient};
+/// Reading `.torrent` files from anyone: the wire crate's, which the store runs on what it
+/// publishes too.
+pub use marquee_protocol::torrent_file;
+use marquee_protocol::{clock::Clock, StoreClient};
 
 use account::{vault::SessionVault, vault::VaultChoice, Accounts};
 pub use catalog::verify_feed;

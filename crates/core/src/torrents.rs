@@ -312,6 +312,7 @@ impl Torrents {
         folder: &Path,
         how: Added,
     ) -> Result<Arc<ManagedTorrent>> {
+        store_torrent_names(torrent)?;
         let handle = self
             .add_source(AddTorrent::from_bytes(torrent.to_vec()), folder, how)
             .await?;
@@ -351,6 +352,80 @@ impl Torrents {
             .ok_or_else(|| Error::Download("the torrent was not added".into()))
     }
 
+    /// The torrent a magnet link names, as its peers describe it, without adding it: nothing is
+    /// downloaded or written. Within `timeout`.
+    pub(crate) async fn magnet_metadata(
+        &self,
+        link: &str,
+        trackers: Vec<String>,
+        timeout: std::time::Duration,
+    ) -> Result<Vec<u8>> {
+        let session = self.session.clone();
+        // librqbit asks only the trackers a magnet link names (`trackers` in the options is
+        // read for torrent files alone): the others go into the link.
+        let magnet = librqbit::Magnet::parse(link)
+            .map_err(|_| Error::BadTorrent("this is not a magnet link".into()))?;
+        let id = magnet.as_id20().ok_or_else(|| {
+            Error::BadTorrent(
+                "this magnet link gives no BitTorrent v1 info hash, which Marquee needs".into(),
+            )
+        })?;
+        let mut all = magnet.trackers.clone();
+        all.extend(
+            trackers
+                .iter()
+                .filter(|t| !magnet.trackers.contains(t))
+                .cloned(),
+        );
+        let link = librqbit::Magnet::from_id20(id, all, None).to_string();
+        // A task of its own: librqbit checks what peers send with code that can panic on some
+        // of it (a piece length of 0 divides by zero). A panic then ends that task, and the
+        // person is told the details were damaged; the app goes on.
+        let mut task = tokio::spawn(async move {
+            session
+                .add_torrent(
+                    AddTorrent::from_url(link),
+                    Some(AddTorrentOptions {
+                        list_only: true,
+                        ..Default::default()
+                    }),
+                )
+                .await
+                .map(|added| match added {
+                    librqbit::AddTorrentResponse::ListOnly(listed) => {
+                        Some(listed.torrent_bytes.to_vec())
+                    }
+                    librqbit::AddTorrentResponse::AlreadyManaged(_, handle)
+                    | librqbit::AddTorrentResponse::Added(_, handle) => handle
+                        .metadata
+                        .load_full()
+                        .map(|m| m.torrent_bytes.to_vec()),
+                })
+        });
+        let joined = match tokio::time::timeout(timeout, &mut task).await {
+            Ok(joined) => joined,
+            Err(_) => {
+                task.abort();
+                return Err(Error::BadTorrent(format!(
+                    "no viewer sent this link's details within {} seconds: check that someone is sharing it and try again",
+                    timeout.as_secs()
+                )));
+            }
+        };
+        match joined {
+            Ok(Ok(Some(bytes))) => Ok(bytes),
+            Ok(Ok(None)) => Err(Error::BadTorrent(
+                "the link's peers sent no details of its torrent".into(),
+            )),
+            Ok(Err(e)) => Err(Error::BadTorrent(format!(
+                "the details this link's peers sent cannot be used ({e:#}); ask whoever shared it for another link"
+            ))),
+            Err(_) => Err(Error::BadTorrent(
+                "the details this link's peers sent are damaged; ask whoever shared it for another link".into(),
+            )),
+        }
+    }
+
     /// Removes a torrent from the session, optionally with its files.
     pub(crate) async fn remove(&self, handle: &ManagedTorrent, delete_files: bool) {
         let _ = self.session.delete(handle.id().into(), delete_files).await;
@@ -360,6 +435,26 @@ impl Torrents {
     pub(crate) async fn stop(&self) {
         self.session.stop().await;
     }
+}
+
+/// Refuses a store's torrent whose names this computer, or another system, would not save as
+/// named (`C:x` replaces the download folder on Windows, `CON` is no file there, …): the store
+/// should never list one, and a store is not trusted to have checked. Only names are checked:
+/// librqbit 9 makes torrents of whole pieces with one hash too many, which the store's are.
+fn store_torrent_names(torrent: &[u8]) -> Result<()> {
+    use crate::torrent_file::TorrentFileError;
+    crate::torrent_file::inspect_names(torrent).map_err(|e| {
+        Error::Download(match e {
+            TorrentFileError::UnsafeName { name, problem } => format!(
+                "the store's torrent of this title names a file “{}”, which {problem}, so Marquee will not download it; tell the store",
+                name.escape_default()
+            ),
+            other => format!(
+                "the store's torrent of this title cannot be used ({other}); tell the store"
+            ),
+        })
+    })?;
+    Ok(())
 }
 
 /// How a torrent joins the session.
@@ -536,6 +631,33 @@ impl crate::Core {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_store_torrent_naming_a_file_windows_would_misplace_is_refused() {
+        let torrent = |name: &str| {
+            let mut t = format!("d4:infod6:lengthi100e4:name{}:{name}", name.len()).into_bytes();
+            t.extend_from_slice(b"12:piece lengthi16384e6:pieces20:");
+            t.extend_from_slice(&[7u8; 20]);
+            t.extend_from_slice(b"ee");
+            t
+        };
+        assert!(super::store_torrent_names(&torrent("neon-harbor.mqc")).is_ok());
+        for name in [
+            "C:marquee-probe.dll",
+            "CON.webm",
+            "video.webm:hidden",
+            "nul",
+            "a.",
+        ] {
+            let e = super::store_torrent_names(&torrent(name))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("names a file “{name}”")) && e.contains("tell the store"),
+                "{e}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

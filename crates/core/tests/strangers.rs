@@ -480,3 +480,114 @@ async fn two_torrents_with_one_name_never_meet() {
     session.stop().await;
     store.shutdown().await;
 }
+
+/// A magnet link from a stranger: its torrent is asked of its peers and shown before anything
+/// is added; one naming a file Windows would not save is refused in the same words as a
+/// `.torrent` file, adding nothing and writing nothing; a title already in the library comes
+/// back as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_magnet_link_is_shown_before_it_is_added_and_its_names_are_checked() {
+    use marquee_core::api::{DroppedKind, MagnetOpened};
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let session = stranger_seeder(&dir.path().join("seed")).await;
+    let mut links = Vec::new();
+    for name in ["clip.webm", "CON.webm"] {
+        let folder = dir.path().join("seed").join(name.replace('.', "-"));
+        std::fs::create_dir_all(&folder).unwrap();
+        let content: Vec<u8> = (0..80 * 1024 - 777u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 ^ name.len() as u8)
+            .collect();
+        let file = folder.join(name);
+        std::fs::write(&file, &content).unwrap();
+        let (_, info_hash) = seed_stranger_file(&store, &session, &file, PIECE as u32).await;
+        links.push((
+            format!(
+                "magnet:?xt=urn:btih:{info_hash}&dn={}&tr={}/announce",
+                name.replace(' ', "+"),
+                store.url()
+            ),
+            info_hash,
+        ));
+    }
+
+    let profile = dir.path().join("profile");
+    let core = Core::open(config(&profile, &store, MACHINE)).await.unwrap();
+    let preview_of = |opened: MagnetOpened| match opened {
+        MagnetOpened::Preview { file } => file,
+        other => panic!("a preview, not {other:?}"),
+    };
+
+    // A fine one: shown, then added on consent.
+    let (link, info_hash) = &links[0];
+    let file = preview_of(core.magnet_open(link).await.unwrap());
+    assert_eq!(
+        (file.name.as_str(), file.kind),
+        ("clip.webm", DroppedKind::Magnet)
+    );
+    assert!(
+        core.library_list().await.unwrap().is_empty(),
+        "opening adds nothing"
+    );
+    let preview = core.torrent_preview(&file.drop_id).await.unwrap();
+    assert_eq!(preview.refusal, None);
+    assert_eq!(preview.info_hash.as_deref(), Some(info_hash.as_str()));
+    assert_eq!(preview.files.len(), 1);
+    assert_eq!(preview.files[0].path, "clip.webm");
+    assert!(
+        core.library_list().await.unwrap().is_empty() && core.downloads().is_empty(),
+        "a preview adds nothing"
+    );
+    let entry = core.torrent_import(&file.drop_id).await.unwrap();
+    assert_eq!(entry.title.origin, TitleOrigin::External);
+    wait_for(
+        "the magnet's title to download whole",
+        Duration::from_secs(60),
+        || async {
+            match core
+                .downloads()
+                .into_iter()
+                .find(|d| d.title_id == entry.title.id)
+            {
+                Some(d) if d.state == DownloadState::Seeding => Ok(()),
+                other => Err(other),
+            }
+        },
+    )
+    .await;
+    match core.magnet_open(link).await.unwrap() {
+        MagnetOpened::InLibrary { entry: again } => assert_eq!(again.title.id, entry.title.id),
+        other => panic!("the title in the library, not {other:?}"),
+    }
+
+    // A hostile one: refused in words before and at adding; nothing written.
+    let before = snapshot(&profile.join("downloads"));
+    let (link, info_hash) = &links[1];
+    let file = preview_of(core.magnet_open(link).await.unwrap());
+    let preview = core.torrent_preview(&file.drop_id).await.unwrap();
+    let refusal = unsafe_name("CON.webm", DEVICE);
+    assert_eq!(preview.refusal.as_deref(), Some(refusal.as_str()));
+    assert_eq!(preview.name, "CON.webm");
+    let e = core.torrent_import(&file.drop_id).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TorrentRefused);
+    assert_eq!(e.to_string(), refusal);
+    assert_eq!(core.library_list().await.unwrap().len(), 1);
+    assert!(!profile.join("downloads").join(info_hash).exists());
+    assert_eq!(snapshot(&profile.join("downloads")), before);
+
+    // Not a magnet link at all.
+    let e = core
+        .magnet_open("https://example.com/x.torrent")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind(), e.to_string().as_str()),
+        (
+            ErrorKind::TorrentRefused,
+            "This cannot be added: this is not a magnet link."
+        )
+    );
+    core.shutdown().await;
+    session.stop().await;
+    store.shutdown().await;
+}

@@ -8,6 +8,9 @@
 //! - [`swarm`]: the BitTorrent settings every Marquee peer shares (app, store seeder, seed node),
 //!   and how content is cut into pieces;
 //! - [`trackers`]: the trackers a `.torrent` names, written without touching its info hash;
+//! - [`torrent_file`]: a `.torrent` from anyone read and checked before librqbit sees it (names
+//!   every system can save, pieces that add up), by the app for every torrent it adds and by
+//!   the store for every title it packages or lists;
 //! - [`clock`]: Unix seconds, and a clock that tests can move;
 //! - [`client`]: the typed client of the store's API, used by the app and by `marquee-store seed`;
 //! - [`private_fs`]: owner-only folders and files for the secrets both sides keep at rest;
@@ -26,6 +29,7 @@ pub mod private_fs;
 pub mod server;
 pub mod sign;
 pub mod swarm;
+pub mod torrent_file;
 pub mod trackers;
 
 pub use client::{ClientError, Reachability, StoreClient};

@@ -51,6 +51,11 @@ pub(crate) fn validate(p: &CommunityPayload) -> Result<(Vec<u8>, Option<Poster>)
     let torrent = B64
         .decode(&p.torrent)
         .map_err(|_| bad("the torrent is not base64"))?;
+    // Every viewer saves the file under the torrent's name: the same check the apps make, and
+    // before librqbit reads it (it panics on some malformed torrents).
+    if let Err(e) = marquee_protocol::torrent_file::inspect_names(&torrent) {
+        return Err(bad(&format!("the torrent cannot be listed: {e}")));
+    }
     let parsed =
         librqbit::torrent_from_bytes(&torrent).map_err(|_| bad("the torrent does not parse"))?;
     if parsed.info_hash.as_string() != p.info_hash {
@@ -81,6 +86,62 @@ pub(crate) fn validate(p: &CommunityPayload) -> Result<(Vec<u8>, Option<Poster>)
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// A one-file torrent named `name`, as bytes.
+    fn torrent(name: &[u8]) -> Vec<u8> {
+        let mut t = b"d4:infod6:lengthi100e4:name".to_vec();
+        t.extend_from_slice(format!("{}:", name.len()).as_bytes());
+        t.extend_from_slice(name);
+        t.extend_from_slice(b"12:piece lengthi16384e6:pieces20:");
+        t.extend_from_slice(&[7u8; 20]);
+        t.extend_from_slice(b"ee");
+        t
+    }
+
+    fn payload(torrent: &[u8]) -> CommunityPayload {
+        CommunityPayload {
+            name: "A home movie".into(),
+            synopsis: String::new(),
+            language: "en".into(),
+            licence_to_share: "CC BY 4.0".into(),
+            mime: "video/webm".into(),
+            width: 640,
+            height: 360,
+            runtime_s: 10,
+            size_bytes: 100,
+            info_hash: "00".repeat(20),
+            torrent: B64.encode(torrent),
+            poster: None,
+            published_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_publication_whose_file_name_some_computer_cannot_save_is_refused() {
+        for (name, why) in [
+            (&b"CON.webm"[..], "a name Windows keeps for a device"),
+            (b"C:marquee-probe.dll", "drive letter"),
+            (b"video.webm:hidden", "colon"),
+            (b"nul", "a name Windows keeps for a device"),
+            (b"clip.webm.", "ends with a dot"),
+            (b"clip\x01.webm", "control character"),
+            (b"\xff\xfe.webm", "other than UTF-8"),
+        ] {
+            let e = validate(&payload(&torrent(name))).unwrap_err().to_string();
+            assert!(
+                e.contains("the torrent cannot be listed") && e.contains(why),
+                "{:?}: {e}",
+                String::from_utf8_lossy(name)
+            );
+        }
+        // A fine name gets past the name check (to the info hash, which is made up here).
+        let e = validate(&payload(&torrent(b"home-movie.webm")))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("info hash"), "{e}");
+    }
+
     #[test]
     fn a_publication_dated_at_the_ends_of_time_is_listed_under_a_real_year() {
         let now = 1_796_000_000; // December 2026

@@ -97,8 +97,30 @@ pub(crate) async fn package(
     packages: &Path,
 ) -> anyhow::Result<FeedTitle> {
     let encrypted = entry.offer != OfferKind::Free;
+    // The torrent names its one file so, and every viewer's app saves it under that name: one
+    // Windows or macOS would save elsewhere, under another name or not at all is refused here
+    // (the apps refuse it too, so the title would list and never download).
+    let file_name = if encrypted {
+        format!("{}.mqc", entry.id)
+    } else {
+        media
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("the video's file name is not UTF-8 text: rename it")?
+            .to_owned()
+    };
+    if let Some(problem) = marquee_protocol::torrent_file::name_problem(&file_name) {
+        anyhow::bail!(
+            "viewers would save this title as “{file_name}”, which {problem}: {}",
+            if encrypted {
+                "give it another --id"
+            } else {
+                "rename the file and package it again"
+            }
+        );
+    }
     let (package_path, key, commitment) = if encrypted {
-        let out = packages.join(format!("{}.mqc", entry.id));
+        let out = packages.join(&file_name);
         let key = ContentKey::generate();
         let header = {
             let (media, out, key) = (media.to_path_buf(), out.clone(), key.clone());
@@ -108,8 +130,7 @@ pub(crate) async fn package(
     } else {
         // Free titles are seeded in the clear, from our own copy: seeding opens files
         // read-write, and the studio's original must never be touched.
-        let name = media.file_name().context("media has no file name")?;
-        let out = packages.join(name);
+        let out = packages.join(&file_name);
         tokio::fs::copy(media, &out)
             .await
             .with_context(|| format!("copying {}", media.display()))?;

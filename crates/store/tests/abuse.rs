@@ -1082,3 +1082,54 @@ async fn concurrent_writes_never_answer_500_and_never_pass_the_device_limit() {
     assert!(store.audit().await.unwrap().is_clean());
     store.shutdown().await;
 }
+
+#[test]
+fn the_store_refuses_to_package_a_file_viewers_could_not_save() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = marquee_store::bundled_demo_dir().join("media/glass-rain.webm");
+    let package = |file: &Path, extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_marquee-store"))
+            .arg("package")
+            .arg(file)
+            .args(["--title", "Probe"])
+            .args(if extra.is_empty() {
+                &["--kind", "community_video", "--price", "0"][..]
+            } else {
+                extra
+            })
+            .arg("--data")
+            .arg(dir.path().join("store"))
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    for (name, why) in [
+        ("CON.webm", "is a name Windows keeps for a device"),
+        ("clip\u{1}.webm", "contains a control character"),
+        ("clip.webm:hidden.webm", "contains a colon"),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::copy(&video, &file).unwrap();
+        let out = package(&file, &[]);
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name} was packaged");
+        assert!(
+            said.contains(&format!(
+                "viewers would save this title as “{name}”, which {why}"
+            )) && said.contains("rename the file"),
+            "{name}: {said}"
+        );
+    }
+    // A paid title is saved under its id.
+    let out = package(
+        &video,
+        &[
+            "--kind", "film", "--id", "aux", "--price", "2.00", "--offer", "buy",
+        ],
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("“aux.mqc”") && said.contains("another --id"),
+        "{said}"
+    );
+}

@@ -29,7 +29,7 @@ pub mod probe;
 pub mod range;
 #[path = "../../../protocol/src/bencode.rs"]
 pub mod bencode;
-#[path = "../../src/torrent_file.rs"]
+#[path = "../../../protocol/src/torrent_file.rs"]
 pub mod torrent_file;
 
 use range::{parse_range, RangeRequest, MAX_OPEN_RANGE};

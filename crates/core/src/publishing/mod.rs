@@ -32,8 +32,17 @@ pub use file::PublishError;
 #[derive(Default)]
 struct Drops {
     files: Mutex<HashMap<String, PathBuf>>,
+    /// Magnet links opened, by drop id.
+    magnets: Mutex<HashMap<String, OpenedMagnet>>,
     cancels: Mutex<HashMap<String, Arc<AtomicBool>>>,
     drafts: Mutex<HashMap<String, Draft>>,
+}
+
+/// A magnet link opened, and its torrent once its peers described it.
+#[derive(Clone)]
+struct OpenedMagnet {
+    link: String,
+    torrent: Option<Vec<u8>>,
 }
 
 struct Draft {
@@ -104,6 +113,14 @@ impl Publishing {
             size_bytes,
             kind,
         }
+    }
+
+    /// A dropped file's name as the sheets show it (a magnet link's `dn`).
+    fn dropped_name(&self, drop_id: &str) -> Result<String> {
+        if let Some(m) = self.drops.magnets.lock().expect("drops").get(drop_id) {
+            return Ok(magnet_name(&m.link));
+        }
+        Ok(publish::display_name(&self.dropped_path(drop_id)?))
     }
 
     pub(crate) fn dropped_path(&self, drop_id: &str) -> Result<PathBuf> {
@@ -424,6 +441,38 @@ impl Publishing {
         Vec<u8>,
         std::result::Result<torrent_file::TorrentFile, torrent_file::TorrentFileError>,
     )> {
+        let magnet = self
+            .drops
+            .magnets
+            .lock()
+            .expect("drops")
+            .get(drop_id)
+            .cloned();
+        if let Some(OpenedMagnet { link, torrent }) = magnet {
+            let bytes = match torrent {
+                Some(bytes) => bytes,
+                None => {
+                    let bytes = self
+                        .torrents
+                        .magnet_metadata(&link, vec![self.announce_url()], MAGNET_TIMEOUT)
+                        .await?;
+                    if let Some(entry) = self.drops.magnets.lock().expect("drops").get_mut(drop_id)
+                    {
+                        entry.torrent = Some(bytes.clone());
+                    }
+                    bytes
+                }
+            };
+            let checked = torrent_file::inspect(&bytes);
+            if let Ok(t) = &checked {
+                if !magnet_info_hash(&link).is_some_and(|h| h.eq_ignore_ascii_case(&t.info_hash)) {
+                    return Err(Error::BadTorrent(
+                        "the torrent that arrived is not the one this link names".into(),
+                    ));
+                }
+            }
+            return Ok((bytes, checked));
+        }
         let path = self.dropped_path(drop_id)?;
         let unreadable = |e: std::io::Error| match e.kind() {
             std::io::ErrorKind::NotFound => Error::FileGone,
@@ -473,7 +522,7 @@ impl Publishing {
                 })
             }
             Err(e) => {
-                let name = publish::display_name(&self.dropped_path(drop_id)?);
+                let name = self.dropped_name(drop_id)?;
                 Ok(TorrentPreview {
                     drop_id: drop_id.to_owned(),
                     name,
@@ -502,22 +551,38 @@ impl Publishing {
             .await
     }
 
-    /// Adds a magnet link as a free title that is not from the store.
-    pub(crate) async fn magnet_open(&self, link: &str) -> Result<LibraryRow> {
+    /// Opens a magnet link: a title already in the library comes back as it is; any other link
+    /// becomes a dropped file of kind `magnet`, whose torrent is asked of its peers when its
+    /// preview is (nothing is added before the person has seen what it holds).
+    pub(crate) async fn magnet_open(
+        &self,
+        link: &str,
+    ) -> Result<std::result::Result<LibraryRow, DroppedFile>> {
         let link = link.trim();
-        let magnet = librqbit::Magnet::parse(link)
-            .map_err(|_| Error::BadTorrent("this is not a magnet link".into()))?;
-        // The folder is named by the info hash, so it must be known before the metadata is.
-        let info_hash = magnet
-            .as_id20()
-            .ok_or_else(|| {
-                Error::BadTorrent(
-                    "this magnet link gives no BitTorrent v1 info hash, which Marquee needs".into(),
-                )
-            })?
-            .as_string();
-        self.import(AddTorrent::from_url(link.to_owned()), &info_hash)
-            .await
+        let info_hash = magnet_info_hash(link).ok_or_else(|| {
+            Error::BadTorrent(if librqbit::Magnet::parse(link).is_err() {
+                "this is not a magnet link".into()
+            } else {
+                "this magnet link gives no BitTorrent v1 info hash, which Marquee needs".into()
+            })
+        })?;
+        if let Some(row) = self.library.by_info_hash(&info_hash).await? {
+            return Ok(Ok(row));
+        }
+        let drop_id = uuid::Uuid::new_v4().to_string();
+        self.drops.magnets.lock().expect("drops").insert(
+            drop_id.clone(),
+            OpenedMagnet {
+                link: link.to_owned(),
+                torrent: None,
+            },
+        );
+        Ok(Err(DroppedFile {
+            drop_id,
+            name: magnet_name(link),
+            size_bytes: 0,
+            kind: DroppedKind::Magnet,
+        }))
     }
 
     /// Adds a torrent from outside the store, with the info hash it announces, into its own
@@ -607,6 +672,59 @@ impl Publishing {
         self.torrents.insert(&title.id, handle);
         self.library.row(&title.id).await
     }
+}
+
+/// The v1 info hash a magnet link names, lower-case hex.
+fn magnet_info_hash(link: &str) -> Option<String> {
+    librqbit::Magnet::parse(link.trim())
+        .ok()?
+        .as_id20()
+        .map(|id| id.as_string())
+}
+
+/// What a magnet link calls its torrent (`dn`), or a short form of its hash.
+fn magnet_name(link: &str) -> String {
+    let named = link
+        .split(['?', '&'])
+        .find_map(|kv| kv.strip_prefix("dn="))
+        .map(url_decode)
+        .map(|n| {
+            n.trim()
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect::<String>()
+        })
+        .filter(|n| !n.is_empty());
+    named.unwrap_or_else(|| match magnet_info_hash(link) {
+        Some(hash) => format!("Magnet link {}…", &hash[..8]),
+        None => "Magnet link".into(),
+    })
+}
+
+/// `%xx` escapes and `+` decoded; invalid UTF-8 replaced.
+fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = |b: u8| (b as char).to_digit(16);
+                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    (Some(hi), Some(lo)) => {
+                        out.push((hi * 16 + lo) as u8);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A title's name as the base of a file name to save it under, on any system: characters file
@@ -767,9 +885,15 @@ impl crate::Core {
         Ok(self.entry(&self.publishing.torrent_import(drop_id).await?))
     }
 
-    /// Adds a magnet link as a free title that is not from the store.
-    pub async fn magnet_open(&self, link: &str) -> Result<LibraryEntry> {
-        Ok(self.entry(&self.publishing.magnet_open(link).await?))
+    /// Opens a magnet link: the title if it is in the library, else a file to preview (see
+    /// [`MagnetOpened`]).
+    pub async fn magnet_open(&self, link: &str) -> Result<MagnetOpened> {
+        Ok(match self.publishing.magnet_open(link).await? {
+            Ok(row) => MagnetOpened::InLibrary {
+                entry: Box::new(self.entry(&row)),
+            },
+            Err(file) => MagnetOpened::Preview { file },
+        })
     }
 }
 
@@ -778,6 +902,27 @@ impl crate::Core {}
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_magnet_link_is_named_by_its_dn_or_its_hash() {
+        let hash = "c9e15763f722f23e98a29decdfae341b98d53056";
+        assert_eq!(
+            super::magnet_name(&format!(
+                "magnet:?xt=urn:btih:{hash}&dn=Glass+rain%20%C3%A9t%C3%A9&tr=x"
+            )),
+            "Glass rain été"
+        );
+        assert_eq!(
+            super::magnet_name(&format!("magnet:?xt=urn:btih:{hash}")),
+            "Magnet link c9e15763…"
+        );
+        assert_eq!(super::magnet_name("magnet:?dn=%E9%%zz%0A"), "\u{fffd}%%zz");
+        assert_eq!(
+            super::magnet_info_hash(&format!(" magnet:?xt=urn:btih:{} ", hash.to_uppercase()))
+                .as_deref(),
+            Some(hash)
+        );
+    }
+
     use super::*;
 
     #[test]

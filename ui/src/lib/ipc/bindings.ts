@@ -87,11 +87,20 @@ export const commands = {
 	titleSaveTorrent: (titleId: string) => __TAURI_INVOKE<string | null>("title_save_torrent", { titleId }),
 	/**  Asks where to save, then copies a free title's file there. */
 	titleExport: (titleId: string) => __TAURI_INVOKE<string | null>("title_export", { titleId }),
-	/**  Adds a magnet link (pasted) as a free title not from the store. */
-	magnetOpen: (link: string) => __TAURI_INVOKE<LibraryEntry>("magnet_open", { link }),
-	/**  What a dropped `.torrent` file holds, or why it cannot be added; adds nothing. */
+	/**
+	 *  Opens a magnet link (pasted, or from the desktop): the title if it is in the library,
+	 *  else a file of kind `magnet` for the torrent sheet; adds nothing.
+	 */
+	magnetOpen: (link: string) => __TAURI_INVOKE<MagnetOpened>("magnet_open", { link }),
+	/**
+	 *  What a dropped `.torrent` file (or an opened magnet link, asked of its peers) holds, or
+	 *  why it cannot be added; adds nothing.
+	 */
 	torrentPreview: (dropId: string) => __TAURI_INVOKE<TorrentPreview>("torrent_preview", { dropId }),
-	/**  Adds a dropped `.torrent` file as a free title not from the store. */
+	/**
+	 *  Adds a dropped `.torrent` file (or an opened magnet link) as a free title not from the
+	 *  store.
+	 */
 	torrentImport: (dropId: string) => __TAURI_INVOKE<LibraryEntry>("torrent_import", { dropId }),
 	/**  The channels live now, from the store's directory. */
 	liveChannels: () => __TAURI_INVOKE<LiveChannel[]>("live_channels"),
@@ -352,7 +361,12 @@ export type DroppedKind =
 /**  A video to publish. */
 "video" | 
 /**  A `.torrent` file to add. */
-"torrent";
+"torrent" | 
+/**
+ *  A magnet link to add: its torrent's details come from its peers when its preview is
+ *  asked for.
+ */
+"magnet";
 
 /**  Stable error kinds the UI may branch on. */
 export type ErrorKind = 
@@ -628,6 +642,17 @@ export type LiveStatus = {
 	/**  Chunks that missed their time. */
 	missed: number,
 };
+
+/**  What opening a magnet link led to. */
+export type MagnetOpened = 
+/**  The link's title is in the library already: shown as it is, nothing fetched. */
+{ kind: "in_library"; 
+/**  The title. */
+entry: LibraryEntry } | 
+/**  A torrent to show before it is added (`torrent_preview`, then `torrent_import`). */
+{ kind: "preview"; 
+/**  The link, as a dropped file of kind `magnet`. */
+file: DroppedFile };
 
 /**  Price and kind of an offer. */
 export type Offer = {

@@ -1,23 +1,30 @@
 /**
  * `magnet:` links from outside the window (a browser, the desktop, a second launch of Marquee):
- * each is added like a link pasted in the Library, and the Library is shown.
+ * each is opened like a link pasted in the Library, and the Library is shown.
  */
 import { commands, onLinksOpened } from "../ipc";
 import { nav } from "../nav.svelte";
 import { notice } from "../notice.svelte";
-import { alreadyInLibraryText, importedText } from "../publish/labels";
+import { alreadyInLibraryText } from "../publish/labels";
+import { publishing } from "../publish/publish.svelte";
 import { toast } from "../toast.svelte";
 import { library } from "./library.svelte";
 
-/** Adds one magnet link to the library; `false` after saying why it could not. */
+/**
+ * Opens one magnet link: a title already in the library is shown as it is; any other link gets
+ * the torrent sheet, which asks peers for the link's details and shows them before anything is
+ * added (a link names only a hash: what it holds is whatever its peers say). `false` after
+ * saying why it could not.
+ */
 export async function openMagnet(link: string): Promise<boolean> {
   try {
-    const known = new Set(library.entries.map((e) => e.title.id));
-    const entry = await commands.magnetOpen(link.trim());
-    library.upsert(entry);
-    // A store title (or one added before) comes back as it is: say so, not "added".
-    const fresh = entry.title.origin === "external" && !known.has(entry.title.id);
-    toast.show(fresh ? importedText(entry.title.name) : alreadyInLibraryText(entry.title.name));
+    const opened = await commands.magnetOpen(link.trim());
+    if (opened.kind === "in_library") {
+      library.upsert(opened.entry);
+      toast.show(alreadyInLibraryText(opened.entry.title.name));
+    } else {
+      publishing.receive([opened.file]);
+    }
     return true;
   } catch (e) {
     notice.show(e);
