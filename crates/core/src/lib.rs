@@ -90,6 +90,10 @@ pub struct CoreConfig {
     pub reconnect: Backoff,
     /// This computer's clock: [`Clock::system`] unless a test moves time on.
     pub clock: Clock,
+    /// This computer's monotonic clock, which setting the date does not move: rental windows
+    /// count on it between confirmations of the time. [`Clock::monotonic`] unless a test moves
+    /// it.
+    pub monotonic: Clock,
 }
 
 impl CoreConfig {
@@ -126,6 +130,7 @@ impl CoreConfig {
             playback_listener: None,
             reconnect: Backoff::default(),
             clock: Clock::system(),
+            monotonic: Clock::monotonic(),
         }
     }
 }
@@ -197,6 +202,7 @@ impl Core {
                 library.clone(),
                 settings.clone(),
                 config.clock.clone(),
+                config.monotonic.clone(),
             )
             .await?,
         );

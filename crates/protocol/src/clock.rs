@@ -23,6 +23,15 @@ impl Clock {
         Clock::from_fn(unix_now)
     }
 
+    /// Seconds on this computer's monotonic clock, from an arbitrary start (the first reading
+    /// in this process): it never goes back, whatever the wall clock is set to. Not Unix time:
+    /// only differences between two readings mean anything.
+    pub fn monotonic() -> Clock {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let start = *START.get_or_init(std::time::Instant::now);
+        Clock::from_fn(move || start.elapsed().as_secs() as i64)
+    }
+
     /// A clock that reads the time from `now`.
     pub fn from_fn(now: impl Fn() -> i64 + Send + Sync + 'static) -> Clock {
         Clock(Arc::new(now))

@@ -68,6 +68,7 @@ impl Licences {
         library: Library,
         settings: Settings,
         local_clock: Clock,
+        monotonic: Clock,
     ) -> Result<Licences> {
         let mut licences = Licences {
             store,
@@ -75,7 +76,7 @@ impl Licences {
             identity,
             library,
             settings,
-            clock: Arc::new(TrustedClock::new(0, local_clock.clone())),
+            clock: Arc::new(TrustedClock::new(0, local_clock.clone(), monotonic.clone())),
         };
         let high_water = match licences.get_sealed(HIGH_WATER_KEY).await? {
             Some(Ok(v)) => v.parse().unwrap_or(0),
@@ -84,7 +85,7 @@ impl Licences {
             Some(Err(())) => licences.library_floor().await?,
             None => 0,
         };
-        licences.clock = Arc::new(TrustedClock::new(high_water, local_clock));
+        licences.clock = Arc::new(TrustedClock::new(high_water, local_clock, monotonic));
         Ok(licences)
     }
 
@@ -392,7 +393,7 @@ mod tests {
         moved.time = 500;
         assert!(verify_store_time(&key, &moved, b"nonce of yesterday").is_err());
         // The mark never goes back, even for a genuine reading that is behind it.
-        let clock = TrustedClock::new(2_000, Clock::system());
+        let clock = TrustedClock::new(2_000, Clock::system(), Clock::monotonic());
         clock.confirm(1_000, 1_000);
         assert_eq!(clock.high_water(), 2_000);
     }
