@@ -267,6 +267,8 @@ pub(crate) struct State {
     pub(crate) sign_up_by_address: limit::Limiter<std::net::IpAddr>,
     /// Whose `X-Forwarded-For` is believed.
     pub(crate) trusted_proxies: TrustedProxies,
+    /// Community publications one account may make in 24 hours.
+    pub(crate) publications_per_day: u32,
     /// The live channel directory.
     pub(crate) channels: channels::Directory,
     /// New live viewers per client address.
@@ -356,6 +358,7 @@ impl Store {
                 config.clock.clone(),
             ),
             trusted_proxies: config.trusted_proxies.clone(),
+            publications_per_day: config.limits.publications_per_day,
             channels: channels::Directory::new(config.clock.clone()),
             joins_by_address: limit::Limiter::new(
                 config.limits.joins_per_address,

@@ -41,6 +41,8 @@ pub struct Limits {
     /// New viewers of live channels from one address. Reports of a viewer already counted
     /// are not limited here (each must be newer than the last, so one a second at most).
     pub joins_per_address: Rate,
+    /// Videos one account may publish to the community shelf in any 24 hours.
+    pub publications_per_day: u32,
     /// Most distinct keys each table keeps (addresses, e-mails). Beyond it, new keys share one
     /// bucket, so a flood of distinct keys neither grows memory nor escapes the limit.
     pub max_keys: usize,
@@ -88,6 +90,8 @@ impl Default for Limits {
                 burst: 30,
                 every_s: 2,
             },
+            // A creator posting a series in one sitting, not an account filling the shelf.
+            publications_per_day: 10,
             max_keys: 10_000,
             hashing_permits: 0,
             hashing_wait_ms: 2_000,

@@ -1133,3 +1133,114 @@ fn the_store_refuses_to_package_a_file_viewers_could_not_save() {
         "{said}"
     );
 }
+
+/// A one-file torrent of `length` bytes named `name`, and its info hash.
+fn community_torrent(name: &str, length: u64) -> (Vec<u8>, String) {
+    let mut t = format!("d4:infod6:lengthi{length}e4:name{}:{name}", name.len()).into_bytes();
+    let pieces = length.div_ceil(16_384) as usize;
+    t.extend_from_slice(format!("12:piece lengthi16384e6:pieces{}:", pieces * 20).as_bytes());
+    t.extend(std::iter::repeat_n(7u8, pieces * 20));
+    t.extend_from_slice(b"ee");
+    let info_hash = librqbit::torrent_from_bytes(&t)
+        .unwrap()
+        .info_hash
+        .as_string();
+    (t, info_hash)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_account_cannot_flood_the_community_shelf_and_a_real_poster_fits() {
+    use base64::Engine as _;
+    use marquee_protocol::sign::{sign, SignatureContext};
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store_with(dir.path(), |c| c.limits.publications_per_day = 3).await;
+    let base = store.url();
+    let http = reqwest::Client::new();
+    let token = token_of(&http, &base, "creator@example.com").await;
+    let publisher = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let device = "ab".repeat(32);
+    let registered = Answer::of(
+        http.post(format!("{base}/api/v1/devices"))
+            .bearer_auth(&token)
+            .json(&json!({
+                "device_id": device,
+                "public_key": "cd".repeat(32),
+                "publisher_key": hex::encode(publisher.verifying_key().to_bytes()),
+            }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(registered.status.is_success(), "{registered:?}");
+    // A poster the size of the demo's own (52 KB: 70 KB in base64, over the 64 KiB every other
+    // call takes).
+    let poster =
+        std::fs::read(marquee_store::bundled_demo_dir().join("media/glass-rain.jpg")).unwrap();
+    assert!(poster.len() > 48 * 1024);
+    let publish = |i: u64, poster: Option<String>| {
+        let (torrent, info_hash) = community_torrent(&format!("clip-{i}.webm"), 100_000 + i);
+        let payload = json!({
+            "name": format!("Home movie {i}"),
+            "synopsis": "",
+            "language": "en",
+            "licence_to_share": "CC BY 4.0",
+            "mime": "video/webm",
+            "width": 640,
+            "height": 360,
+            "runtime_s": 10,
+            "size_bytes": 100_000 + i,
+            "info_hash": info_hash,
+            "torrent": b64.encode(&torrent),
+            "poster": poster,
+            "published_at": 1_700_000_000,
+        })
+        .to_string();
+        let signature = sign(&publisher, SignatureContext::Publish, payload.as_bytes());
+        let (http, base, token, device) =
+            (http.clone(), base.clone(), token.clone(), device.clone());
+        async move {
+            Answer::of(
+                http.post(format!("{base}/api/v1/community"))
+                    .bearer_auth(&token)
+                    .json(&json!({"device_id": device, "payload": payload, "signature": signature}))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let first = publish(1, Some(b64.encode(&poster))).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
+    assert!(first.body["poster_path"]
+        .as_str()
+        .unwrap()
+        .starts_with("/media/"));
+    // A body past the route's own limit is still refused, before it is read.
+    let huge = publish(2, Some("A".repeat(8 << 20))).await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE, "{huge:?}");
+    assert!(
+        huge.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("the limit is 6"),
+        "{huge:?}"
+    );
+    for i in 2..=3 {
+        let a = publish(i, None).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
+    }
+    let flood = publish(4, None).await;
+    assert_eq!(flood.status, StatusCode::TOO_MANY_REQUESTS, "{flood:?}");
+    assert!(
+        flood.body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("too many publications from this account today"),
+        "{flood:?}"
+    );
+    assert!(flood.retry_after.is_some_and(|s| s > 3_600), "{flood:?}");
+    store.shutdown().await;
+}

@@ -78,6 +78,33 @@ pub(crate) async fn display_name(db: &Db, account: i64) -> Result<String, StoreE
     Ok(email.split('@').next().unwrap_or("viewer").to_owned())
 }
 
+/// An account's publications in a span of time.
+pub(crate) struct Publications {
+    /// How many.
+    pub(crate) count: u64,
+    /// When the oldest of them was made (0 for none).
+    pub(crate) oldest: i64,
+}
+
+/// The account's publications made at or after `since`.
+pub(crate) async fn publications_since(
+    db: &Db,
+    account: i64,
+    since: i64,
+) -> Result<Publications, StoreError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM community WHERE account_id = $1 AND created_at >= $2",
+    )
+    .bind(account)
+    .bind(since)
+    .fetch_one(db)
+    .await?;
+    Ok(Publications {
+        count: row.get::<i64, _>(0) as u64,
+        oldest: row.get(1),
+    })
+}
+
 /// Keeps the signed request of a publication, for audit.
 pub(crate) async fn record_publication(
     db: &Db,

@@ -10,7 +10,7 @@ use marquee_protocol::sign::{verify, SignatureContext};
 use subtle::ConstantTimeEq;
 
 use super::devices::check_device_id;
-use super::shared::{Account, JsonBody, Route, St};
+use super::shared::{with_body_limit, Account, JsonBody, Route, St};
 use crate::api::{CommunityPayload, CommunityRequest, FeedTitle, OfferKind};
 use crate::error::StoreError;
 use crate::{community, db};
@@ -18,7 +18,11 @@ use crate::{community, db};
 /// This domain's part of the route table.
 pub(super) fn table() -> Vec<Route> {
     vec![
-        ("POST", "/api/v1/community", post(publish)),
+        (
+            "POST",
+            "/api/v1/community",
+            with_body_limit(post(publish), community::MAX_REQUEST),
+        ),
         ("POST", "/api/v1/titles/{id}/hide", post(hide)),
     ]
 }
@@ -38,6 +42,15 @@ async fn publish(
         &req.signature,
     )
     .map_err(|_| StoreError::BadSignature)?;
+    // One account lists a handful of videos a day, not a flood: counted before any work.
+    let now = s.now();
+    let day = db::community::publications_since(&s.db, account, now - 86_400).await?;
+    if day.count >= u64::from(s.publications_per_day) {
+        return Err(StoreError::RateLimited {
+            what: "publications from this account today",
+            retry_after_s: (day.oldest + 86_400 - now).max(1) as u64,
+        });
+    }
     let payload: CommunityPayload = serde_json::from_str(&req.payload)
         .map_err(|e| StoreError::MalformedJson(format!("the payload: {e}")))?;
     let (torrent, poster) = community::validate(&payload)?;

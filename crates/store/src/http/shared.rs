@@ -20,8 +20,24 @@ pub(super) type St = State<Arc<crate::State>>;
 /// One route: (method, path in axum's syntax, handler).
 pub(super) type Route = (&'static str, &'static str, MethodRouter<Arc<crate::State>>);
 
-/// Requests larger than this are refused before they are read.
+/// Requests larger than this are refused before they are read, unless their route says
+/// otherwise ([`with_body_limit`]).
 pub(crate) const MAX_BODY: usize = 64 * 1024;
+
+/// The body limit of a route that takes more than [`MAX_BODY`], as [`JsonBody`] reports it.
+#[derive(Clone, Copy)]
+pub(crate) struct BodyLimit(pub(crate) usize);
+
+/// A route whose bodies may be up to `limit` bytes: sized to what the route carries (a
+/// publication's poster), every other route keeping [`MAX_BODY`].
+pub(super) fn with_body_limit(
+    route: MethodRouter<Arc<crate::State>>,
+    limit: usize,
+) -> MethodRouter<Arc<crate::State>> {
+    route
+        .layer::<_, std::convert::Infallible>(axum::extract::DefaultBodyLimit::max(limit))
+        .layer::<_, std::convert::Infallible>(axum::Extension(BodyLimit(limit)))
+}
 
 /// JSON bodies with our error format instead of axum's plain-text rejections.
 pub(crate) struct JsonBody<T>(pub(crate) T);
@@ -41,9 +57,13 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Json
         if !json {
             return Err(StoreError::UnsupportedMediaType);
         }
+        let limit = req
+            .extensions()
+            .get::<BodyLimit>()
+            .map_or(MAX_BODY, |l| l.0);
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                StoreError::PayloadTooLarge(MAX_BODY)
+                StoreError::PayloadTooLarge(limit)
             } else {
                 StoreError::BadRequest(e.body_text())
             }
