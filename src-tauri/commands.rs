@@ -110,6 +110,12 @@ commands! {
         |core: Core| core.account_sign_up(&email, &password).await;
     /// Signs out.
     fn account_sign_out() -> AccountInfo = |core: Core| core.account_sign_out().await;
+    /// Signs out on every computer, this one too.
+    fn account_sign_out_everywhere() -> AccountInfo =
+        |core: Core| core.account_sign_out_everywhere().await;
+    /// A new password, given the current one; every other computer is signed out.
+    fn account_change_password(current: String, replacement: String) -> () =
+        |core: Core| core.account_change_password(&current, &replacement).await;
     /// The account page: wallet, receipts, computers.
     fn account_overview() -> AccountOverview = |core: Core| core.account_overview().await;
     /// Tops the wallet up with a voucher code.

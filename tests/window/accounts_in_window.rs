@@ -169,6 +169,41 @@ async fn sign_up_top_up_rent_sign_out_and_in_against_a_store_process() {
     sign_in(&c).await;
     click(&c, "[data-testid=tab-library]").await;
     watch_again(&c, TITLE, after).await;
+
+    // A new password (this computer stays signed in), then signing out everywhere.
+    click(&c, "[data-testid=player-back]").await;
+    click(&c, "[data-testid=account-open]").await;
+    type_into(&c, "[data-testid=password-current]", PASSWORD).await;
+    type_into(&c, "[data-testid=password-new]", "a newer password").await;
+    click(&c, "[data-testid=password-change]").await;
+    poll(
+        &c,
+        "the password changed",
+        "const t = document.querySelector('[data-testid=toast]');
+         return t && t.innerText.includes('Password changed')
+           && document.querySelector('[data-testid=account-signed-in]') !== null;",
+        Duration::from_secs(30),
+    )
+    .await;
+    screenshot(
+        &c,
+        "the security card to settle",
+        &out,
+        "account-security.png",
+    )
+    .await;
+    // The question is the browser's own dialog: answered yes.
+    c.execute("window.confirm = () => true;", vec![])
+        .await
+        .unwrap();
+    click(&c, "[data-testid=sign-out-everywhere]").await;
+    poll(
+        &c,
+        "signed out everywhere",
+        "return document.querySelector('[data-testid=sign-in]') !== null;",
+        Duration::from_secs(30),
+    )
+    .await;
     c.close().await.unwrap();
     drop(driver);
 }

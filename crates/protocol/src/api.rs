@@ -26,6 +26,16 @@ pub struct SessionRequest {
     pub password: String,
 }
 
+/// `POST /api/v1/account/password`: a new password for the signed-in account. Every other
+/// session of the account ends; the one that asked stays open.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PasswordChange {
+    /// The password the account has now.
+    pub current_password: String,
+    /// The new one, at least [`MIN_PASSWORD_LEN`] characters.
+    pub new_password: String,
+}
+
 /// A signed-in session.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct SessionResponse {

@@ -262,6 +262,24 @@ impl StoreClient {
         ended
     }
 
+    /// Ends every session of the account, this one's too.
+    pub async fn sign_out_everywhere(&self) -> Result<()> {
+        let url = format!("{}/api/v1/account/sessions", self.base);
+        self.send_raw(self.http.delete(url)).await.map(drop)
+    }
+
+    /// A new password for the account: every other session ends; this one stays.
+    pub async fn change_password(&self, current: &str, new: &str) -> Result<()> {
+        let url = format!("{}/api/v1/account/password", self.base);
+        let body = PasswordChange {
+            current_password: current.to_owned(),
+            new_password: new.to_owned(),
+        };
+        self.send_raw(self.http.post(url).json(&body))
+            .await
+            .map(drop)
+    }
+
     /// Creates an account and signs in to it.
     pub async fn sign_up(&self, email: &str, password: &str) -> Result<SessionResponse> {
         let s: SessionResponse = self

@@ -1244,3 +1244,70 @@ async fn one_account_cannot_flood_the_community_shelf_and_a_real_poster_fits() {
     assert!(flood.retry_after.is_some_and(|s| s > 3_600), "{flood:?}");
     store.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stolen_session_ends_when_the_owner_changes_the_password_or_signs_out_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let base = store.url();
+    let http = reqwest::Client::new();
+    let owner = token_of(&http, &base, "owner@example.com").await;
+    let token_of_sign_in = |password: &'static str| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let a = sign_in(&http, &base, "owner@example.com", password).await;
+            (a.status, a.body["token"].as_str().map(str::to_owned))
+        }
+    };
+    let (_, thief) = token_of_sign_in("long enough").await;
+    let thief = thief.unwrap();
+    let wallet = |token: String| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            http.get(format!("{base}/api/v1/wallet"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(wallet(thief.clone()).await, StatusCode::OK);
+    let change = |token: &str, current: &str, new: &str| {
+        http.post(format!("{base}/api/v1/account/password"))
+            .bearer_auth(token)
+            .json(&json!({"current_password": current, "new_password": new}))
+            .send()
+    };
+
+    // The thief holds a session but not the password: it cannot lock the owner out.
+    let a = Answer::of(change(&thief, "a guess", "thief's own").await.unwrap()).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{a:?}");
+    assert_eq!(a.body["code"], "invalid_credentials");
+    let a = Answer::of(change(&owner, "long enough", "short").await.unwrap()).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{a:?}");
+
+    // The owner changes the password: the thief's session ends, the owner's stays.
+    let a = Answer::of(change(&owner, "long enough", "a new secret").await.unwrap()).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{a:?}");
+    assert_eq!(wallet(thief.clone()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(wallet(owner.clone()).await, StatusCode::OK);
+    assert_eq!(
+        token_of_sign_in("long enough").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, again) = token_of_sign_in("a new secret").await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Signing out everywhere ends every session, the caller's too.
+    let ended = http
+        .delete(format!("{base}/api/v1/account/sessions"))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), StatusCode::NO_CONTENT);
+    assert_eq!(wallet(owner).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(wallet(again.unwrap()).await, StatusCode::UNAUTHORIZED);
+    store.shutdown().await;
+}

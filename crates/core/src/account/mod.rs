@@ -211,6 +211,25 @@ impl Accounts {
         Ok(self.info())
     }
 
+    /// Ends every session of the account at the store, then forgets this one. Unlike signing
+    /// out here, a store that does not answer is an error: the person must know whether the
+    /// other sessions ended.
+    pub(crate) async fn sign_out_everywhere(&self) -> Result<AccountInfo> {
+        self.require()?;
+        self.store.sign_out_everywhere().await?;
+        tracing::info!("signed out everywhere");
+        self.forget()?;
+        Ok(self.info())
+    }
+
+    /// A new password: the store ends every other session; this one stays signed in.
+    pub(crate) async fn change_password(&self, current: &str, new: &str) -> Result<()> {
+        self.require()?;
+        self.store.change_password(current, new).await?;
+        tracing::info!("password changed; the account's other sessions ended");
+        Ok(())
+    }
+
     fn forget(&self) -> Result<()> {
         self.store.set_token(None);
         *self.signed.write().expect("account lock") = Signed::default();
@@ -366,6 +385,17 @@ impl crate::Core {
     /// renting and buying need a sign-in again.
     pub async fn account_sign_out(&self) -> Result<AccountInfo> {
         self.accounts.sign_out().await
+    }
+
+    /// Signs out on every computer: the store ends every session of the account, and this
+    /// computer forgets its own.
+    pub async fn account_sign_out_everywhere(&self) -> Result<AccountInfo> {
+        self.accounts.sign_out_everywhere().await
+    }
+
+    /// A new password, given the current one: every other computer is signed out.
+    pub async fn account_change_password(&self, current: &str, new: &str) -> Result<()> {
+        self.accounts.change_password(current, new).await
     }
 
     /// The account page: wallet, receipts and the account's computers.

@@ -150,6 +150,50 @@ pub(crate) async fn account_of_token(db: &Db, token: &str, now: i64) -> Result<i
     Ok(row.get(0))
 }
 
+/// The account's password hash.
+pub(crate) async fn password_hash(db: &Db, account: i64) -> Result<String, StoreError> {
+    Ok(
+        sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
+            .bind(account)
+            .fetch_one(db)
+            .await?
+            .get(0),
+    )
+}
+
+/// Sets a new password hash and ends every session of the account but the one of `keep`, in
+/// one transaction: a session someone else holds ends with the old password.
+pub(crate) async fn change_password(
+    db: &Db,
+    account: i64,
+    hash: &str,
+    keep: &str,
+) -> Result<u64, StoreError> {
+    let mut tx = super::begin_write(db).await?;
+    sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
+    let ended = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
+        .bind(account)
+        .bind(token_hash(keep))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(ended)
+}
+
+/// Ends every session of the account; how many there were.
+pub(crate) async fn end_all_sessions(db: &Db, account: i64) -> Result<u64, StoreError> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(account)
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
 /// Ends a session.
 pub(crate) async fn end_session(db: &Db, token: &str) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")

@@ -1,6 +1,7 @@
 //! Accounts and their sessions: signing up (`POST /api/v1/accounts`), signing in and out
-//! (`POST` and `DELETE /api/v1/sessions`), behind the rate limits that bound password guessing
-//! and account enumeration. Sessions have no module of their own: a session is what signing up
+//! (`POST` and `DELETE /api/v1/sessions`), out everywhere (`DELETE /api/v1/account/sessions`)
+//! and a new password (`POST /api/v1/account/password`), behind the rate limits that bound
+//! password guessing and account enumeration. Sessions have no module of their own: a session is what signing up
 //! or in hands back, and signing out is their only other route.
 
 use axum::extract::State;
@@ -19,6 +20,12 @@ pub(super) fn table() -> Vec<Route> {
         ("POST", "/api/v1/accounts", post(sign_up)),
         ("POST", "/api/v1/sessions", post(sign_in)),
         ("DELETE", "/api/v1/sessions", delete(sign_out)),
+        (
+            "DELETE",
+            "/api/v1/account/sessions",
+            delete(sign_out_everywhere),
+        ),
+        ("POST", "/api/v1/account/password", post(change_password)),
     ]
 }
 
@@ -132,5 +139,55 @@ async fn sign_out(
     if let Some(token) = bearer(&headers) {
         db::accounts::end_session(&s.db, token).await?;
     }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends every session of the account, the caller's too: for a session someone else holds
+/// (a lost computer, a copied token).
+async fn sign_out_everywhere(
+    State(s): St,
+    Account(account): Account,
+) -> Result<StatusCode, StoreError> {
+    let ended = db::accounts::end_all_sessions(&s.db, account).await?;
+    tracing::info!(account, ended, "signed out everywhere");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new password, given the current one (a stolen session alone cannot lock the owner out):
+/// every other session ends. Guesses at the current password count against the same limits as
+/// sign-ins from this address.
+async fn change_password(
+    State(s): St,
+    Account(account): Account,
+    Client(client): Client,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<PasswordChange>,
+) -> Result<StatusCode, StoreError> {
+    if req.new_password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(StoreError::InvalidCredentials(format!(
+            "please choose a password of at least {MIN_PASSWORD_LEN} characters"
+        )));
+    }
+    let address = crate::limit::address_key(client);
+    limit(
+        &s.sign_in_by_address,
+        &address,
+        "sign-in attempts from here",
+    )?;
+    let stored = db::accounts::password_hash(&s.db, account).await?;
+    if !s
+        .passwords
+        .verify(Some(stored), &req.current_password)
+        .await?
+    {
+        return Err(StoreError::InvalidCredentials(
+            "your current password is not the one given: type it again".into(),
+        ));
+    }
+    s.sign_in_by_address.give_back(&address);
+    let hash = s.passwords.hash(&req.new_password).await?;
+    let token = bearer(&headers).ok_or(StoreError::Unauthorized("you are not signed in"))?;
+    let ended = db::accounts::change_password(&s.db, account, &hash, token).await?;
+    tracing::info!(account, ended, "password changed; other sessions ended");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,6 @@
 /**
  * The account: who is signed in, the account page's overview, and what the page does
- * (sign in or up, sign out, vouchers, computers, restoring). Only the Rust side keeps the
+ * (sign in or up, sign out here or everywhere, a new password, vouchers, computers, restoring). Only the Rust side keeps the
  * session; the page never sees a token or keeps a password.
  */
 import {
@@ -64,6 +64,17 @@ export const account = {
   },
   async signOut(): Promise<void> {
     info = await commands.accountSignOut();
+    overview = null;
+    walletState.clear();
+  },
+  /** A new password: the store signs every other computer out; this one stays signed in. */
+  async changePassword(current: string, next: string): Promise<void> {
+    await commands.accountChangePassword(current, next);
+    await account.loadOverview();
+  },
+  /** Ends every session of the account, this computer's too. */
+  async signOutEverywhere(): Promise<void> {
+    info = await commands.accountSignOutEverywhere();
     overview = null;
     walletState.clear();
   },

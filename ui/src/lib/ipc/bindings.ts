@@ -20,6 +20,10 @@ export const commands = {
 	accountSignUp: (email: string, password: string) => __TAURI_INVOKE<AccountInfo>("account_sign_up", { email, password }),
 	/**  Signs out. */
 	accountSignOut: () => __TAURI_INVOKE<AccountInfo>("account_sign_out"),
+	/**  Signs out on every computer, this one too. */
+	accountSignOutEverywhere: () => __TAURI_INVOKE<AccountInfo>("account_sign_out_everywhere"),
+	/**  A new password, given the current one; every other computer is signed out. */
+	accountChangePassword: (current: string, replacement: string) => __TAURI_INVOKE<null>("account_change_password", { current, replacement }),
 	/**  The account page: wallet, receipts, computers. */
 	accountOverview: () => __TAURI_INVOKE<AccountOverview>("account_overview"),
 	/**  Tops the wallet up with a voucher code. */
