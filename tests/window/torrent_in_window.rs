@@ -59,14 +59,20 @@ async fn a_torrent_is_shown_before_it_is_added_and_a_hostile_one_is_refused() {
         Duration::from_secs(120),
     )
     .await;
-    let trackers = c
-        .find(Locator::Css("[data-testid=torrent-trackers]"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(trackers.contains("tracker.example"), "{trackers}");
+    // Read from the page, not as WebDriver's visible text: that is empty while the sheet is
+    // still fading in (seen once on a loaded machine).
+    let trackers = poll(
+        &c,
+        "the torrent's trackers",
+        "const t = document.querySelector('[data-testid=torrent-trackers]');
+         return t && t.textContent.trim() ? t.textContent : null;",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(
+        trackers.as_str().unwrap().contains("tracker.example"),
+        "{trackers}"
+    );
     let listed: serde_json::Value = c
         .execute_async(
             "const done = arguments[0];

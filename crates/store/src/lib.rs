@@ -278,6 +278,8 @@ pub(crate) struct State {
     /// (The database's unique order id and conditional charge hold even without it, e.g. with
     /// several store processes on one PostgreSQL; the lock saves wasted work.)
     pub(crate) order_locks: std::sync::Mutex<HashMap<i64, Arc<Mutex<()>>>>,
+    /// How many accounts' order locks may hold a PostgreSQL connection at once: half the pool.
+    pub(crate) order_lock_slots: Arc<tokio::sync::Semaphore>,
     /// Catalog refreshes (and the seeding that follows them) run one at a time.
     pub(crate) refresh_lock: Mutex<i64>,
 }
@@ -366,6 +368,7 @@ impl Store {
                 config.clock.clone(),
             ),
             order_locks: std::sync::Mutex::new(HashMap::new()),
+            order_lock_slots: Arc::new(tokio::sync::Semaphore::new(db::POSTGRES_POOL / 2)),
             refresh_lock: Mutex::new(0),
         });
 
@@ -580,10 +583,25 @@ impl State {
             .or_default()
             .clone();
         let local = mutex.lock_owned().await;
+        // On PostgreSQL each held lock keeps a pooled connection open beside the order's own
+        // queries: at most half the pool holds locks, so the queries of those orders always
+        // find a connection (otherwise 16 accounts ordering at once would wait on each other).
+        let slot = if db::is_postgres(self.db.connect_options().database_url.as_str()) {
+            Some(
+                self.order_lock_slots
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| StoreError::Internal(e.to_string()))?,
+            )
+        } else {
+            None
+        };
         let shared = db::lock_orders_of(&self.db, account).await?;
         Ok(OrdersLock {
             _local: local,
             _shared: shared,
+            _slot: slot,
         })
     }
 }
@@ -593,6 +611,8 @@ pub(crate) struct OrdersLock {
     _local: tokio::sync::OwnedMutexGuard<()>,
     /// The open transaction holding PostgreSQL's advisory lock; rolled back on drop.
     _shared: Option<sqlx::Transaction<'static, sqlx::Any>>,
+    /// One of the slots for held locks (PostgreSQL).
+    _slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 #[cfg(test)]

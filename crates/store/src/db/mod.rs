@@ -29,6 +29,9 @@ pub(crate) type Db = AnyPool;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations_pg");
 
+/// Connections the store keeps to PostgreSQL.
+pub(crate) const POSTGRES_POOL: usize = 16;
+
 /// True for `postgres://` and `postgresql://` URLs.
 pub(crate) fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -39,7 +42,7 @@ pub(crate) async fn open(url: &str) -> anyhow::Result<Db> {
     sqlx::any::install_default_drivers();
     let postgres = is_postgres(url);
     let pool = AnyPoolOptions::new()
-        .max_connections(if postgres { 16 } else { 4 })
+        .max_connections(if postgres { POSTGRES_POOL as u32 } else { 4 })
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if !postgres {
