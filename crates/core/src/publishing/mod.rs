@@ -467,7 +467,7 @@ impl Publishing {
             if let Ok(t) = &checked {
                 if !magnet_info_hash(&link).is_some_and(|h| h.eq_ignore_ascii_case(&t.info_hash)) {
                     return Err(Error::BadTorrent(
-                        "the torrent that arrived is not the one this link names".into(),
+                        "the torrent added is not the one shown before it was added".into(),
                     ));
                 }
             }
@@ -547,8 +547,7 @@ impl Publishing {
         if self.library.by_info_hash(&t.info_hash).await?.is_none() {
             self.torrents.check_space(&t.name, t.total_size)?;
         }
-        self.import(AddTorrent::from_bytes(bytes), &t.info_hash)
-            .await
+        self.import(bytes, &t.info_hash).await
     }
 
     /// Opens a magnet link: a title already in the library comes back as it is; any other link
@@ -587,26 +586,24 @@ impl Publishing {
 
     /// Adds a torrent from outside the store, with the info hash it announces, into its own
     /// folder.
-    async fn import(&self, source: AddTorrent<'_>, info_hash_wanted: &str) -> Result<LibraryRow> {
+    async fn import(&self, torrent: Vec<u8>, info_hash_wanted: &str) -> Result<LibraryRow> {
         if let Some(row) = self.library.by_info_hash(info_hash_wanted).await? {
             return Ok(row);
         }
         let folder = self
             .torrents
             .folder(TitleOrigin::External, info_hash_wanted)?;
-        let handle = tokio::time::timeout(
-            MAGNET_TIMEOUT,
-            self.torrents.add_source(
-                source,
+        // The torrent's details are in hand (a magnet link's were asked of its peers for the
+        // preview): adding it waits on nobody.
+        let handle = self
+            .torrents
+            .add_source(
+                AddTorrent::from_bytes(torrent),
                 &folder,
                 Added::running(vec![], vec![self.announce_url()]),
-            ),
-        )
-        .await
-        .map_err(|_| {
-            Error::BadTorrent("no peer sent this torrent's details within a minute".into())
-        })?
-        .map_err(|e| Error::BadTorrent(e.to_string()))?;
+            )
+            .await
+            .map_err(|e| Error::BadTorrent(e.to_string()))?;
         let meta = handle
             .metadata
             .load_full()
@@ -616,7 +613,7 @@ impl Publishing {
             // Not what was asked for (the folder is named by the hash asked for): remove it.
             self.torrents.remove(&handle, true).await;
             return Err(Error::BadTorrent(
-                "the torrent that arrived is not the one this link names".into(),
+                "the torrent added is not the one shown before it was added".into(),
             ));
         }
         let file = meta
