@@ -88,8 +88,23 @@ async fn starts_offline_from_the_saved_catalog_and_reconnects_by_itself() {
 
     // The page's own process killed (as a crash in a media pipeline would end it): the app
     // says why in its log and loads the page again in a new one, instead of a blank window.
-    let app = app_with_profile(&profile).expect("this test's app");
-    let page = web_process_of(app).expect("the window's web process");
+    // Both are looked for until they show: WebKit may still be starting the page's process
+    // again (its network process restarting after the reconnect has been seen here).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let (app, page) = loop {
+        if let Some(app) = app_with_profile(&profile) {
+            if let Some(page) = web_process_of(app) {
+                break (app, page);
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no web process for this test's app ({:?}); its children: {:?}",
+            app_with_profile(&profile),
+            app_with_profile(&profile).map(children_of)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
     run(std::process::Command::new("kill").args(["-9", &page.to_string()]));
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let log = profile.join("logs/marquee.log");
@@ -135,4 +150,19 @@ fn web_process_of(pid: u32) -> Option<u32> {
         let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
         (ppid == pid && name.ends_with("(WebKitWebProces")).then_some(child)
     })
+}
+
+/// What `pid`'s children are called, for a failure message.
+fn children_of(pid: u32) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| {
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let (name, rest) = stat.split_once(") ")?;
+            let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+            (ppid == pid).then(|| name.to_owned() + ")")
+        })
+        .collect()
 }

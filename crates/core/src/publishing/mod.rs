@@ -467,7 +467,7 @@ impl Publishing {
             if let Ok(t) = &checked {
                 if !magnet_info_hash(&link).is_some_and(|h| h.eq_ignore_ascii_case(&t.info_hash)) {
                     return Err(Error::BadTorrent(
-                        "the torrent added is not the one shown before it was added".into(),
+                        "the torrent that arrived is not the one this link names".into(),
                     ));
                 }
             }
