@@ -459,8 +459,6 @@ pub enum ErrorKind {
     DeviceLimit,
     /// This computer is not registered with the account (or was deactivated).
     DeviceNotRegistered,
-    /// This computer is registered to another account.
-    DeviceOfAnotherAccount,
     /// An order id was used for a different order.
     OrderConflict,
     /// The title is listed but not for sale yet.

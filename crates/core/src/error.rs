@@ -47,9 +47,6 @@ pub enum Error {
     /// This computer is not (or no longer) registered with the account.
     #[error("This computer is not registered with your account any more (it may have been deactivated). Sign in again to register it.")]
     DeviceNotRegistered(String),
-    /// This computer is registered to another account.
-    #[error("This computer is registered to another store account. Sign in with that account, or deactivate this computer there first.")]
-    DeviceOfAnotherAccount,
     /// An order id reused for a different order.
     #[error("This order was already placed for something else. Start the purchase again; nothing was charged twice.")]
     OrderConflict,
@@ -199,7 +196,6 @@ impl Error {
             Error::DeviceKeyRefused => ErrorKind::DeviceUnusable,
             Error::DeviceLimit(_) => ErrorKind::DeviceLimit,
             Error::DeviceNotRegistered(_) => ErrorKind::DeviceNotRegistered,
-            Error::DeviceOfAnotherAccount => ErrorKind::DeviceOfAnotherAccount,
             Error::OrderConflict => ErrorKind::OrderConflict,
             Error::NotForSale(_) => ErrorKind::NotForSale,
             Error::NotMovable => ErrorKind::NotMovable,
@@ -252,7 +248,6 @@ impl Error {
             ErrorCode::UnknownDevice | ErrorCode::DeviceInactive => {
                 Error::DeviceNotRegistered(message)
             }
-            ErrorCode::DeviceOfAnotherAccount => Error::DeviceOfAnotherAccount,
             ErrorCode::OrderConflict => Error::OrderConflict,
             ErrorCode::NotForSale => Error::NotForSale(message),
             ErrorCode::NotMovable => Error::NotMovable,

@@ -157,8 +157,8 @@ impl Orders {
     }
 
     /// Puts back in the library what the account holds on this computer (after a reinstall or
-    /// a deleted profile): purchases and rentals still in their window, re-wrapped by the store
-    /// for this computer's key, with no charge. Returns the titles restored.
+    /// a deleted profile): purchases and rentals still in their window, issued again by the
+    /// store for this computer's key, with no charge. Returns the titles restored.
     pub(crate) async fn restore(&self) -> Result<Vec<String>> {
         self.accounts.require_registered().await?;
         let _one_at_a_time = self.one_at_a_time.lock().await;
@@ -227,7 +227,7 @@ impl Orders {
 /// The operations of this domain that the app offers, on the core facade.
 impl crate::Core {
     /// Puts back in the library what the account holds on this computer (a reinstall, a
-    /// deleted profile), re-wrapped for this computer's key, without a charge.
+    /// deleted profile), issued again for this computer's key, without a charge.
     pub async fn library_restore(&self) -> Result<RestoreResult> {
         Ok(RestoreResult {
             restored: self.orders.restore().await?,

@@ -230,23 +230,25 @@ async fn two_accounts_cannot_see_or_touch_each_others_orders_licences_or_devices
         let body: serde_json::Value = resp.json().await.unwrap();
         assert_eq!(body["code"], "unknown_licence", "{path}: {body}");
     }
-    // A's computer: B cannot deactivate it, take it over, nor read its licence status.
+    // A's computer: B can neither deactivate it nor read its licence status. Registering the
+    // same device id (a computer both use, or a guess) gives B a row of its own; A's stays A's.
     assert_eq!(
         refused(b.deactivate_device(&a_device).await.unwrap_err()),
         ErrorCode::UnknownDevice
     );
-    let key = marquee_licence::DeviceKeys::generate();
-    assert_eq!(
-        refused(
-            b.register_device(&a_device, &key.public_key(), &publisher())
-                .await
-                .unwrap_err()
-        ),
-        ErrorCode::DeviceOfAnotherAccount
-    );
     let status = b.licence_status(&a_device, "01").await.unwrap();
     assert!(status.revoked.is_empty() && status.first_plays.is_empty());
-    // B ordering for A's computer is refused, and charges nothing.
+    let key = marquee_licence::DeviceKeys::generate();
+    b.register_device(&a_device, &key.public_key(), &publisher())
+        .await
+        .unwrap();
+    let status = b.licence_status(&a_device, "01").await.unwrap();
+    assert!(status.revoked.is_empty() && status.first_plays.is_empty());
+    // Deactivating it there deactivates B's row only, and B ordering for it is refused
+    // without a charge.
+    b.deactivate_device(&a_device).await.unwrap();
+    let b = StoreClient::new(&store.url()).unwrap();
+    b.sign_in("b@example.com", "password-b").await.unwrap();
     let e = b
         .order(&marquee_protocol::api::OrderRequest {
             client_order_id: "b-1".into(),
@@ -256,7 +258,8 @@ async fn two_accounts_cannot_see_or_touch_each_others_orders_licences_or_devices
         })
         .await
         .unwrap_err();
-    assert_eq!(refused(e), ErrorCode::DeviceOfAnotherAccount);
+    assert_eq!(refused(e), ErrorCode::DeviceInactive);
+    assert!(b.order_history().await.unwrap().orders.is_empty());
 
     // A's purchase still plays on A.
     a.licences_sync().await.unwrap();
@@ -438,6 +441,75 @@ async fn a_reinstall_on_the_same_computer_is_not_charged_again() {
     let audit = store.audit().await.unwrap();
     assert!(audit.is_clean(), "{audit:?}");
     core.shutdown().await;
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cloned_machine_id_never_keeps_one_licence_playing_on_two_computers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let first = Core::open(signed_out(
+        &dir.path().join("first"),
+        &store.url(),
+        MACHINE_A,
+    ))
+    .await
+    .unwrap();
+    first
+        .account_sign_up("sam@example.com", "password-s")
+        .await
+        .unwrap();
+    first
+        .voucher_redeem(&voucher(dir.path(), 1000).await)
+        .await
+        .unwrap();
+    first
+        .title_acquire("orbital-s01e01", "buy-1")
+        .await
+        .unwrap();
+    first.playback_open("orbital-s01e01").await.unwrap();
+    let owner = StoreClient::new(&store.url()).unwrap();
+    owner
+        .sign_in("sam@example.com", "password-s")
+        .await
+        .unwrap();
+    let original = owner.order_history().await.unwrap().orders[0]
+        .licence_id
+        .clone()
+        .expect("the purchase's licence");
+    let device = first.device_id().to_hex();
+
+    // A second computer presenting the same machine id (a cloned disk image, or a forged id)
+    // signs in to the same account with its own key, and restores the purchase.
+    let clone = Core::open(signed_out(
+        &dir.path().join("clone"),
+        &store.url(),
+        MACHINE_A,
+    ))
+    .await
+    .unwrap();
+    clone
+        .account_sign_in("sam@example.com", "password-s")
+        .await
+        .unwrap();
+    assert_eq!(
+        clone.library_restore().await.unwrap().restored,
+        ["orbital-s01e01"]
+    );
+    clone.playback_open("orbital-s01e01").await.unwrap();
+    // The clone's licence has an id of its own; the first computer's is revoked.
+    let status = owner.licence_status(&device, "00").await.unwrap();
+    assert_eq!(status.revoked, [original], "{status:?}");
+
+    // The first computer's copy stops at its next sync: one licence plays on one PC.
+    first.licences_sync().await.unwrap();
+    let e = first.playback_open("orbital-s01e01").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LicenceRevoked, "{e}");
+    assert_eq!(first.wallet_get().await.unwrap().balance_cents, 800);
+    let audit = store.audit().await.unwrap();
+    assert!(audit.is_clean(), "{audit:?}");
+    first.shutdown().await;
+    clone.shutdown().await;
     store.shutdown().await;
 }
 

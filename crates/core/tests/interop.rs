@@ -203,6 +203,19 @@ async fn a_published_video_reaches_another_viewer_and_aria2c() {
     // Moderation: only the operator may hide it; once hidden, no viewer is shown it.
     let hide = format!("{}/api/v1/titles/{}/hide", store.url(), listed.id);
     let http = reqwest::Client::new();
+    let served = http
+        .get(format!(
+            "{}/api/v1/titles/{}/torrent",
+            store.url(),
+            listed.id
+        ))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let info_hash = librqbit::torrent_from_bytes(&served).unwrap().info_hash.0;
     let refused = http
         .post(&hide)
         .bearer_auth("not-the-operator")
@@ -221,6 +234,34 @@ async fn a_published_video_reaches_another_viewer_and_aria2c() {
     assert!(
         !shown.iter().any(|t| t.id == listed.id),
         "hidden titles are not shown"
+    );
+    // Nor served, nor tracked: its torrent is gone and the tracker refuses its swarm, so the
+    // store no longer helps anyone find what it took down.
+    let torrent = http
+        .get(format!(
+            "{}/api/v1/titles/{}/torrent",
+            store.url(),
+            listed.id
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(torrent.status(), 404);
+    let info_hash: String = info_hash.iter().map(|b| format!("%{b:02x}")).collect();
+    let answer = http
+        .get(format!(
+            "{}/announce?info_hash={info_hash}&peer_id=-XX0001-abcdefghijkl&port=6881&left=0&compact=1",
+            store.url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        answer.contains("this tracker only tracks the store's own titles"),
+        "{answer}"
     );
     a.shutdown().await;
     b.shutdown().await;

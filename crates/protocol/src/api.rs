@@ -336,8 +336,6 @@ error_codes! {
     OrderConflict => "order_conflict",
     /// The device is not registered to this account.
     UnknownDevice => "unknown_device",
-    /// The device is registered to another account.
-    DeviceOfAnotherAccount => "device_of_another_account",
     /// A malformed request.
     BadRequest => "bad_request",
     /// A body that is not the JSON the route expects.

@@ -80,9 +80,6 @@ store_errors! {
         /// The device is not registered to this account.
         #[error("this computer is not registered with your account")]
         UnknownDevice => UnknownDevice, FORBIDDEN;
-        /// The device is registered to another account.
-        #[error("this computer is registered to another account")]
-        DeviceOfAnotherAccount => DeviceOfAnotherAccount, FORBIDDEN;
         /// A malformed request.
         #[error("bad request: {0}")]
         BadRequest(String) => BadRequest, BAD_REQUEST;

@@ -243,6 +243,8 @@ pub(crate) struct State {
     pub(crate) seeder_addr: SocketAddr,
     pub(crate) packages: PathBuf,
     pub(crate) tracker: tracker::Tracker,
+    /// Each account's passkey for the private swarms of paid titles.
+    pub(crate) passkeys: tracker::Passkeys,
     pub(crate) catalog: RwLock<Arc<catalog::Snapshot>>,
     /// Folders `/media/{file}` serves posters and backdrops from, first match wins.
     pub(crate) media_dirs: Vec<PathBuf>,
@@ -328,6 +330,7 @@ impl Store {
         let state = Arc::new(State {
             name: config.name.clone(),
             db,
+            passkeys: tracker::Passkeys::new(&signing_key.to_bytes()),
             signing_key,
             seeder,
             seeder_addr,
@@ -540,12 +543,17 @@ impl State {
             return Ok(());
         }
         let changed = db::catalog::feed_titles_since(&self.db, current.version).await?;
-        // The tracker answers for the store's titles only, studio and community alike.
-        self.tracker.know(changed.iter().filter_map(|t| {
+        // The tracker answers for the store's titles only, studio and community alike: free
+        // ones to anyone, paid ones to the accounts that hold them; hidden ones not at all.
+        self.tracker.set_access(changed.iter().filter_map(|t| {
             let mut ih = [0u8; 20];
-            hex::decode_to_slice(&t.info_hash, &mut ih)
-                .ok()
-                .map(|()| ih)
+            hex::decode_to_slice(&t.info_hash, &mut ih).ok()?;
+            let access = match (t.hidden, t.offer) {
+                (true, _) => None,
+                (false, api::OfferKind::Free) => Some(tracker::Access::Open),
+                (false, _) => Some(tracker::Access::Licensed(t.id.clone())),
+            };
+            Some((ih, access))
         }));
         if !changed.is_empty() || current.version == 0 {
             let next = Arc::new(current.apply(changed, self.now()));
@@ -556,17 +564,30 @@ impl State {
         Ok(())
     }
 
-    pub(crate) fn announce_url(&self) -> String {
-        format!("{}/announce", self.base_url)
+    /// The tracker's announce URL: the open one, or with `account`'s passkey (the one paid
+    /// titles' private swarms take).
+    pub(crate) fn announce_url(&self, account: Option<i64>) -> String {
+        match account {
+            None => format!("{}/announce", self.base_url),
+            Some(a) => format!("{}/announce/{}", self.base_url, self.passkeys.of(a)),
+        }
     }
 
-    /// `torrent` as the store serves it: `announce` = its own tracker, `announce-list` =
-    /// `[[its own tracker], [the operator's further trackers]]`. The torrents in the database
-    /// carry no trackers (packaging does not know where the store will be reached), so they are
-    /// written in here, on the way out; the `info` dictionary, and so the info hash, is copied
-    /// byte for byte.
-    pub(crate) fn served_torrent(&self, torrent: &[u8]) -> Result<Vec<u8>, TrackersError> {
-        let tiers = marquee_protocol::trackers::store_tiers(&self.announce_url(), &self.trackers);
+    /// `torrent` as the store serves it: `announce` = its own tracker (`announce_url`),
+    /// `announce-list` = `[[its own tracker], [the operator's further trackers]]`, the further
+    /// ones only for a free title (`open`): a paid title's swarm is private to its holders, and
+    /// a public tracker would tell anyone who watches it. The torrents in the database carry no
+    /// trackers (packaging does not know where the store will be reached), so they are written
+    /// in here, on the way out; the `info` dictionary, and so the info hash, is copied byte for
+    /// byte.
+    pub(crate) fn served_torrent(
+        &self,
+        torrent: &[u8],
+        announce_url: &str,
+        open: bool,
+    ) -> Result<Vec<u8>, TrackersError> {
+        let further: &[String] = if open { &self.trackers } else { &[] };
+        let tiers = marquee_protocol::trackers::store_tiers(announce_url, further);
         marquee_protocol::trackers::with_trackers(torrent, &tiers)
     }
 

@@ -1,8 +1,13 @@
 //! A small HTTP BitTorrent tracker (BEP 3 announce, BEP 23 compact peer lists) for the store's
 //! torrents. DHT is off in Marquee, so this is how a viewer finds the store's seeder and the
 //! other viewers of a title.
+//!
+//! Free titles have an open swarm. A paid title's swarm is private, as private trackers' are:
+//! the announce URL carries the account's passkey ([`Passkeys`]), and only an account that
+//! holds a live licence of the title is told who else watches it. A title the operator hid is
+//! forgotten: neither tracked nor served.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, SocketAddrV4};
 use std::sync::Mutex;
 
@@ -53,9 +58,10 @@ pub struct Tracker {
 
 #[derive(Default)]
 struct Inner {
-    /// The info hashes the tracker answers for: the store's titles. An announce of anything
-    /// else is refused, so swarms (and their memory) exist only for these.
-    known: HashSet<[u8; 20]>,
+    /// The info hashes the tracker answers for (the store's titles), and who may announce
+    /// them. An announce of anything else is refused, so swarms (and their memory) exist only
+    /// for these.
+    known: HashMap<[u8; 20], Access>,
     swarms: HashMap<[u8; 20], Swarm>,
     /// Peers of each address over all swarms.
     per_address: HashMap<IpAddr, u32>,
@@ -102,6 +108,69 @@ pub struct Announce {
 
 /// The failure reason for an info hash the store does not sell or list.
 pub const UNKNOWN_TORRENT: &str = "this tracker only tracks the store's own titles";
+/// The failure reason for a paid title announced without a passkey, or with one that is not
+/// the store's.
+pub const PASSKEY_NEEDED: &str =
+    "this title's swarm is private: sign in to Marquee and open the title from your library";
+/// The failure reason for a paid title announced with the passkey of an account that holds no
+/// live licence of it.
+pub const NOT_LICENSED: &str =
+    "this title's swarm is for the accounts that rent or own it: rent or buy it in Marquee first";
+
+/// Who may announce a title.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A free title: anyone.
+    Open,
+    /// A paid title (its id): accounts holding a live licence of it, by their passkey.
+    Licensed(String),
+}
+
+/// Each account's passkey for the private swarms: its id and a MAC of it under a key derived
+/// from the store's signing key, so every store process on one database derives the same ones
+/// and nothing needs storing. Hex, so it sits in a URL path as it is.
+pub struct Passkeys {
+    key: [u8; 32],
+}
+
+impl Passkeys {
+    /// Passkeys under a key derived from `secret` (the store's signing key bytes).
+    pub fn new(secret: &[u8; 32]) -> Passkeys {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"marquee tracker passkeys v1\0");
+        h.update(secret);
+        Passkeys {
+            key: h.finalize().into(),
+        }
+    }
+
+    fn mac(&self, account: i64) -> [u8; 16] {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.key).expect("any key size");
+        mac.update(&account.to_be_bytes());
+        let full: [u8; 32] = mac.finalize().into_bytes().into();
+        full[..16].try_into().expect("16 of 32 bytes")
+    }
+
+    /// The passkey of `account`: 16 hex digits of the id, 32 of the MAC.
+    pub fn of(&self, account: i64) -> String {
+        format!(
+            "{}{}",
+            hex::encode(account.to_be_bytes()),
+            hex::encode(self.mac(account))
+        )
+    }
+
+    /// The account a passkey belongs to, if it is one this store made.
+    pub fn account(&self, passkey: &str) -> Option<i64> {
+        use subtle::ConstantTimeEq;
+        let mut raw = [0u8; 24];
+        hex::decode_to_slice(passkey, &mut raw).ok()?;
+        let account = i64::from_be_bytes(raw[..8].try_into().ok()?);
+        bool::from(self.mac(account).ct_eq(&raw[8..])).then_some(account)
+    }
+}
 
 impl Swarm {
     fn fresh(seen: i64, now: i64) -> bool {
@@ -170,10 +239,44 @@ impl Tracker {
         }
     }
 
-    /// Adds info hashes the tracker answers for (the store's titles).
+    /// Adds info hashes the tracker answers for, open to anyone.
     pub fn know(&self, info_hashes: impl IntoIterator<Item = [u8; 20]>) {
-        let mut inner = self.inner.lock().expect("tracker lock");
-        inner.known.extend(info_hashes);
+        self.set_access(info_hashes.into_iter().map(|ih| (ih, Some(Access::Open))));
+    }
+
+    /// Sets who may announce each info hash; `None` forgets one (a title the operator hid),
+    /// with its swarm.
+    pub fn set_access(&self, changes: impl IntoIterator<Item = ([u8; 20], Option<Access>)>) {
+        let mut guard = self.inner.lock().expect("tracker lock");
+        let inner = &mut *guard;
+        for (ih, access) in changes {
+            match access {
+                Some(access) => {
+                    inner.known.insert(ih, access);
+                }
+                None => {
+                    inner.known.remove(&ih);
+                    if let Some(mut swarm) = inner.swarms.remove(&ih) {
+                        let peers: Vec<SocketAddr> = swarm.peers.keys().copied().collect();
+                        for p in &peers {
+                            if swarm.remove(p, &mut inner.per_address) {
+                                inner.total -= 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Who may announce an info hash; `None` when the tracker does not track it.
+    pub fn access(&self, info_hash: &[u8; 20]) -> Option<Access> {
+        self.inner
+            .lock()
+            .expect("tracker lock")
+            .known
+            .get(info_hash)
+            .cloned()
     }
 
     /// Records an announce from `ip` and returns the other peers of the swarm, or the failure
@@ -184,7 +287,7 @@ impl Tracker {
         let now = self.clock.now();
         let mut guard = self.inner.lock().expect("tracker lock");
         let inner = &mut *guard;
-        if !inner.known.contains(&a.info_hash) {
+        if !inner.known.contains_key(&a.info_hash) {
             return Err(UNKNOWN_TORRENT);
         }
         if inner.total >= MAX_PEERS && inner.swept_at != now {
@@ -226,7 +329,7 @@ impl Tracker {
     /// Lists a peer that is known without an announce (the store's own seeder), for good.
     pub fn add_peer(&self, info_hash: [u8; 20], peer: SocketAddr) {
         let mut inner = self.inner.lock().expect("tracker lock");
-        inner.known.insert(info_hash);
+        inner.known.entry(info_hash).or_insert(Access::Open);
         let swarm = inner.swarms.entry(info_hash).or_default();
         if swarm.peers.insert(peer, PINNED).is_none() {
             inner.total += 1;
@@ -265,7 +368,15 @@ impl Tracker {
             approx_bytes: swarms
                 + table(&inner.swarms)
                 + table(&inner.per_address)
-                + inner.known.capacity() * (size_of::<[u8; 20]>() + 1),
+                + table(&inner.known)
+                + inner
+                    .known
+                    .values()
+                    .map(|a| match a {
+                        Access::Licensed(id) => id.capacity(),
+                        Access::Open => 0,
+                    })
+                    .sum::<usize>(),
         }
     }
 }
@@ -516,5 +627,50 @@ mod tests {
             body,
             b"d8:intervali30e12:min intervali30e5:peers6:\x7f\x00\x00\x01\x1a\xe1e".to_vec()
         );
+    }
+
+    #[test]
+    fn a_passkey_names_its_account_and_nothing_else_passes() {
+        let keys = Passkeys::new(&[1; 32]);
+        let key = keys.of(42);
+        assert_eq!(key.len(), 48);
+        assert_eq!(keys.account(&key), Some(42));
+        // Another account's id with this MAC, a changed MAC, another store's key, junk.
+        let forged = format!("{}{}", hex::encode(43i64.to_be_bytes()), &key[16..]);
+        assert_eq!(keys.account(&forged), None);
+        let mut flipped = key.clone().into_bytes();
+        flipped[47] = if flipped[47] == b'0' { b'1' } else { b'0' };
+        assert_eq!(keys.account(std::str::from_utf8(&flipped).unwrap()), None);
+        assert_eq!(Passkeys::new(&[2; 32]).account(&key), None);
+        for junk in ["", "zz", &key[..46], &format!("{key}00")] {
+            assert_eq!(keys.account(junk), None, "{junk}");
+        }
+    }
+
+    #[test]
+    fn a_hidden_title_is_forgotten_with_its_swarm() {
+        let t = Tracker::new(Clock::system());
+        let (open, paid) = ([1u8; 20], [2u8; 20]);
+        t.set_access([
+            (open, Some(Access::Open)),
+            (paid, Some(Access::Licensed("film".into()))),
+        ]);
+        assert_eq!(t.access(&paid), Some(Access::Licensed("film".into())));
+        announce(&t, "10.0.0.1", open, 1000, false);
+        announce(&t, "10.0.0.2", open, 1000, false);
+        t.set_access([(open, None)]);
+        assert_eq!(t.access(&open), None);
+        assert_eq!(t.stats().peers, 0);
+        assert_eq!(t.stats().addresses, 0);
+        assert!(t.peers(&open).is_empty());
+        let again = t.announce(
+            "10.0.0.1".parse().unwrap(),
+            &Announce {
+                info_hash: open,
+                port: 1000,
+                stopped: false,
+            },
+        );
+        assert_eq!(again, Err(UNKNOWN_TORRENT));
     }
 }

@@ -987,6 +987,18 @@ async fn token_of(http: &reqwest::Client, base: &str, email: &str) -> String {
     a.body["token"].as_str().unwrap().to_owned()
 }
 
+/// `GET base+path` with `token`, as JSON.
+async fn get_json(http: &reqwest::Client, base: &str, path: &str, token: &str) -> Value {
+    http.get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Registers `device` (a 64-hex id) for the account of `token`.
 async fn register_device(http: &reqwest::Client, base: &str, token: &str, device: &str) -> Answer {
     Answer::of(
@@ -1013,13 +1025,20 @@ async fn concurrent_writes_never_answer_500_and_never_pass_the_device_limit() {
         .build()
         .unwrap();
 
-    // Seven computers of one account registering at once, under a limit of five.
-    let crowded = token_of(&http, &base, "crowded@example.com").await;
+    // Seven computers of one account, each signed in, registering at once under a limit of
+    // five.
+    token_of(&http, &base, "crowded@example.com").await;
+    let mut sessions = Vec::new();
+    for _ in 0..7 {
+        let a = sign_in(&http, &base, "crowded@example.com", "long enough").await;
+        sessions.push(a.body["token"].as_str().unwrap().to_owned());
+    }
     let devices: Vec<String> = (0..7).map(|i| format!("{i:02}").repeat(32)).collect();
     let answers = futures::future::join_all(
         devices
             .iter()
-            .map(|d| register_device(&http, &base, &crowded, d)),
+            .zip(&sessions)
+            .map(|(d, token)| register_device(&http, &base, token, d)),
     )
     .await;
     let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status).collect();
@@ -1309,5 +1328,277 @@ async fn a_stolen_session_ends_when_the_owner_changes_the_password_or_signs_out_
     assert_eq!(ended.status(), StatusCode::NO_CONTENT);
     assert_eq!(wallet(owner).await, StatusCode::UNAUTHORIZED);
     assert_eq!(wallet(again.unwrap()).await, StatusCode::UNAUTHORIZED);
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_copied_to_another_computer_ends_there_and_deactivating_a_computer_shuts_its_sessions_out(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let base = store.url();
+    let http = reqwest::Client::new();
+    let (home, other) = ("aa".repeat(32), "bb".repeat(32));
+    let wallet = |token: String| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            http.get(format!("{base}/api/v1/wallet"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+
+    // The owner signs in on the home computer, which registers with the session.
+    let owner = token_of(&http, &base, "owner@example.com").await;
+    let a = register_device(&http, &base, &owner, &home).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{a:?}");
+    // Registering again from the same computer (every start does) is fine.
+    let a = register_device(&http, &base, &owner, &home).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{a:?}");
+
+    // The token copied to another computer: registering it there ends the session (wherever it
+    // is used), and nothing was registered; the home computer signs in again with the password.
+    let a = register_device(&http, &base, &owner, &other).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{a:?}");
+    assert_eq!(a.body["code"], "unauthorized");
+    assert!(
+        a.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("belongs to another computer"),
+        "{a:?}"
+    );
+    assert_eq!(wallet(owner.clone()).await, StatusCode::UNAUTHORIZED);
+    let again = sign_in(&http, &base, "owner@example.com", "long enough").await;
+    let owner = again.body["token"].as_str().unwrap().to_owned();
+    let devices = get_json(&http, &base, "/api/v1/devices", &owner).await;
+    let ids: Vec<&str> = devices["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["device_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [home.as_str()], "{devices}");
+
+    // Someone who signed in on another computer: deactivating that computer ends its session,
+    // and the session cannot register it again.
+    let thief = sign_in(&http, &base, "owner@example.com", "long enough").await;
+    let thief = thief.body["token"].as_str().unwrap().to_owned();
+    let a = register_device(&http, &base, &thief, &other).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{a:?}");
+    let done = http
+        .delete(format!("{base}/api/v1/devices/{other}"))
+        .bearer_auth(&owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::NO_CONTENT);
+    assert_eq!(wallet(thief.clone()).await, StatusCode::UNAUTHORIZED);
+    let a = register_device(&http, &base, &thief, &other).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{a:?}");
+    assert_eq!(wallet(owner).await, StatusCode::OK);
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_computer_two_accounts_share_registers_with_both_and_nobody_squats_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let base = store.url();
+    let http = reqwest::Client::new();
+    let shared = "5e".repeat(32);
+    let listed = |token: String| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let list = get_json(&http, &base, "/api/v1/devices", &token).await;
+            list["devices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    (
+                        d["device_id"].as_str().unwrap().to_owned(),
+                        d["active"] == true,
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+
+    // A stranger registers the id first (it is derived from the machine, so it can be known).
+    let squatter = token_of(&http, &base, "squatter@example.com").await;
+    let a = register_device(&http, &base, &squatter, &shared).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{a:?}");
+    // The family's two accounts on that computer each register it: rows of their own.
+    let parent = token_of(&http, &base, "parent@example.com").await;
+    let child = token_of(&http, &base, "child@example.com").await;
+    for token in [&parent, &child] {
+        let a = register_device(&http, &base, token, &shared).await;
+        assert_eq!(a.status, StatusCode::NO_CONTENT, "{a:?}");
+    }
+    // One account deactivating it (the PC sold on) touches nobody else's row; the computer
+    // comes back to that account when it registers again.
+    let done = http
+        .delete(format!("{base}/api/v1/devices/{shared}"))
+        .bearer_auth(&parent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::NO_CONTENT);
+    assert_eq!(listed(child.clone()).await, [(shared.clone(), true)]);
+    assert_eq!(listed(squatter.clone()).await, [(shared.clone(), true)]);
+    // Its session on that computer ended with it: the parent signs in again.
+    let parent = sign_in(&http, &base, "parent@example.com", "long enough").await;
+    let parent = parent.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(listed(parent.clone()).await, [(shared.clone(), false)]);
+    let a = register_device(&http, &base, &parent, &shared).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{a:?}");
+    assert_eq!(listed(parent).await, [(shared.clone(), true)]);
+    store.shutdown().await;
+}
+
+/// The served torrent of a title, parsed: its `announce` and its `announce-list` tiers.
+async fn served_trackers(
+    http: &reqwest::Client,
+    base: &str,
+    title: &str,
+    token: Option<&str>,
+) -> (StatusCode, Option<String>, Vec<Vec<String>>) {
+    let mut req = http.get(format!("{base}/api/v1/titles/{title}/torrent"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let bytes = resp.bytes().await.unwrap();
+    if !status.is_success() {
+        return (status, None, vec![]);
+    }
+    let t = librqbit::torrent_from_bytes(&bytes).unwrap();
+    let text = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
+    let tiers = t
+        .announce_list
+        .iter()
+        .map(|tier| tier.iter().map(|u| text(u.0)).collect())
+        .collect();
+    (status, t.announce.map(|a| text(a.0)), tiers)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_are_not_told_who_watches_a_paid_title_and_a_hidden_title_is_neither_served_nor_tracked(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store_with(dir.path(), |c| {
+        c.trackers = vec!["udp://public.example:6969/announce".into()];
+    })
+    .await;
+    let base = store.url();
+    let http = reqwest::Client::new();
+    let info_hash = |id: &str, titles: &[Value]| {
+        let t = titles.iter().find(|t| t["id"] == id).unwrap();
+        let mut ih = [0u8; 20];
+        hex::decode_to_slice(t["info_hash"].as_str().unwrap(), &mut ih).unwrap();
+        ih
+    };
+    let titles = feed_titles(&base).await;
+    let (paid, free) = (
+        info_hash("orbital-s01e01", &titles),
+        info_hash("open-skies", &titles),
+    );
+    let announce = |url: String, ih: [u8; 20], port: u16| {
+        let http = http.clone();
+        async move {
+            let body = http
+                .get(format!("{url}?{}", announce_query(&ih, port, &[b'p'; 20])))
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            String::from_utf8_lossy(&body).into_owned()
+        }
+    };
+
+    // A buyer: the torrent it is served names its passkey, and no public tracker.
+    store
+        .create_account("buyer@example.com", "long enough", 1_000)
+        .await
+        .unwrap();
+    let buyer = sign_in(&http, &base, "buyer@example.com", "long enough").await;
+    let buyer = buyer.body["token"].as_str().unwrap().to_owned();
+    let device = "b1".repeat(32);
+    assert!(register_device(&http, &base, &buyer, &device)
+        .await
+        .status
+        .is_success());
+    let bought = http
+        .post(format!("{base}/api/v1/orders"))
+        .bearer_auth(&buyer)
+        .json(&json!({"client_order_id": "o-1", "title_id": "orbital-s01e01", "device_id": device}))
+        .send()
+        .await
+        .unwrap();
+    assert!(bought.status().is_success(), "{:?}", bought.text().await);
+    let (_, private, tiers) = served_trackers(&http, &base, "orbital-s01e01", Some(&buyer)).await;
+    let private = private.unwrap();
+    let passkey = private
+        .strip_prefix(&format!("{base}/announce/"))
+        .unwrap_or_else(|| panic!("{private}"))
+        .to_owned();
+    assert_eq!(passkey.len(), 48, "{private}");
+    assert_eq!(tiers, [vec![private.clone()]]);
+    // Signed out, the paid title's torrent names the open URL only; a free title's names the
+    // operator's public tracker after the store's.
+    let (_, open, tiers) = served_trackers(&http, &base, "orbital-s01e01", None).await;
+    assert_eq!(open.as_deref(), Some(format!("{base}/announce").as_str()));
+    assert_eq!(tiers.len(), 1);
+    let (_, _, tiers) = served_trackers(&http, &base, "open-skies", None).await;
+    assert_eq!(tiers[1], ["udp://public.example:6969/announce"]);
+
+    // The buyer announces with its passkey and is told of the swarm (the store's seeder).
+    let answer = announce(private.clone(), paid, 7001).await;
+    assert!(answer.contains("5:peers"), "{answer}");
+    // Without a passkey, with a forged one, or with a stranger's: refused in words, and the
+    // buyer is never handed out.
+    let refused = announce(format!("{base}/announce"), paid, 7002).await;
+    assert!(
+        refused.contains("this title's swarm is private"),
+        "{refused}"
+    );
+    let mut forged = passkey.clone().into_bytes();
+    forged[47] = if forged[47] == b'0' { b'1' } else { b'0' };
+    let forged = format!("{base}/announce/{}", String::from_utf8(forged).unwrap());
+    let refused = announce(forged, paid, 7003).await;
+    assert!(
+        refused.contains("this title's swarm is private"),
+        "{refused}"
+    );
+    let stranger = token_of(&http, &base, "stranger@example.com").await;
+    let (_, theirs, _) = served_trackers(&http, &base, "orbital-s01e01", Some(&stranger)).await;
+    let theirs = theirs.unwrap();
+    assert_ne!(theirs, private);
+    let refused = announce(theirs, paid, 7004).await;
+    assert!(
+        refused.contains("rent or buy it in Marquee first"),
+        "{refused}"
+    );
+    // The stranger's peer list of the paid title holds only the store's seeder; the buyer's
+    // holds the buyer too.
+    let peers = |token: String| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let v = get_json(&http, &base, "/api/v1/titles/orbital-s01e01/peers", &token).await;
+            v["peers"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!(peers(stranger.clone()).await, 1);
+    assert_eq!(peers(buyer.clone()).await, 2);
+    // A free title's swarm stays open to anyone.
+    let answer = announce(format!("{base}/announce"), free, 7005).await;
+    assert!(answer.contains("5:peers"), "{answer}");
     store.shutdown().await;
 }

@@ -293,12 +293,25 @@ async fn two_store_processes_on_one_postgresql_keep_the_device_limit_the_one_pc_
         .unwrap();
     let token = session["token"].as_str().unwrap().to_owned();
 
-    // Seven computers registering at once, alternately through each store, under a limit of
-    // five.
+    // Seven computers, each signed in (a session belongs to the computer that registers with
+    // it), registering at once, alternately through each store, under a limit of five.
+    let mut sessions = Vec::new();
+    for i in 0..7 {
+        let signed: Value = http
+            .post(format!("{}/api/v1/sessions", stores[i % 2]))
+            .json(&json!({"email": "two@example.com", "password": "two stores"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        sessions.push(signed["token"].as_str().unwrap().to_owned());
+    }
     let devices: Vec<String> = (0..7).map(|i| format!("{i:02}").repeat(32)).collect();
     let registered = futures::future::join_all(devices.iter().enumerate().map(|(i, d)| {
         http.post(format!("{}/api/v1/devices", stores[i % 2]))
-            .bearer_auth(&token)
+            .bearer_auth(&sessions[i])
             .json(&json!({"device_id": d, "public_key": "cd".repeat(32)}))
             .send()
     }))

@@ -21,8 +21,6 @@ export function errorHeadline(kind: ErrorKind): string {
       return "Too many computers";
     case "device_not_registered":
       return "This computer is not registered";
-    case "device_of_another_account":
-      return "Registered to another account";
     case "order_conflict":
       return "Order already used";
     case "not_for_sale":

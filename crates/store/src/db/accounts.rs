@@ -203,16 +203,21 @@ pub(crate) async fn end_session(db: &Db, token: &str) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// Binds a session to the first device it registered, so deactivating the device ends it.
+/// Binds a session to the device it registers, so deactivating the device ends it. A session
+/// belongs to one computer: false when it is bound to another (a token copied or stolen from
+/// the computer that signed in), or gone.
 pub(crate) async fn bind_session_device(
     db: &Db,
     token: &str,
     device_id: &str,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sessions SET device_id = $1 WHERE token_hash = $2 AND device_id IS NULL")
-        .bind(device_id)
-        .bind(token_hash(token))
-        .execute(db)
-        .await?;
-    Ok(())
+) -> Result<bool, StoreError> {
+    let bound = sqlx::query(
+        "UPDATE sessions SET device_id = $1 WHERE token_hash = $2 AND (device_id IS NULL OR device_id = $1)",
+    )
+    .bind(device_id)
+    .bind(token_hash(token))
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(bound == 1)
 }

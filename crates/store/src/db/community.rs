@@ -33,19 +33,18 @@ pub(crate) async fn publisher_key(
     account: i64,
     device_id: &str,
 ) -> Result<VerifyingKey, StoreError> {
-    let row =
-        sqlx::query("SELECT account_id, active, publisher_key FROM devices WHERE device_id = $1")
-            .bind(device_id)
-            .fetch_optional(db)
-            .await?
-            .ok_or(StoreError::UnknownDevice)?;
-    if row.get::<i64, _>(0) != account {
-        return Err(StoreError::DeviceOfAnotherAccount);
-    }
-    if row.get::<i64, _>(1) == 0 {
+    let row = sqlx::query(
+        "SELECT active, publisher_key FROM devices WHERE account_id = $1 AND device_id = $2",
+    )
+    .bind(account)
+    .bind(device_id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(StoreError::UnknownDevice)?;
+    if row.get::<i64, _>(0) == 0 {
         return Err(StoreError::DeviceInactive);
     }
-    let key: Option<Vec<u8>> = row.get(2);
+    let key: Option<Vec<u8>> = row.get(1);
     let key: [u8; 32] = key
         .and_then(|k| k.try_into().ok())
         .ok_or(StoreError::BadSignature)?;

@@ -7,9 +7,22 @@ use super::Db;
 use crate::api::DeviceInfo;
 use crate::error::StoreError;
 
+/// What registering a device changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Registered {
+    /// A computer new to the account, or one it had deactivated, with a free slot.
+    New,
+    /// A computer the account had, with the key it had: nothing changed.
+    Same,
+    /// A computer the account had, with a new key (a reinstall, or another machine presenting
+    /// the same id): the licences wrapped for its old key must be re-issued under new ids.
+    Rekeyed,
+}
+
 /// Registers a device for an account; re-registering the same device updates its key and
 /// re-activates it. A new (or re-activated) device needs a free slot under `limit`. A new one is
-/// recorded as registered at `now`.
+/// recorded as registered at `now`. Devices are the account's own: another account on the same
+/// computer has a row of its own.
 pub(crate) async fn register_device(
     db: &Db,
     account: i64,
@@ -18,22 +31,19 @@ pub(crate) async fn register_device(
     publisher_key: Option<&[u8; 32]>,
     limit: u32,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<Registered, StoreError> {
     let mut tx = super::begin_write(db).await?;
     super::lock_account(&mut tx, account).await?;
-    let existing = sqlx::query("SELECT account_id, active FROM devices WHERE device_id = $1")
-        .bind(device_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let needs_slot = match &existing {
-        Some(row) => {
-            if row.get::<i64, _>(0) != account {
-                return Err(StoreError::DeviceOfAnotherAccount);
-            }
-            row.get::<i64, _>(1) == 0
-        }
-        None => true,
-    };
+    let existing = sqlx::query(
+        "SELECT active, public_key FROM devices WHERE account_id = $1 AND device_id = $2",
+    )
+    .bind(account)
+    .bind(device_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let needs_slot = existing
+        .as_ref()
+        .is_none_or(|row| row.get::<i64, _>(0) == 0);
     if needs_slot {
         let active: i64 =
             sqlx::query("SELECT COUNT(*) FROM devices WHERE account_id = $1 AND active = 1")
@@ -45,16 +55,22 @@ pub(crate) async fn register_device(
             return Err(StoreError::DeviceLimit(limit));
         }
     }
+    let registered = match &existing {
+        None => Registered::New,
+        Some(row) if row.get::<Vec<u8>, _>(1) != public_key.as_slice() => Registered::Rekeyed,
+        Some(_) if needs_slot => Registered::New,
+        Some(_) => Registered::Same,
+    };
     if existing.is_some() {
-        // A new key for a known device: the profile was re-created on the same computer.
         sqlx::query(
-            "UPDATE devices SET public_key = $1, publisher_key = $2, active = 1 WHERE device_id = $3",
+            "UPDATE devices SET public_key = $1, publisher_key = $2, active = 1 WHERE account_id = $3 AND device_id = $4",
         )
         .bind(public_key.to_vec())
         .bind(publisher_key.map(|k| k.to_vec()))
+        .bind(account)
         .bind(device_id)
-            .execute(&mut *tx)
-            .await?;
+        .execute(&mut *tx)
+        .await?;
     } else {
         sqlx::query(
             "INSERT INTO devices (device_id, account_id, public_key, registered_at, active, publisher_key) VALUES ($1, $2, $3, $4, 1, $5)",
@@ -68,7 +84,7 @@ pub(crate) async fn register_device(
         .await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(registered)
 }
 
 /// A registered device of the caller.
@@ -83,22 +99,20 @@ pub(crate) async fn device(
     account: i64,
     device_id: &str,
 ) -> Result<DeviceRecord, StoreError> {
-    let row =
-        sqlx::query("SELECT account_id, public_key, active FROM devices WHERE device_id = $1")
-            .bind(device_id)
-            .fetch_optional(db)
-            .await?
-            .ok_or(StoreError::UnknownDevice)?;
-    let owner: i64 = row.get(0);
-    if owner != account {
-        return Err(StoreError::DeviceOfAnotherAccount);
-    }
-    let key: Vec<u8> = row.get(1);
+    let row = sqlx::query(
+        "SELECT public_key, active FROM devices WHERE account_id = $1 AND device_id = $2",
+    )
+    .bind(account)
+    .bind(device_id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(StoreError::UnknownDevice)?;
+    let key: Vec<u8> = row.get(0);
     Ok(DeviceRecord {
         public_key: key
             .try_into()
             .map_err(|_| StoreError::Internal("bad device key".into()))?,
-        active: row.get::<i64, _>(2) != 0,
+        active: row.get::<i64, _>(1) != 0,
     })
 }
 

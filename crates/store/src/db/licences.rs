@@ -77,6 +77,8 @@ pub(crate) struct NewLicence<'a> {
     pub(crate) id: String,
     pub(crate) kind: &'a str,
     pub(crate) issued_at: i64,
+    /// When it first played: set for a licence issued again in place of a started rental.
+    pub(crate) first_frame_at: Option<i64>,
     pub(crate) bytes: Vec<u8>,
 }
 
@@ -90,7 +92,7 @@ pub(super) async fn insert_licence(
     moved_from: Option<&str>,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO licences (id, order_id, title_id, device_id, kind, issued_at, bytes, moved_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO licences (id, order_id, title_id, device_id, kind, issued_at, bytes, moved_from, first_frame_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&l.id)
     .bind(order_id)
@@ -100,6 +102,7 @@ pub(super) async fn insert_licence(
     .bind(l.issued_at)
     .bind(l.bytes.clone())
     .bind(moved_from)
+    .bind(l.first_frame_at)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -178,7 +181,8 @@ pub(crate) async fn replace_licence(
 
 /// Issues `new` on `device_id` in place of the licences `old` (all of one order's title):
 /// revokes them and records `new` under the order of the first, in one transaction. A purchase
-/// moved to another computer, or re-issued after its computer was deactivated.
+/// moved to another computer, or re-issued after its computer was deactivated; any licence
+/// issued again for its computer's new key.
 pub(crate) async fn supersede(
     db: &Db,
     old: &[&HeldLicence],
@@ -190,10 +194,16 @@ pub(crate) async fn supersede(
         .ok_or_else(|| StoreError::Internal("nothing to supersede".into()))?;
     let mut tx = super::begin_write(db).await?;
     for l in old {
-        sqlx::query("UPDATE licences SET revoked = 1 WHERE id = $1")
+        let revoked = sqlx::query("UPDATE licences SET revoked = 1 WHERE id = $1 AND revoked = 0")
             .bind(&l.id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+        // Superseded already by a request that ran between our read and this write: issuing
+        // another would leave two live licences.
+        if revoked == 0 && !l.revoked {
+            return Err(StoreError::LicenceRevoked(l.id.clone()));
+        }
     }
     insert_licence(
         &mut tx,
@@ -247,4 +257,19 @@ pub(crate) async fn revoked_on_device(
     .into_iter()
     .map(|r| r.get(0))
     .collect())
+}
+
+/// Whether the account holds a live (not revoked) licence of a title: what a paid title's
+/// private swarm asks of an announce.
+pub(crate) async fn holds_title(db: &Db, account: i64, title_id: &str) -> Result<bool, StoreError> {
+    let held: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM licences l JOIN orders o ON o.id = l.order_id
+          WHERE o.account_id = $1 AND l.title_id = $2 AND l.revoked = 0",
+    )
+    .bind(account)
+    .bind(title_id)
+    .fetch_one(db)
+    .await?
+    .get(0);
+    Ok(held > 0)
 }

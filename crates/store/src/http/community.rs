@@ -9,7 +9,7 @@ use axum::Json;
 use marquee_protocol::sign::{verify, SignatureContext};
 use subtle::ConstantTimeEq;
 
-use super::devices::check_device_id;
+use super::shared::check_device_id;
 use super::shared::{with_body_limit, Account, JsonBody, Route, St};
 use crate::api::{CommunityPayload, CommunityRequest, FeedTitle, OfferKind};
 use crate::error::StoreError;

@@ -1,14 +1,13 @@
 //! An account's computers: registering one with its licence key (and publisher key), listing
 //! them against the account's limit, deactivating one, which revokes its licences and ends its
-//! sessions. Also the check of a device id, which every domain that names a device uses.
+//! sessions.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{delete, get, post};
 use axum::Json;
-use marquee_licence::DeviceId;
 
-use super::shared::{bearer, Account, JsonBody, Route, St};
+use super::shared::{bearer, check_device_id, Account, JsonBody, Route, St};
 use crate::api::*;
 use crate::db;
 use crate::error::StoreError;
@@ -24,12 +23,6 @@ pub(super) fn table() -> Vec<Route> {
             delete(deactivate_device),
         ),
     ]
-}
-
-/// The raw id of a device, or `bad_request` when it is not 64 hex digits.
-pub(super) fn check_device_id(device_id: &str) -> Result<DeviceId, StoreError> {
-    DeviceId::from_hex(device_id)
-        .map_err(|_| StoreError::BadRequest("device_id must be 64 hex digits".into()))
 }
 
 async fn register_device(
@@ -58,7 +51,22 @@ async fn register_device(
         }
         None => None,
     };
-    db::devices::register_device(
+    // The session belongs to this computer from now on: deactivating it ends the session too.
+    // A session another computer registered with was copied from it (a copied profile, or a
+    // stolen token): it ends, so deactivating that computer is enough to shut a thief out,
+    // and this computer signs in again with the password.
+    if let Some(token) = bearer(&headers) {
+        if !db::accounts::bind_session_device(&s.db, token, &req.device_id).await? {
+            db::accounts::end_session(&s.db, token).await?;
+            tracing::info!(account, "a session of another computer ended");
+            return Err(StoreError::Unauthorized(
+                "this sign-in belongs to another computer",
+            ));
+        }
+    }
+    // Registering may issue licences again (below): one at a time with the account's orders.
+    let _one_at_a_time = s.lock_orders(account).await?;
+    let registered = db::devices::register_device(
         &s.db,
         account,
         &req.device_id,
@@ -68,9 +76,16 @@ async fn register_device(
         s.now(),
     )
     .await?;
-    // The session now belongs to this computer: deactivating it ends the session too.
-    if let Some(token) = bearer(&headers) {
-        db::accounts::bind_session_device(&s.db, token, &req.device_id).await?;
+    if registered == db::devices::Registered::Rekeyed {
+        // Whatever holds the old key (a copy of this computer, or its old install) must stop:
+        // every live licence here is issued again under a new id for the new key, and the old
+        // ids are revoked.
+        let reissued = super::issuing::reissue_for_new_key(&s, account, &req.device_id).await?;
+        tracing::info!(
+            account,
+            reissued,
+            "device re-keyed: its licences issued again"
+        );
     }
     Ok(StatusCode::NO_CONTENT)
 }

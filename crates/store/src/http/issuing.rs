@@ -7,7 +7,7 @@ use marquee_licence::licence::{wrap_content_key, Licence, LicenceKind};
 use marquee_licence::{ContentKey, DeviceId, RentalRules};
 use rand::RngCore;
 
-use super::devices::check_device_id;
+use super::shared::check_device_id;
 use crate::api::*;
 use crate::db;
 use crate::error::StoreError;
@@ -19,9 +19,12 @@ fn read_licence(s: &crate::State, bytes: &[u8]) -> Result<Licence, StoreError> {
         .map_err(|e| StoreError::Internal(format!("a stored licence does not verify: {e}")))
 }
 
-/// A live licence on `device`, wrapped for its current key: a reinstall on the same computer
-/// has a new key under the same device id, so the old bytes would not open there. Re-wrapping
-/// keeps the licence's id, kind and issue time, so a rental's window does not move.
+/// A live licence on `device`, for its current key. When the key changed (a reinstall on the
+/// same computer, or another machine presenting the same device id with its own key), the
+/// licence is issued again under a new id, with the same kind, issue time and first frame (a
+/// rental's window does not move), and the old id is revoked: whatever still holds the old key
+/// stops playing at its next sync. Re-wrapping under the old id would have left two copies of
+/// one licence playing, one on each machine.
 pub(super) async fn for_current_key(
     s: &crate::State,
     held: &db::licences::HeldLicence,
@@ -32,18 +35,47 @@ pub(super) async fn for_current_key(
         return Ok(held.bytes.clone());
     }
     let title = db::catalog::title(&s.db, &held.title_id).await?;
+    let mut id = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut id);
     let bytes = issue_licence(
         s,
         &title,
         licence.device_id,
         device.public_key,
         licence.kind,
-        licence.licence_id,
+        id,
         licence.issued_at,
     )?;
-    db::licences::replace_licence(&s.db, &held.id, licence.issued_at, bytes.clone()).await?;
-    tracing::info!(licence = %held.id, "licence re-wrapped for a new device key");
+    let new = db::licences::NewLicence {
+        id: hex::encode(id),
+        kind: licence.kind.as_str(),
+        issued_at: licence.issued_at,
+        first_frame_at: held.first_frame_at,
+        bytes: bytes.clone(),
+    };
+    db::licences::supersede(&s.db, &[held], new, &held.device_id).await?;
+    tracing::info!(old = %held.id, "licence issued again under a new id for a new device key");
     Ok(bytes)
+}
+
+/// After `device_id` registered a new key: every live licence on it issued again for that key
+/// under a new id, the old ids revoked. How many were.
+pub(super) async fn reissue_for_new_key(
+    s: &crate::State,
+    account: i64,
+    device_id: &str,
+) -> Result<usize, StoreError> {
+    let device = db::devices::device(&s.db, account, device_id).await?;
+    let held = db::licences::licences_of_account(&s.db, account).await?;
+    let mut reissued = 0;
+    for l in held
+        .iter()
+        .filter(|l| !l.revoked && l.device_id == device_id)
+    {
+        for_current_key(s, l, &device).await?;
+        reissued += 1;
+    }
+    Ok(reissued)
 }
 
 /// Signs a licence of `title` for a device.
@@ -99,6 +131,7 @@ pub(super) fn new_purchase_licence(
         id: hex::encode(id),
         kind: LicenceKind::Buy.as_str(),
         issued_at,
+        first_frame_at: None,
         bytes: issue_licence(
             s,
             title,
@@ -124,7 +157,7 @@ fn rental_open(l: &db::licences::HeldLicence, now: i64) -> bool {
 
 /// What the account already holds of a title for `device`, decided by the store so a client
 /// cannot get a second computer playing one purchase, nor pay twice for what it holds:
-/// - a purchase live on this computer is handed back (re-wrapped after a reinstall);
+/// - a purchase live on this computer is handed back (issued again after a reinstall);
 /// - a purchase live on another computer is refused unless the order says "move it here",
 ///   which revokes the other computer's licence;
 /// - a purchase that plays nowhere (its computer was deactivated) is re-issued here;

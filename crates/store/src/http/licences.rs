@@ -10,8 +10,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use marquee_licence::licence::LicenceKind;
 
-use super::devices::check_device_id;
 use super::issuing::{already_held, issue_licence, new_purchase_licence};
+use super::shared::check_device_id;
 use super::shared::{Account, JsonBody, QueryParams, Route, St};
 use super::store::nonce_bytes;
 use crate::api::*;

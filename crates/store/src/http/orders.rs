@@ -12,8 +12,8 @@ use marquee_licence::licence::LicenceKind;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::devices::check_device_id;
 use super::issuing::{already_held, for_current_key, issue_licence};
+use super::shared::check_device_id;
 use super::shared::{Account, JsonBody, Route, St};
 use super::tracker::peers_of;
 use crate::api::*;
@@ -51,7 +51,7 @@ fn request_hash(req: &OrderRequest) -> String {
 }
 
 /// The answer to a retry of an order: the same answer, no second charge. The licence is the
-/// order's live one, re-wrapped when this computer's key changed since.
+/// order's live one, issued again when this computer's key changed since.
 async fn replay(
     s: &crate::State,
     account: i64,
@@ -83,7 +83,9 @@ async fn replay(
         balance_cents,
         currency,
         licence: licence.map(|l| B64.encode(l)),
-        peers: peers_of(s, &existing.title_id).await,
+        peers: peers_of(s, &existing.title_id, account)
+            .await
+            .unwrap_or_default(),
         first_frame_at,
     }))
 }
@@ -135,7 +137,7 @@ async fn order(
                 balance_cents,
                 currency,
                 licence: Some(B64.encode(licence)),
-                peers: peers_of(&s, &title.id).await,
+                peers: peers_of(&s, &title.id, account).await.unwrap_or_default(),
                 first_frame_at,
             }));
         }
@@ -171,6 +173,7 @@ async fn order(
             id: hex::encode(licence_id),
             kind: kind.as_str(),
             issued_at,
+            first_frame_at: None,
             bytes,
         })
     } else {
@@ -216,7 +219,7 @@ async fn order(
         balance_cents,
         currency,
         licence: licence_b64,
-        peers: peers_of(&s, &title.id).await,
+        peers: peers_of(&s, &title.id, account).await.unwrap_or_default(),
         first_frame_at: None,
     }))
 }

@@ -130,3 +130,10 @@ pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
 }
+
+/// The raw id of a device, or `bad_request` when it is not 64 hex digits: every domain that
+/// names a device checks it so.
+pub(super) fn check_device_id(device_id: &str) -> Result<marquee_licence::DeviceId, StoreError> {
+    marquee_licence::DeviceId::from_hex(device_id)
+        .map_err(|_| StoreError::BadRequest("device_id must be 64 hex digits".into()))
+}
