@@ -51,6 +51,13 @@ async fn publish_a_dropped_video_and_play_it_from_the_community_shelf() {
         .send_keys("An afternoon on the water.")
         .await
         .unwrap();
+    // The name shown beside the video is the publisher's choice (empty the first time).
+    c.find(Locator::Css("[data-testid=publish-publisher]"))
+        .await
+        .unwrap()
+        .send_keys("Lakeside Films")
+        .await
+        .unwrap();
 
     // A poster frame from the playing preview.
     poll(
@@ -92,7 +99,8 @@ async fn publish_a_dropped_video_and_play_it_from_the_community_shelf() {
         "the title on the community shelf",
         "const shelf = document.querySelector('[data-testid=shelf-community]');
          if (!shelf) return null;
-         const card = [...shelf.querySelectorAll('[data-testid^=title-card-]')].find(c => c.innerText.includes('Lake Day'));
+         const card = [...shelf.querySelectorAll('[data-testid^=title-card-]')]
+           .find(c => c.textContent.includes('Lake Day') && c.textContent.includes('by Lakeside Films'));
          return card ? card.dataset.testid : null;",
         Duration::from_secs(60),
     )

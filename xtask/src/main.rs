@@ -45,7 +45,13 @@ const APT_PACKAGES: &[&str] = &[
     "transmission-cli",
     // The store's PostgreSQL test starts its own server from these binaries.
     "postgresql",
+    // The store's contract test runs schemathesis (from PyPI) in a virtual environment.
+    "python3-venv",
 ];
+
+/// The schemathesis the store's contract test runs (`crates/store/tests/api.rs`), pinned: its
+/// checks change between versions.
+const SCHEMATHESIS_VERSION: &str = "4.32.5";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -170,8 +176,40 @@ fn setup(root: &Path, for_tests: bool) -> Result<()> {
     step("system packages", install_system_packages)?;
     if for_tests {
         step("tauri-driver", install_tauri_driver)?;
+        step("schemathesis (PyPI, in target/schemathesis)", || {
+            install_schemathesis(root)
+        })?;
     }
     step("UI packages and build", || build_ui(root))
+}
+
+/// schemathesis in a virtual environment of its own under `target/`, so nothing is installed
+/// into the system's Python; kept between runs while its version is the pinned one.
+fn install_schemathesis(root: &Path) -> Result<()> {
+    let venv = root.join("target/schemathesis");
+    let st = venv.join("bin/st");
+    let installed = Command::new(&st)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(SCHEMATHESIS_VERSION));
+    if installed {
+        eprintln!("schemathesis {SCHEMATHESIS_VERSION} is installed");
+        return Ok(());
+    }
+    if !have("python3") {
+        // The contract test says so under CI=true, and skips in words otherwise.
+        eprintln!("no python3: the store's schemathesis test cannot run here");
+        return Ok(());
+    }
+    sh(Command::new("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv))?;
+    sh(Command::new(venv.join("bin/pip")).args([
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+    ]))
 }
 
 fn install_system_packages() -> Result<()> {

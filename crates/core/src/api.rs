@@ -378,6 +378,8 @@ pub struct PublishDraft {
     pub size_bytes: u64,
     /// A URL the publish sheet's `<video>` can play the copy from (to choose a poster frame).
     pub preview_url: String,
+    /// The name this computer last published under, offered again ("" the first time).
+    pub publisher_name: String,
 }
 
 /// What the publish sheet sends.
@@ -393,6 +395,8 @@ pub struct PublishForm {
     pub licence_to_share: String,
     /// The poster frame as a `data:image/jpeg;base64,…` URL, chosen from the video.
     pub poster_data_url: Option<String>,
+    /// The name shown beside the video (1 to 40 characters; never the account's e-mail).
+    pub publisher_name: String,
 }
 
 /// Ways to share a free title outside the store.

@@ -77,6 +77,11 @@ pub struct Library {
 }
 
 impl Library {
+    /// The profile's settings, kept in the same database.
+    pub(crate) fn settings(&self) -> crate::db::Settings {
+        crate::db::Settings::new(self.db.clone())
+    }
+
     /// The library in the profile's database, its rows sealed with `seal`. Rows from before
     /// sealing are sealed now, once.
     pub(crate) async fn new(db: SqlitePool, seal: SealKey) -> Result<Library> {

@@ -133,6 +133,18 @@ async fn a_published_video_reaches_another_viewer_and_aria2c() {
             "data:image/jpeg;base64,{}",
             base64::engine::general_purpose::STANDARD.encode(&poster)
         )),
+        publisher_name: "  ".into(),
+    };
+    // No name to be shown by: refused before anything is sent (the store refuses it too).
+    let e = a
+        .publish_submit(&draft.draft_id, form.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PublishRefused, "{e}");
+    assert!(e.to_string().contains("say what name to show"), "{e}");
+    let form = PublishForm {
+        publisher_name: " Lakeside Films ".into(),
+        ..form
     };
     let published = a.publish_submit(&draft.draft_id, form).await.unwrap();
     assert_eq!(published.title.origin, TitleOrigin::Published);
@@ -168,7 +180,8 @@ async fn a_published_video_reaches_another_viewer_and_aria2c() {
         .expect("on the community shelf");
     assert_eq!(listed.kind, TitleKind::CommunityVideo);
     assert_eq!(listed.offer.price_cents, 0);
-    assert_eq!(listed.publisher.as_deref(), Some("demo"));
+    // Shown by the name the publisher chose, never by the account's e-mail.
+    assert_eq!(listed.publisher.as_deref(), Some("Lakeside Films"));
     assert!(!listed.poster_url.is_empty());
     let got = b.title_acquire(&listed.id, "community-1").await.unwrap();
     assert_eq!(got.charged_cents, 0);

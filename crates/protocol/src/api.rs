@@ -646,6 +646,28 @@ pub struct CommunityPayload {
     pub poster: Option<String>,
     /// When it was published, unix seconds.
     pub published_at: i64,
+    /// The name shown beside the video, chosen by the publisher (never their e-mail): see
+    /// [`publisher_name_problem`]. Empty when a client sent none, which the store refuses.
+    #[serde(default)]
+    pub publisher_name: String,
+}
+
+/// The longest name a publisher may be shown by, in characters.
+pub const PUBLISHER_NAME_MAX_CHARS: usize = 40;
+
+/// What is wrong with the name a publisher chose to be shown by, trimmed, if anything: the app
+/// checks it before publishing and the store again, with these words.
+pub fn publisher_name_problem(name: &str) -> Option<&'static str> {
+    let name = name.trim();
+    if name.is_empty() {
+        Some("say what name to show beside the video (your e-mail is never shown)")
+    } else if name.chars().count() > PUBLISHER_NAME_MAX_CHARS {
+        Some("the name shown beside the video takes at most 40 characters")
+    } else if name.chars().any(char::is_control) {
+        Some("the name shown beside the video cannot hold control characters")
+    } else {
+        None
+    }
 }
 
 /// The MIME type a title's file is served with, from its name: the video formats the app plays

@@ -104,19 +104,7 @@ impl Snapshot {
         q: &CatalogQuery,
         sign: &impl Fn(&[u8]) -> String,
     ) -> Result<SignedFeed, StoreError> {
-        let after = match q.after.as_deref() {
-            None => 0,
-            Some(a) => a.parse::<i64>().map_err(|_| {
-                StoreError::BadRequest("after must be the next_after of a previous page".into())
-            })?,
-        };
-        if let Some(limit) = q.limit {
-            if limit == 0 || limit > MAX_CATALOG_PAGE {
-                return Err(StoreError::BadRequest(format!(
-                    "limit must be 1 to {MAX_CATALOG_PAGE}"
-                )));
-            }
-        }
+        let after = check_query(q)?;
         let since = q.since.unwrap_or(0);
         // Titles are sorted by version: both bounds are binary searches.
         let from_since = self.titles.partition_point(|t| t.version <= since);
@@ -157,6 +145,32 @@ pub(crate) fn matches_etag(if_none_match: &str, etag: &str) -> bool {
         // Weak comparison, as RFC 9110 prescribes for If-None-Match.
         tag == "*" || tag.trim_start_matches("W/") == etag
     })
+}
+
+/// Checks a feed query as OpenAPI describes it (before any ETag is compared, so a malformed
+/// query is refused even when the feed did not change); returns the `after` cursor (0 for
+/// none).
+pub(crate) fn check_query(q: &CatalogQuery) -> Result<i64, StoreError> {
+    let after = match q.after.as_deref() {
+        None => 0,
+        // A cursor is a catalog version this store wrote: digits only, as the document says.
+        Some(a) if (1..=18).contains(&a.len()) && a.bytes().all(|b| b.is_ascii_digit()) => {
+            a.parse::<i64>().unwrap_or(0)
+        }
+        Some(_) => {
+            return Err(StoreError::BadRequest(
+                "after must be the next_after of a previous page".into(),
+            ))
+        }
+    };
+    if let Some(limit) = q.limit {
+        if limit == 0 || limit > MAX_CATALOG_PAGE {
+            return Err(StoreError::BadRequest(format!(
+                "limit must be 1 to {MAX_CATALOG_PAGE}"
+            )));
+        }
+    }
+    Ok(after)
 }
 
 #[cfg(test)]

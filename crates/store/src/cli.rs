@@ -109,6 +109,10 @@ enum Command {
     /// The catalog.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Print the passkey the operator's seed nodes announce with (`seed --passkey`): with it a
+    /// node joins the private swarms of paid titles, which viewers join with their accounts'.
+    /// A secret: anyone holding it is told who watches every paid title.
+    Passkey,
 }
 
 #[derive(Debug, Args)]
@@ -244,6 +248,15 @@ struct SeedArgs {
     /// Seed only these title ids (comma-separated) [default: every title for sale].
     #[arg(long, value_delimiter = ',')]
     titles: Vec<String>,
+    /// The store's operator passkey (`marquee-store passkey` on the store's data): without it
+    /// the node finds the swarms of free titles only, since a paid title's is private.
+    #[arg(
+        long,
+        env = "MARQUEE_STORE_SEED_PASSKEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    passkey: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -401,6 +414,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             for code in codes {
                 println!("{code}");
             }
+            Ok(())
+        }
+        Command::Passkey => {
+            // To standard output only, never to the log.
+            println!(
+                "{}",
+                operator_passkey(&store_config(&cli.common, None)?).await?
+            );
             Ok(())
         }
         Command::Catalog(CatalogCommand::Generate { count }) => {
@@ -564,6 +585,14 @@ pub async fn create_vouchers(
     Ok(codes)
 }
 
+/// The passkey the operator's seed nodes announce with: any title's swarm takes it.
+pub async fn operator_passkey(config: &StoreConfig) -> anyhow::Result<String> {
+    config.prepare_data_dir()?;
+    let db = db::open(&config.database_url()).await?;
+    let key = db::signing_key(&db).await?;
+    Ok(crate::tracker::Passkeys::new(&key.to_bytes()).of(crate::tracker::OPERATOR))
+}
+
 /// Adds `count` synthetic titles (see [`crate::generate`]); returns the catalog version.
 pub async fn generate_catalog(config: &StoreConfig, count: usize) -> anyhow::Result<i64> {
     config.prepare_data_dir()?;
@@ -617,7 +646,11 @@ async fn seed(config: &StoreConfig, args: &SeedArgs) -> anyhow::Result<()> {
     )
     .await
     .context("starting the seeder")?;
-    let announce = format!("{base}/announce");
+    // The operator's passkey opens paid titles' private swarms to this node.
+    let announce = match &args.passkey {
+        Some(key) => format!("{base}/announce/{}", key.trim()),
+        None => format!("{base}/announce"),
+    };
     let mut seeding = 0;
     for t in feed
         .titles

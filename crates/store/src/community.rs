@@ -43,6 +43,9 @@ pub(crate) fn validate(p: &CommunityPayload) -> Result<(Vec<u8>, Option<Poster>)
     if name_len == 0 || name_len > 200 {
         return Err(bad("the title must have 1 to 200 characters"));
     }
+    if let Some(problem) = marquee_protocol::api::publisher_name_problem(&p.publisher_name) {
+        return Err(bad(problem));
+    }
     if p.synopsis.chars().count() > 5000 {
         return Err(bad("the description is longer than 5000 characters"));
     }
@@ -118,6 +121,26 @@ mod tests {
             torrent: B64.encode(torrent),
             poster: None,
             published_at: 0,
+            publisher_name: "Lake Films".into(),
+        }
+    }
+
+    #[test]
+    fn a_publisher_without_a_name_of_their_own_is_refused_in_words() {
+        let t = torrent(b"home-movie.webm");
+        for (name, why) in [
+            ("", "say what name to show"),
+            ("   ", "say what name to show"),
+            (&"x".repeat(41), "at most 40 characters"),
+            ("Lake\u{7}Films", "control characters"),
+        ] {
+            let e = validate(&CommunityPayload {
+                publisher_name: name.into(),
+                ..payload(&t)
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains(why), "{name:?}: {e}");
         }
     }
 

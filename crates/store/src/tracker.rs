@@ -126,6 +126,10 @@ pub enum Access {
     Licensed(String),
 }
 
+/// The "account" of the operator's own seed nodes: no account has id 0, and its passkey
+/// (`marquee-store passkey`) announces any title.
+pub const OPERATOR: i64 = 0;
+
 /// Each account's passkey for the private swarms: its id and a MAC of it under a key derived
 /// from the store's signing key, so every store process on one database derives the same ones
 /// and nothing needs storing. Hex, so it sits in a URL path as it is.

@@ -1214,6 +1214,7 @@ async fn one_account_cannot_flood_the_community_shelf_and_a_real_poster_fits() {
             "torrent": b64.encode(&torrent),
             "poster": poster,
             "published_at": 1_700_000_000,
+            "publisher_name": "Home movies",
         })
         .to_string();
         let signature = sign(&publisher, SignatureContext::Publish, payload.as_bytes());
@@ -1233,6 +1234,10 @@ async fn one_account_cannot_flood_the_community_shelf_and_a_real_poster_fits() {
     };
     let first = publish(1, Some(b64.encode(&poster))).await;
     assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
+    // Listed under the name the publisher chose: nothing of the account's e-mail.
+    assert_eq!(first.body["publisher"], "Home movies", "{first:?}");
+    assert_eq!(first.body["studio"], "Home movies", "{first:?}");
+    assert!(!first.body.to_string().contains("creator"), "{first:?}");
     assert!(first.body["poster_path"]
         .as_str()
         .unwrap()

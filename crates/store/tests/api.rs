@@ -1449,3 +1449,74 @@ async fn a_channel_poster_is_kept_one_per_account_and_served() {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+// ---- the document against a schema-driven fuzzer ----
+
+/// schemathesis (from PyPI, in the virtual environment `cargo xtask test` makes in
+/// `target/schemathesis`, or `MARQUEE_SCHEMATHESIS`) sends every operation of openapi.json,
+/// schema-valid and not, to a store process, signed in as a test account: no server error, no
+/// status, header or body the document does not describe, nothing valid refused and nothing
+/// invalid accepted (`crates/store/schemathesis/schemathesis.toml` says what no schema can:
+/// signatures, clocks, a tracker's BEP 3 answers). A fixed seed, so a failure replays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_holds_against_schemathesis() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let st = std::env::var_os("MARQUEE_SCHEMATHESIS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target/schemathesis/bin/st"));
+    if !st.exists() {
+        let on_ci = std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
+        assert!(
+            !on_ci,
+            "schemathesis is missing at {}: `cargo xtask test` installs it",
+            st.display()
+        );
+        eprintln!(
+            "skipped: no schemathesis at {} (`cargo xtask test` installs it)",
+            st.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = marquee_testsupport::StoreProcess::start(
+        Path::new(env!("CARGO_BIN_EXE_marquee-store")),
+        &dir.path().join("store-data"),
+        "127.0.0.1:0",
+    );
+    let (email, password) = ("schemathesis@example.com", "schemathesis");
+    let signed_up = reqwest::Client::new()
+        .post(format!("{}/api/v1/accounts", store.url()))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_up.status(), StatusCode::CREATED);
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tokio::process::Command::new(&st)
+        .arg("--config-file")
+        .arg(here.join("schemathesis/schemathesis.toml"))
+        .arg("run")
+        .arg(here.join("openapi.json"))
+        .args(["--url", store.url()])
+        .args(["--phases", "examples,coverage,fuzzing"])
+        .args(["--max-examples", "25", "--workers", "2", "--seed", "1"])
+        .arg("--no-color")
+        .env("MARQUEE_STORE_URL", store.url())
+        .env("MARQUEE_SCHEMATHESIS_EMAIL", email)
+        .env("MARQUEE_SCHEMATHESIS_PASSWORD", password)
+        .env("SCHEMATHESIS_HOOKS", "hooks")
+        .env("PYTHONPATH", here.join("schemathesis"))
+        .output()
+        .await
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    let summary = report
+        .find("SUMMARY")
+        .map_or(report.as_ref(), |at| &report[at..]);
+    println!("{summary}");
+    assert!(
+        out.status.success(),
+        "schemathesis found what the document does not say:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,6 +1,7 @@
 //! `marquee-store seed`, the seeding-only node, as its own process: it reads the catalog with
-//! the wire crate's client, checks the store's signature, fetches what it seeds from the swarm,
-//! and serves it to a viewer that knows no other peer.
+//! the wire crate's client, checks the store's signature, fetches what it seeds from the swarm
+//! (a paid title's private one with the operator's passkey), and serves it to a viewer that
+//! knows no other peer.
 
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -29,10 +30,25 @@ async fn a_seed_node_serves_a_title_to_a_viewer_that_knows_only_it() {
     let peer: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .unwrap();
+    let passkey = marquee_store::cli::operator_passkey(&marquee_store::StoreConfig::loopback(
+        dir.path().join("store"),
+        None,
+    ))
+    .await
+    .unwrap();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_marquee-store"))
         .arg("--data")
         .arg(dir.path().join("seed-node"))
-        .args(["seed", "--store", &store.url(), "--titles", "paper-boats"])
+        // A free title and a paid one: the operator's passkey opens the paid title's private
+        // swarm to the node.
+        .args([
+            "seed",
+            "--store",
+            &store.url(),
+            "--titles",
+            "paper-boats,orbital-s01e01",
+        ])
+        .env("MARQUEE_STORE_SEED_PASSKEY", &passkey)
         .arg("--peer-listen")
         .arg(peer.to_string())
         .stdout(Stdio::piped())
@@ -51,11 +67,10 @@ async fn a_seed_node_serves_a_title_to_a_viewer_that_knows_only_it() {
     })
     .await
     .expect("the seed node starts seeding within a minute");
-    assert!(started.starts_with("seeding 1 titles"), "{started}");
+    assert!(started.starts_with("seeding 2 titles"), "{started}");
 
-    // A viewer with no tracker and one peer: the seed node.
+    // A viewer with no tracker and one peer: the seed node, for both titles.
     let client = StoreClient::new(&store.url()).unwrap();
-    let torrent = client.torrent("paper-boats").await.unwrap();
     let out = dir.path().join("viewer");
     let session = Session::new_with_opts(
         out.clone(),
@@ -63,24 +78,29 @@ async fn a_seed_node_serves_a_title_to_a_viewer_that_knows_only_it() {
     )
     .await
     .unwrap();
-    let added = session
-        .add_torrent(
-            AddTorrent::from_bytes(torrent),
-            Some(AddTorrentOptions {
-                output_folder: Some(out.to_string_lossy().into_owned()),
-                disable_trackers: true,
-                initial_peers: Some(vec![peer]),
-                overwrite: true,
-                ..Default::default()
-            }),
-        )
-        .await
-        .unwrap();
-    let handle = added.into_handle().expect("a new torrent");
-    tokio::time::timeout(Duration::from_secs(120), handle.wait_until_completed())
-        .await
-        .expect("the viewer finishes within two minutes, from the seed node alone")
-        .unwrap();
+    for title in ["paper-boats", "orbital-s01e01"] {
+        let torrent = client.torrent(title).await.unwrap();
+        let added = session
+            .add_torrent(
+                AddTorrent::from_bytes(torrent),
+                Some(AddTorrentOptions {
+                    output_folder: Some(out.to_string_lossy().into_owned()),
+                    disable_trackers: true,
+                    initial_peers: Some(vec![peer]),
+                    overwrite: true,
+                    ..Default::default()
+                }),
+            )
+            .await
+            .unwrap();
+        let handle = added.into_handle().expect("a new torrent");
+        tokio::time::timeout(Duration::from_secs(120), handle.wait_until_completed())
+            .await
+            .unwrap_or_else(|_| {
+                panic!("{title}: the viewer finishes within two minutes, from the seed node alone")
+            })
+            .unwrap();
+    }
     let original =
         std::fs::read(marquee_store::bundled_demo_dir().join("media/paper-boats.webm")).unwrap();
     let got = std::fs::read(out.join("paper-boats.webm")).unwrap();

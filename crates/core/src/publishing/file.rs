@@ -42,6 +42,9 @@ pub enum PublishError {
     /// The title's name is empty or too long.
     #[error("a title needs a name of 1 to 200 characters")]
     BadName,
+    /// The name to show beside the video is missing or unusable.
+    #[error("the video is not published yet: {0}")]
+    BadPublisherName(&'static str),
     /// The chosen poster frame is not an image Marquee accepts.
     #[error("the poster cannot be used: {0}")]
     BadPoster(&'static str),

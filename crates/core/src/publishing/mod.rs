@@ -68,7 +68,12 @@ pub(crate) struct Publishing {
     licences: Arc<Licences>,
     torrents: Arc<Torrents>,
     playback: Arc<Playback>,
+    /// Where the name this computer last published under is kept, to offer it again.
+    settings: crate::db::Settings,
 }
+
+/// The setting that keeps the name last published under.
+const PUBLISHER_NAME: &str = "publisher_name";
 
 impl Publishing {
     pub(crate) fn new(
@@ -81,6 +86,7 @@ impl Publishing {
         playback: Arc<Playback>,
     ) -> Publishing {
         Publishing {
+            settings: library.settings(),
             drops: Drops::default(),
             store,
             identity,
@@ -247,6 +253,13 @@ impl Publishing {
             duration_s: prepared.media.duration_s,
             size_bytes: prepared.size,
             preview_url: self.playback.server().url(&preview_id(&draft_id)),
+            publisher_name: self
+                .settings
+                .get(PUBLISHER_NAME)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
         };
         self.drops.drafts.lock().expect("drops").insert(
             draft_id,
@@ -292,6 +305,10 @@ impl Publishing {
         if name.is_empty() || name.chars().count() > 200 {
             return Err(PublishError::BadName.into());
         }
+        if let Some(problem) = marquee_protocol::api::publisher_name_problem(&form.publisher_name) {
+            return Err(PublishError::BadPublisherName(problem).into());
+        }
+        let publisher_name = form.publisher_name.trim().to_owned();
         let poster = match &form.poster_data_url {
             Some(url) => Some(decode_poster(url)?),
             None => None,
@@ -320,6 +337,7 @@ impl Publishing {
             torrent: base64::engine::general_purpose::STANDARD.encode(&torrent),
             poster: poster.map(|p| base64::engine::general_purpose::STANDARD.encode(p)),
             published_at: self.licences.local_now(),
+            publisher_name: publisher_name.clone(),
         };
         let title = self
             .store
@@ -329,6 +347,10 @@ impl Publishing {
                 &self.identity.keys.publisher_key(),
             )
             .await?;
+        // Offered again next time; not fatal if it cannot be kept.
+        if let Err(e) = self.settings.set(PUBLISHER_NAME, &publisher_name).await {
+            tracing::warn!(error = %e, "keeping the name published under");
+        }
         let title = LibraryTitle::from(&title);
         self.library
             .add(

@@ -67,16 +67,6 @@ pub(crate) async fn name_of_info_hash(
     }))
 }
 
-/// The name shown for a publisher: the part of the account's e-mail before the `@`.
-pub(crate) async fn display_name(db: &Db, account: i64) -> Result<String, StoreError> {
-    let email: String = sqlx::query("SELECT email FROM accounts WHERE id = $1")
-        .bind(account)
-        .fetch_one(db)
-        .await?
-        .get(0);
-    Ok(email.split('@').next().unwrap_or("viewer").to_owned())
-}
-
 /// An account's publications in a span of time.
 pub(crate) struct Publications {
     /// How many.

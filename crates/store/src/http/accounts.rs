@@ -39,7 +39,7 @@ fn plausible_email(email: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains('@')
-        && email.len() <= 254
+        && email.chars().count() <= 254
         && !email.chars().any(char::is_whitespace)
 }
 
@@ -63,7 +63,8 @@ async fn sign_up(
     JsonBody(req): JsonBody<SignUpRequest>,
 ) -> Result<(StatusCode, Json<SessionResponse>), StoreError> {
     let email = req.email.trim().to_lowercase();
-    if !plausible_email(&email) {
+    // The length as sent, as OpenAPI's maxLength counts it.
+    if req.email.chars().count() > 254 || !plausible_email(&email) {
         return Err(StoreError::InvalidCredentials(
             "please give an e-mail address such as name@example.com".into(),
         ));

@@ -22,6 +22,7 @@ async fn catalog(
     headers: HeaderMap,
     QueryParams(q): QueryParams<CatalogQuery>,
 ) -> Result<Response, StoreError> {
+    catalog::check_query(&q)?;
     let snapshot = s.catalog();
     let etag = snapshot.etag(&q);
     let revalidated = headers

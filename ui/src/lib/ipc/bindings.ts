@@ -712,6 +712,8 @@ export type PublishDraft = {
 	size_bytes: number,
 	/**  A URL the publish sheet's `<video>` can play the copy from (to choose a poster frame). */
 	preview_url: string,
+	/**  The name this computer last published under, offered again ("" the first time). */
+	publisher_name: string,
 };
 
 /**  What the publish sheet sends. */
@@ -726,6 +728,8 @@ export type PublishForm = {
 	licence_to_share: string,
 	/**  The poster frame as a `data:image/jpeg;base64,…` URL, chosen from the video. */
 	poster_data_url: string | null,
+	/**  The name shown beside the video (1 to 40 characters; never the account's e-mail). */
+	publisher_name: string,
 };
 
 /**  Progress of preparing a file for publishing. */

@@ -76,7 +76,14 @@ describe("ipc", () => {
 
   it("wraps the publishing and sharing commands", async () => {
     invoke.mockResolvedValue(undefined);
-    const form = { name: "N", description: "", language: "en", licence_to_share: "CC BY 4.0", poster_data_url: null };
+    const form = {
+      name: "N",
+      description: "",
+      language: "en",
+      licence_to_share: "CC BY 4.0",
+      poster_data_url: null,
+      publisher_name: "Ana",
+    };
     await ipc.commands.dropsPending();
     await ipc.commands.publishPick();
     await ipc.commands.publishCancel("d1");

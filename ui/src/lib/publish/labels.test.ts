@@ -26,6 +26,7 @@ const draft: PublishDraft = {
   duration_s: 92.4,
   size_bytes: 12_400_000,
   preview_url: "http://127.0.0.1:1/t/play/x",
+  publisher_name: "Lake Films",
 };
 
 const progress = (stage: PublishProgress["stage"], done: number, total: number): PublishProgress => ({
@@ -58,15 +59,17 @@ describe("publish form", () => {
       language: "en",
       licence_to_share: "CC BY 4.0",
       poster_data_url: null,
+      publisher_name: "Lake Films",
     });
     expect(LICENCES).toEqual(["CC BY 4.0", "CC BY-SA 4.0", "CC0 1.0"]);
     expect(LANGUAGES.length).toBeGreaterThanOrEqual(12);
     expect(new Set(LANGUAGES.map((l) => l.code)).size).toBe(LANGUAGES.length);
   });
-  it("trims text and refuses an empty title", () => {
-    const form = { ...initialForm(draft), name: "  Trip  ", description: " sea \n" };
-    expect(cleanForm(form)).toMatchObject({ name: "Trip", description: "sea" });
-    expect(cleanForm({ ...form, name: "   " })).toBeNull();
+  it("trims text and says what is missing: a title, a name to be shown by", () => {
+    const form = { ...initialForm(draft), name: "  Trip  ", description: " sea \n", publisher_name: " Ana " };
+    expect(cleanForm(form)).toMatchObject({ name: "Trip", description: "sea", publisher_name: "Ana" });
+    expect(cleanForm({ ...form, name: "   " })).toBe("Give the video a title before publishing it.");
+    expect(cleanForm({ ...form, publisher_name: "  " })).toMatch(/^Say what name to show beside the video/);
   });
 });
 

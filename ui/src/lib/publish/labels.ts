@@ -24,7 +24,10 @@ export const LANGUAGES: readonly { code: string; label: string }[] = [
 /** Licences others get for a published video; the first is the default. */
 export const LICENCES: readonly string[] = ["CC BY 4.0", "CC BY-SA 4.0", "CC0 1.0"];
 
-/** The form as it first shows for a draft. */
+/** The longest name a publisher may be shown by (the store's limit too). */
+export const PUBLISHER_NAME_MAX = 40;
+
+/** The form as it first shows for a draft: the name last published under is offered again. */
 export function initialForm(draft: PublishDraft): PublishForm {
   return {
     name: draft.suggested_name,
@@ -32,14 +35,17 @@ export function initialForm(draft: PublishDraft): PublishForm {
     language: "en",
     licence_to_share: LICENCES[0],
     poster_data_url: null,
+    publisher_name: draft.publisher_name,
   };
 }
 
-/** What the form sends: trimmed text. Null when the title is missing. */
-export function cleanForm(form: PublishForm): PublishForm | null {
+/** What the form sends (trimmed text), or the sentence saying what is missing. */
+export function cleanForm(form: PublishForm): PublishForm | string {
   const name = form.name.trim();
-  if (name === "") return null;
-  return { ...form, name, description: form.description.trim() };
+  if (name === "") return "Give the video a title before publishing it.";
+  const publisher_name = form.publisher_name.trim();
+  if (publisher_name === "") return "Say what name to show beside the video. Your e-mail is never shown.";
+  return { ...form, name, publisher_name, description: form.description.trim() };
 }
 
 /** How far preparing has got, 0 to 1; null while making the torrent (no byte count). */
