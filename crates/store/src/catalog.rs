@@ -170,6 +170,11 @@ pub(crate) fn check_query(q: &CatalogQuery) -> Result<i64, StoreError> {
             )));
         }
     }
+    if q.since.is_some_and(|v| v < 0) {
+        return Err(StoreError::BadRequest(
+            "since must be a catalog version: 0 or more".into(),
+        ));
+    }
     Ok(after)
 }
 

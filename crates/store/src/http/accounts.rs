@@ -117,7 +117,7 @@ async fn sign_in(
         s.sign_in_by_address.give_back(&address);
         return Err(e);
     }
-    let (token, expires_at) = db::accounts::sign_in(
+    let signed = db::accounts::sign_in(
         &s.db,
         &s.passwords,
         &req.email,
@@ -125,7 +125,19 @@ async fn sign_in(
         s.session_ttl_s,
         s.now(),
     )
-    .await?;
+    .await;
+    let (token, expires_at) = match signed {
+        Ok(session) => session,
+        Err(e @ StoreError::RateLimited { .. }) => {
+            // Every hashing slot was busy: no password was checked, so nothing is counted
+            // against this person (under load, an honest app asking again would otherwise
+            // use up its own limit).
+            s.sign_in_by_address.give_back(&address);
+            s.sign_in_by_email_and_address.give_back(&pair);
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     s.sign_in_by_address.give_back(&address);
     s.sign_in_by_email_and_address.clear(&pair);
     Ok(Json(SessionResponse { token, expires_at }))
