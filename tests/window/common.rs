@@ -403,10 +403,26 @@ pub async fn open_to_rent(c: &Client, title: &str) {
     assert!(label.contains("Rent & watch"), "button says {label:?}");
 }
 
-/// Rents `title` from its card: one click on "Rent & watch", and the player opens.
+/// Rents `title` from its card: "Rent & watch", then the confirmation's "Rent for $…", and
+/// the player opens.
 pub async fn rent(c: &Client, title: &str) {
     open_to_rent(c, title).await;
     click(c, "[data-testid=acquire]").await;
+    confirm_order(c).await;
+}
+
+/// Waits for the confirmation the title's sheet shows before any charge, and accepts it;
+/// returns what it said (what is bought, the price, the terms, the wallet after).
+pub async fn confirm_order(c: &Client) -> String {
+    let said = poll(
+        c,
+        "the confirmation before the charge",
+        "const e = document.querySelector('[data-testid=confirm-order]'); return e ? e.textContent : null;",
+        Duration::from_secs(30),
+    )
+    .await;
+    click(c, "[data-testid=confirm-accept]").await;
+    said.as_str().unwrap_or_default().to_owned()
 }
 
 /// Waits until the wallet shows one charge of `price` on `before`; returns the new balance.

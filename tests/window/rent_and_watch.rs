@@ -49,7 +49,35 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
     }
     open_to_rent(&c, TITLE).await;
 
-    // Time from the click to the first decoded frame, measured in the page: a frame callback
+    // Nothing is charged before the person has seen what is bought, its price and its terms.
+    click(&c, "[data-testid=acquire]").await;
+    let confirmation = poll(
+        &c,
+        "the confirmation before the charge",
+        "const e = document.querySelector('[data-testid=confirm-order]'); return e ? e.textContent : null;",
+        Duration::from_secs(30),
+    )
+    .await;
+    let confirmation = confirmation.as_str().unwrap().to_owned();
+    for said in [
+        "Rent “Neon Harbor”",
+        "$4.00",
+        "30 days to start watching",
+        "48 hours to finish",
+        "→",
+    ] {
+        assert!(confirmation.contains(said), "{said:?} in {confirmation:?}");
+    }
+    assert_eq!(
+        wallet_cents(&c).await,
+        before,
+        "nothing is charged before the confirmation"
+    );
+    if store_url.is_none() {
+        screenshot(&c, "the confirmation to settle", &out, "confirm-order.png").await;
+    }
+
+    // Time from the click that charges to the first decoded frame, measured in the page: a frame callback
     // (or the first `playing` with time advancing) on the <video> as soon as it appears.
     c.execute(
         "window.__e2e = { t0: performance.now(), first: null };
@@ -67,7 +95,7 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
     )
     .await
     .unwrap();
-    click(&c, "[data-testid=acquire]").await;
+    click(&c, "[data-testid=confirm-accept]").await;
     let first_frame_ms = poll(
         &c,
         "the first frame",

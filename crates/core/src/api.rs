@@ -118,6 +118,20 @@ pub struct Title {
     pub publisher: Option<String>,
     /// False for titles listed without a real video yet: shown, not offered.
     pub for_sale: bool,
+    /// For a rental: its terms, as the store's signed feed states them (`None` for what is
+    /// not rented, and for a library title the catalog no longer lists).
+    pub rental: Option<RentalTerms>,
+}
+
+/// What a rental allows, as the store states it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct RentalTerms {
+    /// How long after renting the first frame must play, seconds.
+    #[specta(type = specta_typescript::Number)]
+    pub start_within_s: u64,
+    /// How long the rental plays once its first frame played, seconds.
+    #[specta(type = specta_typescript::Number)]
+    pub play_window_s: u64,
 }
 
 /// The wallet.

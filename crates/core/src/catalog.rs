@@ -194,6 +194,7 @@ impl Catalog {
             origin,
             publisher: t.publisher,
             for_sale: t.for_sale,
+            rental: t.rental,
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use marquee_protocol::api::FeedTitle;
 
-use crate::api::{OfferKind, SeriesInfo};
+use crate::api::{OfferKind, RentalTerms, SeriesInfo};
 
 /// What the library keeps of a title: the library's own record, so the store's wire type can
 /// change without breaking a profile. Made from the feed entry in one place
@@ -64,6 +64,9 @@ pub struct LibraryTitle {
     pub publisher: Option<String>,
     /// The store still sold it when acquired.
     pub for_sale: bool,
+    /// A rental's terms as the feed states them; not kept in the library (what was rented
+    /// carries its own rules in its licence).
+    pub rental: Option<RentalTerms>,
 }
 
 impl From<&FeedTitle> for LibraryTitle {
@@ -99,6 +102,10 @@ impl From<&FeedTitle> for LibraryTitle {
             licence_to_share: t.licence_to_share.clone(),
             publisher: t.publisher.clone(),
             for_sale: t.for_sale,
+            rental: t.rental.as_ref().map(|r| RentalTerms {
+                start_within_s: r.start_within_s,
+                play_window_s: r.play_window_s,
+            }),
         }
     }
 }

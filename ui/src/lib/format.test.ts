@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
-  currencySymbol,
   formatBytes,
   formatClock,
   formatDateTime,
-  formatPrice,
+  formatMoney,
   formatRemaining,
   formatRuntime,
   formatSpeed,
@@ -16,29 +15,20 @@ import type { LicenceState } from "./ipc/bindings";
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-describe("formatPrice", () => {
-  it("prints minor units with the currency's decimals", () => {
-    expect(formatPrice(400, "EUR")).toBe("4.00");
-    expect(formatPrice(2000, "USD")).toBe("20.00");
-    expect(formatPrice(5, "EUR")).toBe("0.05");
-    expect(formatPrice(0, "EUR")).toBe("0.00");
-    expect(formatPrice(123456, "EUR")).toBe("1,234.56");
+describe("formatMoney", () => {
+  it("writes the symbol and the currency's decimals", () => {
+    expect(formatMoney(400, "USD")).toBe("$4.00");
+    expect(formatMoney(400, "EUR")).toBe("€4.00");
+    expect(formatMoney(5, "EUR")).toBe("€0.05");
+    expect(formatMoney(0, "USD")).toBe("$0.00");
+    expect(formatMoney(123456, "USD")).toBe("$1,234.56");
   });
   it("knows currencies without minor units", () => {
-    expect(formatPrice(500, "JPY")).toBe("500");
+    expect(formatMoney(500, "JPY")).toBe("¥500");
   });
-  it("falls back to two decimals for an unknown code", () => {
-    expect(formatPrice(199, "not-a-code")).toBe("1.99");
-  });
-});
-
-describe("currencySymbol", () => {
-  it("uses the narrow symbol", () => {
-    expect(currencySymbol("EUR")).toBe("€");
-    expect(currencySymbol("USD")).toBe("$");
-  });
-  it("falls back to the code", () => {
-    expect(currencySymbol("not-a-code")).toBe("not-a-code");
+  it("puts the code after the amount when there is no symbol", () => {
+    expect(formatMoney(400, "CHF")).toBe("4.00 CHF");
+    expect(formatMoney(199, "not-a-code")).toBe("1.99 not-a-code");
   });
 });
 

@@ -19,30 +19,32 @@ export function currencyDigits(currency: string): number {
   }
 }
 
-/** An amount in minor units as a plain number: `formatPrice(400, "EUR")` → "4.00". */
-export function formatPrice(cents: number, currency: string): string {
+/**
+ * Money, written one way everywhere (cards, buttons, the confirmation, the wallet, receipts):
+ * the currency's narrow symbol and its own minor digits, "$4.00", "€4.00", "¥500"; the code
+ * after the amount for a currency without a symbol ("4.00 CHF").
+ */
+export function formatMoney(cents: number, currency: string): string {
   const digits = currencyDigits(currency);
   const value = cents / 10 ** digits;
-  return new Intl.NumberFormat("en", {
+  const plain = new Intl.NumberFormat("en", {
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
     useGrouping: true,
-  }).format(value);
-}
-
-/** Narrow currency symbol ("€", "$") or the code itself when there is none. */
-export function currencySymbol(currency: string): string {
+  });
   try {
-    const part = new Intl.NumberFormat("en", {
+    const parts = new Intl.NumberFormat("en", {
       style: "currency",
       currency,
       currencyDisplay: "narrowSymbol",
-    })
-      .formatToParts(0)
-      .find((p) => p.type === "currency");
-    return part?.value ?? currency;
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    }).formatToParts(value);
+    const symbol = parts.find((p) => p.type === "currency")?.value;
+    if (symbol === undefined || symbol === currency) return `${plain.format(value)} ${currency}`;
+    return parts.map((p) => p.value).join("");
   } catch {
-    return currency;
+    return `${plain.format(value)} ${currency}`;
   }
 }
 

@@ -676,6 +676,7 @@ impl Publishing {
             key_commitment: None,
             licence_to_share: None,
             for_sale: true,
+            rental: None,
             publisher: None,
         };
         self.library

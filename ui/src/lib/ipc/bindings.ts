@@ -751,6 +751,14 @@ export type PublishStage =
 /**  Hashing the copy's pieces for the torrent. */
 "hashing";
 
+/**  What a rental allows, as the store states it. */
+export type RentalTerms = {
+	/**  How long after renting the first frame must play, seconds. */
+	start_within_s: number,
+	/**  How long the rental plays once its first frame played, seconds. */
+	play_window_s: number,
+};
+
 /**  What restoring the account's titles on this computer did. */
 export type RestoreResult = {
 	/**  Titles put (back) in the library, playable here. */
@@ -826,6 +834,11 @@ export type Title = {
 	publisher: string | null,
 	/**  False for titles listed without a real video yet: shown, not offered. */
 	for_sale: boolean,
+	/**
+	 *  For a rental: its terms, as the store's signed feed states them (`None` for what is
+	 *  not rented, and for a library title the catalog no longer lists).
+	 */
+	rental: RentalTerms | null,
 };
 
 /**  What kind of thing a title is. */

@@ -1,15 +1,18 @@
 import { describe, expect, it } from "vitest";
-import type { LibraryEntry, LicenceState, Offer, Title } from "../ipc/bindings";
+import type { LibraryEntry, LicenceState, Offer, Title, Wallet } from "../ipc/bindings";
 import {
   communityBadge,
   episodeLabel,
   isShareable,
   libraryBadge,
   originBadge,
+  orderTerms,
   priceChip,
   primaryAction,
   qualityBadge,
+  rentalSummary,
   shareBadge,
+  termSpan,
 } from "./offer";
 
 const NOW = 1_700_000_000_000;
@@ -37,6 +40,7 @@ function title(over: Partial<Title> = {}): Title {
     origin: "store",
     publisher: null,
     for_sale: true,
+    rental: { start_within_s: 30 * 86_400, play_window_s: 48 * 3_600 },
     ...over,
   };
 }
@@ -65,22 +69,22 @@ const offer = (kind: Offer["kind"], price_cents: number): Offer => ({ kind, pric
 
 describe("priceChip", () => {
   it("labels each offer", () => {
-    expect(priceChip(offer("rent", 400))).toBe("Rent 4.00");
-    expect(priceChip(offer("buy", 200))).toBe("Buy 2.00");
+    expect(priceChip(offer("rent", 400))).toBe("Rent €4.00");
+    expect(priceChip(offer("buy", 200))).toBe("Buy €2.00");
     expect(priceChip(offer("free", 0))).toBe("Free");
   });
 });
 
 describe("primaryAction", () => {
   it("offers to rent, buy or watch free", () => {
-    expect(primaryAction(title(), undefined, NOW)).toEqual({ kind: "acquire", label: "Rent & watch · 4.00" });
+    expect(primaryAction(title(), undefined, NOW)).toEqual({ kind: "acquire", label: "Rent & watch · €4.00" });
     expect(primaryAction(title({ kind: "episode", offer: offer("buy", 200) }), undefined, NOW)).toEqual({
       kind: "acquire",
-      label: "Buy & watch · 2.00",
+      label: "Buy & watch · €2.00",
     });
     expect(primaryAction(title({ kind: "game", offer: offer("buy", 500) }), undefined, NOW)).toEqual({
       kind: "acquire",
-      label: "Buy & download · 5.00",
+      label: "Buy & download · €5.00",
     });
     expect(primaryAction(title({ offer: offer("free", 0) }), undefined, NOW)).toEqual({
       kind: "acquire",
@@ -102,7 +106,7 @@ describe("primaryAction", () => {
     const t = title();
     expect(primaryAction(t, entry(t, { status: "expired", ends_at_ms: NOW - 1 }), NOW)).toEqual({
       kind: "acquire",
-      label: "Rent again · 4.00",
+      label: "Rent again · €4.00",
     });
     expect(primaryAction(t, entry(t, { status: "running", ends_at_ms: NOW - 1 }), NOW).kind).toBe("acquire");
   });
@@ -158,3 +162,46 @@ describe("titles not for sale", () => {
     expect(primaryAction(t, undefined, NOW)).toEqual({ kind: "none", label: "Coming soon" });
   });
 });
+
+describe("the confirmation before a charge", () => {
+  const wallet = (balance_cents: number, currency = "EUR"): Wallet => ({ balance_cents, currency });
+
+  it("states the price, the rental terms from the feed and the wallet after", () => {
+    expect(orderTerms(title(), wallet(2000))).toEqual({
+      verb: "Rent",
+      price: "€4.00",
+      terms: "You have 30 days to start watching, then 48 hours to finish. It plays on this computer.",
+      wallet: "€20.00 → €16.00",
+      short: null,
+    });
+    const short = title({ rental: { start_within_s: 7 * 86_400, play_window_s: 90 * 60 } });
+    expect(orderTerms(short, wallet(2000))?.terms).toBe(
+      "You have 7 days to start watching, then 90 minutes to finish. It plays on this computer.",
+    );
+    expect(rentalSummary(short)).toBe("Rentals: 7 days to start, 90 minutes once you start watching.");
+  });
+  it("says what a purchase is, for a video and for a game", () => {
+    const episode = orderTerms(title({ kind: "episode", offer: offer("buy", 200) }), wallet(2000));
+    expect(episode?.verb).toBe("Buy");
+    expect(episode?.terms).toMatch(/^Yours to keep\. It plays on one of your computers at a time/);
+    const game = orderTerms(title({ kind: "game", offer: offer("buy", 1500) }), wallet(2000));
+    expect(game?.terms).toBe("Yours to keep: it downloads and installs on this computer.");
+  });
+  it("stops a charge the wallet cannot pay, and says what to do", () => {
+    const terms = orderTerms(title(), wallet(100));
+    expect(terms?.wallet).toBeNull();
+    expect(terms?.short).toBe("Your wallet holds €1.00: add a voucher on your account page first.");
+  });
+  it("asks nothing for what is free, and leaves out a wallet it does not know", () => {
+    expect(orderTerms(title({ offer: offer("free", 0) }), wallet(2000))).toBeNull();
+    expect(orderTerms(title(), null)?.wallet).toBeNull();
+    expect(orderTerms(title(), wallet(2000, "USD"))?.wallet).toBeNull();
+  });
+  it("words spans as a rental states them", () => {
+    expect(termSpan(30 * 86_400)).toBe("30 days");
+    expect(termSpan(2 * 86_400)).toBe("48 hours");
+    expect(termSpan(3_600)).toBe("1 hour");
+    expect(termSpan(90 * 60)).toBe("90 minutes");
+  });
+});
+

@@ -1,16 +1,16 @@
 /** Labels for what a title costs and what its main button does. */
-import { formatClock, formatPrice, licenceEnded } from "../format";
-import type { LibraryEntry, Offer, Title } from "../ipc/bindings";
+import { formatClock, formatMoney, licenceEnded } from "../format";
+import type { LibraryEntry, Offer, RentalTerms, Title, Wallet } from "../ipc/bindings";
 
-/** The price chip on a card: "Rent 4.00", "Buy 2.00", "Free". */
+/** The price chip on a card: "Rent $4.00", "Buy $2.00", "Free". */
 export function priceChip(offer: Offer): string {
   switch (offer.kind) {
     case "free":
       return "Free";
     case "rent":
-      return `Rent ${formatPrice(offer.price_cents, offer.currency)}`;
+      return `Rent ${formatMoney(offer.price_cents, offer.currency)}`;
     case "buy":
-      return `Buy ${formatPrice(offer.price_cents, offer.currency)}`;
+      return `Buy ${formatMoney(offer.price_cents, offer.currency)}`;
   }
 }
 
@@ -47,7 +47,7 @@ export type PrimaryAction =
  * through an order again: it plays straight away.
  */
 export function primaryAction(title: Title, entry: LibraryEntry | undefined, nowMs: number): PrimaryAction {
-  const price = formatPrice(title.offer.price_cents, title.offer.currency);
+  const price = formatMoney(title.offer.price_cents, title.offer.currency);
   if (entry?.licence.status === "other_device" && title.offer.kind === "buy") {
     // A purchase made on another computer moves here from the Library, without a new charge.
     return { kind: "none", label: "Licensed to another computer" };
@@ -128,3 +128,68 @@ export function originBadge(title: Title): string | null {
 export function isShareable(title: Title): boolean {
   return title.offer.kind === "free";
 }
+
+/** A span of seconds as a rental states it: "30 days", "48 hours", "90 minutes". */
+export function termSpan(seconds: number): string {
+  const unit = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
+  if (seconds >= 86_400 && seconds % 86_400 === 0 && seconds / 86_400 !== 2) return unit(seconds / 86_400, "day");
+  if (seconds >= 3_600 && seconds % 3_600 === 0) return unit(seconds / 3_600, "hour");
+  return unit(Math.max(1, Math.round(seconds / 60)), "minute");
+}
+
+/** What the confirmation before a charge says: what is bought, its price, its terms, and the
+ * wallet before and after. Null for what charges nothing (free titles, watching again). */
+export interface OrderTerms {
+  /** "Rent", "Buy". */
+  verb: string;
+  /** "$4.00". */
+  price: string;
+  /** What the person gets, in sentences. */
+  terms: string;
+  /** "$20.00 → $16.00", or null when the wallet is not known yet. */
+  wallet: string | null;
+  /** Set when the wallet cannot pay: what to do. */
+  short: string | null;
+}
+
+/** The store's default rental terms, for a feed that states none (older stores). */
+const DEFAULT_RENTAL: RentalTerms = { start_within_s: 30 * 86_400, play_window_s: 48 * 3_600 };
+
+/** The rental line under a title's description, from the terms the feed states. */
+export function rentalSummary(title: Title): string {
+  const r = title.rental ?? DEFAULT_RENTAL;
+  return `Rentals: ${termSpan(r.start_within_s)} to start, ${termSpan(r.play_window_s)} once you start watching.`;
+}
+
+export function orderTerms(title: Title, wallet: Wallet | null): OrderTerms | null {
+  const offer = title.offer;
+  if (offer.kind === "free" || offer.price_cents <= 0) return null;
+  const price = formatMoney(offer.price_cents, offer.currency);
+  let terms: string;
+  if (offer.kind === "rent") {
+    const r = title.rental ?? DEFAULT_RENTAL;
+    terms =
+      `You have ${termSpan(r.start_within_s)} to start watching, then ${termSpan(r.play_window_s)} to finish. ` +
+      "It plays on this computer.";
+  } else if (!isVideo(title)) {
+    terms = "Yours to keep: it downloads and installs on this computer.";
+  } else {
+    terms = "Yours to keep. It plays on one of your computers at a time; your Library can move it to another.";
+  }
+  const sameCurrency = wallet !== null && wallet.currency === offer.currency;
+  const after = sameCurrency ? wallet.balance_cents - offer.price_cents : null;
+  return {
+    verb: offer.kind === "rent" ? "Rent" : "Buy",
+    price,
+    terms,
+    wallet:
+      sameCurrency && after !== null && after >= 0
+        ? `${formatMoney(wallet.balance_cents, wallet.currency)} → ${formatMoney(after, wallet.currency)}`
+        : null,
+    short:
+      after !== null && after < 0
+        ? `Your wallet holds ${formatMoney(wallet!.balance_cents, wallet!.currency)}: add a voucher on your account page first.`
+        : null,
+  };
+}
+

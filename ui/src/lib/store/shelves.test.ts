@@ -25,6 +25,7 @@ function title(id: string, over: Partial<Title> = {}): Title {
     origin: "store",
     publisher: null,
     for_sale: true,
+    rental: null,
     ...over,
   };
 }
@@ -45,6 +46,11 @@ describe("pickHero", () => {
     expect(pickHero([title("g", { kind: "game" }), title("f")])?.id).toBe("f");
     expect(pickHero([title("g", { kind: "game" })])?.id).toBe("g");
     expect(pickHero([])).toBeNull();
+  });
+  it("features only what can be bought or played", () => {
+    const titles = [title("soon", { new_release: true, for_sale: false }), title("sold")];
+    expect(pickHero(titles)?.id).toBe("sold");
+    expect(pickHero([title("soon", { for_sale: false })])?.id).toBe("soon");
   });
 });
 

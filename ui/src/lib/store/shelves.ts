@@ -7,12 +7,17 @@ export type Shelf =
   | { id: string; label: string; layout: "posters"; titles: Title[] }
   | { id: "tv"; label: string; layout: "series"; groups: SeriesGroup[] };
 
-/** The hero: the first new-release film, else the first film, else the first title. */
+/**
+ * The hero: the first new-release film, else the first film, else the first title, among what
+ * can be bought or played now (never a "Coming soon" one while anything else is for sale).
+ */
 export function pickHero(titles: Title[]): Title | null {
+  const sold = titles.filter((t) => t.for_sale);
+  const from = sold.length > 0 ? sold : titles;
   return (
-    titles.find((t) => t.kind === "film" && t.new_release) ??
-    titles.find((t) => t.kind === "film") ??
-    titles[0] ??
+    from.find((t) => t.kind === "film" && t.new_release) ??
+    from.find((t) => t.kind === "film") ??
+    from[0] ??
     null
   );
 }
