@@ -1443,6 +1443,16 @@ async fn a_computer_two_accounts_share_registers_with_both_and_nobody_squats_its
     let squatter = token_of(&http, &base, "squatter@example.com").await;
     let a = register_device(&http, &base, &squatter, &shared).await;
     assert_eq!(a.status, StatusCode::NO_CONTENT, "{a:?}");
+    // The same id in capitals, or with a space, is refused rather than made a second computer
+    // (devices and sessions are matched by the id's text).
+    for spelling in [shared.to_uppercase(), format!(" {shared}")] {
+        let a = register_device(&http, &base, &squatter, &spelling).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{spelling:?}: {a:?}");
+        assert!(
+            a.body["message"].as_str().unwrap().contains("lowercase"),
+            "{a:?}"
+        );
+    }
     // The family's two accounts on that computer each register it: rows of their own.
     let parent = token_of(&http, &base, "parent@example.com").await;
     let child = token_of(&http, &base, "child@example.com").await;

@@ -140,9 +140,12 @@ pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
         .and_then(|v| v.strip_prefix("Bearer "))
 }
 
-/// The raw id of a device, or `bad_request` when it is not 64 hex digits: every domain that
-/// names a device checks it so.
+/// The raw id of a device, or `bad_request` when it is not 64 lowercase hex digits: every
+/// domain that names a device checks it so. One spelling only: devices and sessions are
+/// matched by the id's text, so "AB…" or " ab…" would otherwise be a second computer.
 pub(super) fn check_device_id(device_id: &str) -> Result<marquee_licence::DeviceId, StoreError> {
     marquee_licence::DeviceId::from_hex(device_id)
-        .map_err(|_| StoreError::BadRequest("device_id must be 64 hex digits".into()))
+        .ok()
+        .filter(|id| id.to_hex() == device_id)
+        .ok_or_else(|| StoreError::BadRequest("device_id must be 64 lowercase hex digits".into()))
 }
