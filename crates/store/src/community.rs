@@ -19,7 +19,7 @@ const MAX_POSTER: usize = 4 * 1024 * 1024;
 
 /// The largest publication request: the poster in base64 (4/3 of its bytes) beside the
 /// torrent (20 bytes a piece: 10 KiB for a 2 GB video) and the description.
-pub(crate) const MAX_REQUEST: usize = MAX_POSTER / 3 * 4 + 512 * 1024;
+pub const MAX_REQUEST: usize = MAX_POSTER / 3 * 4 + 512 * 1024;
 
 fn bad(why: &str) -> StoreError {
     StoreError::BadRequest(why.to_owned())

@@ -59,6 +59,7 @@ use marquee_protocol::trackers::TrackersError;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
+pub use community::MAX_REQUEST as MAX_COMMUNITY_REQUEST;
 pub use error::StoreError;
 pub use http::routes;
 pub use limit::{Limits, Rate};

@@ -1242,9 +1242,10 @@ async fn one_account_cannot_flood_the_community_shelf_and_a_real_poster_fits() {
         .as_str()
         .unwrap()
         .starts_with("/media/"));
-    // A body past the route's own limit is still refused, before it is read: the answer
-    // comes after the headers alone (a client that went on sending 8 MiB could see its
-    // connection closed before it reads that answer, so none is sent here).
+    // A body past the route's own limit is refused once the limit is passed, not read to its
+    // end: 8 MiB announced, and one byte past the limit (about 6 MB) sent. (A client that went on
+    // sending all 8 MiB could see its connection reset before it reads the answer, as any
+    // server that stops reading causes, so the rest is never sent here.)
     let huge = {
         use tokio::io::AsyncWriteExt as _;
         let host = base.trim_start_matches("http://");
@@ -1254,6 +1255,8 @@ async fn one_account_cannot_flood_the_community_shelf_and_a_real_poster_fits() {
             8 << 20
         );
         stream.write_all(head.as_bytes()).await.unwrap();
+        let past_the_limit = vec![b' '; marquee_store::MAX_COMMUNITY_REQUEST + 1];
+        stream.write_all(&past_the_limit).await.unwrap();
         String::from_utf8_lossy(&until_closed(stream).await).into_owned()
     };
     assert!(huge.starts_with("HTTP/1.1 413"), "{huge}");

@@ -61,15 +61,6 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Json
             .extensions()
             .get::<BodyLimit>()
             .map_or(MAX_BODY, |l| l.0);
-        // A body announced over the limit is refused at once, not read up to the limit first.
-        let announced = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if announced.is_some_and(|n| n > limit as u64) {
-            return Err(StoreError::PayloadTooLarge(limit));
-        }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 StoreError::PayloadTooLarge(limit)
