@@ -987,6 +987,16 @@ async fn token_of(http: &reqwest::Client, base: &str, email: &str) -> String {
     a.body["token"].as_str().unwrap().to_owned()
 }
 
+/// What the wallet answers `token` with: whether that session still opens anything.
+async fn wallet_status(http: reqwest::Client, base: String, token: String) -> StatusCode {
+    http.get(format!("{base}/api/v1/wallet"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 /// `GET base+path` with `token`, as JSON.
 async fn get_json(http: &reqwest::Client, base: &str, path: &str, token: &str) -> Value {
     http.get(format!("{base}{path}"))
@@ -1294,17 +1304,7 @@ async fn a_stolen_session_ends_when_the_owner_changes_the_password_or_signs_out_
     };
     let (_, thief) = token_of_sign_in("long enough").await;
     let thief = thief.unwrap();
-    let wallet = |token: String| {
-        let (http, base) = (http.clone(), base.clone());
-        async move {
-            http.get(format!("{base}/api/v1/wallet"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
+    let wallet = |token: String| wallet_status(http.clone(), base.clone(), token);
     assert_eq!(wallet(thief.clone()).await, StatusCode::OK);
     let change = |token: &str, current: &str, new: &str| {
         http.post(format!("{base}/api/v1/account/password"))
@@ -1353,17 +1353,7 @@ async fn a_session_copied_to_another_computer_ends_there_and_deactivating_a_comp
     let base = store.url();
     let http = reqwest::Client::new();
     let (home, other) = ("aa".repeat(32), "bb".repeat(32));
-    let wallet = |token: String| {
-        let (http, base) = (http.clone(), base.clone());
-        async move {
-            http.get(format!("{base}/api/v1/wallet"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
+    let wallet = |token: String| wallet_status(http.clone(), base.clone(), token);
 
     // The owner signs in on the home computer, which registers with the session.
     let owner = token_of(&http, &base, "owner@example.com").await;
