@@ -471,7 +471,7 @@ pub struct FirstPlay {
     pub at: i64,
 }
 
-/// `POST /api/v1/licences/restore`: what the account holds on this computer, re-wrapped for
+/// `POST /api/v1/licences/restore`: what the account holds on this computer, issued again for
 /// its current key (a reinstall or a deleted profile), without a charge.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestoreRequest {
