@@ -9,6 +9,8 @@ use marquee_core::account::vault::VaultChoice;
 use marquee_core::{CoreConfig, MachineIdSource};
 use marquee_store::Store;
 
+// The catalog kept current incrementally, and its offline copy verified when read.
+mod catalog;
 // Renting, streaming, revoking and moving licences between two computers.
 mod system;
 // The playback server against clients other than the window: rentals, origins, revocation, load.

@@ -46,6 +46,22 @@ pub enum Reachability {
     Unreachable(String),
 }
 
+/// One answer of [`StoreClient::catalog_page`].
+#[derive(Debug)]
+pub enum CatalogPage {
+    /// The answer is the one whose ETag was sent: nothing changed since.
+    NotModified,
+    /// A signed answer (not verified yet), its ETag and its size on the wire.
+    Changed {
+        /// The answer as the store signed it.
+        signed: SignedFeed,
+        /// Its ETag, to send as `If-None-Match` when asking the same again.
+        etag: Option<String>,
+        /// The body's length in bytes.
+        bytes: u64,
+    },
+}
+
 /// A client of one store. Clones share the session: signing in or out on one signs in or
 /// out on all (the app's domains each hold a clone).
 #[derive(Clone)]
@@ -108,6 +124,21 @@ impl StoreClient {
     /// Sends a request (with the session token) and returns the body of a successful answer;
     /// error answers become [`ClientError::Refused`] with the store's code.
     async fn send_raw(&self, req: reqwest::RequestBuilder) -> Result<bytes::Bytes> {
+        self.send_keeping_headers(req)
+            .await
+            .map(|(_, _, body)| body)
+    }
+
+    /// [`Self::send_raw`], also answering the status and headers of a successful answer (a
+    /// `304 Not Modified` counts as one).
+    async fn send_keeping_headers(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<(
+        reqwest::StatusCode,
+        reqwest::header::HeaderMap,
+        bytes::Bytes,
+    )> {
         let token = self.token();
         let req = match token {
             Some(t) => req.bearer_auth(t),
@@ -115,10 +146,11 @@ impl StoreClient {
         };
         let resp = req.send().await.map_err(|e| self.unreachable(e))?;
         let status = resp.status();
+        let headers = resp.headers().clone();
         let bytes = resp.bytes().await.map_err(|e| self.unreachable(e))?;
         self.saw(Reachability::Reachable);
-        if status.is_success() {
-            return Ok(bytes);
+        if status.is_success() || status == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok((status, headers, bytes));
         }
         match serde_json::from_slice::<ErrorBody>(&bytes) {
             Ok(body) => Err(ClientError::Refused {
@@ -357,6 +389,37 @@ impl StoreClient {
     /// The signed catalog feed (its first page, as large as the store serves).
     pub async fn catalog(&self) -> Result<SignedFeed> {
         self.get("/api/v1/catalog").await
+    }
+
+    /// One answer of the catalog feed for `query`; with `if_none_match` (the ETag of the same
+    /// query's last answer) the store may answer [`CatalogPage::NotModified`] without a body.
+    pub async fn catalog_page(
+        &self,
+        query: &CatalogQuery,
+        if_none_match: Option<&str>,
+    ) -> Result<CatalogPage> {
+        let mut req = self
+            .http
+            .get(format!("{}/api/v1/catalog", self.base))
+            .query(query);
+        if let Some(etag) = if_none_match {
+            req = req.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        let (status, headers, body) = self.send_keeping_headers(req).await?;
+        if status == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(CatalogPage::NotModified);
+        }
+        let signed: SignedFeed =
+            serde_json::from_slice(&body).map_err(|e| ClientError::Malformed(e.to_string()))?;
+        let etag = headers
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(CatalogPage::Changed {
+            signed,
+            etag,
+            bytes: body.len() as u64,
+        })
     }
 
     /// The wallet.

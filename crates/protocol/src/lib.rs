@@ -32,4 +32,4 @@ pub mod swarm;
 pub mod torrent_file;
 pub mod trackers;
 
-pub use client::{ClientError, Reachability, StoreClient};
+pub use client::{CatalogPage, ClientError, Reachability, StoreClient};
