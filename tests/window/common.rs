@@ -513,3 +513,89 @@ pub fn press_close(helper: &Path, display: &str) {
         .unwrap();
     assert!(status.success(), "the Marquee window is not on screen");
 }
+
+/// The app running on `profile`: the one started last, when an earlier one on the same profile
+/// is still exiting (its page gone, its network process not yet).
+pub fn app_with_profile(profile: &std::path::Path) -> Option<u32> {
+    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_marquee"));
+    let wanted = format!("MARQUEE_DATA_DIR={}", profile.display());
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_string_lossy().parse().ok()?;
+            let runs_exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()? == exe;
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+            let ours = environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes());
+            (runs_exe && ours).then(|| (start_ticks(pid), pid))
+        })
+        .max()
+        .map(|(_, pid)| pid)
+}
+
+/// When `pid` started, in clock ticks since boot (0 if it is gone).
+fn start_ticks(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let (_, rest) = stat.rsplit_once(") ")?;
+            rest.split_whitespace().nth(19)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+/// The WebKit web process the app `pid` started for its window, if one runs.
+pub fn web_process_of(pid: u32) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let child: u32 = e.file_name().to_string_lossy().parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).ok()?;
+        // `pid (comm) state ppid …`: the name is cut to 15 bytes.
+        let (name, rest) = stat.split_once(") ")?;
+        let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+        (ppid == pid && name.ends_with("(WebKitWebProces")).then_some(child)
+    })
+}
+
+/// What `pid`'s children are called, for a failure message.
+pub fn children_of(pid: u32) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| {
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let (name, rest) = stat.split_once(") ")?;
+            let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+            (ppid == pid).then(|| name.to_owned() + ")")
+        })
+        .collect()
+}
+
+/// The proportional set size of process `pid` (its share of the memory it maps), in MB.
+pub fn pss_mb(pid: u32) -> f64 {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .unwrap_or_else(|e| panic!("reading /proc/{pid}/smaps_rollup: {e}"));
+    let kb: f64 = rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a Pss line");
+    kb / 1024.0
+}
+
+/// When process `pid` started, in milliseconds since the Unix epoch (to 10 ms).
+pub fn started_at_ms(pid: u32) -> f64 {
+    let ticks = start_ticks(pid) as f64;
+    assert!(ticks > 0.0, "process {pid} is gone");
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
+        .ok()
+        .and_then(|u| u.split_whitespace().next()?.parse().ok())
+        .expect("the uptime");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        * 1000.0;
+    // Linux's USER_HZ is 100 on every architecture Marquee runs on.
+    now_ms - uptime * 1000.0 + ticks * 10.0
+}

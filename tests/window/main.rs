@@ -28,3 +28,6 @@ mod updates;
 // Live channels: the Live section, watching from the live edge beside viewer processes, the
 // broadcaster ending the channel.
 mod live_in_window;
+// The storefront at 5,000 titles: start, search and scrolling times, and memory, beside the
+// demo catalog.
+mod storefront_in_window;

@@ -150,14 +150,15 @@ async fn starts_offline_plays_what_it_holds_and_reconnects_by_itself() {
     // Someone edits the saved catalog while the store is away (a price, a name): offline it
     // no longer verifies against the store's key, and it is not shown.
     let db = library_db(&profile, false).await;
-    let saved: String = sqlx::query_scalar("SELECT feed FROM catalog_cache")
+    let saved: String = sqlx::query_scalar("SELECT feed FROM catalog_pages ORDER BY seq LIMIT 1")
         .fetch_one(&db)
         .await
         .unwrap();
     let cheaper = saved.replacen("\"price_cents\":400", "\"price_cents\":1", 1);
     assert_ne!(cheaper, saved, "the saved feed names a 4.00 price");
-    sqlx::query("UPDATE catalog_cache SET feed = ?")
+    sqlx::query("UPDATE catalog_pages SET feed = ? WHERE feed = ?")
         .bind(&cheaper)
+        .bind(&saved)
         .execute(&db)
         .await
         .unwrap();

@@ -38,6 +38,16 @@ impl Titles {
     }
 }
 
+/// What reading the offline copy found.
+pub(crate) enum Loaded {
+    /// No copy of this store's catalog.
+    Nothing,
+    /// The copy, verified.
+    Titles(Titles),
+    /// A copy that no longer verified (why): it was emptied.
+    Refused(String),
+}
+
 /// Where the cache stands with its store.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) struct SyncState {
@@ -163,14 +173,14 @@ impl Cache {
         Ok(())
     }
 
-    /// Reads the cache of the store whose key is `key`, checking every kept answer's signature:
-    /// `None` when it holds no catalog of that store. A kept answer that no longer verifies (a
-    /// damaged or altered file) empties the cache, which the next sync fills again.
-    pub(crate) async fn load(&self, key: &VerifyingKey) -> Result<Option<Titles>> {
+    /// Reads the cache of the store whose key is `key`, checking every kept answer's signature.
+    /// A kept answer that no longer verifies (a damaged or altered file) empties the cache,
+    /// which the next sync fills again.
+    pub(crate) async fn load(&self, key: &VerifyingKey) -> Result<Loaded> {
         let key_hex = hex::encode(key.to_bytes());
         self.import_single_feed(key, &key_hex).await?;
         if self.state(&key_hex).await?.is_none() {
-            return Ok(None);
+            return Ok(Loaded::Nothing);
         }
         let key = *key;
         // Hashing and parsing tens of megabytes: off the async workers, on every core, while
@@ -196,11 +206,11 @@ impl Cache {
             .await
             .map_err(|e| anyhow::anyhow!("reading the catalog copy: {e}"))?;
         match read {
-            Ok(titles) => Ok(Some(titles)),
+            Ok(titles) => Ok(Loaded::Titles(titles)),
             Err(e) => {
                 tracing::warn!(error = %e, "the catalog's offline copy does not verify: emptied, to fetch again");
                 self.clear().await?;
-                Ok(None)
+                Ok(Loaded::Refused(e.to_string()))
             }
         }
     }
@@ -346,7 +356,9 @@ mod tests {
         .await
         .unwrap();
         let cache = Cache::new(db.clone());
-        let loaded = cache.load(&key.verifying_key()).await.unwrap().unwrap();
+        let Loaded::Titles(loaded) = cache.load(&key.verifying_key()).await.unwrap() else {
+            panic!("the old copy is read");
+        };
         assert_eq!(loaded.by_id.len(), 40);
         let key_hex = hex::encode(key.verifying_key().to_bytes());
         assert_eq!(cache.state(&key_hex).await.unwrap().unwrap().version, 40);
@@ -364,7 +376,10 @@ mod tests {
 
         // Another store's key: nothing of this copy is shown.
         let other = SigningKey::from_bytes(&[9; 32]);
-        assert!(cache.load(&other.verifying_key()).await.unwrap().is_none());
+        assert!(matches!(
+            cache.load(&other.verifying_key()).await.unwrap(),
+            Loaded::Nothing
+        ));
     }
 
     /// A newer state of a title is never replaced by an older one, and an answer that no title
@@ -403,7 +418,9 @@ mod tests {
             .unwrap()
             .get(0);
         assert_eq!(pages, 1, "only the answer holding the newest state is kept");
-        let loaded = cache.load(&key.verifying_key()).await.unwrap().unwrap();
+        let Loaded::Titles(loaded) = cache.load(&key.verifying_key()).await.unwrap() else {
+            panic!("the copy is read");
+        };
         assert_eq!(loaded.by_id[&t.id].price_cents, 200);
     }
 }

@@ -19,7 +19,7 @@ pub use signed::verify_feed;
 use crate::api::{Offer, Title, TitleKind, TitleOrigin};
 use crate::error::{Error, Result};
 use crate::title::LibraryTitle;
-use cache::{Cache, SyncState, Titles};
+use cache::{Cache, Loaded, SyncState, Titles};
 
 /// Titles asked for per page of the feed: about 1.5 MB on the wire, well inside the client's
 /// 30-second timeout on a slow line, and few round trips for a first sync at 100,000 titles.
@@ -49,6 +49,8 @@ pub(crate) struct Catalog {
     titles: RwLock<Option<Arc<Titles>>>,
     /// Reads the offline copy once per run.
     loaded: tokio::sync::OnceCell<()>,
+    /// Why the offline copy read at start did not verify, if it did not.
+    refused_copy: std::sync::Mutex<Option<String>>,
     /// One sync at a time: a caller that waited then asks again, cheaply (an ETag).
     syncing: tokio::sync::Mutex<()>,
     /// Where the titles' pictures are shown from.
@@ -69,6 +71,7 @@ impl Catalog {
             cache: Cache::new(db),
             titles: RwLock::default(),
             loaded: tokio::sync::OnceCell::new(),
+            refused_copy: std::sync::Mutex::default(),
             syncing: tokio::sync::Mutex::new(()),
             art,
         }
@@ -141,8 +144,14 @@ impl Catalog {
     async fn load(&self) -> Result<()> {
         self.loaded
             .get_or_try_init(|| async {
-                if let Some(titles) = self.cache.load(&self.store_key).await? {
-                    self.publish(titles);
+                match self.cache.load(&self.store_key).await? {
+                    Loaded::Titles(titles) => {
+                        self.publish(titles);
+                    }
+                    Loaded::Refused(why) => {
+                        *self.refused_copy.lock().expect("refused lock") = Some(why);
+                    }
+                    Loaded::Nothing => {}
                 }
                 Ok::<_, Error>(())
             })
@@ -163,7 +172,15 @@ impl Catalog {
         }
         match self.sync().await {
             Ok(_) => Ok(self.cached().unwrap_or_default()),
-            Err(Error::StoreUnreachable(why)) => self.cached().ok_or(Error::StoreUnreachable(why)),
+            Err(Error::StoreUnreachable(why)) => self.cached().ok_or_else(|| {
+                // Offline with a copy that did not verify: say so, not only "unreachable".
+                match self.refused_copy.lock().expect("refused lock").clone() {
+                    Some(refused) => Error::CatalogUntrusted(format!(
+                        "the catalog saved on this computer was altered ({refused}); it is fetched again when the store answers"
+                    )),
+                    None => Error::StoreUnreachable(why),
+                }
+            }),
             Err(e) => Err(e),
         }
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Title } from "../ipc/bindings";
-import { buildShelves, groupSeries, pickHero } from "./shelves";
+import { buildShelves, groupSeries, pickHero, seriesRow } from "./shelves";
 
 function title(id: string, over: Partial<Title> = {}): Title {
   return {
@@ -105,5 +105,14 @@ describe("buildShelves", () => {
     const free = { kind: "free" as const, price_cents: 0, currency: "EUR" };
     const shelves = buildShelves([title("c", { kind: "community_video", offer: free })]);
     expect(shelves.map((s) => s.id)).toEqual(["community"]);
+  });
+});
+
+describe("seriesRow", () => {
+  it("puts each series' label before its episodes, with keys unique across the row", () => {
+    const row = seriesRow(groupSeries([ep("a2", "A", 1, 2), ep("b1", "B", 1, 1), ep("a1", "A", 1, 1)]));
+    expect(row.map((i) => i.key)).toEqual(["series:A", "a1", "a2", "series:B", "b1"]);
+    expect(row.filter((i) => i.kind === "series").map((i) => i.kind === "series" && i.first)).toEqual([true, false]);
+    expect(new Set(row.map((i) => i.key)).size).toBe(row.length);
   });
 });

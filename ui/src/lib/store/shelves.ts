@@ -3,6 +3,11 @@ import type { Title } from "../ipc/bindings";
 
 export type SeriesGroup = { series: string; episodes: Title[] };
 
+/** One item of the TV shelf's row: a series' label, or one of its episodes. */
+export type SeriesRowItem =
+  | { kind: "series"; key: string; group: SeriesGroup; first: boolean }
+  | { kind: "episode"; key: string; title: Title };
+
 export type Shelf =
   | { id: string; label: string; layout: "posters"; titles: Title[] }
   | { id: "tv"; label: string; layout: "series"; groups: SeriesGroup[] };
@@ -40,6 +45,14 @@ export function groupSeries(titles: Title[]): SeriesGroup[] {
         (a.series?.episode ?? 0) - (b.series?.episode ?? 0),
     ),
   }));
+}
+
+/** The TV shelf as one row of items (each series' label, then its episodes), to virtualise. */
+export function seriesRow(groups: SeriesGroup[]): SeriesRowItem[] {
+  return groups.flatMap((group, i) => [
+    { kind: "series" as const, key: `series:${group.series}`, group, first: i === 0 },
+    ...group.episodes.map((title) => ({ kind: "episode" as const, key: title.id, title })),
+  ]);
 }
 
 /** The shelves in storefront order; empty shelves are left out. */
