@@ -230,6 +230,9 @@ async fn measure(display: &str, dir: &Path, generated: usize, shot: Option<&Path
     .await
     .unwrap();
 
+    if generated > 0 {
+        one_card_per_work(&c, shot).await;
+    }
     let page = web_process_of(app).expect("the window's web process");
     let pss_mb = pss_mb(page);
     if let Some(dir) = shot {
@@ -256,6 +259,80 @@ async fn measure(display: &str, dir: &Path, generated: usize, shot: Option<&Path
         cards_in_page,
         pss_mb,
     }
+}
+
+/// A work offered in SD and HD is one card saying so; its sheet offers the choice, HD first
+/// on this screen, and choosing SD shows the SD variant.
+async fn one_card_per_work(c: &Client, shot: Option<&Path>) {
+    let card = poll(
+        c,
+        "a card offering SD and HD",
+        "const chip = document.querySelector('[data-testid=shelf-films] [data-testid=qualities]');
+         if (!chip) return null;
+         const names = [...document.querySelectorAll('[data-testid=shelf-films] [data-testid^=title-card-] .name')]
+           .map(n => n.textContent);
+         const card = chip.closest('[data-testid^=title-card-]');
+         return { text: chip.textContent.trim(), id: card.dataset.testid, names };",
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(card["text"], "SD · HD", "{card}");
+    let names: Vec<&str> = card["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        names.windows(2).all(|w| w[0] != w[1]),
+        "no work shows twice side by side: {names:?}"
+    );
+    click(
+        c,
+        &format!("[data-testid={}]", card["id"].as_str().unwrap()),
+    )
+    .await;
+    let checked = poll(
+        c,
+        "the quality choice",
+        "const q = document.querySelector('[data-testid=quality-choice]');
+         if (!q) return null;
+         const on = q.querySelector('[aria-checked=true]');
+         return { options: q.querySelectorAll('[role=radio]').length, on: on && on.dataset.testid };",
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(checked["options"], 2, "{checked}");
+    assert_eq!(
+        checked["on"], "quality-hd",
+        "HD first on a 1280-pixel screen"
+    );
+    click(c, "[data-testid=quality-sd]").await;
+    poll(
+        c,
+        "SD chosen",
+        "const on = document.querySelector('[data-testid=quality-choice] [aria-checked=true]');
+         const facts = document.querySelector('[data-testid=title-detail] .facts');
+         return on && on.dataset.testid === 'quality-sd' && facts.textContent.includes('SD');",
+        Duration::from_secs(10),
+    )
+    .await;
+    if let Some(dir) = shot {
+        screenshot(c, "the quality choice", dir, "quality-choice.png").await;
+    }
+    c.execute(
+        "document.querySelector('[data-testid=title-detail] .close').click();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    poll(
+        c,
+        "the sheet to close",
+        "return document.querySelector('[data-testid=title-detail]') === null;",
+        Duration::from_secs(10),
+    )
+    .await;
 }
 
 fn percentile(values: &[f64], p: f64) -> f64 {

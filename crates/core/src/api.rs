@@ -121,6 +121,11 @@ pub struct Title {
     /// For a rental: its terms, as the store's signed feed states them (`None` for what is
     /// not rented, and for a library title the catalog no longer lists).
     pub rental: Option<RentalTerms>,
+    /// `sd` or `hd` for one variant of a work the store offers in both (`None` otherwise).
+    pub variant: Option<String>,
+    /// The work this title is (one variant of): the storefront shows one card per work. The
+    /// title's own id when it has no variants.
+    pub work: String,
 }
 
 /// What a rental allows, as the store states it.

@@ -396,6 +396,8 @@ impl Library {
             publisher: r.get("publisher"),
             for_sale: r.get("for_sale"),
             rental: None,
+            variant: None,
+            work: None,
         };
         Ok(LibraryRow {
             title,
@@ -633,10 +635,12 @@ mod tests {
         for (id, json, torrent, acquired_at, origin, licence) in rows {
             let feed: FeedTitle = serde_json::from_str(&json).unwrap();
             let row = library.get(&id).await.unwrap().expect("the row survives");
-            // Every field but a rental's terms, which the library does not keep (the licence
-            // carries the rules of what was rented).
+            // Every field but a rental's terms (the licence carries the rules of what was
+            // rented) and the variant's place in its work, which the library does not keep.
             let expected = LibraryTitle {
                 rental: None,
+                variant: None,
+                work: None,
                 ..LibraryTitle::from(&feed)
             };
             assert_eq!(row.title, expected, "{id}");

@@ -67,6 +67,11 @@ pub struct LibraryTitle {
     /// A rental's terms as the feed states them; not kept in the library (what was rented
     /// carries its own rules in its licence).
     pub rental: Option<RentalTerms>,
+    /// `sd` or `hd` for one variant of a work offered in both, as the feed states it; not kept
+    /// in the library.
+    pub variant: Option<String>,
+    /// For a variant: the work's id, as the feed states it; not kept in the library.
+    pub work: Option<String>,
 }
 
 impl From<&FeedTitle> for LibraryTitle {
@@ -106,6 +111,8 @@ impl From<&FeedTitle> for LibraryTitle {
                 start_within_s: r.start_within_s,
                 play_window_s: r.play_window_s,
             }),
+            variant: t.variant.clone(),
+            work: t.work.clone(),
         }
     }
 }

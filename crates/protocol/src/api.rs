@@ -216,6 +216,10 @@ pub struct FeedTitle {
     /// `sd` or `hd` when the title is one variant of a film or episode offered in both.
     #[serde(default)]
     pub variant: Option<String>,
+    /// For a variant: the id of the work, shared by all its variants (the storefront shows one
+    /// card per work).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work: Option<String>,
     /// For community titles: the publishing account's display name.
     #[serde(default)]
     pub publisher: Option<String>,
@@ -727,6 +731,7 @@ mod tests {
             version: 7,
             for_sale: true,
             variant: Some("hd".into()),
+            work: Some("w".into()),
             publisher: Some("Ada".into()),
             hidden: true,
         };
@@ -741,7 +746,7 @@ mod tests {
             r#""info_hash":"abababababababababababababababababababab","encrypted":true,"#,
             r#""key_commitment":"cdcdcdcd","licence_to_share":"CC BY 4.0","#,
             r#""rental":{"start_within_s":2592000,"play_window_s":172800},"version":7,"#,
-            r#""for_sale":true,"variant":"hd","publisher":"Ada","hidden":true}"#
+            r#""for_sale":true,"variant":"hd","work":"w","publisher":"Ada","hidden":true}"#
         );
         (title, json)
     }
@@ -763,7 +768,7 @@ mod tests {
         assert!(written.contains(r#""series":null,"#), "{written}");
         assert!(!written.contains("hidden"), "{written}");
         let mut old: serde_json::Value = serde_json::from_str(&written).unwrap();
-        for added in ["version", "for_sale", "variant", "publisher"] {
+        for added in ["version", "for_sale", "variant", "work", "publisher"] {
             old.as_object_mut().unwrap().remove(added);
         }
         let parsed: FeedTitle = serde_json::from_value(old).unwrap();

@@ -213,6 +213,7 @@ mod tests {
             version,
             for_sale: true,
             variant: None,
+            work: None,
             publisher: None,
             hidden: false,
         }

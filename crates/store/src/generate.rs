@@ -135,6 +135,7 @@ fn base(id: String, kind: &str, name: String, rng: &mut Rng) -> FeedTitle {
         version: 0,
         for_sale: false,
         variant: None,
+        work: None,
         publisher: None,
         hidden: false,
     }
@@ -165,6 +166,7 @@ fn variants(t: FeedTitle, out: &mut Vec<FeedTitle>, count: usize) {
         let mut v = t.clone();
         v.id = format!("{}-{variant}", t.id);
         v.variant = Some(variant.to_owned());
+        v.work = Some(t.id.clone());
         v.width = w;
         v.height = h;
         v.size_bytes = bytes_per_s * u64::from(t.runtime_s);

@@ -188,6 +188,7 @@ pub(crate) async fn package(
         version: 0,
         for_sale: true,
         variant: None,
+        work: None,
         publisher: None,
         hidden: false,
     };

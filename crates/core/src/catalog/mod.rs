@@ -308,6 +308,7 @@ impl Catalog {
 
     /// The one conversion to the UI's title, for store and library titles alike.
     fn title_of(&self, t: LibraryTitle, origin: TitleOrigin) -> Title {
+        let work = t.work.clone().unwrap_or_else(|| t.id.clone());
         Title {
             id: t.id,
             kind: TitleKind::parse(&t.kind),
@@ -340,6 +341,8 @@ impl Catalog {
             publisher: t.publisher,
             for_sale: t.for_sale,
             rental: t.rental,
+            variant: t.variant,
+            work,
         }
     }
 }

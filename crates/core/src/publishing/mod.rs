@@ -677,6 +677,8 @@ impl Publishing {
             licence_to_share: None,
             for_sale: true,
             rental: None,
+            variant: None,
+            work: None,
             publisher: None,
         };
         self.library

@@ -104,6 +104,7 @@ async fn publish(
         version: 0,
         for_sale: true,
         variant: None,
+        work: None,
         publisher: Some(publisher),
         hidden: false,
     };

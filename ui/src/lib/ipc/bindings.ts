@@ -839,6 +839,13 @@ export type Title = {
 	 *  not rented, and for a library title the catalog no longer lists).
 	 */
 	rental: RentalTerms | null,
+	/**  `sd` or `hd` for one variant of a work the store offers in both (`None` otherwise). */
+	variant: string | null,
+	/**
+	 *  The work this title is (one variant of): the storefront shows one card per work. The
+	 *  title's own id when it has no variants.
+	 */
+	work: string,
 };
 
 /**  What kind of thing a title is. */

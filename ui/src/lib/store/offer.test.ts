@@ -41,6 +41,8 @@ function title(over: Partial<Title> = {}): Title {
     publisher: null,
     for_sale: true,
     rental: { start_within_s: 30 * 86_400, play_window_s: 48 * 3_600 },
+    variant: null,
+    work: "t1",
     ...over,
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Title } from "../ipc/bindings";
-import { buildShelves, groupSeries, pickHero, seriesRow } from "./shelves";
+import { buildShelves, defaultVariant, groupByWork, groupSeries, onePerWork, pickHero, seriesRow } from "./shelves";
 
 function title(id: string, over: Partial<Title> = {}): Title {
   return {
@@ -26,6 +26,8 @@ function title(id: string, over: Partial<Title> = {}): Title {
     publisher: null,
     for_sale: true,
     rental: null,
+    variant: null,
+    work: id,
     ...over,
   };
 }
@@ -114,5 +116,19 @@ describe("seriesRow", () => {
     expect(row.map((i) => i.key)).toEqual(["series:A", "a1", "a2", "series:B", "b1"]);
     expect(row.filter((i) => i.kind === "series").map((i) => i.kind === "series" && i.first)).toEqual([true, false]);
     expect(new Set(row.map((i) => i.key)).size).toBe(row.length);
+  });
+});
+
+describe("works", () => {
+  const sd = title("w-sd", { work: "w", variant: "sd", height: 480 });
+  const hd = title("w-hd", { work: "w", variant: "hd", height: 1080 });
+  it("shows one card per work, the HD variant standing for it, in catalog order", () => {
+    expect(onePerWork([sd, title("x"), hd]).map((t) => t.id)).toEqual(["w-hd", "x"]);
+    expect(groupByWork([hd, sd]).get("w")?.map((t) => t.id)).toEqual(["w-sd", "w-hd"]);
+  });
+  it("offers what the person holds, else what the screen suits", () => {
+    expect(defaultVariant([sd, hd], () => false, 1920).id).toBe("w-hd");
+    expect(defaultVariant([sd, hd], () => false, 1024).id).toBe("w-sd");
+    expect(defaultVariant([sd, hd], (id) => id === "w-sd", 2560).id).toBe("w-sd");
   });
 });

@@ -47,6 +47,49 @@ export function groupSeries(titles: Title[]): SeriesGroup[] {
   }));
 }
 
+/**
+ * One title per work: a work offered in SD and HD shows as one card, its HD variant standing
+ * for it (the detail sheet offers the choice). Catalog order is kept.
+ */
+export function onePerWork(titles: Title[]): Title[] {
+  const at = new Map<string, number>();
+  const out: Title[] = [];
+  for (const t of titles) {
+    const i = at.get(t.work);
+    if (i === undefined) {
+      at.set(t.work, out.length);
+      out.push(t);
+    } else if (t.variant === "hd" && out[i].variant !== "hd") {
+      out[i] = t;
+    }
+  }
+  return out;
+}
+
+/** Each work's variants, SD before HD (a work without variants: its one title). */
+export function groupByWork(titles: Title[]): Map<string, Title[]> {
+  const works = new Map<string, Title[]>();
+  for (const t of titles) {
+    const list = works.get(t.work);
+    if (list) list.push(t);
+    else works.set(t.work, [t]);
+  }
+  for (const list of works.values()) list.sort((a, b) => a.height - b.height);
+  return works;
+}
+
+/**
+ * The variant to offer first: the one the person already holds, else HD when the screen has
+ * the pixels for it (`screenWidthPx`, physical), else SD.
+ */
+export function defaultVariant(variants: Title[], held: (id: string) => boolean, screenWidthPx: number): Title {
+  const owned = variants.find((v) => held(v.id));
+  if (owned) return owned;
+  const hd = variants.find((v) => v.variant === "hd");
+  const sd = variants.find((v) => v.variant === "sd");
+  return (screenWidthPx >= 1280 ? hd : sd) ?? variants[variants.length - 1];
+}
+
 /** The TV shelf as one row of items (each series' label, then its episodes), to virtualise. */
 export function seriesRow(groups: SeriesGroup[]): SeriesRowItem[] {
   return groups.flatMap((group, i) => [
