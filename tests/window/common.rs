@@ -247,11 +247,22 @@ pub async fn painted(c: &Client, what: &str) {
     .await;
 }
 
-/// Waits for the page to settle (see [`painted`]), then saves a screenshot as `dir/name`.
+/// Waits for the page to settle (see [`painted`]), then saves a screenshot as `dir/name`: the
+/// first picture that two snapshots in a row agree on. WebKitGTK repaints a layer whose size
+/// or place changed (a sheet that grew) some frames after the page says it painted, and a
+/// snapshot taken meanwhile shows that layer blank.
 pub async fn screenshot(c: &Client, what: &str, dir: &std::path::Path, name: &str) {
     painted(c, what).await;
-    let png = c.screenshot().await.expect("a screenshot");
-    std::fs::write(dir.join(name), png).expect("saving the screenshot");
+    let mut last = c.screenshot().await.expect("a screenshot");
+    for _ in 0..20 {
+        painted(c, what).await;
+        let png = c.screenshot().await.expect("a screenshot");
+        if png == last {
+            break;
+        }
+        last = png;
+    }
+    std::fs::write(dir.join(name), last).expect("saving the screenshot");
 }
 
 /// The wallet balance the page shows, in cents, once it shows one.
@@ -401,6 +412,22 @@ pub async fn open_to_rent(c: &Client, title: &str) {
     click(c, &title_card(title)).await;
     let label = acquire_label(c).await;
     assert!(label.contains("Rent & watch"), "button says {label:?}");
+}
+
+/// On an open detail sheet of a work sold in SD and HD, picks `quality` (`sd` or `hd`) and
+/// waits until the sheet shows it chosen.
+pub async fn choose_quality(c: &Client, quality: &str) {
+    click(c, &format!("[data-testid=quality-{quality}]")).await;
+    poll(
+        c,
+        &format!("{quality} chosen"),
+        &format!(
+            "const on = document.querySelector('[data-testid=quality-choice] [aria-checked=true]');
+             return on !== null && on.dataset.testid === 'quality-{quality}';"
+        ),
+        Duration::from_secs(10),
+    )
+    .await;
 }
 
 /// Rents `title` from its card: "Rent & watch", then the confirmation's "Rent for $…", and

@@ -3,8 +3,9 @@
 //! window while it downloads. Then the app restarts and the rental plays again without a second
 //! charge.
 //!
-//! Writes `target/e2e/rent-and-watch.json` (with `click_to_first_frame_ms`) and a screenshot
-//! `target/e2e/rent-and-watch.png`.
+//! Writes `target/e2e/rent-and-watch.json` (with `click_to_first_frame_ms`) and screenshots
+//! `target/e2e/rent-and-watch.png`, `quality-choice.png` (the film is sold in SD and HD: the
+//! person picks HD before paying) and `confirm-order.png`.
 
 use std::time::Duration;
 
@@ -48,6 +49,17 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
         painted(&c, "the storefront to settle").await;
     }
     open_to_rent(&c, TITLE).await;
+    // The film is sold in SD and HD: the person picks HD before paying.
+    choose_quality(&c, "hd").await;
+    if store_url.is_none() {
+        screenshot(
+            &c,
+            "the quality choice to settle",
+            &out,
+            "quality-choice.png",
+        )
+        .await;
+    }
 
     // Nothing is charged before the person has seen what is bought, its price and its terms.
     click(&c, "[data-testid=acquire]").await;
@@ -60,7 +72,7 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
     .await;
     let confirmation = confirmation.as_str().unwrap().to_owned();
     for said in [
-        "Rent “Neon Harbor”",
+        "Rent “Neon Harbor” in HD",
         "$4.00",
         "30 days to start watching",
         "48 hours to finish",

@@ -231,7 +231,7 @@ async fn measure(display: &str, dir: &Path, generated: usize, shot: Option<&Path
     .unwrap();
 
     if generated > 0 {
-        one_card_per_work(&c, shot).await;
+        one_card_per_work(&c).await;
     }
     let page = web_process_of(app).expect("the window's web process");
     let pss_mb = pss_mb(page);
@@ -263,7 +263,7 @@ async fn measure(display: &str, dir: &Path, generated: usize, shot: Option<&Path
 
 /// A work offered in SD and HD is one card saying so; its sheet offers the choice, HD first
 /// on this screen, and choosing SD shows the SD variant.
-async fn one_card_per_work(c: &Client, shot: Option<&Path>) {
+async fn one_card_per_work(c: &Client) {
     let card = poll(
         c,
         "a card offering SD and HD",
@@ -317,9 +317,6 @@ async fn one_card_per_work(c: &Client, shot: Option<&Path>) {
         Duration::from_secs(10),
     )
     .await;
-    if let Some(dir) = shot {
-        screenshot(c, "the quality choice", dir, "quality-choice.png").await;
-    }
     c.execute(
         "document.querySelector('[data-testid=title-detail] .close').click();",
         vec![],

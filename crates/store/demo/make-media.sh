@@ -11,6 +11,8 @@
 #       orbital-s01e01, orbital-s01e02         series "Orbital",   1280x720
 #       glass-rain                             music video (Lumen Drive), 1280x720
 #       open-skies (1280x720), paper-boats (854x480)  free CC BY 4.0 shorts
+#       neon-harbor-sd, orbital-s01e01-sd      the same works in SD, 854x480,
+#                                              encoded from their HD videos
 #   * a 480x720 poster <slug>.jpg and a 1280x540 hero backdrop
 #     <slug>-backdrop.jpg for every title (frame of the video + gradient + type)
 #   * pixel-drift.zip — a real, playable HTML5 canvas game zipped from the
@@ -376,13 +378,30 @@ convert "$PD" \
   -font "$CONDB" -pointsize 12 -kerning 3 -fill '#ffffffa0' -gravity south -annotate +0+26 "PC GAME · PLAYS IN ANY BROWSER" \
   -strip -interlace Plane -quality 85 "$OUT/pixel-drift.jpg"
 
+# ------------------------------------------------------------ variants ----
+# Two works are also sold in SD (854x480), each encoded from its HD video: the storefront
+# shows one card per work and the person picks the quality before paying.
+sd_variant() {
+  local slug=$1
+  echo ">> $slug-sd.webm (854x480, from $slug.webm)"
+  ffmpeg -nostdin -hide_banner -loglevel ${LOGLEVEL:-error} -y -i "$OUT/$slug.webm" \
+    -vf scale=854:480:flags=lanczos -r $FPS \
+    -c:v libvpx-vp9 -b:v 200k -g "${GOP:-48}" -keyint_min "${GOP:-48}" \
+    -deadline good -cpu-used 5 -row-mt 1 -tile-columns 1 -threads 2 \
+    -c:a copy -metadata:s:v:0 handler_name= "$OUT/$slug-sd.webm"
+}
+for slug in neon-harbor orbital-s01e01; do
+  if want "$slug" || want "$slug-sd"; then sd_variant "$slug"; fi
+done
+
 # ------------------------------------------------------------- checks -----
 # Every video must be VP9 + Opus, >= 30 s, and the stated resolution.
 echo ">> checking"
 fail=0
 for spec in neon-harbor:1280x720 midnight-circuit:1280x720 the-quiet-orchard:854x480 \
             orbital-s01e01:1280x720 orbital-s01e02:1280x720 glass-rain:1280x720 \
-            open-skies:1280x720 paper-boats:854x480; do
+            open-skies:1280x720 paper-boats:854x480 \
+            neon-harbor-sd:854x480 orbital-s01e01-sd:854x480; do
   slug=${spec%%:*} res=${spec#*:} f="$OUT/${spec%%:*}.webm"
   if [[ ! -f "$f" ]]; then echo "FAIL $slug: missing"; fail=1; continue; fi
   v=$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name,width,height -of csv=p=0 "$f")
@@ -392,7 +411,8 @@ for spec in neon-harbor:1280x720 midnight-circuit:1280x720 the-quiet-orchard:854
   [[ "$v" == "vp9,${res%x*},${res#*x}" ]] || ok=0
   [[ "$a" == "opus" ]] || ok=0
   awk "BEGIN{exit !($d >= 30)}" || ok=0
-  for img in "$OUT/$slug.jpg" "$OUT/$slug-backdrop.jpg"; do [[ -s "$img" ]] || ok=0; done
+  # An SD variant shares its work's poster and backdrop.
+  for img in "$OUT/${slug%-sd}.jpg" "$OUT/${slug%-sd}-backdrop.jpg"; do [[ -s "$img" ]] || ok=0; done
   if ((ok)); then status=ok; else status=FAIL; fail=1; fi
   printf '%-4s %-18s %-14s %-5s %8.3fs %6s\n' "$status" "$slug" "$v" "$a" "$d" "$(du -h "$f" | cut -f1)"
 done

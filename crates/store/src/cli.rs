@@ -538,6 +538,8 @@ async fn package(config: &StoreConfig, args: &PackageArgs) -> anyhow::Result<()>
         width: args.width,
         height: args.height,
         licence_to_share: args.licence_to_share.clone(),
+        variant: None,
+        work: None,
     };
     let db = db::open(&config.database_url()).await?;
     let packages = config.data_dir.join("packages");

@@ -56,6 +56,12 @@ pub struct CatalogEntry {
     pub height: u32,
     /// Licence for sharing, for free titles.
     pub licence_to_share: Option<String>,
+    /// `sd` or `hd` for one variant of a work sold in both.
+    #[serde(default)]
+    pub variant: Option<String>,
+    /// For a variant: the work's id, shared by its variants.
+    #[serde(default)]
+    pub work: Option<String>,
 }
 
 /// Packages every title of a demo folder that is not packaged yet.
@@ -187,8 +193,8 @@ pub(crate) async fn package(
         }),
         version: 0,
         for_sale: true,
-        variant: None,
-        work: None,
+        variant: entry.variant.clone(),
+        work: entry.work.clone(),
         publisher: None,
         hidden: false,
     };
@@ -271,7 +277,7 @@ mod tests {
         let path = crate::bundled_demo_dir().join("catalog.json");
         let entries: Vec<CatalogEntry> =
             serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-        assert_eq!(entries.len(), 9);
+        assert_eq!(entries.len(), 11);
         let by_id = |id: &str| entries.iter().find(|e| e.id == id).unwrap();
         let film = by_id("neon-harbor");
         assert_eq!(
