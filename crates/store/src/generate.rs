@@ -101,6 +101,10 @@ impl Rng {
 }
 
 fn base(id: String, kind: &str, name: String, rng: &mut Rng) -> FeedTitle {
+    // Drawn in the sequence as the demo posters once were, so the same count still makes the
+    // same titles; each work now has a poster of its own (see `crate::poster`).
+    let _ = rng.pick(POSTERS);
+    let poster_path = format!("/media/{}", crate::poster::file_name(&id));
     let genre = rng.pick(GENRES).to_owned();
     FeedTitle {
         id,
@@ -121,7 +125,7 @@ fn base(id: String, kind: &str, name: String, rng: &mut Rng) -> FeedTitle {
         price_cents: 0,
         currency: crate::CURRENCY.to_owned(),
         series: None,
-        poster_path: format!("/media/{}", rng.pick(POSTERS)),
+        poster_path,
         backdrop_path: None,
         width: 0,
         height: 0,
@@ -213,6 +217,11 @@ pub fn synthetic_catalog(count: usize) -> Vec<FeedTitle> {
                     });
                     t.price_cents = EPISODE_PURCHASE_CENTS;
                     t.runtime_s = rng.range(22, 60) as u32 * 60;
+                    // A series has one poster, as on a real shelf.
+                    t.poster_path = format!(
+                        "/media/{}",
+                        crate::poster::file_name(&format!("gen-series-{series:05}"))
+                    );
                     variants(t, &mut out, count);
                 }
             }

@@ -41,6 +41,7 @@ mod http;
 pub mod limit;
 pub mod package;
 mod passwords;
+pub(crate) mod poster;
 pub mod proxy;
 pub mod tracker;
 

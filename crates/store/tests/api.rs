@@ -1545,3 +1545,58 @@ async fn the_openapi_document_holds_against_schemathesis() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The generated catalog's posters: each work its own PNG at the demo posters' size, drawn on
+/// first request and then served from disk; a name the catalog does not use is not drawn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_posters_are_drawn_only_for_the_catalogs_titles() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig::loopback(dir.path().join("store"), None);
+    marquee_store::cli::generate_catalog(&config, 40)
+        .await
+        .unwrap();
+    let store = Store::start(config).await.unwrap();
+    let http = reqwest::Client::new();
+    let feed: CatalogFeed = serde_json::from_str(
+        &http
+            .get(format!("{}/api/v1/catalog", store.url()))
+            .send()
+            .await
+            .unwrap()
+            .json::<SignedFeed>()
+            .await
+            .unwrap()
+            .feed,
+    )
+    .unwrap();
+    let posters: BTreeSet<&str> = feed.titles.iter().map(|t| t.poster_path.as_str()).collect();
+    // One per work (SD and HD share one) and one per series.
+    assert!(
+        posters.len() > 15,
+        "works have posters of their own: {posters:?}"
+    );
+    let first = *posters.iter().next().unwrap();
+    let get = |path: String| {
+        let http = http.clone();
+        async move { http.get(path).send().await.unwrap() }
+    };
+    let drawn = get(format!("{}{first}", store.url())).await;
+    assert_eq!(drawn.status(), StatusCode::OK);
+    assert_eq!(drawn.headers()["content-type"], "image/png");
+    let bytes = drawn.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 20_000);
+    let kept = dir
+        .path()
+        .join("store/media")
+        .join(first.trim_start_matches("/media/"));
+    assert_eq!(
+        std::fs::read(&kept).unwrap(),
+        bytes,
+        "kept on disk once drawn"
+    );
+    let again = get(format!("{}{first}", store.url())).await;
+    assert_eq!(again.bytes().await.unwrap(), bytes);
+    let stranger = get(format!("{}/media/gen-not-a-title.png", store.url())).await;
+    assert_eq!(stranger.status(), StatusCode::NOT_FOUND);
+    store.shutdown().await;
+}

@@ -1,5 +1,6 @@
-//! Posters and backdrops (`GET /media/{file}`), read from the store's media folders. Apart from
-//! the catalog's feed: it serves files from disk, nothing from the database.
+//! Posters and backdrops (`GET /media/{file}`), read from the store's media folders, and the
+//! generated catalog's posters, drawn on first request ([`crate::poster`]). Apart from the
+//! catalog's feed: it serves files from disk, nothing from the database.
 
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -38,6 +39,36 @@ async fn media(State(s): St, Path(file): Path<String>) -> Result<Response, Store
                     (header::CACHE_CONTROL, "public, max-age=86400"),
                 ],
                 bytes,
+            )
+                .into_response());
+        }
+    }
+    if let Some(key) = crate::poster::key_of(&file) {
+        // Only posters the catalog names: a stranger cannot make the store draw at will.
+        let path = format!("/media/{file}");
+        if s.catalog().titles.iter().any(|t| t.poster_path == path) {
+            let key = key.to_owned();
+            let png = tokio::task::spawn_blocking(move || crate::poster::draw(&key))
+                .await
+                .map_err(|e| StoreError::Internal(e.to_string()))?;
+            // Kept beside the community posters: drawn once per store.
+            if let Some(dir) = s.media_dirs.first() {
+                let kept = dir.join(&file);
+                let part = dir.join(format!(".{file}.part"));
+                let written = async {
+                    tokio::fs::create_dir_all(dir).await?;
+                    tokio::fs::write(&part, &png).await
+                };
+                if written.await.is_ok() {
+                    let _ = tokio::fs::rename(&part, &kept).await;
+                }
+            }
+            return Ok((
+                [
+                    (header::CONTENT_TYPE, "image/png"),
+                    (header::CACHE_CONTROL, "public, max-age=86400"),
+                ],
+                png,
             )
                 .into_response());
         }
