@@ -262,7 +262,8 @@ async fn measure(display: &str, dir: &Path, generated: usize, shot: Option<&Path
 }
 
 /// A work offered in SD and HD is one card saying so; its sheet offers the choice, HD first
-/// on this screen, and choosing SD shows the SD variant.
+/// on this screen, and choosing SD shows the SD variant. Then Back (Alt+Left, the mouse's back
+/// button) retraces the way.
 async fn one_card_per_work(c: &Client) {
     let card = poll(
         c,
@@ -317,17 +318,40 @@ async fn one_card_per_work(c: &Client) {
         Duration::from_secs(10),
     )
     .await;
+    // Back, as in a browser: Alt+Left closes the sheet (the place before it); from another tab
+    // the mouse's back button returns to the Store.
     c.execute(
-        "document.querySelector('[data-testid=title-detail] .close').click();",
+        "window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', altKey: true }));",
         vec![],
     )
     .await
     .unwrap();
     poll(
         c,
-        "the sheet to close",
+        "Alt+Left to close the sheet",
         "return document.querySelector('[data-testid=title-detail]') === null;",
         Duration::from_secs(10),
+    )
+    .await;
+    click(c, "[data-testid=tab-library]").await;
+    poll(
+        c,
+        "the Library",
+        "return document.querySelector('[data-testid=store]') === null;",
+        Duration::from_secs(10),
+    )
+    .await;
+    c.execute(
+        "window.dispatchEvent(new MouseEvent('mouseup', { button: 3 }));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    poll(
+        c,
+        "the back button to return to the Store",
+        "return document.querySelector('[data-testid=shelf-films]') !== null;",
+        Duration::from_secs(30),
     )
     .await;
 }
