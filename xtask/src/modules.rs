@@ -222,7 +222,7 @@ fn references(module: &str, code: &str) -> Vec<Vec<String>> {
                 out.push(words(item.trim().trim_start_matches('{')));
             }
         } else {
-            out.push(words(path_prefix(rest)));
+            out.extend(with_group(words(path_prefix(rest)), rest, &words));
         }
     }
     // `super::x` from `a::b` names `a::x` (a `mod.rs` file is its folder's module, so its
@@ -233,10 +233,37 @@ fn references(module: &str, code: &str) -> Vec<Vec<String>> {
         }
         let mut parent: Vec<String> = module.split("::").map(str::to_owned).collect();
         parent.pop();
-        parent.extend(words(path_prefix(&code[at + "super::".len()..])));
-        out.push(parent);
+        let rest = &code[at + "super::".len()..];
+        parent.extend(words(path_prefix(rest)));
+        out.extend(with_group(parent, rest, &words));
     }
     out
+}
+
+/// `path` (the words of the leading path of `rest`), or, when that path goes on into a group
+/// (`crate::a::{b, c::D}`, `super::{b, c}`), one path through each item of it: the group names
+/// `a::b` and `a::c`, not `a` itself.
+fn with_group(
+    path: Vec<String>,
+    rest: &str,
+    words: &dyn Fn(&str) -> Vec<String>,
+) -> Vec<Vec<String>> {
+    let prefix = path_prefix(rest);
+    let Some(group) = rest[prefix.len()..]
+        .strip_prefix('{')
+        .filter(|_| prefix.is_empty() || prefix.ends_with("::"))
+    else {
+        return vec![path];
+    };
+    let end = group.find('}').unwrap_or(group.len());
+    group[..end]
+        .split(',')
+        .map(|item| {
+            let mut through = path.clone();
+            through.extend(words(item.trim()));
+            through
+        })
+        .collect()
 }
 
 /// The leading `a::b::C` of a path, up to the first character that cannot be in one.
@@ -307,6 +334,27 @@ mod tests {
         let g = graph(&dir).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         g
+    }
+
+    #[test]
+    fn a_group_inside_a_path_names_each_item_not_the_parent() {
+        let g = graph_of(
+            "inner-group",
+            &[
+                ("lib.rs", "mod a; pub struct Core;"),
+                ("a/mod.rs", "mod b; mod c; mod d; pub use b::B;"),
+                ("a/b.rs", "use crate::a::{c, d::D};\nuse super::{c::C};"),
+                ("a/c.rs", "pub struct C;"),
+                ("a/d.rs", "pub struct D;"),
+            ],
+        );
+        assert_eq!(
+            g["a::b"],
+            BTreeSet::from(["a::c".to_owned(), "a::d".to_owned()]),
+            "not a: {:?}",
+            g["a::b"]
+        );
+        assert!(circles(&g).is_empty(), "{:?}", circles(&g));
     }
 
     #[test]
