@@ -31,3 +31,6 @@ mod live_in_window;
 // The storefront at 5,000 titles: start, search and scrolling times, and memory, beside the
 // demo catalog.
 mod storefront_in_window;
+// Browsing like a store: sections with filters and sort, a series' page and buying its season,
+// a studio's page, more like this, Back.
+mod browse_in_window;

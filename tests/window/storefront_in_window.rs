@@ -7,11 +7,13 @@
 //!   first start, which fetches the whole catalog;
 //! - `search_p95_ms`: from a keystroke in the search box to its results painted (each prefix of
 //!   a few queries typed in turn);
-//! - `janky_frames_pct`: frames longer than 20 ms while a shelf scrolls for 2.5 s, then the page
-//!   for 2.5 s;
+//! - `janky_frames_pct`: frames longer than 20 ms while a shelf scrolls for 2.5 s, then the Films
+//!   section's grid of every film for 2.5 s;
 //! - `webview_pss_mb` beside `webview_pss_mb_demo`: the window's web process after all that.
 //!
-//! Writes `target/e2e/storefront.json` and saves `target/e2e/storefront-5000.png`.
+//! At 5,000 the Films section is narrowed by genre and decade and sorted (`films_narrowed`).
+//! Writes `target/e2e/storefront.json` and saves `target/e2e/storefront-5000.png` and
+//! `target/e2e/section-films-5000.png`.
 
 use std::path::Path;
 use std::process::Command;
@@ -131,25 +133,29 @@ async fn measure(display: &str, dir: &Path, generated: usize, shot: Option<&Path
         "cards at the end of the shelf"
     );
 
-    // Frames while a shelf scrolls, then the page.
+    // Frames while a shelf scrolls, then the Films section's whole grid (every film, the page
+    // scrolled from top to bottom as far as 2.5 s takes it).
     let frames = c
         .execute_async(
             "const done = arguments[arguments.length - 1];
              const row = document.querySelector('[data-testid=shelf-films] .row');
              row.scrollLeft = 0;
-             let page = document.querySelector('[data-testid=store]');
-             while (page && !(page.scrollHeight > page.clientHeight + 4
-                 && /(auto|scroll)/.test(getComputedStyle(page).overflowY))) page = page.parentElement;
-             page = page || document.scrollingElement;
              const gaps = [];
-             let last = null, start = null;
+             let last = null, start = null, grid = false;
+             async function toGrid() {
+               document.querySelector('[data-testid=see-all-films]').click();
+               while (!document.querySelector('[data-testid=section-page] [data-testid^=title-card-]'))
+                 await new Promise(r => requestAnimationFrame(r));
+               grid = true;
+             }
              function step(t) {
                if (start === null) start = t;
                if (last !== null) gaps.push(t - last);
                last = t;
                const spent = t - start;
                if (spent < 2500) row.scrollLeft += 30;
-               else page.scrollTop += 30;
+               else if (!grid) { toGrid().then(() => { last = null; requestAnimationFrame(step); }); return; }
+               else document.scrollingElement.scrollTop += 30;
                if (spent < 5000) requestAnimationFrame(step);
                else done({ frames: gaps.length, janky: gaps.filter(g => g > 20).length });
              }
@@ -158,6 +164,8 @@ async fn measure(display: &str, dir: &Path, generated: usize, shot: Option<&Path
         )
         .await
         .unwrap();
+    c.execute("scrollTo(0, 0);", vec![]).await.unwrap();
+    click(&c, "[data-testid=section-home]").await;
 
     // Keystroke to results painted, for each prefix of each query.
     let mut search_ms = Vec::new();
@@ -232,6 +240,9 @@ async fn measure(display: &str, dir: &Path, generated: usize, shot: Option<&Path
 
     if generated > 0 {
         one_card_per_work(&c).await;
+        if let Some(dir) = shot {
+            films_narrowed(&c, dir).await;
+        }
     }
     let page = web_process_of(app).expect("the window's web process");
     let pss_mb = pss_mb(page);
@@ -259,6 +270,78 @@ async fn measure(display: &str, dir: &Path, generated: usize, shot: Option<&Path
         cards_in_page,
         pss_mb,
     }
+}
+
+/// The Films section at catalog size: narrowed to one genre and decade, newest first, every card
+/// shown says so; the grid keeps only the rows near the screen in the page. Saves
+/// `section-films-5000.png`.
+async fn films_narrowed(c: &Client, dir: &Path) {
+    click(c, "[data-testid=section-films]").await;
+    let all = poll(
+        c,
+        "the Films section",
+        "const n = document.querySelector('[data-testid=section-page] [data-testid=section-count]');
+         return n ? Number(n.dataset.count) : null;",
+        Duration::from_secs(30),
+    )
+    .await
+    .as_u64()
+    .unwrap();
+    c.execute(
+        "for (const [id, value] of [['filter-genre', 'Drama'], ['filter-decade', '2010'], ['sort', 'newest']]) {
+           const s = document.querySelector(`[data-testid=${id}]`);
+           s.value = value;
+           s.dispatchEvent(new Event('change', { bubbles: true }));
+         }",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let shown = poll(
+        c,
+        "the dramas of the 2010s, newest first",
+        &format!(
+            "const page = document.querySelector('[data-testid=section-page]');
+             const n = Number(page.querySelector('[data-testid=section-count]').dataset.count);
+             if (n === {all}) return null;
+             const subs = [...page.querySelectorAll('[data-testid^=title-card-] .sub')].map(e => e.textContent);
+             return subs.length > 0 ? {{ n, subs }} : null;"
+        ),
+        Duration::from_secs(30),
+    )
+    .await;
+    let subs: Vec<&str> = shown["subs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let years: Vec<i32> = subs
+        .iter()
+        .map(|s| {
+            assert!(s.ends_with(" · Drama"), "a drama: {s}");
+            s[..4].parse().unwrap()
+        })
+        .collect();
+    assert!(
+        years.iter().all(|y| (2010..2020).contains(y)) && years.windows(2).all(|w| w[0] >= w[1]),
+        "of the 2010s, newest first: {years:?}"
+    );
+    let n = shown["n"].as_u64().unwrap();
+    assert!(n > 0 && n < all / 10, "{n} of {all} films");
+    assert!(
+        (subs.len() as u64) < 300,
+        "only the rows near the screen: {}",
+        subs.len()
+    );
+    screenshot(
+        c,
+        "the Films section at 5,000 titles",
+        dir,
+        "section-films-5000.png",
+    )
+    .await;
+    click(c, "[data-testid=section-home]").await;
 }
 
 /// A work offered in SD and HD is one card saying so; its sheet offers the choice, HD first

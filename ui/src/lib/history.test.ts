@@ -27,4 +27,16 @@ describe("BackStack", () => {
     for (let p = stack.back({ tab: "store", detailId: null }); p; p = stack.back(p)) seen.push(p.detailId);
     expect(seen).toEqual(["d", "c", "b"]);
   });
+
+  it("tells the Store's pages apart", () => {
+    const stack = new BackStack<"store">();
+    stack.leave({ tab: "store", detailId: null });
+    stack.leave({ tab: "store", detailId: null, view: "section:films" });
+    expect(stack.back({ tab: "store", detailId: null, view: "series:Orbital" })).toEqual({
+      tab: "store",
+      detailId: null,
+      view: "section:films",
+    });
+    expect(stack.back({ tab: "store", detailId: null, view: "section:films" })).toEqual({ tab: "store", detailId: null });
+  });
 });

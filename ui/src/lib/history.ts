@@ -1,10 +1,17 @@
 /**
- * The back stack of the window's places (a tab, with or without a title's sheet open), for
- * Alt+Left and the mouse's back button. Plain data, so it is tested without a window.
+ * The back stack of the window's places (a tab and the Store's page, with or without a title's
+ * sheet open), for Alt+Left and the mouse's back button. Plain data, so it is tested without a
+ * window.
  */
-export type Place<Tab extends string> = { tab: Tab; detailId: string | null };
+export type Place<Tab extends string> = {
+  tab: Tab;
+  detailId: string | null;
+  /** The Store's page ("section:films", "series:Orbital"…); absent is its home. */
+  view?: string;
+};
 
-const same = <T extends string>(a: Place<T>, b: Place<T>) => a.tab === b.tab && a.detailId === b.detailId;
+const same = <T extends string>(a: Place<T>, b: Place<T>) =>
+  a.tab === b.tab && a.detailId === b.detailId && (a.view ?? "home") === (b.view ?? "home");
 
 export class BackStack<Tab extends string> {
   private places: Place<Tab>[] = [];

@@ -56,3 +56,38 @@ async function moveHere(title: Title): Promise<void> {
     busy = null;
   }
 }
+
+/** A season being bought: which (`key`), and how many of its episodes are done. */
+let season = $state<{ key: string; done: number; of: number } | null>(null);
+
+/** The season being bought now, if any. */
+export function seasonProgress(): { key: string; done: number; of: number } | null {
+  return season;
+}
+
+/**
+ * Buys a season (`key` names it) once the person confirmed its total: one order per episode,
+ * in order, each with its own order id in the same book as single purchases, so pressing
+ * "Buy the season" again after a failure retries what may have reached the store and never
+ * pays twice for an episode. Stops at the first refusal. Resolves how many were bought.
+ */
+export async function buySeason(key: string, episodes: readonly Title[]): Promise<number> {
+  if (busy !== null || season !== null) return 0;
+  season = { key, done: 0, of: episodes.length };
+  try {
+    for (const title of episodes) {
+      const result = await orders.place(title.id, commands.titleAcquire);
+      library.upsert(result.entry);
+      walletState.set(result.wallet);
+      season = { key, done: season.done + 1, of: episodes.length };
+    }
+    return episodes.length;
+  } catch (e) {
+    const done = season?.done ?? 0;
+    notice.show(e, () => void buySeason(key, episodes.filter((t) => library.entry(t.id) === undefined)));
+    return done;
+  } finally {
+    season = null;
+    void walletState.refresh();
+  }
+}

@@ -7,6 +7,7 @@ import {
   libraryBadge,
   originBadge,
   orderTerms,
+  seasonTerms,
   priceChip,
   primaryAction,
   qualityBadge,
@@ -205,5 +206,13 @@ describe("the confirmation before a charge", () => {
     expect(termSpan(3_600)).toBe("1 hour");
     expect(termSpan(90 * 60)).toBe("90 minutes");
   });
+  it("totals a season and says each episode is a purchase of its own", () => {
+    const terms = seasonTerms(3, 600, "EUR", wallet(2000));
+    expect(terms?.price).toBe("€6.00");
+    expect(terms?.verb).toBe("Buy");
+    expect(terms?.wallet).toBe("€20.00 → €14.00");
+    expect(terms?.terms).toMatch(/^All 3 episodes are yours to keep/);
+    expect(seasonTerms(3, 600, "EUR", wallet(500))?.short).toBe("Your wallet holds €5.00: add a voucher on your account page first.");
+    expect(seasonTerms(0, 0, "EUR", wallet(500))).toBeNull();
+  });
 });
-

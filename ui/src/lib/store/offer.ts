@@ -164,7 +164,6 @@ export function rentalSummary(title: Title): string {
 export function orderTerms(title: Title, wallet: Wallet | null): OrderTerms | null {
   const offer = title.offer;
   if (offer.kind === "free" || offer.price_cents <= 0) return null;
-  const price = formatMoney(offer.price_cents, offer.currency);
   let terms: string;
   if (offer.kind === "rent") {
     const r = title.rental ?? DEFAULT_RENTAL;
@@ -176,11 +175,29 @@ export function orderTerms(title: Title, wallet: Wallet | null): OrderTerms | nu
   } else {
     terms = "Yours to keep. It plays on one of your computers at a time; your Library can move it to another.";
   }
-  const sameCurrency = wallet !== null && wallet.currency === offer.currency;
-  const after = sameCurrency ? wallet.balance_cents - offer.price_cents : null;
+  return charge(offer.kind === "rent" ? "Rent" : "Buy", offer.price_cents, offer.currency, terms, wallet);
+}
+
+/**
+ * What the confirmation before buying a season says: `count` episodes for `totalCents`
+ * together. Null when there is nothing to pay for.
+ */
+export function seasonTerms(count: number, totalCents: number, currency: string, wallet: Wallet | null): OrderTerms | null {
+  if (count === 0 || totalCents <= 0) return null;
+  const each = count === 1 ? "The episode is" : `All ${count} episodes are`;
+  const terms =
+    `${each} yours to keep, each one a purchase of its own on your receipts. ` +
+    "They play on one of your computers at a time; your Library can move them to another.";
+  return charge("Buy", totalCents, currency, terms, wallet);
+}
+
+/** The price and the wallet before and after, for a charge of `cents`. */
+function charge(verb: string, cents: number, currency: string, terms: string, wallet: Wallet | null): OrderTerms {
+  const sameCurrency = wallet !== null && wallet.currency === currency;
+  const after = sameCurrency ? wallet.balance_cents - cents : null;
   return {
-    verb: offer.kind === "rent" ? "Rent" : "Buy",
-    price,
+    verb,
+    price: formatMoney(cents, currency),
     terms,
     wallet:
       sameCurrency && after !== null && after >= 0
@@ -192,4 +209,3 @@ export function orderTerms(title: Title, wallet: Wallet | null): OrderTerms | nu
         : null,
   };
 }
-

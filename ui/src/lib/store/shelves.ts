@@ -51,7 +51,7 @@ export function groupSeries(titles: Title[]): SeriesGroup[] {
  * One title per work: a work offered in SD and HD shows as one card, its HD variant standing
  * for it (the detail sheet offers the choice). Catalog order is kept.
  */
-export function onePerWork(titles: Title[]): Title[] {
+export function onePerWork(titles: readonly Title[]): Title[] {
   const at = new Map<string, number>();
   const out: Title[] = [];
   for (const t of titles) {
@@ -67,7 +67,7 @@ export function onePerWork(titles: Title[]): Title[] {
 }
 
 /** Each work's variants, SD before HD (a work without variants: its one title). */
-export function groupByWork(titles: Title[]): Map<string, Title[]> {
+export function groupByWork(titles: readonly Title[]): Map<string, Title[]> {
   const works = new Map<string, Title[]>();
   for (const t of titles) {
     const list = works.get(t.work);
