@@ -458,6 +458,35 @@ async fn a_profile_from_8100c10_opens_and_plays() {
         poster.bytes().await.unwrap()[..]
             == std::fs::read(demo_dir().join("media/open-skies.jpg")).unwrap()[..]
     );
+    // Asked for at the size a card shows it: shrunk once, kept, and the same bytes again.
+    let sized = format!("{}?w=172", free.title.poster_url);
+    let small = reqwest::get(&sized).await.unwrap();
+    assert_eq!(small.headers()["content-type"], "image/jpeg");
+    let small = small.bytes().await.unwrap();
+    let decoded = image::load_from_memory(&small).unwrap();
+    assert_eq!(
+        (decoded.width(), decoded.height()),
+        (180, 270),
+        "the next width up"
+    );
+    let kept: Vec<_> = std::fs::read_dir(profile.join("art"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".w180.img"))
+        .collect();
+    assert_eq!(kept.len(), 1, "the shrunk copy is kept: {kept:?}");
+    let again = reqwest::get(&sized).await.unwrap().bytes().await.unwrap();
+    assert_eq!(again, small);
+    // Wider than the original: the original.
+    let wide = reqwest::get(format!("{}?w=1000", free.title.poster_url))
+        .await
+        .unwrap();
+    assert_eq!(
+        wide.bytes().await.unwrap().len(),
+        std::fs::read(demo_dir().join("media/open-skies.jpg"))
+            .unwrap()
+            .len()
+    );
     assert_eq!(list[0].licence.kind, marquee_core::api::OfferKind::Rent);
 
     let src = core.playback_open("open-skies").await.unwrap();

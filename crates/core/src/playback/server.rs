@@ -375,7 +375,7 @@ async fn bounded<B>(shared: &Shared, req: Request<B>) -> Response {
 }
 
 /// `/{token}/play/{title}`: GET and HEAD play, OPTIONS is the CORS preflight.
-/// `/{token}/art/{name}`: GET, a poster or backdrop.
+/// `/{token}/art/{name}`: GET, a poster or backdrop (`?w=WIDTH`: shrunk to about that width).
 /// `/{token}/live/{session}`: GET, a watched channel's frames.
 async fn route<B>(shared: &Shared, req: Request<B>) -> Response {
     let path = req.uri().path();
@@ -383,7 +383,10 @@ async fn route<B>(shared: &Shared, req: Request<B>) -> Response {
     let (token, what, title_id) = (parts.next(), parts.next(), parts.next());
     if let (Some(token), Some("art"), Some(name)) = (token, what, title_id) {
         return match *req.method() {
-            Method::GET | Method::HEAD => art(shared, token, name, req.headers()).await,
+            Method::GET | Method::HEAD => {
+                let width = asked_width(req.uri().query());
+                art(shared, token, name, width, req.headers()).await
+            }
             _ => refuse(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD"),
         };
     }
@@ -459,14 +462,34 @@ fn authorised(
 }
 
 /// A picture of the store's, from the profile's cache or fetched once.
-async fn art(shared: &Shared, token: &str, name: &str, headers: &HeaderMap) -> Response {
+/// The width a picture is asked for at (`?w=360`); none, or one that does not parse, is the
+/// original.
+fn asked_width(query: Option<&str>) -> Option<u32> {
+    query?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("w="))
+        .and_then(|w| w.parse().ok())
+        .filter(|w| *w > 0)
+}
+
+async fn art(
+    shared: &Shared,
+    token: &str,
+    name: &str,
+    width: Option<u32>,
+    headers: &HeaderMap,
+) -> Response {
     if let Err((status, why)) = authorised(shared, token, headers) {
         return refuse(status, why);
     }
     let Some(art) = shared.server.art.get() else {
         return refuse(StatusCode::NOT_FOUND, "not found");
     };
-    let Some((bytes, kind)) = art.get(name).await else {
+    let picture = match width {
+        Some(width) => art.get_sized(name, width).await,
+        None => art.get(name).await,
+    };
+    let Some((bytes, kind)) = picture else {
         return refuse(StatusCode::NOT_FOUND, "no such picture");
     };
     let mut resp = whole(StatusCode::OK, bytes);
