@@ -161,6 +161,49 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
         Duration::from_secs(30),
     )
     .await;
+    // SD while watching: the rental opens both qualities, so the switch charges nothing and
+    // the SD video plays on from where the HD one was.
+    let at = poll(
+        &c,
+        "the HD position",
+        "const v = document.querySelector('[data-testid=player]'); return v && v.currentTime > 0 ? v.currentTime : null;",
+        Duration::from_secs(30),
+    )
+    .await
+    .as_f64()
+    .unwrap();
+    click(&c, "[data-testid=player-quality-sd]").await;
+    let sd = poll(
+        &c,
+        "the SD variant to play on from the same moment",
+        &format!(
+            "const v = document.querySelector('[data-testid=player]');
+             const on = document.querySelector('[data-testid=player-view] [role=radiogroup] [aria-checked=true]');
+             return v && on && on.dataset.testid === 'player-quality-sd' && v.videoHeight === 480
+               && v.currentTime > {at} - 1 && !v.paused ? v.currentTime : null;"
+        ),
+        Duration::from_secs(60),
+    )
+    .await;
+    assert!(sd.as_f64().unwrap() >= at - 1.0, "{sd} from {at}");
+    assert_eq!(
+        wallet_cents(&c).await,
+        after,
+        "switching quality charged nothing"
+    );
+    let licensed = poll(
+        &c,
+        "the SD variant in the library, on the rental's clock",
+        "const lib = await window.__TAURI_INTERNALS__.invoke('library_list');
+         const e = lib.find(e => e.title.id === 'neon-harbor-sd');
+         return e ? e.licence.status : null;",
+        Duration::from_secs(30),
+    )
+    .await;
+    assert!(
+        licensed == "running" || licensed == "not_started",
+        "a rental: {licensed}"
+    );
     c.close().await.unwrap();
     drop(driver);
 

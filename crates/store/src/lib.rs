@@ -222,7 +222,8 @@ pub struct Audit {
     pub orders_charged_twice: u64,
     /// Accounts whose balance is not the sum of their ledger.
     pub balances_off: u64,
-    /// Orders of encrypted titles without exactly one licence of their own.
+    /// Orders of encrypted titles without exactly one licence of their own title (licences of
+    /// the work's other variants, issued to the order later without a charge, not counted).
     pub paid_orders_without_one_licence: u64,
 }
 

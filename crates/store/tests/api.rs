@@ -1600,3 +1600,133 @@ async fn generated_posters_are_drawn_only_for_the_catalogs_titles() {
     assert_eq!(stranger.status(), StatusCode::NOT_FOUND);
     store.shutdown().await;
 }
+
+// ---- one purchase or rental of a work opens each of its variants ----
+
+/// The hex ids of the account's revoked licences on `device`, and its first plays.
+async fn licence_status(a: &Client, device: &str) -> (Vec<String>, Vec<(String, i64)>) {
+    let (status, st) = a
+        .call(
+            "GET",
+            &format!("/api/v1/licences/status?device_id={device}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{st}");
+    let st: LicenceStatusResponse = serde_json::from_value(st).unwrap();
+    (
+        st.revoked,
+        st.first_plays
+            .into_iter()
+            .map(|p| (p.licence_id, p.at))
+            .collect(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_order_of_a_work_opens_its_other_variant_and_moves_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::new();
+    let store = start_store_with(dir.path(), |c| c.clock = clock.clock()).await;
+    let a = rich_account(&store, "a@example.com").await;
+    let pc1 = a.new_device().await;
+    let pc2 = a.new_device().await;
+    let id = |v: &Value| hex::encode(licence_of(&store, v).licence_id);
+
+    // Bought in HD on pc1. Its SD on pc2 is not a second purchase: the work plays on pc1.
+    let (status, hd) = a.order("hd-1", "orbital-s01e01", &pc1).await;
+    assert_eq!(status, StatusCode::OK, "{hd}");
+    let paid = a.balance().await;
+    let elsewhere = a.order("sd-pc2", "orbital-s01e01-sd", &pc2).await;
+    assert_error(&elsewhere, StatusCode::CONFLICT, "licensed_elsewhere");
+    assert_eq!(a.balance().await, paid, "nothing charged");
+
+    // On pc1 the SD variant is licensed without a charge, under the same order, with a licence
+    // of its own (its own container's key).
+    let (status, sd) = a.order("sd-1", "orbital-s01e01-sd", &pc1).await;
+    assert_eq!(status, StatusCode::OK, "{sd}");
+    assert_eq!(sd["charged_cents"], 0, "{sd}");
+    assert_eq!(sd["order_id"], hd["order_id"]);
+    let sd_licence = licence_of(&store, &sd);
+    assert_eq!(sd_licence.title_id, "orbital-s01e01-sd");
+    assert_eq!(sd_licence.kind, LicenceKind::Buy);
+    assert_ne!(
+        sd_licence.key_commitment,
+        licence_of(&store, &hd).key_commitment,
+        "each variant is its own container"
+    );
+
+    // "Move it here" from pc2, in SD: the purchase comes to pc2 and both variants leave pc1;
+    // then HD on pc2 is the same purchase again, not a charge.
+    let (status, moved) = a
+        .call(
+            "POST",
+            "/api/v1/orders",
+            Some(
+                json!({"client_order_id": "sd-move", "title_id": "orbital-s01e01-sd",
+                        "device_id": pc2, "move_here": true}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(moved["charged_cents"], 0);
+    let (revoked, _) = licence_status(&a, &pc1).await;
+    for gone in [id(&hd), id(&sd)] {
+        assert!(revoked.contains(&gone), "{gone} left pc1: {revoked:?}");
+    }
+    let (status, hd2) = a.order("hd-pc2", "orbital-s01e01", &pc2).await;
+    assert_eq!(status, StatusCode::OK, "{hd2}");
+    assert_eq!(hd2["charged_cents"], 0);
+    assert_eq!(a.balance().await, paid, "one purchase, charged once");
+
+    // Moving the purchase back (the licence route, in HD) takes the SD licence off pc2 too.
+    let (status, back) = a
+        .call(
+            "POST",
+            &format!("/api/v1/licences/{}/move", id(&hd2)),
+            Some(json!({"device_id": pc1})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{back}");
+    let (revoked, _) = licence_status(&a, &pc2).await;
+    assert!(
+        revoked.contains(&id(&moved)),
+        "the SD licence left pc2 with the purchase: {revoked:?}"
+    );
+
+    // A rental: the other variant shares its window. Its first frame, in either, starts both.
+    let (status, rent_hd) = a.order("r-hd", "neon-harbor", &pc1).await;
+    assert_eq!(status, StatusCode::OK, "{rent_hd}");
+    clock.advance(600);
+    let (status, rent_sd) = a.order("r-sd", "neon-harbor-sd", &pc1).await;
+    assert_eq!(status, StatusCode::OK, "{rent_sd}");
+    assert_eq!(rent_sd["charged_cents"], 0);
+    let (hd_l, sd_l) = (licence_of(&store, &rent_hd), licence_of(&store, &rent_sd));
+    assert_eq!(sd_l.kind, LicenceKind::Rent);
+    assert_eq!(
+        sd_l.issued_at, hd_l.issued_at,
+        "the rental's start deadline"
+    );
+    let (status, t) = Client::new(&store).call("GET", "/api/v1/time", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let now = t["time"].as_i64().unwrap();
+    let ff = format!(
+        "/api/v1/licences/{}/first-frame",
+        hex::encode(sd_l.licence_id)
+    );
+    let (status, _) = a.call("POST", &ff, Some(json!({"at": now}))).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, plays) = licence_status(&a, &pc1).await;
+    for l in [&hd_l, &sd_l] {
+        assert!(
+            plays.contains(&(hex::encode(l.licence_id), now)),
+            "both variants started at the SD's first frame: {plays:?}"
+        );
+    }
+    // A new rental of the same film on another computer is a new charge, as ever.
+    let (status, other) = a.order("r-pc2", "neon-harbor-sd", &pc2).await;
+    assert_eq!(status, StatusCode::OK, "{other}");
+    assert_eq!(other["charged_cents"], 400);
+    assert!(store.audit().await.unwrap().is_clean());
+    store.shutdown().await;
+}

@@ -102,6 +102,21 @@ pub(crate) struct NewTitle<'a> {
     pub(crate) torrent: &'a [u8],
 }
 
+/// The other variants of `title_id`'s work (its SD or HD sibling), in id order; none for a
+/// title alone in its work.
+pub(crate) async fn other_variants(db: &Db, title_id: &str) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query(
+        "SELECT t.id FROM titles t JOIN titles me ON me.id = $1
+          WHERE t.work = me.work AND t.id <> me.id ORDER BY t.id",
+    )
+    .bind(title_id)
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| r.get(0))
+    .collect())
+}
+
 /// Registers (or replaces) titles in one transaction; each gets the next catalog version.
 pub(crate) async fn upsert_titles(db: &Db, titles: &[NewTitle<'_>]) -> anyhow::Result<i64> {
     let mut tx = super::begin_write(db).await?;
@@ -113,13 +128,13 @@ pub(crate) async fn upsert_titles(db: &Db, titles: &[NewTitle<'_>]) -> anyhow::R
     for t in titles {
         seq += 1;
         sqlx::query(
-            "INSERT INTO titles (id, seq, kind, offer, price_cents, meta_json, media_path, package_path, encrypted, content_key, key_commitment, info_hash, size_bytes, torrent, for_sale)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            "INSERT INTO titles (id, seq, kind, offer, price_cents, meta_json, media_path, package_path, encrypted, content_key, key_commitment, info_hash, size_bytes, torrent, for_sale, work)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
              ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, offer = excluded.offer, price_cents = excluded.price_cents,
                 meta_json = excluded.meta_json, media_path = excluded.media_path, package_path = excluded.package_path,
                 encrypted = excluded.encrypted, content_key = excluded.content_key, key_commitment = excluded.key_commitment,
                 info_hash = excluded.info_hash, size_bytes = excluded.size_bytes, torrent = excluded.torrent, seq = excluded.seq,
-                for_sale = excluded.for_sale",
+                for_sale = excluded.for_sale, work = excluded.work",
         )
         .bind(&t.feed.id)
         .bind(seq)
@@ -136,6 +151,7 @@ pub(crate) async fn upsert_titles(db: &Db, titles: &[NewTitle<'_>]) -> anyhow::R
         .bind(t.feed.size_bytes as i64)
         .bind(t.torrent.to_vec())
         .bind(t.feed.for_sale as i64)
+        .bind(t.feed.work.as_deref().unwrap_or(&t.feed.id))
         .execute(&mut *tx)
         .await?;
     }

@@ -146,11 +146,39 @@ pub(crate) async fn licence_of(
 
 /// Records the first frame of a licence unless one is recorded: it never moves later.
 pub(crate) async fn set_first_frame(db: &Db, licence_id: &str, at: i64) -> Result<(), StoreError> {
+    let mut tx = super::begin_write(db).await?;
     sqlx::query("UPDATE licences SET first_frame_at = $1 WHERE id = $2 AND first_frame_at IS NULL")
         .bind(at)
         .bind(licence_id)
-        .execute(db)
+        .execute(&mut *tx)
         .await?;
+    // A rental's variants (SD and HD, licensed under its one order) share one window: the
+    // earliest first frame of any of them is every one's, so switching quality never buys
+    // more time, whichever played first or reported last.
+    sqlx::query(
+        "UPDATE licences SET first_frame_at =
+            (SELECT MIN(o.first_frame_at) FROM licences o WHERE o.order_id = licences.order_id)
+          WHERE kind = 'rent' AND order_id = (SELECT order_id FROM licences WHERE id = $1)",
+    )
+    .bind(licence_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records `new`, a licence of another variant of the work an order bought (`title_id`), under
+/// that order, on `device_id`.
+pub(crate) async fn add_to_order(
+    db: &Db,
+    new: &NewLicence<'_>,
+    order_id: &str,
+    title_id: &str,
+    device_id: &str,
+) -> Result<(), StoreError> {
+    let mut tx = super::begin_write(db).await?;
+    insert_licence(&mut tx, new, order_id, title_id, device_id, None).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -205,6 +233,16 @@ pub(crate) async fn supersede(
             return Err(StoreError::LicenceRevoked(l.id.clone()));
         }
     }
+    // The order's other variants (the SD of an HD purchase) live on other computers go with
+    // it: one purchase plays on one computer, whichever quality.
+    sqlx::query(
+        "UPDATE licences SET revoked = 1
+          WHERE order_id = $1 AND device_id <> $2 AND revoked = 0 AND kind = 'buy'",
+    )
+    .bind(&first.order_id)
+    .bind(device_id)
+    .execute(&mut *tx)
+    .await?;
     insert_licence(
         &mut tx,
         &new,

@@ -180,7 +180,8 @@ pub(crate) async fn audit(db: &Db) -> anyhow::Result<crate::Audit> {
         .await? as u64,
         paid_orders_without_one_licence: one(
             "SELECT COUNT(*) FROM orders o JOIN titles t ON t.id = o.title_id WHERE t.encrypted = 1
-               AND (SELECT COUNT(*) FROM licences l WHERE l.order_id = o.id AND l.moved_from IS NULL) <> 1",
+               AND (SELECT COUNT(*) FROM licences l WHERE l.order_id = o.id AND l.title_id = o.title_id
+                      AND l.moved_from IS NULL) <> 1",
         )
         .await? as u64,
     })

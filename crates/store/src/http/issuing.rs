@@ -78,6 +78,15 @@ pub(super) async fn reissue_for_new_key(
     Ok(reissued)
 }
 
+/// The kind of licence an offer gets.
+pub(super) fn licence_kind(offer: OfferKind) -> LicenceKind {
+    match offer {
+        OfferKind::Rent => LicenceKind::Rent,
+        OfferKind::Buy => LicenceKind::Buy,
+        OfferKind::Free => LicenceKind::Free,
+    }
+}
+
 /// Signs a licence of `title` for a device.
 pub(super) fn issue_licence(
     s: &crate::State,
@@ -164,8 +173,101 @@ fn rental_open(l: &db::licences::HeldLicence, now: i64) -> bool {
 /// - a rental rented on this computer and still in its window is handed back; a rental on
 ///   another computer never moves, so renting here is a new rental.
 ///
+/// - another variant of the same work (SD for HD, or HD for SD) rented or bought on this
+///   computer opens this one too: see [`variant_held_here`].
+///
 /// `None`: nothing held, the order is charged as new.
 pub(super) async fn already_held(
+    s: &crate::State,
+    account: i64,
+    title: &db::catalog::TitleRecord,
+    req: &OrderRequest,
+    device: &db::devices::DeviceRecord,
+) -> Result<Option<(String, Vec<u8>, Option<i64>)>, StoreError> {
+    if let Some(held) = held_of_title(s, account, title, req, device).await? {
+        return Ok(Some(held));
+    }
+    variant_held_here(s, account, title, req, device).await
+}
+
+/// One purchase or rental of a work opens each of its variants: the other quality is licensed
+/// to this computer without a charge, under the same order (so moving the purchase to another
+/// computer takes every variant with it, see [`db::licences::supersede`]), with the same kind,
+/// issue time and first frame (a rental's window is the rental's, whichever variant plays; the
+/// first frame of either starts it, see [`db::licences::set_first_frame`]). Only what plays on
+/// this computer counts: a rental still open here (a rental never moves), a purchase live here.
+/// A purchase live on another computer is refused as [`StoreError::LicensedElsewhere`], as the
+/// variant bought would be; asked to move here, the purchase moves first (every variant of it
+/// leaves the other computer) and this variant is licensed beside it.
+async fn variant_held_here(
+    s: &crate::State,
+    account: i64,
+    title: &db::catalog::TitleRecord,
+    req: &OrderRequest,
+    device: &db::devices::DeviceRecord,
+) -> Result<Option<(String, Vec<u8>, Option<i64>)>, StoreError> {
+    if title.offer == OfferKind::Free {
+        return Ok(None);
+    }
+    let kind = licence_kind(title.offer);
+    let now = s.now();
+    for sibling in db::catalog::other_variants(&s.db, &title.id).await? {
+        let mut held = db::licences::licences_of_title(&s.db, account, &sibling).await?;
+        let live_elsewhere: Vec<&db::licences::HeldLicence> = held
+            .iter()
+            .filter(|l| l.kind == LicenceKind::Buy.as_str() && !l.revoked)
+            .collect();
+        if kind == LicenceKind::Buy
+            && !live_elsewhere.is_empty()
+            && live_elsewhere.iter().all(|l| l.device_id != req.device_id)
+        {
+            if !req.move_here {
+                return Err(StoreError::LicensedElsewhere(
+                    db::catalog::title_name(&s.db, &title.id).await?,
+                ));
+            }
+            let bought = db::catalog::title(&s.db, &sibling).await?;
+            let moved = new_purchase_licence(s, &bought, check_device_id(&req.device_id)?, device)?;
+            db::licences::supersede(&s.db, &live_elsewhere, moved, &req.device_id).await?;
+            tracing::info!(title = %sibling, "purchase moved here to license another variant of it");
+            held = db::licences::licences_of_title(&s.db, account, &sibling).await?;
+        }
+        let Some(here) = held.iter().find(|l| {
+            l.kind == kind.as_str()
+                && !l.revoked
+                && l.device_id == req.device_id
+                && (kind != LicenceKind::Rent || rental_open(l, now))
+        }) else {
+            continue;
+        };
+        let device_id = check_device_id(&req.device_id)?;
+        let mut id = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut id);
+        let bytes = issue_licence(
+            s,
+            title,
+            device_id,
+            device.public_key,
+            kind,
+            id,
+            here.issued_at,
+        )?;
+        let new = db::licences::NewLicence {
+            id: hex::encode(id),
+            kind: kind.as_str(),
+            issued_at: here.issued_at,
+            first_frame_at: here.first_frame_at,
+            bytes: bytes.clone(),
+        };
+        db::licences::add_to_order(&s.db, &new, &here.order_id, &title.id, &req.device_id).await?;
+        tracing::info!(title = %title.id, variant_of = %sibling, "another variant of a held work licensed without a charge");
+        return Ok(Some((here.order_id.clone(), bytes, here.first_frame_at)));
+    }
+    Ok(None)
+}
+
+/// What the account holds of this very title (not of its other variants).
+async fn held_of_title(
     s: &crate::State,
     account: i64,
     title: &db::catalog::TitleRecord,

@@ -8,11 +8,10 @@ use axum::routing::{get, post};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use marquee_licence::licence::LicenceKind;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::issuing::{already_held, for_current_key, issue_licence};
+use super::issuing::{already_held, for_current_key, issue_licence, licence_kind};
 use super::shared::check_device_id;
 use super::shared::{Account, JsonBody, Route, St};
 use super::tracker::peers_of;
@@ -88,14 +87,6 @@ async fn replay(
             .unwrap_or_default(),
         first_frame_at,
     }))
-}
-
-fn licence_kind(offer: OfferKind) -> LicenceKind {
-    match offer {
-        OfferKind::Rent => LicenceKind::Rent,
-        OfferKind::Buy => LicenceKind::Buy,
-        OfferKind::Free => LicenceKind::Free,
-    }
 }
 
 async fn order(

@@ -16,15 +16,18 @@ export const player = {
   get opening(): string | null {
     return opening;
   },
-  /** Opens `title` on the local playback server and shows the player. */
-  async open(title: Title): Promise<boolean> {
+  /**
+   * Opens `title` on the local playback server and shows the player, from where the person
+   * left it or from `at` seconds (another quality of what was playing, switched to).
+   */
+  async open(title: Title, at?: number): Promise<boolean> {
     opening = title.id;
     try {
       const source = await commands.playbackOpen(title.id);
-      session = { title, source };
+      session = { title, source: at === undefined ? source : { ...source, position_s: at } };
       return true;
     } catch (e) {
-      notice.show(e, () => void player.open(title));
+      notice.show(e, () => void player.open(title, at));
       return false;
     } finally {
       opening = null;

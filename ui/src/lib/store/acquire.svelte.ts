@@ -8,11 +8,21 @@ import { library } from "../library/library.svelte";
 import { notice } from "../notice.svelte";
 import { player } from "../player/player.svelte";
 import { walletState } from "../wallet/wallet.svelte";
+import { catalog } from "./catalog.svelte";
 import { isVideo, primaryAction } from "./offer";
 import { OrderBook } from "./orders";
 
 const orders = new OrderBook();
 let busy = $state<string | null>(null);
+
+/** What the person holds of `title`'s work in another quality (its SD for its HD), if anything. */
+export function variantHeld(title: Title) {
+  return catalog
+    .variants(title.work)
+    .filter((v) => v.id !== title.id)
+    .map((v) => library.entry(v.id))
+    .find(Boolean);
+}
 
 /** True while the main action for `titleId` is running. */
 export function isBusy(titleId: string): boolean {
@@ -22,7 +32,7 @@ export function isBusy(titleId: string): boolean {
 /** Runs the main action for `title`. Resolves true when the player opened. */
 export async function runPrimary(title: Title): Promise<boolean> {
   if (busy !== null) return false;
-  const action = primaryAction(title, library.entry(title.id), clock.now);
+  const action = primaryAction(title, library.entry(title.id), clock.now, variantHeld(title));
   if (action.kind === "none") return false;
   if (action.kind === "watch") return player.open(title);
 
@@ -55,6 +65,30 @@ async function moveHere(title: Title): Promise<void> {
   } finally {
     busy = null;
   }
+}
+
+/**
+ * Switches the player to `to`, another quality of the work playing, at `at` seconds: its
+ * licence comes from the store without a charge (the work is held here), then it plays from
+ * the same moment. Anything that would charge is refused: switching never buys.
+ */
+export async function switchQuality(to: Title, at: number): Promise<boolean> {
+  const action = primaryAction(to, library.entry(to.id), clock.now, variantHeld(to));
+  if (action.kind === "acquire" && !action.free) return false;
+  if (action.kind === "acquire") {
+    busy = to.id;
+    try {
+      const result = await orders.place(to.id, commands.titleAcquire);
+      library.upsert(result.entry);
+      walletState.set(result.wallet);
+    } catch (e) {
+      notice.show(e, () => void switchQuality(to, at));
+      return false;
+    } finally {
+      busy = null;
+    }
+  }
+  return player.open(to, at);
 }
 
 /** A season being bought: which (`key`), and how many of its episodes are done. */

@@ -105,6 +105,17 @@ describe("primaryAction", () => {
     expect(primaryAction(t, entry(t, { status: "not_started", start_by_ms: NOW + 1000 }), NOW).kind).toBe("watch");
   });
 
+  it("opens another quality of a work held here without a charge, and only while it plays here", () => {
+    const sd = title({ id: "film-sd", height: 480 });
+    const hd = title({ id: "film", height: 1080 });
+    const rented = entry(sd, { status: "running", ends_at_ms: NOW + 1000 });
+    expect(primaryAction(hd, undefined, NOW, rented)).toEqual({ kind: "acquire", label: "Watch in HD", free: true });
+    const ended = entry(sd, { status: "expired", ends_at_ms: NOW - 1 });
+    expect(primaryAction(hd, undefined, NOW, ended)).toEqual({ kind: "acquire", label: "Rent & watch · €4.00" });
+    const elsewhere = entry(sd, { status: "other_device" });
+    expect(primaryAction(hd, undefined, NOW, elsewhere).label).toBe("Rent & watch · €4.00");
+  });
+
   it("offers a new rental once the old one ended", () => {
     const t = title();
     expect(primaryAction(t, entry(t, { status: "expired", ends_at_ms: NOW - 1 }), NOW)).toEqual({

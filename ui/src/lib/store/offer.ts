@@ -38,15 +38,22 @@ export function isVideo(title: Title): boolean {
 
 /** What pressing the detail sheet's main button will do. */
 export type PrimaryAction =
-  | { kind: "acquire"; label: string }
+  /** `free`: nothing is charged (another quality of the work is held), so nothing to confirm. */
+  | { kind: "acquire"; label: string; free?: boolean }
   | { kind: "watch"; label: string }
   | { kind: "none"; label: string };
 
 /**
  * The detail sheet's main button. A title already licensed on this device never goes
- * through an order again: it plays straight away.
+ * through an order again: it plays straight away. `variantHeld`: what the person holds of the
+ * work's other quality (SD for HD), which opens this one without a charge while it plays here.
  */
-export function primaryAction(title: Title, entry: LibraryEntry | undefined, nowMs: number): PrimaryAction {
+export function primaryAction(
+  title: Title,
+  entry: LibraryEntry | undefined,
+  nowMs: number,
+  variantHeld?: LibraryEntry,
+): PrimaryAction {
   const price = formatMoney(title.offer.price_cents, title.offer.currency);
   if (entry?.licence.status === "other_device" && title.offer.kind === "buy") {
     // A purchase made on another computer moves here from the Library, without a new charge.
@@ -59,6 +66,9 @@ export function primaryAction(title: Title, entry: LibraryEntry | undefined, now
     return { kind: "watch", label: pos >= 1 ? `Resume from ${formatClock(pos)}` : "Watch" };
   }
   if (!title.for_sale) return { kind: "none", label: "Coming soon" };
+  if (variantHeld && holdsHere(variantHeld, nowMs) && title.offer.kind !== "free") {
+    return { kind: "acquire", label: `Watch in ${qualityBadge(title.height)}`, free: true };
+  }
   if (!isVideo(title)) {
     return title.offer.kind === "free"
       ? { kind: "acquire", label: "Download free" }
@@ -72,6 +82,12 @@ export function primaryAction(title: Title, entry: LibraryEntry | undefined, now
     case "buy":
       return { kind: "acquire", label: `Buy & watch · ${price}` };
   }
+}
+
+/** A paid licence that plays on this computer now (not ended, not moved to another). */
+function holdsHere(entry: LibraryEntry, nowMs: number): boolean {
+  const status = entry.licence.status;
+  return (status === "owned" || status === "running" || status === "not_started") && !licenceEnded(entry.licence, nowMs);
 }
 
 /** "HD" from 720 lines up, else "SD". */
