@@ -9,7 +9,8 @@ import { notice } from "../notice.svelte";
 import { player } from "../player/player.svelte";
 import { walletState } from "../wallet/wallet.svelte";
 import { catalog } from "./catalog.svelte";
-import { isVideo, primaryAction } from "./offer";
+import { toast } from "../toast.svelte";
+import { isVideo, primaryAction, qualityBadge } from "./offer";
 import { OrderBook } from "./orders";
 
 const orders = new OrderBook();
@@ -74,7 +75,12 @@ async function moveHere(title: Title): Promise<void> {
  */
 export async function switchQuality(to: Title, at: number): Promise<boolean> {
   const action = primaryAction(to, library.entry(to.id), clock.now, variantHeld(to));
-  if (action.kind === "acquire" && !action.free) return false;
+  if (action.kind === "acquire" && !action.free) {
+    // What plays here no longer covers the other quality (a rental that ended meanwhile):
+    // that is a new order, made from the title's sheet with its price shown, never from here.
+    toast.show(`${qualityBadge(to.height)} is not included any more: open “${to.name}” in the Store to get it.`);
+    return false;
+  }
   if (action.kind === "acquire") {
     busy = to.id;
     try {
