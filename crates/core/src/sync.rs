@@ -123,9 +123,9 @@ impl LicenceSync {
                 continue;
             }
             if let (Some(at), false) = (row.first_frame_at, row.first_frame_reported) {
-                if self.store.first_frame(&id, at).await.is_ok() {
+                if let Ok(recorded) = self.store.first_frame(&id, at).await {
                     self.library
-                        .mark_first_frame_reported(&row.title.id)
+                        .learn_first_frame(&row.title.id, recorded)
                         .await?;
                 }
             }
@@ -150,8 +150,9 @@ impl LicenceSync {
         );
         tokio::spawn(async move {
             let id = hex::encode(licence.licence_id);
-            if store.first_frame(&id, at).await.is_ok() {
-                let _ = library.mark_first_frame_reported(&title_id).await;
+            // The store's record is the one that counts (it clamps to its clock): adopt it.
+            if let Ok(recorded) = store.first_frame(&id, at).await {
+                let _ = library.learn_first_frame(&title_id, recorded).await;
             }
         });
     }

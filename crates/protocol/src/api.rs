@@ -452,6 +452,16 @@ pub struct FirstFrameReport {
     pub at: i64,
 }
 
+/// The answer to a [`FirstFrameReport`]: the first frame as the store keeps it, which the
+/// client adopts. It can differ from the report: a report is clamped to the store's clock (a
+/// client clock a second ahead by rounding must not lengthen the window), a first frame never
+/// moves once recorded, and a rental's variants share the earliest one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstFrameRecorded {
+    /// The recorded first frame, unix seconds by the store's clock.
+    pub at: i64,
+}
+
 /// `GET /api/v1/licences/status?device_id=<hex>`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LicenceStatusResponse {

@@ -458,12 +458,13 @@ impl StoreClient {
         self.get(&format!("/api/v1/time?nonce={nonce}")).await
     }
 
-    /// Tells the store when a licence's first frame played (the rental window starts there).
-    pub async fn first_frame(&self, licence_id: &str, at: i64) -> Result<()> {
+    /// Tells the store when a licence's first frame played (the rental window starts there);
+    /// answers the first frame the store recorded, which is the one that counts.
+    pub async fn first_frame(&self, licence_id: &str, at: i64) -> Result<i64> {
         let url = format!("{}/api/v1/licences/{licence_id}/first-frame", self.base);
-        self.send_raw(self.http.post(url).json(&FirstFrameReport { at }))
+        self.send::<FirstFrameRecorded>(self.http.post(url).json(&FirstFrameReport { at }))
             .await
-            .map(drop)
+            .map(|r| r.at)
     }
 
     /// Which of this device's licences the store revoked and when its rentals first played,

@@ -222,11 +222,16 @@ async fn licences_renew_revoke_move_and_report_first_frames() {
     assert_eq!(rental.kind, LicenceKind::Rent);
     let rid = hex::encode(rental.licence_id);
     let ff = format!("/api/v1/licences/{rid}/first-frame");
-    let (status, _) = a.call("POST", &ff, Some(json!({"at": time}))).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    // A second report is accepted and ignored: the first frame never moves.
-    let (status, _) = a.call("POST", &ff, Some(json!({"at": time + 999}))).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    // A first frame from the future (a client clock ahead) is recorded at the store's now, and
+    // the answer says so, so the client adopts it.
+    let (status, recorded) = a.call("POST", &ff, Some(json!({"at": time + 1}))).await;
+    assert_eq!(status, StatusCode::OK, "{recorded}");
+    assert_eq!(recorded["at"], time);
+    // A second report is accepted and ignored: the first frame never moves, and the answer
+    // says which one counts.
+    let (status, recorded) = a.call("POST", &ff, Some(json!({"at": time + 999}))).await;
+    assert_eq!(status, StatusCode::OK, "{recorded}");
+    assert_eq!(recorded["at"], time);
     // An hour later: a renewal that re-issued the rental now would carry a later issue time.
     clock.advance(3600);
     let (status, renewed) = a
@@ -1714,8 +1719,9 @@ async fn one_order_of_a_work_opens_its_other_variant_and_moves_with_it() {
         "/api/v1/licences/{}/first-frame",
         hex::encode(sd_l.licence_id)
     );
-    let (status, _) = a.call("POST", &ff, Some(json!({"at": now}))).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, recorded) = a.call("POST", &ff, Some(json!({"at": now}))).await;
+    assert_eq!(status, StatusCode::OK, "{recorded}");
+    assert_eq!(recorded["at"], now);
     let (_, plays) = licence_status(&a, &pc1).await;
     for l in [&hd_l, &sd_l] {
         assert!(

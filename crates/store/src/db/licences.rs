@@ -144,8 +144,9 @@ pub(crate) async fn licence_of(
     })
 }
 
-/// Records the first frame of a licence unless one is recorded: it never moves later.
-pub(crate) async fn set_first_frame(db: &Db, licence_id: &str, at: i64) -> Result<(), StoreError> {
+/// Records the first frame of a licence unless one is recorded: it never moves later. Answers
+/// the first frame now recorded for it (the one that counts, whatever was reported).
+pub(crate) async fn set_first_frame(db: &Db, licence_id: &str, at: i64) -> Result<i64, StoreError> {
     let mut tx = super::begin_write(db).await?;
     sqlx::query("UPDATE licences SET first_frame_at = $1 WHERE id = $2 AND first_frame_at IS NULL")
         .bind(at)
@@ -163,8 +164,13 @@ pub(crate) async fn set_first_frame(db: &Db, licence_id: &str, at: i64) -> Resul
     .bind(licence_id)
     .execute(&mut *tx)
     .await?;
+    let recorded: Option<i64> =
+        sqlx::query_scalar("SELECT first_frame_at FROM licences WHERE id = $1")
+            .bind(licence_id)
+            .fetch_one(&mut *tx)
+            .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(recorded.unwrap_or(at))
 }
 
 /// Records `new`, a licence of another variant of the work an order bought (`title_id`), under

@@ -95,14 +95,14 @@ async fn first_frame(
     Account(account): Account,
     Path(licence_id): Path<String>,
     JsonBody(report): JsonBody<FirstFrameReport>,
-) -> Result<StatusCode, StoreError> {
+) -> Result<Json<FirstFrameRecorded>, StoreError> {
     check_licence_id(&licence_id)?;
     let licence = db::licences::licence_of(&s.db, account, &licence_id).await?;
     // A first frame cannot precede the licence nor lie in the future: clamp, so a wrong client
     // clock can only shorten a rental's window, never lengthen it.
     let at = report.at.clamp(licence.issued_at, s.now());
-    db::licences::set_first_frame(&s.db, &licence.id, at).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let at = db::licences::set_first_frame(&s.db, &licence.id, at).await?;
+    Ok(Json(FirstFrameRecorded { at }))
 }
 
 #[derive(serde::Deserialize)]
