@@ -276,6 +276,7 @@ mod tests {
             name: name.to_owned(),
             kind: TitleKind::Film,
             origin: TitleOrigin::Store,
+            height: 480,
             progress: DownloadProgress {
                 title_id: name.to_owned(),
                 state,

@@ -8,11 +8,11 @@
 //! Under `cargo test` (a debug build) it checks the debug `.deb` that `cargo xtask test` bundles
 //! the same way, without starting windows, and writes nothing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use marquee_bench::{target_dir, Run};
+use marquee_bench::Run;
 use serde_json::json;
 
 // Xvfb, tauri-driver and waiting on the page: the window tests' own helpers.
@@ -32,7 +32,7 @@ fn main() {
         return;
     }
     let profile = if run.measuring() { "release" } else { "debug" };
-    let Some(deb) = newest(&target_dir().join(profile).join("bundle/deb"), "deb") else {
+    let Some(deb) = common::built_deb(profile) else {
         let how = if run.measuring() {
             "`cargo xtask bundle` builds it (`cargo xtask bench` runs it first)"
         } else {
@@ -95,14 +95,6 @@ fn main() {
 
 fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
-}
-
-fn newest(dir: &Path, ext: &str) -> Option<PathBuf> {
-    std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == ext))
-        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
 }
 
 struct Sizes {

@@ -76,7 +76,25 @@ pub async fn launch_with(
     args: &[&Path],
     store_url: Option<&str>,
 ) -> (Guard, Client) {
-    let mut app = App::new(Path::new(env!("CARGO_BIN_EXE_marquee")));
+    launch_exe(
+        display,
+        Path::new(env!("CARGO_BIN_EXE_marquee")),
+        profile,
+        args,
+        store_url,
+    )
+    .await
+}
+
+/// [`launch_with`] for the app binary at `exe` (the benchmarks start the release one).
+pub async fn launch_exe(
+    display: &str,
+    exe: &Path,
+    profile: &Path,
+    args: &[&Path],
+    store_url: Option<&str>,
+) -> (Guard, Client) {
+    let mut app = App::new(exe);
     app.args = args.iter().map(|a| a.display().to_string()).collect();
     app.env("MARQUEE_DATA_DIR", profile);
     if let Some(url) = store_url {
@@ -341,8 +359,14 @@ pub async fn frame_is_picture(c: &Client, css: &str) -> Value {
 
 /// The `marquee-store` binary `cargo build --workspace` builds beside the app.
 pub fn store_bin() -> PathBuf {
+    store_bin_in("debug")
+}
+
+/// The `marquee-store` binary in `target/<profile>` (`release`: the one `cargo bench
+/// --workspace` builds beside the benchmarks).
+pub fn store_bin_in(profile: &str) -> PathBuf {
     let bin = target_dir()
-        .join("debug")
+        .join(profile)
         .join(format!("marquee-store{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.exists(),
@@ -544,7 +568,11 @@ pub fn press_close(helper: &Path, display: &str) {
 /// The app running on `profile`: the one started last, when an earlier one on the same profile
 /// is still exiting (its page gone, its network process not yet).
 pub fn app_with_profile(profile: &std::path::Path) -> Option<u32> {
-    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_marquee"));
+    exe_with_profile(Path::new(env!("CARGO_BIN_EXE_marquee")), profile)
+}
+
+/// [`app_with_profile`] for the app binary at `exe`.
+pub fn exe_with_profile(exe: &Path, profile: &Path) -> Option<u32> {
     let wanted = format!("MARQUEE_DATA_DIR={}", profile.display());
     std::fs::read_dir("/proc")
         .ok()?
@@ -625,4 +653,14 @@ pub fn started_at_ms(pid: u32) -> f64 {
         * 1000.0;
     // Linux's USER_HZ is 100 on every architecture Marquee runs on.
     now_ms - uptime * 1000.0 + ticks * 10.0
+}
+
+/// This version's `.deb` as `cargo xtask bundle` leaves it in `target/<profile>/bundle/deb`
+/// (`debug`: the one `cargo xtask test` bundles; the update test bundles a newer one beside it).
+pub fn built_deb(profile: &str) -> Option<PathBuf> {
+    let deb = target_dir().join(format!(
+        "{profile}/bundle/deb/Marquee_{}_amd64.deb",
+        env!("CARGO_PKG_VERSION")
+    ));
+    deb.exists().then_some(deb)
 }

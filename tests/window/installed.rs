@@ -36,15 +36,6 @@ fn apt_get(args: &[&str], cwd: &Path) -> String {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
-/// This version's `.deb` (the update test bundles a newer one beside it).
-fn built_deb() -> Option<PathBuf> {
-    let deb = target_dir().join(format!(
-        "debug/bundle/deb/Marquee_{}_amd64.deb",
-        env!("CARGO_PKG_VERSION")
-    ));
-    deb.exists().then_some(deb)
-}
-
 /// Every package the installed one depends on, all the way down (what apt would install on a
 /// machine without the build packages).
 fn dependency_closure() -> BTreeSet<String> {
@@ -113,7 +104,7 @@ fn strip_usr(p: &Path) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_deb_installs_rents_and_plays_takes_magnet_links_and_removes_cleanly() {
-    let Some(deb) = built_deb() else {
+    let Some(deb) = built_deb("debug") else {
         unavailable("no .deb in target/debug/bundle/deb: `cargo xtask test` bundles it");
         return;
     };

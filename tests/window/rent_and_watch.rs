@@ -204,6 +204,21 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
         licensed == "running" || licensed == "not_started",
         "a rental: {licensed}"
     );
+    // Downloads lists the two qualities as two downloads, each named by its quality.
+    click(&c, "[data-testid=player-back]").await;
+    click(&c, "[data-testid=tab-downloads]").await;
+    let qualities = poll(
+        &c,
+        "both qualities in Downloads, each named",
+        &format!(
+            "const q = (id) => document.querySelector(`[data-testid=download-${{id}}] [data-testid=download-quality]`);
+             const hd = q('{TITLE}'), sd = q('{TITLE}-sd');
+             return hd && sd ? [hd.textContent, sd.textContent] : null;"
+        ),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(qualities, json!(["HD", "SD"]));
     c.close().await.unwrap();
     drop(driver);
 

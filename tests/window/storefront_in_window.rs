@@ -4,7 +4,8 @@
 //!
 //! - `storefront_ms`: from the app process's start to the storefront painted with its titles,
 //!   on a second start (the catalog kept from the first); `storefront_first_ms` the same on the
-//!   first start, which fetches the whole catalog;
+//!   first start, which fetches the whole catalog; `storefront_parts_ms` where the second
+//!   start's time went (to the page, to asking for the catalog, the catalog, to painted);
 //! - `search_p95_ms`: from a keystroke in the search box to its results painted (each prefix of
 //!   a few queries typed in turn);
 //! - `janky_frames_pct`: frames longer than 20 ms while a shelf scrolls for 2.5 s, then the Films
@@ -16,7 +17,7 @@
 //! Writes `target/e2e/storefront.json` and saves `target/e2e/storefront-5000.png` and
 //! `target/e2e/section-films-5000.png`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -41,6 +42,8 @@ const QUERIES: [&str; 6] = [
 struct Measured {
     storefront_first_ms: f64,
     storefront_ms: f64,
+    /// Where the second start's `storefront_ms` went.
+    start: StartParts,
     search_ms: Vec<f64>,
     frames: u64,
     janky_frames: u64,
@@ -50,6 +53,54 @@ struct Measured {
     grid_frame_p90_ms: f64,
     cards_in_page: u64,
     pss_mb: f64,
+}
+
+/// Where a start's time went, in ms: from the process's start to the page's (`to_page`), to the
+/// page asking for the catalog (`to_asked`), the catalog's answer in the page (`catalog_list`),
+/// and from the answer to the storefront painted (`to_painted`).
+#[derive(Debug)]
+struct StartParts {
+    to_page: f64,
+    to_asked: f64,
+    catalog_list: f64,
+    to_painted: f64,
+}
+
+impl StartParts {
+    fn json(&self) -> Value {
+        json!({
+            "to_page": self.to_page.round(),
+            "to_asked": self.to_asked.round(),
+            "catalog_list": self.catalog_list.round(),
+            "to_painted": self.to_painted.round(),
+        })
+    }
+}
+
+/// The page's own marks of a start (`ui/src/lib/store/catalog.svelte.ts` and `StorePage`),
+/// given when its process started.
+async fn start_parts(c: &Client, started_ms: f64) -> StartParts {
+    let marks = c
+        .execute(
+            "const at = (name) => performance.getEntriesByName(name)[0].startTime;
+             return [performance.timeOrigin, at('marquee:catalog-asked'),
+                     at('marquee:catalog-answered'), at('marquee:storefront-painted')];",
+            vec![],
+        )
+        .await
+        .expect("the page's start marks");
+    let m: Vec<f64> = marks
+        .as_array()
+        .expect("four times")
+        .iter()
+        .map(|v| v.as_f64().expect("a time"))
+        .collect();
+    StartParts {
+        to_page: m[0] - started_ms,
+        to_asked: m[1],
+        catalog_list: m[2] - m[1],
+        to_painted: m[3] - m[2],
+    }
 }
 
 /// When the page marked its storefront painted, in ms since the Unix epoch.
@@ -78,23 +129,40 @@ async fn first_posters(c: &Client) {
     .await;
 }
 
-/// Starts the app on `profile` against `store_url` and answers how long from its process's
-/// start to the painted storefront, with the session.
-async fn start_and_time(
-    display: &str,
-    profile: &Path,
-    store_url: &str,
-) -> (Guard, Client, f64, u32) {
-    let (driver, c) = launch_with(display, profile, &[], Some(store_url)).await;
-    let painted = painted_at_ms(&c).await;
-    let app = app_with_profile(profile).expect("the app runs");
-    (driver, c, painted - started_at_ms(app), app)
+/// The binaries measured: the app and the store it buys from.
+pub struct Binaries {
+    /// The app (the test's debug build, or the release one inside the `.deb`).
+    pub app: PathBuf,
+    /// `marquee-store`, built in the same profile.
+    pub store: PathBuf,
 }
 
-async fn measure(display: &str, dir: &Path, generated: usize, shot: Option<&Path>) -> Measured {
+/// Starts the app on `profile` against `store_url` and answers how long from its process's
+/// start to the painted storefront and where that went, with the session.
+async fn start_and_time(
+    display: &str,
+    app: &Path,
+    profile: &Path,
+    store_url: &str,
+) -> (Guard, Client, f64, StartParts, u32) {
+    let (driver, c) = launch_exe(display, app, profile, &[], Some(store_url)).await;
+    let painted = painted_at_ms(&c).await;
+    let app = exe_with_profile(app, profile).expect("the app runs");
+    let started = started_at_ms(app);
+    let parts = start_parts(&c, started).await;
+    (driver, c, painted - started, parts, app)
+}
+
+async fn measure(
+    display: &str,
+    bins: &Binaries,
+    dir: &Path,
+    generated: usize,
+    shot: Option<&Path>,
+) -> Measured {
     let data = dir.join("store");
     if generated > 0 {
-        run(Command::new(store_bin())
+        run(Command::new(&bins.store)
             .args([
                 "catalog",
                 "generate",
@@ -104,16 +172,18 @@ async fn measure(display: &str, dir: &Path, generated: usize, shot: Option<&Path
             ])
             .arg(&data));
     }
-    let store = start_store_process(&data);
+    let store = marquee_testsupport::StoreProcess::start(&bins.store, &data, "127.0.0.1:0");
     let profile = dir.join("profile");
 
     // The first start fetches the catalog; the second reads it from the profile.
-    let (driver, c, storefront_first_ms, _) = start_and_time(display, &profile, store.url()).await;
+    let (driver, c, storefront_first_ms, _, _) =
+        start_and_time(display, &bins.app, &profile, store.url()).await;
     // As a person's first start would, it shows its first posters (kept for the next start).
     first_posters(&c).await;
     c.close().await.unwrap();
     drop(driver);
-    let (_driver, c, storefront_ms, app) = start_and_time(display, &profile, store.url()).await;
+    let (_driver, c, storefront_ms, start, app) =
+        start_and_time(display, &bins.app, &profile, store.url()).await;
     first_posters(&c).await;
     let cards_in_page = c
         .execute(
@@ -286,6 +356,7 @@ async fn measure(display: &str, dir: &Path, generated: usize, shot: Option<&Path
     Measured {
         storefront_first_ms,
         storefront_ms,
+        start,
         search_ms,
         frames: frames["frames"].as_u64().unwrap(),
         janky_frames: frames["janky"].as_u64().unwrap(),
@@ -475,11 +546,26 @@ async fn five_thousand_titles_stay_fluid() {
     let _one = ONE_WINDOW.lock().await;
     let out = target_dir().join("e2e");
     std::fs::create_dir_all(&out).unwrap();
+    let bins = Binaries {
+        app: PathBuf::from(env!("CARGO_BIN_EXE_marquee")),
+        store: store_bin(),
+    };
+    let figures = storefront_figures(&bins, &out).await;
+    std::fs::write(
+        out.join("storefront.json"),
+        serde_json::to_string_pretty(&figures).unwrap(),
+    )
+    .unwrap();
+}
+
+/// Measures `bins` at the demo catalog and at 5,000 titles (screenshots into `shots`), checks
+/// what must hold at any speed, prints the figures beside their goals and answers them.
+pub async fn storefront_figures(bins: &Binaries, shots: &Path) -> Value {
     let (_xvfb, display) = start_xvfb();
     let demo_dir = tempfile::tempdir().unwrap();
-    let demo = measure(&display, demo_dir.path(), 0, None).await;
+    let demo = measure(&display, bins, demo_dir.path(), 0, None).await;
     let big_dir = tempfile::tempdir().unwrap();
-    let big = measure(&display, big_dir.path(), GENERATED, Some(&out)).await;
+    let big = measure(&display, bins, big_dir.path(), GENERATED, Some(shots)).await;
     eprintln!("demo: {demo:?}\n5,000: {big:?}");
 
     assert!(
@@ -496,6 +582,8 @@ async fn five_thousand_titles_stay_fluid() {
         "storefront_ms_goal": 1000,
         "storefront_first_ms": big.storefront_first_ms,
         "storefront_ms_demo": demo.storefront_ms,
+        "storefront_parts_ms": big.start.json(),
+        "storefront_parts_ms_demo": demo.start.json(),
         "search_p95_ms": percentile(&big.search_ms, 0.95),
         "search_p95_ms_goal": 50,
         "search_median_ms": percentile(&big.search_ms, 0.5),
@@ -517,12 +605,21 @@ async fn five_thousand_titles_stay_fluid() {
     });
     println!(
         "storefront at {GENERATED} titles: painted {:.0} ms after start (goal <= 1000; first start {:.0} ms; demo {:.0} ms)\n  \
+         start: {:.0} ms to the page, {:.0} ms to asking for the catalog, {:.0} ms for it, {:.0} ms to painted (demo: {:.0}, {:.0}, {:.0}, {:.0})\n  \
          search: p95 {:.1} ms (goal <= 50), median {:.1} ms over {} keystrokes\n  \
          janky frames {:.1} % of {} (goal <= 2); the Films grid alone {:.1} % of {}, p90 frame {:.0} ms\n  \
          web process {:.0} MB beside {:.0} MB at the demo catalog: {:.2}x (goal <= 1.3); {} cards in the page",
         big.storefront_ms,
         big.storefront_first_ms,
         demo.storefront_ms,
+        big.start.to_page,
+        big.start.to_asked,
+        big.start.catalog_list,
+        big.start.to_painted,
+        demo.start.to_page,
+        demo.start.to_asked,
+        demo.start.catalog_list,
+        demo.start.to_painted,
         percentile(&big.search_ms, 0.95),
         percentile(&big.search_ms, 0.5),
         big.search_ms.len(),
@@ -536,9 +633,5 @@ async fn five_thousand_titles_stay_fluid() {
         big.pss_mb / demo.pss_mb,
         big.cards_in_page,
     );
-    std::fs::write(
-        out.join("storefront.json"),
-        serde_json::to_string_pretty(&figures).unwrap(),
-    )
-    .unwrap();
+    figures
 }

@@ -242,6 +242,9 @@ pub struct DownloadItem {
     pub kind: TitleKind,
     /// Where it comes from.
     pub origin: TitleOrigin,
+    /// The video's height in pixels (0 for a game): the row names its quality, so the SD and
+    /// the HD of one work read as two downloads, not one listed twice.
+    pub height: u32,
     /// Its progress, speeds and peers.
     pub progress: DownloadProgress,
     /// Seconds left at the current download speed; `None` when not downloading or stalled.

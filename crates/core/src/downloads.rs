@@ -74,6 +74,7 @@ impl Downloads {
                     name: row.title.name.clone(),
                     kind: TitleKind::parse(&row.title.kind),
                     origin: row.origin,
+                    height: row.title.height,
                     eta_s: eta_s(&progress),
                     files_deletable: row.origin != TitleOrigin::Published,
                     progress,

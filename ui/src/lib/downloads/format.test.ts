@@ -7,6 +7,7 @@ function item(p: Partial<DownloadProgress>): DownloadItem {
     name: "Neon Harbor",
     kind: "film",
     origin: "store",
+    height: 480,
     eta_s: null,
     files_deletable: true,
     progress: {

@@ -281,6 +281,11 @@ export type DownloadItem = {
 	kind: TitleKind,
 	/**  Where it comes from. */
 	origin: TitleOrigin,
+	/**
+	 *  The video's height in pixels (0 for a game): the row names its quality, so the SD and
+	 *  the HD of one work read as two downloads, not one listed twice.
+	 */
+	height: number,
 	/**  Its progress, speeds and peers. */
 	progress: DownloadProgress,
 	/**  Seconds left at the current download speed; `None` when not downloading or stalled. */
