@@ -36,6 +36,8 @@ fn refused(message: String) -> AppError {
 fn updater<R: Runtime>(
     app: &AppHandle<R>,
 ) -> Result<Option<tauri_plugin_updater::Updater>, AppError> {
+    // Only debug builds change the updater (the update test's endpoint and key).
+    #[cfg_attr(not(debug_assertions), allow(unused_mut))]
     let mut builder = app.updater_builder();
     #[cfg(debug_assertions)]
     {
