@@ -16,5 +16,7 @@ export default defineConfig({
   test: {
     include: ["src/**/*.test.ts"],
     environment: "node",
+    // The palette test reads app.css as text (`?raw`); other CSS stays out of the unit tests.
+    css: { include: [/app\.css/] },
   },
 });
