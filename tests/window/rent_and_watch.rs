@@ -245,6 +245,7 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
                  return licence !== null && licence.classList.contains('running')
                    && licence.innerText.trim() !== ''
                    && progress !== null && progress.dataset.fraction === '1.000'
+                   && progress.querySelector('[data-testid=download-announcement]').textContent === 'Downloaded'
                    && [...item.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0);"
             ),
             Duration::from_secs(60),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DownloadProgress } from "../ipc/bindings";
-import { downloadFraction, downloadText, isComplete } from "./download";
+import { downloadAnnouncement, downloadFraction, downloadText, isComplete } from "./download";
 
 const p = (over: Partial<DownloadProgress>): DownloadProgress => ({
   title_id: "t",
@@ -49,5 +49,29 @@ describe("downloadFraction / isComplete", () => {
     expect(downloadFraction(p({ downloaded_bytes: 150 }))).toBe(1);
     expect(isComplete(p({}))).toBe(false);
     expect(isComplete(p({ state: "seeding" }))).toBe(true);
+  });
+});
+
+describe("downloadAnnouncement", () => {
+  it("says each quarter once, whatever the speed and peers do", () => {
+    const heard = [10, 24, 26, 30, 49, 50, 74, 75, 99].map((done) =>
+      downloadAnnouncement(p({ downloaded_bytes: done, down_bytes_per_s: done * 1000, peers: done % 3 })),
+    );
+    expect(new Set(heard)).toStrictEqual(
+      new Set(["Downloading, 0%", "Downloading, 25%", "Downloading, 50%", "Downloading, 75%"]),
+    );
+    expect(downloadAnnouncement(p({ downloaded_bytes: 30 }))).toBe(
+      downloadAnnouncement(p({ downloaded_bytes: 49, down_bytes_per_s: 1, peers: 9 })),
+    );
+  });
+  it("says a change of state", () => {
+    expect(downloadAnnouncement(p({ state: "queued" }))).toBe("Waiting to download");
+    expect(downloadAnnouncement(p({ state: "paused" }))).toBe("Download paused");
+    expect(downloadAnnouncement(p({ state: "seeding", peers: 4 }))).toBe("Downloaded");
+    expect(downloadAnnouncement(p({ downloaded_bytes: 100 }))).toBe("Downloaded");
+    expect(downloadAnnouncement(p({ state: "error", error: "the disk is read-only" }))).toBe(
+      "Download stopped: the disk is read-only",
+    );
+    expect(downloadAnnouncement(p({ state: "disk_full" }))).toBe("Waiting for space on the disk");
   });
 });

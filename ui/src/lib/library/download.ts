@@ -36,3 +36,21 @@ export function downloadText(p: DownloadProgress): string {
   }
   return p.peers > 0 ? `Downloaded · seeding to ${peers(p.peers)}` : "Downloaded";
 }
+
+/**
+ * What a screen reader is told about a download: its state, and while downloading only each
+ * quarter passed ("Downloading, 25%"), so the speed and peer count that change every second are
+ * never read out. The line under the bar (`downloadText`) stays silent.
+ */
+export function downloadAnnouncement(p: DownloadProgress): string {
+  if (p.state === "queued") return "Waiting to download";
+  if (p.state === "paused") return "Download paused";
+  if (p.state === "removed") return "Not downloaded";
+  if (p.state === "error") return p.error ? `Download stopped: ${p.error}` : "Download stopped";
+  if (p.state === "disk_full") return "Waiting for space on the disk";
+  if (p.state === "downloading" && !isComplete(p)) {
+    const quarter = Math.floor(downloadFraction(p) * 4) * 25;
+    return `Downloading, ${quarter}%`;
+  }
+  return "Downloaded";
+}
