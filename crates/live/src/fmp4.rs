@@ -664,6 +664,15 @@ fn fragment(
                     trun.start,
                 ));
             }
+            if per_sample == 0 {
+                // No field of their own: the defaults hold for every sample, and nothing bounds
+                // the count by the box's size (one by one, four billion took 27 s to add up).
+                if count > 0 && sync.is_none() {
+                    sync = Some(first_flags.unwrap_or(default_flags) & NON_SYNC == 0);
+                }
+                duration = duration.saturating_add(u64::from(count) * u64::from(default_duration));
+                continue;
+            }
             for i in 0..count {
                 let d = if tr & TRUN_DURATION != 0 {
                     r.u32()?
@@ -684,8 +693,14 @@ fn fragment(
                 if i == 0 && sync.is_none() {
                     sync = Some(first_flags.unwrap_or(f) & NON_SYNC == 0);
                 }
-                duration += u64::from(d);
+                duration = duration.saturating_add(u64::from(d));
             }
+        }
+        if duration > MAX_TIME {
+            return Err(refuse(
+                "a fragment's samples last too long to loop",
+                traf.start,
+            ));
         }
         traf_starts.push(traf.start);
         trafs.push(TrafAt {
@@ -768,6 +783,31 @@ mod tests {
             }
         }
         out
+    }
+
+    /// A trun whose samples have no field of their own costs no bytes per sample, so its count
+    /// is bounded by nothing in the file: four billion of them are counted at once, not one by
+    /// one (the fuzzer's input took 27 s).
+    #[test]
+    fn a_trun_of_four_billion_samples_without_fields_is_counted_at_once() {
+        let mut bytes = MP4.to_vec();
+        let top = boxes(&bytes, 0..bytes.len()).unwrap();
+        let moof = top.iter().find(|b| &b.kind == b"moof").unwrap();
+        let kids = boxes(&bytes, moof.payload.clone()).unwrap();
+        let traf = child(&kids, b"traf").unwrap();
+        let kids = boxes(&bytes, traf.payload.clone()).unwrap();
+        let trun = child(&kids, b"trun").unwrap();
+        let at = trun.payload.start;
+        // Version 0; of the flags only the data offset and the first sample's flags stay (they
+        // keep their places), so no sample has a field; the count is the largest there is.
+        let flags = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap())
+            & (TRUN_DATA_OFFSET | TRUN_FIRST_FLAGS);
+        bytes[at..at + 4].copy_from_slice(&flags.to_be_bytes());
+        bytes[at + 4..at + 8].copy_from_slice(&u32::MAX.to_be_bytes());
+        let source = LiveSource::parse(&bytes).unwrap();
+        // Each of the 2^32 - 1 samples lasts the track's default (1/24 s here): years.
+        let years = source.duration_ms() / (365 * 24 * 3_600_000);
+        assert!((5..=6).contains(&years), "{} ms", source.duration_ms());
     }
 
     #[test]
