@@ -86,6 +86,8 @@ pub struct CoreConfig {
     /// A listener for the playback server bound beforehand (the shell's, so the window's CSP
     /// names its origin); `None` binds 127.0.0.1 on a random port.
     pub playback_listener: Option<playback::PlaybackListener>,
+    /// How much the playback server holds at once and for how long.
+    pub playback_limits: playback::PlaybackLimits,
     /// How soon to try the store again once it stopped answering.
     pub reconnect: Backoff,
     /// This computer's clock: [`Clock::system`] unless a test moves time on.
@@ -128,6 +130,7 @@ impl CoreConfig {
             auto_sign_in: None,
             session_vault: VaultChoice::Auto,
             playback_listener: None,
+            playback_limits: playback::PlaybackLimits::default(),
             reconnect: Backoff::default(),
             clock: Clock::system(),
             monotonic: Clock::monotonic(),
@@ -249,7 +252,7 @@ impl Core {
                 sync.clone(),
                 torrents.clone(),
                 identity.clone(),
-                config.playback_listener.as_ref(),
+                &config,
                 revocations,
             )
             .await?,

@@ -317,9 +317,10 @@ async fn half_sent_requests_to_the_playback_server_are_closed() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = tempfile::tempdir().unwrap();
     let store = start_store(dir.path()).await;
-    let core = Core::open(config(&dir.path().join("p"), &store, MACHINE))
-        .await
-        .unwrap();
+    let mut c = config(&dir.path().join("p"), &store, MACHINE);
+    // The default cap (64) and a short header timeout, so the test need not wait 10 s twice.
+    c.playback_limits.header_read = Duration::from_secs(2);
+    let core = Core::open(c).await.unwrap();
     core.title_acquire("open-skies", "free-1").await.unwrap();
     let url = core.playback_open("open-skies").await.unwrap().url;
     let addr = url
@@ -364,5 +365,145 @@ async fn half_sent_requests_to_the_playback_server_are_closed() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 206);
+    core.shutdown().await;
+}
+
+/// Reads from `s` until the peer closes it; what came.
+async fn read_until_closed(s: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = s.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    got
+}
+
+/// The playback server's other bounds, each as a local program meets it: a connection kept
+/// alive after its answer and then left idle is closed; past the connection cap a new
+/// connection is not answered until the server closes one it holds; and a request whose answer
+/// hangs on a store that stopped answering (a poster not kept yet) gets 503 with `Retry-After`
+/// within the answer limit, not after the store client's own 30 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idle_connections_are_closed_the_cap_holds_and_a_hung_answer_is_503() {
+    use marquee_core::playback::PlaybackLimits;
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let mut c = config(&dir.path().join("p"), &store, MACHINE);
+    let limits = PlaybackLimits {
+        connections: 4,
+        header_read: Duration::from_secs(2),
+        answer: Duration::from_secs(2),
+    };
+    c.playback_limits = limits;
+    let core = Core::open(c).await.unwrap();
+    let titles = core.catalog_list().await.unwrap();
+    let poster = titles
+        .iter()
+        .find(|t| !t.poster_url.is_empty())
+        .expect("a title with a poster")
+        .poster_url
+        .clone();
+    let addr = poster
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    // A path under no title: answered at once (404), with the connection kept alive.
+    let ask = format!("GET /nothing/here HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+
+    // Kept alive after one answer, then idle: closed after the header timeout.
+    let mut kept = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    kept.write_all(ask.as_bytes()).await.unwrap();
+    let idle_from = std::time::Instant::now();
+    let got = tokio::time::timeout(Duration::from_secs(30), read_until_closed(&mut kept))
+        .await
+        .expect("the playback server closes a kept-alive connection left idle");
+    assert!(
+        String::from_utf8_lossy(&got).starts_with("HTTP/1.1 404"),
+        "answered first: {}",
+        String::from_utf8_lossy(&got)
+    );
+    let idle_for = idle_from.elapsed();
+    println!("a kept-alive connection left idle: closed after {idle_for:.1?} (header timeout 2 s)");
+    assert!(idle_for >= Duration::from_millis(1500), "{idle_for:?}");
+
+    // At the cap: four silent connections hold every place, so a fifth that asks is answered
+    // only once the server has closed one of them.
+    let mut silent = Vec::new();
+    for _ in 0..limits.connections {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        silent.push(tokio::spawn(async move {
+            read_until_closed(&mut s).await;
+            std::time::Instant::now()
+        }));
+    }
+    let mut fifth = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    fifth.write_all(ask.as_bytes()).await.unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(30), async {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 64];
+        let n = fifth.read(&mut buf).await.unwrap();
+        (
+            std::time::Instant::now(),
+            String::from_utf8_lossy(&buf[..n]).into_owned(),
+        )
+    })
+    .await
+    .expect("the fifth connection is answered once a place is free");
+    let mut first_closed = None::<std::time::Instant>;
+    for s in silent {
+        let closed = tokio::time::timeout(Duration::from_secs(30), s)
+            .await
+            .expect("every silent connection is closed")
+            .unwrap();
+        first_closed = Some(first_closed.map_or(closed, |f| f.min(closed)));
+    }
+    let first_closed = first_closed.unwrap();
+    assert!(answer.1.starts_with("HTTP/1.1 404"), "{}", answer.1);
+    assert!(
+        answer.0 >= first_closed,
+        "the fifth connection was answered before the server let go of any of the four"
+    );
+
+    // The store stops answering mid-request: its port accepts and says nothing. A poster not
+    // kept yet waits on it; the window gets 503 and a moment to retry, within the limit.
+    let store_addr = store.url().trim_start_matches("http://").to_owned();
+    store.shutdown().await;
+    let hung = wait_for(
+        "the store's port is free",
+        Duration::from_secs(10),
+        || async { tokio::net::TcpListener::bind(&store_addr).await },
+    )
+    .await;
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = hung.accept().await {
+            held.push(s);
+        }
+    });
+    let asked = std::time::Instant::now();
+    let resp = reqwest::Client::new()
+        .get(&poster)
+        .timeout(Duration::from_secs(25))
+        .send()
+        .await
+        .expect("the playback server answers before the store client gives up");
+    let took = asked.elapsed();
+    println!(
+        "a poster waiting on a store that hangs: {} after {took:.1?} (answer limit 2 s)",
+        resp.status()
+    );
+    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    assert_eq!(resp.headers()["connection"], "close");
+    let said = resp.text().await.unwrap();
+    assert!(said.contains("could not answer within 2 s"), "{said}");
+    holder.abort();
     core.shutdown().await;
 }

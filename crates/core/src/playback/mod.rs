@@ -70,8 +70,8 @@ pub(crate) struct Playback {
 }
 
 impl Playback {
-    /// Starts the playback server, on `listener` when one is given and still free, else on a
-    /// random loopback port. Streams of a licence in `revoked` (which the licence sync fills)
+    /// Starts the playback server within the config's limits, on its listener when one is
+    /// given and still free, else on a random loopback port. Streams of a licence in `revoked` (which the licence sync fills)
     /// stop before their next chunk.
     pub(crate) async fn start(
         library: Library,
@@ -79,20 +79,21 @@ impl Playback {
         sync: Arc<LicenceSync>,
         torrents: Arc<Torrents>,
         identity: Arc<Identity>,
-        listener: Option<&PlaybackListener>,
+        config: &crate::CoreConfig,
         revoked: Revocations,
     ) -> Result<Playback> {
-        let server = match listener {
+        let limits = config.playback_limits;
+        let server = match &config.playback_listener {
             Some(l) => match l.take() {
-                Some(bound) => PlaybackServer::start_on(bound, revoked)?,
+                Some(bound) => PlaybackServer::start_on(bound, revoked, limits)?,
                 None => {
                     // Another core of this run took it: playing still works wherever the
                     // window's CSP does not pin the origin.
                     tracing::warn!(addr = %l.local_addr(), "the playback listener is taken; binding another port");
-                    PlaybackServer::start(revoked.clone()).await?
+                    PlaybackServer::start(revoked.clone(), limits).await?
                 }
             },
-            None => PlaybackServer::start(revoked.clone()).await?,
+            None => PlaybackServer::start(revoked.clone(), limits).await?,
         };
         Ok(Playback {
             server,

@@ -121,9 +121,12 @@ struct Shared {
 impl PlaybackServer {
     /// Binds 127.0.0.1 on a random port and serves until the runtime ends; streams of a
     /// licence in `revoked` stop before their next chunk.
-    pub(crate) async fn start(revoked: Revocations) -> anyhow::Result<PlaybackServer> {
+    pub(crate) async fn start(
+        revoked: Revocations,
+        limits: PlaybackLimits,
+    ) -> anyhow::Result<PlaybackServer> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-        Self::serve_on(listener, revoked)
+        Self::serve_on(listener, revoked, limits)
     }
 
     /// Serves on a listener bound before the core opened (the shell binds it first, so the
@@ -132,6 +135,7 @@ impl PlaybackServer {
     pub(crate) fn start_on(
         listener: std::net::TcpListener,
         revoked: Revocations,
+        limits: PlaybackLimits,
     ) -> anyhow::Result<PlaybackServer> {
         let addr = listener.local_addr()?;
         anyhow::ensure!(
@@ -139,12 +143,17 @@ impl PlaybackServer {
             "the playback server listens on 127.0.0.1 only, not {addr}"
         );
         listener.set_nonblocking(true)?;
-        Self::serve_on(tokio::net::TcpListener::from_std(listener)?, revoked)
+        Self::serve_on(
+            tokio::net::TcpListener::from_std(listener)?,
+            revoked,
+            limits,
+        )
     }
 
     fn serve_on(
         listener: tokio::net::TcpListener,
         revoked: Revocations,
+        limits: PlaybackLimits,
     ) -> anyhow::Result<PlaybackServer> {
         let addr = listener.local_addr()?;
         let mut raw = [0u8; 24];
@@ -162,7 +171,7 @@ impl PlaybackServer {
             server: server.clone(),
             host: format!("127.0.0.1:{}", addr.port()).into(),
         };
-        tokio::spawn(serve(listener, shared));
+        tokio::spawn(serve(listener, shared, limits));
         Ok(server)
     }
 
@@ -326,30 +335,69 @@ fn cors(headers: &HeaderMap, resp: &mut Response) {
     }
 }
 
-/// How many connections a `<video>` element, the page's fetches and a live stream keep open at
-/// most, with room to spare: WebKit opens a few per media element.
-const MAX_CONNECTIONS: usize = 64;
+/// How much the playback server holds at once, and for how long. Only a local process can
+/// reach it, but one that opens connections and never finishes a request, or keeps them idle,
+/// must not hold them for ever, nor the webview's own requests out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlaybackLimits {
+    /// Connections open at once; past that new ones wait in the kernel's backlog until one
+    /// ends. A `<video>` element, the page's fetches and a live stream keep a few open at most:
+    /// WebKit opens a few per media element.
+    pub connections: usize,
+    /// From a connection's start, or the end of its last response, to the end of the next
+    /// request's headers: a request's headers arrive at once from the webview, and an idle
+    /// kept-alive connection is closed after this too.
+    pub header_read: std::time::Duration,
+    /// From a request's headers to its answer's headers. Only a picture fetched from a store
+    /// that stopped answering can take long; the answer is then 503 with `Retry-After`, and the
+    /// connection closes. A media body is not bounded by this: it streams as pieces arrive.
+    pub answer: std::time::Duration,
+}
 
-/// A request's headers arrive at once from the webview; an idle kept-alive connection is
-/// closed after this too.
-const HEADER_READ: std::time::Duration = std::time::Duration::from_secs(10);
+impl Default for PlaybackLimits {
+    fn default() -> PlaybackLimits {
+        PlaybackLimits {
+            connections: 64,
+            header_read: std::time::Duration::from_secs(10),
+            answer: std::time::Duration::from_secs(20),
+        }
+    }
+}
 
 /// Accepts connections until the runtime ends; each is served as HTTP/1.1 (all a `<video>`
-/// element speaks to a loopback server), at most [`MAX_CONNECTIONS`] at once, each closed when
-/// its next request's headers take longer than [`HEADER_READ`].
-async fn serve(listener: tokio::net::TcpListener, shared: Shared) {
-    let limits = marquee_protocol::server::ServerLimits {
-        connections: MAX_CONNECTIONS,
-        header_read: HEADER_READ,
+/// element speaks to a loopback server), within `limits`.
+async fn serve(listener: tokio::net::TcpListener, shared: Shared, limits: PlaybackLimits) {
+    let server_limits = marquee_protocol::server::ServerLimits {
+        connections: limits.connections,
+        header_read: limits.header_read,
     };
-    marquee_protocol::server::serve(listener, limits, std::future::pending(), move |_| {
+    marquee_protocol::server::serve(listener, server_limits, std::future::pending(), move |_| {
         let shared = shared.clone();
         hyper::service::service_fn(move |req| {
             let shared = shared.clone();
-            async move { Ok::<_, std::convert::Infallible>(bounded(&shared, req).await) }
+            async move {
+                let answer = tokio::time::timeout(limits.answer, bounded(&shared, req)).await;
+                Ok::<_, std::convert::Infallible>(answer.unwrap_or_else(|_| late(limits.answer)))
+            }
         })
     })
     .await;
+}
+
+/// The answer to a request the server could not answer within `limit`: 503, try again in a
+/// moment, and this connection closes (what held it up may still be running).
+fn late(limit: std::time::Duration) -> Response {
+    let mut resp = refuse(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &format!(
+            "the playback server could not answer within {} s: try again in a moment",
+            limit.as_secs_f64()
+        ),
+    );
+    let h = resp.headers_mut();
+    h.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_S));
+    h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
 }
 
 /// Answers a request while holding one of the server's permits, or 503 when all are taken. The
