@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use marquee_core::api::{DownloadLimits, DownloadState, ErrorKind};
+use marquee_core::api::{DownloadLimits, DownloadState, ErrorKind, MagnetOpened};
 use marquee_core::Core;
 use marquee_testsupport::{start_store, wait_for};
 
@@ -119,6 +119,19 @@ async fn a_full_disk_refuses_first_stops_cleanly_and_resumes_by_itself() {
     assert_eq!(core.wallet_get().await.unwrap().balance_cents, 2000);
     let drop = core.drop_register(torrent.clone());
     let e = core.torrent_import(&drop.drop_id).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DiskFull, "{e}");
+    // The same title as a magnet link: its torrent is asked of the seeder and shown, and
+    // adding it is refused alike.
+    let link = format!(
+        "magnet:?xt=urn:btih:{info_hash}&tr={}/announce",
+        store.url()
+    );
+    let MagnetOpened::Preview { file } = core.magnet_open(&link).await.unwrap() else {
+        panic!("a magnet link not in the library is previewed first")
+    };
+    let preview = core.torrent_preview(&file.drop_id).await.unwrap();
+    assert_eq!(preview.total_bytes, SIZE);
+    let e = core.torrent_import(&file.drop_id).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::DiskFull, "{e}");
     assert!(core.library_list().await.unwrap().is_empty());
 

@@ -105,8 +105,9 @@ async fn wait_seeding(core: &Core, title_id: &str) {
 
 /// A viewer publishes a video; it is listed on the community shelf, signed by their device;
 /// another viewer and aria2c download it from them through the store's tracker, byte-exact.
+/// Then the operator hides it (no one else can): it is no longer shown, served or tracked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_published_video_reaches_another_viewer_and_aria2c() {
+async fn a_published_video_reaches_another_viewer_and_aria2c_until_the_operator_hides_it() {
     let dir = tempfile::tempdir().unwrap();
     let store = start_store_with(dir.path(), |c| {
         c.operator_token = Some("operator-secret-for-this-test".into());

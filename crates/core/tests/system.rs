@@ -215,6 +215,43 @@ async fn a_rental_ends_48_hours_after_its_first_frame_on_the_apps_clock() {
     a.shutdown().await;
 }
 
+/// Once the store confirmed the time, setting this computer's clock back a week while the app
+/// stays running offline brings no ended rental back: its window is counted on the monotonic
+/// clock from the store's last confirmation, which setting the date does not move.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_clock_set_back_while_offline_does_not_bring_an_ended_rental_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let (wall, counted) = (Arc::new(AtomicI64::new(0)), Arc::new(AtomicI64::new(0)));
+    let mut config = config(&dir.path().join("a"), &store, MACHINE_A);
+    let moved = wall.clone();
+    config.clock = Clock::from_fn(move || unix_now() + moved.load(Ordering::SeqCst));
+    let ticked = counted.clone();
+    let monotonic = Clock::monotonic();
+    config.monotonic = Clock::from_fn(move || monotonic.now() + ticked.load(Ordering::SeqCst));
+    let a = Core::open(config).await.unwrap();
+    a.title_acquire("neon-harbor", "order-1").await.unwrap();
+    a.playback_open("neon-harbor").await.unwrap();
+    a.playback_report("neon-harbor", 0.0, true).await.unwrap();
+    // The store goes away: from here on nothing confirms the time.
+    store.shutdown().await;
+
+    // A week back on the wall clock, and nothing counted: the rental runs, as it should.
+    wall.store(-7 * 86_400, Ordering::SeqCst);
+    a.playback_open("neon-harbor").await.unwrap();
+    // 49 hours counted by the monotonic clock, the wall clock still a week back: ended.
+    counted.store(49 * 3600, Ordering::SeqCst);
+    let e = a.playback_open("neon-harbor").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LicenceExpired, "{e}");
+    let library = a.library_list().await.unwrap();
+    let entry = library
+        .iter()
+        .find(|e| e.title.id == "neon-harbor")
+        .unwrap();
+    assert_eq!(entry.licence.status, LicenceStatus::Expired);
+    a.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_are_idempotent_and_never_overdraw() {
     let dir = tempfile::tempdir().unwrap();

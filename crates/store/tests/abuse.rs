@@ -1501,9 +1501,12 @@ async fn served_trackers(
     (status, t.announce.map(|a| text(a.0)), tiers)
 }
 
+/// A paid title's swarm is private: only accounts that hold it are told who watches it. (A title
+/// the operator hides, neither served nor tracked: `interop::
+/// a_published_video_reaches_another_viewer_and_aria2c_until_the_operator_hides_it` in the core's
+/// tests, where a real viewer published it.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn strangers_are_not_told_who_watches_a_paid_title_and_a_hidden_title_is_neither_served_nor_tracked(
-) {
+async fn strangers_are_not_told_who_watches_a_paid_title() {
     let dir = tempfile::tempdir().unwrap();
     let store = start_store_with(dir.path(), |c| {
         c.trackers = vec!["udp://public.example:6969/announce".into()];

@@ -182,3 +182,44 @@ pub(crate) async fn signing_key(db: &Db) -> anyhow::Result<SigningKey> {
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every pooled connection, not only the first, writes through to the disk at each commit
+    /// (`synchronous = FULL`, 2) in WAL mode, with the busy timeout set: a pragma is per
+    /// connection, so one connection opened without them would lose a charge to a power cut.
+    #[tokio::test]
+    async fn every_connection_commits_money_durably() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("store.db").display()
+        );
+        let db = open(&url).await.unwrap();
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            let mut conn = db.acquire().await.unwrap();
+            let synchronous: i64 = sqlx::query("PRAGMA synchronous")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(synchronous, 2, "synchronous = FULL");
+            let journal: String = sqlx::query("PRAGMA journal_mode")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(journal, "wal");
+            let busy: i64 = sqlx::query("PRAGMA busy_timeout")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(busy, 10_000);
+            held.push(conn);
+        }
+    }
+}
