@@ -400,6 +400,38 @@ pub async fn acquire_label(c: &Client) -> String {
     .to_owned()
 }
 
+/// Waits until the posters on the first screen have loaded and decoded.
+pub async fn posters_on_screen(c: &Client) {
+    poll(
+        c,
+        "the posters",
+        "const seen = [...document.images].filter(i => i.getBoundingClientRect().top < innerHeight);
+         return seen.length > 0 && seen.every(i => i.complete && i.naturalWidth > 0);",
+        Duration::from_secs(30),
+    )
+    .await;
+}
+
+/// Gets the free title `title` (once, as order `order`) and waits until it has downloaded and
+/// is seeding: what keeps the app running with its window closed.
+pub async fn seed_free_title(c: &Client, title: &str, order: &str) {
+    poll(
+        c,
+        "the free title to download and seed",
+        &format!(
+            "const invoke = window.__TAURI_INTERNALS__.invoke;
+             if (!window.__got) {{
+               window.__got = true;
+               await invoke('title_acquire', {{ titleId: '{title}', clientOrderId: '{order}' }});
+             }}
+             const list = await invoke('downloads_list');
+             return list.some(d => d.progress.title_id === '{title}' && d.progress.state === 'seeding');"
+        ),
+        Duration::from_secs(180),
+    )
+    .await;
+}
+
 /// Clicks the element `css` once it is there (within a minute).
 pub async fn click(c: &Client, css: &str) {
     c.wait()

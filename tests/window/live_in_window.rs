@@ -2,7 +2,8 @@
 //! `marquee-live broadcast` process, with ten `marquee-live watch` processes relaying it. The
 //! app shows the channel in its Live section, plays it from the live edge in one click through
 //! Media Source Extensions, says how far behind live it is and what it gives back, leaves
-//! cleanly, and says so when the broadcaster ends the channel.
+//! cleanly, and says so when the broadcaster ends the channel. Closing the window while
+//! watching stops watching, though the app stays running to seed.
 //!
 //! Going live from the app: the "Go live" sheet takes a video opened with Marquee, checks it,
 //! takes a poster frame from its preview, and broadcasts it; a `marquee-live watch` process plays it through the store's directory;
@@ -376,6 +377,87 @@ async fn watch_a_channel_relayed_by_viewer_processes_from_the_live_edge() {
         Duration::from_secs(30),
     )
     .await;
+
+    // Closing the window while watching stops watching, even when the app stays running for
+    // something else (here, seeding a free title): the window hides, and the directory stops
+    // counting this computer once its last report has aged out.
+    let signed = c
+        .execute_async(
+            &format!(
+                "const done = arguments[arguments.length - 1];
+             window.__TAURI_INTERNALS__.invoke('account_sign_in', {{ email: '{}', password: '{}' }})
+               .then(() => done(true), e => done(String(e)));",
+                marquee_store::DEMO_EMAIL,
+                marquee_store::DEMO_PASSWORD
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(signed, true, "signing in to the store's demo account");
+    seed_free_title(&c, "open-skies", "live-free").await;
+    let mut second = Live::spawn(&[
+        "broadcast",
+        media.to_str().unwrap(),
+        "--store",
+        &url,
+        "--title",
+        "Second show",
+    ]);
+    let channel = second.field("channel");
+    let tile = format!("[data-testid=live-channel][data-channel='{channel}']");
+    poll(
+        &c,
+        "the second channel in the Live section",
+        &format!("return document.querySelector(\"{tile}\") !== null;"),
+        Duration::from_secs(60),
+    )
+    .await;
+    click(&c, &tile).await;
+    poll(
+        &c,
+        "the second channel to play",
+        "const v = document.querySelector('[data-testid=live-video]');
+         return v && v.currentTime > 0 && !v.paused;",
+        Duration::from_secs(60),
+    )
+    .await;
+    let counted = |viewers: &str| {
+        format!(
+            "const list = await window.__TAURI_INTERNALS__.invoke('live_channels');
+             const ch = list.find(c => c.channel === '{channel}');
+             return ch && ch.viewers {viewers};"
+        )
+    };
+    poll(
+        &c,
+        "the directory to count this computer",
+        &counted(">= 1"),
+        Duration::from_secs(30),
+    )
+    .await;
+    let helper = close_helper(data.path());
+    press_close(&helper, &display);
+    poll(
+        &c,
+        "the window to hide",
+        "return document.visibilityState === 'hidden';",
+        Duration::from_secs(20),
+    )
+    .await;
+    let closed = Instant::now();
+    poll(
+        &c,
+        "the directory to stop counting this computer",
+        &counted("=== 0"),
+        Duration::from_secs(90),
+    )
+    .await;
+    eprintln!(
+        "closing the window while watching: the directory stopped counting this computer after {:.1?}",
+        closed.elapsed()
+    );
+    second.terminate();
 
     let _ = c.close().await;
     drop(driver);

@@ -35,21 +35,7 @@ async fn closing_while_seeding_keeps_marquee_in_the_tray_and_a_second_launch_bri
     let pid = pid_of(exe);
 
     // A free title, downloaded and seeding.
-    poll(
-        &c,
-        "the free title to download and seed",
-        &format!(
-            "const invoke = window.__TAURI_INTERNALS__.invoke;
-             if (!window.__got) {{
-               window.__got = true;
-               await invoke('title_acquire', {{ titleId: '{FREE_TITLE}', clientOrderId: 'tray-free' }});
-             }}
-             const list = await invoke('downloads_list');
-             return list.some(d => d.progress.title_id === '{FREE_TITLE}' && d.progress.state === 'seeding');"
-        ),
-        Duration::from_secs(180),
-    )
-    .await;
+    seed_free_title(&c, FREE_TITLE, "tray-free").await;
 
     // Close while seeding: hidden, still running.
     press_close(&helper, &display);
