@@ -34,3 +34,5 @@ mod storefront_in_window;
 // Browsing like a store: sections with filters and sort, a series' page and buying its season,
 // a studio's page, more like this, Back.
 mod browse_in_window;
+// Accessibility: axe-core inside the window on every page, no serious or critical finding.
+mod a11y_in_window;

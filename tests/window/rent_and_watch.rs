@@ -35,14 +35,7 @@ async fn rent_and_watch(store_url: Option<&str>, name: &str) {
     wait_for_catalog(&c, TITLE).await;
     let before = wallet_cents(&c).await;
     // The storefront as a person first sees it, once its posters have loaded.
-    poll(
-        &c,
-        "the posters",
-        "const seen = [...document.images].filter(i => i.getBoundingClientRect().top < innerHeight); \
-         return seen.length > 0 && seen.every(i => i.complete && i.naturalWidth > 0);",
-        Duration::from_secs(30),
-    )
-    .await;
+    posters_on_screen(&c).await;
     if store_url.is_none() {
         screenshot(&c, "the storefront to settle", &out, "store.png").await;
     } else {
