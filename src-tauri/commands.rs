@@ -180,6 +180,8 @@ commands! {
     fn update_check() -> Option<UpdateInfo> = |app: App| updates::check(&app).await;
     /// Installs the published update once the person agrees, then restarts into it.
     fn update_install() -> () = |app: App| updates::install(&app).await;
+    /// Keeps the window's language (`en`, `ar` or `it`) as the person's choice.
+    fn language_choose(language: String) -> () = |app: App| crate::language::choose(&app, &language);
 
     // Publishing and sharing.
 

@@ -16,6 +16,7 @@ use marquee_core::playback::PlaybackListener;
 mod bindings;
 mod commands;
 mod desktop;
+mod language;
 mod log;
 mod progress;
 mod publish;
@@ -45,6 +46,7 @@ pub fn build<R: Runtime>(
         // macOS links arrive as events, elsewhere on the command line.
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(language::Languages::default())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .setup(move |app| {
             events.mount_events(app);

@@ -133,13 +133,14 @@ mod tests {
         ] {
             assert!(!granted.iter().any(|p| p == broad), "{broad} is granted");
         }
-        // The UI listens to events (its own and the drag-and-drop overlay's) and calls the
-        // app's commands; nothing else.
+        // The UI listens to events (its own and the drag-and-drop overlay's), reads the app's
+        // version (the settings page) and calls the app's commands; nothing else.
         assert_eq!(
             granted,
             [
                 "core:event:allow-listen",
                 "core:event:allow-unlisten",
+                "core:app:allow-version",
                 "ui-commands"
             ]
         );
@@ -157,6 +158,15 @@ mod tests {
         if let Err(e) = invoke(&main, "plugin:event|listen") {
             assert!(!e.contains("not allowed"), "listening is allowed: {e}");
         }
+        if let Err(e) = invoke(&main, "plugin:app|version") {
+            assert!(
+                !e.contains("not allowed"),
+                "reading the version is allowed: {e}"
+            );
+        }
+        // But not the rest of the app plugin (hiding the app, its other metadata).
+        let refused = invoke(&main, "plugin:app|app_hide").expect_err("refused");
+        assert!(refused.contains("not allowed"), "{refused}");
     }
 
     /// One directive of a policy, as its sources.

@@ -105,13 +105,7 @@ pub(crate) struct Profile {
 /// `MARQUEE_STORE_URL`, else by `store_url` in the profile's `settings.json`, else the embedded
 /// demo store.
 pub(crate) fn profile<R: Runtime>(app: &AppHandle<R>) -> Result<Profile, AppError> {
-    let data_dir = match std::env::var_os("MARQUEE_DATA_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => app
-            .path()
-            .app_data_dir()
-            .map_err(|e| internal(&format!("no data folder: {e}")))?,
-    };
+    let data_dir = data_dir(app)?;
     let settings = read_settings(&data_dir.join("settings.json"))?;
     let store_url = std::env::var("MARQUEE_STORE_URL")
         .ok()
@@ -185,11 +179,48 @@ pub(crate) async fn reactivate_device<R: Runtime>(app: &AppHandle<R>) -> Result<
 }
 
 /// The profile's `settings.json`.
-#[derive(Default, serde::Deserialize)]
+#[derive(Default, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {
     /// The store to use instead of the embedded demo store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     store_url: Option<String>,
+    /// The window's language, once the person chose one on the settings page (a BCP 47 tag the
+    /// page speaks); the system's until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
+}
+
+/// The profile's folder: `MARQUEE_DATA_DIR`, else the app's data folder.
+pub(crate) fn data_dir<R: Runtime>(app: &AppHandle<R>) -> Result<PathBuf, AppError> {
+    match std::env::var_os("MARQUEE_DATA_DIR") {
+        Some(d) => Ok(PathBuf::from(d)),
+        None => app
+            .path()
+            .app_data_dir()
+            .map_err(|e| internal(&format!("no data folder: {e}"))),
+    }
+}
+
+/// The language the person chose for the window in the profile at `data_dir`, if they did.
+pub(crate) fn chosen_language(data_dir: &Path) -> Option<String> {
+    read_settings(&data_dir.join("settings.json"))
+        .ok()
+        .and_then(|s| s.language)
+}
+
+/// Keeps `language` as the person's choice in the profile at `data_dir`, beside the other
+/// settings (written whole to a new file, then moved over the old one).
+pub(crate) fn choose_language(data_dir: &Path, language: &str) -> Result<(), AppError> {
+    let path = data_dir.join("settings.json");
+    let mut settings = read_settings(&path)?;
+    settings.language = Some(language.to_owned());
+    let bytes = serde_json::to_vec_pretty(&settings).expect("settings serialise");
+    let fresh = data_dir.join("settings.json.new");
+    std::fs::create_dir_all(data_dir)
+        .and_then(|()| std::fs::write(&fresh, bytes))
+        .and_then(|()| std::fs::rename(&fresh, &path))
+        .map_err(|e| internal(&format!("{} cannot be written: {e}", path.display())))
 }
 
 fn read_settings(path: &Path) -> Result<Settings, AppError> {

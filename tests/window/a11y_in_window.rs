@@ -1,7 +1,9 @@
 //! Accessibility in the real window: axe-core (from npm, `ui/node_modules/axe-core`) runs inside
-//! the app's own webview on every page a person reaches (the store, a title's sheet, the player,
-//! the library, downloads, the account page and the Live section), against the embedded demo
-//! store. No page may have a serious or critical finding.
+//! the app's own webview on every page a person reaches (the store, a title's sheet, the
+//! confirmation, the player, the library, downloads, the Live section, the account and settings
+//! pages), in English and again in Arabic (right to left), against the embedded demo store. No
+//! page may have a serious or critical finding. A film is also rented and played by keyboard
+//! alone.
 //!
 //! Writes `target/e2e/a11y.json`: per page, the findings' counts by impact and each finding's
 //! rule, impact, help text and first elements, so a page that fails names what to fix.
@@ -64,6 +66,18 @@ async fn audit(c: &fantoccini::Client, page: &str) -> Value {
         Duration::from_secs(120),
     )
     .await
+}
+
+/// Opens `title`'s sheet from its card, whatever the language, and waits for its button.
+async fn open_to_rent_in_any_language(c: &fantoccini::Client, title: &str) {
+    click(c, &title_card(title)).await;
+    poll(
+        c,
+        "the title's sheet",
+        "return document.querySelector('[data-testid=acquire]') !== null;",
+        Duration::from_secs(30),
+    )
+    .await;
 }
 
 /// Counts of findings by impact.
@@ -174,6 +188,41 @@ async fn every_page_passes_axe_with_no_serious_or_critical_finding() {
     )
     .await;
     pages.insert("account", audit(&c, "account").await);
+
+    // The settings page, then every page again in Arabic, right to left, chosen there.
+    click(&c, "[data-testid=settings-open]").await;
+    poll(
+        &c,
+        "the settings page",
+        "return document.querySelector('[data-testid=settings-page]') !== null;",
+        Duration::from_secs(30),
+    )
+    .await;
+    pages.insert("settings", audit(&c, "settings").await);
+    click(&c, "[data-testid=language-ar]").await;
+    poll(
+        &c,
+        "the window in Arabic",
+        "return document.documentElement.dir === 'rtl';",
+        Duration::from_secs(10),
+    )
+    .await;
+    pages.insert("ar: settings", audit(&c, "Arabic settings").await);
+    for (tab, page) in [
+        ("store", "ar: store"),
+        ("library", "ar: library"),
+        ("downloads", "ar: downloads"),
+        ("live", "ar: live"),
+    ] {
+        click(&c, &format!("[data-testid=tab-{tab}]")).await;
+        painted(&c, page).await;
+        pages.insert(page, audit(&c, page).await);
+    }
+    click(&c, "[data-testid=account-open]").await;
+    pages.insert("ar: account", audit(&c, "Arabic account").await);
+    click(&c, "[data-testid=tab-store]").await;
+    open_to_rent_in_any_language(&c, RENTAL).await;
+    pages.insert("ar: title sheet", audit(&c, "Arabic title sheet").await);
 
     let report: BTreeMap<&str, Value> = pages
         .iter()

@@ -146,6 +146,9 @@ pub async fn launch_app(display: &str, app: &App) -> (Guard, Client) {
     ])
     .env("DISPLAY", display)
     .env("RUST_LOG", "info,librqbit=warn,librqbit_core=warn")
+    // English unless the test says otherwise: the tests read the window's English sentences,
+    // and the app speaks the system's language.
+    .env("LANGUAGE", "en")
     .envs(app.env.iter().map(|(k, v)| (k, v)));
     if let Some(cwd) = &app.cwd {
         cmd.current_dir(cwd);

@@ -36,3 +36,5 @@ mod storefront_in_window;
 mod browse_in_window;
 // Accessibility: axe-core inside the window on every page, no serious or critical finding.
 mod a11y_in_window;
+// Arabic from the system, mirrored; Italian from the settings page, kept across a restart.
+mod languages_in_window;

@@ -1,13 +1,20 @@
 /**
- * Pure formatting used across the UI. Nothing here reads the clock or the DOM: time-based
- * helpers take `nowMs` so they can be tested.
+ * Formatting used across the UI, in the window's language (`i18n.current`): numbers, prices and
+ * dates through `Intl`, units and phrases through `t`. Nothing here reads the clock or the DOM:
+ * time-based helpers take `nowMs` so they can be tested.
  */
+import { i18n, t } from "./i18n/i18n.svelte";
 import type { LicenceState } from "./ipc/bindings";
 
-const MONTHS = [
-  "January", "February", "March", "April", "May", "June",
-  "July", "August", "September", "October", "November", "December",
-];
+/** The `Intl` locale of the window's language. */
+function locale(): string {
+  return i18n.current;
+}
+
+/** A number with exactly `digits` decimals (none by default), in the window's language. */
+function number(value: number, digits = 0): string {
+  return new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
+}
 
 /** Minor-unit digits of a currency (2 for EUR/USD, 0 for JPY); 2 when unknown. */
 export function currencyDigits(currency: string): number {
@@ -27,13 +34,13 @@ export function currencyDigits(currency: string): number {
 export function formatMoney(cents: number, currency: string): string {
   const digits = currencyDigits(currency);
   const value = cents / 10 ** digits;
-  const plain = new Intl.NumberFormat("en", {
+  const plain = new Intl.NumberFormat(locale(), {
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
     useGrouping: true,
   });
   try {
-    const parts = new Intl.NumberFormat("en", {
+    const parts = new Intl.NumberFormat(locale(), {
       style: "currency",
       currency,
       currencyDisplay: "narrowSymbol",
@@ -48,15 +55,19 @@ export function formatMoney(cents: number, currency: string): string {
   }
 }
 
+/** Hours, minutes and seconds of `totalSeconds` (rounded, never negative), in the window's digits. */
+function parts(totalSeconds: number) {
+  const all = Math.max(0, Math.round(totalSeconds));
+  const [h, m, s] = [Math.floor(all / 3600), Math.floor((all % 3600) / 60), all % 60];
+  return { h, m, s, n: { h: number(h), m: number(m), s: number(s) } };
+}
+
 /** Runtime for people: "1 min 32 s", "48 min", "1 h 52 min", "2 h". */
 export function formatRuntime(totalSeconds: number): string {
-  const s = Math.max(0, Math.round(totalSeconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  if (h > 0) return m > 0 ? `${h} h ${m} min` : `${h} h`;
-  if (m > 0) return sec > 0 ? `${m} min ${sec} s` : `${m} min`;
-  return `${sec} s`;
+  const { h, m, s, n } = parts(totalSeconds);
+  if (h > 0) return m > 0 ? t("format.duration.h_min", n) : t("format.duration.h", n);
+  if (m > 0) return s > 0 ? t("format.duration.min_s", n) : t("format.duration.min", n);
+  return t("format.duration.s", n);
 }
 
 /** A playback position as on a player clock: "0:42", "12:05", "1:02:03". */
@@ -68,7 +79,7 @@ export function formatClock(totalSeconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
 }
 
-const BYTE_UNITS = ["B", "KB", "MB", "GB", "TB"];
+const BYTE_UNITS = ["b", "kb", "mb", "gb", "tb"] as const;
 
 /** Sizes in decimal units, as disks and download speeds are sold: "1.5 MB", "734 MB". */
 export function formatBytes(bytes: number): string {
@@ -78,68 +89,65 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit += 1;
   }
-  if (unit === 0) return `${Math.round(value)} B`;
-  const rounded = value < 10 ? value.toFixed(1) : String(Math.round(value));
-  return `${rounded} ${BYTE_UNITS[unit]}`;
+  const n = unit === 0 ? number(Math.round(value)) : value < 10 ? number(value, 1) : number(Math.round(value));
+  return t(`format.bytes.${BYTE_UNITS[unit]}`, { n });
 }
 
 /** A transfer rate: "2.1 MB/s". */
 export function formatSpeed(bytesPerSecond: number): string {
-  return `${formatBytes(bytesPerSecond)}/s`;
+  return t("format.per_second", { size: formatBytes(bytesPerSecond) });
 }
 
 /** "3 March at 21:40" in local time. */
 export function formatDateTime(ms: number): string {
-  const d = new Date(ms);
-  const hh = String(d.getHours()).padStart(2, "0");
-  const mm = String(d.getMinutes()).padStart(2, "0");
-  return `${d.getDate()} ${MONTHS[d.getMonth()]} at ${hh}:${mm}`;
+  // British English writes the day before the month, as the store always has.
+  return new Intl.DateTimeFormat(locale() === "en" ? "en-GB" : locale(), {
+    day: "numeric",
+    month: "long",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).format(new Date(ms));
 }
 
-/** Time left in a running rental: "23 h 12 min", "42 min 10 s", "9 s". */
+/** Time left in a running rental: "23 h 12 min", "42 min 10 s", "9 s" (a countdown keeps
+ * its second unit even at zero, so it does not jump in length). */
 export function formatRemaining(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  if (h > 0) return `${h} h ${m} min`;
-  if (m > 0) return `${m} min ${sec} s`;
-  return `${sec} s`;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
+  const { h, m, n } = parts(Math.floor(Math.max(0, ms) / 1000));
+  if (h > 0) return t("format.duration.h_min", n);
+  if (m > 0) return t("format.duration.min_s", n);
+  return t("format.duration.s", n);
 }
 
 /** What a library entry's licence means right now, in one short line. */
 export function licenceText(state: LicenceState, nowMs: number): string {
   switch (state.status) {
     case "owned":
-      return "Owned";
+      return t("format.licence.owned");
     case "free":
-      return "Free · DRM-free";
+      return t("format.licence.free");
     case "not_started": {
-      if (state.start_by_ms === null) return "Not started yet";
+      if (state.start_by_ms === null) return t("format.licence.not_started");
       const left = state.start_by_ms - nowMs;
-      if (left <= 0) return "Rental window closed";
+      if (left <= 0) return t("format.licence.window_closed");
       const days = Math.floor(left / 86_400_000);
-      if (days >= 1) return `Start within ${plural(days, "day")}`;
-      return `Start within ${formatRemaining(left)}`;
+      if (days >= 1) return t("format.licence.start_within_days", { count: days });
+      return t("format.licence.start_within", { time: formatRemaining(left) });
     }
     case "running": {
-      if (state.ends_at_ms === null) return "Rental running";
+      if (state.ends_at_ms === null) return t("format.licence.running");
       const left = state.ends_at_ms - nowMs;
-      if (left <= 0) return `Rental ended on ${formatDateTime(state.ends_at_ms)}`;
-      return `${formatRemaining(left)} left`;
+      if (left <= 0) return t("format.licence.ended_on", { when: formatDateTime(state.ends_at_ms) });
+      return t("format.licence.left", { time: formatRemaining(left) });
     }
     case "expired": {
       const end = state.ends_at_ms ?? state.start_by_ms;
-      return end === null ? "Rental ended" : `Rental ended on ${formatDateTime(end)}`;
+      return end === null ? t("format.licence.ended") : t("format.licence.ended_on", { when: formatDateTime(end) });
     }
     case "revoked":
-      return "Withdrawn by the store";
+      return t("format.licence.revoked");
     case "other_device":
-      return "Licensed to another computer";
+      return t("format.licence.other_device");
   }
 }
 

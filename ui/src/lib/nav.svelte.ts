@@ -1,12 +1,13 @@
 /**
- * Which screen is showing. One window: a tab (Store, Live, Library, Downloads or Account), the
+ * Which screen is showing. One window: a tab (Store, Live, Library, Downloads, Account or
+ * Settings), the
  * Store's page (its home, a section, a series, an artist or a studio), a detail sheet, the player.
  */
 import { tick } from "svelte";
 import { BackStack } from "./history";
 import type { Section } from "./store/browse";
 
-export type Tab = "store" | "live" | "library" | "downloads" | "account";
+export type Tab = "store" | "live" | "library" | "downloads" | "account" | "settings";
 
 /** A page of the Store. */
 export type StoreView =

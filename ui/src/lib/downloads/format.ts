@@ -1,33 +1,50 @@
 /** Words and numbers of the downloads view. Pure: no clock, no DOM. */
 import { formatRemaining } from "../format";
+import { t } from "../i18n/i18n.svelte";
 import type { DownloadItem, DownloadState } from "../ipc/bindings";
 
 const DAY_S = 86_400;
 
-/** What each state reads as in the list. */
+/** What each state reads as in the list, in the window's language when read. */
 export const STATE_LABEL: Record<DownloadState, string> = {
-  queued: "Waiting",
-  downloading: "Downloading",
-  seeding: "Seeding",
-  done: "Done",
-  paused: "Paused",
-  disk_full: "Waiting for space",
-  removed: "Removed",
-  error: "Stopped",
+  get queued() {
+    return t("downloads.state.queued");
+  },
+  get downloading() {
+    return t("downloads.state.downloading");
+  },
+  get seeding() {
+    return t("downloads.state.seeding");
+  },
+  get done() {
+    return t("downloads.state.done");
+  },
+  get paused() {
+    return t("downloads.state.paused");
+  },
+  get disk_full() {
+    return t("downloads.state.disk_full");
+  },
+  get removed() {
+    return t("downloads.state.removed");
+  },
+  get error() {
+    return t("downloads.state.error");
+  },
 };
 
 /** Time left: "9 s left", "4 min 10 s left", "2 h 5 min left", "3 days left"; "" when unknown. */
 export function formatEta(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds) || seconds <= 0) return "";
-  if (seconds >= 2 * DAY_S) return `${Math.round(seconds / DAY_S)} days left`;
-  return `${formatRemaining(seconds * 1000)} left`;
+  if (seconds >= 2 * DAY_S) return t("downloads.eta.days", { count: Math.round(seconds / DAY_S) });
+  return t("downloads.eta.left", { time: formatRemaining(seconds * 1000) });
 }
 
 /** A rate limit in KiB/s for people: "512 KiB/s", "2 MiB/s", "Unlimited". */
 export function formatLimit(kibPerSecond: number | null): string {
-  if (kibPerSecond === null) return "Unlimited";
-  if (kibPerSecond >= 1024 && kibPerSecond % 1024 === 0) return `${kibPerSecond / 1024} MiB/s`;
-  return `${kibPerSecond} KiB/s`;
+  if (kibPerSecond === null) return t("downloads.limits.unlimited");
+  if (kibPerSecond >= 1024 && kibPerSecond % 1024 === 0) return t("downloads.limits.mib", { value: kibPerSecond / 1024 });
+  return t("downloads.limits.kib", { value: kibPerSecond });
 }
 
 /**
@@ -35,10 +52,10 @@ export function formatLimit(kibPerSecond: number | null): string {
  * number of KiB/s, or an error sentence. The core checks the range again.
  */
 export function parseLimit(text: string): { value: number | null } | { error: string } {
-  const t = text.trim();
-  if (t === "") return { value: null };
-  if (!/^\d+$/.test(t)) return { error: "Type a whole number of KiB/s, or leave it empty for no limit." };
-  return { value: Number(t) };
+  const typed = text.trim();
+  if (typed === "") return { value: null };
+  if (!/^\d+$/.test(typed)) return { error: t("downloads.limits.notWhole") };
+  return { value: Number(typed) };
 }
 
 /** Whether a row offers Pause (running) or Resume (stopped by the person or by an error). */
@@ -56,6 +73,7 @@ export function fraction(d: DownloadItem): number {
 
 /** The sentence under a stopped download. */
 export function errorSentence(error: string | null): string {
-  const why = error?.trim() ? error.trim().replace(/[.\s]+$/, "") : "the download stopped";
-  return `${why[0].toUpperCase()}${why.slice(1)}. Resume to try again, or remove it.`;
+  const why = error?.trim() ? error.trim().replace(/[.\s]+$/, "") : "";
+  if (why === "") return t("downloads.error.stopped");
+  return t("downloads.error.because", { reason: `${why[0].toUpperCase()}${why.slice(1)}` });
 }

@@ -72,6 +72,8 @@ export const commands = {
 	updateCheck: () => __TAURI_INVOKE<UpdateInfo | null>("update_check"),
 	/**  Installs the published update once the person agrees, then restarts into it. */
 	updateInstall: () => __TAURI_INVOKE<null>("update_install"),
+	/**  Keeps the window's language (`en`, `ar` or `it`) as the person's choice. */
+	languageChoose: (language: string) => __TAURI_INVOKE<null>("language_choose", { language }),
 	/**
 	 *  Lets the person pick videos or torrent files with the system's file dialog; the paths stay
 	 *  on the Rust side.

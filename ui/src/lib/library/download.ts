@@ -1,5 +1,6 @@
 /** Download progress in words and numbers. */
 import { formatSpeed } from "../format";
+import { t } from "../i18n/i18n.svelte";
 import type { DownloadProgress } from "../ipc/bindings";
 
 /** Fraction downloaded, 0..1. */
@@ -13,8 +14,8 @@ export function isComplete(p: DownloadProgress): boolean {
   return p.state === "seeding" || p.state === "done" || (p.total_bytes > 0 && p.downloaded_bytes >= p.total_bytes);
 }
 
-function peers(n: number): string {
-  return `${n} peer${n === 1 ? "" : "s"}`;
+function stopped(p: DownloadProgress): string {
+  return p.error ? t("library.download.stoppedBecause", { reason: p.error }) : t("library.download.stopped");
 }
 
 /**
@@ -23,18 +24,20 @@ function peers(n: number): string {
  */
 export function downloadText(p: DownloadProgress): string {
   const pct = Math.floor(downloadFraction(p) * 100);
-  if (p.state === "queued") return "Waiting to download";
-  if (p.state === "paused") return `Paused at ${pct}%`;
-  if (p.state === "removed") return "Not downloaded · watching downloads it again";
-  if (p.state === "done") return "Downloaded · not seeding (paused)";
-  if (p.state === "error") return p.error ? `Download stopped: ${p.error}` : "Download stopped";
-  if (p.state === "disk_full") return "Waiting for space on the disk · goes on by itself";
+  if (p.state === "queued") return t("library.download.queued");
+  if (p.state === "paused") return t("library.download.pausedAt", { percent: pct });
+  if (p.state === "removed") return t("library.download.removed");
+  if (p.state === "done") return t("library.download.done");
+  if (p.state === "error") return stopped(p);
+  if (p.state === "disk_full") return t("library.download.diskFull");
   // A finished download that has not switched to seeding yet reads as downloaded.
   if (p.state === "downloading" && !isComplete(p)) {
-    const who = p.peers > 0 ? peers(p.peers) : "looking for peers";
-    return [`Downloading ${pct}%`, formatSpeed(p.down_bytes_per_s), who].join(" · ");
+    const speed = formatSpeed(p.down_bytes_per_s);
+    return p.peers > 0
+      ? t("library.download.downloading", { percent: pct, speed, count: p.peers })
+      : t("library.download.downloadingNoPeers", { percent: pct, speed });
   }
-  return p.peers > 0 ? `Downloaded · seeding to ${peers(p.peers)}` : "Downloaded";
+  return p.peers > 0 ? t("library.download.seeding", { count: p.peers }) : t("library.download.downloaded");
 }
 
 /**
@@ -43,14 +46,14 @@ export function downloadText(p: DownloadProgress): string {
  * never read out. The line under the bar (`downloadText`) stays silent.
  */
 export function downloadAnnouncement(p: DownloadProgress): string {
-  if (p.state === "queued") return "Waiting to download";
-  if (p.state === "paused") return "Download paused";
-  if (p.state === "removed") return "Not downloaded";
-  if (p.state === "error") return p.error ? `Download stopped: ${p.error}` : "Download stopped";
-  if (p.state === "disk_full") return "Waiting for space on the disk";
+  if (p.state === "queued") return t("library.download.queued");
+  if (p.state === "paused") return t("library.announce.paused");
+  if (p.state === "removed") return t("library.announce.removed");
+  if (p.state === "error") return stopped(p);
+  if (p.state === "disk_full") return t("library.announce.diskFull");
   if (p.state === "downloading" && !isComplete(p)) {
     const quarter = Math.floor(downloadFraction(p) * 4) * 25;
-    return `Downloading, ${quarter}%`;
+    return t("library.announce.downloading", { percent: quarter });
   }
-  return "Downloaded";
+  return t("library.download.downloaded");
 }

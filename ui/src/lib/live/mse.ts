@@ -4,6 +4,7 @@
  * the channel's type. WebKitGTK builds without MSE, or without the codec's GStreamer plugin, say
  * no here; the person reads why before anything starts.
  */
+import { t } from "../i18n/i18n.svelte";
 
 /** The slice of `MediaSource` this asks, so a test can stand in for the browser's. */
 export interface MediaSourceSupport {
@@ -17,7 +18,8 @@ export function browserMediaSource(): MediaSourceSupport | undefined {
 
 /**
  * Why a channel of type `mime` cannot play in this window, in words; `null` when it can.
- * `what` names the thing: "this channel", "this video".
+ * `what` names the thing: "this channel", "this video" (`live.cannotPlay.thisChannel`, in the
+ * window's language).
  */
 export function cannotPlay(
   mime: string,
@@ -25,9 +27,9 @@ export function cannotPlay(
   support: MediaSourceSupport | undefined = browserMediaSource(),
 ): string | null {
   if (!support)
-    return `This computer's video player cannot play live streams (it lacks Media Source Extensions), so ${what} cannot play here. Updating the system's WebKitGTK may help.`;
+    return t("live.cannotPlay.noMediaSource", { what });
   if (!support.isTypeSupported(mime))
-    return `This computer's video player cannot play ${what}'s format (${describe(mime)}). Installing the system's media codecs (GStreamer's "good" plugins) may help; other channels may play.`;
+    return t("live.cannotPlay.format", { what, format: describe(mime) });
   return null;
 }
 

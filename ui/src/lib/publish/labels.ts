@@ -1,25 +1,18 @@
 /** Words and choices for the publish sheet. */
 import { formatBytes, formatRuntime } from "../format";
+import { t } from "../i18n/i18n.svelte";
 import type { PublishDraft, PublishForm, PublishProgress, TorrentPreview } from "../ipc/bindings";
 
 /** Languages offered for a published video (BCP 47 codes). */
-export const LANGUAGES: readonly { code: string; label: string }[] = [
-  { code: "en", label: "English" },
-  { code: "es", label: "Spanish" },
-  { code: "fr", label: "French" },
-  { code: "de", label: "German" },
-  { code: "it", label: "Italian" },
-  { code: "pt", label: "Portuguese" },
-  { code: "nl", label: "Dutch" },
-  { code: "pl", label: "Polish" },
-  { code: "sv", label: "Swedish" },
-  { code: "ru", label: "Russian" },
-  { code: "ar", label: "Arabic" },
-  { code: "hi", label: "Hindi" },
-  { code: "ja", label: "Japanese" },
-  { code: "ko", label: "Korean" },
-  { code: "zh", label: "Chinese" },
-];
+export const LANGUAGES: readonly { code: string; label: string }[] = (
+  ["en", "es", "fr", "de", "it", "pt", "nl", "pl", "sv", "ru", "ar", "hi", "ja", "ko", "zh"] as const
+).map((code) => ({
+  code,
+  // Read where it is shown, so the list follows the window's language.
+  get label() {
+    return t(`publish.languages.${code}`);
+  },
+}));
 
 /** Licences others get for a published video; the first is the default. */
 export const LICENCES: readonly string[] = ["CC BY 4.0", "CC BY-SA 4.0", "CC0 1.0"];
@@ -42,9 +35,9 @@ export function initialForm(draft: PublishDraft): PublishForm {
 /** What the form sends (trimmed text), or the sentence saying what is missing. */
 export function cleanForm(form: PublishForm): PublishForm | string {
   const name = form.name.trim();
-  if (name === "") return "Give the video a title before publishing it.";
+  if (name === "") return t("publish.missing.title");
   const publisher_name = form.publisher_name.trim();
-  if (publisher_name === "") return "Say what name to show beside the video. Your e-mail is never shown.";
+  if (publisher_name === "") return t("publish.missing.publisher");
   return { ...form, name, publisher_name, description: form.description.trim() };
 }
 
@@ -58,9 +51,9 @@ export function progressFraction(p: PublishProgress | null): number | null {
 
 /** "Checking the video…", "Copying 42 %", "Preparing torrent…". */
 export function progressText(p: PublishProgress | null): string {
-  if (p === null) return "Checking the video…";
-  if (p.stage === "hashing") return "Preparing torrent…";
-  return `Copying ${Math.floor((progressFraction(p) ?? 0) * 100)} %`;
+  if (p === null) return t("publish.progress.checking");
+  if (p.stage === "hashing") return t("publish.progress.hashing");
+  return t("publish.progress.copying", { percent: Math.floor((progressFraction(p) ?? 0) * 100) });
 }
 
 /** The facts under the preview: codecs, resolution, size, duration. */
@@ -76,23 +69,22 @@ export function draftFacts(draft: PublishDraft): string[] {
 
 /** "“Name” is published and seeding". */
 export function publishedText(name: string): string {
-  return `“${name}” is published and seeding`;
+  return t("publish.published", { name });
 }
 
 /** "Added “Name” — not from the store". */
 export function importedText(name: string): string {
-  return `Added “${name}” — not from the store`;
+  return t("publish.imported", { name });
 }
 
 /** A link opened for a title the library already has (a store title shared as a magnet link). */
 export function alreadyInLibraryText(name: string): string {
-  return `“${name}” is already in your library`;
+  return t("publish.alreadyInLibrary", { name });
 }
 
 /** The facts of a torrent before it is added: "3 files · 1.2 GB", or "1 file · 4.0 MB". */
 export function torrentFacts(preview: TorrentPreview): string {
-  const n = preview.files.length;
-  return `${n} ${n === 1 ? "file" : "files"} · ${formatBytes(preview.total_bytes)}`;
+  return t("publish.torrentFacts", { count: preview.files.length, size: formatBytes(preview.total_bytes) });
 }
 
 /** An info hash in groups of eight, so a person can compare it with what was shared. */

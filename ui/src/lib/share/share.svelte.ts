@@ -3,6 +3,7 @@
  * Magnet links are fetched ahead (`prefetch`) so "Copy" can write to the clipboard while the
  * click still counts as a user gesture (WebKit refuses clipboard writes after an await).
  */
+import { t } from "../i18n/i18n.svelte";
 import { commands } from "../ipc";
 import { notice } from "../notice.svelte";
 import { toast } from "../toast.svelte";
@@ -35,7 +36,7 @@ async function writeClipboard(text: string): Promise<void> {
     area.select();
     const ok = document.execCommand("copy");
     area.remove();
-    if (!ok) throw new Error(`Marquee could not use the clipboard. The magnet link is: ${text}`);
+    if (!ok) throw new Error(t("share.noClipboard", { link: text }));
   }
 }
 
@@ -67,19 +68,19 @@ export const share = {
   copyMagnet(titleId: string): Promise<void> {
     return run(titleId, "magnet", async () => {
       await writeClipboard(await magnetFor(titleId));
-      toast.show("Magnet link copied");
+      toast.show(t("share.copied"));
     });
   },
   saveTorrent(titleId: string): Promise<void> {
     return run(titleId, "torrent", async () => {
       const path = await commands.titleSaveTorrent(titleId);
-      if (path !== null) toast.show(`Saved ${fileName(path)}`);
+      if (path !== null) toast.show(t("share.saved", { file: fileName(path) }));
     });
   },
   exportFile(titleId: string): Promise<void> {
     return run(titleId, "export", async () => {
       const path = await commands.titleExport(titleId);
-      if (path !== null) toast.show(`Exported to ${fileName(path)}`);
+      if (path !== null) toast.show(t("share.exported", { file: fileName(path) }));
     });
   },
 };

@@ -3,6 +3,7 @@
  * order id per intent, see `orders.ts`) and then play or download.
  */
 import { clock } from "../clock.svelte";
+import { t } from "../i18n/i18n.svelte";
 import { commands, toAppError, type Title } from "../ipc";
 import { library } from "../library/library.svelte";
 import { notice } from "../notice.svelte";
@@ -78,7 +79,7 @@ export async function switchQuality(to: Title, at: number): Promise<boolean> {
   if (action.kind === "acquire" && !action.free) {
     // What plays here no longer covers the other quality (a rental that ended meanwhile):
     // that is a new order, made from the title's sheet with its price shown, never from here.
-    toast.show(`${qualityBadge(to.height)} is not included any more: open “${to.name}” in the Store to get it.`);
+    toast.show(t("store.acquire.not_included", { quality: qualityBadge(to.height), name: to.name }));
     return false;
   }
   if (action.kind === "acquire") {

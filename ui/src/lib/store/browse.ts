@@ -3,6 +3,7 @@
  * filters and sort, a series with its seasons, the pages of an artist or a studio, and "more
  * like this". Plain functions over the catalog, so they are tested without a window.
  */
+import { t } from "../i18n/i18n.svelte";
 import type { Title, TitleKind } from "../ipc/bindings";
 import { groupByWork, onePerWork } from "./shelves";
 
@@ -10,13 +11,18 @@ import { groupByWork, onePerWork } from "./shelves";
 export type Section = "films" | "tv" | "music" | "games" | "community";
 
 /** The sections in the order the store shows them. */
-export const SECTIONS: readonly { id: Section; label: string; kind: TitleKind }[] = [
-  { id: "films", label: "Films", kind: "film" },
-  { id: "tv", label: "TV", kind: "episode" },
-  { id: "music", label: "Music videos", kind: "music_video" },
-  { id: "games", label: "Games", kind: "game" },
-  { id: "community", label: "Community", kind: "community_video" },
+export const SECTIONS: readonly { id: Section; kind: TitleKind }[] = [
+  { id: "films", kind: "film" },
+  { id: "tv", kind: "episode" },
+  { id: "music", kind: "music_video" },
+  { id: "games", kind: "game" },
+  { id: "community", kind: "community_video" },
 ];
+
+/** A section's name, as its pill and its page show it: "Films", "TV", "Music videos"… */
+export function sectionLabel(section: Section): string {
+  return t(`store.sections.${section}`);
+}
 
 export type Quality = "sd" | "hd";
 
@@ -34,14 +40,12 @@ export const NO_FILTERS: Filters = { genre: null, decade: null, quality: null, m
 
 export type Sort = "featured" | "newest" | "oldest" | "name" | "price_low" | "price_high";
 
-export const SORTS: readonly { id: Sort; label: string }[] = [
-  { id: "featured", label: "Featured" },
-  { id: "newest", label: "Newest" },
-  { id: "oldest", label: "Oldest" },
-  { id: "name", label: "A–Z" },
-  { id: "price_low", label: "Price: low to high" },
-  { id: "price_high", label: "Price: high to low" },
-];
+export const SORTS: readonly Sort[] = ["featured", "newest", "oldest", "name", "price_low", "price_high"];
+
+/** A sort's name in the Sort menu: "Featured", "A–Z", "Price: low to high"… */
+export function sortLabel(sort: Sort): string {
+  return t(`store.sorts.${sort}`);
+}
 
 /** A series as the TV section shows it: one card, its episodes one per work. */
 export interface SeriesSummary {

@@ -1,16 +1,17 @@
 /** Labels for what a title costs and what its main button does. */
 import { formatClock, formatMoney, licenceEnded } from "../format";
+import { t } from "../i18n/i18n.svelte";
 import type { LibraryEntry, Offer, RentalTerms, Title, Wallet } from "../ipc/bindings";
 
 /** The price chip on a card: "Rent $4.00", "Buy $2.00", "Free". */
 export function priceChip(offer: Offer): string {
   switch (offer.kind) {
     case "free":
-      return "Free";
+      return t("store.offer.chip.free");
     case "rent":
-      return `Rent ${formatMoney(offer.price_cents, offer.currency)}`;
+      return t("store.offer.chip.rent", { price: formatMoney(offer.price_cents, offer.currency) });
     case "buy":
-      return `Buy ${formatMoney(offer.price_cents, offer.currency)}`;
+      return t("store.offer.chip.buy", { price: formatMoney(offer.price_cents, offer.currency) });
   }
 }
 
@@ -19,12 +20,12 @@ export function libraryBadge(entry: LibraryEntry | undefined, nowMs: number): st
   if (!entry) return null;
   switch (entry.licence.status) {
     case "owned":
-      return "Owned";
+      return t("store.offer.badge.owned");
     case "free":
-      return "In library";
+      return t("store.offer.badge.in_library");
     case "not_started":
     case "running":
-      return licenceEnded(entry.licence, nowMs) ? null : "Rented";
+      return licenceEnded(entry.licence, nowMs) ? null : t("store.offer.badge.rented");
     case "expired":
     case "revoked":
     case "other_device":
@@ -57,30 +58,30 @@ export function primaryAction(
   const price = formatMoney(title.offer.price_cents, title.offer.currency);
   if (entry?.licence.status === "other_device" && title.offer.kind === "buy") {
     // A purchase made on another computer moves here from the Library, without a new charge.
-    return { kind: "none", label: "Licensed to another computer" };
+    return { kind: "none", label: t("store.offer.action.other_computer") };
   }
   const usable = entry !== undefined && !licenceEnded(entry.licence, nowMs);
   if (usable) {
-    if (!isVideo(title)) return { kind: "none", label: "In your library" };
+    if (!isVideo(title)) return { kind: "none", label: t("store.offer.action.in_library") };
     const pos = entry.position_s;
-    return { kind: "watch", label: pos >= 1 ? `Resume from ${formatClock(pos)}` : "Watch" };
+    return { kind: "watch", label: pos >= 1 ? t("store.offer.action.resume", { time: formatClock(pos) }) : t("store.offer.action.watch") };
   }
-  if (!title.for_sale) return { kind: "none", label: "Coming soon" };
+  if (!title.for_sale) return { kind: "none", label: t("store.offer.action.coming_soon") };
   if (variantHeld && holdsHere(variantHeld, nowMs) && title.offer.kind !== "free") {
-    return { kind: "acquire", label: `Watch in ${qualityBadge(title.height)}`, free: true };
+    return { kind: "acquire", label: t("store.offer.action.watch_in", { quality: qualityBadge(title.height) }), free: true };
   }
   if (!isVideo(title)) {
     return title.offer.kind === "free"
-      ? { kind: "acquire", label: "Download free" }
-      : { kind: "acquire", label: `Buy & download · ${price}` };
+      ? { kind: "acquire", label: t("store.offer.action.download_free") }
+      : { kind: "acquire", label: t("store.offer.action.buy_download", { price }) };
   }
   switch (title.offer.kind) {
     case "free":
-      return { kind: "acquire", label: "Watch free" };
+      return { kind: "acquire", label: t("store.offer.action.watch_free") };
     case "rent":
-      return { kind: "acquire", label: entry ? `Rent again · ${price}` : `Rent & watch · ${price}` };
+      return { kind: "acquire", label: entry ? t("store.offer.action.rent_again", { price }) : t("store.offer.action.rent_watch", { price }) };
     case "buy":
-      return { kind: "acquire", label: `Buy & watch · ${price}` };
+      return { kind: "acquire", label: t("store.offer.action.buy_watch", { price }) };
   }
 }
 
@@ -97,44 +98,46 @@ export function qualityBadge(height: number): "HD" | "SD" {
 
 /** "S1 · E1" for episodes, null otherwise. */
 export function episodeLabel(title: Title): string | null {
-  return title.series ? `S${title.series.season} · E${title.series.episode}` : null;
+  return title.series ? t("store.offer.episode", { season: title.series.season, episode: title.series.episode }) : null;
 }
 
 /** "Film", "Episode", "Music video", "Game", "Community". */
 export function kindLabel(title: Title): string {
   switch (title.kind) {
     case "film":
-      return "Film";
+      return t("store.offer.kind.film");
     case "episode":
-      return "Episode";
+      return t("store.offer.kind.episode");
     case "music_video":
-      return "Music video";
+      return t("store.offer.kind.music_video");
     case "game":
-      return "Game";
+      return t("store.offer.kind.game");
     case "community_video":
-      return "Community";
+      return t("store.offer.kind.community_video");
   }
 }
 
 /** The licence a free title is shared under, as a badge: "DRM-free · CC BY 4.0". */
 export function shareBadge(title: Title): string | null {
   if (title.offer.kind !== "free") return null;
-  return title.licence_to_share ? `DRM-free · ${title.licence_to_share}` : "DRM-free";
+  return title.licence_to_share
+    ? t("store.offer.share_under", { licence: title.licence_to_share })
+    : t("store.offer.share");
 }
 
 /** "Community · Free" for a free community title, "Community" for another one, else null. */
 export function communityBadge(title: Title): string | null {
   if (title.kind !== "community_video") return null;
-  return title.offer.kind === "free" ? "Community · Free" : "Community";
+  return title.offer.kind === "free" ? t("store.offer.community_free") : t("store.offer.community");
 }
 
 /** Where a library title came from, when it is not the store: a badge, else null. */
 export function originBadge(title: Title): string | null {
   switch (title.origin) {
     case "published":
-      return "Published by you";
+      return t("store.offer.origin.published");
     case "external":
-      return "Not from the store";
+      return t("store.offer.origin.external");
     case "store":
       return null;
   }
@@ -147,10 +150,11 @@ export function isShareable(title: Title): boolean {
 
 /** A span of seconds as a rental states it: "30 days", "48 hours", "90 minutes". */
 export function termSpan(seconds: number): string {
-  const unit = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
-  if (seconds >= 86_400 && seconds % 86_400 === 0 && seconds / 86_400 !== 2) return unit(seconds / 86_400, "day");
-  if (seconds >= 3_600 && seconds % 3_600 === 0) return unit(seconds / 3_600, "hour");
-  return unit(Math.max(1, Math.round(seconds / 60)), "minute");
+  if (seconds >= 86_400 && seconds % 86_400 === 0 && seconds / 86_400 !== 2) {
+    return t("store.offer.span.days", { count: seconds / 86_400 });
+  }
+  if (seconds >= 3_600 && seconds % 3_600 === 0) return t("store.offer.span.hours", { count: seconds / 3_600 });
+  return t("store.offer.span.minutes", { count: Math.max(1, Math.round(seconds / 60)) });
 }
 
 /** What the confirmation before a charge says: what is bought, its price, its terms, and the
@@ -174,7 +178,7 @@ const DEFAULT_RENTAL: RentalTerms = { start_within_s: 30 * 86_400, play_window_s
 /** The rental line under a title's description, from the terms the feed states. */
 export function rentalSummary(title: Title): string {
   const r = title.rental ?? DEFAULT_RENTAL;
-  return `Rentals: ${termSpan(r.start_within_s)} to start, ${termSpan(r.play_window_s)} once you start watching.`;
+  return t("store.offer.rental_summary", { start: termSpan(r.start_within_s), window: termSpan(r.play_window_s) });
 }
 
 export function orderTerms(title: Title, wallet: Wallet | null): OrderTerms | null {
@@ -183,15 +187,14 @@ export function orderTerms(title: Title, wallet: Wallet | null): OrderTerms | nu
   let terms: string;
   if (offer.kind === "rent") {
     const r = title.rental ?? DEFAULT_RENTAL;
-    terms =
-      `You have ${termSpan(r.start_within_s)} to start watching, then ${termSpan(r.play_window_s)} to finish. ` +
-      "It plays on this computer.";
+    terms = t("store.offer.terms.rent", { start: termSpan(r.start_within_s), window: termSpan(r.play_window_s) });
   } else if (!isVideo(title)) {
-    terms = "Yours to keep: it downloads and installs on this computer.";
+    terms = t("store.offer.terms.game");
   } else {
-    terms = "Yours to keep. It plays on one of your computers at a time; your Library can move it to another.";
+    terms = t("store.offer.terms.video");
   }
-  return charge(offer.kind === "rent" ? "Rent" : "Buy", offer.price_cents, offer.currency, terms, wallet);
+  const verb = offer.kind === "rent" ? t("store.offer.verb.rent") : t("store.offer.verb.buy");
+  return charge(verb, offer.price_cents, offer.currency, terms, wallet);
 }
 
 /**
@@ -200,11 +203,8 @@ export function orderTerms(title: Title, wallet: Wallet | null): OrderTerms | nu
  */
 export function seasonTerms(count: number, totalCents: number, currency: string, wallet: Wallet | null): OrderTerms | null {
   if (count === 0 || totalCents <= 0) return null;
-  const each = count === 1 ? "The episode is" : `All ${count} episodes are`;
-  const terms =
-    `${each} yours to keep, each one a purchase of its own on your receipts. ` +
-    "They play on one of your computers at a time; your Library can move them to another.";
-  return charge("Buy", totalCents, currency, terms, wallet);
+  const terms = t("store.offer.terms.season", { count });
+  return charge(t("store.offer.verb.buy"), totalCents, currency, terms, wallet);
 }
 
 /** The price and the wallet before and after, for a charge of `cents`. */
@@ -217,11 +217,14 @@ function charge(verb: string, cents: number, currency: string, terms: string, wa
     terms,
     wallet:
       sameCurrency && after !== null && after >= 0
-        ? `${formatMoney(wallet.balance_cents, wallet.currency)} → ${formatMoney(after, wallet.currency)}`
+        ? t("store.offer.wallet_change", {
+            before: formatMoney(wallet.balance_cents, wallet.currency),
+            after: formatMoney(after, wallet.currency),
+          })
         : null,
     short:
       after !== null && after < 0
-        ? `Your wallet holds ${formatMoney(wallet!.balance_cents, wallet!.currency)}: add a voucher on your account page first.`
+        ? t("store.offer.short", { balance: formatMoney(wallet!.balance_cents, wallet!.currency) })
         : null,
   };
 }

@@ -1,4 +1,5 @@
 /** How the storefront groups the catalog into a hero and shelves. */
+import { t } from "../i18n/i18n.svelte";
 import type { Title } from "../ipc/bindings";
 
 export type SeriesGroup = { series: string; episodes: Title[] };
@@ -102,17 +103,17 @@ export function seriesRow(groups: SeriesGroup[]): SeriesRowItem[] {
 export function buildShelves(titles: Title[]): Shelf[] {
   const of = (kind: Title["kind"]) => titles.filter((t) => t.kind === kind);
   const shelves: Shelf[] = [
-    { id: "new", label: "New releases", layout: "posters", titles: titles.filter((t) => t.new_release) },
-    { id: "films", label: "Films", layout: "posters", titles: of("film") },
-    { id: "tv", label: "TV", layout: "series", groups: groupSeries(titles) },
-    { id: "music", label: "Music videos", layout: "posters", titles: of("music_video") },
-    { id: "games", label: "Games", layout: "posters", titles: of("game") },
+    { id: "new", label: t("store.shelves.new"), layout: "posters", titles: titles.filter((t) => t.new_release) },
+    { id: "films", label: t("store.shelves.films"), layout: "posters", titles: of("film") },
+    { id: "tv", label: t("store.shelves.tv"), layout: "series", groups: groupSeries(titles) },
+    { id: "music", label: t("store.shelves.music"), layout: "posters", titles: of("music_video") },
+    { id: "games", label: t("store.shelves.games"), layout: "posters", titles: of("game") },
     // Community titles belong on their own shelf even when free (they usually are), and are
     // not repeated on "Free to share", which is for the store's own free titles.
-    { id: "community", label: "From the community", layout: "posters", titles: of("community_video") },
+    { id: "community", label: t("store.shelves.community"), layout: "posters", titles: of("community_video") },
     {
       id: "free",
-      label: "Free to share",
+      label: t("store.shelves.free"),
       layout: "posters",
       titles: titles.filter((t) => t.offer.kind === "free" && t.kind !== "community_video"),
     },
