@@ -182,6 +182,10 @@ commands! {
     fn update_install() -> () = |app: App| updates::install(&app).await;
     /// Keeps the window's language (`en`, `ar` or `it`) as the person's choice.
     fn language_choose(language: String) -> () = |app: App| crate::language::choose(&app, &language);
+    /// Buys from the store at `url` (`null`: the demo store) from now on: signs out and
+    /// restarts Marquee on it; answers only when it refused.
+    fn settings_store_set(url: Option<String>) -> () =
+        |app: App| crate::settings::set_store(&app, url.as_deref()).await;
 
     // Publishing and sharing.
 

@@ -21,6 +21,7 @@ mod log;
 mod progress;
 mod publish;
 mod security;
+mod settings;
 mod state;
 mod updates;
 

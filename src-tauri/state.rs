@@ -210,11 +210,22 @@ pub(crate) fn chosen_language(data_dir: &Path) -> Option<String> {
 }
 
 /// Keeps `language` as the person's choice in the profile at `data_dir`, beside the other
-/// settings (written whole to a new file, then moved over the old one).
+/// settings.
 pub(crate) fn choose_language(data_dir: &Path, language: &str) -> Result<(), AppError> {
+    change_settings(data_dir, |s| s.language = Some(language.to_owned()))
+}
+
+/// Keeps `store_url` as the store the profile at `data_dir` buys from (`None`: the embedded
+/// demo store) from the next start on.
+pub(crate) fn choose_store(data_dir: &Path, store_url: Option<&str>) -> Result<(), AppError> {
+    change_settings(data_dir, |s| s.store_url = store_url.map(str::to_owned))
+}
+
+/// Changes the profile's settings, written whole to a new file, then moved over the old one.
+fn change_settings(data_dir: &Path, change: impl FnOnce(&mut Settings)) -> Result<(), AppError> {
     let path = data_dir.join("settings.json");
     let mut settings = read_settings(&path)?;
-    settings.language = Some(language.to_owned());
+    change(&mut settings);
     let bytes = serde_json::to_vec_pretty(&settings).expect("settings serialise");
     let fresh = data_dir.join("settings.json.new");
     std::fs::create_dir_all(data_dir)

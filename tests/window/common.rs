@@ -186,6 +186,9 @@ pub async fn launch_app(display: &str, app: &App) -> (Guard, Client) {
     (driver, client)
 }
 
+/// How long one script may take to answer before the page counts as hung.
+const SCRIPT_ANSWER: Duration = Duration::from_secs(90);
+
 /// Runs `script` in the page until it returns something other than null/false, or fails after
 /// `timeout` naming `what` never happened, with a screenshot. The script is the body of an async
 /// function: it may `await` (a call to the backend, an animation frame).
@@ -197,7 +200,14 @@ pub async fn poll(c: &Client, what: &str, script: &str, timeout: Duration) -> Va
     let deadline = Instant::now() + timeout;
     let mut failed = 0;
     loop {
-        let v = match c.execute_async(&wrapped, vec![]).await {
+        // A page whose web process stops answering (WebKit busy compositing, say) would hold
+        // the call for ever: a bounded wait turns that into a failure that says what hung.
+        let answer = tokio::time::timeout(SCRIPT_ANSWER, c.execute_async(&wrapped, vec![]))
+            .await
+            .unwrap_or_else(|_| {
+                panic!("the page did not answer a script within {SCRIPT_ANSWER:?} while waiting for {what}")
+            });
+        let v = match answer {
             Ok(v) => v,
             // WebKitWebDriver now and then answers a script with "Could not parse script
             // result" while the page is busy (seen about once in a few thousand calls): ask
@@ -698,4 +708,34 @@ pub fn built_deb(profile: &str) -> Option<PathBuf> {
         env!("CARGO_PKG_VERSION")
     ));
     deb.exists().then_some(deb)
+}
+
+/// Stops a process the test did not start itself (an app that restarted itself): SIGTERM, up to
+/// 20 s to exit, then SIGKILL.
+pub async fn stop_restarted(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
+}
+
+/// The embedded demo store's address, once the app has signed in to its demo account.
+pub async fn demo_store_url(c: &Client) -> String {
+    poll(
+        c,
+        "the signed-in account",
+        "const a = await window.__TAURI_INTERNALS__.invoke('account_get');
+         return a && a.email ? a.store_url : null;",
+        Duration::from_secs(120),
+    )
+    .await
+    .as_str()
+    .unwrap()
+    .to_owned()
 }

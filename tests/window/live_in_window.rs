@@ -3,7 +3,7 @@
 //! app shows the channel in its Live section, plays it from the live edge in one click through
 //! Media Source Extensions, says how far behind live it is and what it gives back, leaves
 //! cleanly, and says so when the broadcaster ends the channel. Closing the window while
-//! watching stops watching, though the app stays running to seed.
+//! watching stops watching, though the app stays running to seed (a window of its own).
 //!
 //! Going live from the app: the "Go live" sheet takes a video opened with Marquee, checks it,
 //! takes a poster frame from its preview, and broadcasts it; a `marquee-live watch` process plays it through the store's directory;
@@ -378,45 +378,39 @@ async fn watch_a_channel_relayed_by_viewer_processes_from_the_live_edge() {
     )
     .await;
 
-    // Closing the window while watching stops watching, even when the app stays running for
-    // something else (here, seeding a free title): the window hides, and the directory stops
-    // counting this computer once its last report has aged out.
-    let signed = c
-        .execute_async(
-            &format!(
-                "const done = arguments[arguments.length - 1];
-             window.__TAURI_INTERNALS__.invoke('account_sign_in', {{ email: '{}', password: '{}' }})
-               .then(() => done(true), e => done(String(e)));",
-                marquee_store::DEMO_EMAIL,
-                marquee_store::DEMO_PASSWORD
-            ),
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(signed, true, "signing in to the store's demo account");
+    let _ = c.close().await;
+    drop(driver);
+}
+
+/// Closing the window while watching stops watching, even when the app stays running for
+/// something else (here, seeding a free title): the window hides, and the directory stops
+/// counting this computer once its last report has aged out. A window of its own (one live
+/// session per page): the embedded demo store, signed in for the person, lists the channel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_window_while_watching_stops_watching() {
+    let _one = ONE_WINDOW.lock().await;
+    let data = tempfile::tempdir().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let (_xvfb, display) = start_xvfb();
+    let (driver, c) = launch(&display, profile.path(), &[]).await;
+    let url = demo_store_url(&c).await;
     seed_free_title(&c, "open-skies", "live-free").await;
-    let mut second = Live::spawn(&[
+    let media = demo_media();
+    let mut broadcaster = Live::spawn(&[
         "broadcast",
         media.to_str().unwrap(),
         "--store",
         &url,
         "--title",
-        "Second show",
+        TITLE,
     ]);
-    let channel = second.field("channel");
+    let channel = broadcaster.field("channel");
     let tile = format!("[data-testid=live-channel][data-channel='{channel}']");
-    poll(
-        &c,
-        "the second channel in the Live section",
-        &format!("return document.querySelector(\"{tile}\") !== null;"),
-        Duration::from_secs(60),
-    )
-    .await;
+    click(&c, "[data-testid=tab-live]").await;
     click(&c, &tile).await;
     poll(
         &c,
-        "the second channel to play",
+        "the channel to play",
         "const v = document.querySelector('[data-testid=live-video]');
          return v && v.currentTime > 0 && !v.paused;",
         Duration::from_secs(60),
@@ -457,8 +451,7 @@ async fn watch_a_channel_relayed_by_viewer_processes_from_the_live_edge() {
         "closing the window while watching: the directory stopped counting this computer after {:.1?}",
         closed.elapsed()
     );
-    second.terminate();
-
+    broadcaster.terminate();
     let _ = c.close().await;
     drop(driver);
 }
@@ -481,17 +474,7 @@ async fn go_live_from_the_app_and_a_viewer_process_plays_it_through_the_director
         .env("DBUS_SESSION_BUS_ADDRESS", &bus_address);
     let (driver, c) = launch_app(&display, &app).await;
     // The embedded demo store, signed in to its demo account: where viewers find the channel.
-    let store = poll(
-        &c,
-        "the signed-in account",
-        "const a = await window.__TAURI_INTERNALS__.invoke('account_get');
-         return a && a.email ? a.store_url : null;",
-        Duration::from_secs(120),
-    )
-    .await
-    .as_str()
-    .unwrap()
-    .to_owned();
+    let store = demo_store_url(&c).await;
 
     // The sheet waits for a video; one opened with Marquee goes to it, checked, with a title
     // made from its name.

@@ -38,3 +38,5 @@ mod browse_in_window;
 mod a11y_in_window;
 // Arabic from the system, mirrored; Italian from the settings page, kept across a restart.
 mod languages_in_window;
+// The settings page: the store changed, refused in words or signed out and restarted on it.
+mod settings_in_window;

@@ -276,16 +276,7 @@ async fn a_signed_update_installs_on_consent_and_a_bad_signature_is_refused() {
     }
     let _ = c.close().await;
     drop(driver);
-    let _ = Command::new("kill")
-        .args(["-TERM", &restarted.to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while pids_of(exe).contains(&restarted) && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = Command::new("kill")
-        .args(["-KILL", &restarted.to_string()])
-        .status();
+    stop_restarted(restarted).await;
     run(Command::new("apt-get")
         .args(["purge", "-y", "-qq", "marquee"])
         .env("DEBIAN_FRONTEND", "noninteractive"));

@@ -560,6 +560,9 @@ pub enum ErrorKind {
     LiveUnavailable,
     /// A video that cannot go live (not WebM, no keyframe to start on, too large, no title).
     LiveRefused,
+    /// A setting the settings page cannot take as given (a store address that is not one, a
+    /// store fixed by the environment); nothing changed.
+    SettingsRefused,
     /// Anything else.
     Internal,
 }

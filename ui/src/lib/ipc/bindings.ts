@@ -75,6 +75,11 @@ export const commands = {
 	/**  Keeps the window's language (`en`, `ar` or `it`) as the person's choice. */
 	languageChoose: (language: string) => __TAURI_INVOKE<null>("language_choose", { language }),
 	/**
+	 *  Buys from the store at `url` (`null`: the demo store) from now on: signs out and
+	 *  restarts Marquee on it; answers only when it refused.
+	 */
+	settingsStoreSet: (url: string | null) => __TAURI_INVOKE<null>("settings_store_set", { url }),
+	/**
 	 *  Lets the person pick videos or torrent files with the system's file dialog; the paths stay
 	 *  on the Rust side.
 	 */
@@ -150,7 +155,7 @@ export const events = {
 };
 
 /* Constants */
-export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","download_refused","disk_full","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","update_refused","cancelled","live_ended","live_not_offered","live_unavailable","live_refused","internal"] as const;
+export const ERROR_KINDS = ["unknown_title","insufficient_funds","sign_in_required","signed_out","wrong_password","licensed_elsewhere","library_tampered","device_limit","device_not_registered","order_conflict","not_for_sale","not_movable","email_taken","invalid_credentials","rate_limited","unknown_voucher","voucher_used","licence_invalid","licence_other_device","licence_expired","licence_revoked","clock_behind","other_computer","device_unusable","store_unreachable","store_key_changed","catalog_untrusted","store_incompatible","store_failed","not_in_library","download_failed","download_refused","disk_full","playback","publish_refused","file_gone","not_shareable","torrent_refused","export_refused","update_refused","cancelled","live_ended","live_not_offered","live_unavailable","live_refused","settings_refused","internal"] as const;
 
 /* Types */
 /**  One computer of the account, on the account page. */
@@ -480,6 +485,11 @@ export type ErrorKind =
 "live_unavailable" | 
 /**  A video that cannot go live (not WebM, no keyframe to start on, too large, no title). */
 "live_refused" | 
+/**
+ *  A setting the settings page cannot take as given (a store address that is not one, a
+ *  store fixed by the environment); nothing changed.
+ */
+"settings_refused" | 
 /**  Anything else. */
 "internal";
 
