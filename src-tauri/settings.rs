@@ -59,7 +59,8 @@ pub async fn set_store<R: Runtime>(
         Some(t) => Some(store_address(t)?),
         None => None,
     };
-    let data_dir = state::data_dir(app)?;
+    // Kept first: a profile that cannot be written refuses here, with the core still running.
+    state::choose_store(&state::data_dir(app)?, url.as_deref())?;
     let app_state = app.state::<AppState>();
     let ready = app_state.core.borrow().clone();
     if let Some(Ok(core)) = ready {
@@ -76,7 +77,6 @@ pub async fn set_store<R: Runtime>(
     if let Some(store) = app_state.demo_store.lock().await.take() {
         store.shutdown().await;
     }
-    state::choose_store(&data_dir, url.as_deref())?;
     tracing::info!(store = ?url, "the store changed; restarting");
     app.restart()
 }
