@@ -445,16 +445,28 @@ pub async fn seed_free_title(c: &Client, title: &str, order: &str) {
     .await;
 }
 
-/// Clicks the element `css` once it is there (within a minute).
+/// Clicks the element `css` once it is there (within a minute). An element the page replaced
+/// between finding and clicking it (a virtualised shelf re-rendering a card) is found again:
+/// up to three tries.
 pub async fn click(c: &Client, css: &str) {
-    c.wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css} to appear: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+    let mut tries = 0;
+    loop {
+        let found = c
+            .wait()
+            .at_most(Duration::from_secs(60))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} to appear: {e}"));
+        match found.click().await {
+            Ok(_) => return,
+            Err(e) if tries < 2 => {
+                tries += 1;
+                eprintln!("clicking {css} failed ({e:?}); finding it again");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("clicking {css}: {e:?}"),
+        }
+    }
 }
 
 /// `title`'s card on the storefront, as CSS.
