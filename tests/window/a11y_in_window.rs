@@ -136,21 +136,7 @@ async fn every_page_passes_axe_with_no_serious_or_critical_finding() {
     .await;
 
     // A free film playing.
-    poll(
-        &c,
-        "the free film to open in the player",
-        &format!(
-            "const invoke = window.__TAURI_INTERNALS__.invoke;
-             if (!window.__got) {{
-               window.__got = true;
-               await invoke('title_acquire', {{ titleId: '{FREE_TITLE}', clientOrderId: 'a11y-free' }});
-             }}
-             const list = await invoke('library_list');
-             return list.some(e => e.title.id === '{FREE_TITLE}');"
-        ),
-        Duration::from_secs(60),
-    )
-    .await;
+    seed_free_title(&c, FREE_TITLE, "a11y-free").await;
     click(&c, "[data-testid=tab-library]").await;
     click(&c, &format!("[data-testid=library-item-{FREE_TITLE}]")).await;
     pages.insert("library", audit(&c, "library").await);

@@ -57,12 +57,16 @@ export const downloads = {
   get busy(): string | null {
     return busy;
   },
-  /** Polls while the view is open; returns the function that stops. */
-  start(): () => void {
-    void refresh();
+  /** Reads the stored limits (the settings page needs only these). */
+  loadLimits(): void {
     commands.downloadsLimitsGet()
       .then((l) => (limits = l))
       .catch((e) => notice.show(e));
+  },
+  /** Polls while the view is open; returns the function that stops. */
+  start(): () => void {
+    void refresh();
+    downloads.loadLimits();
     const timer = setInterval(() => void refresh(), POLL_MS);
     return () => clearInterval(timer);
   },
