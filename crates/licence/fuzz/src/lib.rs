@@ -285,6 +285,45 @@ pub fn container_read(data: &[u8]) {
     assert!(opener.open_chunk(count, &mut past_end).is_err());
     assert!(past_end.is_empty());
 
+    // The same chunks as one run, spread over two threads (`Opener::open_chunks_on`): it must
+    // open exactly when every chunk opened one by one and the length is exact, give the same
+    // bytes, and otherwise release nothing.
+    let mut run = vec![0xEE; 7];
+    match opener.open_chunks_on(0..=count - 1, &data[container::HEADER_LEN..], &mut run, 2) {
+        Ok(()) => {
+            assert!(
+                all_open && data.len() as u64 == expected_len,
+                "the run opened more"
+            );
+            assert_eq!(run, authentic);
+        }
+        Err(_) => {
+            assert!(run.is_empty(), "a failed run must release nothing");
+            assert!(
+                !(all_open && data.len() as u64 == expected_len),
+                "the run refused a complete, authentic container"
+            );
+        }
+    }
+    let mut in_place = data[container::HEADER_LEN..].to_vec();
+    match opener.open_chunks_in_place_on(0..=count - 1, &mut in_place, 2) {
+        Ok(ranges) => {
+            assert!(
+                all_open && data.len() as u64 == expected_len,
+                "the run opened more"
+            );
+            let joined: Vec<u8> = ranges
+                .into_iter()
+                .flat_map(|r| in_place[r].to_vec())
+                .collect();
+            assert_eq!(joined, authentic);
+        }
+        Err(_) => assert!(
+            in_place.iter().all(|&b| b == 0),
+            "a failed run in place must be wiped"
+        ),
+    }
+
     match container::decrypt(&fx.key, data, &mut out) {
         Ok(parsed) => {
             assert_eq!(parsed, header);
