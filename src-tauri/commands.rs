@@ -17,6 +17,7 @@ use marquee_core::api::*;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime};
 
+use crate::data_folder::{DataFolder, DataFolderProgress};
 use crate::desktop::LinksOpened;
 use crate::publish::FilesDropped;
 use crate::state::AppState;
@@ -186,6 +187,15 @@ commands! {
     /// restarts Marquee on it; answers only when it refused.
     fn settings_store_set(url: Option<String>) -> () =
         |app: App| crate::settings::set_store(&app, url.as_deref()).await;
+    /// Where Marquee keeps its data, what it takes and the room left on its disk.
+    fn settings_data_folder_get() -> DataFolder = |app: App| crate::data_folder::get(&app).await;
+    /// Lets the person pick a folder to move the data to (`null`: cancelled).
+    fn settings_data_folder_pick() -> Option<String> =
+        |app: App| crate::data_folder::pick(&app).await;
+    /// Moves the data folder to `to` (a `Marquee` folder inside it when it holds files) and
+    /// restarts there; answers only when it refused or failed, with Marquee going on as before.
+    fn settings_data_folder_move(to: String, on_progress: Channel<DataFolderProgress>) -> () =
+        |app: App| crate::data_folder::move_to(&app, &to, on_progress).await;
 
     // Publishing and sharing.
 

@@ -15,6 +15,7 @@ use marquee_core::playback::PlaybackListener;
 #[cfg(test)]
 mod bindings;
 mod commands;
+mod data_folder;
 mod desktop;
 mod language;
 mod log;

@@ -8,9 +8,17 @@ use tauri::{AppHandle, Manager, Runtime};
 
 use crate::state::{self, AppState};
 
-fn refused(message: String) -> AppError {
+/// A setting refused: the English `message` for the log, and for the page the `variant` of
+/// `errors.text.settings_refused_<variant>` with the values its sentence names.
+pub(crate) fn refused(variant: &str, message: String, values: &[(&str, String)]) -> AppError {
+    let mut params: std::collections::BTreeMap<String, String> = values
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    params.insert("variant".to_owned(), variant.to_owned());
     AppError {
         kind: ErrorKind::SettingsRefused,
+        params,
         message,
     }
 }
@@ -19,25 +27,34 @@ fn refused(message: String) -> AppError {
 /// given back without a trailing slash.
 pub fn store_address(typed: &str) -> Result<String, AppError> {
     let typed = typed.trim();
-    let bad = |why: &str| {
-        refused(format!(
-            "“{typed}” is not a store's address: {why}. It looks like https://store.example.com."
-        ))
+    // Each reason is a variant the page phrases (`settings_refused_store_<reason>`).
+    let bad = |reason: &str, why: &str| {
+        refused(
+            &format!("store_{reason}"),
+            format!(
+                "“{typed}” is not a store's address: {why}. It looks like https://store.example.com."
+            ),
+            &[("typed", typed.to_owned())],
+        )
     };
-    let url = tauri::Url::parse(typed).map_err(|_| bad("it is not a web address"))?;
+    let url = tauri::Url::parse(typed).map_err(|_| bad("not_web", "it is not a web address"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(bad("it does not start with https:// or http://"));
+        return Err(bad("scheme", "it does not start with https:// or http://"));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("it names no computer"));
+        return Err(bad("no_host", "it names no computer"));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(bad(
+            "credentials",
             "it carries a name or password, which the store never asks for there",
         ));
     }
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("a store's address ends after its name (and port)"));
+        return Err(bad(
+            "path",
+            "a store's address ends after its name (and port)",
+        ));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
@@ -51,8 +68,10 @@ pub async fn set_store<R: Runtime>(
 ) -> Result<(), AppError> {
     if std::env::var_os("MARQUEE_STORE_URL").is_some() {
         return Err(refused(
+            "store_environment",
             "This Marquee was started with MARQUEE_STORE_URL, which names its store: change it there."
                 .into(),
+            &[],
         ));
     }
     let url = match typed.map(str::trim).filter(|t| !t.is_empty()) {

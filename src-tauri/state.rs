@@ -72,11 +72,17 @@ fn take_pending<T>(pending: &Mutex<Option<Vec<T>>>) -> Vec<T> {
         .unwrap_or_default()
 }
 
-/// An error of the shell itself, as the UI gets it.
+/// An error of the shell itself, as the UI gets it: the UI shows `message` as it is
+/// (`errors.text.internal_shell`).
 pub(crate) fn internal(message: &str) -> AppError {
     AppError {
         kind: ErrorKind::Internal,
         message: message.to_owned(),
+        params: [
+            ("detail".to_owned(), message.to_owned()),
+            ("variant".to_owned(), "shell".to_owned()),
+        ]
+        .into(),
     }
 }
 
@@ -191,8 +197,14 @@ struct Settings {
     language: Option<String>,
 }
 
-/// The profile's folder: `MARQUEE_DATA_DIR`, else the app's data folder.
+/// The profile's folder: where the home folder's `data-folder.json` points after a move
+/// (`data_folder.rs`), else the home folder itself.
 pub(crate) fn data_dir<R: Runtime>(app: &AppHandle<R>) -> Result<PathBuf, AppError> {
+    crate::data_folder::resolve(home_dir(app)?)
+}
+
+/// The folder Marquee starts from: `MARQUEE_DATA_DIR`, else the app's data folder.
+pub(crate) fn home_dir<R: Runtime>(app: &AppHandle<R>) -> Result<PathBuf, AppError> {
     match std::env::var_os("MARQUEE_DATA_DIR") {
         Some(d) => Ok(PathBuf::from(d)),
         None => app

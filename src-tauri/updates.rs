@@ -28,6 +28,8 @@ pub struct UpdateInfo {
 fn refused(message: String) -> AppError {
     AppError {
         kind: ErrorKind::UpdateRefused,
+        // The whole sentence is the UI's text too (`errors.text.update_refused` is `{{detail}}`).
+        params: [("detail".to_owned(), message.clone())].into(),
         message,
     }
 }

@@ -1,7 +1,9 @@
 //! The window in Arabic and Italian. Started with an Arabic system language, the app speaks
 //! Arabic and mirrors its layout (the document is right to left, the brand and the tabs sit on
 //! the right and the account on the left, the shelves read from the right); choosing Italian on
-//! the settings page switches every sentence at once, and the choice outlives a restart.
+//! the settings page switches every sentence at once, and the choice outlives a restart; a film
+//! is then rented in Italian (its price with a decimal comma, its terms and the time left in the
+//! library in Italian).
 //!
 //! Saves `target/e2e/store-ar.png`, `target/e2e/settings-ar.png` and `target/e2e/store-it.png`
 //! (the README shows them).
@@ -135,6 +137,57 @@ async fn arabic_from_the_system_mirrored_then_italian_from_the_settings() {
     posters_on_screen(&c).await;
     assert_eq!(text_of(&c, "[data-testid=tab-store]").await, "Negozio");
     screenshot(&c, "the Italian storefront to settle", &out, "store-it.png").await;
+
+    // Renting in Italian: the button, the price as Italians write it, the terms with their
+    // durations, and the time left in the library.
+    click(&c, &title_card("neon-harbor")).await;
+    let button = poll(
+        &c,
+        "the sheet's button in Italian",
+        "const b = document.querySelector('[data-testid=acquire]'); return b ? b.innerText : null;",
+        Duration::from_secs(30),
+    )
+    .await;
+    let button = button.as_str().unwrap();
+    assert!(button.starts_with("Noleggia"), "{button}");
+    click(&c, "[data-testid=acquire]").await;
+    let price = poll(
+        &c,
+        "the Italian confirmation",
+        "const p = document.querySelector('[data-testid=confirm-price]');
+         const t = document.querySelector('[data-testid=confirm-terms]');
+         return p && t ? [p.innerText, t.innerText] : null;",
+        Duration::from_secs(30),
+    )
+    .await;
+    let (price, terms) = (price[0].as_str().unwrap(), price[1].as_str().unwrap());
+    // A decimal comma, never a point: "4,00 USD" or "US$ 4,00", as Intl writes it in Italian.
+    assert!(price.contains(",00") && !price.contains(".00"), "{price}");
+    assert!(
+        terms.starts_with("Hai ") && terms.contains("ore"),
+        "{terms}"
+    );
+    click(&c, "[data-testid=confirm-accept]").await;
+    poll(
+        &c,
+        "the player after the Italian rental",
+        "return document.querySelector('[data-testid=player]') !== null;",
+        Duration::from_secs(60),
+    )
+    .await;
+    click(&c, "[data-testid=player-back]").await;
+    click(&c, "[data-testid=tab-library]").await;
+    let said = poll(
+        &c,
+        "the rental in the Italian library",
+        "const i = document.querySelector('[data-testid=library-item-neon-harbor]');
+         return i ? i.innerText : null;",
+        Duration::from_secs(30),
+    )
+    .await;
+    let said = said.as_str().unwrap();
+    // Started by playing: "Ancora 47 h 59 min" (the time left, in Italian).
+    assert!(said.contains("Ancora "), "{said}");
     let _ = c.close().await;
     drop(driver);
 }

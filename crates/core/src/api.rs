@@ -3,6 +3,8 @@
 //! the app's commands (`cargo xtask bindings`, see `src-tauri/bindings.rs`); a test there fails
 //! when the committed file has drifted.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
@@ -729,13 +731,19 @@ pub struct BroadcastStatus {
     pub feeding: u32,
 }
 
-/// An error as the UI gets it: a kind to branch on and a sentence for people.
+/// An error as the UI gets it: a kind to branch on, the values its sentence needs, and the
+/// sentence in English.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct AppError {
     /// Stable kind.
     pub kind: ErrorKind,
-    /// What happened and what to do next.
+    /// What happened and what to do next, in English (logs, the command line); the UI phrases
+    /// its own sentence from `kind` and `params`.
     pub message: String,
+    /// The values the UI's sentence needs, by name (`Error::params` says which): numbers and
+    /// epoch milliseconds in digits, and `detail`, text the store or a lower layer wrote, as it
+    /// came.
+    pub params: BTreeMap<String, String>,
 }
 
 #[cfg(test)]
@@ -747,10 +755,11 @@ mod tests {
         let e = AppError {
             kind: ErrorKind::InsufficientFunds,
             message: "x".into(),
+            params: BTreeMap::from([("detail".to_owned(), "$4.00 short".to_owned())]),
         };
         assert_eq!(
             serde_json::to_string(&e).unwrap(),
-            r#"{"kind":"insufficient_funds","message":"x"}"#
+            r#"{"kind":"insufficient_funds","message":"x","params":{"detail":"$4.00 short"}}"#
         );
     }
 }

@@ -2,6 +2,13 @@
 //! reads as a sentence that says what happened and what to do next. Every code the store can
 //! answer with maps to one variant ([`Error::from_store`] matches them exhaustively), so a new
 //! store code cannot reach a person as "something went wrong".
+//!
+//! The sentence ([`std::fmt::Display`]) is English, for logs and the command line. The UI phrases
+//! its own sentence in the window's language from the kind and [`Error::params`]: the values each
+//! sentence needs (a title's name, sizes in bytes, times in epoch milliseconds) and, where a
+//! sentence quotes text the store or a lower layer wrote, that text as `detail`, as it came.
+
+use std::collections::BTreeMap;
 
 use marquee_licence::{DeviceError, LicenceError};
 use marquee_protocol::api::ErrorCode;
@@ -15,7 +22,8 @@ pub enum Error {
     /// The store does not know the title.
     #[error("This title is not in the store any more. Refresh the store to see what is on offer.")]
     UnknownTitle(String),
-    /// The wallet cannot pay (the store's sentence says how much).
+    /// The wallet cannot pay (the store's sentence says how much; it reaches the UI as
+    /// `detail`, in the store's words).
     #[error("Not enough in your wallet: {0}. Nothing was charged.")]
     InsufficientFunds(String),
     /// The store no longer accepts this session (it expired, or its computer was deactivated).
@@ -61,13 +69,14 @@ pub enum Error {
     /// Sign-up with an e-mail that has an account.
     #[error("An account with this e-mail already exists. Sign in instead.")]
     EmailTaken,
-    /// An e-mail or password the store does not accept.
+    /// An e-mail or password the store does not accept: the store's sentence, which reaches the
+    /// UI as `detail`, in the store's words.
     #[error("{0}")]
     InvalidCredentials(String),
     /// Too many attempts for now (sign-in, sign-up): the store's sentence says how long to
-    /// wait.
-    #[error("{0}")]
-    RateLimited(String),
+    /// wait (`detail` for the UI, in the store's words); `None` when it said nothing.
+    #[error("{}", .0.as_deref().unwrap_or("Too many attempts. Wait a minute and try again."))]
+    RateLimited(Option<String>),
     /// A voucher code nobody issued.
     #[error("This voucher code is not known. Check it for typing mistakes.")]
     UnknownVoucher,
@@ -80,10 +89,12 @@ pub enum Error {
     /// Another store answers at the address this profile first used.
     #[error("The store at this address is not the one this computer first used: its identity has changed. Marquee will not trust it; check the store address, or ask the store's operator.")]
     StoreKeyChanged,
-    /// A catalog (or signed time) that does not carry the store's signature.
+    /// A catalog (or signed time) that does not carry the store's signature; why, in the
+    /// verifier's words, reaches the UI as `detail`.
     #[error("The store's catalog did not come signed by the store ({0}), so it is not shown. Try again later; if it keeps happening, something between you and the store is altering it.")]
     CatalogUntrusted(String),
-    /// The store and this version of the app do not understand each other.
+    /// The store and this version of the app do not understand each other; what did not match
+    /// (the store's code and words, or the client's) reaches the UI as `detail`.
     #[error(
         "This version of Marquee and the store do not understand each other ({0}). Update Marquee."
     )]
@@ -93,22 +104,32 @@ pub enum Error {
         "The store had a problem on its side. Try again in a few minutes; nothing was charged."
     )]
     StoreFailed(String),
-    /// A licence that does not verify or does not match the title.
+    /// A licence that does not verify or does not match the title; why reaches the UI as
+    /// `detail`, in the words of the check that failed.
     #[error("The licence for this title could not be verified ({0}). Get the title again from the store; you will not be charged twice.")]
     LicenceInvalid(String),
     /// A licence of another computer.
     #[error("This title was licensed to another computer. Move a purchase here, or rent it again on this computer.")]
     LicenceOtherDevice,
-    /// A rental that ended or was never started in time.
-    #[error("{0} Rent it again to watch it.")]
-    LicenceExpired(String),
+    /// A rental that ended.
+    #[error("This rental ended on {}. Rent it again to watch it.", crate::time::human_utc(*.ended_at))]
+    RentalEnded {
+        /// When it ended, unix seconds.
+        ended_at: i64,
+    },
+    /// A rental that was not started before its start window closed.
+    #[error("This rental had to be started by {}. Rent it again to watch it.", crate::time::human_utc(*.deadline))]
+    RentalNotStarted {
+        /// When the window closed, unix seconds.
+        deadline: i64,
+    },
     /// The local clock is behind the latest trusted time.
-    #[error("Your computer's clock is behind (it says {local}, but it was already {trusted}). Connect to the store to continue, or set the clock right.")]
+    #[error("Your computer's clock is behind (it says {}, but it was already {}). Connect to the store to continue, or set the clock right.", crate::time::human_utc(*.local), crate::time::human_utc(*.trusted))]
     ClockBehind {
-        /// What the clock says.
-        local: String,
-        /// The latest trusted time.
-        trusted: String,
+        /// What the clock says, unix seconds.
+        local: i64,
+        /// The latest trusted time, unix seconds.
+        trusted: i64,
     },
     /// The store revoked the licence.
     #[error("The store withdrew this licence. Get the title again from the store to watch it.")]
@@ -116,14 +137,16 @@ pub enum Error {
     /// Not in the library.
     #[error("This title is not in your library yet. Rent, buy or get it from the Store first.")]
     NotInLibrary(String),
-    /// The torrent failed.
+    /// The torrent failed; why reaches the UI as `detail`, in the torrent layer's words.
     #[error("The download failed: {0}. Try again in a moment.")]
     Download(String),
-    /// A change to a download that cannot be made as asked.
+    /// A change to a download that cannot be made as asked; the whole sentence reaches the UI
+    /// as `detail`.
     #[error("{0}")]
     DownloadRefused(String),
     /// The disk holding the downloads has no room for a title: refused before anything was
-    /// ordered or added.
+    /// ordered or added. The sizes come as `torrents.rs` words them ("2.6 MB"); the UI gets
+    /// them as `needed` and `free`.
     #[error("There is not enough free space for “{name}”: it needs {needed} and the disk holding Marquee's downloads has {free} free. Free some space, then try again; nothing was charged.")]
     DiskFull {
         /// The title.
@@ -133,13 +156,14 @@ pub enum Error {
         /// What the disk has, for people.
         free: String,
     },
-    /// Playback failed.
+    /// Playback failed; why reaches the UI as `detail`.
     #[error("This title cannot play right now: {0}")]
     Playback(String),
-    /// A file that cannot be published.
+    /// A file that cannot be published; the sentence reaches the UI as `detail`.
     #[error("{0}")]
     Publish(#[from] crate::publishing::file::PublishError),
-    /// The store refused a publication (a duplicate, or a signature it does not accept).
+    /// The store refused a publication (a duplicate, or a signature it does not accept); the
+    /// store's words reach the UI as `detail`.
     #[error("The store did not publish this video: {0}.")]
     PublishRefusedByStore(String),
     /// A dropped file or draft the core no longer holds.
@@ -148,10 +172,11 @@ pub enum Error {
     /// Sharing a paid title outside the store.
     #[error("Only free, DRM-free titles can be shared outside the store.")]
     NotShareable,
-    /// A magnet link or torrent file that cannot be added.
+    /// A magnet link or torrent file that cannot be added; why reaches the UI as `detail`.
     #[error("This cannot be added: {0}.")]
     BadTorrent(String),
-    /// A title whose file cannot be copied out of the library safely.
+    /// A title whose file cannot be copied out of the library safely; why reaches the UI as
+    /// `detail`.
     #[error("This title cannot be exported: {0}.")]
     ExportRefused(String),
     /// A live channel that is no longer on the air.
@@ -164,16 +189,17 @@ pub enum Error {
         "This store carries no live channels: its operator sells titles only. Films, episodes and everything else in it work as before."
     )]
     LiveNotOffered,
-    /// A live channel that cannot be watched here.
+    /// A live channel that cannot be watched here; why reaches the UI as `detail`.
     #[error("This channel cannot be watched here: {0}.")]
     LiveUnavailable(String),
-    /// A video that cannot go live.
+    /// A video that cannot go live; why reaches the UI as `detail`.
     #[error("This video cannot go live: {0}.")]
     LiveRefused(String),
-    /// This computer's identity cannot be used.
+    /// This computer's identity cannot be used; the licence crate's sentence reaches the UI as
+    /// `detail`.
     #[error("{0}")]
     Device(#[from] DeviceError),
-    /// Anything else.
+    /// Anything else; the cause's chain reaches the UI as `detail`.
     #[error("Something went wrong inside Marquee: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -211,7 +237,7 @@ impl Error {
             Error::StoreFailed(_) => ErrorKind::StoreFailed,
             Error::LicenceInvalid(_) => ErrorKind::LicenceInvalid,
             Error::LicenceOtherDevice => ErrorKind::LicenceOtherDevice,
-            Error::LicenceExpired(_) => ErrorKind::LicenceExpired,
+            Error::RentalEnded { .. } | Error::RentalNotStarted { .. } => ErrorKind::LicenceExpired,
             Error::ClockBehind { .. } => ErrorKind::ClockBehind,
             Error::LicenceRevoked => ErrorKind::LicenceRevoked,
             Error::Device(DeviceError::OtherComputer) => ErrorKind::OtherComputer,
@@ -237,6 +263,79 @@ impl Error {
         }
     }
 
+    /// The values the UI's sentence for this error needs, by name (see the module's note):
+    /// `name` (a title's name), sizes as `needed`/`free` (words, for now), times as `*_ms`
+    /// (epoch milliseconds, for the UI to write in the window's language), `detail` (text the
+    /// store or a lower layer wrote, unchanged), and `variant` where one kind has more than one
+    /// sentence (the UI picks `errors.text.<kind>_<variant>`).
+    pub fn params(&self) -> BTreeMap<String, String> {
+        let detail = |text: &str| params([("detail", text.to_owned())]);
+        match self {
+            Error::UnknownTitle(_)
+            | Error::SignInRequired(_)
+            | Error::LibraryTampered
+            | Error::SignedOut
+            | Error::WrongPassword
+            | Error::LicensedElsewhere(_)
+            | Error::DeviceLimit(_)
+            | Error::DeviceNotRegistered(_)
+            | Error::OrderConflict
+            | Error::NotForSale(_)
+            | Error::NotMovable
+            | Error::EmailTaken
+            | Error::UnknownVoucher
+            | Error::VoucherUsed
+            | Error::StoreUnreachable(_)
+            | Error::StoreKeyChanged
+            | Error::StoreFailed(_)
+            | Error::LicenceOtherDevice
+            | Error::LicenceRevoked
+            | Error::NotInLibrary(_)
+            | Error::FileGone
+            | Error::NotShareable
+            | Error::LiveEnded
+            | Error::LiveNotOffered => BTreeMap::new(),
+            Error::SessionRefused => params([("variant", "session_refused".to_owned())]),
+            Error::DeviceKeyRefused => params([("variant", "key_refused".to_owned())]),
+            Error::RateLimited(None) => BTreeMap::new(),
+            Error::RateLimited(Some(said)) => {
+                params([("detail", said.clone()), ("variant", "store".to_owned())])
+            }
+            Error::InsufficientFunds(said)
+            | Error::InvalidCredentials(said)
+            | Error::CatalogUntrusted(said)
+            | Error::StoreIncompatible(said)
+            | Error::LicenceInvalid(said)
+            | Error::Download(said)
+            | Error::DownloadRefused(said)
+            | Error::Playback(said)
+            | Error::BadTorrent(said)
+            | Error::ExportRefused(said)
+            | Error::LiveUnavailable(said)
+            | Error::LiveRefused(said) => detail(said),
+            Error::PublishRefusedByStore(said) => {
+                params([("detail", said.clone()), ("variant", "store".to_owned())])
+            }
+            Error::RentalEnded { ended_at } => params([("ended_ms", ms(*ended_at))]),
+            Error::RentalNotStarted { deadline } => params([
+                ("deadline_ms", ms(*deadline)),
+                ("variant", "not_started".to_owned()),
+            ]),
+            Error::ClockBehind { local, trusted } => {
+                params([("local_ms", ms(*local)), ("trusted_ms", ms(*trusted))])
+            }
+            Error::DiskFull { name, needed, free } => params([
+                ("name", name.clone()),
+                ("needed", needed.clone()),
+                ("free", free.clone()),
+            ]),
+            Error::Publish(crate::publishing::file::PublishError::Cancelled) => BTreeMap::new(),
+            Error::Publish(e) => detail(&e.to_string()),
+            Error::Device(e) => detail(&e.to_string()),
+            Error::Internal(e) => detail(&format!("{e:#}")),
+        }
+    }
+
     /// What a store's error answer means for the person. Exhaustive on purpose: a new code in
     /// the wire crate does not compile until it says something here.
     pub fn from_store(code: ErrorCode, message: String) -> Error {
@@ -253,11 +352,9 @@ impl Error {
             ErrorCode::NotMovable => Error::NotMovable,
             ErrorCode::EmailTaken => Error::EmailTaken,
             ErrorCode::InvalidCredentials => Error::InvalidCredentials(sentence(&message)),
-            ErrorCode::RateLimited => Error::RateLimited(if message.trim().is_empty() {
-                "Too many attempts. Wait a minute and try again.".into()
-            } else {
-                sentence(&message)
-            }),
+            ErrorCode::RateLimited => {
+                Error::RateLimited((!message.trim().is_empty()).then(|| sentence(&message)))
+            }
             ErrorCode::UnknownVoucher => Error::UnknownVoucher,
             ErrorCode::VoucherUsed => Error::VoucherUsed,
             ErrorCode::UnknownLicence => {
@@ -286,17 +383,21 @@ impl Error {
     pub fn from_licence(e: LicenceError) -> Error {
         match e {
             LicenceError::OtherDevice => Error::LicenceOtherDevice,
-            LicenceError::Expired { ended_at } => Error::LicenceExpired(format!(
-                "This rental ended on {}.",
-                crate::time::human_utc(ended_at)
-            )),
-            LicenceError::StartWindowPassed { deadline } => Error::LicenceExpired(format!(
-                "This rental had to be started by {}.",
-                crate::time::human_utc(deadline)
-            )),
+            LicenceError::Expired { ended_at } => Error::RentalEnded { ended_at },
+            LicenceError::StartWindowPassed { deadline } => Error::RentalNotStarted { deadline },
             other => Error::LicenceInvalid(other.to_string()),
         }
     }
+}
+
+/// A map of sentence values.
+fn params<const N: usize>(values: [(&str, String); N]) -> BTreeMap<String, String> {
+    values.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// Unix seconds as epoch milliseconds, in digits.
+fn ms(unix_s: i64) -> String {
+    unix_s.saturating_mul(1000).to_string()
 }
 
 /// The store's sentences start in lower case and carry no full stop (they are written to
@@ -328,9 +429,16 @@ impl From<sqlx::Error> for Error {
 
 impl From<Error> for AppError {
     fn from(e: Error) -> Self {
+        AppError::from(&e)
+    }
+}
+
+impl From<&Error> for AppError {
+    fn from(e: &Error) -> Self {
         AppError {
             kind: e.kind(),
             message: e.to_string(),
+            params: e.params(),
         }
     }
 }
@@ -394,6 +502,187 @@ mod tests {
             "Too many sign-in attempts from here: wait a minute and try again."
         );
         assert_eq!(Error::StoreKeyChanged.kind(), ErrorKind::StoreKeyChanged);
+    }
+
+    /// One of each variant (the licence crate's device errors by two of theirs).
+    fn one_of_each() -> Vec<Error> {
+        let text = || "detail from the store".to_owned();
+        vec![
+            Error::UnknownTitle(text()),
+            Error::InsufficientFunds("$4.00 short".into()),
+            Error::SignInRequired(text()),
+            Error::SessionRefused,
+            Error::LibraryTampered,
+            Error::SignedOut,
+            Error::WrongPassword,
+            Error::LicensedElsewhere(text()),
+            Error::DeviceKeyRefused,
+            Error::DeviceLimit(text()),
+            Error::DeviceNotRegistered(text()),
+            Error::OrderConflict,
+            Error::NotForSale(text()),
+            Error::NotMovable,
+            Error::EmailTaken,
+            Error::InvalidCredentials("The password is too short.".into()),
+            Error::RateLimited(None),
+            Error::RateLimited(Some("Too many sign-in attempts: wait a minute.".into())),
+            Error::UnknownVoucher,
+            Error::VoucherUsed,
+            Error::StoreUnreachable(text()),
+            Error::StoreKeyChanged,
+            Error::CatalogUntrusted("bad signature".into()),
+            Error::StoreIncompatible("not_found: no such route".into()),
+            Error::StoreFailed(text()),
+            Error::LicenceInvalid("not base64".into()),
+            Error::LicenceOtherDevice,
+            Error::RentalEnded { ended_at: 0 },
+            Error::RentalNotStarted {
+                deadline: 1_772_574_000,
+            },
+            Error::ClockBehind {
+                local: 1_700_000_000,
+                trusted: 1_772_574_000,
+            },
+            Error::LicenceRevoked,
+            Error::NotInLibrary(text()),
+            Error::Download("the tracker did not answer".into()),
+            Error::DownloadRefused("A title that is playing cannot be paused.".into()),
+            Error::DiskFull {
+                name: "First Light".into(),
+                needed: "2.6 MB".into(),
+                free: "1.3 MB".into(),
+            },
+            Error::Playback("the file is damaged".into()),
+            Error::Publish(crate::publishing::file::PublishError::BadName),
+            Error::Publish(crate::publishing::file::PublishError::Cancelled),
+            Error::PublishRefusedByStore("a title with this file already exists".into()),
+            Error::FileGone,
+            Error::NotShareable,
+            Error::BadTorrent("it is not a magnet link or a torrent file".into()),
+            Error::ExportRefused("its file name is unsafe".into()),
+            Error::LiveEnded,
+            Error::LiveNotOffered,
+            Error::LiveUnavailable("it is a paid channel".into()),
+            Error::LiveRefused("it is not WebM".into()),
+            Error::Device(DeviceError::OtherComputer),
+            Error::Device(DeviceError::EmptyMachineId),
+            Error::Internal(anyhow::anyhow!("disk I/O").context("library database")),
+        ]
+    }
+
+    fn keys(e: &Error) -> Vec<String> {
+        e.params().into_keys().collect()
+    }
+
+    #[test]
+    fn params_hold_what_each_sentence_needs() {
+        let e = Error::DiskFull {
+            name: "First Light".into(),
+            needed: "2.6 MB".into(),
+            free: "1.3 MB".into(),
+        };
+        assert_eq!(keys(&e), ["free", "name", "needed"]);
+        assert_eq!(e.params()["name"], "First Light");
+        let e = Error::ClockBehind {
+            local: 1_700_000_000,
+            trusted: 1_772_574_000,
+        };
+        assert_eq!(e.params()["local_ms"], "1700000000000");
+        assert_eq!(e.params()["trusted_ms"], "1772574000000");
+        let e = Error::from_licence(LicenceError::Expired { ended_at: 60 });
+        assert_eq!(e.params()["ended_ms"], "60000");
+        let e = Error::from_licence(LicenceError::StartWindowPassed { deadline: 60 });
+        assert_eq!(keys(&e), ["deadline_ms", "variant"]);
+        assert_eq!(e.kind(), ErrorKind::LicenceExpired);
+        // The store's words stay as they came.
+        let e = Error::from_store(ErrorCode::InsufficientFunds, "$4.00 short".into());
+        assert_eq!(e.params()["detail"], "$4.00 short");
+        let e = Error::from_store(ErrorCode::Duplicate, "already published".into());
+        assert_eq!(e.params()["detail"], "already published");
+        assert_eq!(e.params()["variant"], "store");
+        assert!(Error::from_store(ErrorCode::RateLimited, String::new())
+            .params()
+            .is_empty());
+        for e in [
+            Error::BadTorrent("x".into()),
+            Error::LiveRefused("x".into()),
+            Error::Device(DeviceError::EmptyMachineId),
+            Error::Internal(anyhow::anyhow!("x")),
+        ] {
+            assert_eq!(keys(&e), ["detail"], "{e:?}");
+        }
+        for e in [
+            Error::SignedOut,
+            Error::FileGone,
+            Error::StoreUnreachable("x".into()),
+        ] {
+            assert!(e.params().is_empty(), "{e:?}");
+        }
+        // The UI gets them with the kind and the English sentence.
+        let app = AppError::from(Error::BadTorrent("it is empty".into()));
+        assert_eq!(app.kind, ErrorKind::TorrentRefused);
+        assert_eq!(app.message, "This cannot be added: it is empty.");
+        assert_eq!(app.params["detail"], "it is empty");
+    }
+
+    /// The window's English sentence, `errors.text.<kind>[_<variant>]` in the UI's messages,
+    /// filled with `params` reads as the core's: for every variant whose values are text.
+    #[test]
+    fn the_windows_english_reads_as_the_cores_sentence() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../ui/src/lib/i18n/messages/en/errors.json"
+        );
+        let messages: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("the UI's English"))
+                .expect("JSON");
+        let texts = &messages["text"];
+        for e in one_of_each() {
+            let params = e.params();
+            let kind = serde_json::to_value(e.kind()).unwrap();
+            let kind = kind.as_str().unwrap();
+            let key = match params.get("variant") {
+                Some(v) => format!("{kind}_{v}"),
+                None => kind.to_owned(),
+            };
+            let mut text = texts[&key]
+                .as_str()
+                .unwrap_or_else(|| panic!("no errors.text.{key} for {e:?}"))
+                .to_owned();
+            // Dates and sizes are the window's to write (in its time zone and language): `x_ms`
+            // and `x_bytes` fill `{{x}}`.
+            let formatted = |k: &str| k.ends_with("_ms") || k.ends_with("_bytes");
+            if params.keys().any(|k| formatted(k)) {
+                for name in text.clone().split("{{").skip(1) {
+                    let name = name.split("}}").next().unwrap();
+                    assert!(
+                        params.contains_key(name)
+                            || params.contains_key(&format!("{name}_ms"))
+                            || params.contains_key(&format!("{name}_bytes")),
+                        "{key}: {name}"
+                    );
+                }
+                continue;
+            }
+            for (name, value) in &params {
+                text = text.replace(&format!("{{{{{name}}}}}"), value);
+            }
+            assert!(!text.contains("{{"), "{key}: {text} lacks a value");
+            let core = e.to_string();
+            // The core's `Cancelled` is a clause ("publishing was cancelled…"); the window
+            // never shows it, and writes it as a sentence.
+            if matches!(
+                e,
+                Error::Publish(crate::publishing::file::PublishError::Cancelled)
+            ) {
+                assert!(
+                    text.trim_end_matches('.').eq_ignore_ascii_case(&core),
+                    "{text} / {core}"
+                );
+                continue;
+            }
+            assert_eq!(text, core, "errors.text.{key}");
+        }
     }
 
     #[test]

@@ -310,14 +310,15 @@ impl Core {
         Ok(core)
     }
 
-    /// Leaves any live channel and ends any broadcast, stops the torrent session and closes the
-    /// profile's database.
-    /// The core is not used afterwards.
+    /// Leaves any live channel and ends any broadcast, stops the torrent session and the
+    /// playback server (the shell's listener goes back for a later core) and closes the
+    /// profile's database. The core is not used afterwards.
     pub async fn shutdown(&self) {
         self.stopping.send_replace(true);
         self.live_leave().await;
         self.live_broadcast_stop().await;
         self.torrents.stop().await;
+        self.playback.stop();
         self.library.close().await;
     }
 }

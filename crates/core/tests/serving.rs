@@ -506,3 +506,41 @@ async fn idle_connections_are_closed_the_cap_holds_and_a_hung_answer_is_503() {
     holder.abort();
     core.shutdown().await;
 }
+
+/// The shell binds the playback port before the window (its CSP names that port alone) and
+/// opens a core again on the same run when a data folder did not move: the second core serves
+/// on the same port, and the first no longer answers once it shut down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_core_opened_again_in_the_same_run_serves_on_the_shells_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let listener = marquee_core::playback::PlaybackListener::bind_loopback().unwrap();
+    let origin = listener.origin();
+    let mut c = config(&dir.path().join("p"), &store, MACHINE);
+    c.playback_listener = Some(listener.clone());
+    let first = Core::open(c).await.unwrap();
+    first.title_acquire("open-skies", "again-1").await.unwrap();
+    let url = first.playback_open("open-skies").await.unwrap().url;
+    assert!(url.starts_with(&origin), "{url} is not on {origin}");
+    first.shutdown().await;
+    drop(first);
+
+    let mut c = config(&dir.path().join("p"), &store, MACHINE);
+    c.playback_listener = Some(listener);
+    let second = Core::open(c).await.unwrap();
+    let again = second.playback_open("open-skies").await.unwrap().url;
+    assert!(again.starts_with(&origin), "{again} is not on {origin}");
+    assert_ne!(url, again, "a new token for the new core");
+    let client = reqwest::Client::new();
+    let resp = client
+        .get(&again)
+        .header("Range", "bytes=0-1023")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 206);
+    // The first core's token means nothing to the second.
+    let old = client.get(&url).send().await.unwrap();
+    assert_eq!(old.status(), 404, "the old core's link still answered");
+    second.shutdown().await;
+}

@@ -98,12 +98,13 @@ export function formatSpeed(bytesPerSecond: number): string {
   return t("format.per_second", { size: formatBytes(bytesPerSecond) });
 }
 
-/** "3 March at 21:40" in local time. */
-export function formatDateTime(ms: number): string {
+/** "3 March at 21:40" in local time; "3 March 2026 at 21:40" with `year`. */
+export function formatDateTime(ms: number, { year = false }: { year?: boolean } = {}): string {
   // British English writes the day before the month, as the store always has.
   return new Intl.DateTimeFormat(locale() === "en" ? "en-GB" : locale(), {
     day: "numeric",
     month: "long",
+    year: year ? "numeric" : undefined,
     hour: "2-digit",
     minute: "2-digit",
     hourCycle: "h23",

@@ -193,10 +193,7 @@ impl Accounts {
         signed.registered = done.is_ok();
         signed.problem = match &done {
             Ok(()) | Err(Error::StoreUnreachable(_)) => None,
-            Err(e) => Some(AppError {
-                kind: e.kind(),
-                message: e.to_string(),
-            }),
+            Err(e) => Some(AppError::from(e)),
         };
         done
     }

@@ -21,7 +21,6 @@ use crate::db::Settings;
 use crate::error::{Error, Result};
 use crate::identity::Identity;
 use crate::library::{Library, LibraryRow, LibraryTitle};
-use crate::time;
 use clock::TrustedClock;
 
 /// The settings key of the trusted clock's high-water mark.
@@ -166,8 +165,8 @@ impl Licences {
     pub(crate) async fn trusted_now(&self) -> Result<i64> {
         let before = self.clock.high_water();
         let now = self.clock.current().map_err(|b| Error::ClockBehind {
-            local: time::human_utc(b.local),
-            trusted: time::human_utc(b.trusted),
+            local: b.local,
+            trusted: b.trusted,
         })?;
         // Persist the mark when it moved by a minute or more: a restart must not forget it.
         if self.clock.high_water() >= before + 60 {

@@ -57,11 +57,20 @@ impl PlaybackListener {
     fn take(&self) -> Option<std::net::TcpListener> {
         self.listener.lock().expect("playback listener").take()
     }
+
+    /// Hands the listener back for the next core of this run (the shell opens a core again
+    /// after a data folder that did not move): the window's CSP names this port alone.
+    fn give_back(&self, listener: std::net::TcpListener) {
+        *self.listener.lock().expect("playback listener") = Some(listener);
+    }
 }
 
 /// The playback server and what opening a title needs.
 pub(crate) struct Playback {
     server: PlaybackServer,
+    /// The shell's listener and a second handle on its socket, given back when this core
+    /// stops so the next core serves on the same port.
+    lent: std::sync::Mutex<Option<(PlaybackListener, std::net::TcpListener)>>,
     library: Library,
     licences: Arc<Licences>,
     sync: Arc<LicenceSync>,
@@ -83,9 +92,17 @@ impl Playback {
         revoked: Revocations,
     ) -> Result<Playback> {
         let limits = config.playback_limits;
+        let mut lent = None;
         let server = match &config.playback_listener {
             Some(l) => match l.take() {
-                Some(bound) => PlaybackServer::start_on(bound, revoked, limits)?,
+                Some(bound) => {
+                    // A second descriptor keeps the socket listening after this server drops
+                    // its own (connections wait in the backlog for the next core).
+                    if let Ok(spare) = bound.try_clone() {
+                        lent = Some((l.clone(), spare));
+                    }
+                    PlaybackServer::start_on(bound, revoked, limits)?
+                }
                 None => {
                     // Another core of this run took it: playing still works wherever the
                     // window's CSP does not pin the origin.
@@ -97,12 +114,21 @@ impl Playback {
         };
         Ok(Playback {
             server,
+            lent: std::sync::Mutex::new(lent),
             library,
             licences,
             sync,
             torrents,
             identity,
         })
+    }
+
+    /// Stops the server and gives the shell's listener back for a later core of this run.
+    pub(crate) fn stop(&self) {
+        self.server.stop();
+        if let Some((listener, socket)) = self.lent.lock().expect("lent listener").take() {
+            listener.give_back(socket);
+        }
     }
 
     /// The server, for publishing's previews.

@@ -107,6 +107,8 @@ pub struct PlaybackServer {
     art: Arc<std::sync::OnceLock<Arc<crate::art::Art>>>,
     /// Watched live channels' frames by session (`/TOKEN/live/SESSION`), until read once.
     lives: Arc<std::sync::Mutex<HashMap<String, Option<LiveFeed>>>>,
+    /// Set once: the server stops accepting and closes its connections ([`Self::stop`]).
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// A watched channel's frames for the page, in order ([`crate::live::feed`]).
@@ -150,6 +152,12 @@ impl PlaybackServer {
         )
     }
 
+    /// Stops accepting and closes the open connections once their answer is written; the
+    /// core calls it when it shuts down.
+    pub(crate) fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
     fn serve_on(
         listener: tokio::net::TcpListener,
         revoked: Revocations,
@@ -166,12 +174,14 @@ impl PlaybackServer {
             revoked,
             art: Arc::default(),
             lives: Arc::default(),
+            stopping: Arc::new(tokio::sync::watch::channel(false).0),
         };
         let shared = Shared {
             server: server.clone(),
             host: format!("127.0.0.1:{}", addr.port()).into(),
         };
-        tokio::spawn(serve(listener, shared, limits));
+        let stopped = server.stopping.subscribe();
+        tokio::spawn(serve(listener, shared, limits, stopped));
         Ok(server)
     }
 
@@ -366,12 +376,20 @@ impl Default for PlaybackLimits {
 
 /// Accepts connections until the runtime ends; each is served as HTTP/1.1 (all a `<video>`
 /// element speaks to a loopback server), within `limits`.
-async fn serve(listener: tokio::net::TcpListener, shared: Shared, limits: PlaybackLimits) {
+async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Shared,
+    limits: PlaybackLimits,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
     let server_limits = marquee_protocol::server::ServerLimits {
         connections: limits.connections,
         header_read: limits.header_read,
     };
-    marquee_protocol::server::serve(listener, server_limits, std::future::pending(), move |_| {
+    let stop = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    marquee_protocol::server::serve(listener, server_limits, stop, move |_| {
         let shared = shared.clone();
         hyper::service::service_fn(move |req| {
             let shared = shared.clone();

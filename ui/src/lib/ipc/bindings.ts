@@ -79,6 +79,15 @@ export const commands = {
 	 *  restarts Marquee on it; answers only when it refused.
 	 */
 	settingsStoreSet: (url: string | null) => __TAURI_INVOKE<null>("settings_store_set", { url }),
+	/**  Where Marquee keeps its data, what it takes and the room left on its disk. */
+	settingsDataFolderGet: () => __TAURI_INVOKE<DataFolder>("settings_data_folder_get"),
+	/**  Lets the person pick a folder to move the data to (`null`: cancelled). */
+	settingsDataFolderPick: () => __TAURI_INVOKE<string | null>("settings_data_folder_pick"),
+	/**
+	 *  Moves the data folder to `to` (a `Marquee` folder inside it when it holds files) and
+	 *  restarts there; answers only when it refused or failed, with Marquee going on as before.
+	 */
+	settingsDataFolderMove: (to: string, onProgress: Channel<DataFolderProgress>) => __TAURI_INVOKE<null>("settings_data_folder_move", { to, onProgress }),
 	/**
 	 *  Lets the person pick videos or torrent files with the system's file dialog; the paths stay
 	 *  on the Rust side.
@@ -232,12 +241,24 @@ export type AcquireResult = {
 	wallet: Wallet,
 };
 
-/**  An error as the UI gets it: a kind to branch on and a sentence for people. */
+/**
+ *  An error as the UI gets it: a kind to branch on, the values its sentence needs, and the
+ *  sentence in English.
+ */
 export type AppError = {
 	/**  Stable kind. */
 	kind: ErrorKind,
-	/**  What happened and what to do next. */
+	/**
+	 *  What happened and what to do next, in English (logs, the command line); the UI phrases
+	 *  its own sentence from `kind` and `params`.
+	 */
 	message: string,
+	/**
+	 *  The values the UI's sentence needs, by name (`Error::params` says which): numbers and
+	 *  epoch milliseconds in digits, and `detail`, text the store or a lower layer wrote, as it
+	 *  came.
+	 */
+	params: { [key in string]: string },
 };
 
 /**  Where a broadcast stands. */
@@ -278,6 +299,24 @@ export type Connection = {
 	problem: string | null,
 	/**  Offline: when Marquee tries again by itself, milliseconds since the Unix epoch. */
 	next_try_ms: number,
+};
+
+/**  Where the data folder is and how much room it takes, for the settings page. */
+export type DataFolder = {
+	/**  The folder, as the OS writes it. */
+	path: string,
+	/**  What its files take, bytes. */
+	bytes: number,
+	/**  Free space on its disk, bytes (`null` when the OS does not say). */
+	free_bytes: number | null,
+};
+
+/**  How far a move has come, for the settings page's progress bar. */
+export type DataFolderProgress = {
+	/**  Bytes copied so far. */
+	copied_bytes: number,
+	/**  Bytes to copy in all. */
+	total_bytes: number,
 };
 
 /**  One row of the downloads view: a download or a seed the core manages. */

@@ -51,14 +51,15 @@ describe("ipc", () => {
   });
 
   it("rejects with the backend's AppError as is", async () => {
-    invoke.mockImplementation(() => Promise.reject({ kind: "insufficient_funds", message: "Top up." }));
+    const sent = { kind: "insufficient_funds", message: "Top up: $4.00 short.", params: { detail: "$4.00 short" } };
+    invoke.mockImplementation(() => Promise.reject(sent));
     const error = await ipc.commands.walletGet().catch((e: unknown) => e);
-    expect(error).toStrictEqual({ kind: "insufficient_funds", message: "Top up." });
+    expect(error).toBe(sent);
   });
 
   it("wraps every generated command but those that stream to a channel", async () => {
     const generated = await import("./bindings");
-    const streaming = ["downloadsWatch", "connectionWatch", "publishPrepare", "liveWatch", "liveGoLive"];
+    const streaming = ["downloadsWatch", "connectionWatch", "publishPrepare", "liveWatch", "liveGoLive", "settingsDataFolderMove"];
     const direct = Object.keys(generated.commands).filter((name) => !streaming.includes(name));
     expect(Object.keys(ipc.commands).sort()).toEqual(direct.sort());
     expect(direct.length).toBeGreaterThan(30);
@@ -68,10 +69,17 @@ describe("ipc", () => {
   it("turns other rejections into internal AppErrors", async () => {
     invoke.mockImplementation(() => Promise.reject("Command catalog_list not allowed by ACL"));
     const error = await ipc.commands.catalogList().catch((e: unknown) => e);
-    expect(error).toStrictEqual({ kind: "internal", message: "Command catalog_list not allowed by ACL" });
+    expect(error).toStrictEqual({
+      kind: "internal",
+      message: "Command catalog_list not allowed by ACL",
+      params: { detail: "Command catalog_list not allowed by ACL", variant: "shell" },
+    });
     expect(ipc.toAppError({ kind: "made_up", message: "x" }).kind).toBe("internal");
-    expect(ipc.toAppError(new Error("boom"))).toEqual({ kind: "internal", message: "boom" });
+    expect(ipc.toAppError(new Error("boom"))).toEqual({ kind: "internal", message: "boom", params: { detail: "boom", variant: "shell" } });
+    expect(ipc.toAppError(null)).toMatchObject({ kind: "internal", params: {} });
     expect(ipc.toAppError(null).message).toMatch(/Try again/);
+    // An error without values (none the backend sends) gets an empty set.
+    expect(ipc.toAppError({ kind: "signed_out", message: "x" })).toEqual({ kind: "signed_out", message: "x", params: {} });
   });
 
   it("wraps the publishing and sharing commands", async () => {

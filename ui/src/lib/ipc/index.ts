@@ -16,6 +16,7 @@ import type {
   AppError,
   BroadcastStatus,
   Connection,
+  DataFolderProgress,
   DownloadProgress,
   DroppedFile,
   LiveBroadcast,
@@ -27,7 +28,8 @@ import type {
 
 export type * from "./bindings";
 
-/** True for a value shaped like the backend's `{kind, message}` error. */
+/** True for a value shaped like the backend's `{kind, message, params}` error (`params` may be
+ * missing: `toAppError` adds it). */
 export function isAppError(value: unknown): value is AppError {
   if (typeof value !== "object" || value === null) return false;
   const v = value as Record<string, unknown>;
@@ -40,20 +42,20 @@ export function isAppError(value: unknown): value is AppError {
 
 /**
  * Turns whatever a rejected call produced into an `AppError`. The backend rejects with
- * `{kind, message}`; Tauri itself may reject with a bare string (for example a missing
+ * `{kind, message, params}`; Tauri itself may reject with a bare string (for example a missing
  * permission), and a bug may throw an `Error`.
  */
 export function toAppError(value: unknown): AppError {
-  if (isAppError(value)) return value;
-  if (typeof value === "string" && value.trim() !== "") {
-    return { kind: "internal", message: value };
-  }
-  if (value instanceof Error && value.message) {
-    return { kind: "internal", message: value.message };
-  }
+  if (isAppError(value)) return value.params ? value : { ...value, params: {} };
+  // What Tauri or a bug says is shown as it came (`errors.text.internal_shell`).
+  const said = (text: string): AppError => ({ kind: "internal", message: text, params: { detail: text, variant: "shell" } });
+  if (typeof value === "string" && value.trim() !== "") return said(value);
+  if (value instanceof Error && value.message) return said(value.message);
+  // No values: the window says only that something went wrong (`errors.unexplained`).
   return {
     kind: "internal",
     message: "Something went wrong inside Marquee. Try again, and restart the app if it keeps happening.",
+    params: {},
   };
 }
 
@@ -72,7 +74,14 @@ async function run(command: Promise<null>): Promise<void> {
 }
 
 /** The commands that take a `Channel`: the page calls them through the callback functions below. */
-const STREAMING = ["downloadsWatch", "connectionWatch", "publishPrepare", "liveWatch", "liveGoLive"] as const;
+const STREAMING = [
+  "downloadsWatch",
+  "connectionWatch",
+  "publishPrepare",
+  "liveWatch",
+  "liveGoLive",
+  "settingsDataFolderMove",
+] as const;
 type Streaming = (typeof STREAMING)[number];
 
 type Generated = typeof generated;
@@ -153,6 +162,18 @@ export function publishPrepare(dropId: string, onProgress: (p: PublishProgress) 
   return call(generated.publishPrepare(dropId, channel));
 }
 
+
+/**
+ * Moves Marquee's data folder to `to` (a `Marquee` folder inside it when it holds files) and
+ * restarts there; `onProgress` hears the bytes copied. Resolves only when it did not happen:
+ * it rejects with `settings_refused` (inside the data folder, not writable, no room) with
+ * nothing changed, or `internal` when the copy failed and Marquee went on from the old folder.
+ */
+export function settingsDataFolderMove(to: string, onProgress: (p: DataFolderProgress) => void): Promise<void> {
+  const channel = new Channel<DataFolderProgress>();
+  channel.onmessage = onProgress;
+  return run(generated.settingsDataFolderMove(to, channel));
+}
 
 /**
  * Starts watching a live channel (leaving any other): the core joins its relay and answers

@@ -15,7 +15,7 @@ describe("OrderBook", () => {
     const seen: string[] = [];
     const failing = async (_t: string, id: string) => {
       seen.push(id);
-      throw { kind: "store_unreachable", message: "The store did not answer." } satisfies AppError;
+      throw { kind: "store_unreachable", message: "The store did not answer.", params: {} } satisfies AppError;
     };
     await expect(book.place("film-1", failing)).rejects.toMatchObject({ kind: "store_unreachable" });
     await book.place("film-1", async (_t, id) => {
@@ -42,7 +42,7 @@ describe("OrderBook", () => {
     const seen: string[] = [];
     const refuse = async (_t: string, id: string) => {
       seen.push(id);
-      throw { kind: "insufficient_funds", message: "Top up your wallet." } satisfies AppError;
+      throw { kind: "insufficient_funds", message: "Top up your wallet.", params: { detail: "$4.00 short" } } satisfies AppError;
     };
     await expect(book.place("film-1", refuse)).rejects.toMatchObject({ kind: "insufficient_funds" });
     await expect(book.place("film-1", refuse)).rejects.toMatchObject({ kind: "insufficient_funds" });
