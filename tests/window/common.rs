@@ -186,6 +186,29 @@ pub async fn launch_app(display: &str, app: &App) -> (Guard, Client) {
     (driver, client)
 }
 
+/// The machine's busiest processes and threads, for a page that stopped answering: whether
+/// the two cores were taken by something else (a process an earlier test left behind) or by the
+/// web process itself, and which of its threads.
+pub fn busiest_processes() -> String {
+    let run = |args: &[&str]| {
+        Command::new("ps")
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_else(|e| format!("ps: {e}"))
+    };
+    let processes = run(&["-eo", "pid,ppid,pcpu,rss,etime,args", "--sort=-pcpu"]);
+    let threads = run(&["-eLo", "pid,tid,pcpu,comm", "--sort=-pcpu"]);
+    let head = |s: &str, n: usize| {
+        s.lines()
+            .take(n)
+            .map(|l| l.chars().take(200).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    format!("{}\n-- threads --\n{}", head(&processes, 16), head(&threads, 16))
+}
+
 /// How long one script may take to answer before the page counts as hung.
 const SCRIPT_ANSWER: Duration = Duration::from_secs(90);
 
@@ -205,7 +228,10 @@ pub async fn poll(c: &Client, what: &str, script: &str, timeout: Duration) -> Va
         let answer = tokio::time::timeout(SCRIPT_ANSWER, c.execute_async(&wrapped, vec![]))
             .await
             .unwrap_or_else(|_| {
-                panic!("the page did not answer a script within {SCRIPT_ANSWER:?} while waiting for {what}")
+                panic!(
+                    "the page did not answer a script within {SCRIPT_ANSWER:?} while waiting for {what}; the busiest processes:\n{}",
+                    busiest_processes()
+                )
             });
         let v = match answer {
             Ok(v) => v,
@@ -248,8 +274,9 @@ pub async fn poll(c: &Client, what: &str, script: &str, timeout: Duration) -> Va
                 .unwrap_or(Value::Null);
             panic!(
                 "timed out after {timeout:?} waiting for {what}; error shown: {err}; \
-                 the page read: {text}; screenshot: {}",
-                path.display()
+                 the page read: {text}; screenshot: {}; the busiest processes:\n{}",
+                path.display(),
+                busiest_processes()
             );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

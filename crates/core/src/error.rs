@@ -145,16 +145,16 @@ pub enum Error {
     #[error("{0}")]
     DownloadRefused(String),
     /// The disk holding the downloads has no room for a title: refused before anything was
-    /// ordered or added. The sizes come as `torrents.rs` words them ("2.6 MB"); the UI gets
-    /// them as `needed` and `free`.
-    #[error("There is not enough free space for “{name}”: it needs {needed} and the disk holding Marquee's downloads has {free} free. Free some space, then try again; nothing was charged.")]
+    /// ordered or added. The UI gets the sizes in bytes (`needed_bytes`, `free_bytes`) and
+    /// writes them in the window's language.
+    #[error("There is not enough free space for “{name}”: it needs {} and the disk holding Marquee's downloads has {} free. Free some space, then try again; nothing was charged.", crate::torrents::human_bytes(*.needed_bytes), crate::torrents::human_bytes(*.free_bytes))]
     DiskFull {
         /// The title.
         name: String,
-        /// What it needs, for people ("2.6 MB").
-        needed: String,
-        /// What the disk has, for people.
-        free: String,
+        /// What it needs, bytes.
+        needed_bytes: u64,
+        /// What the disk has free, bytes.
+        free_bytes: u64,
     },
     /// Playback failed; why reaches the UI as `detail`.
     #[error("This title cannot play right now: {0}")]
@@ -324,10 +324,14 @@ impl Error {
             Error::ClockBehind { local, trusted } => {
                 params([("local_ms", ms(*local)), ("trusted_ms", ms(*trusted))])
             }
-            Error::DiskFull { name, needed, free } => params([
+            Error::DiskFull {
+                name,
+                needed_bytes,
+                free_bytes,
+            } => params([
                 ("name", name.clone()),
-                ("needed", needed.clone()),
-                ("free", free.clone()),
+                ("needed_bytes", needed_bytes.to_string()),
+                ("free_bytes", free_bytes.to_string()),
             ]),
             Error::Publish(crate::publishing::file::PublishError::Cancelled) => BTreeMap::new(),
             Error::Publish(e) => detail(&e.to_string()),
@@ -549,8 +553,8 @@ mod tests {
             Error::DownloadRefused("A title that is playing cannot be paused.".into()),
             Error::DiskFull {
                 name: "First Light".into(),
-                needed: "2.6 MB".into(),
-                free: "1.3 MB".into(),
+                needed_bytes: 2_600_939,
+                free_bytes: 1_250_000,
             },
             Error::Playback("the file is damaged".into()),
             Error::Publish(crate::publishing::file::PublishError::BadName),
@@ -578,10 +582,11 @@ mod tests {
     fn params_hold_what_each_sentence_needs() {
         let e = Error::DiskFull {
             name: "First Light".into(),
-            needed: "2.6 MB".into(),
-            free: "1.3 MB".into(),
+            needed_bytes: 2_600_939,
+            free_bytes: 1_250_000,
         };
-        assert_eq!(keys(&e), ["free", "name", "needed"]);
+        assert_eq!(keys(&e), ["free_bytes", "name", "needed_bytes"]);
+        assert_eq!(e.params()["needed_bytes"], "2600939");
         assert_eq!(e.params()["name"], "First Light");
         let e = Error::ClockBehind {
             local: 1_700_000_000,

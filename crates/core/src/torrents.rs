@@ -273,8 +273,8 @@ impl Torrents {
         if free < size {
             return Err(Error::DiskFull {
                 name: name.to_owned(),
-                needed: human_bytes(size),
-                free: human_bytes(free),
+                needed_bytes: size,
+                free_bytes: free,
             });
         }
         Ok(())
