@@ -206,7 +206,11 @@ pub fn busiest_processes() -> String {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    format!("{}\n-- threads --\n{}", head(&processes, 16), head(&threads, 16))
+    format!(
+        "{}\n-- threads --\n{}",
+        head(&processes, 16),
+        head(&threads, 16)
+    )
 }
 
 /// How long one script may take to answer before the page counts as hung.
