@@ -17,6 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use marquee_core::api::AppError;
+use marquee_core::error::human_bytes;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_dialog::DialogExt;
@@ -490,22 +491,6 @@ fn tempfile_probe(dir: &Path) -> std::io::Result<()> {
     let probe = dir.join(format!(".marquee-write-test-{}", std::process::id()));
     std::fs::write(&probe, b"")?;
     std::fs::remove_file(&probe)
-}
-
-/// Bytes for people, in English (the message's language; the page phrases its own).
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["bytes", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} bytes")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 #[cfg(test)]

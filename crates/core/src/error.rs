@@ -147,7 +147,7 @@ pub enum Error {
     /// The disk holding the downloads has no room for a title: refused before anything was
     /// ordered or added. The UI gets the sizes in bytes (`needed_bytes`, `free_bytes`) and
     /// writes them in the window's language.
-    #[error("There is not enough free space for “{name}”: it needs {} and the disk holding Marquee's downloads has {} free. Free some space, then try again; nothing was charged.", crate::torrents::human_bytes(*.needed_bytes), crate::torrents::human_bytes(*.free_bytes))]
+    #[error("There is not enough free space for “{name}”: it needs {} and the disk holding Marquee's downloads has {} free. Free some space, then try again; nothing was charged.", human_bytes(*.needed_bytes), human_bytes(*.free_bytes))]
     DiskFull {
         /// The title.
         name: String,
@@ -404,6 +404,22 @@ fn ms(unix_s: i64) -> String {
     unix_s.saturating_mul(1000).to_string()
 }
 
+/// A size for people, in English and the units the window uses (the window writes its own
+/// through `Intl`; this is for the core's sentences and the shell's): "2.6 MB", "870 KB".
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let (mut value, mut unit) = (bytes as f64, 0);
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{bytes} B"),
+        _ if value < 10.0 => format!("{value:.1} {}", UNITS[unit]),
+        _ => format!("{value:.0} {}", UNITS[unit]),
+    }
+}
+
 /// The store's sentences start in lower case and carry no full stop (they are written to
 /// follow a colon): shown on their own, they become a sentence.
 fn sentence(s: &str) -> String {
@@ -450,6 +466,13 @@ impl From<&Error> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_as_in_the_window() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(2_600_939), "2.6 MB");
+        assert_eq!(human_bytes(25_170_145), "25 MB");
+    }
 
     #[test]
     fn licence_failures_become_sentences_with_a_next_step() {

@@ -576,21 +576,6 @@ fn without_backtrace(error: &str) -> String {
     }
 }
 
-/// A size for people, in the units the window uses: "2.6 MB", "870 KB".
-pub(crate) fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let (mut value, mut unit) = (bytes as f64, 0);
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    match unit {
-        0 => format!("{bytes} B"),
-        _ if value < 10.0 => format!("{value:.1} {}", UNITS[unit]),
-        _ => format!("{value:.0} {}", UNITS[unit]),
-    }
-}
-
 /// Where the torrent session listens for peers and whether it uses the DHT, for a profile whose
 /// store is at `store_url`. A store on this computer (the demo store, tests) keeps the swarm on
 /// loopback: peers listened for on 127.0.0.1 and no DHT, so nothing leaves the machine. A store
@@ -661,7 +646,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_full_disk_is_told_from_other_errors_and_sizes_read_as_in_the_window() {
+    fn a_full_disk_is_told_from_other_errors() {
         let enospc = std::io::Error::from_raw_os_error(if cfg!(windows) { 112 } else { 28 });
         let said = format!("error writing to file 0 (\"a.webm\"): {enospc}");
         assert!(is_disk_full(&said), "{said}");
@@ -675,9 +660,6 @@ mod tests {
         assert!(!is_disk_full("(os error 280)"));
         assert!(!without_backtrace(nix).contains("Stack backtrace"));
         assert!(without_backtrace(nix).ends_with("No space left on device"));
-        assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(2_600_939), "2.6 MB");
-        assert_eq!(human_bytes(25_170_145), "25 MB");
     }
 
     #[test]
