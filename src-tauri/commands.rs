@@ -162,9 +162,13 @@ commands! {
     /// Removes a title from the downloads, keeping its files or deleting them.
     fn download_remove(title_id: String, delete_files: bool) -> () =
         |core: Core| core.download_remove(&title_id, delete_files).await;
-    /// The global download and upload limits.
+    /// Moves a title to place `to_position` (from 1) in the download queue.
+    fn download_move(title_id: String, to_position: u32) -> () =
+        |core: Core| core.download_move(&title_id, to_position).await;
+    /// The global limits: download and upload speeds and how many titles download at once.
     fn downloads_limits_get() -> DownloadLimits = |core: Core| core.downloads_limits_get().await;
-    /// Sets the global download and upload limits (KiB/s, `null` for none).
+    /// Sets the global limits: speeds in KiB/s and how many titles download at once (`null`
+    /// for none).
     fn downloads_limits_set(limits: DownloadLimits) -> DownloadLimits =
         |core: Core| core.downloads_limits_set(limits).await;
 

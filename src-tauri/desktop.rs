@@ -289,6 +289,7 @@ mod tests {
             },
             eta_s: None,
             files_deletable: true,
+            queue_position: None,
         }
     }
 

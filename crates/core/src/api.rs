@@ -190,7 +190,8 @@ pub struct LicenceState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
 pub enum DownloadState {
-    /// Waiting to start.
+    /// Waiting its turn: the limit on active downloads holds it back until one ahead of it in
+    /// the queue finishes, is paused or removed (or it is still joining the session at start).
     Queued,
     /// Downloading.
     Downloading,
@@ -255,16 +256,41 @@ pub struct DownloadItem {
     /// Whether removing it may delete its files: they are in a folder of the torrent's own
     /// (not a video this computer published, seeded from its only copy in the data folder).
     pub files_deletable: bool,
+    /// Its place in the download queue, from 1: the titles still to download (those
+    /// downloading and those waiting their turn) in the order they start. `None` for a title
+    /// out of the queue: complete, paused by the person, or stopped by an error.
+    pub queue_position: Option<u32>,
 }
 
-/// The global transfer limits, in KiB/s; `None` is unlimited.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
+/// The global transfer limits: speeds in KiB/s, and how many titles download at once; `None`
+/// is unlimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct DownloadLimits {
     /// Download limit, KiB/s.
     pub download_kib_s: Option<u32>,
     /// Upload limit, KiB/s.
     pub upload_kib_s: Option<u32>,
+    /// How many titles download at once; the others wait their turn in the queue. Seeding
+    /// titles do not count, and a title being watched downloads whatever its place. `None` (or
+    /// 0, when set) is no limit.
+    pub active_downloads: Option<u32>,
 }
+
+/// What a profile that never set its limits has: no speed limits, and
+/// [`DEFAULT_ACTIVE_DOWNLOADS`] titles downloading at once.
+impl Default for DownloadLimits {
+    fn default() -> DownloadLimits {
+        DownloadLimits {
+            download_kib_s: None,
+            upload_kib_s: None,
+            active_downloads: Some(DEFAULT_ACTIVE_DOWNLOADS),
+        }
+    }
+}
+
+/// How many titles download at once until the person says otherwise: a few at a time finish
+/// sooner one by one than all of them sharing the swarm, and the first is watchable soonest.
+pub const DEFAULT_ACTIVE_DOWNLOADS: u32 = 3;
 
 /// A title in the library.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Type)]

@@ -10,15 +10,26 @@
 //! torrent's own folder, `downloads/<info hash>/` (an installed game's files stay). Removing a
 //! title while the playback server is sending it is refused rather than cutting the picture
 //! off mid-frame: the person closes the player first, and nothing has changed.
+//!
+//! A limit on active downloads makes a queue ([`queue`] has its rules): the first titles in
+//! queue order download, the others wait paused and start in turn as one finishes, is paused or
+//! removed. The order lives in the library, so it outlives the run; the queue is looked at after
+//! each change the person makes and every second (a download finishing is noticed there).
 
-use std::sync::Arc;
+mod queue;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::api::{
     DownloadItem, DownloadLimits, DownloadProgress, DownloadState, TitleKind, TitleOrigin,
+    DEFAULT_ACTIVE_DOWNLOADS,
 };
 use crate::db::Settings;
 use crate::error::{Error, Result};
-use crate::library::{DownloadHold, Library};
+use crate::library::{DownloadHold, Library, QueueEntry};
 use crate::orders::Orders;
 use crate::playback::Playback;
 use crate::torrents::Torrents;
@@ -26,6 +37,18 @@ use crate::torrents::Torrents;
 /// The settings keys of the two limits (KiB/s; absent is unlimited).
 const DOWNLOAD_LIMIT_KEY: &str = "download_limit_kib_s";
 const UPLOAD_LIMIT_KEY: &str = "upload_limit_kib_s";
+/// The settings key of the limit on active downloads: absent is
+/// [`DEFAULT_ACTIVE_DOWNLOADS`], 0 is no limit.
+const ACTIVE_DOWNLOADS_KEY: &str = "active_downloads";
+
+/// The most titles the person may let download at once: more is no limit in practice, and a
+/// typo of 30000 is not what anyone meant.
+pub const MAX_ACTIVE_DOWNLOADS: u32 = 100;
+
+/// How long a title counts as watched after the playback server last sent any of it: a
+/// `<video>` asks for the next range a while after the last one ended (or after the person
+/// paused the picture), and a title put back in line meanwhile would stall the player.
+const WATCH_GRACE: Duration = Duration::from_secs(60);
 
 /// The smallest limit, KiB/s. librqbit asks its rate limiter for a whole 16 KiB block at once,
 /// and the limiter refuses any request larger than a second's quota: below this, transfers
@@ -42,6 +65,15 @@ pub(crate) struct Downloads {
     torrents: Arc<Torrents>,
     orders: Arc<Orders>,
     playback: Arc<Playback>,
+    /// The limit on active downloads in force; 0 is none.
+    active_limit: AtomicU32,
+    /// When each title was last seen being watched (opened to play, or sent by the playback
+    /// server).
+    watched: Mutex<HashMap<String, Instant>>,
+    /// Held while the queue is looked at, and while the person changes a download: the queue
+    /// reads what the person decided and the session's states, then acts on them, and a pause
+    /// landing in between would be undone.
+    queue_turn: tokio::sync::Mutex<()>,
 }
 
 impl Downloads {
@@ -58,15 +90,25 @@ impl Downloads {
             torrents,
             orders,
             playback,
+            active_limit: AtomicU32::new(DEFAULT_ACTIVE_DOWNLOADS),
+            watched: Mutex::default(),
+            queue_turn: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// Every download and seed, most recently acquired first: each library title except those
-    /// the person removed. A title not in the session yet (start-up adds them one by one) is
-    /// queued.
+    /// Every download and seed: those downloading first, then those waiting their turn, both in
+    /// queue order, then the rest (seeding, paused, stopped) most recently acquired first. Each
+    /// title except those the person removed; one not in the session yet (start-up adds them
+    /// one by one) is queued.
     pub(crate) async fn list(&self) -> Result<Vec<DownloadItem>> {
         let rows = self.library.list().await?;
-        Ok(rows
+        let queue = self.library.queue().await?;
+        let positions: HashMap<&str, u32> = queue
+            .iter()
+            .zip(self.turns(&queue))
+            .filter_map(|(q, turn)| Some((q.title_id.as_str(), turn.position()?)))
+            .collect();
+        let mut items: Vec<DownloadItem> = rows
             .iter()
             .filter_map(|row| {
                 let progress = self.torrents.progress_of(row);
@@ -77,10 +119,159 @@ impl Downloads {
                     height: row.title.height,
                     eta_s: eta_s(&progress),
                     files_deletable: row.origin != TitleOrigin::Published,
+                    queue_position: positions.get(row.title.id.as_str()).copied(),
                     progress,
                 })
             })
-            .collect())
+            .collect();
+        // Stable: the rest keep the library's order.
+        items.sort_by_key(|d| match d.queue_position {
+            Some(at) if d.progress.state != DownloadState::Queued => (0, at),
+            Some(at) => (1, at),
+            None => (2, 0),
+        });
+        Ok(items)
+    }
+
+    /// The queue's decision for each title of `queue`, one for one, from where each stands
+    /// in the session now.
+    fn turns(&self, queue: &[QueueEntry]) -> Vec<queue::Turn> {
+        let candidates: Vec<queue::Candidate> = queue
+            .iter()
+            .map(|q| queue::Candidate {
+                standing: self.standing(q),
+                watched: self.is_watched(&q.title_id),
+            })
+            .collect();
+        let limit = match self.active_limit.load(Ordering::SeqCst) {
+            0 => None,
+            n => Some(n),
+        };
+        queue::turns(&candidates, limit)
+    }
+
+    /// Where a title stands, as the queue sees it.
+    fn standing(&self, q: &QueueEntry) -> queue::Standing {
+        if q.hold.is_some() {
+            return queue::Standing::Aside;
+        }
+        let Some(handle) = self.torrents.get(&q.title_id) else {
+            // Still joining the session (start-up adds the titles one by one).
+            return queue::Standing::Incomplete;
+        };
+        match crate::torrents::progress(&q.title_id, &handle).state {
+            DownloadState::Seeding | DownloadState::Done => queue::Standing::Complete,
+            DownloadState::DiskFull => queue::Standing::DiskFull,
+            DownloadState::Error | DownloadState::Removed => queue::Standing::Aside,
+            DownloadState::Queued | DownloadState::Downloading | DownloadState::Paused => {
+                queue::Standing::Incomplete
+            }
+        }
+    }
+
+    /// Whether the person is watching the title: the playback server is sending it, or did
+    /// (or it was opened to play) within [`WATCH_GRACE`].
+    fn is_watched(&self, title_id: &str) -> bool {
+        let mut watched = self.watched.lock().expect("watched");
+        if self.playback.server().streaming(title_id) {
+            watched.insert(title_id.to_owned(), Instant::now());
+            return true;
+        }
+        watched
+            .get(title_id)
+            .is_some_and(|at| at.elapsed() < WATCH_GRACE)
+    }
+
+    /// Looks at the queue: starts the titles whose turn it is and the complete ones (to seed),
+    /// holds back the others.
+    pub(crate) async fn keep_queue(&self) -> Result<()> {
+        let _turn = self.queue_turn.lock().await;
+        self.keep_queue_held().await
+    }
+
+    /// [`Self::keep_queue`], with the queue's lock already held.
+    async fn keep_queue_held(&self) -> Result<()> {
+        let queue = self.library.queue().await?;
+        let turns = self.turns(&queue);
+        let held: HashSet<String> = queue
+            .iter()
+            .zip(&turns)
+            .filter(|(_, t)| matches!(t, queue::Turn::Wait { .. }))
+            .map(|(q, _)| q.title_id.clone())
+            .collect();
+        // First, so that a title about to be paused reads as waiting, not paused by the person.
+        self.torrents.set_held_back(held);
+        for (q, turn) in queue.iter().zip(turns) {
+            let Some(handle) = self.torrents.get(&q.title_id) else {
+                continue;
+            };
+            let acted = match turn {
+                queue::Turn::Download { .. } | queue::Turn::Seed
+                    if crate::torrents::paused(&handle) =>
+                {
+                    tracing::info!(title = %q.title_id, ?turn, "its turn in the download queue");
+                    self.torrents.resume(&handle).await
+                }
+                queue::Turn::Wait { .. } if crate::torrents::running(&handle) => {
+                    tracing::info!(title = %q.title_id, ?turn, "waiting its turn in the download queue");
+                    self.torrents.pause(&handle).await
+                }
+                _ => Ok(()),
+            };
+            if let Err(e) = acted {
+                tracing::warn!(title = %q.title_id, error = %e, "keeping the download queue");
+            }
+        }
+        Ok(())
+    }
+
+    /// Until `stop` turns true, looks at the queue every `every`: a download that finished
+    /// hands its turn on, a title the person started watching downloads.
+    pub(crate) async fn keep_queue_until(
+        &self,
+        every: Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            if let Err(e) = self.keep_queue().await {
+                tracing::warn!(error = %e, "keeping the download queue");
+            }
+        }
+    }
+
+    /// Moves a title to place `to_position` (from 1) in the download queue; past the end is
+    /// the end. The titles between shift by one; a title out of the queue (seeding, paused,
+    /// stopped) has no place to move from.
+    pub(crate) async fn move_to(&self, title_id: &str, to_position: u32) -> Result<()> {
+        self.library.row(title_id).await?;
+        let _turn = self.queue_turn.lock().await;
+        let queue = self.library.queue().await?;
+        let in_queue: Vec<bool> = self
+            .turns(&queue)
+            .iter()
+            .map(|t| t.position().is_some())
+            .collect();
+        let from = queue
+            .iter()
+            .position(|q| q.title_id == title_id)
+            .filter(|at| in_queue[*at])
+            .ok_or_else(|| {
+                Error::DownloadRefused(
+                    "Only a title that is downloading or waiting its turn has a place in the \
+                     queue; nothing was moved."
+                        .into(),
+                )
+            })?;
+        let ids: Vec<String> = queue.into_iter().map(|q| q.title_id).collect();
+        self.library
+            .set_queue(&queue::moved(&ids, &in_queue, from, to_position))
+            .await?;
+        tracing::info!(title = %title_id, to_position, "moved in the download queue");
+        self.keep_queue_held().await
     }
 
     /// Until `stop` turns true, looks every `every` for downloads stopped by a full disk and
@@ -100,7 +291,8 @@ impl Downloads {
             }
             for (id, handle) in self.torrents.handles() {
                 let p = crate::torrents::progress(&id, &handle);
-                if p.state != DownloadState::DiskFull {
+                // One the queue holds back starts in its turn, not when the disk has room.
+                if p.state != DownloadState::DiskFull || self.torrents.is_held_back(&id) {
                     continue;
                 }
                 let needed = p.total_bytes.saturating_sub(p.downloaded_bytes).min(ENOUGH);
@@ -118,29 +310,41 @@ impl Downloads {
         }
     }
 
-    /// Pauses a title's download (or seeding), now and in later runs.
+    /// Pauses a title's download (or seeding), now and in later runs; the next title in the
+    /// queue takes its turn.
     pub(crate) async fn pause(&self, title_id: &str) -> Result<()> {
         self.library.row(title_id).await?;
+        let _turn = self.queue_turn.lock().await;
         // Recorded first: a title not in the session yet is then added paused.
         self.library
             .set_hold(title_id, Some(DownloadHold::Paused))
             .await?;
         let row = self.library.row(title_id).await?;
         let (handle, _) = self.torrents.ensure(&row, None).await?;
-        self.torrents.pause(&handle).await
+        self.torrents.pause(&handle).await?;
+        self.keep_queue_held().await
     }
 
     /// Resumes a paused title, or downloads a removed one again (the files it kept are checked,
-    /// not fetched again).
+    /// not fetched again; it joins the end of the queue). It downloads when its turn in the
+    /// queue comes, at once if it is ahead of the titles downloading.
     pub(crate) async fn resume(&self, title_id: &str) -> Result<()> {
-        self.library.row(title_id).await?;
+        let before = self.library.row(title_id).await?;
+        let _turn = self.queue_turn.lock().await;
         self.library.set_hold(title_id, None).await?;
+        if before.hold == Some(DownloadHold::Removed) {
+            self.library.queue_at_end(title_id).await?;
+        }
         let row = self.library.row(title_id).await?;
         self.orders.start_download(&row, None).await?;
         if let Some(handle) = self.torrents.get(title_id) {
-            self.torrents.resume(&handle).await?;
+            // Stopped by an error: checked again and started, as the person asked; the queue
+            // holds it back again if it is not its turn. A paused one waits for the queue.
+            if !crate::torrents::paused(&handle) {
+                self.torrents.resume(&handle).await?;
+            }
         }
-        Ok(())
+        self.keep_queue_held().await
     }
 
     /// Removes a title from the downloads, keeping its files or deleting its folder. The
@@ -163,6 +367,7 @@ impl Downloads {
         }
         // Its URL stops answering: a later request must not read a torrent that is gone.
         server.close(title_id);
+        let _turn = self.queue_turn.lock().await;
         self.library
             .set_hold(title_id, Some(DownloadHold::Removed))
             .await?;
@@ -186,14 +391,24 @@ impl Downloads {
             }
         }
         tracing::info!(title = %title_id, delete_files, "removed from the downloads");
-        Ok(())
+        self.keep_queue_held().await
     }
 
-    /// Watching a title means now: a paused or removed download starts again.
+    /// Watching a title means now: a paused or removed download starts again, and one waiting
+    /// its turn in the queue downloads at once, past the limit.
     pub(crate) async fn before_watch(&self, title_id: &str) -> Result<()> {
+        self.watched
+            .lock()
+            .expect("watched")
+            .insert(title_id.to_owned(), Instant::now());
         match self.library.get(title_id).await? {
             Some(row) if row.hold.is_some() => self.resume(title_id).await,
-            _ => Ok(()),
+            Some(row) => {
+                let _turn = self.queue_turn.lock().await;
+                self.orders.start_download(&row, None).await?;
+                self.keep_queue_held().await
+            }
+            None => Ok(()),
         }
     }
 
@@ -201,7 +416,8 @@ impl Downloads {
     pub(crate) async fn before_acquire(&self, title_id: &str) -> Result<()> {
         match self.library.get(title_id).await? {
             Some(row) if row.hold == Some(DownloadHold::Removed) => {
-                self.library.set_hold(title_id, None).await
+                self.library.set_hold(title_id, None).await?;
+                self.library.queue_at_end(title_id).await
             }
             _ => Ok(()),
         }
@@ -210,16 +426,27 @@ impl Downloads {
     /// The global transfer limits.
     pub(crate) async fn limits(&self) -> Result<DownloadLimits> {
         let read = |v: Option<String>| v.and_then(|s| s.parse().ok());
+        let active = match self.settings.get(ACTIVE_DOWNLOADS_KEY).await? {
+            None => Some(DEFAULT_ACTIVE_DOWNLOADS),
+            Some(stored) => stored.parse().ok().filter(|n| *n > 0),
+        };
         Ok(DownloadLimits {
             download_kib_s: read(self.settings.get(DOWNLOAD_LIMIT_KEY).await?),
             upload_kib_s: read(self.settings.get(UPLOAD_LIMIT_KEY).await?),
+            active_downloads: active,
         })
     }
 
-    /// Checks, stores and applies the global transfer limits.
+    /// Checks, stores and applies the global transfer limits (an active downloads limit of 0
+    /// is none, and is answered as `None`).
     pub(crate) async fn set_limits(&self, limits: DownloadLimits) -> Result<DownloadLimits> {
         check_limit("download", limits.download_kib_s)?;
         check_limit("upload", limits.upload_kib_s)?;
+        check_active(limits.active_downloads)?;
+        let limits = DownloadLimits {
+            active_downloads: limits.active_downloads.filter(|n| *n > 0),
+            ..limits
+        };
         for (key, value) in [
             (DOWNLOAD_LIMIT_KEY, limits.download_kib_s),
             (UPLOAD_LIMIT_KEY, limits.upload_kib_s),
@@ -229,14 +456,37 @@ impl Downloads {
                 None => self.settings.remove(key).await?,
             }
         }
-        self.torrents.set_limits(limits);
+        // Kept even when none: absent means the default.
+        let active = limits.active_downloads.unwrap_or(0);
+        self.settings
+            .set(ACTIVE_DOWNLOADS_KEY, &active.to_string())
+            .await?;
+        self.apply(limits);
+        self.keep_queue().await?;
         Ok(limits)
     }
 
-    /// Applies the stored limits to the session (at start).
+    /// Applies the stored limits to the session and the queue (at start).
     pub(crate) async fn apply_limits(&self) -> Result<()> {
-        self.torrents.set_limits(self.limits().await?);
+        self.apply(self.limits().await?);
         Ok(())
+    }
+
+    fn apply(&self, limits: DownloadLimits) {
+        let active = limits.active_downloads.unwrap_or(0);
+        self.active_limit.store(active, Ordering::SeqCst);
+        self.torrents.set_start_in_turn(active > 0);
+        self.torrents.set_limits(limits);
+    }
+}
+
+fn check_active(active: Option<u32>) -> Result<()> {
+    match active {
+        Some(n) if n > MAX_ACTIVE_DOWNLOADS => Err(Error::DownloadRefused(format!(
+            "At most {MAX_ACTIVE_DOWNLOADS} titles can download at once ({n} was given). Leave \
+             it empty for no limit."
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -273,6 +523,12 @@ impl crate::Core {
                 .resume_when_space(std::time::Duration::from_secs(2), stop)
                 .await
         });
+        let (downloads, stop) = (self.downloads.clone(), self.stopping.subscribe());
+        tokio::spawn(async move {
+            downloads
+                .keep_queue_until(std::time::Duration::from_secs(1), stop)
+                .await
+        });
         let resuming = self.clone();
         tokio::spawn(async move {
             if let Err(e) = resuming.resume_downloads().await {
@@ -295,7 +551,7 @@ impl crate::Core {
                 tracing::warn!(title = %row.title.id, error = %e, "could not resume");
             }
         }
-        Ok(())
+        self.downloads.keep_queue().await
     }
 
     /// Download progress of every title in the session.
@@ -318,6 +574,21 @@ impl crate::Core {
         self.downloads.resume(title_id).await
     }
 
+    /// Moves a title to place `to_position` (from 1) in the download queue: the titles still to
+    /// download, in the order they start. Refused for a title out of the queue (seeding, paused
+    /// or stopped).
+    pub async fn download_move(&self, title_id: &str, to_position: u32) -> Result<()> {
+        self.downloads.move_to(title_id, to_position).await
+    }
+
+    /// Looks at the download queue now (after a title joins it): starts the titles whose turn
+    /// it is, holds back the others.
+    pub(crate) async fn keep_download_queue(&self) {
+        if let Err(e) = self.downloads.keep_queue().await {
+            tracing::warn!(error = %e, "keeping the download queue");
+        }
+    }
+
     /// Removes a title from the downloads, keeping its files or deleting its folder
     /// (`downloads/<info hash>/`, nothing else). Its library entry and licence stay; watching or
     /// getting it again downloads it again. Refused while the title is playing.
@@ -330,7 +601,8 @@ impl crate::Core {
         self.downloads.limits().await
     }
 
-    /// Sets, keeps and applies the global download and upload limits (KiB/s, `None` for none).
+    /// Sets, keeps and applies the global limits: download and upload speeds (KiB/s) and how
+    /// many titles download at once (`None` for none).
     pub async fn downloads_limits_set(&self, limits: DownloadLimits) -> Result<DownloadLimits> {
         self.downloads.set_limits(limits).await
     }
@@ -367,6 +639,15 @@ mod tests {
         assert_eq!(eta_s(&progress(d, 1000, 1000, 100)), None);
         assert_eq!(eta_s(&progress(d, 2000, 1000, 100)), None);
         assert_eq!(eta_s(&progress(DownloadState::Paused, 0, 1000, 100)), None);
+    }
+
+    #[test]
+    fn more_active_downloads_than_the_most_are_refused_in_words() {
+        for good in [None, Some(0), Some(1), Some(MAX_ACTIVE_DOWNLOADS)] {
+            assert!(check_active(good).is_ok(), "{good:?}");
+        }
+        let e = check_active(Some(MAX_ACTIVE_DOWNLOADS + 1)).unwrap_err();
+        assert!(e.to_string().contains("Leave it empty"), "{e}");
     }
 
     #[test]

@@ -48,6 +48,15 @@ pub struct LibraryRow {
     pub hold: Option<DownloadHold>,
 }
 
+/// A title's place in the download queue, as the library keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct QueueEntry {
+    /// The title.
+    pub(crate) title_id: String,
+    /// What the person decided about its download, if anything.
+    pub(crate) hold: Option<DownloadHold>,
+}
+
 /// A decision about a title's download that outlives the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DownloadHold {
@@ -273,8 +282,9 @@ impl Library {
             "INSERT INTO library (title_id, offer, acquired_at, order_id, info_hash, torrent, encrypted, origin,
                 kind, name, synopsis, year, runtime_s, genre, studio, artist, new_release, price_cents, currency,
                 series, season, episode, poster_path, backdrop_path, width, height, mime, size_bytes,
-                key_commitment, licence_to_share, publisher, for_sale, seal)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                key_commitment, licence_to_share, publisher, for_sale, seal, queue_order)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                (SELECT COALESCE(MAX(queue_order), 0) + 1 FROM library))
              ON CONFLICT (title_id) DO UPDATE SET offer = excluded.offer,
                 acquired_at = excluded.acquired_at, order_id = excluded.order_id, info_hash = excluded.info_hash,
                 torrent = excluded.torrent, encrypted = excluded.encrypted, origin = excluded.origin,
@@ -288,6 +298,7 @@ impl Library {
                 licence_to_share = excluded.licence_to_share, publisher = excluded.publisher,
                 for_sale = excluded.for_sale, seal = excluded.seal,
                 first_frame_at = NULL, revoked = 0, first_frame_reported = 0",
+            // A new title joins the end of the download queue; one got again keeps its place.
         )
         .bind(&title.id)
         .bind(title.offer.as_str())
@@ -409,11 +420,7 @@ impl Library {
             revoked: r.get::<i64, _>("revoked") != 0,
             first_frame_reported: r.get::<i64, _>("first_frame_reported") != 0,
             tampered: false,
-            hold: match r.get::<Option<String>, _>("download_hold").as_deref() {
-                Some("paused") => Some(DownloadHold::Paused),
-                Some("removed") => Some(DownloadHold::Removed),
-                _ => None,
-            },
+            hold: hold_from_sql(r.get("download_hold")),
             origin: match r.get::<String, _>("origin").as_str() {
                 "published" => TitleOrigin::Published,
                 "external" => TitleOrigin::External,
@@ -472,6 +479,49 @@ impl Library {
             .bind(title_id)
             .execute(&self.db)
             .await?;
+        Ok(())
+    }
+
+    /// Every title's place in the download queue, first to start first.
+    pub(crate) async fn queue(&self) -> Result<Vec<QueueEntry>> {
+        Ok(sqlx::query(
+            "SELECT title_id, download_hold FROM library ORDER BY queue_order, acquired_at, title_id",
+        )
+        .fetch_all(&self.db)
+        .await?
+        .into_iter()
+        .map(|r| QueueEntry {
+            title_id: r.get(0),
+            hold: hold_from_sql(r.get(1)),
+        })
+        .collect())
+    }
+
+    /// Puts the titles in this download queue order, numbered from 1. A title added meanwhile
+    /// took a number past every earlier one, so it stays at the end.
+    pub(crate) async fn set_queue(&self, order: &[String]) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        for (at, title_id) in (1i64..).zip(order) {
+            sqlx::query("UPDATE library SET queue_order = ? WHERE title_id = ?")
+                .bind(at)
+                .bind(title_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Moves a title to the end of the download queue: downloading it again after the person
+    /// removed it is a new download.
+    pub(crate) async fn queue_at_end(&self, title_id: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE library SET queue_order = (SELECT COALESCE(MAX(queue_order), 0) + 1 FROM library)
+             WHERE title_id = ?",
+        )
+        .bind(title_id)
+        .execute(&self.db)
+        .await?;
         Ok(())
     }
 
@@ -557,6 +607,15 @@ impl Library {
         self.get(title_id)
             .await?
             .ok_or_else(|| crate::error::Error::NotInLibrary(title_id.to_owned()))
+    }
+}
+
+/// A download hold as the library stores it.
+fn hold_from_sql(stored: Option<String>) -> Option<DownloadHold> {
+    match stored.as_deref() {
+        Some("paused") => Some(DownloadHold::Paused),
+        Some("removed") => Some(DownloadHold::Removed),
+        _ => None,
     }
 }
 

@@ -229,9 +229,9 @@ impl crate::Core {
     /// Puts back in the library what the account holds on this computer (a reinstall, a
     /// deleted profile), issued again for this computer's key, without a charge.
     pub async fn library_restore(&self) -> Result<RestoreResult> {
-        Ok(RestoreResult {
-            restored: self.orders.restore().await?,
-        })
+        let restored = self.orders.restore().await?;
+        self.keep_download_queue().await;
+        Ok(RestoreResult { restored })
     }
 
     /// The wallet.
@@ -252,6 +252,8 @@ impl crate::Core {
             .orders
             .acquire(title_id, client_order_id, false)
             .await?;
+        // It joined the end of the queue: it starts now if there is room.
+        self.keep_download_queue().await;
         Ok(AcquireResult {
             entry: self.entry(&done.row),
             charged_cents: done.charged_cents,

@@ -8,9 +8,10 @@
 //! every download directly in `downloads/`; a title's files move into its folder the first time
 //! it is added again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
@@ -33,6 +34,12 @@ pub struct Torrents {
     /// Asked for peers and the tracker of store titles.
     store: StoreClient,
     handles: RwLock<HashMap<String, Arc<ManagedTorrent>>>,
+    /// Titles the download queue holds back (paused until their turn): they read as queued,
+    /// not paused. Set by [`crate::downloads`] each time it looks at the queue.
+    held_back: RwLock<HashSet<String>>,
+    /// A limit on active downloads holds: a title joins the session paused, and the queue
+    /// starts it in its turn, rather than starting and being stopped again a moment later.
+    start_in_turn: AtomicBool,
 }
 
 impl Torrents {
@@ -74,6 +81,8 @@ impl Torrents {
             downloads: downloads.to_path_buf(),
             store,
             handles: RwLock::default(),
+            held_back: RwLock::default(),
+            start_in_turn: AtomicBool::new(false),
         })
     }
 
@@ -166,6 +175,41 @@ impl Torrents {
             .map_err(|e| Error::Download(format!("it could not be resumed ({e:#})")))
     }
 
+    /// Whether torrents join the session paused, for the download queue to start in their
+    /// turn (a limit on active downloads holds).
+    pub(crate) fn set_start_in_turn(&self, on: bool) {
+        self.start_in_turn.store(on, Ordering::SeqCst);
+    }
+
+    /// How a new download joins the session: paused when a limit on active downloads holds,
+    /// for the queue to start it in its turn.
+    pub(crate) fn added_in_turn(&self, peers: Vec<SocketAddr>, trackers: Vec<String>) -> Added {
+        Added {
+            peers,
+            trackers,
+            paused: self.start_in_turn.load(Ordering::SeqCst),
+        }
+    }
+
+    /// The titles the download queue holds back from now on.
+    pub(crate) fn set_held_back(&self, titles: HashSet<String>) {
+        *self.held_back.write().expect("held back") = titles;
+    }
+
+    /// Whether the download queue holds the title back.
+    pub(crate) fn is_held_back(&self, title_id: &str) -> bool {
+        self.held_back.read().expect("held back").contains(title_id)
+    }
+
+    /// The progress of a torrent as the UI shows it, a title waiting its turn as queued.
+    pub(crate) fn progress(&self, title_id: &str, handle: &ManagedTorrent) -> DownloadProgress {
+        let mut p = progress(title_id, handle);
+        if p.state == DownloadState::Paused && self.is_held_back(title_id) {
+            p.state = DownloadState::Queued;
+        }
+        p
+    }
+
     /// Applies the global transfer limits to the whole session, at once.
     pub(crate) fn set_limits(&self, limits: DownloadLimits) {
         let bps =
@@ -179,7 +223,8 @@ impl Torrents {
     }
 
     /// The torrent of a library title, added to the session if it is not yet (`true` then);
-    /// added paused when the person paused it (in an earlier run, say).
+    /// added paused when the person paused it (in an earlier run, say), or held back for the
+    /// download queue to start in its turn.
     /// `peers` are the order's peer hints; without them the store is asked.
     pub(crate) async fn ensure(
         &self,
@@ -204,7 +249,15 @@ impl Torrents {
         };
         let folder = self.folder(row.origin, &row.title.info_hash)?;
         self.adopt_legacy_files(&row.torrent, &folder);
-        let paused = row.hold == Some(DownloadHold::Paused);
+        let in_turn = self.start_in_turn.load(Ordering::SeqCst);
+        let paused = row.hold == Some(DownloadHold::Paused) || in_turn;
+        if in_turn && row.hold.is_none() {
+            // Reads as queued, not paused, until the queue has looked at it.
+            self.held_back
+                .write()
+                .expect("held back")
+                .insert(row.title.id.clone());
+        }
         let handle = match row.origin {
             TitleOrigin::Store => {
                 self.add(
@@ -240,7 +293,7 @@ impl Torrents {
     /// it) when the session does not have it.
     pub(crate) fn progress_of(&self, row: &LibraryRow) -> DownloadProgress {
         match self.get(&row.title.id) {
-            Some(h) => progress(&row.title.id, &h),
+            Some(h) => self.progress(&row.title.id, &h),
             None => DownloadProgress {
                 title_id: row.title.id.clone(),
                 state: if row.hold == Some(DownloadHold::Removed) {
@@ -261,7 +314,7 @@ impl Torrents {
     /// The progress of every title in the session, by title id.
     pub(crate) fn all_progress(&self) -> Vec<DownloadProgress> {
         let handles = self.handles.read().expect("handles");
-        let mut list: Vec<_> = handles.iter().map(|(id, h)| progress(id, h)).collect();
+        let mut list: Vec<_> = handles.iter().map(|(id, h)| self.progress(id, h)).collect();
         list.sort_by(|a, b| a.title_id.cmp(&b.title_id));
         list
     }
@@ -498,6 +551,22 @@ pub(crate) fn title_folder(
     Ok(data_dir
         .join("downloads")
         .join(info_hash.to_ascii_lowercase()))
+}
+
+/// Whether a torrent is running: fetching or serving pieces, or checking its files to.
+pub(crate) fn running(handle: &ManagedTorrent) -> bool {
+    matches!(
+        handle.stats().state,
+        TorrentStatsState::Live | TorrentStatsState::Initializing { paused: false }
+    )
+}
+
+/// Whether a torrent is paused (not stopped by an error), or joining the session paused.
+pub(crate) fn paused(handle: &ManagedTorrent) -> bool {
+    matches!(
+        handle.stats().state,
+        TorrentStatsState::Paused | TorrentStatsState::Initializing { paused: true }
+    )
 }
 
 /// The progress of a torrent as the UI shows it.

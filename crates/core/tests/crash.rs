@@ -59,6 +59,7 @@ async fn crash_child() {
     core.downloads_limits_set(DownloadLimits {
         download_kib_s: Some(LIMIT_KIB_S),
         upload_kib_s: None,
+        ..DownloadLimits::default()
     })
     .await
     .unwrap();

@@ -140,6 +140,7 @@ async fn a_full_disk_refuses_first_stops_cleanly_and_resumes_by_itself() {
     core.downloads_limits_set(DownloadLimits {
         download_kib_s: Some(4096),
         upload_kib_s: None,
+        ..DownloadLimits::default()
     })
     .await
     .unwrap();

@@ -1,7 +1,8 @@
 //! The downloads the person controls, against a real swarm on loopback (a store's tracker and a
 //! plain librqbit seeder): a download limit holds, pause stops progress and survives a restart,
-//! resume completes byte-exact, remove deletes that torrent's folder and nothing else, and a
-//! removed title stays removed after a restart until the person downloads it again.
+//! resume completes byte-exact, remove deletes that torrent's folder and nothing else, a
+//! removed title stays removed after a restart until the person downloads it again, and a limit
+//! on active downloads queues the rest in an order the person changes and a restart keeps.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -95,6 +96,7 @@ async fn the_person_limits_pauses_resumes_and_removes_downloads() {
         .downloads_limits_set(DownloadLimits {
             download_kib_s: Some(1),
             upload_kib_s: None,
+            ..DownloadLimits::default()
         })
         .await
         .unwrap_err();
@@ -102,6 +104,7 @@ async fn the_person_limits_pauses_resumes_and_removes_downloads() {
     let limits = DownloadLimits {
         download_kib_s: Some(LIMIT_KIB_S),
         upload_kib_s: Some(4096),
+        ..DownloadLimits::default()
     };
     assert_eq!(core.downloads_limits_set(limits).await.unwrap(), limits);
 
@@ -314,6 +317,7 @@ async fn a_playing_rental_is_not_removed_and_its_licence_outlives_removal() {
     let slow = DownloadLimits {
         download_kib_s: Some(64),
         upload_kib_s: None,
+        ..DownloadLimits::default()
     };
     core.downloads_limits_set(slow).await.unwrap();
     let rented = core.title_acquire(FILM, "order-1").await.unwrap();
@@ -395,5 +399,210 @@ async fn a_playing_rental_is_not_removed_and_its_licence_outlives_removal() {
     wait_state(&core, FILM, DownloadState::Seeding).await;
     assert_eq!(core.wallet_get().await.unwrap().balance_cents, 1600);
     core.shutdown().await;
+    store.shutdown().await;
+}
+
+/// Three titles of their own bytes (`SIZE` each), seeded by a stranger and written as
+/// `.torrent` files under `dir`.
+async fn three_stranger_titles(
+    dir: &Path,
+    store: &marquee_store::Store,
+    session: &std::sync::Arc<librqbit::Session>,
+) -> Vec<std::path::PathBuf> {
+    let mut torrents = Vec::new();
+    for (who, salt) in [("a", 3u32), ("b", 7u32), ("c", 13u32)] {
+        let folder = dir.join("seed").join(who);
+        std::fs::create_dir_all(&folder).unwrap();
+        let content: Vec<u8> = (0..SIZE as u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(salt) >> 11) as u8)
+            .collect();
+        let file = folder.join(format!("{who}.webm"));
+        std::fs::write(&file, &content).unwrap();
+        let (bytes, _) = seed_stranger_file(store, session, &file, PIECE).await;
+        let path = dir.join(format!("{who}.torrent"));
+        std::fs::write(&path, &bytes).unwrap();
+        torrents.push(path);
+    }
+    torrents
+}
+
+/// How many of the title's bytes are downloaded.
+async fn bytes_of(core: &Core, id: &str) -> u64 {
+    item(core, id).await.unwrap().progress.downloaded_bytes
+}
+
+/// The downloads list as (title, state, place in the queue), in the order it is shown.
+async fn queue_of(core: &Core) -> Vec<(String, DownloadState, Option<u32>)> {
+    core.downloads_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.progress.title_id, d.progress.state, d.queue_position))
+        .collect()
+}
+
+/// Waits until the downloads list reads `expected`: (title, state, place in the queue) in the
+/// order shown.
+async fn wait_queue(core: &Core, what: &str, expected: &[(&str, DownloadState, Option<u32>)]) {
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(id, state, at)| (id.to_string(), *state, *at))
+        .collect();
+    wait_for(what, PATIENCE, || async {
+        let now = queue_of(core).await;
+        if now == expected {
+            Ok(())
+        } else {
+            Err(now)
+        }
+    })
+    .await;
+}
+
+/// With one download at a time, three titles: the first downloads and the other two wait their
+/// turn, in the order they were added, without fetching a byte. Moving the last to the front of
+/// those waiting makes it the next to start, pausing the one downloading starts it, and the
+/// order, the pause and the limit all hold after the core is opened again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_limit_on_active_downloads_queues_the_rest_in_the_persons_order() {
+    use DownloadState::{Downloading, Paused, Queued};
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let session = stranger_seeder(&dir.path().join("seed")).await;
+    let torrents = three_stranger_titles(dir.path(), &store, &session).await;
+
+    let profile = dir.path().join("profile");
+    let core = Core::open(config(&profile, &store, MACHINE)).await.unwrap();
+    // A new profile lets three titles download at once.
+    assert_eq!(
+        core.downloads_limits_get().await.unwrap().active_downloads,
+        Some(3)
+    );
+    // One at a time, slow enough that the first is still downloading while the others wait.
+    let limits = DownloadLimits {
+        download_kib_s: Some(256),
+        upload_kib_s: None,
+        active_downloads: Some(1),
+    };
+    assert_eq!(core.downloads_limits_set(limits).await.unwrap(), limits);
+    let e = core
+        .downloads_limits_set(DownloadLimits {
+            active_downloads: Some(1000),
+            ..limits
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DownloadRefused, "{e}");
+
+    let mut ids = Vec::new();
+    for path in &torrents {
+        let drop = core.drop_register(path.clone());
+        ids.push(core.torrent_import(&drop.drop_id).await.unwrap().title.id);
+    }
+    let (a, b, c) = (ids[0].as_str(), ids[1].as_str(), ids[2].as_str());
+
+    // New downloads go to the end: one downloads, two wait in the order they came.
+    wait_queue(
+        &core,
+        "a downloading, b and c waiting",
+        &[
+            (a, Downloading, Some(1)),
+            (b, Queued, Some(2)),
+            (c, Queued, Some(3)),
+        ],
+    )
+    .await;
+    let a_before = bytes_of(&core, a).await;
+    wait_for("a to gain a quarter megabyte", PATIENCE, || async {
+        let now = bytes_of(&core, a).await;
+        if now >= a_before + 256 * KIB {
+            Ok(())
+        } else {
+            Err(now)
+        }
+    })
+    .await;
+    assert_eq!(
+        (bytes_of(&core, b).await, bytes_of(&core, c).await),
+        (0, 0),
+        "waiting titles fetch nothing"
+    );
+
+    // The last to the front of those waiting: it starts next, still behind a.
+    core.download_move(c, 2).await.unwrap();
+    wait_queue(
+        &core,
+        "c ahead of b",
+        &[
+            (a, Downloading, Some(1)),
+            (c, Queued, Some(2)),
+            (b, Queued, Some(3)),
+        ],
+    )
+    .await;
+    // A paused title has no place in the queue to move from.
+    core.download_pause(a).await.unwrap();
+    let e = core.download_move(a, 1).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DownloadRefused, "{e}");
+    // Pausing the one downloading starts the next in line: c, not b.
+    wait_queue(
+        &core,
+        "c downloading once a is paused",
+        &[
+            (c, Downloading, Some(1)),
+            (b, Queued, Some(2)),
+            (a, Paused, None),
+        ],
+    )
+    .await;
+
+    // Opened again: the order, the pause and the limit are as the person left them.
+    core.shutdown().await;
+    let core = Core::open(config(&profile, &store, MACHINE)).await.unwrap();
+    assert_eq!(core.downloads_limits_get().await.unwrap(), limits);
+    wait_queue(
+        &core,
+        "the same queue after reopening",
+        &[
+            (c, Downloading, Some(1)),
+            (b, Queued, Some(2)),
+            (a, Paused, None),
+        ],
+    )
+    .await;
+
+    // Moving b up one swaps the two: it downloads, c waits.
+    core.download_move(b, 1).await.unwrap();
+    wait_queue(
+        &core,
+        "b downloading, c waiting",
+        &[
+            (b, Downloading, Some(1)),
+            (c, Queued, Some(2)),
+            (a, Paused, None),
+        ],
+    )
+    .await;
+
+    // No limit: everything not paused downloads.
+    core.downloads_limits_set(DownloadLimits {
+        active_downloads: None,
+        ..limits
+    })
+    .await
+    .unwrap();
+    wait_queue(
+        &core,
+        "b and c downloading with no limit",
+        &[
+            (b, Downloading, Some(1)),
+            (c, Downloading, Some(2)),
+            (a, Paused, None),
+        ],
+    )
+    .await;
+
+    core.shutdown().await;
+    session.stop().await;
     store.shutdown().await;
 }

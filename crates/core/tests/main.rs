@@ -21,7 +21,7 @@ mod accounts;
 mod interop;
 // `.torrent` files from strangers: shown before they are added, refused in words when unsafe.
 mod strangers;
-// The downloads the person controls: limits, pause, resume, remove, across restarts.
+// The downloads the person controls: limits, the queue, pause, resume, remove, across restarts.
 mod downloads;
 // SIGKILL at twenty random moments, then finishing: byte-exact, a whole database, one charge.
 mod crash;

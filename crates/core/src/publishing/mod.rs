@@ -616,13 +616,15 @@ impl Publishing {
             .torrents
             .folder(TitleOrigin::External, info_hash_wanted)?;
         // The torrent's details are in hand (a magnet link's were asked of its peers for the
-        // preview): adding it waits on nobody.
+        // preview): adding it waits on nobody. Held back when the download queue is full (the
+        // queue starts it in its turn).
         let handle = self
             .torrents
             .add_source(
                 AddTorrent::from_bytes(torrent),
                 &folder,
-                Added::running(vec![], vec![self.announce_url()]),
+                self.torrents
+                    .added_in_turn(vec![], vec![self.announce_url()]),
             )
             .await
             .map_err(|e| Error::BadTorrent(e.to_string()))?;
@@ -904,7 +906,10 @@ impl crate::Core {
     /// Adds a `.torrent` file the shell received (drop or file association) as a free title
     /// that is not from the store.
     pub async fn torrent_import(&self, drop_id: &str) -> Result<LibraryEntry> {
-        Ok(self.entry(&self.publishing.torrent_import(drop_id).await?))
+        let row = self.publishing.torrent_import(drop_id).await?;
+        // It joined the end of the queue running: held back now if there is no room.
+        self.keep_download_queue().await;
+        Ok(self.entry(&row))
     }
 
     /// Opens a magnet link: the title if it is in the library, else a file to preview (see

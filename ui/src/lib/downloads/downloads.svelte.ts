@@ -79,6 +79,10 @@ export const downloads = {
   remove(titleId: string, deleteFiles: boolean): Promise<boolean> {
     return act(titleId, () => commands.downloadRemove(titleId, deleteFiles));
   },
+  /** Moves a title to place `toPosition` (from 1) in the download queue. */
+  move(titleId: string, toPosition: number): Promise<boolean> {
+    return act(titleId, () => commands.downloadMove(titleId, toPosition));
+  },
   /** Stores new limits; rejects with the core's sentence when one is out of range. */
   async setLimits(next: DownloadLimits): Promise<void> {
     limits = await commands.downloadsLimitsSet(next);

@@ -1,6 +1,20 @@
 import { describe, expect, it } from "vitest";
 import type { DownloadItem, DownloadProgress } from "../ipc/bindings";
-import { canPause, errorSentence, formatEta, formatLimit, fraction, parseLimit, STATE_LABEL } from "./format";
+import { i18n } from "../i18n/i18n.svelte";
+import {
+  canPause,
+  errorSentence,
+  formatActive,
+  formatEta,
+  formatLimit,
+  fraction,
+  parseActive,
+  parseLimit,
+  placeInLine,
+  queueMoves,
+  STATE_LABEL,
+  stateWords,
+} from "./format";
 
 function item(p: Partial<DownloadProgress>): DownloadItem {
   return {
@@ -10,6 +24,7 @@ function item(p: Partial<DownloadProgress>): DownloadItem {
     height: 480,
     eta_s: null,
     files_deletable: true,
+    queue_position: null,
     progress: {
       title_id: "neon-harbor",
       state: "downloading",
@@ -74,5 +89,69 @@ describe("rows", () => {
       "No space left on device. Resume to try again, or remove it.",
     );
     expect(errorSentence(null)).toBe("The download stopped. Resume to try again, or remove it.");
+  });
+});
+
+/** A row of the queue: `id` in `state` at `position` (null: out of the queue). */
+function queued(id: string, state: DownloadProgress["state"], position: number | null): DownloadItem {
+  return { ...item({ title_id: id, state }), queue_position: position };
+}
+
+describe("the queue", () => {
+  // As the core lists it: downloading first, then waiting, both in queue order, then the rest.
+  const list = [
+    queued("a", "downloading", 1),
+    queued("d", "downloading", 4),
+    queued("b", "queued", 2),
+    queued("c", "queued", 3),
+    queued("e", "queued", 5),
+    queued("s", "seeding", null),
+    queued("p", "paused", null),
+  ];
+  const find = (id: string) => list.find((d) => d.progress.title_id === id)!;
+
+  it("counts a waiting title's place among those waiting, whatever the order shown", () => {
+    expect(["b", "c", "e"].map((id) => placeInLine(list, id))).toEqual([1, 2, 3]);
+    expect(["b", "c", "e"].map((id) => placeInLine([...list].reverse(), id))).toEqual([1, 2, 3]);
+    for (const id of ["a", "d", "s", "p", "nobody"]) expect(placeInLine(list, id)).toBeNull();
+  });
+
+  it("says a waiting title's place with the ordinal of each language", () => {
+    i18n.use("en");
+    const many = Array.from({ length: 23 }, (_, i) => queued(`q${i + 1}`, "queued", i + 1));
+    const words = (n: number) => stateWords(many, many[n - 1]);
+    expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 23].map(words)).toEqual(
+      ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd"].map((o) => `Waiting — ${o} in line`),
+    );
+    expect(stateWords(list, find("a"))).toBe("Downloading");
+    expect(stateWords(list, find("p"))).toBe("Paused");
+    i18n.use("it");
+    expect(words(2)).toBe("In attesa — 2º in coda");
+    expect(words(8)).toBe("In attesa — 8º in coda");
+    i18n.use("ar");
+    expect(words(2)).toBe("في الانتظار — رقم 2 في الدور");
+    expect(words(11)).toBe("في الانتظار — رقم 11 في الدور");
+    i18n.use("en");
+  });
+
+  it("offers moving up and down within the queue only, and not past either end", () => {
+    expect(queueMoves(list, find("a"))).toEqual({ up: null, down: 2 });
+    expect(queueMoves(list, find("c"))).toEqual({ up: 2, down: 4 });
+    expect(queueMoves(list, find("e"))).toEqual({ up: 4, down: null });
+    expect(queueMoves(list, find("s"))).toBeNull();
+    expect(queueMoves(list, find("p"))).toBeNull();
+    // Alone in the queue: nowhere to go.
+    const alone = [queued("a", "downloading", 1), queued("s", "seeding", null)];
+    expect(queueMoves(alone, alone[0])).toBeNull();
+  });
+
+  it("reads the number at once from its field: empty or 0 is no limit", () => {
+    expect(parseActive("")).toEqual({ value: null });
+    expect(parseActive(" 0 ")).toEqual({ value: null });
+    expect(parseActive("3")).toEqual({ value: 3 });
+    for (const bad of ["-1", "2.5", "two"]) expect(parseActive(bad)).toHaveProperty("error");
+    expect(formatActive(1)).toBe("1 download at once");
+    expect(formatActive(3)).toBe("3 downloads at once");
+    expect(formatActive(null)).toBe("all downloads at once");
   });
 });

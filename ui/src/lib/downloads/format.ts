@@ -58,6 +58,58 @@ export function parseLimit(text: string): { value: number | null } | { error: st
   return { value: Number(typed) };
 }
 
+/** How many titles download at once, for people: "3 downloads at once", "all downloads at once". */
+export function formatActive(count: number | null): string {
+  if (count === null) return t("downloads.limits.allAtOnce");
+  return t("downloads.limits.atOnce", { count });
+}
+
+/**
+ * What the person typed in the "downloads at once" field: `null` (no limit) for an empty field
+ * or 0, a whole number, or an error sentence. The core checks the largest again.
+ */
+export function parseActive(text: string): { value: number | null } | { error: string } {
+  const typed = text.trim();
+  if (typed === "") return { value: null };
+  if (!/^\d+$/.test(typed)) return { error: t("downloads.limits.notCount") };
+  const value = Number(typed);
+  return { value: value === 0 ? null : value };
+}
+
+/**
+ * A waiting title's place in line among those waiting, from 1 (the next to start); `null` for a
+ * title not waiting. The list comes from the core in queue order, but the place is counted by
+ * `queue_position`, so it holds whatever order the list is shown in.
+ */
+export function placeInLine(items: readonly DownloadItem[], titleId: string): number | null {
+  const waiting = (d: DownloadItem) => d.progress.state === "queued" && d.queue_position !== null;
+  const item = items.find((d) => d.progress.title_id === titleId);
+  if (!item || !waiting(item)) return null;
+  return items.filter((d) => waiting(d) && d.queue_position! <= item.queue_position!).length;
+}
+
+/** What a row's state reads as: a waiting title says its place in line ("Waiting — 2nd in line"). */
+export function stateWords(items: readonly DownloadItem[], item: DownloadItem): string {
+  const place = placeInLine(items, item.progress.title_id);
+  if (place === null) return STATE_LABEL[item.progress.state];
+  return t("downloads.queue.waiting", { count: place, ordinal: true });
+}
+
+/**
+ * Where a title can move in the download queue: `up` and `down` are the places (from 1) one
+ * step either way, `null` at either end; `null` altogether for a title out of the queue, or
+ * alone in it, where moving means nothing.
+ */
+export function queueMoves(
+  items: readonly DownloadItem[],
+  item: DownloadItem,
+): { up: number | null; down: number | null } | null {
+  const at = item.queue_position;
+  const length = items.filter((d) => d.queue_position !== null).length;
+  if (at === null || length < 2) return null;
+  return { up: at > 1 ? at - 1 : null, down: at < length ? at + 1 : null };
+}
+
 /** Whether a row offers Pause (running) or Resume (stopped by the person or by an error). */
 export function canPause(state: DownloadState): boolean {
   return state === "downloading" || state === "seeding" || state === "queued";

@@ -57,9 +57,14 @@ export const commands = {
 	downloadResume: (titleId: string) => __TAURI_INVOKE<null>("download_resume", { titleId }),
 	/**  Removes a title from the downloads, keeping its files or deleting them. */
 	downloadRemove: (titleId: string, deleteFiles: boolean) => __TAURI_INVOKE<null>("download_remove", { titleId, deleteFiles }),
-	/**  The global download and upload limits. */
+	/**  Moves a title to place `to_position` (from 1) in the download queue. */
+	downloadMove: (titleId: string, toPosition: number) => __TAURI_INVOKE<null>("download_move", { titleId, toPosition }),
+	/**  The global limits: download and upload speeds and how many titles download at once. */
 	downloadsLimitsGet: () => __TAURI_INVOKE<DownloadLimits>("downloads_limits_get"),
-	/**  Sets the global download and upload limits (KiB/s, `null` for none). */
+	/**
+	 *  Sets the global limits: speeds in KiB/s and how many titles download at once (`null`
+	 *  for none).
+	 */
 	downloadsLimitsSet: (limits: DownloadLimits) => __TAURI_INVOKE<DownloadLimits>("downloads_limits_set", { limits }),
 	/**  Files dropped or opened before the page listened for [`FilesDropped`]; taken once. */
 	dropsPending: () => __TAURI_INVOKE<DroppedFile[]>("drops_pending"),
@@ -341,14 +346,29 @@ export type DownloadItem = {
 	 *  (not a video this computer published, seeded from its only copy in the data folder).
 	 */
 	files_deletable: boolean,
+	/**
+	 *  Its place in the download queue, from 1: the titles still to download (those
+	 *  downloading and those waiting their turn) in the order they start. `None` for a title
+	 *  out of the queue: complete, paused by the person, or stopped by an error.
+	 */
+	queue_position: number | null,
 };
 
-/**  The global transfer limits, in KiB/s; `None` is unlimited. */
+/**
+ *  The global transfer limits: speeds in KiB/s, and how many titles download at once; `None`
+ *  is unlimited.
+ */
 export type DownloadLimits = {
 	/**  Download limit, KiB/s. */
 	download_kib_s: number | null,
 	/**  Upload limit, KiB/s. */
 	upload_kib_s: number | null,
+	/**
+	 *  How many titles download at once; the others wait their turn in the queue. Seeding
+	 *  titles do not count, and a title being watched downloads whatever its place. `None` (or
+	 *  0, when set) is no limit.
+	 */
+	active_downloads: number | null,
 };
 
 /**  Progress of one title's download. */
@@ -373,7 +393,10 @@ export type DownloadProgress = {
 
 /**  State of a title's download. */
 export type DownloadState = 
-/**  Waiting to start. */
+/**
+ *  Waiting its turn: the limit on active downloads holds it back until one ahead of it in
+ *  the queue finishes, is paused or removed (or it is still joining the session at start).
+ */
 "queued" | 
 /**  Downloading. */
 "downloading" | 
