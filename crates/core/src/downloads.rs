@@ -340,7 +340,7 @@ impl Downloads {
         if let Some(handle) = self.torrents.get(title_id) {
             // Stopped by an error: checked again and started, as the person asked; the queue
             // holds it back again if it is not its turn. A paused one waits for the queue.
-            if !crate::torrents::paused(&handle) {
+            if crate::torrents::errored(&handle) {
                 self.torrents.resume(&handle).await?;
             }
         }
@@ -475,7 +475,7 @@ impl Downloads {
     fn apply(&self, limits: DownloadLimits) {
         let active = limits.active_downloads.unwrap_or(0);
         self.active_limit.store(active, Ordering::SeqCst);
-        self.torrents.set_start_in_turn(active > 0);
+        self.torrents.set_active_limit(active);
         self.torrents.set_limits(limits);
     }
 }

@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
@@ -37,9 +37,10 @@ pub struct Torrents {
     /// Titles the download queue holds back (paused until their turn): they read as queued,
     /// not paused. Set by [`crate::downloads`] each time it looks at the queue.
     held_back: RwLock<HashSet<String>>,
-    /// A limit on active downloads holds: a title joins the session paused, and the queue
-    /// starts it in its turn, rather than starting and being stopped again a moment later.
-    start_in_turn: AtomicBool,
+    /// The limit on active downloads (0: none). A title that joins the session while as many
+    /// are downloading joins it paused, and the queue starts it in its turn, rather than
+    /// starting and being stopped again a moment later.
+    active_limit: AtomicU32,
 }
 
 impl Torrents {
@@ -82,7 +83,7 @@ impl Torrents {
             store,
             handles: RwLock::default(),
             held_back: RwLock::default(),
-            start_in_turn: AtomicBool::new(false),
+            active_limit: AtomicU32::new(0),
         })
     }
 
@@ -175,19 +176,36 @@ impl Torrents {
             .map_err(|e| Error::Download(format!("it could not be resumed ({e:#})")))
     }
 
-    /// Whether torrents join the session paused, for the download queue to start in their
-    /// turn (a limit on active downloads holds).
-    pub(crate) fn set_start_in_turn(&self, on: bool) {
-        self.start_in_turn.store(on, Ordering::SeqCst);
+    /// The limit on active downloads new torrents are added under (0: none).
+    pub(crate) fn set_active_limit(&self, limit: u32) {
+        self.active_limit.store(limit, Ordering::SeqCst);
     }
 
-    /// How a new download joins the session: paused when a limit on active downloads holds,
-    /// for the queue to start it in its turn.
+    /// Whether as many titles are downloading as the limit allows: a title added now joins the
+    /// session paused and waits for the queue. Only a guess until the queue looks (a watched
+    /// title downloads past the limit): the queue puts it right within a second.
+    fn queue_full(&self) -> bool {
+        let limit = self.active_limit.load(Ordering::SeqCst);
+        if limit == 0 {
+            return false;
+        }
+        let downloading = self
+            .handles
+            .read()
+            .expect("torrent handles")
+            .values()
+            .filter(|h| !h.stats().finished && (running(h) || starting(h)))
+            .count();
+        downloading >= limit as usize
+    }
+
+    /// How a new download joins the session: paused when the download queue is full, for the
+    /// queue to start it in its turn.
     pub(crate) fn added_in_turn(&self, peers: Vec<SocketAddr>, trackers: Vec<String>) -> Added {
         Added {
             peers,
             trackers,
-            paused: self.start_in_turn.load(Ordering::SeqCst),
+            paused: self.queue_full(),
         }
     }
 
@@ -249,9 +267,9 @@ impl Torrents {
         };
         let folder = self.folder(row.origin, &row.title.info_hash)?;
         self.adopt_legacy_files(&row.torrent, &folder);
-        let in_turn = self.start_in_turn.load(Ordering::SeqCst);
+        let in_turn = row.hold.is_none() && self.queue_full();
         let paused = row.hold == Some(DownloadHold::Paused) || in_turn;
-        if in_turn && row.hold.is_none() {
+        if in_turn {
             // Reads as queued, not paused, until the queue has looked at it.
             self.held_back
                 .write()
@@ -553,20 +571,33 @@ pub(crate) fn title_folder(
         .join(info_hash.to_ascii_lowercase()))
 }
 
-/// Whether a torrent is running: fetching or serving pieces, or checking its files to.
+/// Whether a torrent is running: fetching or serving pieces.
+///
+/// A torrent still checking its files is neither running nor paused here: librqbit loses a
+/// pause or a resume that lands during the check (a resume then left the storage closed and
+/// the torrent stopped with "file is None, torrent was probably paused"), so the queue waits
+/// for the check to end.
 pub(crate) fn running(handle: &ManagedTorrent) -> bool {
+    matches!(handle.stats().state, TorrentStatsState::Live)
+}
+
+/// Whether a torrent is paused (not stopped by an error) with its files checked (see
+/// [`running`]).
+pub(crate) fn paused(handle: &ManagedTorrent) -> bool {
+    matches!(handle.stats().state, TorrentStatsState::Paused)
+}
+
+/// Whether a torrent is still checking its files, about to run.
+fn starting(handle: &ManagedTorrent) -> bool {
     matches!(
         handle.stats().state,
-        TorrentStatsState::Live | TorrentStatsState::Initializing { paused: false }
+        TorrentStatsState::Initializing { paused: false }
     )
 }
 
-/// Whether a torrent is paused (not stopped by an error), or joining the session paused.
-pub(crate) fn paused(handle: &ManagedTorrent) -> bool {
-    matches!(
-        handle.stats().state,
-        TorrentStatsState::Paused | TorrentStatsState::Initializing { paused: true }
-    )
+/// Whether a torrent stopped on an error.
+pub(crate) fn errored(handle: &ManagedTorrent) -> bool {
+    matches!(handle.stats().state, TorrentStatsState::Error)
 }
 
 /// The progress of a torrent as the UI shows it.
