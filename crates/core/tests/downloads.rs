@@ -193,29 +193,32 @@ async fn the_person_limits_pauses_resumes_and_removes_downloads() {
     core.shutdown().await;
     let core = Core::open(config(&profile, &store, MACHINE)).await.unwrap();
     assert_eq!(core.downloads_limits_get().await.unwrap(), limits);
-    // librqbit hashes what is on disk before it counts it: under load the state can read
-    // Paused while that check still runs, so wait for the bytes (all of them: none are lost).
-    let after_restart = wait_for(
-        "the paused title's bytes after the restart",
-        PATIENCE,
-        || async {
-            match item(&core, a).await {
-                Some(d)
-                    if d.progress.state == DownloadState::Paused
-                        && d.progress.downloaded_bytes >= paused.progress.downloaded_bytes =>
-                {
-                    Ok(d)
-                }
-                other => Err(other.map(|d| d.progress)),
-            }
-        },
-    )
+    // Back in the session (start-up adds titles one by one, listed as queued until then),
+    // still paused.
+    wait_state(&core, a, DownloadState::Paused).await;
+    // While the other title finishes, the paused one fetches nothing: no peer, no rate.
+    wait_for("the other title to finish", PATIENCE, || async {
+        let a_now = item(&core, a).await.unwrap().progress;
+        assert_eq!(a_now.state, DownloadState::Paused, "{a_now:?}");
+        assert_eq!(
+            (a_now.down_bytes_per_s, a_now.peers),
+            (0, 0),
+            "a paused download fetches nothing: {a_now:?}"
+        );
+        match item(&core, b).await.unwrap().progress {
+            d if d.state == DownloadState::Seeding => Ok(()),
+            d => Err(d),
+        }
+    })
     .await;
-    wait_state(&core, b, DownloadState::Seeding).await;
-    assert_eq!(
-        item(&core, a).await.unwrap().progress,
-        after_restart.progress,
-        "still paused, not a byte more, after the other title finished"
+    // librqbit hashes what is on disk before it counts it, and reads Paused while that check
+    // runs (a full run once caught it at 1.8 of 5.0 MB): by now the check is long over. Every
+    // byte it had is still there (pieces written but not yet checked when it was paused count
+    // now), and it stays where it is.
+    let settled = item(&core, a).await.unwrap().progress;
+    assert!(
+        settled.downloaded_bytes >= paused.progress.downloaded_bytes,
+        "{settled:?} lost bytes it had when paused: {paused:?}"
     );
 
     // Resume completes byte-exact.

@@ -73,7 +73,27 @@ pub(crate) async fn load_demo(db: &Db, demo: &Path, packages: &Path) -> anyhow::
     )
     .with_context(|| format!("parsing {}", catalog_path.display()))?;
     let media_dir = demo.join("media");
-    let existing = db::catalog::packaged_titles(db).await?;
+    let mut existing = db::catalog::packaged_titles(db).await?;
+    // A data folder moved with its files (the app's settings move the profile, the embedded
+    // demo store's folder with it): the packages are in this run's packages folder under their
+    // names, and the database learns where. Packaging them again would give the paid titles new
+    // keys, and every licence already issued for them would open nothing.
+    for (id, path) in &mut existing {
+        let recorded = Path::new(path.as_str());
+        if path.is_empty() || recorded.exists() {
+            continue;
+        }
+        let Some(name) = recorded.file_name() else {
+            continue;
+        };
+        let here = packages.join(name);
+        if here.is_file() {
+            let here = here.to_string_lossy().into_owned();
+            db::catalog::set_package_path(db, id, &here).await?;
+            tracing::info!(title = %id, from = %path, to = %here, "package found in the moved data folder");
+            *path = here;
+        }
+    }
     for entry in &entries {
         let packaged = existing
             .iter()

@@ -1736,3 +1736,46 @@ async fn one_order_of_a_work_opens_its_other_variant_and_moves_with_it() {
     assert!(store.audit().await.unwrap().is_clean());
     store.shutdown().await;
 }
+
+/// The app moves its data folder with the embedded demo store's folder inside it: started from
+/// the new place, the demo store finds its packages there and packages nothing again (a paid
+/// title packaged again would get a new key, and the licences already issued would open
+/// nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_store_moved_with_its_folder_keeps_its_packages_and_their_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let titles = |store: &Store| {
+        let url = store.url();
+        async move {
+            let body: Value = reqwest::get(format!("{url}/api/v1/catalog"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let signed: SignedFeed = serde_json::from_value(body).unwrap();
+            let feed: CatalogFeed = serde_json::from_str(&signed.feed).unwrap();
+            feed.titles
+                .into_iter()
+                .map(|t| (t.id, t.info_hash))
+                .collect::<BTreeSet<_>>()
+        }
+    };
+    let first = start_store(dir.path()).await;
+    let before = titles(&first).await;
+    assert!(before.len() >= 8, "the demo catalog: {before:?}");
+    first.shutdown().await;
+    drop(first);
+
+    let moved = dir.path().join("moved");
+    std::fs::rename(dir.path().join("store"), moved.join("store"))
+        .or_else(|_| {
+            std::fs::create_dir_all(&moved)?;
+            std::fs::rename(dir.path().join("store"), moved.join("store"))
+        })
+        .unwrap();
+    let again = start_store(&moved).await;
+    // The same torrents: the same packages, not new ones (a new key changes every byte).
+    assert_eq!(titles(&again).await, before);
+    again.shutdown().await;
+}

@@ -92,6 +92,16 @@ pub(crate) async fn packaged_titles(db: &Db) -> anyhow::Result<Vec<(String, Stri
         .collect())
 }
 
+/// Records where a title's package is now (its data folder moved with its files).
+pub(crate) async fn set_package_path(db: &Db, id: &str, path: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE titles SET package_path = $1 WHERE id = $2")
+        .bind(path)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// A packaged title to register.
 pub(crate) struct NewTitle<'a> {
     pub(crate) feed: &'a FeedTitle,
