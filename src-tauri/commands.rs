@@ -171,6 +171,15 @@ commands! {
     /// for none).
     fn downloads_limits_set(limits: DownloadLimits) -> DownloadLimits =
         |core: Core| core.downloads_limits_set(limits).await;
+    /// When complete titles stop being shared with other viewers.
+    fn downloads_seeding_get() -> SeedingPolicy = |core: Core| core.downloads_seeding_get().await;
+    /// Sets when complete titles stop being shared: titles past it stop now.
+    fn downloads_seeding_set(policy: SeedingPolicy) -> SeedingPolicy =
+        |core: Core| core.downloads_seeding_set(policy).await;
+    /// What this computer received (from other viewers, from the store) and gave to others:
+    /// in total, and slot by slot over the last hour, day or month.
+    fn downloads_give_back(span: GiveBackSpan) -> GiveBack =
+        |core: Core| core.downloads_give_back(span).await;
 
     // Files and links from the desktop, and updates.
 

@@ -290,6 +290,7 @@ mod tests {
             eta_s: None,
             files_deletable: true,
             queue_position: None,
+            give_back: Default::default(),
         }
     }
 

@@ -7,7 +7,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 
 use crate::common::*;
 
@@ -31,32 +31,9 @@ fn mint_voucher(data: &std::path::Path) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-async fn type_into(c: &Client, css: &str, text: &str) {
-    let field = c
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
-}
-
 /// Fills the sign-in form and sends it; waits for the account page.
 async fn sign_in(c: &Client) {
-    type_into(c, "[data-testid=account-email]", EMAIL).await;
-    type_into(c, "[data-testid=account-password]", PASSWORD).await;
-    click(c, "[data-testid=account-submit]").await;
-    poll(
-        c,
-        "the account page",
-        &format!(
-            "const s = document.querySelector('[data-testid=account-signed-in]');
-             return s && s.innerText.trim() === '{EMAIL}';"
-        ),
-        Duration::from_secs(60),
-    )
-    .await;
+    sign_in_as(c, EMAIL, PASSWORD).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -782,3 +782,53 @@ pub async fn demo_store_url(c: &Client) -> String {
     .unwrap()
     .to_owned()
 }
+
+/// The body of a plain HTTP GET on loopback.
+pub async fn http_get(url: &str) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    stream.read_to_end(&mut got).await.unwrap();
+    let at = got
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers end");
+    assert!(got.starts_with(b"HTTP/1.0 200") || got.starts_with(b"HTTP/1.1 200"));
+    got.split_off(at + 4)
+}
+
+/// Types `text` into the field `css` in place of what it holds.
+pub async fn type_into(c: &Client, css: &str, text: &str) {
+    let field = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Fills the sign-in form (open) with `email` and `password` and sends it; waits for the
+/// account page to name the account.
+pub async fn sign_in_as(c: &Client, email: &str, password: &str) {
+    type_into(c, "[data-testid=account-email]", email).await;
+    type_into(c, "[data-testid=account-password]", password).await;
+    click(c, "[data-testid=account-submit]").await;
+    poll(
+        c,
+        "the account page",
+        &format!(
+            "const s = document.querySelector('[data-testid=account-signed-in]');
+             return s && s.innerText.trim() === '{email}';"
+        ),
+        Duration::from_secs(60),
+    )
+    .await;
+}

@@ -6,7 +6,12 @@
 //! With one download at a time set in the same form, two free titles got one after the other
 //! leave the second waiting its turn, and "Move up" (pressed from the keyboard) swaps them.
 //!
-//! Writes the screenshots `target/e2e/downloads.png` and `target/e2e/downloads-queue.png`.
+//! What this computer gives back: a free title from the store's seeder, then fetched from the
+//! app by aria2c, counted both ways in the card, its chart and the row; "Don't share" stops
+//! the complete title being shared.
+//!
+//! Writes the screenshots `target/e2e/downloads.png`, `downloads-queue.png`,
+//! `downloads-give-back.png` and `downloads-sharing.png`.
 
 use std::time::Duration;
 
@@ -19,13 +24,18 @@ const TITLE: &str = "neon-harbor";
 /// Slow enough that the 2.6 MB demo film takes about forty seconds.
 const LIMIT_KIB_S: &str = "64";
 
-/// Waits until the title's row is in `state`.
+/// Waits until the rented title's row is in `state`.
 async fn row_state(c: &Client, state: &str) {
+    row_state_of(c, TITLE, state).await;
+}
+
+/// Waits until the row of `title` is in `state`.
+async fn row_state_of(c: &Client, title: &str, state: &str) {
     poll(
         c,
-        &format!("the download to be {state}"),
+        &format!("the download of {title} to be {state}"),
         &format!(
-            "const r = document.querySelector('[data-testid=download-{TITLE}]');
+            "const r = document.querySelector('[data-testid=download-{title}]');
              return r !== null && r.dataset.state === '{state}';"
         ),
         Duration::from_secs(60),
@@ -277,6 +287,225 @@ async fn downloads_wait_their_turn_and_move_up_in_the_window() {
     .await;
     eprintln!("swapped: {swapped}");
     screenshot(&c, "the queue to settle", &out, "downloads-queue.png").await;
+
+    c.close().await.unwrap();
+    drop(driver);
+}
+
+/// A tracker on loopback that names only `peer`, for any torrent: aria2c, told of no other,
+/// gets a title from that peer alone.
+async fn tracker_naming(peer: std::net::SocketAddr) -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/announce", listener.local_addr().unwrap());
+    let std::net::IpAddr::V4(ip) = peer.ip() else {
+        panic!("the app listens on IPv4 loopback: {peer}")
+    };
+    let mut body = b"d8:intervali60e5:peers6:".to_vec();
+    body.extend(ip.octets());
+    body.extend(peer.port().to_be_bytes());
+    body.push(b'e');
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let head = format!(
+                    "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&body).await;
+            });
+        }
+    });
+    (url, task)
+}
+
+/// The app's own peer address in the swarm of `info_hash` (hex): of the peers the store's
+/// tracker lists, the one that is not the store's seeder. Asked with `event=stopped`, so the
+/// asking adds no peer.
+async fn app_peer(
+    store: &str,
+    info_hash: &str,
+    seeder: std::net::SocketAddr,
+) -> std::net::SocketAddr {
+    let escaped: String = (0..info_hash.len())
+        .step_by(2)
+        .map(|i| format!("%{}", &info_hash[i..i + 2]))
+        .collect();
+    let url = format!(
+        "{store}/announce?info_hash={escaped}&peer_id=-WT0001-000000000000&port=9\
+         &uploaded=0&downloaded=0&left=0&compact=1&event=stopped"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let body = http_get(&url).await;
+        let at = body
+            .windows(7)
+            .position(|w| w == b"5:peers")
+            .unwrap_or_else(|| panic!("a peer list: {}", String::from_utf8_lossy(&body)))
+            + 7;
+        let colon = at + body[at..].iter().position(|b| *b == b':').unwrap();
+        let len: usize = std::str::from_utf8(&body[at..colon])
+            .unwrap()
+            .parse()
+            .unwrap();
+        let peers: Vec<std::net::SocketAddr> = body[colon + 1..colon + 1 + len]
+            .chunks(6)
+            .map(|p| {
+                let ip = std::net::Ipv4Addr::new(p[0], p[1], p[2], p[3]);
+                (ip, u16::from_be_bytes([p[4], p[5]])).into()
+            })
+            .filter(|p| *p != seeder)
+            .collect();
+        if let [app] = peers[..] {
+            return app;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the app to announce itself: {peers:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// What this computer gives back, seen in the window: a free title downloaded from the store's
+/// seeder counts as the store's; aria2c (Debian's client), told of no peer but the app, gets it
+/// from the app, which counts what it gave, in the card, its chart and the title's row. Then
+/// "Don't share" stops the complete title being shared (its row says so, with nothing to
+/// resume), and sharing again seeds it again.
+///
+/// Writes the screenshots `target/e2e/downloads-give-back.png` and
+/// `target/e2e/downloads-sharing.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_this_computer_gives_back_and_when_it_stops_sharing_in_the_window() {
+    const FREE: &str = "open-skies";
+    let _one = ONE_WINDOW.lock().await;
+    let out = target_dir().join("e2e");
+    std::fs::create_dir_all(&out).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let seeder: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let demo = marquee_store::bundled_demo_dir();
+    let seeder_arg = seeder.to_string();
+    let store = marquee_testsupport::StoreProcess::start_with(
+        &store_bin(),
+        &data.path().join("store"),
+        "127.0.0.1:0",
+        &[
+            "--demo".as_ref(),
+            demo.as_os_str(),
+            "--peer-listen".as_ref(),
+            seeder_arg.as_ref(),
+        ],
+    );
+    let url = store.url().to_owned();
+    let profile = data.path().join("profile");
+    let (_xvfb, display) = start_xvfb();
+    let (driver, c) = launch_with(&display, &profile, &[], Some(&url)).await;
+    wait_for_catalog(&c, FREE).await;
+    click(&c, "[data-testid=account-open]").await;
+    sign_in_as(&c, marquee_store::DEMO_EMAIL, marquee_store::DEMO_PASSWORD).await;
+    seed_free_title(&c, FREE, "give-back-1").await;
+
+    // aria2c gets the title from the app alone.
+    let torrent = marquee_protocol::StoreClient::new(&url)
+        .unwrap()
+        .torrent(FREE)
+        .await
+        .unwrap();
+    let info = marquee_protocol::torrent_file::inspect(&torrent).unwrap();
+    let app = app_peer(&url, &info.info_hash, seeder).await;
+    let (tracker, _tracker) = tracker_naming(app).await;
+    let torrent_path = data.path().join("open-skies.torrent");
+    std::fs::write(&torrent_path, &torrent).unwrap();
+    let fetched = data.path().join("aria2");
+    let mut aria = marquee_testsupport::aria2c(&fetched, free_port());
+    aria.args([
+        "--seed-time=0",
+        "--bt-stop-timeout=120",
+        "--bt-exclude-tracker=*",
+    ])
+    .arg(format!("--bt-tracker={tracker}"))
+    .arg(&torrent_path)
+    .stdout(std::process::Stdio::null());
+    let status = tokio::task::spawn_blocking(move || aria.status().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        status.success(),
+        "aria2c got the title from the app: {status}"
+    );
+    let got = std::fs::metadata(fetched.join(&info.name)).unwrap().len();
+    assert_eq!(got, info.total_size);
+
+    // The card counts both ways, and so does the title's row.
+    click(&c, "[data-testid=tab-downloads]").await;
+    click(&c, "[data-testid=give-back-span-hour]").await;
+    let counted = poll(
+        &c,
+        "what the app received and gave to be counted",
+        &format!(
+            "const g = await window.__TAURI_INTERNALS__.invoke('downloads_give_back', {{ span: 'hour' }});
+             const row = document.querySelector('[data-testid=download-{FREE}] [data-testid=download-given]');
+             const chart = document.querySelector('[data-testid=give-back-chart]');
+             return g.total.given >= {size} && g.total.from_store >= {size} && row && chart
+               ? [g.total.given, g.total.from_store, g.total.from_viewers, row.innerText,
+                  document.querySelector('[data-testid=give-back-given]').innerText,
+                  chart.getAttribute('aria-label')]
+               : null;",
+            size = info.total_size
+        ),
+        Duration::from_secs(30),
+    )
+    .await;
+    eprintln!("counted: {counted}");
+    assert_eq!(counted[2], 0, "nothing came from other viewers: {counted}");
+    let summary = counted[5].as_str().unwrap();
+    assert!(summary.contains("hour"), "{summary}");
+    screenshot(
+        &c,
+        "the give-back card to settle",
+        &out,
+        "downloads-give-back.png",
+    )
+    .await;
+
+    // "Don't share": the complete title stops being shared, and its row says so.
+    click(&c, "[data-testid=sharing-off]").await;
+    click(&c, "[data-testid=sharing-save]").await;
+    poll(
+        &c,
+        "the title to stop being shared",
+        &format!(
+            "const r = document.querySelector('[data-testid=download-{FREE}]');
+             const p = await window.__TAURI_INTERNALS__.invoke('downloads_seeding_get');
+             return p.share === false && r && r.dataset.state === 'shared'
+               && r.querySelector('[data-testid=download-resume]') === null
+               && r.querySelector('[data-testid=download-state]').innerText === 'Shared';"
+        ),
+        Duration::from_secs(30),
+    )
+    .await;
+    c.execute(
+        "document.querySelector('[data-testid=seeding-policy]').scrollIntoView({ block: 'center' });",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(
+        &c,
+        "the sharing card to settle",
+        &out,
+        "downloads-sharing.png",
+    )
+    .await;
+
+    // Sharing again: it seeds again.
+    click(&c, "[data-testid=sharing-on]").await;
+    click(&c, "[data-testid=sharing-save]").await;
+    row_state_of(&c, FREE, "seeding").await;
 
     c.close().await.unwrap();
     drop(driver);

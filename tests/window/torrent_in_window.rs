@@ -156,23 +156,3 @@ async fn a_torrent_is_shown_before_it_is_added_and_a_hostile_one_is_refused() {
     c.close().await.unwrap();
     drop(driver);
 }
-
-/// The body of a plain HTTP GET on loopback.
-async fn http_get(url: &str) -> Vec<u8> {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let rest = url.strip_prefix("http://").expect("an http:// URL");
-    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    stream
-        .write_all(format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut got = Vec::new();
-    stream.read_to_end(&mut got).await.unwrap();
-    let at = got
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("headers end");
-    assert!(got.starts_with(b"HTTP/1.0 200") || got.starts_with(b"HTTP/1.1 200"));
-    got.split_off(at + 4)
-}

@@ -273,23 +273,10 @@ struct Title {
     timeout: Duration,
 }
 
-/// Options that keep aria2c on loopback and to itself.
+/// aria2c on loopback and to itself, quiet.
 fn aria2c(dir: &Path, port: u16) -> Command {
-    let mut c = Command::new("aria2c");
-    c.arg(format!("--dir={}", dir.display()))
-        .args([
-            "--enable-dht=false",
-            "--enable-dht6=false",
-            "--bt-enable-lpd=false",
-            "--enable-peer-exchange=false",
-            "--disable-ipv6=true",
-            "--interface=127.0.0.1",
-            "--console-log-level=warn",
-            "--summary-interval=0",
-            "--follow-torrent=false",
-        ])
-        .arg(format!("--listen-port={port}"))
-        .stdout(Stdio::null());
+    let mut c = marquee_testsupport::aria2c(dir, port);
+    c.stdout(Stdio::null());
     c
 }
 

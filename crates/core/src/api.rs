@@ -199,6 +199,8 @@ pub enum DownloadState {
     Seeding,
     /// Complete and paused: on disk, not seeding.
     Done,
+    /// Complete, and shared as long as the seeding policy asks: on disk, not seeding.
+    Shared,
     /// Paused before it completed.
     Paused,
     /// Stopped because the disk holding the downloads filled up; what was written is intact,
@@ -260,6 +262,58 @@ pub struct DownloadItem {
     /// downloading and those waiting their turn) in the order they start. `None` for a title
     /// out of the queue: complete, paused by the person, or stopped by an error.
     pub queue_position: Option<u32>,
+    /// What this computer received of it and gave of it to others, in every run.
+    pub give_back: GiveBackBytes,
+}
+
+/// Bytes this computer received and gave: of one title, in one slot of time, or in all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct GiveBackBytes {
+    /// Received from other viewers.
+    #[specta(type = specta_typescript::Number)]
+    pub from_viewers: u64,
+    /// Received from the store's own seeders.
+    #[specta(type = specta_typescript::Number)]
+    pub from_store: u64,
+    /// Sent to other viewers.
+    #[specta(type = specta_typescript::Number)]
+    pub given: u64,
+}
+
+/// How far back the give-back chart looks, and how finely.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum GiveBackSpan {
+    /// The last hour, a minute a slot.
+    Hour,
+    /// The last day, half an hour a slot.
+    Day,
+    /// The last 30 days, a day a slot (UTC days).
+    Month,
+}
+
+/// What this computer received and gave back: in total, and slot by slot over a span.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct GiveBack {
+    /// Everything, since the profile began counting.
+    pub total: GiveBackBytes,
+    /// The span the slots cover.
+    pub span: GiveBackSpan,
+    /// How long each slot is, ms.
+    #[specta(type = specta_typescript::Number)]
+    pub slot_ms: u64,
+    /// The span's slots, oldest first; the last is the one filling now.
+    pub slots: Vec<GiveBackSlot>,
+}
+
+/// One slot of the give-back chart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct GiveBackSlot {
+    /// When it begins (unix ms).
+    #[specta(type = specta_typescript::Number)]
+    pub start_ms: i64,
+    /// What moved in it.
+    pub bytes: GiveBackBytes,
 }
 
 /// The global transfer limits: speeds in KiB/s, and how many titles download at once; `None`
@@ -284,6 +338,31 @@ impl Default for DownloadLimits {
             download_kib_s: None,
             upload_kib_s: None,
             active_downloads: Some(DEFAULT_ACTIVE_DOWNLOADS),
+        }
+    }
+}
+
+/// When complete titles stop being shared with other viewers. Titles made to be shared (the
+/// store's free titles, videos this computer published) are shared whatever the limits.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, Type)]
+pub struct SeedingPolicy {
+    /// Whether complete titles are shared at all. Off, none is (but the videos this computer
+    /// published, which have no other copy).
+    pub share: bool,
+    /// Stop sharing a title once it gave other viewers this many times its size (`None`: no
+    /// limit).
+    pub until_ratio: Option<f64>,
+    /// Stop sharing a title once it was shared this many hours in all (`None`: no limit).
+    pub until_hours: Option<u32>,
+}
+
+/// Until the person says otherwise, every complete title is shared while Marquee runs.
+impl Default for SeedingPolicy {
+    fn default() -> SeedingPolicy {
+        SeedingPolicy {
+            share: true,
+            until_ratio: None,
+            until_hours: None,
         }
     }
 }

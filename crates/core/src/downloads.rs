@@ -16,6 +16,7 @@
 //! removed. The order lives in the library, so it outlives the run; the queue is looked at after
 //! each change the person makes and every second (a download finishing is noticed there).
 
+pub(crate) mod give_back;
 mod queue;
 
 use std::collections::{HashMap, HashSet};
@@ -23,9 +24,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use marquee_protocol::clock::Clock;
+
 use crate::api::{
-    DownloadItem, DownloadLimits, DownloadProgress, DownloadState, TitleKind, TitleOrigin,
-    DEFAULT_ACTIVE_DOWNLOADS,
+    DownloadItem, DownloadLimits, DownloadProgress, DownloadState, GiveBack, GiveBackSpan,
+    SeedingPolicy, TitleKind, TitleOrigin, DEFAULT_ACTIVE_DOWNLOADS,
 };
 use crate::db::Settings;
 use crate::error::{Error, Result};
@@ -40,6 +43,16 @@ const UPLOAD_LIMIT_KEY: &str = "upload_limit_kib_s";
 /// The settings key of the limit on active downloads: absent is
 /// [`DEFAULT_ACTIVE_DOWNLOADS`], 0 is no limit.
 const ACTIVE_DOWNLOADS_KEY: &str = "active_downloads";
+/// The settings keys of the seeding policy: `share` is "false" when the person opted out;
+/// the limits are absent when none.
+const SHARE_KEY: &str = "seeding_share";
+const UNTIL_RATIO_KEY: &str = "seeding_until_ratio";
+const UNTIL_HOURS_KEY: &str = "seeding_until_hours";
+
+/// The highest ratio the seeding policy takes: past it, "no limit" is what anyone means.
+pub const MAX_SEED_RATIO: f64 = 100.0;
+/// The longest the seeding policy's time limit can be: a year, in hours.
+pub const MAX_SEED_HOURS: u32 = 8_760;
 
 /// The most titles the person may let download at once: more is no limit in practice, and a
 /// typo of 30000 is not what anyone meant.
@@ -74,6 +87,12 @@ pub(crate) struct Downloads {
     /// reads what the person decided and the session's states, then acts on them, and a pause
     /// landing in between would be undone.
     queue_turn: tokio::sync::Mutex<()>,
+    /// What this computer received and gave, title by title.
+    give_back: give_back::Ledger,
+    /// The computer's clock, for the give-back slots.
+    clock: Clock,
+    /// The seeding policy in force, as stored (read at start, changed by the person).
+    seeding: std::sync::RwLock<SeedingPolicy>,
 }
 
 impl Downloads {
@@ -83,6 +102,8 @@ impl Downloads {
         torrents: Arc<Torrents>,
         orders: Arc<Orders>,
         playback: Arc<Playback>,
+        give_back: give_back::Ledger,
+        clock: Clock,
     ) -> Downloads {
         Downloads {
             library,
@@ -93,6 +114,9 @@ impl Downloads {
             active_limit: AtomicU32::new(DEFAULT_ACTIVE_DOWNLOADS),
             watched: Mutex::default(),
             queue_turn: tokio::sync::Mutex::new(()),
+            give_back,
+            clock,
+            seeding: std::sync::RwLock::new(SeedingPolicy::default()),
         }
     }
 
@@ -103,6 +127,8 @@ impl Downloads {
     pub(crate) async fn list(&self) -> Result<Vec<DownloadItem>> {
         let rows = self.library.list().await?;
         let queue = self.library.queue().await?;
+        let given = self.give_back.by_title().await?;
+        let shared = self.sharing_done(&queue).await?;
         let positions: HashMap<&str, u32> = queue
             .iter()
             .zip(self.turns(&queue))
@@ -111,7 +137,10 @@ impl Downloads {
         let mut items: Vec<DownloadItem> = rows
             .iter()
             .filter_map(|row| {
-                let progress = self.torrents.progress_of(row);
+                let mut progress = self.torrents.progress_of(row);
+                if progress.state == DownloadState::Done && shared.contains(&row.title.id) {
+                    progress.state = DownloadState::Shared;
+                }
                 (progress.state != DownloadState::Removed).then(|| DownloadItem {
                     name: row.title.name.clone(),
                     kind: TitleKind::parse(&row.title.kind),
@@ -120,6 +149,7 @@ impl Downloads {
                     eta_s: eta_s(&progress),
                     files_deletable: row.origin != TitleOrigin::Published,
                     queue_position: positions.get(row.title.id.as_str()).copied(),
+                    give_back: given.get(&row.title.id).copied().unwrap_or_default(),
                     progress,
                 })
             })
@@ -160,7 +190,9 @@ impl Downloads {
             return queue::Standing::Incomplete;
         };
         match crate::torrents::progress(&q.title_id, &handle).state {
-            DownloadState::Seeding | DownloadState::Done => queue::Standing::Complete,
+            DownloadState::Seeding | DownloadState::Done | DownloadState::Shared => {
+                queue::Standing::Complete
+            }
             DownloadState::DiskFull => queue::Standing::DiskFull,
             DownloadState::Error | DownloadState::Removed => queue::Standing::Aside,
             DownloadState::Queued | DownloadState::Downloading | DownloadState::Paused => {
@@ -193,6 +225,8 @@ impl Downloads {
     async fn keep_queue_held(&self) -> Result<()> {
         let queue = self.library.queue().await?;
         let turns = self.turns(&queue);
+        let shared = self.sharing_done(&queue).await?;
+        self.torrents.set_unshared(shared.clone());
         let held: HashSet<String> = queue
             .iter()
             .zip(&turns)
@@ -206,6 +240,14 @@ impl Downloads {
                 continue;
             };
             let acted = match turn {
+                queue::Turn::Seed if shared.contains(&q.title_id) => {
+                    if crate::torrents::running(&handle) {
+                        tracing::info!(title = %q.title_id, "shared as long as the seeding policy asks");
+                        self.torrents.pause(&handle).await
+                    } else {
+                        Ok(())
+                    }
+                }
                 queue::Turn::Download { .. } | queue::Turn::Seed
                     if crate::torrents::paused(&handle) =>
                 {
@@ -226,7 +268,8 @@ impl Downloads {
     }
 
     /// Until `stop` turns true, looks at the queue every `every`: a download that finished
-    /// hands its turn on, a title the person started watching downloads.
+    /// hands its turn on, a title the person started watching downloads; and counts what moved
+    /// for the give-back ledger.
     pub(crate) async fn keep_queue_until(
         &self,
         every: Duration,
@@ -240,6 +283,17 @@ impl Downloads {
             if let Err(e) = self.keep_queue().await {
                 tracing::warn!(error = %e, "keeping the download queue");
             }
+            let transfers = self.torrents.transfers();
+            if let Err(e) = self.give_back.count(&transfers, self.clock.now()).await {
+                tracing::warn!(error = %e, "counting what this computer gives back");
+            }
+        }
+    }
+
+    /// Writes what the give-back ledger counted and has not written yet.
+    pub(crate) async fn write_give_back(&self) {
+        if let Err(e) = self.give_back.write().await {
+            tracing::warn!(error = %e, "writing what this computer gives back");
         }
     }
 
@@ -423,6 +477,65 @@ impl Downloads {
         }
     }
 
+    /// The titles of `queue` the seeding policy no longer shares (once complete): all but those
+    /// made to be shared when the person opted out; otherwise those past the policy's ratio or
+    /// time that are not made to be shared. A title the person paused or removed is theirs,
+    /// not the policy's.
+    async fn sharing_done(&self, queue: &[QueueEntry]) -> Result<HashSet<String>> {
+        let policy = *self.seeding.read().expect("seeding");
+        if policy.share && policy.until_ratio.is_none() && policy.until_hours.is_none() {
+            return Ok(HashSet::new());
+        }
+        let made_to_share: HashMap<String, bool> =
+            self.library.made_to_share().await?.into_iter().collect();
+        let shared = self.give_back.shared().await?;
+        Ok(queue
+            .iter()
+            .filter(|q| q.hold.is_none())
+            .filter(|q| {
+                let size = self
+                    .torrents
+                    .get(&q.title_id)
+                    .map_or(0, |h| h.stats().total_bytes);
+                let s = shared.get(&q.title_id).copied().unwrap_or_default();
+                !still_shared(&policy, made_to_share.get(&q.title_id).copied(), s, size)
+            })
+            .map(|q| q.title_id.clone())
+            .collect())
+    }
+
+    /// The seeding policy, as stored.
+    pub(crate) async fn seeding(&self) -> Result<SeedingPolicy> {
+        let ratio = self.settings.get(UNTIL_RATIO_KEY).await?;
+        let hours = self.settings.get(UNTIL_HOURS_KEY).await?;
+        Ok(SeedingPolicy {
+            share: self.settings.get(SHARE_KEY).await?.as_deref() != Some("false"),
+            until_ratio: ratio.and_then(|s| s.parse().ok()),
+            until_hours: hours.and_then(|s| s.parse().ok()),
+        })
+    }
+
+    /// Checks, stores and applies the seeding policy: titles past it stop sharing now, titles
+    /// it allows again start sharing again.
+    pub(crate) async fn set_seeding(&self, policy: SeedingPolicy) -> Result<SeedingPolicy> {
+        check_seeding(&policy)?;
+        self.settings
+            .set(SHARE_KEY, if policy.share { "true" } else { "false" })
+            .await?;
+        match policy.until_ratio {
+            Some(r) => self.settings.set(UNTIL_RATIO_KEY, &r.to_string()).await?,
+            None => self.settings.remove(UNTIL_RATIO_KEY).await?,
+        }
+        match policy.until_hours {
+            Some(h) => self.settings.set(UNTIL_HOURS_KEY, &h.to_string()).await?,
+            None => self.settings.remove(UNTIL_HOURS_KEY).await?,
+        }
+        *self.seeding.write().expect("seeding") = policy;
+        tracing::info!(?policy, "seeding policy");
+        self.keep_queue().await?;
+        Ok(policy)
+    }
+
     /// The global transfer limits.
     pub(crate) async fn limits(&self) -> Result<DownloadLimits> {
         let read = |v: Option<String>| v.and_then(|s| s.parse().ok());
@@ -466,9 +579,13 @@ impl Downloads {
         Ok(limits)
     }
 
-    /// Applies the stored limits to the session and the queue (at start).
+    /// Applies the stored limits to the session and the queue, and the stored seeding policy
+    /// (at start).
     pub(crate) async fn apply_limits(&self) -> Result<()> {
         self.apply(self.limits().await?);
+        *self.seeding.write().expect("seeding") = self.seeding().await?;
+        let queue = self.library.queue().await?;
+        self.torrents.set_unshared(self.sharing_done(&queue).await?);
         Ok(())
     }
 
@@ -477,6 +594,49 @@ impl Downloads {
         self.active_limit.store(active, Ordering::SeqCst);
         self.torrents.set_active_limit(active);
         self.torrents.set_limits(limits);
+    }
+}
+
+/// Whether the seeding policy still shares a complete title of `size` bytes that gave and
+/// seeded as much as `shared`; `made_to_share` is `Some(published)` for a title made to be
+/// shared (the store's free titles, and videos this computer published).
+fn still_shared(
+    policy: &SeedingPolicy,
+    made_to_share: Option<bool>,
+    shared: give_back::Shared,
+    size: u64,
+) -> bool {
+    if !policy.share {
+        // Opted out: only a video published here, which has no other copy.
+        return made_to_share == Some(true);
+    }
+    if made_to_share.is_some() {
+        return true;
+    }
+    let past_ratio = policy
+        .until_ratio
+        .is_some_and(|r| size > 0 && shared.given as f64 >= r * size as f64);
+    let past_time = policy
+        .until_hours
+        .is_some_and(|h| shared.seeding_s >= i64::from(h) * 3600);
+    !(past_ratio || past_time)
+}
+
+fn check_seeding(policy: &SeedingPolicy) -> Result<()> {
+    if let Some(r) = policy.until_ratio {
+        if !(r.is_finite() && r > 0.0 && r <= MAX_SEED_RATIO) {
+            return Err(Error::DownloadRefused(format!(
+                "A ratio to share until is a number above 0 and at most {MAX_SEED_RATIO} ({r} \
+                 was given). Leave it empty for no limit."
+            )));
+        }
+    }
+    match policy.until_hours {
+        Some(h) if h == 0 || h > MAX_SEED_HOURS => Err(Error::DownloadRefused(format!(
+            "A time to share for is from 1 to {MAX_SEED_HOURS} hours ({h} was given). Leave it \
+             empty for no limit."
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -606,6 +766,26 @@ impl crate::Core {
     pub async fn downloads_limits_set(&self, limits: DownloadLimits) -> Result<DownloadLimits> {
         self.downloads.set_limits(limits).await
     }
+
+    /// When complete titles stop being shared.
+    pub async fn downloads_seeding_get(&self) -> Result<SeedingPolicy> {
+        self.downloads.seeding().await
+    }
+
+    /// Sets, keeps and applies when complete titles stop being shared: titles past it stop
+    /// now, titles it allows again share again.
+    pub async fn downloads_seeding_set(&self, policy: SeedingPolicy) -> Result<SeedingPolicy> {
+        self.downloads.set_seeding(policy).await
+    }
+
+    /// What this computer received (from other viewers, from the store) and gave to others: in
+    /// total, and slot by slot over `span`.
+    pub async fn downloads_give_back(&self, span: GiveBackSpan) -> Result<GiveBack> {
+        self.downloads
+            .give_back
+            .give_back(span, self.downloads.clock.now())
+            .await
+    }
 }
 
 /// The operations of this domain that the app offers, on the core facade.
@@ -639,6 +819,78 @@ mod tests {
         assert_eq!(eta_s(&progress(d, 1000, 1000, 100)), None);
         assert_eq!(eta_s(&progress(d, 2000, 1000, 100)), None);
         assert_eq!(eta_s(&progress(DownloadState::Paused, 0, 1000, 100)), None);
+    }
+
+    #[test]
+    fn the_seeding_policy_stops_at_its_ratio_or_time_but_never_a_title_made_to_be_shared() {
+        use give_back::Shared;
+        let limits = SeedingPolicy {
+            share: true,
+            until_ratio: Some(1.5),
+            until_hours: Some(2),
+        };
+        let gave = |given, hours: i64| Shared {
+            given,
+            seeding_s: hours * 3600,
+        };
+        assert!(still_shared(&limits, None, gave(149, 1), 100));
+        assert!(
+            !still_shared(&limits, None, gave(150, 1), 100),
+            "at the ratio"
+        );
+        assert!(
+            !still_shared(&limits, None, gave(0, 2), 100),
+            "after the time"
+        );
+        // A size not known yet (still joining the session) stops nothing by ratio.
+        assert!(still_shared(&limits, None, gave(10, 0), 0));
+        // Free titles and this computer's own videos are shared whatever the limits.
+        assert!(still_shared(&limits, Some(false), gave(1000, 50), 100));
+        assert!(still_shared(&limits, Some(true), gave(1000, 50), 100));
+        // No limits: shared for ever.
+        let forever = SeedingPolicy::default();
+        assert!(still_shared(
+            &forever,
+            None,
+            gave(u64::MAX, i64::MAX / 7200),
+            1
+        ));
+        // Opted out: nothing is shared but a video published here.
+        let opted_out = SeedingPolicy {
+            share: false,
+            ..forever
+        };
+        assert!(!still_shared(&opted_out, None, gave(0, 0), 100));
+        assert!(!still_shared(&opted_out, Some(false), gave(0, 0), 100));
+        assert!(still_shared(&opted_out, Some(true), gave(0, 0), 100));
+    }
+
+    #[test]
+    fn a_seeding_policy_out_of_range_is_refused_in_words() {
+        let with = |until_ratio, until_hours| SeedingPolicy {
+            share: true,
+            until_ratio,
+            until_hours,
+        };
+        for good in [
+            with(None, None),
+            with(Some(0.1), Some(1)),
+            with(Some(MAX_SEED_RATIO), Some(MAX_SEED_HOURS)),
+        ] {
+            assert!(check_seeding(&good).is_ok(), "{good:?}");
+        }
+        for bad in [
+            with(Some(0.0), None),
+            with(Some(-1.0), None),
+            with(Some(f64::NAN), None),
+            with(Some(f64::INFINITY), None),
+            with(Some(MAX_SEED_RATIO + 1.0), None),
+            with(None, Some(0)),
+            with(None, Some(MAX_SEED_HOURS + 1)),
+        ] {
+            let e = check_seeding(&bad).unwrap_err();
+            assert!(e.to_string().contains("Leave it empty"), "{bad:?}: {e}");
+        }
     }
 
     #[test]

@@ -196,7 +196,12 @@ impl Core {
         ));
         let session_refused = accounts.start(online).await?;
         let art = Arc::new(art::Art::new(store.clone(), config.data_dir.join("art")));
-        let catalog = Arc::new(Catalog::new(store.clone(), store_key, db, art.clone()));
+        let catalog = Arc::new(Catalog::new(
+            store.clone(),
+            store_key,
+            db.clone(),
+            art.clone(),
+        ));
         let licences = Arc::new(
             Licences::open(
                 store.clone(),
@@ -280,6 +285,8 @@ impl Core {
             torrents.clone(),
             orders.clone(),
             playback.clone(),
+            downloads::give_back::Ledger::new(db.clone()),
+            config.clock.clone(),
         ));
         // Before any torrent is added: the person's limits hold from the first byte.
         downloads.apply_limits().await?;
@@ -318,6 +325,7 @@ impl Core {
         self.live_leave().await;
         self.live_broadcast_stop().await;
         self.torrents.stop().await;
+        self.downloads.write_give_back().await;
         self.playback.stop();
         self.library.close().await;
     }

@@ -482,6 +482,22 @@ impl Library {
         Ok(())
     }
 
+    /// The titles made to be shared, each with whether this computer published it: the
+    /// store's free titles (free, DRM-free) and the videos published here. The seeding policy's
+    /// limits never stop them; a person who opts out of sharing stops all but their own videos,
+    /// which have no other copy.
+    pub(crate) async fn made_to_share(&self) -> Result<Vec<(String, bool)>> {
+        Ok(sqlx::query(
+            "SELECT title_id, origin = 'published' FROM library
+             WHERE origin = 'published' OR (origin = 'store' AND offer = 'free')",
+        )
+        .fetch_all(&self.db)
+        .await?
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+    }
+
     /// Every title's place in the download queue, first to start first.
     pub(crate) async fn queue(&self) -> Result<Vec<QueueEntry>> {
         Ok(sqlx::query(

@@ -144,6 +144,7 @@ impl Orders {
         }
         let row = self.library.row(title_id).await?;
         let peers = order.peers.iter().filter_map(|p| p.parse().ok()).collect();
+        self.torrents.note_store_seeders(&order.store_seeders);
         self.start_download(&row, Some(peers)).await?;
         tracing::info!(title = %title_id, charged = order.charged_cents, "acquired");
         Ok(Acquired {

@@ -41,6 +41,38 @@ pub struct Torrents {
     /// are downloading joins it paused, and the queue starts it in its turn, rather than
     /// starting and being stopped again a moment later.
     active_limit: AtomicU32,
+    /// The addresses the store named as its own seeders: what comes from them is the store's,
+    /// not other viewers' (the Downloads tab's "give back").
+    store_seeders: RwLock<HashSet<SocketAddr>>,
+    /// Titles the seeding policy no longer shares: one joins the session paused, so a person
+    /// who opted out never seeds, not even for the moment before the queue looks at it; the
+    /// queue starts it at once if it still has bytes to download.
+    unshared: RwLock<HashSet<String>>,
+}
+
+/// What one torrent's run in the session moved, peer by peer, so far: librqbit's counters,
+/// which start from nothing each time a torrent starts again (after a pause).
+pub(crate) struct TitleTransfers {
+    /// The title.
+    pub(crate) title_id: String,
+    /// This run of the torrent: another value once it was paused and started again.
+    pub(crate) run: Arc<dyn std::any::Any + Send + Sync>,
+    /// Whether it is complete and uploading to whoever asks.
+    pub(crate) seeding: bool,
+    /// Each peer of this run, by address.
+    pub(crate) peers: Vec<PeerTransfer>,
+}
+
+/// The bytes one peer sent us and we sent it, in one run of a torrent.
+pub(crate) struct PeerTransfer {
+    /// The peer's address.
+    pub(crate) peer: String,
+    /// Whether it is one of the store's seeders.
+    pub(crate) store: bool,
+    /// Bytes received from it.
+    pub(crate) received: u64,
+    /// Bytes sent to it.
+    pub(crate) sent: u64,
 }
 
 impl Torrents {
@@ -84,6 +116,8 @@ impl Torrents {
             handles: RwLock::default(),
             held_back: RwLock::default(),
             active_limit: AtomicU32::new(0),
+            store_seeders: RwLock::default(),
+            unshared: RwLock::default(),
         })
     }
 
@@ -214,6 +248,11 @@ impl Torrents {
         *self.held_back.write().expect("held back") = titles;
     }
 
+    /// The titles the seeding policy no longer shares, from now on.
+    pub(crate) fn set_unshared(&self, titles: HashSet<String>) {
+        *self.unshared.write().expect("unshared") = titles;
+    }
+
     /// Whether the download queue holds the title back.
     pub(crate) fn is_held_back(&self, title_id: &str) -> bool {
         self.held_back.read().expect("held back").contains(title_id)
@@ -255,10 +294,13 @@ impl Torrents {
         let (peers, trackers) = match peers {
             Some(p) => (p, vec![self.announce_url()]),
             None => match self.store.peers(&row.title.id).await {
-                Ok(r) => (
-                    r.peers.iter().filter_map(|p| p.parse().ok()).collect(),
-                    vec![r.announce_url],
-                ),
+                Ok(r) => {
+                    self.note_store_seeders(&r.store_seeders);
+                    (
+                        r.peers.iter().filter_map(|p| p.parse().ok()).collect(),
+                        vec![r.announce_url],
+                    )
+                }
                 // Offline, or signed out (the peer list needs a sign-in): the file on disk
                 // still plays, and the store's tracker, which needs none, finds the peers once
                 // it answers. Without it a torrent added while signed out would never find one.
@@ -267,7 +309,13 @@ impl Torrents {
         };
         let folder = self.folder(row.origin, &row.title.info_hash)?;
         self.adopt_legacy_files(&row.torrent, &folder);
-        let in_turn = row.hold.is_none() && self.queue_full();
+        let unshared = row.hold.is_none()
+            && self
+                .unshared
+                .read()
+                .expect("unshared")
+                .contains(&row.title.id);
+        let in_turn = row.hold.is_none() && (self.queue_full() || unshared);
         let paused = row.hold == Some(DownloadHold::Paused) || in_turn;
         if in_turn {
             // Reads as queued, not paused, until the queue has looked at it.
@@ -358,6 +406,49 @@ impl Torrents {
                 "the free space on the disk could not be read ({e})"
             ))
         })
+    }
+
+    /// Remembers the addresses the store names as its own seeders.
+    pub(crate) fn note_store_seeders(&self, seeders: &[String]) {
+        let parsed = seeders.iter().filter_map(|p| p.parse::<SocketAddr>().ok());
+        self.store_seeders.write().expect("seeders").extend(parsed);
+    }
+
+    /// What each running torrent has received and sent so far in this run, peer by peer.
+    /// A paused torrent has no run (nothing moves).
+    pub(crate) fn transfers(&self) -> Vec<TitleTransfers> {
+        let seeders = self.store_seeders.read().expect("seeders").clone();
+        self.handles()
+            .into_iter()
+            .filter_map(|(title_id, handle)| {
+                let live = handle.live()?;
+                // Every peer of the run, not only those connected now: a peer's counters
+                // outlive its connection, so bytes moved just before it left still count.
+                let all = serde_json::from_value(serde_json::json!({ "state": "all" }))
+                    .expect("librqbit's peer filter takes \"all\"");
+                let peers = live
+                    .per_peer_stats_snapshot(all)
+                    .peers
+                    .into_iter()
+                    .filter(|(_, p)| p.counters.fetched_bytes > 0 || p.counters.uploaded_bytes > 0)
+                    .map(|(peer, p)| PeerTransfer {
+                        store: peer
+                            .parse::<SocketAddr>()
+                            .is_ok_and(|a| seeders.contains(&a)),
+                        peer,
+                        received: p.counters.fetched_bytes,
+                        sent: p.counters.uploaded_bytes,
+                    })
+                    .collect();
+                let stats = handle.stats();
+                Some(TitleTransfers {
+                    title_id,
+                    seeding: stats.finished && matches!(stats.state, TorrentStatsState::Live),
+                    run: live,
+                    peers,
+                })
+            })
+            .collect()
     }
 
     /// Every torrent in the session, by title id.

@@ -1,20 +1,23 @@
 //! The downloads the person controls, against a real swarm on loopback (a store's tracker and a
 //! plain librqbit seeder): a download limit holds, pause stops progress and survives a restart,
 //! resume completes byte-exact, remove deletes that torrent's folder and nothing else, a
-//! removed title stays removed after a restart until the person downloads it again, and a limit
-//! on active downloads queues the rest in an order the person changes and a restart keeps.
+//! removed title stays removed after a restart until the person downloads it again, a limit
+//! on active downloads queues the rest in an order the person changes and a restart keeps,
+//! what this computer gives back is counted by whom the bytes came from, and the seeding policy
+//! stops sharing where the person asked.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use marquee_core::api::{
-    DownloadItem, DownloadLimits, DownloadState, ErrorKind, LicenceStatus, TitleOrigin,
+    DownloadItem, DownloadLimits, DownloadState, ErrorKind, GiveBackBytes, GiveBackSpan,
+    LicenceStatus, SeedingPolicy, TitleOrigin,
 };
 use marquee_core::Core;
 use marquee_testsupport::{start_store, wait_for};
 
-use crate::{config, seed_stranger_file, stranger_seeder};
+use crate::{config, seed_stranger_file, stranger_seeder, stranger_title};
 
 const MACHINE: &str = "9a8b7c6d5e4f30211203f4e5d6c7b8a9";
 const KIB: u64 = 1024;
@@ -607,5 +610,191 @@ async fn a_limit_on_active_downloads_queues_the_rest_in_the_persons_order() {
 
     core.shutdown().await;
     session.stop().await;
+    store.shutdown().await;
+}
+
+/// What a title gave and received so far, as the downloads list shows it.
+async fn give_back_of(core: &Core, id: &str) -> GiveBackBytes {
+    item(core, id).await.unwrap().give_back
+}
+
+/// What this computer gives back is counted by whom the bytes came from: a free title fetched
+/// from the store's seeder is the store's; a title a stranger seeds is other viewers'; once the
+/// stranger leaves, a second computer fetches that title from the first, which counts what it
+/// gave; the chart of the last hour holds it all, and the counts outlive a restart. The seeding
+/// policy reads them: a title past its ratio stops sharing, a free one goes on, and opting out
+/// stops everything, in this run and the next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn what_this_computer_gives_back_is_counted_and_the_seeding_policy_reads_it() {
+    const FREE: &str = "open-skies";
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let seed_dir = dir.path().join("seed");
+    std::fs::create_dir_all(&seed_dir).unwrap();
+    let session = stranger_seeder(&seed_dir).await;
+    let (_, torrent, _) = stranger_title(
+        &store,
+        &session,
+        (&seed_dir, dir.path()),
+        "shared.webm",
+        SIZE,
+        17,
+    )
+    .await;
+
+    let a_profile = dir.path().join("a");
+    let a = Core::open(config(&a_profile, &store, MACHINE))
+        .await
+        .unwrap();
+    a.title_acquire(FREE, "give-back-free").await.unwrap();
+    let drop = a.drop_register(torrent.clone());
+    let shared = a.torrent_import(&drop.drop_id).await.unwrap().title.id;
+    let free_size = wait_state(&a, FREE, DownloadState::Seeding)
+        .await
+        .progress
+        .total_bytes;
+    wait_state(&a, &shared, DownloadState::Seeding).await;
+    // Counted within a second of arriving.
+    let free = wait_for("the free title's bytes to be counted", PATIENCE, || async {
+        let g = give_back_of(&a, FREE).await;
+        if g.from_store >= free_size {
+            Ok(g)
+        } else {
+            Err(g)
+        }
+    })
+    .await;
+    assert_eq!(
+        free.from_viewers, 0,
+        "only the store's seeder has it: {free:?}"
+    );
+    let got = wait_for("the stranger's title to be counted", PATIENCE, || async {
+        let g = give_back_of(&a, &shared).await;
+        if g.from_viewers >= SIZE {
+            Ok(g)
+        } else {
+            Err(g)
+        }
+    })
+    .await;
+    assert_eq!(got.from_store, 0, "the store never had it: {got:?}");
+
+    // The stranger leaves: a second computer can get the title only from the first.
+    session.stop().await;
+    let b = Core::open(config(
+        &dir.path().join("b"),
+        &store,
+        "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    ))
+    .await
+    .unwrap();
+    let drop = b.drop_register(torrent);
+    assert_eq!(
+        b.torrent_import(&drop.drop_id).await.unwrap().title.id,
+        shared
+    );
+    wait_state(&b, &shared, DownloadState::Seeding).await;
+    let received = wait_for("the second computer to count it", PATIENCE, || async {
+        let g = give_back_of(&b, &shared).await;
+        if g.from_viewers >= SIZE {
+            Ok(g)
+        } else {
+            Err(g)
+        }
+    })
+    .await;
+    assert_eq!(received.from_store, 0, "{received:?}");
+    let gave = wait_for(
+        "the first computer to count what it gave",
+        PATIENCE,
+        || async {
+            let g = give_back_of(&a, &shared).await;
+            if g.given >= SIZE {
+                Ok(g)
+            } else {
+                Err(g)
+            }
+        },
+    )
+    .await;
+
+    // The chart of the last hour: every byte, in its last slots.
+    let chart = a.downloads_give_back(GiveBackSpan::Hour).await.unwrap();
+    assert_eq!(chart.slots.len(), 60);
+    assert_eq!(chart.slot_ms, 60_000);
+    assert!(
+        chart.total.from_store >= free_size && chart.total.given >= SIZE,
+        "{chart:?}"
+    );
+    let in_slots = chart
+        .slots
+        .iter()
+        .fold(GiveBackBytes::default(), |mut sum, s| {
+            sum.from_viewers += s.bytes.from_viewers;
+            sum.from_store += s.bytes.from_store;
+            sum.given += s.bytes.given;
+            sum
+        });
+    assert_eq!(in_slots, chart.total, "everything moved within the hour");
+
+    // The seeding policy: past its ratio a title stops being shared, while the free title,
+    // made to be shared, goes on.
+    assert_eq!(
+        a.downloads_seeding_get().await.unwrap(),
+        SeedingPolicy::default()
+    );
+    let policy = SeedingPolicy {
+        share: true,
+        until_ratio: Some(0.5),
+        until_hours: Some(24),
+    };
+    assert_eq!(a.downloads_seeding_set(policy).await.unwrap(), policy);
+    wait_state(&a, &shared, DownloadState::Shared).await;
+    assert_eq!(
+        item(&a, FREE).await.unwrap().progress.state,
+        DownloadState::Seeding
+    );
+    // Opting out stops that one too; a policy out of range is refused and changes nothing.
+    let opted_out = SeedingPolicy {
+        share: false,
+        ..policy
+    };
+    a.downloads_seeding_set(opted_out).await.unwrap();
+    wait_state(&a, FREE, DownloadState::Shared).await;
+    let e = a
+        .downloads_seeding_set(SeedingPolicy {
+            until_ratio: Some(0.0),
+            ..policy
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DownloadRefused, "{e}");
+    assert_eq!(a.downloads_seeding_get().await.unwrap(), opted_out);
+
+    // Written at shutdown, read again at start; the person who opted out does not seed in the
+    // next run either (titles the policy no longer shares join the session paused).
+    a.shutdown().await;
+    let a = Core::open(config(&a_profile, &store, MACHINE))
+        .await
+        .unwrap();
+    assert_eq!(a.downloads_seeding_get().await.unwrap(), opted_out);
+    let after = give_back_of(&a, &shared).await;
+    assert!(
+        after.given >= gave.given && after.from_viewers >= gave.from_viewers,
+        "before {gave:?}, after {after:?}"
+    );
+    assert!(give_back_of(&a, FREE).await.from_store >= free.from_store);
+    for id in [FREE, shared.as_str()] {
+        wait_state(&a, id, DownloadState::Shared).await;
+    }
+    // Sharing again, with no limits: both seed.
+    a.downloads_seeding_set(SeedingPolicy::default())
+        .await
+        .unwrap();
+    for id in [FREE, shared.as_str()] {
+        wait_state(&a, id, DownloadState::Seeding).await;
+    }
+    a.shutdown().await;
+    b.shutdown().await;
     store.shutdown().await;
 }

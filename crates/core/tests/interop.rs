@@ -2,7 +2,7 @@
 //! on loopback, through the store's tracker: a free title Marquee seeds downloads byte-exact in
 //! aria2c, and a torrent made and seeded by the standard tools downloads byte-exact in Marquee.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use base64::Engine;
 use marquee_core::api::{DownloadState, ErrorKind, PublishForm, TitleKind, TitleOrigin};
 use marquee_core::Core;
 use marquee_store::Store;
-use marquee_testsupport::{start_store, start_store_with, wait_for};
+use marquee_testsupport::{start_store, start_store_with, tool, wait_for};
 
 use crate::config;
 
@@ -26,16 +26,6 @@ impl Drop for Kill {
     }
 }
 
-fn tool(name: &str) -> PathBuf {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    found.unwrap_or_else(|| panic!("{name} is not installed; `cargo xtask test` installs it"))
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -47,22 +37,8 @@ fn free_port() -> u16 {
 /// aria2c with everything that could reach beyond loopback turned off. With `announce`, that
 /// tracker is added to the torrent's own; without, aria2c has only what the file names.
 fn aria2c(dir: &Path, torrent: &Path, announce: Option<&str>, seed: bool) -> Command {
-    let mut c = Command::new(tool("aria2c"));
-    c.arg(format!("--dir={}", dir.display()))
-        .args([
-            "--enable-dht=false",
-            "--enable-dht6=false",
-            "--bt-enable-lpd=false",
-            "--enable-peer-exchange=false",
-            "--disable-ipv6=true",
-            "--interface=127.0.0.1",
-            "--console-log-level=warn",
-            "--summary-interval=0",
-            "--allow-overwrite=true",
-            "--follow-torrent=false",
-            "--bt-stop-timeout=120",
-        ])
-        .arg(format!("--listen-port={}", free_port()));
+    let mut c = marquee_testsupport::aria2c(dir, free_port());
+    c.args(["--allow-overwrite=true", "--bt-stop-timeout=120"]);
     if let Some(announce) = announce {
         c.arg(format!("--bt-tracker={announce}"));
     }

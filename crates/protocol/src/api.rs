@@ -295,6 +295,9 @@ pub struct OrderResponse {
     pub licence: Option<String>,
     /// Peers known to have the title (the store's seeder first).
     pub peers: Vec<String>,
+    /// Which of `peers` are the store's own seeders (see [`PeersResponse::store_seeders`]).
+    #[serde(default)]
+    pub store_seeders: Vec<String>,
     /// When the licence's first frame played, as the store recorded it (a rental restored on
     /// a reinstalled computer keeps its running window).
     #[serde(default)]
@@ -408,6 +411,10 @@ pub struct PeersResponse {
     pub peers: Vec<String>,
     /// Tracker announce URL for the title.
     pub announce_url: String,
+    /// Which of `peers` are the store's own seeders: what a client receives from them is the
+    /// store's, not other viewers'. Absent from a store older than this field.
+    #[serde(default)]
+    pub store_seeders: Vec<String>,
 }
 
 /// `GET /api/v1/time`: the store's clock, signed, so a client can trust it offline as a

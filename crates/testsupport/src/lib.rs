@@ -21,6 +21,39 @@ mod store;
 pub use process::Guard;
 pub use store::{start_store, start_store_with, store_bin, StoreProcess};
 
+/// The path of a tool the tests need from the system (a standard BitTorrent client from
+/// Debian). Missing, the test fails and says so: `cargo xtask test` installs it.
+pub fn tool(name: &str) -> std::path::PathBuf {
+    let found = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| std::path::PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    found.unwrap_or_else(|| panic!("{name} is not installed; `cargo xtask test` installs it"))
+}
+
+/// aria2c (Debian's BitTorrent client) kept on loopback and to itself: no DHT, no local
+/// discovery, no peer exchange, IPv4 on 127.0.0.1 only; it writes into `dir`, listens on
+/// `port`, and prints only warnings.
+pub fn aria2c(dir: &std::path::Path, port: u16) -> std::process::Command {
+    let mut c = std::process::Command::new(tool("aria2c"));
+    c.arg(format!("--dir={}", dir.display()))
+        .args([
+            "--enable-dht=false",
+            "--enable-dht6=false",
+            "--bt-enable-lpd=false",
+            "--enable-peer-exchange=false",
+            "--disable-ipv6=true",
+            "--interface=127.0.0.1",
+            "--console-log-level=warn",
+            "--summary-interval=0",
+            "--follow-torrent=false",
+        ])
+        .arg(format!("--listen-port={port}"));
+    c
+}
+
 /// Polls `check` until it returns `Ok`, and fails after `timeout` saying what never happened and
 /// what `check` saw last. The interval is short: the check is what waits, not the interval.
 pub async fn wait_for<T, E: Debug, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T

@@ -85,6 +85,7 @@ async fn replay(
         peers: peers_of(s, &existing.title_id, account)
             .await
             .unwrap_or_default(),
+        store_seeders: vec![s.seeder_addr.to_string()],
         first_frame_at,
     }))
 }
@@ -129,6 +130,7 @@ async fn order(
                 currency,
                 licence: Some(B64.encode(licence)),
                 peers: peers_of(&s, &title.id, account).await.unwrap_or_default(),
+                store_seeders: vec![s.seeder_addr.to_string()],
                 first_frame_at,
             }));
         }
@@ -211,6 +213,7 @@ async fn order(
         currency,
         licence: licence_b64,
         peers: peers_of(&s, &title.id, account).await.unwrap_or_default(),
+        store_seeders: vec![s.seeder_addr.to_string()],
         first_frame_at: None,
     }))
 }

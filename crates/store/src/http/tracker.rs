@@ -109,6 +109,7 @@ async fn peers(
     Ok(Json(PeersResponse {
         peers: peers_of(&s, &id, account).await?,
         announce_url: s.announce_url((!open).then_some(account)),
+        store_seeders: vec![s.seeder_addr.to_string()],
     }))
 }
 

@@ -25,6 +25,7 @@ function item(p: Partial<DownloadProgress>): DownloadItem {
     eta_s: null,
     files_deletable: true,
     queue_position: null,
+    give_back: { from_viewers: 0, from_store: 0, given: 0 },
     progress: {
       title_id: "neon-harbor",
       state: "downloading",

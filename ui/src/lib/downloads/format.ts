@@ -19,6 +19,9 @@ export const STATE_LABEL: Record<DownloadState, string> = {
   get done() {
     return t("downloads.state.done");
   },
+  get shared() {
+    return t("downloads.state.shared");
+  },
   get paused() {
     return t("downloads.state.paused");
   },

@@ -66,6 +66,15 @@ export const commands = {
 	 *  for none).
 	 */
 	downloadsLimitsSet: (limits: DownloadLimits) => __TAURI_INVOKE<DownloadLimits>("downloads_limits_set", { limits }),
+	/**  When complete titles stop being shared with other viewers. */
+	downloadsSeedingGet: () => __TAURI_INVOKE<SeedingPolicy>("downloads_seeding_get"),
+	/**  Sets when complete titles stop being shared: titles past it stop now. */
+	downloadsSeedingSet: (policy: SeedingPolicy) => __TAURI_INVOKE<SeedingPolicy>("downloads_seeding_set", { policy }),
+	/**
+	 *  What this computer received (from other viewers, from the store) and gave to others:
+	 *  in total, and slot by slot over the last hour, day or month.
+	 */
+	downloadsGiveBack: (span: GiveBackSpan) => __TAURI_INVOKE<GiveBack>("downloads_give_back", { span }),
 	/**  Files dropped or opened before the page listened for [`FilesDropped`]; taken once. */
 	dropsPending: () => __TAURI_INVOKE<DroppedFile[]>("drops_pending"),
 	/**
@@ -352,6 +361,8 @@ export type DownloadItem = {
 	 *  out of the queue: complete, paused by the person, or stopped by an error.
 	 */
 	queue_position: number | null,
+	/**  What this computer received of it and gave of it to others, in every run. */
+	give_back: GiveBackBytes,
 };
 
 /**
@@ -404,6 +415,8 @@ export type DownloadState =
 "seeding" | 
 /**  Complete and paused: on disk, not seeding. */
 "done" | 
+/**  Complete, and shared as long as the seeding policy asks: on disk, not seeding. */
+"shared" | 
 /**  Paused before it completed. */
 "paused" | 
 /**
@@ -560,6 +573,45 @@ export type ErrorKind =
  *  with the files by id.
  */
 export type FilesDropped = DroppedFile[];
+
+/**  What this computer received and gave back: in total, and slot by slot over a span. */
+export type GiveBack = {
+	/**  Everything, since the profile began counting. */
+	total: GiveBackBytes,
+	/**  The span the slots cover. */
+	span: GiveBackSpan,
+	/**  How long each slot is, ms. */
+	slot_ms: number,
+	/**  The span's slots, oldest first; the last is the one filling now. */
+	slots: GiveBackSlot[],
+};
+
+/**  Bytes this computer received and gave: of one title, in one slot of time, or in all. */
+export type GiveBackBytes = {
+	/**  Received from other viewers. */
+	from_viewers: number,
+	/**  Received from the store's own seeders. */
+	from_store: number,
+	/**  Sent to other viewers. */
+	given: number,
+};
+
+/**  One slot of the give-back chart. */
+export type GiveBackSlot = {
+	/**  When it begins (unix ms). */
+	start_ms: number,
+	/**  What moved in it. */
+	bytes: GiveBackBytes,
+};
+
+/**  How far back the give-back chart looks, and how finely. */
+export type GiveBackSpan = 
+/**  The last hour, a minute a slot. */
+"hour" | 
+/**  The last day, half an hour a slot. */
+"day" | 
+/**  The last 30 days, a day a slot (UTC days). */
+"month";
 
 /**  A title in the library. */
 export type LibraryEntry = {
@@ -842,6 +894,25 @@ export type RentalTerms = {
 export type RestoreResult = {
 	/**  Titles put (back) in the library, playable here. */
 	restored: string[],
+};
+
+/**
+ *  When complete titles stop being shared with other viewers. Titles made to be shared (the
+ *  store's free titles, videos this computer published) are shared whatever the limits.
+ */
+export type SeedingPolicy = {
+	/**
+	 *  Whether complete titles are shared at all. Off, none is (but the videos this computer
+	 *  published, which have no other copy).
+	 */
+	share: boolean,
+	/**
+	 *  Stop sharing a title once it gave other viewers this many times its size (`None`: no
+	 *  limit).
+	 */
+	until_ratio: number | null,
+	/**  Stop sharing a title once it was shared this many hours in all (`None`: no limit). */
+	until_hours: number | null,
 };
 
 /**  Series, season and episode. */
