@@ -171,6 +171,9 @@ commands! {
     /// for none).
     fn downloads_limits_set(limits: DownloadLimits) -> DownloadLimits =
         |core: Core| core.downloads_limits_set(limits).await;
+    /// The speed limits in force now (the schedule applied).
+    fn downloads_speeds_in_force() -> SpeedsInForce =
+        |core: Core| ok(core.downloads_speeds_in_force());
     /// When complete titles stop being shared with other viewers.
     fn downloads_seeding_get() -> SeedingPolicy = |core: Core| core.downloads_seeding_get().await;
     /// Sets when complete titles stop being shared: titles past it stop now.

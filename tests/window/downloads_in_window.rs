@@ -8,7 +8,7 @@
 //!
 //! What this computer gives back: a free title from the store's seeder, then fetched from the
 //! app by aria2c, counted both ways in the card, its chart and the row; "Don't share" stops
-//! the complete title being shared.
+//! the complete title being shared. A schedule holds the speed limits off outside its hours.
 //!
 //! Writes the screenshots `target/e2e/downloads.png`, `downloads-queue.png`,
 //! `downloads-give-back.png` and `downloads-sharing.png`.
@@ -472,6 +472,38 @@ async fn what_this_computer_gives_back_and_when_it_stops_sharing_in_the_window()
     )
     .await;
 
+    // A schedule for the speed limits, from an hour from now until two hours from now (the
+    // page's clock and zone are the app's): unlimited now, and the form says until when.
+    let times = c
+        .execute(
+            "const at = (h) => { const d = new Date(Date.now() + h * 3600000);
+               return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0'); };
+             return [at(1), at(2)];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (from, until) = (times[0].as_str().unwrap(), times[1].as_str().unwrap());
+    fill(&c, "download_kib_s", "64").await;
+    fill(&c, "from", from).await;
+    fill(&c, "until", until).await;
+    click(&c, "[data-testid=limits-save]").await;
+    let now = poll(
+        &c,
+        "the limits to be held off until their time",
+        "const p = document.querySelector('[data-testid=limits-now]');
+         const s = await window.__TAURI_INTERNALS__.invoke('downloads_speeds_in_force');
+         return p && p.dataset.outside === 'true' && s.outside_schedule && s.download_kib_s === null
+           ? p.innerText : null;",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(
+        now.as_str()
+            .unwrap()
+            .starts_with("Speeds are unlimited now; the limits apply from"),
+        "{now}"
+    );
     // "Don't share": the complete title stops being shared, and its row says so.
     click(&c, "[data-testid=sharing-off]").await;
     click(&c, "[data-testid=sharing-save]").await;
@@ -501,6 +533,24 @@ async fn what_this_computer_gives_back_and_when_it_stops_sharing_in_the_window()
         "downloads-sharing.png",
     )
     .await;
+
+    // A time that is not one is refused on the form, in words.
+    fill(&c, "until", "25:00").await;
+    click(&c, "[data-testid=limits-save]").await;
+    let refused = poll(
+        &c,
+        "the refusal of a time that is not one",
+        "const e = document.querySelector('[data-testid=limits-error]'); return e ? e.innerText : null;",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(
+        refused
+            .as_str()
+            .unwrap()
+            .starts_with("Until: Type a time of day"),
+        "{refused}"
+    );
 
     // Sharing again: it seeds again.
     click(&c, "[data-testid=sharing-on]").await;

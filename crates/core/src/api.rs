@@ -328,6 +328,43 @@ pub struct DownloadLimits {
     /// titles do not count, and a title being watched downloads whatever its place. `None` (or
     /// 0, when set) is no limit.
     pub active_downloads: Option<u32>,
+    /// When the speed limits apply; outside it, speeds are unlimited. `None`: always.
+    #[serde(default)]
+    pub schedule: Option<LimitsSchedule>,
+}
+
+/// A daily window of local time when the speed limits apply (the person's evenings, say),
+/// from `from_minute` until `until_minute`, minutes after midnight; a window past midnight has
+/// `until_minute` below `from_minute`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct LimitsSchedule {
+    /// When the limits start applying, minutes after local midnight (0 to 1,439).
+    pub from_minute: u16,
+    /// When they stop applying, minutes after local midnight (0 to 1,439).
+    pub until_minute: u16,
+}
+
+impl LimitsSchedule {
+    /// Whether the limits apply at `minute` after local midnight.
+    pub fn applies_at(&self, minute: u16) -> bool {
+        if self.from_minute <= self.until_minute {
+            (self.from_minute..self.until_minute).contains(&minute)
+        } else {
+            minute >= self.from_minute || minute < self.until_minute
+        }
+    }
+}
+
+/// The speed limits in force now, KiB/s (`None`: unlimited): the person's limits inside their
+/// schedule's window (or always, without one), none outside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct SpeedsInForce {
+    /// Download limit now, KiB/s.
+    pub download_kib_s: Option<u32>,
+    /// Upload limit now, KiB/s.
+    pub upload_kib_s: Option<u32>,
+    /// Whether the schedule holds the limits off now.
+    pub outside_schedule: bool,
 }
 
 /// What a profile that never set its limits has: no speed limits, and
@@ -338,6 +375,7 @@ impl Default for DownloadLimits {
             download_kib_s: None,
             upload_kib_s: None,
             active_downloads: Some(DEFAULT_ACTIVE_DOWNLOADS),
+            schedule: None,
         }
     }
 }

@@ -28,7 +28,7 @@ use marquee_protocol::clock::Clock;
 
 use crate::api::{
     DownloadItem, DownloadLimits, DownloadProgress, DownloadState, GiveBack, GiveBackSpan,
-    SeedingPolicy, TitleKind, TitleOrigin, DEFAULT_ACTIVE_DOWNLOADS,
+    LimitsSchedule, SeedingPolicy, SpeedsInForce, TitleKind, TitleOrigin, DEFAULT_ACTIVE_DOWNLOADS,
 };
 use crate::db::Settings;
 use crate::error::{Error, Result};
@@ -43,6 +43,11 @@ const UPLOAD_LIMIT_KEY: &str = "upload_limit_kib_s";
 /// The settings key of the limit on active downloads: absent is
 /// [`DEFAULT_ACTIVE_DOWNLOADS`], 0 is no limit.
 const ACTIVE_DOWNLOADS_KEY: &str = "active_downloads";
+/// The settings key of the speed limits' schedule, "FROM-UNTIL" in minutes after local
+/// midnight; absent is always.
+const SCHEDULE_KEY: &str = "limits_schedule";
+/// Minutes in a day.
+const DAY_MINUTES: u16 = 24 * 60;
 /// The settings keys of the seeding policy: `share` is "false" when the person opted out;
 /// the limits are absent when none.
 const SHARE_KEY: &str = "seeding_share";
@@ -93,6 +98,9 @@ pub(crate) struct Downloads {
     clock: Clock,
     /// The seeding policy in force, as stored (read at start, changed by the person).
     seeding: std::sync::RwLock<SeedingPolicy>,
+    /// The person's limits, as stored, and the speeds applied to the session from them at the
+    /// last look at the schedule.
+    limits: std::sync::Mutex<(DownloadLimits, Option<SpeedsInForce>)>,
 }
 
 impl Downloads {
@@ -117,6 +125,7 @@ impl Downloads {
             give_back,
             clock,
             seeding: std::sync::RwLock::new(SeedingPolicy::default()),
+            limits: std::sync::Mutex::new((DownloadLimits::default(), None)),
         }
     }
 
@@ -283,6 +292,7 @@ impl Downloads {
             if let Err(e) = self.keep_queue().await {
                 tracing::warn!(error = %e, "keeping the download queue");
             }
+            self.keep_schedule();
             let transfers = self.torrents.transfers();
             if let Err(e) = self.give_back.count(&transfers, self.clock.now()).await {
                 tracing::warn!(error = %e, "counting what this computer gives back");
@@ -543,10 +553,12 @@ impl Downloads {
             None => Some(DEFAULT_ACTIVE_DOWNLOADS),
             Some(stored) => stored.parse().ok().filter(|n| *n > 0),
         };
+        let schedule = self.settings.get(SCHEDULE_KEY).await?;
         Ok(DownloadLimits {
             download_kib_s: read(self.settings.get(DOWNLOAD_LIMIT_KEY).await?),
             upload_kib_s: read(self.settings.get(UPLOAD_LIMIT_KEY).await?),
             active_downloads: active,
+            schedule: schedule.as_deref().and_then(parse_schedule),
         })
     }
 
@@ -556,6 +568,7 @@ impl Downloads {
         check_limit("download", limits.download_kib_s)?;
         check_limit("upload", limits.upload_kib_s)?;
         check_active(limits.active_downloads)?;
+        check_schedule(limits.schedule)?;
         let limits = DownloadLimits {
             active_downloads: limits.active_downloads.filter(|n| *n > 0),
             ..limits
@@ -574,6 +587,13 @@ impl Downloads {
         self.settings
             .set(ACTIVE_DOWNLOADS_KEY, &active.to_string())
             .await?;
+        match limits.schedule {
+            Some(w) => {
+                let stored = format!("{}-{}", w.from_minute, w.until_minute);
+                self.settings.set(SCHEDULE_KEY, &stored).await?
+            }
+            None => self.settings.remove(SCHEDULE_KEY).await?,
+        }
         self.apply(limits);
         self.keep_queue().await?;
         Ok(limits)
@@ -593,7 +613,31 @@ impl Downloads {
         let active = limits.active_downloads.unwrap_or(0);
         self.active_limit.store(active, Ordering::SeqCst);
         self.torrents.set_active_limit(active);
-        self.torrents.set_limits(limits);
+        *self.limits.lock().expect("limits") = (limits, None);
+        self.keep_schedule();
+    }
+
+    /// Applies the speeds the schedule asks for now, if they changed since the last look.
+    fn keep_schedule(&self) {
+        let minute = local_minute(self.clock.now());
+        let mut held = self.limits.lock().expect("limits");
+        let now = speeds_at(&held.0, minute);
+        if held.1 != Some(now) {
+            if held.1.is_some() {
+                tracing::info!(?now, "the speed limits' schedule");
+            }
+            self.torrents
+                .set_limits(now.download_kib_s, now.upload_kib_s);
+            held.1 = Some(now);
+        }
+    }
+
+    /// The speed limits in force now.
+    pub(crate) fn speeds_in_force(&self) -> SpeedsInForce {
+        self.keep_schedule();
+        let held = self.limits.lock().expect("limits");
+        held.1
+            .unwrap_or_else(|| speeds_at(&held.0, local_minute(self.clock.now())))
     }
 }
 
@@ -620,6 +664,53 @@ fn still_shared(
         .until_hours
         .is_some_and(|h| shared.seeding_s >= i64::from(h) * 3600);
     !(past_ratio || past_time)
+}
+
+/// The speeds `limits` ask for at `minute` after local midnight.
+fn speeds_at(limits: &DownloadLimits, minute: u16) -> SpeedsInForce {
+    let outside = limits.schedule.is_some_and(|w| !w.applies_at(minute));
+    SpeedsInForce {
+        download_kib_s: limits.download_kib_s.filter(|_| !outside),
+        upload_kib_s: limits.upload_kib_s.filter(|_| !outside),
+        outside_schedule: outside,
+    }
+}
+
+/// Minutes after local midnight at unix second `now_s`, in the computer's time zone.
+fn local_minute(now_s: i64) -> u16 {
+    use chrono::{TimeZone as _, Timelike as _};
+    chrono::Local
+        .timestamp_opt(now_s, 0)
+        .earliest()
+        .map_or(0, |t| (t.hour() * 60 + t.minute()) as u16)
+}
+
+/// A stored schedule, "FROM-UNTIL" in minutes; anything else is none.
+fn parse_schedule(stored: &str) -> Option<LimitsSchedule> {
+    let (from, until) = stored.split_once('-')?;
+    let w = LimitsSchedule {
+        from_minute: from.parse().ok()?,
+        until_minute: until.parse().ok()?,
+    };
+    check_schedule(Some(w)).ok().map(|()| w)
+}
+
+fn check_schedule(schedule: Option<LimitsSchedule>) -> Result<()> {
+    match schedule {
+        Some(w) if w.from_minute >= DAY_MINUTES || w.until_minute >= DAY_MINUTES => {
+            Err(Error::DownloadRefused(
+                "A time of day is from 00:00 to 23:59. Leave both times empty for limits at \
+                 every hour."
+                    .into(),
+            ))
+        }
+        Some(w) if w.from_minute == w.until_minute => Err(Error::DownloadRefused(
+            "The limits would start and stop at the same minute. Leave both times empty for \
+             limits at every hour."
+                .into(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn check_seeding(policy: &SeedingPolicy) -> Result<()> {
@@ -767,6 +858,12 @@ impl crate::Core {
         self.downloads.set_limits(limits).await
     }
 
+    /// The speed limits in force now: the person's, inside their schedule (or always without
+    /// one), none outside it.
+    pub fn downloads_speeds_in_force(&self) -> SpeedsInForce {
+        self.downloads.speeds_in_force()
+    }
+
     /// When complete titles stop being shared.
     pub async fn downloads_seeding_get(&self) -> Result<SeedingPolicy> {
         self.downloads.seeding().await
@@ -891,6 +988,59 @@ mod tests {
             let e = check_seeding(&bad).unwrap_err();
             assert!(e.to_string().contains("Leave it empty"), "{bad:?}: {e}");
         }
+    }
+
+    #[test]
+    fn the_speed_limits_apply_only_inside_their_schedule_even_past_midnight() {
+        let limits = |schedule| DownloadLimits {
+            download_kib_s: Some(64),
+            upload_kib_s: None,
+            active_downloads: None,
+            schedule,
+        };
+        let at = |l: &DownloadLimits, hh: u16, mm: u16| speeds_at(l, hh * 60 + mm);
+        let always = limits(None);
+        assert_eq!(at(&always, 3, 0).download_kib_s, Some(64));
+        assert!(!at(&always, 3, 0).outside_schedule);
+        // Evenings: 18:00 until 23:30.
+        let evenings = limits(Some(LimitsSchedule {
+            from_minute: 18 * 60,
+            until_minute: 23 * 60 + 30,
+        }));
+        assert_eq!(at(&evenings, 17, 59).download_kib_s, None);
+        assert!(at(&evenings, 17, 59).outside_schedule);
+        assert_eq!(at(&evenings, 18, 0).download_kib_s, Some(64));
+        assert_eq!(at(&evenings, 23, 29).download_kib_s, Some(64));
+        assert_eq!(at(&evenings, 23, 30).download_kib_s, None);
+        // Nights: 22:00 until 06:00, past midnight.
+        let nights = limits(Some(LimitsSchedule {
+            from_minute: 22 * 60,
+            until_minute: 6 * 60,
+        }));
+        for (hh, limited) in [
+            (21, false),
+            (22, true),
+            (0, true),
+            (5, true),
+            (6, false),
+            (12, false),
+        ] {
+            assert_eq!(
+                at(&nights, hh, 0).download_kib_s.is_some(),
+                limited,
+                "{hh}:00"
+            );
+        }
+        // Stored and read back; a stored value that is not a schedule is none.
+        assert_eq!(parse_schedule("1320-360"), nights.schedule);
+        for bad in ["", "1320", "a-b", "1440-0", "60-60", "-1-5"] {
+            assert_eq!(parse_schedule(bad), None, "{bad}");
+        }
+        assert!(check_schedule(Some(LimitsSchedule {
+            from_minute: 0,
+            until_minute: 1440
+        }))
+        .is_err());
     }
 
     #[test]

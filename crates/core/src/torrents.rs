@@ -21,7 +21,7 @@ use librqbit::{
 
 use marquee_protocol::StoreClient;
 
-use crate::api::{DownloadLimits, DownloadProgress, DownloadState, TitleOrigin};
+use crate::api::{DownloadProgress, DownloadState, TitleOrigin};
 use crate::error::{Error, Result};
 use crate::library::{DownloadHold, LibraryRow};
 
@@ -268,15 +268,13 @@ impl Torrents {
     }
 
     /// Applies the global transfer limits to the whole session, at once.
-    pub(crate) fn set_limits(&self, limits: DownloadLimits) {
+    pub(crate) fn set_limits(&self, download_kib_s: Option<u32>, upload_kib_s: Option<u32>) {
         let bps =
             |kib: Option<u32>| kib.and_then(|k| std::num::NonZeroU32::new(k.saturating_mul(1024)));
         self.session
             .ratelimits
-            .set_download_bps(bps(limits.download_kib_s));
-        self.session
-            .ratelimits
-            .set_upload_bps(bps(limits.upload_kib_s));
+            .set_download_bps(bps(download_kib_s));
+        self.session.ratelimits.set_upload_bps(bps(upload_kib_s));
     }
 
     /// The torrent of a library title, added to the session if it is not yet (`true` then);

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use marquee_core::api::{
     DownloadItem, DownloadLimits, DownloadState, ErrorKind, GiveBackBytes, GiveBackSpan,
-    LicenceStatus, SeedingPolicy, TitleOrigin,
+    LicenceStatus, LimitsSchedule, SeedingPolicy, SpeedsInForce, TitleOrigin,
 };
 use marquee_core::Core;
 use marquee_testsupport::{start_store, wait_for};
@@ -489,6 +489,7 @@ async fn a_limit_on_active_downloads_queues_the_rest_in_the_persons_order() {
         download_kib_s: Some(256),
         upload_kib_s: None,
         active_downloads: Some(1),
+        schedule: None,
     };
     assert_eq!(core.downloads_limits_set(limits).await.unwrap(), limits);
     let e = core
@@ -610,6 +611,65 @@ async fn a_limit_on_active_downloads_queues_the_rest_in_the_persons_order() {
 
     core.shutdown().await;
     session.stop().await;
+    store.shutdown().await;
+}
+
+/// The speed limits apply inside their schedule's window of local time, and not outside it;
+/// the schedule outlives a restart, and a window of no time is refused in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_speed_limits_follow_their_schedule() {
+    use chrono::Timelike as _;
+    let dir = tempfile::tempdir().unwrap();
+    let store = start_store(dir.path()).await;
+    let profile = dir.path().join("profile");
+    let core = Core::open(config(&profile, &store, MACHINE)).await.unwrap();
+    // An hour either side of now: far from the window's edges whenever the test runs.
+    let now = chrono::Local::now();
+    let minute = (now.hour() * 60 + now.minute()) as u16;
+    let shifted = |by: i32| ((i32::from(minute) + by).rem_euclid(1440)) as u16;
+    let window = |from: i32, until: i32| {
+        Some(LimitsSchedule {
+            from_minute: shifted(from),
+            until_minute: shifted(until),
+        })
+    };
+    let limits = DownloadLimits {
+        download_kib_s: Some(64),
+        upload_kib_s: Some(32),
+        active_downloads: None,
+        schedule: window(60, 120),
+    };
+    assert_eq!(core.downloads_limits_set(limits).await.unwrap(), limits);
+    let off = SpeedsInForce {
+        download_kib_s: None,
+        upload_kib_s: None,
+        outside_schedule: true,
+    };
+    assert_eq!(core.downloads_speeds_in_force(), off, "later today");
+    let inside = DownloadLimits {
+        schedule: window(-60, 60),
+        ..limits
+    };
+    core.downloads_limits_set(inside).await.unwrap();
+    let on = SpeedsInForce {
+        download_kib_s: Some(64),
+        upload_kib_s: Some(32),
+        outside_schedule: false,
+    };
+    assert_eq!(core.downloads_speeds_in_force(), on, "now");
+    let e = core
+        .downloads_limits_set(DownloadLimits {
+            schedule: window(5, 5),
+            ..limits
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DownloadRefused, "{e}");
+    core.shutdown().await;
+    let core = Core::open(config(&profile, &store, MACHINE)).await.unwrap();
+    assert_eq!(core.downloads_limits_get().await.unwrap(), inside);
+    assert_eq!(core.downloads_speeds_in_force(), on);
+    core.shutdown().await;
     store.shutdown().await;
 }
 

@@ -6,6 +6,7 @@ import {
   commands,
   type DownloadItem,
   type DownloadLimits,
+  type SpeedsInForce,
 } from "../ipc";
 import { library } from "../library/library.svelte";
 import { notice } from "../notice.svelte";
@@ -15,12 +16,15 @@ const POLL_MS = 1000;
 let items = $state<DownloadItem[]>([]);
 let loaded = $state(false);
 let limits = $state<DownloadLimits | null>(null);
+/** The speeds in force now: the limits inside their schedule, none outside it. */
+let inForce = $state<SpeedsInForce | null>(null);
 /** The title a button is working on, so its row shows it and does not take a second click. */
 let busy = $state<string | null>(null);
 
 async function refresh(): Promise<void> {
   try {
     items = await commands.downloadsList();
+    inForce = await commands.downloadsSpeedsInForce();
     loaded = true;
   } catch (e) {
     notice.show(e, () => void refresh());
@@ -54,6 +58,9 @@ export const downloads = {
   get limits(): DownloadLimits | null {
     return limits;
   },
+  get inForce(): SpeedsInForce | null {
+    return inForce;
+  },
   get busy(): string | null {
     return busy;
   },
@@ -86,5 +93,6 @@ export const downloads = {
   /** Stores new limits; rejects with the core's sentence when one is out of range. */
   async setLimits(next: DownloadLimits): Promise<void> {
     limits = await commands.downloadsLimitsSet(next);
+    inForce = await commands.downloadsSpeedsInForce();
   },
 };

@@ -21,10 +21,14 @@ export function readFields<K extends string>(
   for (const f of fields) {
     const parsed = f.parse(text[f.key]);
     if ("error" in parsed) {
-      const sentence = t("downloads.limits.fieldError", { field: f.label(), error: parsed.error });
-      return { error: { kind: "download_refused", message: sentence, params: { detail: sentence } } };
+      return { error: refusal(t("downloads.limits.fieldError", { field: f.label(), error: parsed.error })) };
     }
     values[f.key] = parsed.value;
   }
   return { values };
+}
+
+/** A form's own refusal, shown as the core's would be. */
+export function refusal(sentence: string): AppError {
+  return { kind: "download_refused", message: sentence, params: { detail: sentence } };
 }

@@ -10,8 +10,12 @@ import {
   fraction,
   parseActive,
   parseLimit,
+  parseTime,
   placeInLine,
   queueMoves,
+  scheduleNow,
+  scheduleOf,
+  timeField,
   STATE_LABEL,
   stateWords,
 } from "./format";
@@ -154,5 +158,45 @@ describe("the queue", () => {
     expect(formatActive(1)).toBe("1 download at once");
     expect(formatActive(3)).toBe("3 downloads at once");
     expect(formatActive(null)).toBe("all downloads at once");
+  });
+});
+
+describe("the limits' schedule", () => {
+  it("reads times of day as people type them", () => {
+    i18n.use("en");
+    expect(parseTime("")).toEqual({ value: null });
+    expect(parseTime("18:30")).toEqual({ value: 18 * 60 + 30 });
+    expect(parseTime("9:05")).toEqual({ value: 9 * 60 + 5 });
+    expect(parseTime("18.30")).toEqual({ value: 18 * 60 + 30 });
+    expect(parseTime("7")).toEqual({ value: 7 * 60 });
+    expect(parseTime("00:00")).toEqual({ value: 0 });
+    for (const bad of ["24:00", "12:60", "noon", "1:5", "-1", "12:30:00"]) {
+      const parsed = parseTime(bad);
+      expect("error" in parsed && parsed.error, bad).toContain("18:30");
+    }
+    expect(timeField(9 * 60 + 5)).toBe("09:05");
+    expect(parseTime(timeField(23 * 60 + 59))).toEqual({ value: 23 * 60 + 59 });
+  });
+
+  it("takes both times or neither, and not the same one twice", () => {
+    i18n.use("en");
+    expect(scheduleOf(null, null)).toEqual({ value: null });
+    expect(scheduleOf(1320, 360)).toEqual({ value: { from_minute: 1320, until_minute: 360 } });
+    const one = scheduleOf(1320, null);
+    expect("error" in one && one.error).toContain("both");
+    const same = scheduleOf(600, 600);
+    expect("error" in same && same.error).toContain("same minute");
+  });
+
+  it("says whether the limits apply now, with the time that changes it", () => {
+    const schedule = { from_minute: 18 * 60, until_minute: 23 * 60 + 30 };
+    const on = { download_kib_s: 64, upload_kib_s: null, outside_schedule: false };
+    i18n.use("it");
+    expect(scheduleNow(schedule, on)).toBe("I limiti di velocità valgono ora, fino alle 23:30.");
+    expect(scheduleNow(schedule, { ...on, download_kib_s: null, outside_schedule: true })).toBe(
+      "Ora le velocità non hanno limiti; i limiti valgono dalle 18:00.",
+    );
+    i18n.use("en");
+    expect(scheduleNow(null, on)).toBe("");
   });
 });

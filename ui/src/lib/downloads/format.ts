@@ -1,7 +1,8 @@
 /** Words and numbers of the downloads view. Pure: no clock, no DOM. */
 import { formatRemaining } from "../format";
+import { i18n } from "../i18n/i18n.svelte";
 import { t } from "../i18n/i18n.svelte";
-import type { DownloadItem, DownloadState } from "../ipc/bindings";
+import type { DownloadItem, DownloadState, LimitsSchedule, SpeedsInForce } from "../ipc/bindings";
 
 const DAY_S = 86_400;
 
@@ -121,7 +122,7 @@ export function canPause(state: DownloadState): boolean {
 /** Fraction downloaded, 0..1. */
 export function fraction(d: DownloadItem): number {
   const p = d.progress;
-  if (p.state === "seeding" || p.state === "done") return 1;
+  if (p.state === "seeding" || p.state === "done" || p.state === "shared") return 1;
   if (p.total_bytes <= 0) return 0;
   return Math.min(1, Math.max(0, p.downloaded_bytes / p.total_bytes));
 }
@@ -131,4 +132,49 @@ export function errorSentence(error: string | null): string {
   const why = error?.trim() ? error.trim().replace(/[.\s]+$/, "") : "";
   if (why === "") return t("downloads.error.stopped");
   return t("downloads.error.because", { reason: `${why[0].toUpperCase()}${why.slice(1)}` });
+}
+
+/**
+ * A time of day the person typed for the limits' schedule: `null` for an empty field, minutes
+ * after midnight for "18:30", "18.30", "9:05" or "18" (an hour), or an error sentence.
+ */
+export function parseTime(text: string): { value: number | null } | { error: string } {
+  const typed = text.trim();
+  if (typed === "") return { value: null };
+  const m = /^(\d{1,2})(?:[:.h](\d{2}))?$/.exec(typed);
+  const hours = m ? Number(m[1]) : NaN;
+  const minutes = m?.[2] ? Number(m[2]) : 0;
+  if (!(hours <= 23 && minutes <= 59)) return { error: t("downloads.limits.notTime") };
+  return { value: hours * 60 + minutes };
+}
+
+/** A time of day (minutes after midnight) as the window's language writes it: "18:30", "6:30 PM". */
+export function formatTime(minute: number): string {
+  const at = new Date(Date.UTC(2000, 0, 1, Math.floor(minute / 60), minute % 60));
+  return new Intl.DateTimeFormat(i18n.current, { hour: "numeric", minute: "2-digit", timeZone: "UTC" }).format(at);
+}
+
+/** A time of day (minutes after midnight) as its field holds it: "18:30", "09:05". */
+export function timeField(minute: number): string {
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${two(Math.floor(minute / 60))}:${two(minute % 60)}`;
+}
+
+/** The schedule from its two fields' minutes: none when both are empty, else both or a refusal. */
+export function scheduleOf(from: number | null, until: number | null): { value: LimitsSchedule | null } | { error: string } {
+  if (from === null && until === null) return { value: null };
+  if (from === null || until === null) return { error: t("downloads.limits.bothTimes") };
+  if (from === until) return { error: t("downloads.limits.sameTime") };
+  return { value: { from_minute: from, until_minute: until } };
+}
+
+/**
+ * Whether the speed limits apply now, in words, for a schedule: "The speed limits apply now,
+ * until 23:30." or "Speeds are unlimited now; the limits apply from 18:00." Empty without one.
+ */
+export function scheduleNow(schedule: LimitsSchedule | null, now: SpeedsInForce | null): string {
+  if (schedule === null || now === null) return "";
+  return now.outside_schedule
+    ? t("downloads.limits.offNow", { from: formatTime(schedule.from_minute) })
+    : t("downloads.limits.onNow", { until: formatTime(schedule.until_minute) });
 }

@@ -66,6 +66,8 @@ export const commands = {
 	 *  for none).
 	 */
 	downloadsLimitsSet: (limits: DownloadLimits) => __TAURI_INVOKE<DownloadLimits>("downloads_limits_set", { limits }),
+	/**  The speed limits in force now (the schedule applied). */
+	downloadsSpeedsInForce: () => __TAURI_INVOKE<SpeedsInForce>("downloads_speeds_in_force"),
 	/**  When complete titles stop being shared with other viewers. */
 	downloadsSeedingGet: () => __TAURI_INVOKE<SeedingPolicy>("downloads_seeding_get"),
 	/**  Sets when complete titles stop being shared: titles past it stop now. */
@@ -380,6 +382,8 @@ export type DownloadLimits = {
 	 *  0, when set) is no limit.
 	 */
 	active_downloads: number | null,
+	/**  When the speed limits apply; outside it, speeds are unlimited. `None`: always. */
+	schedule?: LimitsSchedule | null,
 };
 
 /**  Progress of one title's download. */
@@ -657,6 +661,18 @@ export type LicenceStatus =
 "owned" | 
 /**  A free title. */
 "free";
+
+/**
+ *  A daily window of local time when the speed limits apply (the person's evenings, say),
+ *  from `from_minute` until `until_minute`, minutes after midnight; a window past midnight has
+ *  `until_minute` below `from_minute`.
+ */
+export type LimitsSchedule = {
+	/**  When the limits start applying, minutes after local midnight (0 to 1,439). */
+	from_minute: number,
+	/**  When they stop applying, minutes after local midnight (0 to 1,439). */
+	until_minute: number,
+};
 
 /**
  *  The event that tells the page `magnet:` links were opened with the app (from a browser, the
@@ -938,6 +954,19 @@ export type SessionVaultKind =
 export type ShareLinks = {
 	/**  A magnet link with the store's tracker. */
 	magnet: string,
+};
+
+/**
+ *  The speed limits in force now, KiB/s (`None`: unlimited): the person's limits inside their
+ *  schedule's window (or always, without one), none outside it.
+ */
+export type SpeedsInForce = {
+	/**  Download limit now, KiB/s. */
+	download_kib_s: number | null,
+	/**  Upload limit now, KiB/s. */
+	upload_kib_s: number | null,
+	/**  Whether the schedule holds the limits off now. */
+	outside_schedule: boolean,
 };
 
 /**  A title of the catalog as the UI shows it. */
