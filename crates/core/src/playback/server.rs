@@ -51,6 +51,11 @@ impl<T: AsyncRead + AsyncSeek> AsyncReadSeek for T {}
 
 /// Block size for clear (free) titles.
 const CLEAR_BLOCK: u64 = 64 * 1024;
+/// The most chunks (or clear blocks) one read of a response takes: a response's first read is
+/// one chunk, so the first bytes after a seek wait for as little of the torrent as can be; each
+/// read after it takes twice as many, up to this (1 MiB of 64 KiB chunks), so a player reading
+/// on pays the per-read costs (a licence check, a read of the torrent, a frame) once per MiB.
+const MAX_READ_CHUNKS: u64 = 64;
 
 /// How many requests the server answers at once. A `<video>` keeps one or two range requests
 /// open (a few more while it seeks) and the publish sheet's preview one more, and librqbit lends
@@ -717,6 +722,8 @@ pub fn plaintext_stream(
         pos: u64,
         end: u64,
         buf: Vec<u8>,
+        /// How many chunks the next read takes.
+        chunks: u64,
     }
     let st = St {
         title,
@@ -724,6 +731,7 @@ pub fn plaintext_stream(
         pos: start,
         end,
         buf: Vec::new(),
+        chunks: 1,
     };
     futures::stream::try_unfold(st, |mut st| async move {
         if st.pos > st.end {
@@ -731,7 +739,15 @@ pub fn plaintext_stream(
         }
         let refused = |why| std::io::Error::new(std::io::ErrorKind::PermissionDenied, why);
         st.title.check_licence().map_err(refused)?;
-        let bytes = read_at(&mut st.file, &st.title.title, st.pos, st.end, &mut st.buf).await?;
+        let bytes = read_at(
+            &mut st.file,
+            &st.title.title,
+            (st.pos, st.end),
+            st.chunks,
+            &mut st.buf,
+        )
+        .await?;
+        st.chunks = (st.chunks * 2).min(MAX_READ_CHUNKS);
         // Again: the read may have waited long for the torrent's pieces.
         st.title.check_licence().map_err(refused)?;
         st.title.bytes_sent();
@@ -740,35 +756,48 @@ pub fn plaintext_stream(
     })
 }
 
-/// Reads the clear bytes from `pos` to the end of the chunk (or block) holding `pos`, not past
-/// `end`.
+/// Reads the clear bytes from `pos` to the end of the `chunks`-th chunk (or block) from the one
+/// holding `pos`, not past `end`. The chunks are read from the torrent in one read and opened
+/// in place together (spread over the cores when that pays), every one verified before any
+/// byte leaves.
 pub async fn read_at(
     file: &mut FileReader,
     title: &OpenTitle,
-    pos: u64,
-    end: u64,
+    (pos, end): (u64, u64),
+    chunks: u64,
     buf: &mut Vec<u8>,
 ) -> std::io::Result<Bytes> {
+    let chunks = chunks.max(1);
     match &title.opener {
         Some(opener) => {
             let header = opener.header();
             let chunk_size = header.chunk_size as u64;
-            let index = pos / chunk_size;
-            let sealed_len = header.sealed_chunk_len(index);
+            let first = pos / chunk_size;
+            let last = (*header.chunks_covering(pos, end).end()).min(first + chunks - 1);
+            let sealed_len: usize = (first..=last).map(|i| header.sealed_chunk_len(i)).sum();
             buf.resize(sealed_len, 0);
-            file.seek(std::io::SeekFrom::Start(header.chunk_offset(index)))
+            file.seek(std::io::SeekFrom::Start(header.chunk_offset(first)))
                 .await?;
             file.read_exact(buf).await?;
-            opener
-                .open_chunk(index, buf)
+            let opened = opener
+                .open_chunks_in_place(first..=last, buf)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-            let chunk_start = index * chunk_size;
-            let from = (pos - chunk_start) as usize;
-            let to = ((end + 1).min(chunk_start + buf.len() as u64) - chunk_start) as usize;
-            Ok(Bytes::copy_from_slice(&buf[from..to]))
+            // The clear bytes wanted, as offsets from the first chunk's first clear byte.
+            let base = first * chunk_size;
+            let (from, to) = ((pos - base) as usize, (end + 1 - base) as usize);
+            let mut out = bytes::BytesMut::with_capacity(to.min(sealed_len) - from);
+            let mut at = 0;
+            for r in opened {
+                let (lo, hi) = (from.max(at), to.min(at + r.len()));
+                if lo < hi {
+                    out.extend_from_slice(&buf[r.start + lo - at..r.start + hi - at]);
+                }
+                at += r.len();
+            }
+            Ok(out.freeze())
         }
         None => {
-            let to = (end + 1).min((pos / CLEAR_BLOCK + 1) * CLEAR_BLOCK);
+            let to = (end + 1).min((pos / CLEAR_BLOCK + chunks) * CLEAR_BLOCK);
             buf.resize((to - pos) as usize, 0);
             file.seek(std::io::SeekFrom::Start(pos)).await?;
             file.read_exact(buf).await?;
