@@ -65,9 +65,12 @@ describe("formatBytes / formatSpeed", () => {
     expect(formatBytes(34_000_000)).toBe("34 MB");
     expect(formatBytes(1_230_000_000)).toBe("1.2 GB");
   });
-  it("appends per second", () => {
-    expect(formatSpeed(2_100_000)).toBe("2.1 MB/s");
+  it("gives speeds in the binary units the limits are typed in", () => {
     expect(formatSpeed(0)).toBe("0 B/s");
+    expect(formatSpeed(1023)).toBe("1,023 B/s");
+    expect(formatSpeed(64 * 1024)).toBe("64 KiB/s");
+    expect(formatSpeed(2_100_000)).toBe("2.0 MiB/s");
+    expect(formatSpeed(3.5 * 1024 ** 3)).toBe("3.5 GiB/s");
   });
 });
 

@@ -93,9 +93,21 @@ export function formatBytes(bytes: number): string {
   return t(`format.bytes.${BYTE_UNITS[unit]}`, { n });
 }
 
-/** A transfer rate: "2.1 MB/s". */
+const RATE_UNITS = ["b", "kib", "mib", "gib"] as const;
+
+/**
+ * A transfer rate in binary units, the unit the speed limits are typed in: "64 KiB/s",
+ * "2.0 MiB/s". Sizes stay decimal ("2.3 MB"), as the desktop's file managers write them.
+ */
 export function formatSpeed(bytesPerSecond: number): string {
-  return t("format.per_second", { size: formatBytes(bytesPerSecond) });
+  let value = Math.max(0, bytesPerSecond);
+  let unit = 0;
+  while (value >= 1024 && unit < RATE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const n = unit === 0 ? number(Math.round(value)) : value < 10 ? number(value, 1) : number(Math.round(value));
+  return t(`format.rate.${RATE_UNITS[unit]}`, { n });
 }
 
 /** "3 March at 21:40" in local time; "3 March 2026 at 21:40" with `year`. */

@@ -16,11 +16,11 @@ const p = (over: Partial<DownloadProgress>): DownloadProgress => ({
 
 describe("downloadText", () => {
   it("describes a running download", () => {
-    expect(downloadText(p({}))).toBe("Downloading 34% · 2.1 MB/s · 1 peer");
+    expect(downloadText(p({}))).toBe("Downloading 34% · 2.0 MiB/s · 1 peer");
     expect(downloadText(p({ peers: 3, downloaded_bytes: 999, total_bytes: 1000 }))).toBe(
-      "Downloading 99% · 2.1 MB/s · 3 peers",
+      "Downloading 99% · 2.0 MiB/s · 3 peers",
     );
-    expect(downloadText(p({ peers: 0 }))).toBe("Downloading 34% · 2.1 MB/s · looking for peers");
+    expect(downloadText(p({ peers: 0 }))).toBe("Downloading 34% · 2.0 MiB/s · looking for peers");
   });
   it("describes a finished download", () => {
     expect(downloadText(p({ state: "seeding", peers: 2 }))).toBe("Downloaded · seeding to 2 peers");

@@ -19,7 +19,7 @@ function stopped(p: DownloadProgress): string {
 }
 
 /**
- * One line under a progress bar: "Downloading 34% · 2.1 MB/s · 1 peer",
+ * One line under a progress bar: "Downloading 34% · 2.0 MiB/s · 1 peer",
  * "Downloaded · seeding to 2 peers".
  */
 export function downloadText(p: DownloadProgress): string {
