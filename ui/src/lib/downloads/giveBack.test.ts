@@ -13,6 +13,7 @@ import {
   slotWords,
   sumSlots,
   ticks,
+  titleGaveFigure,
   titleGiveBackWords,
 } from "./giveBack";
 
@@ -166,5 +167,16 @@ describe("the words", () => {
     expect(titleGiveBackWords({ given: 12 * MB, from_viewers: 3 * MB, from_store: MB })).toBe(
       "Given to other viewers: 12 MB; received from other viewers 3.0 MB, from the store 1.0 MB",
     );
+  });
+});
+
+describe("a title's row", () => {
+  it("says what it gave and how many times its size", () => {
+    i18n.use("en");
+    expect(titleGaveFigure(2_337_143, 2_337_143)).toBe("gave 2.3 MB · 1.0×");
+    expect(titleGaveFigure(500_000, 0)).toBe("gave 500 KB");
+    i18n.use("it");
+    expect(titleGaveFigure(3_500_000, 2_000_000)).toBe("dato 3,5 MB · 1,8×");
+    i18n.use("en");
   });
 });

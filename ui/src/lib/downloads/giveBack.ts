@@ -206,3 +206,16 @@ export function titleGiveBackWords(bytes: GiveBackBytes): string {
     fromStore: formatBytes(bytes.from_store),
   });
 }
+
+/**
+ * The short figure on a title's row: "gave 2.3 MB · 1.0×", the ratio being what it gave over its
+ * size (what the sharing policy's ratio counts); without the ratio while the size is unknown.
+ */
+export function titleGaveFigure(given: number, totalBytes: number): string {
+  const size = formatBytes(given);
+  if (totalBytes <= 0) return t("downloads.row.gave", { size });
+  const ratio = new Intl.NumberFormat(i18n.current, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(
+    given / totalBytes,
+  );
+  return t("downloads.row.gaveRatio", { size, ratio });
+}
