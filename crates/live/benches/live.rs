@@ -7,7 +7,9 @@
 //! BitTorrent Live's published five seconds of delay. Writes `target/bench/live.json`.
 //!
 //! `cargo bench -p marquee-live --bench live`; `LIVE_VIEWERS=100` for one size,
-//! `LIVE_BITRATE_BPS=1000000` for one bitrate. Under `cargo test` it runs 10 viewers for 20 s,
+//! `LIVE_BITRATE_BPS=1000000` for one bitrate, `LIVE_SEEDS=1` (or `1,2`) for fewer seeds while
+//! tuning (each run's figures and tree shape are printed as it ends), `LIVE_REFERENCE=0` to skip
+//! the no-relay reference. Under `cargo test` it runs 10 viewers for 20 s,
 //! both bitrates, three seeds, with the same checks, and writes nothing.
 
 use std::time::Instant;
@@ -17,8 +19,21 @@ use marquee_live::sim::{simulate, SimConfig, SimReport};
 /// The delay BitTorrent Live advertised, seconds.
 const BITTORRENT_LIVE_LAG_S: f64 = 5.0;
 
-/// The seeds each size runs with.
+/// The seeds each size runs with (`LIVE_SEEDS` picks others while tuning).
 const SEEDS: [u64; 3] = [1, 2, 3];
+
+/// The seeds of this run: [`SEEDS`] unless `LIVE_SEEDS` lists others, comma-separated.
+fn seeds() -> Vec<u64> {
+    std::env::var("LIVE_SEEDS")
+        .ok()
+        .map(|v| {
+            v.split(',')
+                .filter_map(|s| s.trim().parse().ok())
+                .collect::<Vec<u64>>()
+        })
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| SEEDS.to_vec())
+}
 
 /// The median of the runs' values, and the lowest and highest.
 fn spread(runs: &[SimReport], value: impl Fn(&SimReport) -> f64) -> (f64, f64, f64) {
@@ -46,7 +61,12 @@ fn field(name: &str, runs: &[SimReport], value: impl Fn(&SimReport) -> f64) -> S
     )
 }
 
-fn entry(bitrate_bps: u64, runs: &[SimReport], direct: &SimReport) -> String {
+fn entry(
+    bitrate_bps: u64,
+    seeds: &[u64],
+    runs: &[SimReport],
+    direct: Option<&SimReport>,
+) -> String {
     let fields = [
         field("lag_p50_s", runs, |r| r.lag_p50_s),
         field("lag_p95_s", runs, |r| r.lag_p95_s),
@@ -65,18 +85,49 @@ fn entry(bitrate_bps: u64, runs: &[SimReport], direct: &SimReport) -> String {
         concat!(
             "{{\"bitrate_bps\": {}, \"viewers\": {}, \"seeds\": {:?}, {}, ",
             "\"reference_direct\": {{\"broadcaster_upload_needed_x\": {}, ",
-            "\"continuity_on_the_same_line\": {:.4}, \"lag_p50_s_on_the_same_line\": {:.3}}}, ",
+            "\"continuity_on_the_same_line\": {}, \"lag_p50_s_on_the_same_line\": {}}}, ",
             "\"reference_bittorrent_live_lag_s\": {:.1}}}"
         ),
         bitrate_bps,
         runs[0].viewers,
-        SEEDS,
+        seeds,
         fields.join(", "),
         runs[0].viewers,
-        direct.continuity,
-        direct.lag_p50_s,
+        // `null` when the reference was skipped (`LIVE_REFERENCE=0`).
+        direct.map_or("null".into(), |d| format!("{:.4}", d.continuity)),
+        direct.map_or("null".into(), |d| format!("{:.3}", d.lag_p50_s)),
         BITTORRENT_LIVE_LAG_S,
     )
+}
+
+/// One run's figures and where its trees are deep: viewers by depth over all stripes (the last
+/// entry: not connected), and how much of the viewers' slots their home stripe fills.
+fn print_run(seed: u64, r: &SimReport) {
+    println!(
+        "  seed {seed}: lag p50 {:.2} p95 {:.2} s, start-up p50 {:.2} p95 {:.2} s, \
+         continuity {:.4} (steady {:.4}), hops p95 {}, broadcaster {:.3}x, \
+         viewer p95 {:.2}x, repaired {:.3}, duplicates {:.3}, first chunk p95 {:.2} s, \
+         start delay p50 {:.2} s, rebuffers {}, caught up {}; \
+         depths {:?}, home slot use {:.2}; {:?}",
+        r.lag_p50_s,
+        r.lag_p95_s,
+        r.startup_p50_s,
+        r.startup_p95_s,
+        r.continuity,
+        r.continuity_steady,
+        r.hops_p95,
+        r.broadcaster_upload_x,
+        r.viewer_upload_p95_x,
+        r.repaired_share,
+        r.duplicate_share,
+        r.first_chunk_p95_s,
+        r.start_delay_p50_s,
+        r.rebuffers,
+        r.caught_up,
+        r.depth_histogram,
+        r.home_slot_use,
+        r.tree,
+    );
 }
 
 /// A number from the environment, if set and valid.
@@ -96,25 +147,28 @@ fn main() {
     let bitrates: Vec<u64> =
         env("LIVE_BITRATE_BPS").map_or(vec![1_000_000, 4_000_000], |b| vec![b]);
     let stream_s = run.size(90, 20, "LIVE_STREAM_S");
+    let seeds = seeds();
     let mut entries = Vec::new();
     for &bitrate_bps in &bitrates {
         for &viewers in &sizes {
             let started = Instant::now();
-            let runs: Vec<SimReport> = SEEDS
+            let runs: Vec<SimReport> = seeds
                 .iter()
                 .map(|&seed| {
                     let mut config = SimConfig::new(viewers, seed);
                     config.stream_s = stream_s;
                     config.bitrate_bps = bitrate_bps;
-                    simulate(&config)
+                    let r = simulate(&config);
+                    print_run(seed, &r);
+                    r
                 })
                 .collect();
             let took = started.elapsed();
-            let mut config = SimConfig::new(viewers, SEEDS[0]);
+            let mut config = SimConfig::new(viewers, seeds[0]);
             config.stream_s = stream_s;
             config.bitrate_bps = bitrate_bps;
             config.direct = true;
-            let direct = simulate(&config);
+            let direct = (env::<u8>("LIVE_REFERENCE") != Some(0)).then(|| simulate(&config));
             let (lag50, lag50_lo, lag50_hi) = spread(&runs, |r| r.lag_p50_s);
             let (lag95, lag95_lo, lag95_hi) = spread(&runs, |r| r.lag_p95_s);
             let (start95, start95_lo, start95_hi) = spread(&runs, |r| r.startup_p95_s);
@@ -123,7 +177,7 @@ fn main() {
             let (bup, _, _) = spread(&runs, |r| r.broadcaster_upload_x);
             let (vup, _, _) = spread(&runs, |r| r.viewer_upload_p95_x);
             println!(
-                "live, {viewers} viewers at {} Mbit/s ({stream_s} s simulated, seeds {SEEDS:?}, in {:.1} s), \
+                "live, {viewers} viewers at {} Mbit/s ({stream_s} s simulated, seeds {seeds:?}, in {:.1} s), \
                  median (lowest-highest): lag p50 {lag50:.2} s ({lag50_lo:.2}-{lag50_hi:.2}) \
                  p95 {lag95:.2} s ({lag95_lo:.2}-{lag95_hi:.2}) (BitTorrent Live: {BITTORRENT_LIVE_LAG_S} s), \
                  start-up p95 {start95:.2} s ({start95_lo:.2}-{start95_hi:.2}), \
@@ -132,13 +186,13 @@ fn main() {
                  on its own 4x line it plays {:.3} of chunks on time), viewer upload p95 {vup:.2}x",
                 bitrate_bps as f64 / 1e6,
                 took.as_secs_f64(),
-                direct.continuity,
+                direct.as_ref().map_or(f64::NAN, |d| d.continuity),
             );
             for r in &runs {
                 assert_eq!(r.refused, 0);
                 assert!(r.continuity > 0.8, "continuity {}", r.continuity);
             }
-            entries.push(entry(bitrate_bps, &runs, &direct));
+            entries.push(entry(bitrate_bps, &seeds, &runs, direct.as_ref()));
         }
     }
     let json = format!(

@@ -1149,6 +1149,7 @@ impl Task {
         let named: &[NodeId] = match &message {
             Message::Accept { path, .. } | Message::Path { path, .. } => path,
             Message::Refuse { suggest, .. } => suggest,
+            Message::Handover { heir, .. } => std::slice::from_ref(heir),
             _ => &[],
         };
         if !named.is_empty() {

@@ -13,11 +13,19 @@
 //! missing for a while after a later one arrived is pulled ([`Message::Want`]) from a neighbour
 //! that has it, within that neighbour's repair budget; a chunk received by repair is pushed on to
 //! the children like any other, so a branch whose parent left keeps playing while it re-joins.
+//! Pulls go first to neighbours near the root of another stripe, the broadcaster last (its line
+//! carries the trees). A pull beyond the budget is dropped without a word: a quick refusal
+//! (asked elsewhere on the next pass) was tried, and at 4 Mbit/s the faster retries fed so many
+//! pulls that lines queued and continuity fell from 0.99 to 0.91 (1,000 viewers, seed 1).
 //!
 //! Trees heal themselves: a parent silent for a while (when others are ahead) is left; an orphan
 //! asks its former ancestors first (its grandparent usually has room, or names children that
 //! do), then neighbours closest to the root. Each node knows its path to the root, and a node
-//! refuses a child that is one of its own ancestors, so no loop forms.
+//! refuses a child that is one of its own ancestors, so no loop forms. A joiner on a stronger
+//! line takes the place of a weaker child at home in its stripe and adopts that child's
+//! children ([`Message::Handover`]): they keep their depth, where they once moved a level down
+//! with the child let go. A [`Have`] says how strong a joiner must be for that
+//! ([`Have::home_needs`]), so weaker joiners do not ask in vain.
 //!
 //! Nothing is played or forwarded before [`Chunk::verify`] passes; a peer that sends one bad
 //! chunk is dropped and ignored from then on.
@@ -302,6 +310,10 @@ pub struct Have {
     /// Bit `s` set: it would make room in stripe `s` for a child whose home `s` is (by
     /// letting go of a child that is better placed lower down).
     pub open_home: u8,
+    /// The fewest child slots such a joiner must carry for `open_home` to hold for it: 0 when
+    /// there is room for any (a free slot, or a leaf to let go); else room comes only from
+    /// letting go a weaker child, and a joiner with fewer slots than this would be refused.
+    pub home_needs: u8,
     /// Its child slots in all (clamped to 255).
     pub slots: u8,
 }
@@ -371,6 +383,18 @@ pub enum Message<P> {
         /// The stripe.
         stripe: u8,
     },
+    /// I stop being your parent in this stripe: `heir` took your place under me (a joiner that
+    /// carries more), or took your parent's, and has room for you. Join it. With `adopt`, take
+    /// your own children there along: the heir adopts them at the depth they had, instead of
+    /// the whole branch moving a level down.
+    Handover {
+        /// The stripe.
+        stripe: u8,
+        /// The peer to join instead.
+        heir: P,
+        /// Whether the receiver's children in the stripe go to `heir` too.
+        adopt: bool,
+    },
     /// I am leaving the channel.
     Bye,
 }
@@ -382,10 +406,11 @@ impl<P> Message<P> {
     pub fn wire_len(&self) -> usize {
         1 + match self {
             Message::Chunk { chunk, .. } => 1 + ANNOUNCEMENT_LEN + chunk.bytes.len(),
-            Message::Have(_) => 9 + 8 + MAX_STRIPES + 4,
+            Message::Have(_) => 9 + 8 + MAX_STRIPES + 5,
             Message::Want { .. } => 8,
             Message::Join { .. } => 4,
             Message::Leave { .. } => 1,
+            Message::Handover { .. } => 2 + 32,
             Message::Accept { path, .. } | Message::Path { path, .. } => 2 + 32 * path.len(),
             Message::Refuse { suggest, .. } => 2 + 32 * suggest.len(),
             Message::Bye => 0,
@@ -728,18 +753,20 @@ impl<P: PeerKey> Relay<P> {
         let mut depth = [NO_DEPTH; MAX_STRIPES];
         let mut open = 0u8;
         let mut open_home = 0u8;
+        let mut home_needs = 0u16;
         for s in 0..self.config.stripes {
             depth[s as usize] = self.depth(s);
             if self.free_slot(s) {
                 open |= 1 << s;
                 open_home |= 1 << s;
-            } else if self
-                .room_for(s, s, RelayConfig::most_slots(self.config.stripes))
-                .is_some()
-            {
-                // Room for the strongest joiner there can be (no claim counts for more), not
-                // for an imaginary one with 65,535 slots.
+            } else if self.room_for(s, s, 0).is_some() {
+                // A leaf to let go: room for any joiner at home here.
                 open_home |= 1 << s;
+            } else if let Some(needs) = self.displaceable(s) {
+                // Room only for a line stronger than a child's: said with the slots it takes
+                // (over all such stripes, the most), so a weaker joiner does not ask in vain.
+                open_home |= 1 << s;
+                home_needs = home_needs.max(needs);
             }
         }
         let newest = self.chunks.keys().next_back().copied();
@@ -756,8 +783,22 @@ impl<P: PeerKey> Relay<P> {
             open,
             home: self.home,
             open_home,
+            home_needs: home_needs.min(255) as u8,
             slots: self.config.slots.min(255) as u8,
         }
+    }
+
+    /// The fewest slots a joiner at home in `stripe` needs to take a child's place there (see
+    /// [`Relay::room_for`]), if any joiner can: the weakest child's slots plus two.
+    fn displaceable(&self, stripe: u8) -> Option<u16> {
+        let most = RelayConfig::most_slots(self.config.stripes);
+        self.room_for(stripe, stripe, most)?;
+        self.stripes[stripe as usize]
+            .children
+            .iter()
+            .filter_map(|c| self.neighbours.get(c).and_then(|n| n.have.as_ref()))
+            .map(|h| u16::from(h.slots) + 2)
+            .min()
     }
 
     /// Children in each stripe, and the child slots in all: how the relay's upload is used.
@@ -766,6 +807,13 @@ impl<P: PeerKey> Relay<P> {
             self.stripes.iter().map(|s| s.children.len()).collect(),
             self.config.slots,
         )
+    }
+
+    /// This relay's parent in `stripe`, if it has one.
+    pub fn parent(&self, stripe: u8) -> Option<P> {
+        self.stripes
+            .get(usize::from(stripe))
+            .and_then(|st| st.parent)
     }
 
     /// Peers this relay currently talks to.
@@ -858,7 +906,7 @@ impl<P: PeerKey> Relay<P> {
             {
                 continue;
             }
-            if self.neighbours.len() >= self.config.neighbours_max {
+            if self.neighbours.len() >= self.config.neighbours_max && !self.drop_unanswered(now) {
                 break;
             }
             self.neighbours.insert(
@@ -871,6 +919,40 @@ impl<P: PeerKey> Relay<P> {
             let have = self.have();
             self.send(peer, Message::Have(have));
         }
+    }
+
+    /// Makes room for a new peer by forgetting one that never answered this relay's greeting
+    /// (a full peer ignores strangers): otherwise a newcomer whose first peers were all full
+    /// holds a full table of silent names and cannot take the directory's next offer.
+    fn drop_unanswered(&mut self, now: u64) -> bool {
+        let patience = 2 * self.config.have_interval_ms;
+        let in_tree = |p: &P| {
+            self.stripes.iter().any(|st| {
+                st.parent == Some(*p)
+                    || st.children.contains(p)
+                    || st.joining.map(|j| j.0) == Some(*p)
+            })
+        };
+        let silent = self
+            .neighbours
+            .iter()
+            .find(|(p, n)| {
+                n.have.is_none() && now.saturating_sub(n.last_heard) >= patience && !in_tree(p)
+            })
+            .map(|(p, _)| *p);
+        match silent {
+            Some(p) => {
+                self.neighbours.remove(&p);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether this relay has a free child slot in some stripe: a stranger's greeting is then
+    /// answered even with a full table of neighbours, as it may be a child to take.
+    fn has_room(&self) -> bool {
+        (0..self.config.stripes).any(|s| self.free_slot(s))
     }
 
     /// The transport lost `peer` (closed connection, or the peer said goodbye).
@@ -928,6 +1010,11 @@ impl<P: PeerKey> Relay<P> {
             // not past the hard limit, or a flood of joins from made-up ids would grow the map.
             || matches!(message, Message::Join { .. } | Message::Accept { .. })
                 && self.neighbours.len() < self.neighbours_limit()
+            // A newcomer's greeting, while there is room for a child: answered, or newcomers
+            // meet only full peers and start late.
+            || matches!(message, Message::Have(_))
+                && self.neighbours.len() < self.neighbours_limit()
+                && self.has_room()
         {
             self.neighbours.insert(
                 from,
@@ -1018,8 +1105,52 @@ impl<P: PeerKey> Relay<P> {
                     self.try_join(stripe, now);
                 }
             }
+            Message::Handover {
+                stripe,
+                heir,
+                adopt,
+            } => self.on_handover(from, stripe, heir, adopt, now),
             Message::Bye => self.peer_gone(from, now),
         }
+    }
+
+    /// The parent in `stripe` let this relay go in favour of `heir`: join it, and with `adopt`
+    /// send this relay's own children there to it as well. Only the parent may say so; anyone
+    /// else is ignored. A parent could as well send nothing, so obeying costs nothing more
+    /// than a `Leave` would.
+    fn on_handover(&mut self, from: P, stripe: u8, heir: P, adopt: bool, now: u64) {
+        if stripe >= self.config.stripes
+            || self.is_broadcaster
+            || self.stripes[stripe as usize].parent != Some(from)
+        {
+            return;
+        }
+        let s = stripe as usize;
+        let usable = heir != self.me && heir != from && !self.banned.contains_key(&heir);
+        if adopt && usable {
+            let children = std::mem::take(&mut self.stripes[s].children);
+            for child in children {
+                if child == heir {
+                    // It took our place: it stays nobody's child of ours.
+                    continue;
+                }
+                self.send(
+                    child,
+                    Message::Handover {
+                        stripe,
+                        heir,
+                        adopt: false,
+                    },
+                );
+            }
+        }
+        self.orphan(stripe, now);
+        if usable && !self.stripes[s].path.contains(&heir) {
+            // The heir sits where the parent's child was: the first former ancestor to ask.
+            self.stripes[s].path.push(heir);
+            self.add_peers([heir], now);
+        }
+        self.try_join(stripe, now);
     }
 
     fn on_chunk(&mut self, from: P, chunk: Chunk, hops: u8, now: u64) {
@@ -1086,7 +1217,16 @@ impl<P: PeerKey> Relay<P> {
                 }
             }
         }
-        let children = self.stripes[stripe].children.clone();
+        let mut children = self.stripes[stripe].children.clone();
+        // Children that relay this stripe further first, the strongest first: a copy queued
+        // behind a leaf's delays a whole branch, a leaf's copy queued behind them only itself.
+        children.sort_by_key(|c| {
+            let h = self.neighbours.get(c).and_then(|n| n.have.as_ref());
+            (
+                h.is_none_or(|h| usize::from(h.home) != stripe),
+                std::cmp::Reverse(h.map_or(0, |h| h.slots)),
+            )
+        });
         for child in children {
             if Some(child) != from {
                 self.send(
@@ -1184,7 +1324,21 @@ impl<P: PeerKey> Relay<P> {
             if let Some((t, child)) = self.room_for(stripe, home, slots) {
                 self.stripes[t as usize].children.retain(|c| *c != child);
                 self.stats.tree.evicted += 1;
-                self.send(child, Message::Leave { stripe: t });
+                if t == stripe {
+                    // The joiner takes the child's place and adopts its children: they keep
+                    // their depth, and the one let go finds room under the joiner (it carries
+                    // at least two slots more) or elsewhere.
+                    self.send(
+                        child,
+                        Message::Handover {
+                            stripe,
+                            heir: from,
+                            adopt: true,
+                        },
+                    );
+                } else {
+                    self.send(child, Message::Leave { stripe: t });
+                }
             }
         }
         if !self.free_slot(stripe) {
@@ -1201,8 +1355,8 @@ impl<P: PeerKey> Relay<P> {
     /// the child to let go (stripe, peer) so a joiner whose home is `stripe`, with `slots`
     /// child slots, fits. A viewer gives up a child it took in another stripe, then one here
     /// whose home is elsewhere (it has one slot here at most), then a child at home here with
-    /// at least two slots fewer than the joiner; the broadcaster the last two. The one let go
-    /// joins again lower down, its branch with it.
+    /// at least two slots fewer than the joiner; the broadcaster the last two. A child let go
+    /// here is handed over to the joiner, which adopts its children ([`Message::Handover`]).
     fn room_for(&self, stripe: u8, joiner_home: u8, slots: u16) -> Option<(u8, P)> {
         if joiner_home != stripe || !self.is_broadcaster && stripe != self.home {
             return None;
@@ -1444,7 +1598,8 @@ impl<P: PeerKey> Relay<P> {
             if !self.lately_heard(n, now) {
                 continue;
             }
-            let open = if stripe == self.home {
+            // Room made by letting a weaker child go is room only for a line strong enough.
+            let open = if stripe == self.home && self.config.slots >= u16::from(h.home_needs) {
                 h.open_home
             } else {
                 h.open
@@ -1692,7 +1847,7 @@ impl<P: PeerKey> Relay<P> {
 
     fn pick_source(&self, seq: u64, tried: &[P], now: u64) -> Option<P> {
         let stripe = (seq % u64::from(self.config.stripes)) as usize;
-        let mut best: Option<(u8, P)> = None;
+        let mut best: Option<((bool, u8, u64), P)> = None;
         for (p, n) in &self.neighbours {
             if tried.contains(p) || !self.lately_heard(n, now) {
                 continue;
@@ -1700,8 +1855,20 @@ impl<P: PeerKey> Relay<P> {
             if let Some(h) = &n.have {
                 if h.holds(seq) {
                     // Prefer peers near the root of another stripe than this one's: they are
-                    // less likely to be busy with this stripe's children.
-                    let rank = h.depth.iter().copied().min().unwrap_or(NO_DEPTH);
+                    // not busy with this stripe's children, and strong lines sit near the
+                    // roots. The broadcaster (the root of every stripe) comes last: its line
+                    // carries the trees, and the first viewers' pulls pushed it past 2x.
+                    let broadcaster = h.depth[stripe] == 0;
+                    let rank = h
+                        .depth
+                        .iter()
+                        .take(usize::from(self.config.stripes))
+                        .enumerate()
+                        .filter(|(t, _)| *t != stripe)
+                        .map(|(_, d)| *d)
+                        .min()
+                        .unwrap_or(NO_DEPTH);
+                    let rank = (broadcaster, rank, spread(seq, p));
                     if best.is_none_or(|b| (rank, *p) < b) {
                         best = Some((rank, *p));
                     }
@@ -1988,4 +2155,15 @@ impl<P: PeerKey> Relay<P> {
             *least_slack = u64::MAX;
         }
     }
+}
+
+/// A draw fixed by the chunk and the peer: among equally placed sources, each chunk goes to a
+/// different one, so one neighbour's repair budget is not the first asked for every chunk.
+fn spread<P: Hash>(seq: u64, peer: &P) -> u64 {
+    use std::hash::Hasher;
+    // SipHash with fixed keys: the same on every run, so the simulator stays deterministic.
+    let mut h = std::hash::DefaultHasher::new();
+    seq.hash(&mut h);
+    peer.hash(&mut h);
+    h.finish()
 }

@@ -22,7 +22,7 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use crate::chunk::{ChannelSigner, Chunk, SegmentInfo};
-use crate::relay::{Capacity, Event, Message, Relay, RelayConfig, RelayStats, NO_DEPTH};
+use crate::relay::{Capacity, Event, Message, Relay, RelayConfig, RelayStats, TreeStats, NO_DEPTH};
 
 /// One simulated broadcast.
 #[derive(Debug, Clone)]
@@ -140,6 +140,19 @@ pub struct SimReport {
     pub home_slot_use: f64,
     /// The longest any upload line was booked ahead, seconds (a queue is lag).
     pub upload_backlog_max_s: f64,
+    /// Join to the first verified chunk, 95th percentile, seconds: the part of start-up spent
+    /// finding peers and parents (the rest is watching arrivals and waiting for a keyframe).
+    pub first_chunk_p95_s: f64,
+    /// Tree upkeep summed over every viewer: joins sent, accepted, refused, parents left for
+    /// silence, children let go to make room, parents lost, loops, children shed.
+    pub tree: TreeStats,
+    /// Times a viewer's playout delay grew after repeated misses, over every viewer.
+    pub rebuffers: u64,
+    /// Times it shrank back toward the live edge, over every viewer.
+    pub caught_up: u64,
+    /// The playout delay viewers started at, median, seconds (lag is this, plus rebuffers,
+    /// minus catching up).
+    pub start_delay_p50_s: f64,
 }
 
 // Nearly every event is a delivery: boxing it would only add an allocation per message.
@@ -167,12 +180,20 @@ struct Node {
     /// The longest a message waited on this node's line since capacity was last checked, µs.
     queued_max_us: u64,
     next_capacity_us: u64,
+    /// When the first verified chunk arrived.
+    first_chunk_us: Option<u64>,
+    /// The playout delay it started at, ms.
+    start_delay_ms: Option<u64>,
 }
 
 struct Finished {
     stats: RelayStats,
     bytes_sent: u64,
     present_us: u64,
+    /// Join to the first verified chunk.
+    first_chunk_us: Option<u64>,
+    /// The playout delay it started at, ms.
+    start_delay_ms: Option<u64>,
 }
 
 struct Sim {
@@ -253,6 +274,8 @@ impl Sim {
                 capacity,
                 queued_max_us: 0,
                 next_capacity_us: self.now_us + 1_000_000,
+                first_chunk_us: None,
+                start_delay_ms: None,
             },
         );
         let first_tick = self.now_us + self.rng.gen_range(0..TICK_US);
@@ -283,6 +306,8 @@ impl Sim {
                 stats: node.relay.stats().clone(),
                 bytes_sent: node.bytes_sent,
                 present_us: self.now_us - node.joined_us,
+                first_chunk_us: node.first_chunk_us.map(|t| t - node.joined_us),
+                start_delay_ms: node.start_delay_ms,
             });
         }
     }
@@ -365,8 +390,12 @@ impl Sim {
                     let t = self.now_us + 60_000;
                     self.at(t, Ev::Peers(id, stripe));
                 }
-                Event::Started { .. }
-                | Event::Play(_)
+                Event::Started { delay_ms, .. } => {
+                    if let Some(node) = self.nodes.get_mut(&id) {
+                        node.start_delay_ms = Some(delay_ms);
+                    }
+                }
+                Event::Play(_)
                 | Event::Skipped { .. }
                 | Event::Delay { .. }
                 | Event::Misbehaved { .. } => {}
@@ -440,6 +469,8 @@ impl Sim {
                 capacity,
                 queued_max_us: 0,
                 next_capacity_us: u64::MAX,
+                first_chunk_us: None,
+                start_delay_ms: None,
             },
         );
         self.at(0, Ev::Tick(BROADCASTER));
@@ -481,6 +512,9 @@ impl Sim {
                     if let Some(node) = self.nodes.get_mut(&to) {
                         self.messages += 1;
                         node.relay.handle(from, message, now_ms);
+                        if node.first_chunk_us.is_none() && node.relay.stats().received > 0 {
+                            node.first_chunk_us = Some(t);
+                        }
                         self.flush(to);
                     }
                 }
@@ -567,7 +601,28 @@ impl Sim {
         let mut hops = [0u64; 32];
         let mut never_started = 0;
         let (mut played_later, mut missed_later) = (0u64, 0u64);
+        let mut first_chunks = Vec::new();
+        let mut tree = TreeStats::default();
+        let (mut rebuffers, mut caught_up) = (0u64, 0u64);
+        let mut start_delays = Vec::new();
         for f in &self.finished {
+            rebuffers += f.stats.rebuffers;
+            caught_up += f.stats.caught_up;
+            if let Some(d) = f.start_delay_ms {
+                start_delays.push(d as f64 / 1000.0);
+            }
+            if let Some(t) = f.first_chunk_us {
+                first_chunks.push(t as f64 / 1e6);
+            }
+            let t = &f.stats.tree;
+            tree.joins += t.joins;
+            tree.accepted += t.accepted;
+            tree.refused += t.refused;
+            tree.silent_parents += t.silent_parents;
+            tree.evicted += t.evicted;
+            tree.orphaned += t.orphaned;
+            tree.loops += t.loops;
+            tree.shed += t.shed;
             played += f.stats.played;
             played_later += f.stats.played_later;
             missed_later += f.stats.missed_later;
@@ -634,6 +689,11 @@ impl Sim {
             depth_histogram: self.shape.0.clone(),
             home_slot_use: self.shape.1,
             upload_backlog_max_s: self.max_backlog_us.0 as f64 / 1e6,
+            first_chunk_p95_s: percentile(&mut first_chunks, 0.95),
+            tree,
+            rebuffers,
+            caught_up,
+            start_delay_p50_s: percentile(&mut start_delays, 0.50),
         }
     }
 }

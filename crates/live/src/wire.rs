@@ -9,7 +9,7 @@
 //! | tag | message | fields |
 //! | --- | --- | --- |
 //! | 0 | `Chunk` | hops (1), announcement ([`ANNOUNCEMENT_LEN`]), the bytes (announcement's `len`) |
-//! | 1 | `Have` | has-newest (1), newest (8), bits (8), depth ([`MAX_STRIPES`]), open, home, open_home, slots (1 each) |
+//! | 1 | `Have` | has-newest (1), newest (8), bits (8), depth ([`MAX_STRIPES`]), open, home, open_home, home_needs, slots (1 each) |
 //! | 2 | `Want` | sequence (8) |
 //! | 3 | `Join` | stripe (1), home (1), slots (2) |
 //! | 4 | `Accept` | stripe (1), count (1), ids (32 each) |
@@ -17,6 +17,7 @@
 //! | 6 | `Path` | stripe (1), count (1), ids (32 each) |
 //! | 7 | `Leave` | stripe (1) |
 //! | 8 | `Bye` | nothing |
+//! | 9 | `Handover` | stripe (1), adopt (1), heir (32) |
 //!
 //! Decoding trusts nothing: every length is checked against what is left before anything is
 //! allocated, a chunk's length against [`MAX_CHUNK_BYTES`], a list of ids against
@@ -47,6 +48,7 @@ const TAG_REFUSE: u8 = 5;
 const TAG_PATH: u8 = 6;
 const TAG_LEAVE: u8 = 7;
 const TAG_BYE: u8 = 8;
+const TAG_HANDOVER: u8 = 9;
 
 /// Why bytes are not a message. Any of these means the sender does not speak the protocol (or
 /// is hostile): the network layer drops the connection.
@@ -101,7 +103,13 @@ pub fn encode(message: &Message<PeerId>) -> Vec<u8> {
             out.extend_from_slice(&have.newest.unwrap_or(0).to_be_bytes());
             out.extend_from_slice(&have.bits.to_be_bytes());
             out.extend_from_slice(&have.depth);
-            out.extend_from_slice(&[have.open, have.home, have.open_home, have.slots]);
+            out.extend_from_slice(&[
+                have.open,
+                have.home,
+                have.open_home,
+                have.home_needs,
+                have.slots,
+            ]);
         }
         Message::Want { sequence } => {
             out.push(TAG_WANT);
@@ -121,6 +129,14 @@ pub fn encode(message: &Message<PeerId>) -> Vec<u8> {
         Message::Path { stripe, path } => ids(&mut out, TAG_PATH, *stripe, path),
         Message::Leave { stripe } => out.extend_from_slice(&[TAG_LEAVE, *stripe]),
         Message::Bye => out.push(TAG_BYE),
+        Message::Handover {
+            stripe,
+            heir,
+            adopt,
+        } => {
+            out.extend_from_slice(&[TAG_HANDOVER, *stripe, u8::from(*adopt)]);
+            out.extend_from_slice(heir);
+        }
     }
     out
 }
@@ -165,7 +181,7 @@ pub fn decode(bytes: &[u8]) -> Result<Message<PeerId>, WireError> {
             let newest = r.u64()?;
             let bits = r.u64()?;
             let depth: [u8; MAX_STRIPES] = r.array()?;
-            let [open, home, open_home, slots] = r.array()?;
+            let [open, home, open_home, home_needs, slots] = r.array()?;
             Message::Have(Have {
                 newest: has_newest.then_some(newest),
                 bits,
@@ -173,6 +189,7 @@ pub fn decode(bytes: &[u8]) -> Result<Message<PeerId>, WireError> {
                 open,
                 home,
                 open_home,
+                home_needs,
                 slots,
             })
         }
@@ -200,6 +217,19 @@ pub fn decode(bytes: &[u8]) -> Result<Message<PeerId>, WireError> {
         }
         TAG_LEAVE => Message::Leave { stripe: r.u8()? },
         TAG_BYE => Message::Bye,
+        TAG_HANDOVER => {
+            let stripe = r.u8()?;
+            let adopt = match r.u8()? {
+                0 => false,
+                1 => true,
+                _ => return Err(WireError::Invalid),
+            };
+            Message::Handover {
+                stripe,
+                adopt,
+                heir: r.array()?,
+            }
+        }
         other => return Err(WireError::UnknownTag(other)),
     };
     if !r.buf.is_empty() {
@@ -289,6 +319,7 @@ mod tests {
                 open: 0b0101,
                 home: 2,
                 open_home: 0b0100,
+                home_needs: 5,
                 slots: 6,
             }),
             Message::Have(Have {
@@ -298,6 +329,7 @@ mod tests {
                 open: 0,
                 home: 0,
                 open_home: 0,
+                home_needs: 0,
                 slots: 0,
             }),
             Message::Want { sequence: u64::MAX },
@@ -323,6 +355,16 @@ mod tests {
                 path: vec![[9; 32]],
             },
             Message::Leave { stripe: 3 },
+            Message::Handover {
+                stripe: 1,
+                heir: [7; 32],
+                adopt: true,
+            },
+            Message::Handover {
+                stripe: 2,
+                heir: [8; 32],
+                adopt: false,
+            },
             Message::Bye,
         ]
     }

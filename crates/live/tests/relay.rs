@@ -125,6 +125,8 @@ struct Net {
     delays: std::collections::BTreeMap<u32, Vec<u64>>,
     /// Whether a relay that asks for peers gets every honest one (the channel directory).
     directory: bool,
+    /// Every join sent between honest relays: (from, to, stripe).
+    joins: Vec<(u32, u32, u8)>,
 }
 
 impl Net {
@@ -152,6 +154,7 @@ impl Net {
             down: None,
             delays: Default::default(),
             directory: false,
+            joins: Vec::new(),
         }
     }
 
@@ -201,6 +204,9 @@ impl Net {
                             self.outbox.push((from, to, message))
                         }
                         Event::Send { to, message } => {
+                            if let Message::Join { stripe, .. } = message {
+                                self.joins.push((from, to, stripe));
+                            }
                             if let Some(relay) = self.relays.get_mut(&to) {
                                 relay.handle(from, message, now);
                             }
@@ -263,6 +269,7 @@ fn have(newest: Option<u64>) -> Message<u32> {
         open: 0xff,
         home: 0,
         open_home: 0xff,
+        home_needs: 0,
         slots: 255,
     })
 }
@@ -648,4 +655,211 @@ fn a_skip_is_reported_before_the_chunk_playback_resumes_at() {
             }
         }
     }
+}
+
+/// The broadcaster's two children in stripe 0 (at home there, on 1.2x lines) each feed two
+/// grandchildren. A joiner on a 5x line at home in stripe 0 takes the place of one of them: it
+/// adopts that child's children, which keep their depth, and the child it replaced finds room
+/// under it, one level down, instead of the whole branch moving down a level.
+#[test]
+fn an_evicted_childs_children_are_adopted_by_the_joiner_that_took_its_place() {
+    let net = finishes(std::time::Duration::from_secs(120), || {
+        let mut net = Net::new(0);
+        // The other stripes find parents through the directory; stripe 0 is joined first.
+        net.directory = true;
+        let channel = net.signer.channel();
+        // Home in stripe 0 everywhere; 1.2x lines take three children, 5x lines six.
+        let add = |net: &mut Net, id: u32, upload_x: f64, peers: &[u32]| {
+            let now = net.now;
+            let mut relay = Relay::viewer(id, channel, RelayConfig::viewer(4, upload_x), 0, now);
+            relay.add_peers(peers.iter().copied(), now);
+            net.relays.insert(id, relay);
+        };
+        add(&mut net, 1, 1.2, &[0]);
+        add(&mut net, 2, 1.2, &[0]);
+        for _ in 0..20 {
+            net.step();
+        }
+        add(&mut net, 3, 1.2, &[1]);
+        add(&mut net, 4, 1.2, &[1]);
+        add(&mut net, 5, 1.2, &[2]);
+        add(&mut net, 6, 1.2, &[2]);
+        for _ in 0..60 {
+            net.step();
+        }
+        let depth = |net: &Net, id: u32| net.relays[&id].have().depth[0];
+        for (id, d) in [(1, 1), (2, 1), (3, 2), (4, 2), (5, 2), (6, 2)] {
+            assert_eq!(depth(&net, id), d, "viewer {id} before the joiner");
+        }
+        let evicted_before = net.relays[&0].stats().tree.evicted;
+        add(&mut net, 9, 5.0, &[0]);
+        let mut deepest = [0u8; 10];
+        for _ in 0..100 {
+            net.step();
+            for id in [3, 4, 5, 6] {
+                deepest[id as usize] = deepest[id as usize].max(depth(&net, id));
+            }
+        }
+        (net, evicted_before, deepest)
+    });
+    let (net, evicted_before, deepest) = net;
+    let depth = |id: u32| net.relays[&id].have().depth[0];
+    assert_eq!(net.relays[&0].stats().tree.evicted, evicted_before + 1);
+    assert_eq!(depth(9), 1, "the joiner sits under the broadcaster");
+    // Which of the two was replaced: the one now under the joiner.
+    let (replaced, kept) = if depth(1) == 2 { (1, 2) } else { (2, 1) };
+    assert_eq!(
+        depth(replaced),
+        2,
+        "the one let go found room under the joiner"
+    );
+    assert_eq!(depth(kept), 1);
+    // The replaced child and its two children now hang under the joiner.
+    let adopted: Vec<u32> = if replaced == 1 {
+        vec![3, 4]
+    } else {
+        vec![5, 6]
+    };
+    assert_eq!(net.relays[&replaced].parent(0), Some(9));
+    for id in &adopted {
+        assert_eq!(net.relays[id].parent(0), Some(9), "viewer {id} was adopted");
+    }
+    assert_eq!(net.relays[&9].parent(0), Some(0));
+    for id in [3, 4, 5, 6] {
+        assert_eq!(depth(id), 2, "viewer {id} kept its depth");
+        assert_eq!(deepest[id as usize], 2, "viewer {id} never went deeper");
+    }
+    // Nobody missed a chunk over the move.
+    for id in [1, 2, 3, 4, 5, 6] {
+        assert_eq!(
+            net.missed.get(&id).copied().unwrap_or(0),
+            0,
+            "viewer {id} missed chunks"
+        );
+    }
+}
+
+/// A parent with no free slot says how strong a line must be to take a child's place there
+/// (`home_needs`): a joiner on a line too weak for it does not ask that parent (it would only
+/// be refused), and a joiner on a strong line does, and is taken.
+#[test]
+fn open_home_is_advertised_only_to_a_joiner_strong_enough_to_use_it() {
+    let mut net = Net::new(0);
+    net.directory = true;
+    let channel = net.signer.channel();
+    let add = |net: &mut Net, id: u32, upload_x: f64, peers: &[u32]| {
+        let now = net.now;
+        let mut relay = Relay::viewer(id, channel, RelayConfig::viewer(4, upload_x), 0, now);
+        relay.add_peers(peers.iter().copied(), now);
+        net.relays.insert(id, relay);
+    };
+    // The broadcaster's two slots in stripe 0 go to two viewers on 1.2x lines (3 slots).
+    add(&mut net, 1, 1.2, &[0]);
+    add(&mut net, 2, 1.2, &[0]);
+    for _ in 0..40 {
+        net.step();
+    }
+    let have = net.relays[&0].have();
+    assert_eq!(have.open & 1, 0, "no free slot in stripe 0");
+    assert_eq!(
+        have.open_home & 1,
+        1,
+        "room for a stronger line at home there"
+    );
+    assert_eq!(have.home_needs, 5, "three slots plus two");
+    // A joiner on a 1.2x line (3 slots) never asks the broadcaster in its home stripe.
+    add(&mut net, 7, 1.2, &[0, 1, 2]);
+    let evicted_before = net.relays[&0].stats().tree.evicted;
+    for _ in 0..40 {
+        net.step();
+    }
+    let weak = &net.relays[&7];
+    assert_eq!(weak.have().depth[0], 2, "it joined a viewer in stripe 0");
+    assert_eq!(net.relays[&0].stats().tree.evicted, evicted_before);
+    assert!(
+        !net.joins.contains(&(7, 0, 0)),
+        "it never asked the broadcaster in stripe 0: {:?}",
+        net.joins
+    );
+    assert!(
+        weak.parent(0).is_some_and(|p| p == 1 || p == 2),
+        "{:?}",
+        weak.parent(0)
+    );
+    // A joiner on a 5x line (6 slots) asks the broadcaster and takes a weaker child's place.
+    add(&mut net, 9, 5.0, &[0]);
+    for _ in 0..40 {
+        net.step();
+    }
+    assert!(net.joins.contains(&(9, 0, 0)));
+    assert_eq!(net.relays[&9].parent(0), Some(0));
+    assert_eq!(net.relays[&0].stats().tree.evicted, evicted_before + 1);
+}
+
+/// Everyone's table of neighbours is full in a running swarm, and a full relay ignores a
+/// stranger's greeting: a newcomer would meet only silence. A relay with room for a child
+/// answers a newcomer's greeting anyway (within its hard limit), and stops once its slots are
+/// taken.
+#[test]
+fn a_relay_with_room_answers_a_newcomer_even_with_a_full_table() {
+    let signer = ChannelSigner::new(SigningKey::from_bytes(&[1; 32]), 4096);
+    let config = RelayConfig::broadcaster(4);
+    let (slots, most) = (config.slots, config.neighbours_max as u32);
+    let mut relay = Relay::broadcaster(0u32, signer.channel(), config, 0);
+    relay.add_peers(100..100 + most, 0);
+    assert_eq!(relay.neighbours().count(), most as usize, "a full table");
+    relay.drain().for_each(drop);
+    relay.handle(500, have(None), 10);
+    let answered = |relay: &mut Relay<u32>, to: u32| {
+        relay.drain().any(|e| {
+            matches!(
+                e,
+                Event::Send {
+                    to: t,
+                    message: Message::Have(_)
+                } if t == to
+            )
+        })
+    };
+    assert!(answered(&mut relay, 500), "a newcomer is answered");
+    assert!(relay.neighbours().any(|p| p == 500));
+    // Its slots taken (two per stripe), it has no room to offer: a stranger gets no answer.
+    for i in 0..u32::from(slots) {
+        let stripe = (i % 4) as u8;
+        relay.handle(
+            100 + i,
+            Message::Join {
+                stripe,
+                home: stripe,
+                slots: 3,
+            },
+            20,
+        );
+    }
+    assert_eq!(relay.children().0, vec![2, 2, 2, 2]);
+    relay.drain().for_each(drop);
+    relay.handle(600, have(None), 30);
+    assert!(!answered(&mut relay, 600), "no room, no answer");
+    assert!(!relay.neighbours().any(|p| p == 600));
+}
+
+/// A newcomer whose first peers were all full (they never answer its greeting) does not sit on
+/// a table of silent names: a second later, the directory's next offer takes their place.
+#[test]
+fn a_newcomer_forgets_peers_that_never_answered_for_the_next_offer() {
+    let signer = ChannelSigner::new(SigningKey::from_bytes(&[1; 32]), 4096);
+    let config = RelayConfig::viewer(4, 2.0);
+    let most = config.neighbours_max as u32;
+    let mut relay = Relay::viewer(1u32, signer.channel(), config, 0, 0);
+    relay.add_peers(100..100 + most, 0);
+    // One of them answers: it stays.
+    relay.handle(100, have(Some(5)), 100);
+    // At once, nobody is forgotten: an answer may still be on its way.
+    relay.add_peers([7], 200);
+    assert!(!relay.neighbours().any(|p| p == 7));
+    relay.add_peers([7, 8], 1_200);
+    let now: Vec<u32> = relay.neighbours().collect();
+    assert!(now.contains(&7) && now.contains(&8), "{now:?}");
+    assert!(now.contains(&100), "the one that answered stays: {now:?}");
+    assert_eq!(now.len(), most as usize);
 }

@@ -303,6 +303,7 @@ pub fn seeds() -> std::io::Result<Vec<(&'static str, String, Vec<u8>)>> {
             open: 0x0f,
             home: 0,
             open_home: 0x0f,
+            home_needs: 0,
             slots: 4,
         })
     };
