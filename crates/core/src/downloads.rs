@@ -137,7 +137,6 @@ impl Downloads {
         let rows = self.library.list().await?;
         let queue = self.library.queue().await?;
         let given = self.give_back.by_title().await?;
-        let shared = self.sharing_done(&queue).await?;
         let positions: HashMap<&str, u32> = queue
             .iter()
             .zip(self.turns(&queue))
@@ -147,7 +146,10 @@ impl Downloads {
             .iter()
             .filter_map(|row| {
                 let mut progress = self.torrents.progress_of(row);
-                if progress.state == DownloadState::Done && shared.contains(&row.title.id) {
+                // The queue's last look (every second, and after each change) decided which
+                // titles the policy no longer shares.
+                if progress.state == DownloadState::Done && self.torrents.is_unshared(&row.title.id)
+                {
                     progress.state = DownloadState::Shared;
                 }
                 (progress.state != DownloadState::Removed).then(|| DownloadItem {

@@ -253,6 +253,11 @@ impl Torrents {
         *self.unshared.write().expect("unshared") = titles;
     }
 
+    /// Whether the seeding policy no longer shares the title.
+    pub(crate) fn is_unshared(&self, title_id: &str) -> bool {
+        self.unshared.read().expect("unshared").contains(title_id)
+    }
+
     /// Whether the download queue holds the title back.
     pub(crate) fn is_held_back(&self, title_id: &str) -> bool {
         self.held_back.read().expect("held back").contains(title_id)
@@ -307,12 +312,7 @@ impl Torrents {
         };
         let folder = self.folder(row.origin, &row.title.info_hash)?;
         self.adopt_legacy_files(&row.torrent, &folder);
-        let unshared = row.hold.is_none()
-            && self
-                .unshared
-                .read()
-                .expect("unshared")
-                .contains(&row.title.id);
+        let unshared = row.hold.is_none() && self.is_unshared(&row.title.id);
         let in_turn = row.hold.is_none() && (self.queue_full() || unshared);
         let paused = row.hold == Some(DownloadHold::Paused) || in_turn;
         if in_turn {
@@ -420,12 +420,8 @@ impl Torrents {
             .into_iter()
             .filter_map(|(title_id, handle)| {
                 let live = handle.live()?;
-                // Every peer of the run, not only those connected now: a peer's counters
-                // outlive its connection, so bytes moved just before it left still count.
-                let all = serde_json::from_value(serde_json::json!({ "state": "all" }))
-                    .expect("librqbit's peer filter takes \"all\"");
                 let peers = live
-                    .per_peer_stats_snapshot(all)
+                    .per_peer_stats_snapshot(all_peers())
                     .peers
                     .into_iter()
                     .filter(|(_, p)| p.counters.fetched_bytes > 0 || p.counters.uploaded_bytes > 0)
@@ -682,6 +678,15 @@ fn starting(handle: &ManagedTorrent) -> bool {
         handle.stats().state,
         TorrentStatsState::Initializing { paused: false }
     )
+}
+
+/// librqbit's filter for every peer of a torrent's run, not only those connected now: a peer's
+/// counters outlive its connection, so bytes moved just before it left still count. librqbit
+/// exports the filter's type only through its HTTP API's feature, so it is built from its
+/// serialised form.
+fn all_peers<F: serde::de::DeserializeOwned>() -> F {
+    serde_json::from_value(serde_json::json!({ "state": "all" }))
+        .expect("librqbit's peer filter takes \"all\"")
 }
 
 /// Whether a torrent stopped on an error.

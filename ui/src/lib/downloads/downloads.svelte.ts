@@ -24,7 +24,8 @@ let busy = $state<string | null>(null);
 async function refresh(): Promise<void> {
   try {
     items = await commands.downloadsList();
-    inForce = await commands.downloadsSpeedsInForce();
+    // Only a schedule changes the speeds in force from one minute to the next.
+    if (limits?.schedule) inForce = await commands.downloadsSpeedsInForce();
     loaded = true;
   } catch (e) {
     notice.show(e, () => void refresh());
